@@ -1,0 +1,48 @@
+//! The HTTP server: Dify's console (`/console/api`), service (`/v1`) and web-app (`/api`) APIs.
+
+pub mod contract;
+mod cors;
+pub mod http_error;
+pub mod routes;
+pub mod state;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::middleware::{DefaultHeaders, ErrorHandlers};
+use actix_web::{App, web};
+
+pub use routes::RouteTable;
+pub use state::AppState;
+
+/// The whole application: routes, extractor limits, Dify headers, CORS per surface and
+/// error bodies in Dify's JSON. Used by `main` and by the tests alike.
+pub fn app(
+    state: AppState,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    let config = state.config.clone();
+    let table = routes::table();
+    App::new()
+        .app_data(web::Data::new(state))
+        .app_data(http_error::json_config(config.max_request_body))
+        .app_data(http_error::payload_config(config.max_request_body))
+        .app_data(http_error::query_config())
+        .app_data(http_error::path_config())
+        .app_data(http_error::form_config(config.max_request_body))
+        .configure(|cfg| table.mount(cfg, &config))
+        .default_service(web::to(http_error::route_not_found))
+        .wrap(ErrorHandlers::new().default_handler(http_error::render_as_dify_json))
+        .wrap(
+            DefaultHeaders::new()
+                .add(("X-Version", kernel::DIFY_VERSION))
+                .add(("X-Env", config.deploy_env.clone())),
+        )
+        .wrap(tracing_actix_web::TracingLogger::default())
+}

@@ -1,0 +1,53 @@
+//! `api-server`: serves Dify's HTTP API; in embedded mode it also runs the job worker.
+
+use std::time::Duration;
+
+use actix_web::HttpServer;
+use anyhow::Context;
+use api_server::{AppState, app};
+use infra::Infra;
+use kernel::Config;
+
+#[actix_web::main]
+async fn main() -> anyhow::Result<()> {
+    let config = Config::from_env()?;
+    init_tracing(&config.log_level);
+    let infra = Infra::connect(&config, "").await.context("cannot reach a configured service")?;
+    if config.migration_enabled {
+        let report = migration::upgrade(&infra.db).await.context("database migration failed")?;
+        tracing::info!(applied = ?report.applied, adopted = report.adopted_from_alembic, "database is up to date");
+    }
+
+    let (stop_worker, worker) = if infra.in_process_queue {
+        let (tx, rx) = tokio::sync::watch::channel(false);
+        let handle = tokio::spawn(indexer_worker::run(config.clone(), infra.clone(), indexer_worker::all_queues(), rx));
+        (Some(tx), Some(handle))
+    } else {
+        (None, None)
+    };
+
+    let bind = config.bind();
+    let state = AppState::new(config, infra);
+    tracing::info!(%bind, "api-server listening");
+    HttpServer::new(move || app(state.clone()))
+        .bind(&bind)
+        .with_context(|| format!("cannot listen on {bind}"))?
+        .shutdown_timeout(30)
+        .run()
+        .await?;
+
+    // The HTTP server has drained; let in-flight jobs finish (unfinished ones are redelivered).
+    if let (Some(tx), Some(handle)) = (stop_worker, worker) {
+        let _ = tx.send(true);
+        if tokio::time::timeout(Duration::from_secs(30), handle).await.is_err() {
+            tracing::warn!("in-process jobs still running at exit; they will be redelivered");
+        }
+    }
+    Ok(())
+}
+
+fn init_tracing(level: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("RUST_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level.to_ascii_lowercase()));
+    tracing_subscriber::fmt().with_env_filter(filter).init();
+}

@@ -1,0 +1,55 @@
+//! The app-level routes outside the blueprints: `/health`, `/threads`, `/db-pool-stat`.
+
+use actix_web::{HttpResponse, web};
+use serde_json::json;
+
+use super::RouteTable;
+use crate::state::AppState;
+
+pub fn register(t: &mut RouteTable) {
+    t.add("GET", "/health", "health", web::to(health));
+    t.add("GET", "/threads", "threads", web::to(threads));
+    t.add("GET", "/db-pool-stat", "pool_stat", web::to(pool_stat));
+}
+
+/// Liveness, as Dify answers it.
+async fn health() -> HttpResponse {
+    HttpResponse::Ok().json(json!({"status": "ok", "version": kernel::DIFY_VERSION}))
+}
+
+/// The runtime's worker threads, in the shape of Dify's thread listing.
+async fn threads() -> HttpResponse {
+    let metrics = tokio::runtime::Handle::current().metrics();
+    let workers = metrics.num_workers();
+    let threads: Vec<_> = (0..workers)
+        .map(|i| json!({"name": format!("tokio-runtime-worker-{i}"), "id": i, "is_alive": true}))
+        .collect();
+    HttpResponse::Ok().json(json!({"thread_num": workers, "threads": threads}))
+}
+
+/// Connection pool usage, in the shape of Dify's SQLAlchemy pool stats.
+async fn pool_stat(state: web::Data<AppState>) -> HttpResponse {
+    let (size, idle) = pool_counts(&state.infra.db);
+    HttpResponse::Ok().json(json!({
+        "pool_size": state.config.database_pool_size,
+        "checked_in_connections": idle,
+        "checked_out_connections": size.saturating_sub(idle),
+        "overflow_connections": 0,
+        "connection_timeout": 5,
+        "recycle_time": 3600,
+    }))
+}
+
+fn pool_counts(db: &sea_orm::DatabaseConnection) -> (u32, u32) {
+    match db.get_database_backend() {
+        sea_orm::DbBackend::Postgres => {
+            let pool = db.get_postgres_connection_pool();
+            (pool.size(), pool.num_idle() as u32)
+        }
+        sea_orm::DbBackend::Sqlite => {
+            let pool = db.get_sqlite_connection_pool();
+            (pool.size(), pool.num_idle() as u32)
+        }
+        _ => (0, 0),
+    }
+}

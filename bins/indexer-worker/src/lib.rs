@@ -1,0 +1,57 @@
+//! The job runner: consumes the `dataset`, `generation` and `mail` queues and dispatches each
+//! job to the domain code. Runs as `indexer-worker`, or inside api-server in embedded mode.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use infra::Infra;
+use infra::mail::Mail;
+use infra::worker::{JobHandler, JobOutcome};
+use kernel::Config;
+use kernel::jobs::Job;
+use tokio::sync::watch;
+
+/// Every queue, in Celery's `-Q` order.
+pub fn all_queues() -> Vec<String> {
+    infra::queue::QUEUES.iter().map(|q| q.to_string()).collect()
+}
+
+/// Dispatches a job to the code that does it.
+struct Dispatcher {
+    config: Config,
+    infra: Infra,
+}
+
+#[async_trait]
+impl JobHandler for Dispatcher {
+    async fn handle(&self, payload: &[u8]) -> JobOutcome {
+        let job = match Job::from_bytes(payload) {
+            Ok(job) => job,
+            Err(e) => return JobOutcome::Reject(format!("malformed job: {e}")),
+        };
+        match job {
+            Job::SendMail { to, subject, html } => {
+                let mail = Mail { from: self.config.mail_default_send_from.clone(), to, subject, html };
+                match self.infra.mail.send(&mail).await {
+                    Ok(()) => JobOutcome::Done,
+                    Err(e) => JobOutcome::Retry(e.to_string()),
+                }
+            }
+        }
+    }
+}
+
+/// Consumes `queues` until `shutdown` turns true, then waits for in-flight jobs.
+pub async fn run(config: Config, infra: Infra, queues: Vec<String>, shutdown: watch::Receiver<bool>) {
+    let concurrency = usize::from(config.worker_prefetch);
+    let handler: Arc<dyn JobHandler> = Arc::new(Dispatcher { config, infra: infra.clone() });
+    let loops: Vec<_> = queues
+        .into_iter()
+        .map(|q| tokio::spawn(infra::worker::run(infra.queue.clone(), q, handler.clone(), concurrency, shutdown.clone())))
+        .collect();
+    for l in loops {
+        if let Err(e) = l.await {
+            tracing::error!(error = %e, "a queue loop panicked");
+        }
+    }
+}

@@ -1,0 +1,60 @@
+//! `indexer-worker`: consumes job queues from RabbitMQ (or runs them in-process when no broker
+//! is configured, for local debugging).
+
+use anyhow::Context;
+use clap::Parser;
+use infra::Infra;
+use kernel::Config;
+
+#[derive(Parser, Debug)]
+#[command(name = "indexer-worker", version, about = "Runs dify-rs background jobs")]
+struct Args {
+    /// Queues to consume, comma-separated, like Celery's -Q.
+    #[arg(short = 'Q', long = "queues", value_delimiter = ',', default_value = "dataset,generation,mail")]
+    queues: Vec<String>,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    let config = Config::from_env()?;
+    let filter = tracing_subscriber::EnvFilter::try_from_env("RUST_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(config.log_level.to_ascii_lowercase()));
+    tracing_subscriber::fmt().with_env_filter(filter).init();
+
+    for q in &args.queues {
+        anyhow::ensure!(infra::queue::QUEUES.contains(&q.as_str()), "unknown queue {q:?}; expected dataset, generation or mail");
+    }
+    let infra = Infra::connect(&config, "").await.context("cannot reach a configured service")?;
+    if infra.in_process_queue {
+        tracing::warn!("no CELERY_BROKER_URL/BROKER_URL set: this worker only sees jobs it enqueues itself");
+    }
+    let (tx, rx) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        tracing::info!("shutdown requested; finishing in-flight jobs");
+        let _ = tx.send(true);
+    });
+    indexer_worker::run(config, infra, args.queues, rx).await;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = ctrl_c => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = ctrl_c.await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+}

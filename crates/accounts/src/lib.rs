@@ -1,0 +1,1 @@
+//! Accounts, workspaces (tenants), members and roles, setup, login, sessions and tokens, invitations.

@@ -1,0 +1,1 @@
+//! Apps, model configs, sites, API keys, templates, explore and installed apps, statistics.

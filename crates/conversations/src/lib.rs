@@ -1,0 +1,1 @@
+//! End users, conversations, messages and the generation pipeline: prompts, retrieval, streaming, stop.

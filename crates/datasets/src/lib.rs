@@ -1,0 +1,1 @@
+//! Datasets, documents, segments, process rules, upload files, data sources and indexing orchestration.

@@ -1,0 +1,47 @@
+//! Database connection: SQLite in embedded mode, PostgreSQL when scaled out.
+
+use std::time::Duration;
+
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend};
+
+use crate::error::{InfraError, Result};
+
+/// Opens a pool on `url`. Connection and acquire timeouts are short so a dead database
+/// answers 503 quickly instead of hanging requests.
+pub async fn connect(url: &str, max_connections: u32) -> Result<DatabaseConnection> {
+    if let Some(path) = sqlite_path(url)
+        && let Some(dir) = std::path::Path::new(path).parent()
+        && !dir.as_os_str().is_empty()
+    {
+        std::fs::create_dir_all(dir).map_err(|e| InfraError::Unavailable(format!("cannot create {}: {e}", dir.display())))?;
+    }
+    let mut opts = ConnectOptions::new(url.to_string());
+    opts.max_connections(max_connections.max(1))
+        .min_connections(0)
+        .connect_timeout(Duration::from_secs(5))
+        .acquire_timeout(Duration::from_secs(5))
+        .sqlx_logging(false);
+    let db = Database::connect(opts).await.map_err(|e| InfraError::unavailable(kernel::config::redact(&e.to_string())))?;
+    if db.get_database_backend() == DbBackend::Sqlite {
+        // WAL lets readers proceed while the worker writes; it persists in the file.
+        db.execute_unprepared("PRAGMA journal_mode=WAL").await.map_err(InfraError::backend)?;
+    }
+    Ok(db)
+}
+
+/// The file path of a `sqlite://` URL, without its query.
+fn sqlite_path(url: &str) -> Option<&str> {
+    let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = rest.split('?').next().unwrap_or(rest);
+    (!path.is_empty() && path != ":memory:").then_some(path)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn sqlite_path_strips_scheme_and_query() {
+        assert_eq!(super::sqlite_path("sqlite://./data/dify.db?mode=rwc"), Some("./data/dify.db"));
+        assert_eq!(super::sqlite_path("sqlite::memory:"), None);
+        assert_eq!(super::sqlite_path("postgres://x/y"), None);
+    }
+}

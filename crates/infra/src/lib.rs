@@ -1,0 +1,13 @@
+//! Infrastructure adapters: one trait per concern, an embedded and a scaled implementation each.
+
+pub mod cache;
+pub mod db;
+pub mod error;
+pub mod mail;
+pub mod queue;
+pub mod storage;
+pub mod worker;
+mod wiring;
+
+pub use error::InfraError;
+pub use wiring::Infra;

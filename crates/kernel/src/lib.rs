@@ -1,0 +1,12 @@
+//! Shared ground for every dify-rs crate: configuration, the API error type, ids and time.
+
+pub mod config;
+pub mod error;
+pub mod jobs;
+pub mod time;
+
+pub use config::Config;
+pub use error::ApiError;
+
+/// The Dify release whose API this server speaks (sent as `X-Version`).
+pub const DIFY_VERSION: &str = "0.3.23";

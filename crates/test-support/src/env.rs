@@ -1,0 +1,117 @@
+//! `TestEnv`: configuration and adapters for one test, isolated from every other test.
+
+use std::collections::HashMap;
+
+use infra::Infra;
+use kernel::Config;
+use sea_orm::{ConnectionTrait, Database};
+
+/// True when the suite runs against the real services.
+pub fn services_mode() -> bool {
+    std::env::var("DIFY_TEST_BACKEND").is_ok_and(|v| v == "services")
+}
+
+fn var_or(key: &str, default: &str) -> String {
+    std::env::var(key).ok().filter(|v| !v.is_empty()).unwrap_or_else(|| default.to_string())
+}
+
+/// The admin URL of the test PostgreSQL server (a database to issue CREATE DATABASE from).
+pub fn pg_admin_url() -> String {
+    var_or("TEST_PG_URL", "postgres://postgres@127.0.0.1:5432/postgres")
+}
+
+/// One test's world: its own database, cache namespace, queue names and data directory.
+pub struct TestEnv {
+    pub config: Config,
+    pub infra: Infra,
+    /// Prefix of this test's cache keys and queue names.
+    pub prefix: String,
+    pg_database: Option<String>,
+    _dir: tempfile::TempDir,
+}
+
+impl std::fmt::Debug for TestEnv {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TestEnv").field("prefix", &self.prefix).field("pg_database", &self.pg_database).finish()
+    }
+}
+
+impl TestEnv {
+    /// A migrated environment in the mode `DIFY_TEST_BACKEND` selects.
+    pub async fn new() -> Self {
+        Self::with_vars(&[]).await
+    }
+
+    /// Like `new`, with extra configuration variables.
+    pub async fn with_vars(extra: &[(&str, &str)]) -> Self {
+        let id = uuid::Uuid::new_v4().simple().to_string();
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut vars: HashMap<String, String> = HashMap::new();
+        vars.insert("DATA_DIR".into(), dir.path().join("data").display().to_string());
+        vars.insert("SECRET_KEY".into(), format!("test-secret-{id}"));
+        vars.insert("QUEUE_BACKOFF_MS".into(), "50".into());
+        vars.insert("QUEUE_MAX_ATTEMPTS".into(), "3".into());
+        let mut pg_database = None;
+        if services_mode() {
+            let name = format!("dify_test_{id}");
+            create_pg_database(&name).await;
+            vars.insert("DATABASE_URL".into(), replace_db_name(&pg_admin_url(), &name));
+            vars.insert("REDIS_URL".into(), var_or("TEST_REDIS_URL", "redis://127.0.0.1:6379/0"));
+            vars.insert("CELERY_BROKER_URL".into(), var_or("TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/%2f"));
+            pg_database = Some(name);
+        }
+        for (k, v) in extra {
+            vars.insert((*k).to_string(), (*v).to_string());
+        }
+        let config = Config::from_map(&vars).expect("test config");
+        let prefix = format!("test-{id}.");
+        let infra = Infra::connect(&config, &prefix).await.expect("test infra");
+        migration::upgrade(&infra.db).await.expect("migrate test database");
+        Self { config, infra, prefix, pg_database, _dir: dir }
+    }
+}
+
+impl Drop for TestEnv {
+    fn drop(&mut self) {
+        let Some(name) = self.pg_database.take() else { return };
+        // Drop runs outside async; use a private runtime on a plain thread.
+        let _ = std::thread::spawn(move || {
+            let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else { return };
+            rt.block_on(async {
+                if let Ok(db) = Database::connect(pg_admin_url()).await {
+                    let _ = db.execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")).await;
+                    let _ = db.close().await;
+                }
+            });
+        })
+        .join();
+    }
+}
+
+async fn create_pg_database(name: &str) {
+    let admin = Database::connect(pg_admin_url()).await.expect("connect to TEST_PG_URL");
+    admin.execute_unprepared(&format!("CREATE DATABASE \"{name}\"")).await.expect("create test database");
+    let _ = admin.close().await;
+}
+
+/// `postgres://u@h:p/admin_db?x` with the database name replaced.
+fn replace_db_name(url: &str, name: &str) -> String {
+    let (base, query) = url.split_once('?').map_or((url, None), |(b, q)| (b, Some(q)));
+    let base = match base.rfind('/') {
+        Some(i) if i > "postgres://".len() => &base[..i],
+        _ => base,
+    };
+    match query {
+        Some(q) => format!("{base}/{name}?{q}"),
+        None => format!("{base}/{name}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn database_name_is_replaced() {
+        assert_eq!(super::replace_db_name("postgres://postgres@127.0.0.1:5432/postgres", "x"), "postgres://postgres@127.0.0.1:5432/x");
+        assert_eq!(super::replace_db_name("postgres://h/db?sslmode=disable", "x"), "postgres://h/x?sslmode=disable");
+    }
+}

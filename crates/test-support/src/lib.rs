@@ -1,0 +1,9 @@
+//! Test support: a fresh, isolated environment per test in either run mode, and fake servers
+//! that speak the wire protocols of services that cannot run here.
+//!
+//! `DIFY_TEST_BACKEND=services` runs against PostgreSQL (`TEST_PG_URL`), Redis
+//! (`TEST_REDIS_URL`) and RabbitMQ (`TEST_AMQP_URL`); anything else runs embedded.
+
+mod env;
+
+pub use env::{TestEnv, services_mode};
