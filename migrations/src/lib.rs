@@ -1,1 +1,92 @@
-//! placeholder
+//! dify-rs's database schema: Dify 0.3.23's tables on PostgreSQL or SQLite, plus our
+//! own additions, applied with sea-orm-migration.
+//!
+//! Call [`upgrade`] at start-up or from `admin db upgrade`; it also adopts a database
+//! that Dify itself created at Alembic head `6e2cfb077b04`.
+
+mod adopt;
+mod m20230913_000001_dify_schema;
+mod m20230913_000002_hot_indexes;
+mod schema;
+
+pub use m20230913_000001_dify_schema::Migration as DifySchema;
+pub use m20230913_000002_hot_indexes::Migration as HotIndexes;
+pub use sea_orm_migration::MigratorTrait;
+
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, DbErr, TransactionTrait};
+use sea_orm_migration::{IntoSchemaManagerConnection, MigrationName, MigrationTrait};
+
+/// The Alembic revision (Dify 0.3.23) whose schema our first migration reproduces.
+pub const ADOPTABLE_ALEMBIC_REVISION: &str = "6e2cfb077b04";
+
+/// All migrations, oldest first.
+#[derive(Debug)]
+pub struct Migrator;
+
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(DifySchema), Box::new(HotIndexes)]
+    }
+}
+
+/// What one [`upgrade`] call did.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct UpgradeReport {
+    /// Names of the migrations this call applied or adopted, oldest first.
+    pub applied: Vec<String>,
+    /// True when this call took over a schema created by Dify's Alembic migrations.
+    pub adopted_from_alembic: bool,
+}
+
+/// Brings the database up to date; safe to call on every start.
+///
+/// On PostgreSQL the whole upgrade runs in one transaction under an advisory lock, so
+/// replicas starting together neither race nor leave a half-applied schema.
+pub async fn upgrade(db: &DatabaseConnection) -> Result<UpgradeReport, DbErr> {
+    match db.get_database_backend() {
+        DbBackend::Postgres => {
+            let txn = db.begin().await?;
+            txn.execute_unprepared(&format!("SELECT pg_advisory_xact_lock({UPGRADE_LOCK_KEY})"))
+                .await?;
+            let adopted = adopt::adopt_alembic_schema(&txn).await?;
+            let report = apply_pending(&txn, adopted).await?;
+            txn.commit().await?;
+            Ok(report)
+        }
+        _ => apply_pending(db, false).await,
+    }
+}
+
+/// Names of the migrations not yet applied, oldest first.
+pub async fn pending(db: &DatabaseConnection) -> Result<Vec<String>, DbErr> {
+    pending_on(db).await
+}
+
+/// Arbitrary, fixed key of the advisory lock that serialises upgrades.
+const UPGRADE_LOCK_KEY: i64 = 0x6469_6679_7273; // "difyrs"
+
+async fn apply_pending<'c, C>(db: &'c C, adopted: bool) -> Result<UpgradeReport, DbErr>
+where
+    C: ConnectionTrait,
+    &'c C: IntoSchemaManagerConnection<'c>,
+{
+    let mut applied = Vec::new();
+    if adopted {
+        applied.push(DifySchema.name().to_owned());
+    }
+    let pending = pending_on(db).await?;
+    Migrator::up(db, None).await?;
+    applied.extend(pending);
+    Ok(UpgradeReport {
+        applied,
+        adopted_from_alembic: adopted,
+    })
+}
+
+async fn pending_on<C: ConnectionTrait>(db: &C) -> Result<Vec<String>, DbErr> {
+    Ok(Migrator::get_pending_migrations(db)
+        .await?
+        .iter()
+        .map(|m| m.name().to_owned())
+        .collect())
+}

@@ -36,6 +36,15 @@ impl ResponseError for HttpError {
     }
 }
 
+/// Lets a handler that can only fail return the error itself.
+impl actix_web::Responder for HttpError {
+    type Body = actix_web::body::BoxBody;
+
+    fn respond_to(self, _req: &HttpRequest) -> HttpResponse {
+        self.error_response()
+    }
+}
+
 /// Result type of every handler.
 pub type HttpResult<T = HttpResponse> = Result<T, HttpError>;
 

@@ -27,6 +27,22 @@ pub fn app(
         InitError = (),
     >,
 > {
+    app_with(state, |_| {})
+}
+
+/// `app` with `extra` routes mounted first; tests use it to exercise the shared middleware.
+pub fn app_with(
+    state: AppState,
+    extra: impl FnOnce(&mut web::ServiceConfig),
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
     let config = state.config.clone();
     let table = routes::table();
     App::new()
@@ -36,6 +52,7 @@ pub fn app(
         .app_data(http_error::query_config())
         .app_data(http_error::path_config())
         .app_data(http_error::form_config(config.max_request_body))
+        .configure(extra)
         .configure(|cfg| table.mount(cfg, &config))
         .default_service(web::to(http_error::route_not_found))
         .wrap(ErrorHandlers::new().default_handler(http_error::render_as_dify_json))

@@ -71,7 +71,10 @@ pub(super) fn tables(cx: &Cx) -> Vec<TableSpec> {
                     "unique_account_provider",
                     &["account_id", "provider"],
                 ))
-                .index(&mut unique("unique_provider_open_id", &["provider", "open_id"])),
+                .index(&mut unique(
+                    "unique_provider_open_id",
+                    &["provider", "open_id"],
+                )),
         ),
         TableSpec::new(
             "invitation_codes",

@@ -111,7 +111,10 @@ pub(super) fn tables(cx: &Cx) -> Vec<TableSpec> {
             "message_feedback_conversation_idx",
             &["conversation_id", "from_source", "rating"],
         )
-        .index("message_feedback_message_idx", &["message_id", "from_source"]),
+        .index(
+            "message_feedback_message_idx",
+            &["message_id", "from_source"],
+        ),
         TableSpec::new(
             "message_annotations",
             Table::create()
@@ -205,10 +208,7 @@ pub(super) fn tables(cx: &Cx) -> Vec<TableSpec> {
                 .col(cx.now_micros("created_at"))
                 .primary_key(&mut pk("dataset_retriever_resource_pkey", &["id"])),
         )
-        .index(
-            "dataset_retriever_resource_message_id_idx",
-            &["message_id"],
-        ),
+        .index("dataset_retriever_resource_message_id_idx", &["message_id"]),
         TableSpec::new(
             "saved_messages",
             Table::create()

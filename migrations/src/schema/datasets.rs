@@ -220,7 +220,10 @@ pub(super) fn tables(cx: &Cx) -> Vec<TableSpec> {
                 .col(cx.now_micros("created_at"))
                 .primary_key(&mut pk("app_dataset_join_pkey", &["id"])),
         )
-        .index("app_dataset_join_app_dataset_idx", &["dataset_id", "app_id"]),
+        .index(
+            "app_dataset_join_app_dataset_idx",
+            &["dataset_id", "app_id"],
+        ),
         TableSpec::new(
             "data_source_bindings",
             Table::create()

@@ -84,11 +84,13 @@ impl Cx {
     /// column makes it the rowid, which numbers itself the same way.
     pub fn serial_id(&self) -> ColumnDef {
         let mut col = ColumnDef::new("id");
-        col.integer().not_null();
         if self.pg {
-            col.auto_increment();
+            // sea-query's auto_increment would make an identity column instead.
+            col.custom("serial");
+        } else {
+            col.integer();
         }
-        col
+        col.not_null().take()
     }
 
     /// `NOT NULL DEFAULT CURRENT_TIMESTAMP(0)`: whole seconds, Dify's usual stamp.

@@ -10,6 +10,12 @@ pub fn register(t: &mut RouteTable) {
     t.add("GET", "/health", "health", web::to(health));
     t.add("GET", "/threads", "threads", web::to(threads));
     t.add("GET", "/db-pool-stat", "pool_stat", web::to(pool_stat));
+    t.add("GET", "/static/<path:filename>", "static", web::to(no_static_files));
+}
+
+/// Flask's static folder; dify-rs ships no static files.
+async fn no_static_files() -> crate::http_error::HttpError {
+    crate::http_error::HttpError(kernel::ApiError::route_not_found())
 }
 
 /// Liveness, as Dify answers it.

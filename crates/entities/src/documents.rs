@@ -1,0 +1,58 @@
+//! Documents of a dataset and their indexing progress.
+
+use sea_orm::entity::prelude::*;
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel, Serialize, Deserialize)]
+#[sea_orm(table_name = "documents")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub tenant_id: Uuid,
+    pub dataset_id: Uuid,
+    pub position: i32,
+    pub data_source_type: String,
+    #[sea_orm(column_type = "Text")]
+    pub data_source_info: Option<String>,
+    pub dataset_process_rule_id: Option<Uuid>,
+    pub batch: String,
+    pub name: String,
+    pub created_from: String,
+    pub created_by: Uuid,
+    pub created_api_request_id: Option<Uuid>,
+    pub created_at: DateTime,
+    pub processing_started_at: Option<DateTime>,
+    #[sea_orm(column_type = "Text")]
+    pub file_id: Option<String>,
+    pub word_count: Option<i32>,
+    pub parsing_completed_at: Option<DateTime>,
+    pub cleaning_completed_at: Option<DateTime>,
+    pub splitting_completed_at: Option<DateTime>,
+    pub tokens: Option<i32>,
+    pub indexing_latency: Option<f64>,
+    pub completed_at: Option<DateTime>,
+    pub is_paused: Option<bool>,
+    pub paused_by: Option<Uuid>,
+    pub paused_at: Option<DateTime>,
+    #[sea_orm(column_type = "Text")]
+    pub error: Option<String>,
+    pub stopped_at: Option<DateTime>,
+    pub indexing_status: String,
+    pub enabled: bool,
+    pub disabled_at: Option<DateTime>,
+    pub disabled_by: Option<Uuid>,
+    pub archived: bool,
+    pub archived_reason: Option<String>,
+    pub archived_by: Option<Uuid>,
+    pub archived_at: Option<DateTime>,
+    pub updated_at: DateTime,
+    pub doc_type: Option<String>,
+    pub doc_metadata: Option<Json>,
+    pub doc_form: String,
+    pub doc_language: Option<String>,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

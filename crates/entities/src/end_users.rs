@@ -1,0 +1,25 @@
+//! Anonymous web-app visitors and service-API users, keyed by session id.
+
+use sea_orm::entity::prelude::*;
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel, Serialize, Deserialize)]
+#[sea_orm(table_name = "end_users")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub tenant_id: Uuid,
+    pub app_id: Option<Uuid>,
+    pub r#type: String,
+    pub external_user_id: Option<String>,
+    pub name: Option<String>,
+    pub is_anonymous: bool,
+    pub session_id: String,
+    pub created_at: DateTime,
+    pub updated_at: DateTime,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

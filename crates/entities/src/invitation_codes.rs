@@ -1,0 +1,24 @@
+//! Sign-up invitation codes, in batches, and who redeemed them.
+
+use sea_orm::entity::prelude::*;
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel, Serialize, Deserialize)]
+#[sea_orm(table_name = "invitation_codes")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i32,
+    pub batch: String,
+    pub code: String,
+    pub status: String,
+    pub used_at: Option<DateTime>,
+    pub used_by_tenant_id: Option<Uuid>,
+    pub used_by_account_id: Option<Uuid>,
+    pub deprecated_at: Option<DateTime>,
+    pub created_at: DateTime,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,101 @@
+//! One conformance suite for every cache: in-process always, Redis in services mode.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use infra::cache::{Cache, MemoryCache, RedisCache};
+
+async fn caches() -> Vec<(&'static str, Arc<dyn Cache>)> {
+    let mut v: Vec<(&'static str, Arc<dyn Cache>)> = vec![("memory", Arc::new(MemoryCache::new()))];
+    if test_support::services_mode() {
+        let url = std::env::var("TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379/0".into());
+        let prefix = format!("test-{}.", uuid::Uuid::new_v4().simple());
+        v.push(("redis", Arc::new(RedisCache::connect(&url, &prefix).await.expect("redis"))));
+    }
+    v
+}
+
+#[tokio::test]
+async fn set_get_delete() {
+    for (name, c) in caches().await {
+        assert_eq!(c.get("k").await.expect("get"), None, "{name}");
+        c.set("k", b"v1", None).await.expect("set");
+        assert_eq!(c.get("k").await.expect("get").as_deref(), Some(&b"v1"[..]), "{name}");
+        c.set("k", b"v2", None).await.expect("overwrite");
+        assert_eq!(c.get("k").await.expect("get").as_deref(), Some(&b"v2"[..]), "{name}");
+        assert_eq!(c.ttl("k").await.expect("ttl"), None, "{name}: no expiry set");
+        assert!(c.delete("k").await.expect("delete"), "{name}");
+        assert!(!c.delete("k").await.expect("delete again"), "{name}");
+        assert_eq!(c.get("k").await.expect("get"), None, "{name}");
+    }
+}
+
+#[tokio::test]
+async fn values_expire_after_their_ttl() {
+    for (name, c) in caches().await {
+        c.set("short", b"x", Some(Duration::from_millis(150))).await.expect("set");
+        c.set("long", b"y", Some(Duration::from_secs(60))).await.expect("set");
+        let left = c.ttl("short").await.expect("ttl").expect("has ttl");
+        assert!(left <= Duration::from_millis(150), "{name}: {left:?}");
+        assert!(c.get("short").await.expect("get").is_some(), "{name}");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert_eq!(c.get("short").await.expect("get"), None, "{name}: expired");
+        assert_eq!(c.ttl("short").await.expect("ttl"), None, "{name}");
+        assert!(c.get("long").await.expect("get").is_some(), "{name}: still live");
+    }
+}
+
+#[tokio::test]
+async fn set_nx_only_sets_absent_keys() {
+    for (name, c) in caches().await {
+        assert!(c.set_nx("lock", b"a", Some(Duration::from_millis(150))).await.expect("nx"), "{name}");
+        assert!(!c.set_nx("lock", b"b", None).await.expect("nx"), "{name}");
+        assert_eq!(c.get("lock").await.expect("get").as_deref(), Some(&b"a"[..]), "{name}");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert!(c.set_nx("lock", b"c", None).await.expect("nx after expiry"), "{name}");
+        assert_eq!(c.get("lock").await.expect("get").as_deref(), Some(&b"c"[..]), "{name}");
+    }
+}
+
+#[tokio::test]
+async fn incr_counts_and_starts_its_window_once() {
+    for (name, c) in caches().await {
+        assert_eq!(c.incr("n", 1, Some(Duration::from_millis(200))).await.expect("incr"), 1, "{name}");
+        assert_eq!(c.incr("n", 2, Some(Duration::from_secs(60))).await.expect("incr"), 3, "{name}");
+        let left = c.ttl("n").await.expect("ttl").expect("ttl kept from the first hit");
+        assert!(left <= Duration::from_millis(200), "{name}: later incr must not extend the window ({left:?})");
+        tokio::time::sleep(Duration::from_millis(350)).await;
+        assert_eq!(c.incr("n", 1, None).await.expect("incr"), 1, "{name}: window restarted");
+        c.set("s", b"not a number", None).await.expect("set");
+        assert!(c.incr("s", 1, None).await.is_err(), "{name}: non-integer must error");
+    }
+}
+
+#[tokio::test]
+async fn concurrent_incr_loses_no_update() {
+    for (name, c) in caches().await {
+        let tasks: Vec<_> = (0..50)
+            .map(|_| {
+                let c = c.clone();
+                tokio::spawn(async move { c.incr("hits", 1, None).await.expect("incr") })
+            })
+            .collect();
+        for t in tasks {
+            t.await.expect("join");
+        }
+        assert_eq!(c.get("hits").await.expect("get").as_deref(), Some(&b"50"[..]), "{name}");
+    }
+}
+
+#[tokio::test]
+async fn prefixes_isolate_namespaces() {
+    if !test_support::services_mode() {
+        eprintln!("skipped: redis namespaces need DIFY_TEST_BACKEND=services");
+        return;
+    }
+    let url = std::env::var("TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379/0".into());
+    let a = RedisCache::connect(&url, &format!("a-{}.", uuid::Uuid::new_v4())).await.expect("redis");
+    let b = RedisCache::connect(&url, &format!("b-{}.", uuid::Uuid::new_v4())).await.expect("redis");
+    a.set("k", b"a", Some(Duration::from_secs(10))).await.expect("set");
+    assert_eq!(b.get("k").await.expect("get"), None);
+}
