@@ -84,7 +84,7 @@ where
 }
 
 async fn pending_on<C: ConnectionTrait>(db: &C) -> Result<Vec<String>, DbErr> {
-    Ok(Migrator::get_pending_migrations(db)
+    Ok(Migrator::get_pending_migrations_read_only(db)
         .await?
         .iter()
         .map(|m| m.name().to_owned())

@@ -9,6 +9,7 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: Uuid,
     pub dataset_id: Uuid,
+    /// JSON text: `{"__type__":"keyword_table","__data__":{..., "table": {keyword: [node ids]}}}`.
     #[sea_orm(column_type = "Text")]
     pub keyword_table: String,
 }

@@ -16,6 +16,7 @@ pub struct Model {
     pub permission: String,
     pub data_source_type: Option<String>,
     pub indexing_technique: Option<String>,
+    /// JSON text naming the vector store and its collection.
     #[sea_orm(column_type = "Text")]
     pub index_struct: Option<String>,
     pub created_by: Uuid,

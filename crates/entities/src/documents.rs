@@ -12,6 +12,7 @@ pub struct Model {
     pub dataset_id: Uuid,
     pub position: i32,
     pub data_source_type: String,
+    /// JSON text: `{"upload_file_id"}` or the Notion page it came from.
     #[sea_orm(column_type = "Text")]
     pub data_source_info: Option<String>,
     pub dataset_process_rule_id: Option<Uuid>,

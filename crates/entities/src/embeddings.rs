@@ -8,7 +8,9 @@ use serde::{Deserialize, Serialize};
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: Uuid,
+    /// sha256 hex of the embedded text.
     pub hash: String,
+    /// Dify writes a pickled Python list of floats; decode before use.
     #[sea_orm(column_type = "Blob")]
     pub embedding: Vec<u8>,
     pub created_at: DateTime,

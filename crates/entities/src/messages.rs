@@ -17,6 +17,7 @@ pub struct Model {
     pub inputs: Option<Json>,
     #[sea_orm(column_type = "Text")]
     pub query: String,
+    /// The prompt as sent to the model (a list of role/text entries).
     pub message: Json,
     pub message_tokens: i32,
     #[sea_orm(column_type = "Decimal(Some((10, 4)))")]

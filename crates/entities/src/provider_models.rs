@@ -12,6 +12,7 @@ pub struct Model {
     pub provider_name: String,
     pub model_name: String,
     pub model_type: String,
+    /// JSON text of credentials; secret fields encrypted with the tenant key.
     #[sea_orm(column_type = "Text")]
     pub encrypted_config: Option<String>,
     pub is_valid: bool,

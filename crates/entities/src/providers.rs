@@ -11,6 +11,7 @@ pub struct Model {
     pub tenant_id: Uuid,
     pub provider_name: String,
     pub provider_type: String,
+    /// JSON text of credentials; secret fields encrypted with the tenant key.
     #[sea_orm(column_type = "Text")]
     pub encrypted_config: Option<String>,
     pub is_valid: bool,

@@ -10,6 +10,7 @@ pub struct Model {
     pub id: Uuid,
     pub tenant_id: Uuid,
     pub tool_name: String,
+    /// JSON text of credentials; secret fields encrypted with the tenant key.
     #[sea_orm(column_type = "Text")]
     pub encrypted_credentials: Option<String>,
     pub is_enabled: bool,

@@ -240,3 +240,57 @@ conformance!(s3 =>
     load_stream_reassembles_large_object,
     traversal_keys_are_refused,
 );
+
+/// The fake must answer ranged and HEAD reads the way S3 does, should the adapter (or
+/// `object_store`'s own retry of an interrupted stream) ever send them.
+#[tokio::test]
+async fn fake_s3_serves_ranges_and_metadata() {
+    use object_store::{ObjectStore, ObjectStoreExt};
+    use object_store::path::Path as ObjectPath;
+
+    let fake = FakeS3::start().await;
+    let store = object_store::aws::AmazonS3Builder::new()
+        .with_endpoint(&fake.endpoint)
+        .with_allow_http(true)
+        .with_bucket_name(&fake.bucket)
+        .with_region("us-east-1")
+        .with_access_key_id(&fake.access_key)
+        .with_secret_access_key(&fake.secret_key)
+        .build()
+        .expect("build store");
+    let path = ObjectPath::from("a/b c+d.txt");
+    let data = Bytes::from_static(b"0123456789");
+    store.put(&path, data.clone().into()).await.expect("put");
+    assert_eq!(fake.object("a/b c+d.txt"), Some(data.clone()), "keys are stored decoded");
+
+    let meta = store.head(&path).await.expect("head");
+    assert_eq!(meta.size, 10);
+    assert!(meta.e_tag.is_some());
+    assert_eq!(store.get_range(&path, 2..5).await.expect("range"), Bytes::from_static(b"234"));
+    let tail = store
+        .get_opts(&path, object_store::GetOptions::new().with_range(Some(object_store::GetRange::Suffix(3))))
+        .await
+        .expect("suffix range")
+        .bytes()
+        .await
+        .expect("suffix bytes");
+    assert_eq!(tail, Bytes::from_static(b"789"));
+    let missing = store.head(&ObjectPath::from("nope")).await;
+    assert!(matches!(missing, Err(object_store::Error::NotFound { .. })), "{missing:?}");
+}
+
+#[tokio::test]
+async fn s3_reports_an_unreachable_endpoint_as_unavailable() {
+    // Bind then drop a listener to get a port nobody is listening on.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("free port").port();
+    let storage = S3Storage::new(S3Settings {
+        endpoint: Some(format!("http://127.0.0.1:{port}")),
+        bucket: "b".to_owned(),
+        access_key: "k".to_owned(),
+        secret_key: "s".to_owned(),
+        region: String::new(),
+    })
+    .expect("build S3 storage");
+    let err = storage.load("some/key").await.expect_err("nothing listens there");
+    assert!(matches!(err, InfraError::Unavailable(_)), "{err:?}");
+}

@@ -26,8 +26,43 @@ pub struct TestEnv {
     pub infra: Infra,
     /// Prefix of this test's cache keys and queue names.
     pub prefix: String,
-    pg_database: Option<String>,
+    pg_database: Option<TempDatabase>,
     _dir: tempfile::TempDir,
+}
+
+/// A PostgreSQL database created for one test and dropped when this value is.
+#[derive(Debug)]
+pub struct TempDatabase {
+    pub url: String,
+    pub name: String,
+}
+
+impl TempDatabase {
+    /// Creates `dify_test_<random>` on the `TEST_PG_URL` server; nothing is migrated.
+    pub async fn create() -> Self {
+        let name = format!("dify_test_{}", uuid::Uuid::new_v4().simple());
+        let admin = Database::connect(pg_admin_url()).await.expect("connect to TEST_PG_URL");
+        admin.execute_unprepared(&format!("CREATE DATABASE \"{name}\"")).await.expect("create test database");
+        let _ = admin.close().await;
+        Self { url: replace_db_name(&pg_admin_url(), &name), name }
+    }
+}
+
+impl Drop for TempDatabase {
+    fn drop(&mut self) {
+        let name = std::mem::take(&mut self.name);
+        // Drop runs outside async; use a private runtime on a plain thread.
+        let _ = std::thread::spawn(move || {
+            let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else { return };
+            rt.block_on(async {
+                if let Ok(db) = Database::connect(pg_admin_url()).await {
+                    let _ = db.execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")).await;
+                    let _ = db.close().await;
+                }
+            });
+        })
+        .join();
+    }
 }
 
 impl std::fmt::Debug for TestEnv {
@@ -53,12 +88,11 @@ impl TestEnv {
         vars.insert("QUEUE_MAX_ATTEMPTS".into(), "3".into());
         let mut pg_database = None;
         if services_mode() {
-            let name = format!("dify_test_{id}");
-            create_pg_database(&name).await;
-            vars.insert("DATABASE_URL".into(), replace_db_name(&pg_admin_url(), &name));
+            let db = TempDatabase::create().await;
+            vars.insert("DATABASE_URL".into(), db.url.clone());
             vars.insert("REDIS_URL".into(), var_or("TEST_REDIS_URL", "redis://127.0.0.1:6379/0"));
             vars.insert("CELERY_BROKER_URL".into(), var_or("TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/%2f"));
-            pg_database = Some(name);
+            pg_database = Some(db);
         }
         for (k, v) in extra {
             vars.insert((*k).to_string(), (*v).to_string());
@@ -69,29 +103,11 @@ impl TestEnv {
         migration::upgrade(&infra.db).await.expect("migrate test database");
         Self { config, infra, prefix, pg_database, _dir: dir }
     }
-}
 
-impl Drop for TestEnv {
-    fn drop(&mut self) {
-        let Some(name) = self.pg_database.take() else { return };
-        // Drop runs outside async; use a private runtime on a plain thread.
-        let _ = std::thread::spawn(move || {
-            let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else { return };
-            rt.block_on(async {
-                if let Ok(db) = Database::connect(pg_admin_url()).await {
-                    let _ = db.execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")).await;
-                    let _ = db.close().await;
-                }
-            });
-        })
-        .join();
+    /// The data directory of this test (embedded state lives here).
+    pub fn data_dir(&self) -> &std::path::Path {
+        &self.config.data_dir
     }
-}
-
-async fn create_pg_database(name: &str) {
-    let admin = Database::connect(pg_admin_url()).await.expect("connect to TEST_PG_URL");
-    admin.execute_unprepared(&format!("CREATE DATABASE \"{name}\"")).await.expect("create test database");
-    let _ = admin.close().await;
 }
 
 /// `postgres://u@h:p/admin_db?x` with the database name replaced.

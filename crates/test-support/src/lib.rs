@@ -8,4 +8,4 @@ mod env;
 pub mod fake_s3;
 pub mod fake_smtp;
 
-pub use env::{TestEnv, services_mode};
+pub use env::{TempDatabase, TestEnv, pg_admin_url, services_mode};
