@@ -44,7 +44,9 @@ impl RetryPolicy {
     /// Delay before delivery number `attempt + 1`, given `attempt` deliveries so far.
     pub fn backoff(&self, attempt: u32) -> Duration {
         let factor = 2u32.saturating_pow(attempt.saturating_sub(1));
-        self.backoff_base.saturating_mul(factor).min(self.backoff_max)
+        self.backoff_base
+            .saturating_mul(factor)
+            .min(self.backoff_max)
     }
 }
 
@@ -98,8 +100,18 @@ pub(crate) trait Settle: Send {
 }
 
 impl Delivery {
-    pub(crate) fn new(payload: Vec<u8>, attempt: u32, redelivered: bool, settle: Box<dyn Settle>) -> Self {
-        Self { payload, attempt, redelivered, settle: Some(settle) }
+    pub(crate) fn new(
+        payload: Vec<u8>,
+        attempt: u32,
+        redelivered: bool,
+        settle: Box<dyn Settle>,
+    ) -> Self {
+        Self {
+            payload,
+            attempt,
+            redelivered,
+            settle: Some(settle),
+        }
     }
 
     /// Confirms the job is done; it is never delivered again.

@@ -27,7 +27,9 @@ use lapin::options::{
     BasicQosOptions, ConfirmSelectOptions, QueueDeclareOptions,
 };
 use lapin::types::{AMQPValue, FieldTable, LongString, ShortString};
-use lapin::{Acker, BasicProperties, Channel, Confirmation, Connection, ConnectionProperties, ErrorKind};
+use lapin::{
+    Acker, BasicProperties, Channel, Confirmation, Connection, ConnectionProperties, ErrorKind,
+};
 
 use super::{Consumer, Delivery, JobQueue, RetryPolicy, Settle};
 use crate::error::{InfraError, Result};
@@ -76,7 +78,12 @@ fn map_err(e: lapin::Error) -> InfraError {
 
 impl RabbitQueue {
     /// Connects to the broker at `url`; queue names are `prefix + name`.
-    pub async fn connect(url: &str, prefix: &str, policy: RetryPolicy, prefetch: u16) -> Result<Self> {
+    pub async fn connect(
+        url: &str,
+        prefix: &str,
+        policy: RetryPolicy,
+        prefetch: u16,
+    ) -> Result<Self> {
         let queue = Self {
             inner: Arc::new(Inner {
                 url: url.to_owned(),
@@ -124,10 +131,15 @@ impl Inner {
         let live = guard.as_ref().is_some_and(|c| c.status().connected());
         if !live {
             let props = ConnectionProperties::default().with_connection_name("dify-rs".into());
-            let connection = Connection::connect(&self.url, props).await.map_err(InfraError::unavailable)?;
+            let connection = Connection::connect(&self.url, props)
+                .await
+                .map_err(InfraError::unavailable)?;
             *guard = Some(connection);
             // A broker restart may have lost non-durable state; declare again to be sure.
-            self.declared.lock().unwrap_or_else(|e| e.into_inner()).clear();
+            self.declared
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .clear();
         }
         match guard.as_ref() {
             Some(c) => c.create_channel().await.map_err(map_err),
@@ -145,7 +157,10 @@ impl Inner {
             return Ok(channel.clone());
         }
         let channel = self.channel().await?;
-        channel.confirm_select(ConfirmSelectOptions::default()).await.map_err(map_err)?;
+        channel
+            .confirm_select(ConfirmSelectOptions::default())
+            .await
+            .map_err(map_err)?;
         *guard = Some(channel.clone());
         Ok(channel)
     }
@@ -156,52 +171,98 @@ impl Inner {
         if full.is_empty() || full.len() > 200 {
             return Err(InfraError::InvalidKey(format!("queue name {full:?}")));
         }
-        if self.declared.lock().unwrap_or_else(|e| e.into_inner()).contains(queue) {
+        if self
+            .declared
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .contains(queue)
+        {
             return Ok(full);
         }
         let channel = self.publisher().await?;
         let durable = QueueDeclareOptions::durable();
-        channel.queue_declare(full.as_str().into(), durable, FieldTable::default()).await.map_err(map_err)?;
         channel
-            .queue_declare(format!("{full}.dead").into(), durable, FieldTable::default())
+            .queue_declare(full.as_str().into(), durable, FieldTable::default())
+            .await
+            .map_err(map_err)?;
+        channel
+            .queue_declare(
+                format!("{full}.dead").into(),
+                durable,
+                FieldTable::default(),
+            )
             .await
             .map_err(map_err)?;
         for level in 1..self.policy.max_attempts {
             let ttl_ms = i64::try_from(self.policy.backoff(level).as_millis()).unwrap_or(i64::MAX);
             let mut args = FieldTable::default();
             args.insert("x-message-ttl".into(), AMQPValue::LongLongInt(ttl_ms));
-            args.insert("x-dead-letter-exchange".into(), AMQPValue::LongString(LongString::from("")));
-            args.insert("x-dead-letter-routing-key".into(), AMQPValue::LongString(LongString::from(full.as_str())));
-            channel.queue_declare(retry_queue(&full, level).into(), durable, args).await.map_err(map_err)?;
+            args.insert(
+                "x-dead-letter-exchange".into(),
+                AMQPValue::LongString(LongString::from("")),
+            );
+            args.insert(
+                "x-dead-letter-routing-key".into(),
+                AMQPValue::LongString(LongString::from(full.as_str())),
+            );
+            channel
+                .queue_declare(retry_queue(&full, level).into(), durable, args)
+                .await
+                .map_err(map_err)?;
         }
-        self.declared.lock().unwrap_or_else(|e| e.into_inner()).insert(queue.to_owned());
+        self.declared
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(queue.to_owned());
         Ok(full)
     }
 
     /// Publishes persistently to `routing_key` on the default exchange and waits for the
     /// broker's confirm.
-    async fn publish_to(&self, routing_key: &str, payload: &[u8], attempt: Option<u32>) -> Result<()> {
+    async fn publish_to(
+        &self,
+        routing_key: &str,
+        payload: &[u8],
+        attempt: Option<u32>,
+    ) -> Result<()> {
         let mut properties = BasicProperties::default().with_delivery_mode(PERSISTENT);
         if let Some(attempt) = attempt {
             let mut headers = FieldTable::default();
-            headers.insert(ATTEMPT_HEADER.into(), AMQPValue::LongLongInt(i64::from(attempt)));
+            headers.insert(
+                ATTEMPT_HEADER.into(),
+                AMQPValue::LongLongInt(i64::from(attempt)),
+            );
             properties = properties.with_headers(headers);
         }
         let channel = self.publisher().await?;
-        let options = BasicPublishOptions { mandatory: true, ..BasicPublishOptions::default() };
+        let options = BasicPublishOptions {
+            mandatory: true,
+            ..BasicPublishOptions::default()
+        };
         let confirm = channel
-            .basic_publish(ShortString::from(""), routing_key.into(), options, payload, properties)
+            .basic_publish(
+                ShortString::from(""),
+                routing_key.into(),
+                options,
+                payload,
+                properties,
+            )
             .await
             .map_err(map_err)?
             .await
             .map_err(map_err)?;
         match confirm {
             Confirmation::Ack(None) => Ok(()),
-            Confirmation::Ack(Some(returned)) => {
-                Err(InfraError::Backend(format!("message to {routing_key} returned: {}", returned.reply_text)))
+            Confirmation::Ack(Some(returned)) => Err(InfraError::Backend(format!(
+                "message to {routing_key} returned: {}",
+                returned.reply_text
+            ))),
+            Confirmation::Nack(_) => Err(InfraError::Backend(format!(
+                "broker refused message to {routing_key}"
+            ))),
+            Confirmation::NotRequested => {
+                Err(InfraError::Backend("publisher confirms are off".into()))
             }
-            Confirmation::Nack(_) => Err(InfraError::Backend(format!("broker refused message to {routing_key}"))),
-            Confirmation::NotRequested => Err(InfraError::Backend("publisher confirms are off".into())),
         }
     }
 }
@@ -212,7 +273,10 @@ fn retry_queue(full: &str, level: u32) -> String {
 
 /// The delivery count from the `x-attempt` header; absent or unreadable means first delivery.
 fn attempt_of(properties: &BasicProperties) -> u32 {
-    let value = properties.headers().as_ref().and_then(|h| h.inner().get(ATTEMPT_HEADER));
+    let value = properties
+        .headers()
+        .as_ref()
+        .and_then(|h| h.inner().get(ATTEMPT_HEADER));
     let n: Option<i64> = match value {
         Some(AMQPValue::LongLongInt(n)) => Some(*n),
         Some(AMQPValue::LongInt(n)) => Some(i64::from(*n)),
@@ -223,7 +287,9 @@ fn attempt_of(properties: &BasicProperties) -> u32 {
         Some(AMQPValue::ShortShortUInt(n)) => Some(i64::from(*n)),
         _ => None,
     };
-    n.and_then(|n| u32::try_from(n).ok()).filter(|n| *n >= 1).unwrap_or(1)
+    n.and_then(|n| u32::try_from(n).ok())
+        .filter(|n| *n >= 1)
+        .unwrap_or(1)
 }
 
 #[async_trait]
@@ -236,12 +302,25 @@ impl JobQueue for RabbitQueue {
     async fn consume(&self, queue: &str) -> Result<Box<dyn Consumer>> {
         let full = self.inner.ensure_declared(queue).await?;
         let channel = self.inner.channel().await?;
-        channel.basic_qos(self.inner.prefetch, BasicQosOptions::default()).await.map_err(map_err)?;
-        let consumer = channel
-            .basic_consume(full.as_str().into(), "".into(), BasicConsumeOptions::default(), FieldTable::default())
+        channel
+            .basic_qos(self.inner.prefetch, BasicQosOptions::default())
             .await
             .map_err(map_err)?;
-        Ok(Box::new(RabbitConsumer { consumer, _channel: channel, queue: full, inner: self.inner.clone() }))
+        let consumer = channel
+            .basic_consume(
+                full.as_str().into(),
+                "".into(),
+                BasicConsumeOptions::default(),
+                FieldTable::default(),
+            )
+            .await
+            .map_err(map_err)?;
+        Ok(Box::new(RabbitConsumer {
+            consumer,
+            _channel: channel,
+            queue: full,
+            inner: self.inner.clone(),
+        }))
     }
 
     async fn drain_dead_letters(&self, queue: &str) -> Result<Vec<Vec<u8>>> {
@@ -249,10 +328,17 @@ impl JobQueue for RabbitQueue {
         let dead = format!("{full}.dead");
         let channel = self.inner.channel().await?;
         let mut jobs = Vec::new();
-        while let Some(message) =
-            channel.basic_get(dead.as_str().into(), BasicGetOptions::default()).await.map_err(map_err)?
+        while let Some(message) = channel
+            .basic_get(dead.as_str().into(), BasicGetOptions::default())
+            .await
+            .map_err(map_err)?
         {
-            message.delivery.acker.ack(BasicAckOptions::default()).await.map_err(map_err)?;
+            message
+                .delivery
+                .acker
+                .ack(BasicAckOptions::default())
+                .await
+                .map_err(map_err)?;
             jobs.push(message.delivery.data);
         }
         // Best effort: the channel closes on drop anyway.
@@ -263,8 +349,14 @@ impl JobQueue for RabbitQueue {
     async fn pending(&self, queue: &str) -> Result<u64> {
         let full = self.inner.ensure_declared(queue).await?;
         let channel = self.inner.publisher().await?;
-        let options = QueueDeclareOptions { passive: true, ..QueueDeclareOptions::default() };
-        let declared = channel.queue_declare(full.as_str().into(), options, FieldTable::default()).await.map_err(map_err)?;
+        let options = QueueDeclareOptions {
+            passive: true,
+            ..QueueDeclareOptions::default()
+        };
+        let declared = channel
+            .queue_declare(full.as_str().into(), options, FieldTable::default())
+            .await
+            .map_err(map_err)?;
         Ok(u64::from(declared.message_count()))
     }
 }
@@ -287,7 +379,8 @@ impl Consumer for RabbitConsumer {
             Some(Ok(delivery)) => {
                 // Classic queues do not count requeues, so a crash redelivery adds one: exact
                 // for one crash per attempt, a lower bound beyond that.
-                let attempt = attempt_of(&delivery.properties).saturating_add(u32::from(delivery.redelivered));
+                let attempt = attempt_of(&delivery.properties)
+                    .saturating_add(u32::from(delivery.redelivered));
                 let settle = RabbitSettle {
                     acker: Some(delivery.acker),
                     payload: delivery.data.clone(),
@@ -295,7 +388,12 @@ impl Consumer for RabbitConsumer {
                     queue: self.queue.clone(),
                     inner: self.inner.clone(),
                 };
-                Ok(Some(Delivery::new(delivery.data, attempt, delivery.redelivered, Box::new(settle))))
+                Ok(Some(Delivery::new(
+                    delivery.data,
+                    attempt,
+                    delivery.redelivered,
+                    Box::new(settle),
+                )))
             }
         }
     }
@@ -312,11 +410,17 @@ struct RabbitSettle {
 }
 
 async fn ack(acker: &Acker) -> Result<()> {
-    if acker.ack(BasicAckOptions::default()).await.map_err(map_err)? {
+    if acker
+        .ack(BasicAckOptions::default())
+        .await
+        .map_err(map_err)?
+    {
         Ok(())
     } else {
         // The channel closed since delivery: the broker has already requeued the job.
-        Err(InfraError::Unavailable("channel closed before ack; the job will be redelivered".into()))
+        Err(InfraError::Unavailable(
+            "channel closed before ack; the job will be redelivered".into(),
+        ))
     }
 }
 
@@ -330,9 +434,13 @@ impl Settle for RabbitSettle {
     }
 
     async fn retry(mut self: Box<Self>, dead_letter: bool) -> Result<()> {
-        let Some(acker) = self.acker.as_ref() else { return Ok(()) };
+        let Some(acker) = self.acker.as_ref() else {
+            return Ok(());
+        };
         if !acker.usable() {
-            return Err(InfraError::Unavailable("channel closed; the job will be redelivered".into()));
+            return Err(InfraError::Unavailable(
+                "channel closed; the job will be redelivered".into(),
+            ));
         }
         let (target, attempt) = if dead_letter || self.attempt >= self.inner.policy.max_attempts {
             (format!("{}.dead", self.queue), self.attempt)
@@ -341,7 +449,9 @@ impl Settle for RabbitSettle {
         };
         // Publish before ack: a crash in between duplicates the job rather than losing it.
         // On failure the acker stays in place, so Drop hands the job back to the queue.
-        self.inner.publish_to(&target, &self.payload, Some(attempt)).await?;
+        self.inner
+            .publish_to(&target, &self.payload, Some(attempt))
+            .await?;
         match self.acker.take() {
             Some(acker) => ack(&acker).await,
             None => Ok(()),
@@ -353,7 +463,9 @@ impl Drop for RabbitSettle {
     /// An unsettled delivery goes straight back to the queue (marked redelivered) instead of
     /// waiting for its channel to close.
     fn drop(&mut self) {
-        let Some(acker) = self.acker.take() else { return };
+        let Some(acker) = self.acker.take() else {
+            return;
+        };
         if !acker.usable() {
             return;
         }

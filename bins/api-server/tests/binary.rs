@@ -1,0 +1,110 @@
+//! The `api-server` binary as an operator starts it: configured from the environment,
+//! migrating at start, answering on a real port, stopping gracefully on SIGTERM.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use test_support::{TempDatabase, services_mode};
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
+}
+
+/// A minimal HTTP/1.1 GET: (status, body).
+fn get(port: u16, path: &str) -> std::io::Result<(u16, String)> {
+    let mut s = TcpStream::connect(("127.0.0.1", port))?;
+    s.set_read_timeout(Some(Duration::from_secs(5)))?;
+    write!(s, "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")?;
+    let mut raw = String::new();
+    s.read_to_string(&mut raw)?;
+    let status = raw.split_whitespace().nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
+    let body = raw.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default();
+    Ok((status, body))
+}
+
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn start(vars: &[(&str, String)]) -> (Server, u16) {
+    let port = free_port();
+    let dir = tempfile::tempdir().expect("tempdir").keep();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_api-server"));
+    for key in ["DATABASE_URL", "DB_HOST", "REDIS_URL", "REDIS_HOST", "CELERY_BROKER_URL", "BROKER_URL", "SECRET_KEY"] {
+        cmd.env_remove(key);
+    }
+    cmd.current_dir(&dir)
+        .env("DIFY_BIND_ADDRESS", "127.0.0.1")
+        .env("DIFY_PORT", port.to_string())
+        .env("LOG_LEVEL", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit());
+    for (k, v) in vars {
+        cmd.env(k, v);
+    }
+    let server = Server(cmd.spawn().expect("spawn api-server"));
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < deadline {
+        if get(port, "/health").is_ok_and(|(s, _)| s == 200) {
+            return (server, port);
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    panic!("api-server did not come up on port {port}");
+}
+
+fn check_serves_and_stops(vars: &[(&str, String)]) {
+    let (mut server, port) = start(vars);
+    let (status, body) = get(port, "/health").expect("health");
+    assert_eq!((status, body.trim()), (200, r#"{"status":"ok","version":"0.3.23"}"#));
+    let (status, body) = get(port, "/console/api/definitely-not-a-route").expect("unknown");
+    assert_eq!(status, 404);
+    let json: serde_json::Value = serde_json::from_str(&body).expect("json");
+    assert_eq!(json["code"], "not_found");
+    assert_eq!(json["status"], 404);
+
+    let pid = server.0.id().to_string();
+    assert!(Command::new("kill").args(["-TERM", &pid]).status().expect("kill").success());
+    let deadline = Instant::now() + Duration::from_secs(40);
+    loop {
+        if let Some(status) = server.0.try_wait().expect("wait") {
+            assert!(status.success(), "api-server exited with {status}");
+            break;
+        }
+        assert!(Instant::now() < deadline, "api-server did not stop after SIGTERM");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn embedded_server_needs_nothing_and_keeps_its_state_in_data_dir() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    check_serves_and_stops(&[("DATA_DIR", data.display().to_string())]);
+    assert!(data.join("dify.db").exists(), "SQLite database created and migrated at start");
+    assert!(data.join("secret_key").exists(), "generated secret key kept");
+}
+
+#[tokio::test]
+async fn scaled_server_runs_on_postgres_redis_and_rabbitmq() {
+    if !services_mode() {
+        eprintln!("skipped: needs DIFY_TEST_BACKEND=services");
+        return;
+    }
+    let db = TempDatabase::create().await;
+    let vars = vec![
+        ("DATABASE_URL", db.url.clone()),
+        ("SECRET_KEY", "test-secret".to_string()),
+        ("MIGRATION_ENABLED", "true".to_string()),
+        ("REDIS_URL", std::env::var("TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379/0".into())),
+        ("CELERY_BROKER_URL", std::env::var("TEST_AMQP_URL").unwrap_or_else(|_| "amqp://guest:guest@127.0.0.1:5672/%2f".into())),
+    ];
+    tokio::task::spawn_blocking(move || check_serves_and_stops(&vars)).await.expect("join");
+}
