@@ -32,10 +32,7 @@ pub(crate) async fn adopt_alembic_schema<C: ConnectionTrait>(db: &C) -> Result<b
     }
 
     let schema_migration = DifySchema.name();
-    let already = Migrator::get_applied_migrations(db)
-        .await?
-        .iter()
-        .any(|m| m.name() == schema_migration);
+    let already = Migrator::get_applied_migrations(db).await?.iter().any(|m| m.name() == schema_migration);
     if already {
         return Ok(false);
     }
@@ -52,10 +49,7 @@ pub(crate) async fn adopt_alembic_schema<C: ConnectionTrait>(db: &C) -> Result<b
 async fn alembic_revision<C: ConnectionTrait>(db: &C) -> Result<Option<String>, DbErr> {
     let backend = db.get_database_backend();
     let present = db
-        .query_one_raw(Statement::from_string(
-            backend,
-            "SELECT to_regclass('alembic_version') IS NOT NULL AS present",
-        ))
+        .query_one_raw(Statement::from_string(backend, "SELECT to_regclass('alembic_version') IS NOT NULL AS present"))
         .await?
         .map(|row| row.try_get::<bool>("", "present"))
         .transpose()?
@@ -63,12 +57,10 @@ async fn alembic_revision<C: ConnectionTrait>(db: &C) -> Result<Option<String>, 
     if !present {
         return Ok(None);
     }
-    let rows = AlembicRow::find_by_statement(Statement::from_string(
-        backend,
-        "SELECT version_num FROM alembic_version",
-    ))
-    .all(db)
-    .await?;
+    let rows =
+        AlembicRow::find_by_statement(Statement::from_string(backend, "SELECT version_num FROM alembic_version"))
+            .all(db)
+            .await?;
     match rows.as_slice() {
         [row] => Ok(Some(row.version_num.clone())),
         [] => Err(DbErr::Custom(
@@ -79,10 +71,7 @@ async fn alembic_revision<C: ConnectionTrait>(db: &C) -> Result<Option<String>, 
         _ => Err(DbErr::Custom(format!(
             "alembic_version holds several revisions ({}); dify-rs adopts only a single \
              revision {ADOPTABLE_ALEMBIC_REVISION}",
-            rows.iter()
-                .map(|r| r.version_num.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
+            rows.iter().map(|r| r.version_num.as_str()).collect::<Vec<_>>().join(", ")
         ))),
     }
 }
@@ -95,8 +84,7 @@ async fn record_applied<C: ConnectionTrait>(db: &C, name: &str) -> Result<(), Db
         .duration_since(UNIX_EPOCH)
         .map_err(|e| DbErr::Custom(format!("system clock before 1970: {e}")))?
         .as_secs();
-    let applied_at = i64::try_from(applied_at)
-        .map_err(|e| DbErr::Custom(format!("system clock out of range: {e}")))?;
+    let applied_at = i64::try_from(applied_at).map_err(|e| DbErr::Custom(format!("system clock out of range: {e}")))?;
     let insert = Query::insert()
         .into_table(Migrator::migration_table_name())
         .columns(["version", "applied_at"])

@@ -46,8 +46,7 @@ pub async fn upgrade(db: &DatabaseConnection) -> Result<UpgradeReport, DbErr> {
     match db.get_database_backend() {
         DbBackend::Postgres => {
             let txn = db.begin().await?;
-            txn.execute_unprepared(&format!("SELECT pg_advisory_xact_lock({UPGRADE_LOCK_KEY})"))
-                .await?;
+            txn.execute_unprepared(&format!("SELECT pg_advisory_xact_lock({UPGRADE_LOCK_KEY})")).await?;
             let adopted = adopt::adopt_alembic_schema(&txn).await?;
             let report = apply_pending(&txn, adopted).await?;
             txn.commit().await?;
@@ -77,16 +76,9 @@ where
     let pending = pending_on(db).await?;
     Migrator::up(db, None).await?;
     applied.extend(pending);
-    Ok(UpgradeReport {
-        applied,
-        adopted_from_alembic: adopted,
-    })
+    Ok(UpgradeReport { applied, adopted_from_alembic: adopted })
 }
 
 async fn pending_on<C: ConnectionTrait>(db: &C) -> Result<Vec<String>, DbErr> {
-    Ok(Migrator::get_pending_migrations_read_only(db)
-        .await?
-        .iter()
-        .map(|m| m.name().to_owned())
-        .collect())
+    Ok(Migrator::get_pending_migrations_read_only(db).await?.iter().map(|m| m.name().to_owned()).collect())
 }

@@ -15,10 +15,7 @@ impl MigrationTrait for Migration {
         let backend = manager.get_database_backend();
         if backend == DbBackend::Postgres {
             // Source of the `uuid_generate_v4()` id defaults, as in Dify's first revision.
-            manager
-                .get_connection()
-                .execute_unprepared(r#"CREATE EXTENSION IF NOT EXISTS "uuid-ossp""#)
-                .await?;
+            manager.get_connection().execute_unprepared(r#"CREATE EXTENSION IF NOT EXISTS "uuid-ossp""#).await?;
         }
         for table in schema::tables(&Cx::new(backend)) {
             manager.create_table(table.create).await?;
@@ -31,13 +28,8 @@ impl MigrationTrait for Migration {
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         // The uuid-ossp extension stays: other schemas in the database may rely on it.
-        for table in schema::tables(&Cx::new(manager.get_database_backend()))
-            .into_iter()
-            .rev()
-        {
-            manager
-                .drop_table(Table::drop().table(table.name).if_exists().to_owned())
-                .await?;
+        for table in schema::tables(&Cx::new(manager.get_database_backend())).into_iter().rev() {
+            manager.drop_table(Table::drop().table(table.name).if_exists().to_owned()).await?;
         }
         Ok(())
     }

@@ -31,28 +31,12 @@ const HOT_INDEXES: &[HotIndex] = &[
         cols: &["app_id", "from_end_user_id", "created_at"],
     },
     // Message history of one conversation, newest first, paged by created_at.
-    HotIndex {
-        table: "messages",
-        name: "message_conversation_created_idx",
-        cols: &["conversation_id", "created_at"],
-    },
+    HotIndex { table: "messages", name: "message_conversation_created_idx", cols: &["conversation_id", "created_at"] },
     // End-user lookup on every web-app and service-API request.
-    HotIndex {
-        table: "end_users",
-        name: "end_user_app_type_session_idx",
-        cols: &["app_id", "type", "session_id"],
-    },
+    HotIndex { table: "end_users", name: "end_user_app_type_session_idx", cols: &["app_id", "type", "session_id"] },
     // Document lists ordered by position, and batch indexing-status polls.
-    HotIndex {
-        table: "documents",
-        name: "document_dataset_position_idx",
-        cols: &["dataset_id", "position"],
-    },
-    HotIndex {
-        table: "documents",
-        name: "document_dataset_batch_idx",
-        cols: &["dataset_id", "batch"],
-    },
+    HotIndex { table: "documents", name: "document_dataset_position_idx", cols: &["dataset_id", "position"] },
+    HotIndex { table: "documents", name: "document_dataset_batch_idx", cols: &["dataset_id", "batch"] },
     // Segment pages of one document in order.
     HotIndex {
         table: "document_segments",
@@ -88,15 +72,7 @@ impl MigrationTrait for Migration {
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         for hot in HOT_INDEXES.iter().rev() {
-            manager
-                .drop_index(
-                    Index::drop()
-                        .if_exists()
-                        .name(hot.name)
-                        .table(hot.table)
-                        .to_owned(),
-                )
-                .await?;
+            manager.drop_index(Index::drop().if_exists().name(hot.name).table(hot.table).to_owned()).await?;
         }
         Ok(())
     }

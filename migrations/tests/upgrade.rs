@@ -7,18 +7,15 @@ use chrono::{NaiveDate, NaiveDateTime};
 use migration::{DifySchema, HotIndexes, UpgradeReport};
 use rust_decimal::Decimal;
 use sea_orm::{
-    ActiveModelTrait, ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend,
-    EntityTrait, ModelTrait, Set, Statement,
+    ActiveModelTrait, ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, EntityTrait,
+    ModelTrait, Set, Statement,
 };
 use sea_orm_migration::{MigrationName, MigrationTrait, SchemaManager};
 use serde_json::json;
 use uuid::Uuid;
 
 use entities::prelude::*;
-use entities::{
-    conversations, data_source_bindings, dify_setups, documents, embeddings, invitation_codes,
-    messages,
-};
+use entities::{conversations, data_source_bindings, dify_setups, documents, embeddings, invitation_codes, messages};
 
 /// Every table of Dify's schema at Alembic head 6e2cfb077b04 but Celery's.
 const DIFY_TABLES: [&str; 42] = [
@@ -92,12 +89,8 @@ fn backends() -> Vec<Backend> {
 
 async fn connect(url: &str) -> DatabaseConnection {
     let mut opts = ConnectOptions::new(url.to_owned());
-    opts.connect_timeout(Duration::from_secs(5))
-        .acquire_timeout(Duration::from_secs(5))
-        .sqlx_logging(false);
-    Database::connect(opts)
-        .await
-        .unwrap_or_else(|e| panic!("connect to {url}: {e}"))
+    opts.connect_timeout(Duration::from_secs(5)).acquire_timeout(Duration::from_secs(5)).sqlx_logging(false);
+    Database::connect(opts).await.unwrap_or_else(|e| panic!("connect to {url}: {e}"))
 }
 
 /// A fresh, empty database for one test.
@@ -113,19 +106,11 @@ impl TestDb {
             Backend::Sqlite => {
                 let dir = tempfile::tempdir().expect("temp dir");
                 let url = format!("sqlite://{}?mode=rwc", dir.path().join("dify.db").display());
-                Self {
-                    db: connect(&url).await,
-                    _sqlite_dir: Some(dir),
-                    _pg: None,
-                }
+                Self { db: connect(&url).await, _sqlite_dir: Some(dir), _pg: None }
             }
             Backend::Postgres => {
                 let pg = PgDatabase::create().await;
-                Self {
-                    db: connect(&pg.url).await,
-                    _sqlite_dir: None,
-                    _pg: Some(pg),
-                }
+                Self { db: connect(&pg.url).await, _sqlite_dir: None, _pg: Some(pg) }
             }
         }
     }
@@ -140,24 +125,15 @@ struct PgDatabase {
 
 impl PgDatabase {
     async fn create() -> Self {
-        let admin_url = std::env::var("TEST_PG_URL")
-            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned());
+        let admin_url =
+            std::env::var("TEST_PG_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned());
         let name = format!("dify_test_{}", Uuid::new_v4().simple());
         let admin = connect(&admin_url).await;
-        admin
-            .execute_unprepared(&format!(r#"CREATE DATABASE "{name}""#))
-            .await
-            .expect("create test database");
+        admin.execute_unprepared(&format!(r#"CREATE DATABASE "{name}""#)).await.expect("create test database");
         admin.close().await.expect("close admin connection");
-        let (base, _) = admin_url
-            .rsplit_once('/')
-            .expect("TEST_PG_URL ends in /<database>");
+        let (base, _) = admin_url.rsplit_once('/').expect("TEST_PG_URL ends in /<database>");
         let url = format!("{base}/{name}");
-        Self {
-            admin_url,
-            name,
-            url,
-        }
+        Self { admin_url, name, url }
     }
 }
 
@@ -167,10 +143,7 @@ impl Drop for PgDatabase {
         let sql = format!(r#"DROP DATABASE IF EXISTS "{}" WITH (FORCE)"#, self.name);
         // Drop runs outside any async context we could borrow, so use a private runtime.
         let dropped = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("runtime");
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
             rt.block_on(async {
                 let admin = connect(&admin_url).await;
                 admin.execute_unprepared(&sql).await.map(|_| ())
@@ -209,9 +182,7 @@ async fn table_names(db: &DatabaseConnection) -> Vec<String> {
 
 async fn index_names(db: &DatabaseConnection) -> Vec<String> {
     let sql = match db.get_database_backend() {
-        DbBackend::Postgres => {
-            "SELECT indexname::text AS name FROM pg_indexes WHERE schemaname = current_schema()"
-        }
+        DbBackend::Postgres => "SELECT indexname::text AS name FROM pg_indexes WHERE schemaname = current_schema()",
         _ => "SELECT name FROM sqlite_master WHERE type = 'index'",
     };
     names(db, sql).await
@@ -222,28 +193,15 @@ async fn upgrade_on_empty_database_creates_every_table() {
     for backend in backends() {
         let t = TestDb::new(backend).await;
         let report = migration::upgrade(&t.db).await.expect("upgrade");
-        assert_eq!(
-            report,
-            UpgradeReport {
-                applied: all_migrations(),
-                adopted_from_alembic: false
-            },
-            "{backend:?}"
-        );
+        assert_eq!(report, UpgradeReport { applied: all_migrations(), adopted_from_alembic: false }, "{backend:?}");
 
         let tables = table_names(&t.db).await;
         for table in DIFY_TABLES {
-            assert!(
-                tables.iter().any(|t| t == table),
-                "{backend:?}: table {table} missing"
-            );
+            assert!(tables.iter().any(|t| t == table), "{backend:?}: table {table} missing");
         }
         let indexes = index_names(&t.db).await;
         for index in SOME_INDEXES {
-            assert!(
-                indexes.iter().any(|i| i == index),
-                "{backend:?}: index {index} missing"
-            );
+            assert!(indexes.iter().any(|i| i == index), "{backend:?}: index {index} missing");
         }
         if backend == Backend::Postgres {
             assert!(indexes.iter().any(|i| i == "source_info_idx"), "GIN index");
@@ -255,10 +213,7 @@ async fn upgrade_on_empty_database_creates_every_table() {
 async fn second_upgrade_applies_nothing() {
     for backend in backends() {
         let t = TestDb::new(backend).await;
-        assert_eq!(
-            migration::pending(&t.db).await.expect("pending"),
-            all_migrations()
-        );
+        assert_eq!(migration::pending(&t.db).await.expect("pending"), all_migrations());
         migration::upgrade(&t.db).await.expect("first upgrade");
         let again = migration::upgrade(&t.db).await.expect("second upgrade");
         assert_eq!(again, UpgradeReport::default(), "{backend:?}");
@@ -267,9 +222,7 @@ async fn second_upgrade_applies_nothing() {
 }
 
 fn at(h: u32, m: u32, s: u32, micro: u32) -> NaiveDateTime {
-    NaiveDate::from_ymd_opt(2023, 9, 13)
-        .and_then(|d| d.and_hms_micro_opt(h, m, s, micro))
-        .expect("valid timestamp")
+    NaiveDate::from_ymd_opt(2023, 9, 13).and_then(|d| d.and_hms_micro_opt(h, m, s, micro)).expect("valid timestamp")
 }
 
 #[tokio::test]
@@ -335,22 +288,12 @@ async fn entities_round_trip_tricky_types() {
             message_price_unit: Decimal::new(1, 3),
             answer_price_unit: Decimal::new(1, 3),
         };
-        let inserted = messages::ActiveModel::from(message.clone())
-            .insert(db)
-            .await
-            .expect("insert message");
-        let read = Messages::find_by_id(message.id)
-            .one(db)
-            .await
-            .expect("select message")
-            .expect("message exists");
+        let inserted = messages::ActiveModel::from(message.clone()).insert(db).await.expect("insert message");
+        let read = Messages::find_by_id(message.id).one(db).await.expect("select message").expect("message exists");
         for got in [&inserted, &read] {
             assert_eq!(got.message_unit_price.normalize(), Decimal::new(15, 4));
             assert_eq!(got.answer_unit_price.normalize(), Decimal::new(2, 3));
-            assert_eq!(
-                got.total_price.map(|d| d.normalize()),
-                Some(Decimal::new(32, 6))
-            );
+            assert_eq!(got.total_price.map(|d| d.normalize()), Some(Decimal::new(32, 6)));
             assert_eq!(got.message_price_unit.normalize(), Decimal::new(1, 3));
             assert_eq!(got.provider_response_latency, 1.25);
             assert_eq!(got.message, message.message);
@@ -358,21 +301,9 @@ async fn entities_round_trip_tricky_types() {
             assert_eq!(got.answer, message.answer);
             assert_eq!(got.created_at, message.created_at);
         }
-        let related = read
-            .find_related(Conversations)
-            .one(db)
-            .await
-            .expect("related conversation");
+        let related = read.find_related(Conversations).one(db).await.expect("related conversation");
         assert_eq!(related.map(|c| c.id), Some(conversation.id), "{backend:?}");
-        assert_eq!(
-            conversation
-                .find_related(Messages)
-                .all(db)
-                .await
-                .expect("conversation messages")
-                .len(),
-            1
-        );
+        assert_eq!(conversation.find_related(Messages).all(db).await.expect("conversation messages").len(), 1);
 
         let document = documents::Model {
             id: Uuid::new_v4(),
@@ -416,14 +347,8 @@ async fn entities_round_trip_tricky_types() {
             doc_form: "text_model".into(),
             doc_language: Some("English".into()),
         };
-        documents::ActiveModel::from(document.clone())
-            .insert(db)
-            .await
-            .expect("insert document");
-        let read = Documents::find_by_id(document.id)
-            .one(db)
-            .await
-            .expect("select document");
+        documents::ActiveModel::from(document.clone()).insert(db).await.expect("insert document");
+        let read = Documents::find_by_id(document.id).one(db).await.expect("select document");
         assert_eq!(read.as_ref(), Some(&document), "{backend:?}");
 
         let vector: Vec<u8> = (0..=255u8).chain([0, 0, 0x80, 0x3f]).collect();
@@ -438,11 +363,8 @@ async fn entities_round_trip_tricky_types() {
         .await
         .expect("insert embedding");
         assert_eq!(embedding.embedding, vector);
-        let read = Embeddings::find_by_id(embedding.id)
-            .one(db)
-            .await
-            .expect("select embedding")
-            .expect("embedding exists");
+        let read =
+            Embeddings::find_by_id(embedding.id).one(db).await.expect("select embedding").expect("embedding exists");
         assert_eq!(read.embedding, vector);
         assert_eq!(read.hash, "ab".repeat(32));
 
@@ -465,11 +387,8 @@ async fn entities_round_trip_tricky_types() {
         .insert(db)
         .await
         .expect("insert data source binding");
-        let read = DataSourceBindings::find_by_id(binding.id)
-            .one(db)
-            .await
-            .expect("select binding")
-            .expect("binding exists");
+        let read =
+            DataSourceBindings::find_by_id(binding.id).one(db).await.expect("select binding").expect("binding exists");
         assert_eq!(read.source_info, source_info);
         assert_eq!(read.disabled, Some(false));
 
@@ -484,43 +403,25 @@ async fn entities_round_trip_tricky_types() {
         .await
         .expect("insert invitation code");
         assert!(code.id > 0);
-        let setup = dify_setups::ActiveModel {
-            version: Set("0.3.23".into()),
-            ..Default::default()
-        }
-        .insert(db)
-        .await
-        .expect("insert setup");
-        assert_eq!(
-            DifySetups::find_by_id("0.3.23".to_owned())
-                .one(db)
-                .await
-                .expect("select setup"),
-            Some(setup)
-        );
+        let setup = dify_setups::ActiveModel { version: Set("0.3.23".into()), ..Default::default() }
+            .insert(db)
+            .await
+            .expect("insert setup");
+        assert_eq!(DifySetups::find_by_id("0.3.23".to_owned()).one(db).await.expect("select setup"), Some(setup));
     }
 }
 
 /// Builds Dify's schema the way Alembic would have left it: our first migration's
 /// tables, no sea-orm bookkeeping, and `alembic_version` at `revision`.
 async fn dify_created_database(db: &DatabaseConnection, revision: &str) {
-    DifySchema
-        .up(&SchemaManager::new(db))
+    DifySchema.up(&SchemaManager::new(db)).await.expect("create Dify schema");
+    db.execute_unprepared("DROP TABLE IF EXISTS seaql_migrations").await.expect("drop seaql_migrations");
+    db.execute_unprepared("CREATE TABLE alembic_version (version_num varchar(32) NOT NULL PRIMARY KEY)")
         .await
-        .expect("create Dify schema");
-    db.execute_unprepared("DROP TABLE IF EXISTS seaql_migrations")
+        .expect("create alembic_version");
+    db.execute_unprepared(&format!("INSERT INTO alembic_version (version_num) VALUES ('{revision}')"))
         .await
-        .expect("drop seaql_migrations");
-    db.execute_unprepared(
-        "CREATE TABLE alembic_version (version_num varchar(32) NOT NULL PRIMARY KEY)",
-    )
-    .await
-    .expect("create alembic_version");
-    db.execute_unprepared(&format!(
-        "INSERT INTO alembic_version (version_num) VALUES ('{revision}')"
-    ))
-    .await
-    .expect("insert alembic revision");
+        .expect("insert alembic revision");
 }
 
 #[tokio::test]
@@ -532,19 +433,9 @@ async fn adopts_database_created_by_dify_at_head() {
     dify_created_database(&t.db, "6e2cfb077b04").await;
 
     let report = migration::upgrade(&t.db).await.expect("adopting upgrade");
-    assert_eq!(
-        report,
-        UpgradeReport {
-            applied: all_migrations(),
-            adopted_from_alembic: true
-        }
-    );
+    assert_eq!(report, UpgradeReport { applied: all_migrations(), adopted_from_alembic: true });
     let indexes = index_names(&t.db).await;
-    assert!(
-        indexes
-            .iter()
-            .any(|i| i == "message_conversation_created_idx")
-    );
+    assert!(indexes.iter().any(|i| i == "message_conversation_created_idx"));
     assert!(migration::pending(&t.db).await.expect("pending").is_empty());
 
     let again = migration::upgrade(&t.db).await.expect("second upgrade");
@@ -559,17 +450,10 @@ async fn refuses_other_alembic_revisions() {
     let t = TestDb::new(Backend::Postgres).await;
     dify_created_database(&t.db, "77e83833755c").await;
 
-    let err = migration::upgrade(&t.db)
-        .await
-        .expect_err("other revision must be refused");
+    let err = migration::upgrade(&t.db).await.expect_err("other revision must be refused");
     let message = err.to_string();
     assert!(message.contains("77e83833755c"), "{message}");
     assert!(message.contains("6e2cfb077b04"), "{message}");
     // Nothing was recorded, so a later attempt (after Dify's migrations) starts clean.
-    assert!(
-        !table_names(&t.db)
-            .await
-            .iter()
-            .any(|t| t == "seaql_migrations")
-    );
+    assert!(!table_names(&t.db).await.iter().any(|t| t == "seaql_migrations"));
 }

@@ -8,7 +8,18 @@ fn admin(args: &[&str], vars: &[(&str, &str)]) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_admin"));
     cmd.args(args);
     // Only what the test sets: no DATABASE_URL or .env leaking in from the developer's shell.
-    for key in ["DATABASE_URL", "DB_HOST", "DB_DATABASE", "DB_USERNAME", "DB_PASSWORD", "DB_PORT", "REDIS_URL", "REDIS_HOST", "CELERY_BROKER_URL", "BROKER_URL"] {
+    for key in [
+        "DATABASE_URL",
+        "DB_HOST",
+        "DB_DATABASE",
+        "DB_USERNAME",
+        "DB_PASSWORD",
+        "DB_PORT",
+        "REDIS_URL",
+        "REDIS_HOST",
+        "CELERY_BROKER_URL",
+        "BROKER_URL",
+    ] {
         cmd.env_remove(key);
     }
     let dir = tempfile::tempdir().expect("tempdir");
@@ -20,7 +31,12 @@ fn admin(args: &[&str], vars: &[(&str, &str)]) -> Output {
 }
 
 fn stdout(o: &Output) -> String {
-    assert!(o.status.success(), "admin failed: {}\n{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+    assert!(
+        o.status.success(),
+        "admin failed: {}\n{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
 
@@ -64,7 +80,9 @@ async fn db_upgrade_twice_on_postgres_is_a_no_op_the_second_time() {
     }
     let db = TempDatabase::create().await;
     let url = db.url.clone();
-    tokio::task::spawn_blocking(move || upgrade_twice(&[("DATABASE_URL", &url), ("SECRET_KEY", "k")])).await.expect("join");
+    tokio::task::spawn_blocking(move || upgrade_twice(&[("DATABASE_URL", &url), ("SECRET_KEY", "k")]))
+        .await
+        .expect("join");
 }
 
 #[test]

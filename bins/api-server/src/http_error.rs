@@ -58,7 +58,9 @@ pub fn generic(status: StatusCode) -> ApiError {
         404 => ApiError::route_not_found(),
         405 => ApiError::method_not_allowed(),
         413 => ApiError::payload_too_large("The data value transmitted exceeds the capacity limit."),
-        415 => ApiError::unsupported_media_type("The server does not support the media type transmitted in the request."),
+        415 => {
+            ApiError::unsupported_media_type("The server does not support the media type transmitted in the request.")
+        }
         429 => ApiError::too_many_requests("Too many requests, please try again later."),
         503 => ApiError::unavailable("The server is temporarily unable to service your request."),
         _ if status.is_server_error() => ApiError::internal(),
@@ -84,7 +86,8 @@ pub fn render_as_dify_json<B>(res: ServiceResponse<B>) -> actix_web::Result<Erro
     let body = serde_json::to_string(&generic(res.status()).body()).unwrap_or_default();
     let (req, mut res) = res.into_parts();
     res.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    let res = ServiceResponse::new(req, res.set_body(body)).map_body(|_, b| EitherBody::right(actix_web::body::BoxBody::new(b)));
+    let res = ServiceResponse::new(req, res.set_body(body))
+        .map_body(|_, b| EitherBody::right(actix_web::body::BoxBody::new(b)));
     Ok(ErrorHandlerResponse::Response(res))
 }
 

@@ -104,7 +104,10 @@ async fn scaled_server_runs_on_postgres_redis_and_rabbitmq() {
         ("SECRET_KEY", "test-secret".to_string()),
         ("MIGRATION_ENABLED", "true".to_string()),
         ("REDIS_URL", std::env::var("TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379/0".into())),
-        ("CELERY_BROKER_URL", std::env::var("TEST_AMQP_URL").unwrap_or_else(|_| "amqp://guest:guest@127.0.0.1:5672/%2f".into())),
+        (
+            "CELERY_BROKER_URL",
+            std::env::var("TEST_AMQP_URL").unwrap_or_else(|_| "amqp://guest:guest@127.0.0.1:5672/%2f".into()),
+        ),
     ];
     tokio::task::spawn_blocking(move || check_serves_and_stops(&vars)).await.expect("join");
 }

@@ -9,7 +9,8 @@ use serde_json::{Value, json};
 use test_support::TestEnv;
 
 async fn state() -> (TestEnv, AppState) {
-    let env = TestEnv::with_vars(&[("CONSOLE_WEB_URL", "http://console.test:3000"), ("MAX_REQUEST_BODY", "1024")]).await;
+    let env =
+        TestEnv::with_vars(&[("CONSOLE_WEB_URL", "http://console.test:3000"), ("MAX_REQUEST_BODY", "1024")]).await;
     let state = AppState::new(env.config.clone(), env.infra.clone());
     (env, state)
 }
@@ -33,8 +34,11 @@ struct Echo {
 }
 
 fn test_routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/test/echo", web::post().to(|b: web::Json<Echo>| async move { HttpResponse::Ok().json(json!({"ok": b.name})) }))
-        .route("/test/bare-401", web::get().to(|| async { HttpResponse::Unauthorized().body("<html>no</html>") }));
+    cfg.route(
+        "/test/echo",
+        web::post().to(|b: web::Json<Echo>| async move { HttpResponse::Ok().json(json!({"ok": b.name})) }),
+    )
+    .route("/test/bare-401", web::get().to(|| async { HttpResponse::Unauthorized().body("<html>no</html>") }));
 }
 
 #[actix_web::test]
@@ -150,10 +154,19 @@ async fn console_cors_allows_credentials_for_its_origin_only() {
     // Actual requests expose the version headers the console reads.
     let resp = test::call_service(
         &app,
-        TestRequest::get().uri("/console/api/version").insert_header((header::ORIGIN, "http://console.test:3000")).to_request(),
+        TestRequest::get()
+            .uri("/console/api/version")
+            .insert_header((header::ORIGIN, "http://console.test:3000"))
+            .to_request(),
     )
     .await;
-    let exposed = resp.headers().get(header::ACCESS_CONTROL_EXPOSE_HEADERS).expect("expose").to_str().unwrap_or("").to_ascii_lowercase();
+    let exposed = resp
+        .headers()
+        .get(header::ACCESS_CONTROL_EXPOSE_HEADERS)
+        .expect("expose")
+        .to_str()
+        .unwrap_or("")
+        .to_ascii_lowercase();
     assert!(exposed.contains("x-version") && exposed.contains("x-env"), "{exposed}");
 }
 
@@ -180,6 +193,8 @@ async fn service_api_is_open_to_any_origin() {
 async fn pool_stat_reports_the_configured_pool() {
     let (env, state) = state().await;
     let app = test::init_service(app(state)).await;
-    let body: Value = test::read_body_json(test::call_service(&app, TestRequest::get().uri("/db-pool-stat").to_request()).await).await;
+    let body: Value =
+        test::read_body_json(test::call_service(&app, TestRequest::get().uri("/db-pool-stat").to_request()).await)
+            .await;
     assert_eq!(body["pool_size"], env.config.database_pool_size);
 }

@@ -47,7 +47,9 @@ pub async fn run(config: Config, infra: Infra, queues: Vec<String>, shutdown: wa
     let handler: Arc<dyn JobHandler> = Arc::new(Dispatcher { config, infra: infra.clone() });
     let loops: Vec<_> = queues
         .into_iter()
-        .map(|q| tokio::spawn(infra::worker::run(infra.queue.clone(), q, handler.clone(), concurrency, shutdown.clone())))
+        .map(|q| {
+            tokio::spawn(infra::worker::run(infra.queue.clone(), q, handler.clone(), concurrency, shutdown.clone()))
+        })
         .collect();
     for l in loops {
         if let Err(e) = l.await {

@@ -23,7 +23,10 @@ async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt().with_env_filter(filter).init();
 
     for q in &args.queues {
-        anyhow::ensure!(infra::queue::QUEUES.contains(&q.as_str()), "unknown queue {q:?}; expected dataset, generation or mail");
+        anyhow::ensure!(
+            infra::queue::QUEUES.contains(&q.as_str()),
+            "unknown queue {q:?}; expected dataset, generation or mail"
+        );
     }
     let infra = Infra::connect(&config, "").await.context("cannot reach a configured service")?;
     if infra.in_process_queue {

@@ -9,7 +9,8 @@ use test_support::fake_smtp::FakeSmtp;
 
 async fn env_with_smtp(smtp: &FakeSmtp) -> TestEnv {
     let port = smtp.port.to_string();
-    TestEnv::with_vars(&[("MAIL_TYPE", "smtp"), ("SMTP_SERVER", smtp.host.as_str()), ("SMTP_PORT", port.as_str())]).await
+    TestEnv::with_vars(&[("MAIL_TYPE", "smtp"), ("SMTP_SERVER", smtp.host.as_str()), ("SMTP_PORT", port.as_str())])
+        .await
 }
 
 /// Polls `check` for up to `secs` seconds.
@@ -51,7 +52,8 @@ async fn malformed_jobs_are_dead_lettered_and_unreachable_smtp_is_retried_then_d
     let closed = std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port();
     drop(std::net::TcpListener::bind("127.0.0.1:0"));
     let port = closed.to_string();
-    let env = TestEnv::with_vars(&[("MAIL_TYPE", "smtp"), ("SMTP_SERVER", "127.0.0.1"), ("SMTP_PORT", port.as_str())]).await;
+    let env =
+        TestEnv::with_vars(&[("MAIL_TYPE", "smtp"), ("SMTP_SERVER", "127.0.0.1"), ("SMTP_PORT", port.as_str())]).await;
     env.infra.queue.publish("mail", br#"{"task":"no_such_task"}"#).await.expect("publish");
     let job = Job::SendMail { to: "x@y.test".into(), subject: "s".into(), html: "h".into() };
     env.infra.queue.publish("mail", &job.to_bytes()).await.expect("publish");

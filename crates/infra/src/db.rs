@@ -13,7 +13,8 @@ pub async fn connect(url: &str, max_connections: u32) -> Result<DatabaseConnecti
         && let Some(dir) = std::path::Path::new(path).parent()
         && !dir.as_os_str().is_empty()
     {
-        std::fs::create_dir_all(dir).map_err(|e| InfraError::Unavailable(format!("cannot create {}: {e}", dir.display())))?;
+        std::fs::create_dir_all(dir)
+            .map_err(|e| InfraError::Unavailable(format!("cannot create {}: {e}", dir.display())))?;
     }
     let mut opts = ConnectOptions::new(url.to_string());
     opts.max_connections(max_connections.max(1))
@@ -21,7 +22,8 @@ pub async fn connect(url: &str, max_connections: u32) -> Result<DatabaseConnecti
         .connect_timeout(Duration::from_secs(5))
         .acquire_timeout(Duration::from_secs(5))
         .sqlx_logging(false);
-    let db = Database::connect(opts).await.map_err(|e| InfraError::unavailable(kernel::config::redact(&e.to_string())))?;
+    let db =
+        Database::connect(opts).await.map_err(|e| InfraError::unavailable(kernel::config::redact(&e.to_string())))?;
     if db.get_database_backend() == DbBackend::Sqlite {
         // WAL lets readers proceed while the worker writes; it persists in the file.
         db.execute_unprepared("PRAGMA journal_mode=WAL").await.map_err(InfraError::backend)?;

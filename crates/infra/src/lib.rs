@@ -6,8 +6,8 @@ pub mod error;
 pub mod mail;
 pub mod queue;
 pub mod storage;
-pub mod worker;
 mod wiring;
+pub mod worker;
 
 pub use error::InfraError;
 pub use wiring::Infra;

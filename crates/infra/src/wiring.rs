@@ -50,13 +50,15 @@ impl Infra {
         };
         let storage: Arc<dyn Storage> = match &config.storage {
             StorageConfig::Local { path } => Arc::new(LocalStorage::new(path.clone())),
-            StorageConfig::S3 { endpoint, bucket, access_key, secret_key, region } => Arc::new(S3Storage::new(S3Settings {
-                endpoint: endpoint.clone(),
-                bucket: bucket.clone(),
-                access_key: access_key.clone(),
-                secret_key: secret_key.clone(),
-                region: region.clone(),
-            })?),
+            StorageConfig::S3 { endpoint, bucket, access_key, secret_key, region } => {
+                Arc::new(S3Storage::new(S3Settings {
+                    endpoint: endpoint.clone(),
+                    bucket: bucket.clone(),
+                    access_key: access_key.clone(),
+                    secret_key: secret_key.clone(),
+                    region: region.clone(),
+                })?)
+            }
         };
         let mail: Arc<dyn MailTransport> = match &config.mail {
             MailConfig::Log => Arc::new(LogOutbox::default()),

@@ -7,7 +7,7 @@ use async_trait::async_trait;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
-use crate::queue::JobQueue;
+use crate::queue::{Consumer, JobQueue};
 
 /// How a job ended.
 #[derive(Debug)]
@@ -37,19 +37,8 @@ pub async fn run(
     mut shutdown: watch::Receiver<bool>,
 ) {
     let concurrency = concurrency.max(1);
-    let mut consumer = loop {
-        match queue.consume(&queue_name).await {
-            Ok(c) => break c,
-            Err(e) => {
-                tracing::error!(queue = %queue_name, error = %e, "cannot consume; retrying in 5s");
-                tokio::select! {
-                    _ = tokio::time::sleep(Duration::from_secs(5)) => {}
-                    _ = shutdown.changed() => return,
-                }
-            }
-        }
-    };
-    tracing::info!(queue = %queue_name, concurrency, "consuming");
+    tracing::info!(queue = %queue_name, concurrency, "worker started");
+    let mut consumer: Option<Box<dyn Consumer>> = None;
     let mut in_flight = JoinSet::new();
     loop {
         if *shutdown.borrow() {
@@ -59,16 +48,32 @@ pub async fn run(
             in_flight.join_next().await;
             continue;
         }
+        // (Re)subscribe: a consumer dies with its broker connection, and its unacked jobs
+        // are already back on the queue.
+        let active = match consumer.as_mut() {
+            Some(c) => c,
+            None => match queue.consume(&queue_name).await {
+                Ok(c) => consumer.insert(c),
+                Err(e) => {
+                    tracing::error!(queue = %queue_name, error = %e, "cannot consume; retrying in 2s");
+                    tokio::select! {
+                        _ = tokio::time::sleep(Duration::from_secs(2)) => {}
+                        _ = shutdown.changed() => {}
+                    }
+                    continue;
+                }
+            },
+        };
         let next = tokio::select! {
-            d = consumer.next() => d,
+            d = active.next() => d,
             _ = shutdown.changed() => continue,
         };
         let delivery = match next {
             Ok(Some(d)) => d,
             Ok(None) => break,
             Err(e) => {
-                tracing::error!(queue = %queue_name, error = %e, "consume failed; retrying in 1s");
-                tokio::time::sleep(Duration::from_secs(1)).await;
+                tracing::error!(queue = %queue_name, error = %e, "consumer failed; resubscribing");
+                consumer = None;
                 continue;
             }
         };

@@ -71,7 +71,12 @@ async fn outbox() -> Sink {
         delivered: Box::new(move || {
             view.sent()
                 .into_iter()
-                .map(|m| Delivered { envelope_to: vec![m.to.clone()], to_header: m.to, subject: m.subject, html: m.html })
+                .map(|m| Delivered {
+                    envelope_to: vec![m.to.clone()],
+                    to_header: m.to,
+                    subject: m.subject,
+                    html: m.html,
+                })
                 .collect()
         }),
         _keep_alive: Box::new(()),

@@ -48,20 +48,14 @@ impl Handle {
 }
 
 fn policy(max_attempts: u32) -> RetryPolicy {
-    RetryPolicy {
-        max_attempts,
-        backoff_base: Duration::from_millis(50),
-        backoff_max: Duration::from_secs(10),
-    }
+    RetryPolicy { max_attempts, backoff_base: Duration::from_millis(50), backoff_max: Duration::from_secs(10) }
 }
 
 impl Env {
     /// None (after saying so) when the backend is not enabled for this run.
     fn new(kind: Kind, policy: RetryPolicy, prefetch: u16) -> Option<Self> {
         let backend = match kind {
-            Kind::Memory => {
-                Backend::Memory(MemoryQueue::new(policy.clone(), usize::from(prefetch)))
-            }
+            Kind::Memory => Backend::Memory(MemoryQueue::new(policy.clone(), usize::from(prefetch))),
             Kind::Rabbit => {
                 if std::env::var("DIFY_TEST_BACKEND").as_deref() != Ok("services") {
                     println!("skipped: DIFY_TEST_BACKEND!=services");
@@ -69,38 +63,22 @@ impl Env {
                 }
                 let url = std::env::var("TEST_AMQP_URL")
                     .unwrap_or_else(|_| "amqp://guest:guest@127.0.0.1:5672/%2f".to_owned());
-                Backend::Rabbit {
-                    url,
-                    prefix: format!("test-{}.", uuid::Uuid::new_v4()),
-                }
+                Backend::Rabbit { url, prefix: format!("test-{}.", uuid::Uuid::new_v4()) }
             }
         };
-        Some(Self {
-            policy,
-            prefetch,
-            backend,
-        })
+        Some(Self { policy, prefetch, backend })
     }
 
     /// A new handle; for RabbitMQ a separate connection.
     async fn open(&self) -> Handle {
         match &self.backend {
-            Backend::Memory(q) => Handle {
-                queue: Arc::new(q.clone()),
-                rabbit: None,
-            },
+            Backend::Memory(q) => Handle { queue: Arc::new(q.clone()), rabbit: None },
             Backend::Rabbit { url, prefix } => {
-                let q = timeout(
-                    STEP,
-                    RabbitQueue::connect(url, prefix, self.policy.clone(), self.prefetch),
-                )
-                .await
-                .expect("connect timed out")
-                .expect("connect to RabbitMQ");
-                Handle {
-                    queue: Arc::new(q.clone()),
-                    rabbit: Some(q),
-                }
+                let q = timeout(STEP, RabbitQueue::connect(url, prefix, self.policy.clone(), self.prefetch))
+                    .await
+                    .expect("connect timed out")
+                    .expect("connect to RabbitMQ");
+                Handle { queue: Arc::new(q.clone()), rabbit: Some(q) }
             }
         }
     }
@@ -114,13 +92,10 @@ impl Env {
         let mut names = vec![full.clone(), format!("{full}.dead")];
         names.extend((1..self.policy.max_attempts).map(|n| format!("{full}.retry.{n}")));
         let result = timeout(STEP, async {
-            let conn =
-                lapin::Connection::connect(url, lapin::ConnectionProperties::default()).await?;
+            let conn = lapin::Connection::connect(url, lapin::ConnectionProperties::default()).await?;
             let channel = conn.create_channel().await?;
             for name in names {
-                channel
-                    .queue_delete(name.into(), lapin::options::QueueDeleteOptions::default())
-                    .await?;
+                channel.queue_delete(name.into(), lapin::options::QueueDeleteOptions::default()).await?;
             }
             conn.close(200, "OK".into()).await
         })
@@ -167,34 +142,20 @@ async fn assert_quiet(consumer: &mut Box<dyn Consumer>) {
 }
 
 async fn publish(h: &Handle, payload: &str) {
-    timeout(STEP, h.queue.publish(QUEUE, payload.as_bytes()))
-        .await
-        .expect("publish timed out")
-        .expect("publish");
+    timeout(STEP, h.queue.publish(QUEUE, payload.as_bytes())).await.expect("publish timed out").expect("publish");
 }
 
 async fn consume(h: &Handle) -> Box<dyn Consumer> {
-    timeout(STEP, h.queue.consume(QUEUE))
-        .await
-        .expect("consume timed out")
-        .expect("consume")
+    timeout(STEP, h.queue.consume(QUEUE)).await.expect("consume timed out").expect("consume")
 }
 
 async fn pending(h: &Handle) -> u64 {
-    timeout(STEP, h.queue.pending(QUEUE))
-        .await
-        .expect("pending timed out")
-        .expect("pending")
+    timeout(STEP, h.queue.pending(QUEUE)).await.expect("pending timed out").expect("pending")
 }
 
 async fn dead_letters(h: &Handle) -> Vec<String> {
-    let jobs = timeout(STEP, h.queue.drain_dead_letters(QUEUE))
-        .await
-        .expect("drain timed out")
-        .expect("drain");
-    jobs.into_iter()
-        .map(|j| String::from_utf8(j).expect("utf-8 payload"))
-        .collect()
+    let jobs = timeout(STEP, h.queue.drain_dead_letters(QUEUE)).await.expect("drain timed out").expect("drain");
+    jobs.into_iter().map(|j| String::from_utf8(j).expect("utf-8 payload")).collect()
 }
 
 // ---- the cases ----
@@ -302,10 +263,7 @@ async fn retry_backs_off(env: Arc<Env>) {
     for pair in seen.windows(2) {
         let (attempt, at) = pair[0];
         let waited = pair[1].1 - at;
-        assert!(
-            waited >= policy.backoff(attempt),
-            "attempt {attempt} retried after {waited:?}"
-        );
+        assert!(waited >= policy.backoff(attempt), "attempt {attempt} retried after {waited:?}");
     }
     assert_quiet(&mut c).await;
     assert!(dead_letters(&h).await.is_empty());
@@ -326,10 +284,7 @@ async fn poisoned_job_is_dead_lettered(env: Arc<Env>) {
     assert_eq!(attempts, [1, 2, 3]);
     assert_quiet(&mut c).await;
     assert_eq!(dead_letters(&h).await, ["poison"]);
-    assert!(
-        dead_letters(&h).await.is_empty(),
-        "draining removes the dead letters"
-    );
+    assert!(dead_letters(&h).await.is_empty(), "draining removes the dead letters");
     assert_eq!(pending(&h).await, 0);
     drop(c);
 }
@@ -354,10 +309,7 @@ async fn prefetch_is_respected(env: Arc<Env>) {
     let mut c = consume(&h).await;
     let d1 = next(&mut c).await;
     let d2 = next(&mut c).await;
-    assert_eq!(
-        (d1.payload.as_slice(), d2.payload.as_slice()),
-        (&b"job-1"[..], &b"job-2"[..])
-    );
+    assert_eq!((d1.payload.as_slice(), d2.payload.as_slice()), (&b"job-1"[..], &b"job-2"[..]));
     // Holding `prefetch` unacked deliveries: the third waits.
     assert_quiet(&mut c).await;
     d1.ack().await.expect("ack");

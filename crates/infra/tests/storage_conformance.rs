@@ -24,7 +24,9 @@ struct Backend {
 /// Relative paths (with `/`) and contents of the files under `dir`, sorted.
 fn files_under(dir: &Path) -> Vec<(String, Vec<u8>)> {
     fn walk(base: &Path, dir: &Path, out: &mut Vec<(String, Vec<u8>)>) {
-        let Ok(entries) = std::fs::read_dir(dir) else { return };
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
         for entry in entries.flatten() {
             let path = entry.path();
             if path.is_dir() {
@@ -54,7 +56,9 @@ fn local() -> Backend {
     Backend {
         storage,
         objects: Box::new(move || files_under(&objects_root).into_iter().map(|(k, _)| k).collect()),
-        outside: Box::new(move || files_under(&outer_path).into_iter().filter(|(k, _)| !k.starts_with("root/")).collect()),
+        outside: Box::new(move || {
+            files_under(&outer_path).into_iter().filter(|(k, _)| !k.starts_with("root/")).collect()
+        }),
         _keep_alive: Box::new(outer),
     }
 }
@@ -245,8 +249,8 @@ conformance!(s3 =>
 /// `object_store`'s own retry of an interrupted stream) ever send them.
 #[tokio::test]
 async fn fake_s3_serves_ranges_and_metadata() {
-    use object_store::{ObjectStore, ObjectStoreExt};
     use object_store::path::Path as ObjectPath;
+    use object_store::{ObjectStore, ObjectStoreExt};
 
     let fake = FakeS3::start().await;
     let store = object_store::aws::AmazonS3Builder::new()

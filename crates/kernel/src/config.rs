@@ -41,8 +41,14 @@ pub enum StorageConfig {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum VectorStoreConfig {
     /// On-disk index under the data directory.
-    Embedded { path: PathBuf },
-    Weaviate { endpoint: String, api_key: Option<String>, batch_size: usize },
+    Embedded {
+        path: PathBuf,
+    },
+    Weaviate {
+        endpoint: String,
+        api_key: Option<String>,
+        batch_size: usize,
+    },
 }
 
 /// How mail leaves.
@@ -50,7 +56,13 @@ pub enum VectorStoreConfig {
 pub enum MailConfig {
     /// Logged and kept in memory, never sent.
     Log,
-    Smtp { host: String, port: u16, username: Option<String>, password: Option<String>, tls: SmtpTlsMode },
+    Smtp {
+        host: String,
+        port: u16,
+        username: Option<String>,
+        password: Option<String>,
+        tls: SmtpTlsMode,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -140,9 +152,7 @@ impl Vars<'_> {
     }
 
     fn list(&self, key: &str) -> Option<Vec<String>> {
-        self.get(key).map(|v| {
-            v.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect()
-        })
+        self.get(key).map(|v| v.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect())
     }
 
     fn required(&self, key: &str, why: &str) -> Result<String, ConfigError> {
@@ -228,14 +238,19 @@ impl Config {
             vector_store: vector_store(&v, &data_dir)?,
             mail: mail(&v)?,
             mail_default_send_from: v.or("MAIL_DEFAULT_SEND_FROM", "no-reply <no-reply@dify.ai>"),
-            console_cors_allow_origins: v.list("CONSOLE_CORS_ALLOW_ORIGINS").unwrap_or_else(|| vec![console_web_url.clone()]),
+            console_cors_allow_origins: v
+                .list("CONSOLE_CORS_ALLOW_ORIGINS")
+                .unwrap_or_else(|| vec![console_web_url.clone()]),
             web_api_cors_allow_origins: v.list("WEB_API_CORS_ALLOW_ORIGINS").unwrap_or_else(|| vec!["*".into()]),
             console_web_url,
             console_api_url,
             service_api_url,
             app_web_url,
             app_api_url,
-            session_type: v.or("SESSION_TYPE", if v.get("REDIS_URL").is_some() || v.get("REDIS_HOST").is_some() { "redis" } else { "memory" }),
+            session_type: v.or(
+                "SESSION_TYPE",
+                if v.get("REDIS_URL").is_some() || v.get("REDIS_HOST").is_some() { "redis" } else { "memory" },
+            ),
             cookie_secure: v.bool_or("COOKIE_SECURE", false)?,
             cookie_samesite: v.or("COOKIE_SAMESITE", "Lax"),
             admin_api_key_enable: v.bool_or("ADMIN_API_KEY_ENABLE", false)?,
@@ -264,7 +279,8 @@ fn database_url(v: &Vars<'_>, data_dir: &Path) -> String {
     if let Some(url) = v.get("DATABASE_URL") {
         return url;
     }
-    let any_db_var = ["DB_HOST", "DB_DATABASE", "DB_USERNAME", "DB_PASSWORD", "DB_PORT"].iter().any(|k| v.get(k).is_some());
+    let any_db_var =
+        ["DB_HOST", "DB_DATABASE", "DB_USERNAME", "DB_PASSWORD", "DB_PORT"].iter().any(|k| v.get(k).is_some());
     if any_db_var {
         let user = v.or("DB_USERNAME", "postgres");
         let password = v.get("DB_PASSWORD").map(|p| format!(":{}", url_escape(&p))).unwrap_or_default();
@@ -285,7 +301,8 @@ fn redis_url(v: &Vars<'_>) -> Option<String> {
         return Some(url);
     }
     let host = v.get("REDIS_HOST")?;
-    let scheme = if v.get("REDIS_USE_SSL").is_some_and(|s| s.eq_ignore_ascii_case("true")) { "rediss" } else { "redis" };
+    let scheme =
+        if v.get("REDIS_USE_SSL").is_some_and(|s| s.eq_ignore_ascii_case("true")) { "rediss" } else { "redis" };
     let auth = match (v.get("REDIS_USERNAME"), v.get("REDIS_PASSWORD")) {
         (Some(u), Some(p)) => format!("{}:{}@", url_escape(&u), url_escape(&p)),
         (None, Some(p)) => format!(":{}@", url_escape(&p)),
@@ -435,8 +452,12 @@ mod tests {
         assert_eq!(c.redis_url.as_deref(), Some("redis://:difyai123456@redis:6379/2"));
         assert_eq!(c.broker_url.as_deref(), Some("amqp://guest:guest@mq:5672/%2f"));
         assert_eq!(c.session_type, "redis");
-        let err = cfg(&[("SECRET_KEY", "k"), ("DATABASE_URL", "postgres://x/y"), ("CELERY_BROKER_URL", "redis://:pw@r:6379/1")])
-            .expect_err("redis broker unsupported");
+        let err = cfg(&[
+            ("SECRET_KEY", "k"),
+            ("DATABASE_URL", "postgres://x/y"),
+            ("CELERY_BROKER_URL", "redis://:pw@r:6379/1"),
+        ])
+        .expect_err("redis broker unsupported");
         assert!(err.0.contains("amqp") && !err.0.contains(":pw@"), "{err}");
     }
 
@@ -449,7 +470,9 @@ mod tests {
         assert_eq!(c.console_api_url, "https://c.example");
         assert_eq!(c.console_cors_allow_origins, vec!["https://c.example".to_string()]);
         assert!(cfg(&[("DATA_DIR", d), ("DIFY_PORT", "x")]).expect_err("bad port").0.contains("DIFY_PORT"));
-        assert!(cfg(&[("DATA_DIR", d), ("STORAGE_TYPE", "s3")]).expect_err("s3 needs bucket").0.contains("S3_BUCKET_NAME"));
+        assert!(
+            cfg(&[("DATA_DIR", d), ("STORAGE_TYPE", "s3")]).expect_err("s3 needs bucket").0.contains("S3_BUCKET_NAME")
+        );
         assert!(cfg(&[("DATA_DIR", d), ("EDITION", "X")]).is_err());
     }
 }

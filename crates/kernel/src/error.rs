@@ -100,11 +100,7 @@ impl ApiError {
 
     /// 501 for a contract route dify-rs does not implement yet.
     pub fn not_implemented(endpoint: &str) -> Self {
-        Self::new(
-            501,
-            "not_implemented",
-            format!("'{endpoint}' is not implemented by dify-rs yet."),
-        )
+        Self::new(501, "not_implemented", format!("'{endpoint}' is not implemented by dify-rs yet."))
     }
 
     /// 503 when a backing service (database, cache, broker) cannot be reached.
@@ -113,12 +109,7 @@ impl ApiError {
     }
 
     pub fn body(&self) -> ErrorBody<'_> {
-        ErrorBody {
-            code: &self.code,
-            message: &self.message,
-            status: self.status,
-            params: self.params.as_deref(),
-        }
+        ErrorBody { code: &self.code, message: &self.message, status: self.status, params: self.params.as_deref() }
     }
 }
 

@@ -30,6 +30,26 @@ pub struct TestEnv {
     _dir: tempfile::TempDir,
 }
 
+impl Drop for TestEnv {
+    fn drop(&mut self) {
+        let (Some(url), false) = (self.config.broker_url.clone(), self.infra.in_process_queue) else { return };
+        let prefix = self.prefix.clone();
+        let attempts = self.config.queue_max_attempts;
+        // Durable test queues would outlive the test on the broker: delete them.
+        let _ = std::thread::spawn(move || {
+            let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else { return };
+            rt.block_on(async {
+                let _ = tokio::time::timeout(
+                    std::time::Duration::from_secs(10),
+                    infra::queue::delete_topology(&url, &prefix, &infra::queue::QUEUES, attempts),
+                )
+                .await;
+            });
+        })
+        .join();
+    }
+}
+
 /// A PostgreSQL database created for one test and dropped when this value is.
 #[derive(Debug)]
 pub struct TempDatabase {
@@ -127,7 +147,10 @@ fn replace_db_name(url: &str, name: &str) -> String {
 mod tests {
     #[test]
     fn database_name_is_replaced() {
-        assert_eq!(super::replace_db_name("postgres://postgres@127.0.0.1:5432/postgres", "x"), "postgres://postgres@127.0.0.1:5432/x");
+        assert_eq!(
+            super::replace_db_name("postgres://postgres@127.0.0.1:5432/postgres", "x"),
+            "postgres://postgres@127.0.0.1:5432/x"
+        );
         assert_eq!(super::replace_db_name("postgres://h/db?sslmode=disable", "x"), "postgres://h/x?sslmode=disable");
     }
 }

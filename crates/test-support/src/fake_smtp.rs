@@ -185,7 +185,9 @@ async fn serve(stream: TcpStream, inbox: Inbox) -> std::io::Result<()> {
                 s.reply("354 end data with <CR><LF>.<CR><LF>").await?;
                 let mut data = String::new();
                 loop {
-                    let Some(line) = s.line().await? else { return Ok(()) };
+                    let Some(line) = s.line().await? else {
+                        return Ok(());
+                    };
                     if line == "." {
                         break;
                     }

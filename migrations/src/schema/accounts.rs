@@ -49,10 +49,7 @@ pub(super) fn tables(cx: &Cx) -> Vec<TableSpec> {
                 .col(cx.now_secs("created_at"))
                 .col(cx.now_secs("updated_at"))
                 .primary_key(&mut pk("tenant_account_join_pkey", &["id"]))
-                .index(&mut unique(
-                    "unique_tenant_account_join",
-                    &["tenant_id", "account_id"],
-                )),
+                .index(&mut unique("unique_tenant_account_join", &["tenant_id", "account_id"])),
         )
         .index("tenant_account_join_account_id_idx", &["account_id"])
         .index("tenant_account_join_tenant_id_idx", &["tenant_id"]),
@@ -67,14 +64,8 @@ pub(super) fn tables(cx: &Cx) -> Vec<TableSpec> {
                 .col(cx.now_secs("created_at"))
                 .col(cx.now_secs("updated_at"))
                 .primary_key(&mut pk("account_integrate_pkey", &["id"]))
-                .index(&mut unique(
-                    "unique_account_provider",
-                    &["account_id", "provider"],
-                ))
-                .index(&mut unique(
-                    "unique_provider_open_id",
-                    &["provider", "open_id"],
-                )),
+                .index(&mut unique("unique_account_provider", &["account_id", "provider"]))
+                .index(&mut unique("unique_provider_open_id", &["provider", "open_id"])),
         ),
         TableSpec::new(
             "invitation_codes",
@@ -124,9 +115,6 @@ pub(super) fn tables(cx: &Cx) -> Vec<TableSpec> {
                 .col(cx.now_secs("updated_at"))
                 .primary_key(&mut pk("operation_log_pkey", &["id"])),
         )
-        .index(
-            "operation_log_account_action_idx",
-            &["tenant_id", "account_id", "action"],
-        ),
+        .index("operation_log_account_action_idx", &["tenant_id", "account_id", "action"]),
     ]
 }

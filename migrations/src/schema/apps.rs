@@ -121,10 +121,7 @@ pub(super) fn tables(cx: &Cx) -> Vec<TableSpec> {
                 .primary_key(&mut pk("end_user_pkey", &["id"])),
         )
         .index("end_user_session_id_idx", &["session_id", "type"])
-        .index(
-            "end_user_tenant_session_id_idx",
-            &["tenant_id", "session_id", "type"],
-        ),
+        .index("end_user_tenant_session_id_idx", &["tenant_id", "session_id", "type"]),
         TableSpec::new(
             "recommended_apps",
             Table::create()

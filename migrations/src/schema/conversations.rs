@@ -38,10 +38,7 @@ pub(super) fn tables(cx: &Cx) -> Vec<TableSpec> {
                 .col(boolean("is_deleted").not_null().default(false))
                 .primary_key(&mut pk("conversation_pkey", &["id"])),
         )
-        .index(
-            "conversation_app_from_user_idx",
-            &["app_id", "from_source", "from_end_user_id"],
-        ),
+        .index("conversation_app_from_user_idx", &["app_id", "from_source", "from_end_user_id"]),
         TableSpec::new(
             "messages",
             Table::create()
@@ -68,28 +65,14 @@ pub(super) fn tables(cx: &Cx) -> Vec<TableSpec> {
                 .col(cx.now_secs("created_at"))
                 .col(cx.now_secs("updated_at"))
                 .col(boolean("agent_based").not_null().default(false))
-                .col(
-                    numeric("message_price_unit", 10, 7)
-                        .not_null()
-                        .default(Expr::cust(PRICE_UNIT)),
-                )
-                .col(
-                    numeric("answer_price_unit", 10, 7)
-                        .not_null()
-                        .default(Expr::cust(PRICE_UNIT)),
-                )
+                .col(numeric("message_price_unit", 10, 7).not_null().default(Expr::cust(PRICE_UNIT)))
+                .col(numeric("answer_price_unit", 10, 7).not_null().default(Expr::cust(PRICE_UNIT)))
                 .primary_key(&mut pk("message_pkey", &["id"])),
         )
-        .index(
-            "message_account_idx",
-            &["app_id", "from_source", "from_account_id"],
-        )
+        .index("message_account_idx", &["app_id", "from_source", "from_account_id"])
         .index("message_app_id_idx", &["app_id", "created_at"])
         .index("message_conversation_id_idx", &["conversation_id"])
-        .index(
-            "message_end_user_idx",
-            &["app_id", "from_source", "from_end_user_id"],
-        ),
+        .index("message_end_user_idx", &["app_id", "from_source", "from_end_user_id"]),
         TableSpec::new(
             "message_feedbacks",
             Table::create()
@@ -107,14 +90,8 @@ pub(super) fn tables(cx: &Cx) -> Vec<TableSpec> {
                 .primary_key(&mut pk("message_feedback_pkey", &["id"])),
         )
         .index("message_feedback_app_idx", &["app_id"])
-        .index(
-            "message_feedback_conversation_idx",
-            &["conversation_id", "from_source", "rating"],
-        )
-        .index(
-            "message_feedback_message_idx",
-            &["message_id", "from_source"],
-        ),
+        .index("message_feedback_conversation_idx", &["conversation_id", "from_source", "rating"])
+        .index("message_feedback_message_idx", &["message_id", "from_source"]),
         TableSpec::new(
             "message_annotations",
             Table::create()
@@ -168,22 +145,11 @@ pub(super) fn tables(cx: &Cx) -> Vec<TableSpec> {
                 .col(varchar_unbounded("created_by_role").not_null())
                 .col(uuid("created_by").not_null())
                 .col(cx.now_micros("created_at"))
-                .col(
-                    numeric("message_price_unit", 10, 7)
-                        .not_null()
-                        .default(Expr::cust(PRICE_UNIT)),
-                )
-                .col(
-                    numeric("answer_price_unit", 10, 7)
-                        .not_null()
-                        .default(Expr::cust(PRICE_UNIT)),
-                )
+                .col(numeric("message_price_unit", 10, 7).not_null().default(Expr::cust(PRICE_UNIT)))
+                .col(numeric("answer_price_unit", 10, 7).not_null().default(Expr::cust(PRICE_UNIT)))
                 .primary_key(&mut pk("message_agent_thought_pkey", &["id"])),
         )
-        .index(
-            "message_agent_thought_message_chain_id_idx",
-            &["message_chain_id"],
-        )
+        .index("message_agent_thought_message_chain_id_idx", &["message_chain_id"])
         .index("message_agent_thought_message_id_idx", &["message_id"]),
         TableSpec::new(
             "dataset_retriever_resources",
@@ -217,17 +183,10 @@ pub(super) fn tables(cx: &Cx) -> Vec<TableSpec> {
                 .col(uuid("message_id").not_null())
                 .col(uuid("created_by").not_null())
                 .col(cx.now_secs("created_at"))
-                .col(
-                    varchar("created_by_role", 255)
-                        .not_null()
-                        .default("end_user"),
-                )
+                .col(varchar("created_by_role", 255).not_null().default("end_user"))
                 .primary_key(&mut pk("saved_message_pkey", &["id"])),
         )
-        .index(
-            "saved_message_message_idx",
-            &["app_id", "message_id", "created_by_role", "created_by"],
-        ),
+        .index("saved_message_message_idx", &["app_id", "message_id", "created_by_role", "created_by"]),
         TableSpec::new(
             "pinned_conversations",
             Table::create()
@@ -236,16 +195,9 @@ pub(super) fn tables(cx: &Cx) -> Vec<TableSpec> {
                 .col(uuid("conversation_id").not_null())
                 .col(uuid("created_by").not_null())
                 .col(cx.now_secs("created_at"))
-                .col(
-                    varchar("created_by_role", 255)
-                        .not_null()
-                        .default("end_user"),
-                )
+                .col(varchar("created_by_role", 255).not_null().default("end_user"))
                 .primary_key(&mut pk("pinned_conversation_pkey", &["id"])),
         )
-        .index(
-            "pinned_conversation_conversation_idx",
-            &["app_id", "conversation_id", "created_by_role", "created_by"],
-        ),
+        .index("pinned_conversation_conversation_idx", &["app_id", "conversation_id", "created_by_role", "created_by"]),
     ]
 }

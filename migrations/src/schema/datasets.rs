@@ -91,11 +91,7 @@ pub(super) fn tables(cx: &Cx) -> Vec<TableSpec> {
                 .col(timestamp("paused_at"))
                 .col(text("error"))
                 .col(timestamp("stopped_at"))
-                .col(
-                    varchar("indexing_status", 255)
-                        .not_null()
-                        .default("waiting"),
-                )
+                .col(varchar("indexing_status", 255).not_null().default("waiting"))
                 .col(boolean("enabled").not_null().default(true))
                 .col(timestamp("disabled_at"))
                 .col(uuid("disabled_by"))
@@ -143,19 +139,10 @@ pub(super) fn tables(cx: &Cx) -> Vec<TableSpec> {
                 .primary_key(&mut pk("document_segment_pkey", &["id"])),
         )
         .index("document_segment_dataset_id_idx", &["dataset_id"])
-        .index(
-            "document_segment_dataset_node_idx",
-            &["dataset_id", "index_node_id"],
-        )
+        .index("document_segment_dataset_node_idx", &["dataset_id", "index_node_id"])
         .index("document_segment_document_id_idx", &["document_id"])
-        .index(
-            "document_segment_tenant_dataset_idx",
-            &["dataset_id", "tenant_id"],
-        )
-        .index(
-            "document_segment_tenant_document_idx",
-            &["document_id", "tenant_id"],
-        ),
+        .index("document_segment_tenant_dataset_idx", &["dataset_id", "tenant_id"])
+        .index("document_segment_tenant_document_idx", &["document_id", "tenant_id"]),
         TableSpec::new(
             "dataset_queries",
             Table::create()
@@ -178,10 +165,7 @@ pub(super) fn tables(cx: &Cx) -> Vec<TableSpec> {
                 .col(uuid("dataset_id").not_null())
                 .col(text("keyword_table").not_null())
                 .primary_key(&mut pk("dataset_keyword_table_pkey", &["id"]))
-                .index(&mut unique(
-                    "dataset_keyword_tables_dataset_id_key",
-                    &["dataset_id"],
-                )),
+                .index(&mut unique("dataset_keyword_tables_dataset_id_key", &["dataset_id"])),
         )
         .index("dataset_keyword_table_dataset_id_idx", &["dataset_id"]),
         // `embedding_hash_idx` is a unique constraint despite its name.
@@ -192,11 +176,7 @@ pub(super) fn tables(cx: &Cx) -> Vec<TableSpec> {
                 .col(varchar("hash", 64).not_null())
                 .col(bytes("embedding").not_null())
                 .col(cx.now_secs("created_at"))
-                .col(
-                    varchar("model_name", 40)
-                        .not_null()
-                        .default("text-embedding-ada-002"),
-                )
+                .col(varchar("model_name", 40).not_null().default("text-embedding-ada-002"))
                 .primary_key(&mut pk("embedding_pkey", &["id"]))
                 .index(&mut unique("embedding_hash_idx", &["model_name", "hash"])),
         ),
@@ -220,10 +200,7 @@ pub(super) fn tables(cx: &Cx) -> Vec<TableSpec> {
                 .col(cx.now_micros("created_at"))
                 .primary_key(&mut pk("app_dataset_join_pkey", &["id"])),
         )
-        .index(
-            "app_dataset_join_app_dataset_idx",
-            &["dataset_id", "app_id"],
-        ),
+        .index("app_dataset_join_app_dataset_idx", &["dataset_id", "app_id"]),
         TableSpec::new(
             "data_source_bindings",
             Table::create()

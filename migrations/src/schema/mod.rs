@@ -22,11 +22,7 @@ pub(crate) struct TableSpec {
 
 impl TableSpec {
     fn new(name: &'static str, create: &mut TableCreateStatement) -> Self {
-        Self {
-            name,
-            create: create.table(name).to_owned(),
-            indexes: Vec::new(),
-        }
+        Self { name, create: create.table(name).to_owned(), indexes: Vec::new() }
     }
 
     /// Adds a plain (non-unique) btree index named as in Dify.
@@ -63,19 +59,13 @@ pub(crate) struct Cx {
 
 impl Cx {
     pub fn new(backend: DbBackend) -> Self {
-        Self {
-            pg: backend == DbBackend::Postgres,
-        }
+        Self { pg: backend == DbBackend::Postgres }
     }
 
     /// `id uuid NOT NULL DEFAULT uuid_generate_v4()`. SQLite has no uuid function; there
     /// a random 16-byte blob stands in, which is also how sqlx stores a `Uuid` there.
     pub fn id(&self) -> ColumnDef {
-        let generate = if self.pg {
-            "uuid_generate_v4()"
-        } else {
-            "(randomblob(16))"
-        };
+        let generate = if self.pg { "uuid_generate_v4()" } else { "(randomblob(16))" };
         uuid("id").not_null().default(Expr::cust(generate)).take()
     }
 
@@ -95,21 +85,14 @@ impl Cx {
 
     /// `NOT NULL DEFAULT CURRENT_TIMESTAMP(0)`: whole seconds, Dify's usual stamp.
     pub fn now_secs(&self, name: &'static str) -> ColumnDef {
-        let now = if self.pg {
-            "CURRENT_TIMESTAMP(0)"
-        } else {
-            "CURRENT_TIMESTAMP"
-        };
+        let now = if self.pg { "CURRENT_TIMESTAMP(0)" } else { "CURRENT_TIMESTAMP" };
         timestamp(name).not_null().default(Expr::cust(now)).take()
     }
 
     /// `NOT NULL DEFAULT CURRENT_TIMESTAMP`: the few Dify tables that keep microseconds
     /// (SQLite's `CURRENT_TIMESTAMP` has whole seconds only).
     pub fn now_micros(&self, name: &'static str) -> ColumnDef {
-        timestamp(name)
-            .not_null()
-            .default(Expr::cust("CURRENT_TIMESTAMP"))
-            .take()
+        timestamp(name).not_null().default(Expr::cust("CURRENT_TIMESTAMP")).take()
     }
 
     /// `jsonb` on PostgreSQL; SQLite stores JSON as text either way.

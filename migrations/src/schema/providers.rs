@@ -26,10 +26,7 @@ pub(super) fn tables(cx: &Cx) -> Vec<TableSpec> {
                     &["tenant_id", "provider_name", "provider_type", "quota_type"],
                 )),
         )
-        .index(
-            "provider_tenant_id_provider_idx",
-            &["tenant_id", "provider_name"],
-        ),
+        .index("provider_tenant_id_provider_idx", &["tenant_id", "provider_name"]),
         TableSpec::new(
             "provider_models",
             Table::create()
@@ -48,10 +45,7 @@ pub(super) fn tables(cx: &Cx) -> Vec<TableSpec> {
                     &["tenant_id", "provider_name", "model_name", "model_type"],
                 )),
         )
-        .index(
-            "provider_model_tenant_id_provider_idx",
-            &["tenant_id", "provider_name"],
-        ),
+        .index("provider_model_tenant_id_provider_idx", &["tenant_id", "provider_name"]),
         TableSpec::new(
             "tenant_default_models",
             Table::create()
@@ -64,10 +58,7 @@ pub(super) fn tables(cx: &Cx) -> Vec<TableSpec> {
                 .col(cx.now_secs("updated_at"))
                 .primary_key(&mut pk("tenant_default_model_pkey", &["id"])),
         )
-        .index(
-            "tenant_default_model_tenant_id_provider_type_idx",
-            &["tenant_id", "provider_name", "model_type"],
-        ),
+        .index("tenant_default_model_tenant_id_provider_type_idx", &["tenant_id", "provider_name", "model_type"]),
         TableSpec::new(
             "tenant_preferred_model_providers",
             Table::create()
@@ -79,10 +70,7 @@ pub(super) fn tables(cx: &Cx) -> Vec<TableSpec> {
                 .col(cx.now_secs("updated_at"))
                 .primary_key(&mut pk("tenant_preferred_model_provider_pkey", &["id"])),
         )
-        .index(
-            "tenant_preferred_model_provider_tenant_provider_idx",
-            &["tenant_id", "provider_name"],
-        ),
+        .index("tenant_preferred_model_provider_tenant_provider_idx", &["tenant_id", "provider_name"]),
         TableSpec::new(
             "provider_orders",
             Table::create()
@@ -104,10 +92,7 @@ pub(super) fn tables(cx: &Cx) -> Vec<TableSpec> {
                 .col(cx.now_secs("updated_at"))
                 .primary_key(&mut pk("provider_order_pkey", &["id"])),
         )
-        .index(
-            "provider_order_tenant_provider_idx",
-            &["tenant_id", "provider_name"],
-        ),
+        .index("provider_order_tenant_provider_idx", &["tenant_id", "provider_name"]),
         TableSpec::new(
             "tool_providers",
             Table::create()
@@ -119,10 +104,7 @@ pub(super) fn tables(cx: &Cx) -> Vec<TableSpec> {
                 .col(cx.now_secs("created_at"))
                 .col(cx.now_secs("updated_at"))
                 .primary_key(&mut pk("tool_provider_pkey", &["id"]))
-                .index(&mut unique(
-                    "unique_tool_provider_tool_name",
-                    &["tenant_id", "tool_name"],
-                )),
+                .index(&mut unique("unique_tool_provider_tool_name", &["tenant_id", "tool_name"])),
         ),
     ]
 }

@@ -215,11 +215,7 @@ mod tests {
         let rows = table().describe();
         for rule in CONTRACT_ROUTES {
             for m in rule.methods {
-                assert!(
-                    rows.iter().any(|r| r.path == rule.path && r.methods.contains(m)),
-                    "{m} {} missing",
-                    rule.path
-                );
+                assert!(rows.iter().any(|r| r.path == rule.path && r.methods.contains(m)), "{m} {} missing", rule.path);
             }
         }
     }

@@ -27,9 +27,8 @@ async fn health() -> HttpResponse {
 async fn threads() -> HttpResponse {
     let metrics = tokio::runtime::Handle::current().metrics();
     let workers = metrics.num_workers();
-    let threads: Vec<_> = (0..workers)
-        .map(|i| json!({"name": format!("tokio-runtime-worker-{i}"), "id": i, "is_alive": true}))
-        .collect();
+    let threads: Vec<_> =
+        (0..workers).map(|i| json!({"name": format!("tokio-runtime-worker-{i}"), "id": i, "is_alive": true})).collect();
     HttpResponse::Ok().json(json!({"thread_num": workers, "threads": threads}))
 }
 

@@ -101,10 +101,7 @@ impl MemoryQueue {
         queues
             .entry(name.to_owned())
             .or_insert_with(|| {
-                Arc::new(QueueState {
-                    inner: Mutex::new(QueueInner::default()),
-                    changed: Notify::new(),
-                })
+                Arc::new(QueueState { inner: Mutex::new(QueueInner::default()), changed: Notify::new() })
             })
             .clone()
     }
@@ -118,12 +115,7 @@ impl MemoryQueue {
 impl JobQueue for MemoryQueue {
     async fn publish(&self, queue: &str, payload: &[u8]) -> Result<()> {
         let state = self.queue(queue);
-        let job = Job {
-            id: self.next_id(),
-            payload: payload.to_vec(),
-            attempt: 0,
-            redelivered: false,
-        };
+        let job = Job { id: self.next_id(), payload: payload.to_vec(), attempt: 0, redelivered: false };
         lock(&state.inner).ready.push_back(job);
         state.changed.notify_waiters();
         Ok(())
@@ -133,11 +125,7 @@ impl JobQueue for MemoryQueue {
         let state = self.queue(queue);
         let id = self.next_id();
         lock(&state.inner).unacked.insert(id, 0);
-        Ok(Box::new(MemoryConsumer {
-            id,
-            state,
-            shared: self.shared.clone(),
-        }))
+        Ok(Box::new(MemoryConsumer { id, state, shared: self.shared.clone() }))
     }
 
     async fn drain_dead_letters(&self, queue: &str) -> Result<Vec<Vec<u8>>> {
@@ -176,17 +164,8 @@ impl Consumer for MemoryConsumer {
                     let (attempt, redelivered, job_id) = (job.attempt, job.redelivered, job.id);
                     inner.in_flight.insert(job_id, (self.id, job));
                     *inner.unacked.entry(self.id).or_insert(0) += 1;
-                    let settle = MemorySettle {
-                        job_id,
-                        state: self.state.clone(),
-                        shared: self.shared.clone(),
-                    };
-                    return Ok(Some(Delivery::new(
-                        delivery_payload,
-                        attempt,
-                        redelivered,
-                        Box::new(settle),
-                    )));
+                    let settle = MemorySettle { job_id, state: self.state.clone(), shared: self.shared.clone() };
+                    return Ok(Some(Delivery::new(delivery_payload, attempt, redelivered, Box::new(settle))));
                 }
             }
             changed.await;
@@ -200,16 +179,9 @@ impl Drop for MemoryConsumer {
     fn drop(&mut self) {
         let mut inner = lock(&self.state.inner);
         inner.unacked.remove(&self.id);
-        let mine: Vec<u64> = inner
-            .in_flight
-            .iter()
-            .filter(|(_, (c, _))| *c == self.id)
-            .map(|(j, _)| *j)
-            .collect();
-        let mut jobs: Vec<Job> = mine
-            .into_iter()
-            .filter_map(|j| inner.in_flight.remove(&j).map(|(_, job)| job))
-            .collect();
+        let mine: Vec<u64> = inner.in_flight.iter().filter(|(_, (c, _))| *c == self.id).map(|(j, _)| *j).collect();
+        let mut jobs: Vec<Job> =
+            mine.into_iter().filter_map(|j| inner.in_flight.remove(&j).map(|(_, job)| job)).collect();
         jobs.sort_by_key(|j| std::cmp::Reverse(j.id));
         for job in jobs {
             inner.put_back(job);

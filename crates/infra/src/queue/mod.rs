@@ -8,7 +8,7 @@ mod memory;
 mod rabbit;
 
 pub use self::memory::MemoryQueue;
-pub use self::rabbit::RabbitQueue;
+pub use self::rabbit::{RabbitQueue, delete_topology};
 
 use std::time::Duration;
 
@@ -32,11 +32,7 @@ pub struct RetryPolicy {
 
 impl Default for RetryPolicy {
     fn default() -> Self {
-        Self {
-            max_attempts: 5,
-            backoff_base: Duration::from_secs(2),
-            backoff_max: Duration::from_secs(300),
-        }
+        Self { max_attempts: 5, backoff_base: Duration::from_secs(2), backoff_max: Duration::from_secs(300) }
     }
 }
 
@@ -44,9 +40,7 @@ impl RetryPolicy {
     /// Delay before delivery number `attempt + 1`, given `attempt` deliveries so far.
     pub fn backoff(&self, attempt: u32) -> Duration {
         let factor = 2u32.saturating_pow(attempt.saturating_sub(1));
-        self.backoff_base
-            .saturating_mul(factor)
-            .min(self.backoff_max)
+        self.backoff_base.saturating_mul(factor).min(self.backoff_max)
     }
 }
 
@@ -100,18 +94,8 @@ pub(crate) trait Settle: Send {
 }
 
 impl Delivery {
-    pub(crate) fn new(
-        payload: Vec<u8>,
-        attempt: u32,
-        redelivered: bool,
-        settle: Box<dyn Settle>,
-    ) -> Self {
-        Self {
-            payload,
-            attempt,
-            redelivered,
-            settle: Some(settle),
-        }
+    pub(crate) fn new(payload: Vec<u8>, attempt: u32, redelivered: bool, settle: Box<dyn Settle>) -> Self {
+        Self { payload, attempt, redelivered, settle: Some(settle) }
     }
 
     /// Confirms the job is done; it is never delivered again.

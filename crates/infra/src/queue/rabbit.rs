@@ -23,13 +23,11 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 use futures::StreamExt;
 use lapin::options::{
-    BasicAckOptions, BasicConsumeOptions, BasicGetOptions, BasicNackOptions, BasicPublishOptions,
-    BasicQosOptions, ConfirmSelectOptions, QueueDeclareOptions,
+    BasicAckOptions, BasicConsumeOptions, BasicGetOptions, BasicNackOptions, BasicPublishOptions, BasicQosOptions,
+    ConfirmSelectOptions, QueueDeclareOptions,
 };
 use lapin::types::{AMQPValue, FieldTable, LongString, ShortString};
-use lapin::{
-    Acker, BasicProperties, Channel, Confirmation, Connection, ConnectionProperties, ErrorKind,
-};
+use lapin::{Acker, BasicProperties, Channel, Confirmation, Connection, ConnectionProperties, ErrorKind};
 
 use super::{Consumer, Delivery, JobQueue, RetryPolicy, Settle};
 use crate::error::{InfraError, Result};
@@ -37,6 +35,8 @@ use crate::error::{InfraError, Result};
 const ATTEMPT_HEADER: &str = "x-attempt";
 /// AMQP `delivery_mode` for messages that survive a broker restart.
 const PERSISTENT: u8 = 2;
+/// A broker that does not answer within this is reported unavailable rather than waited on.
+const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// Job queues on a RabbitMQ broker; clones share one connection.
 #[derive(Clone)]
@@ -78,12 +78,7 @@ fn map_err(e: lapin::Error) -> InfraError {
 
 impl RabbitQueue {
     /// Connects to the broker at `url`; queue names are `prefix + name`.
-    pub async fn connect(
-        url: &str,
-        prefix: &str,
-        policy: RetryPolicy,
-        prefetch: u16,
-    ) -> Result<Self> {
+    pub async fn connect(url: &str, prefix: &str, policy: RetryPolicy, prefetch: u16) -> Result<Self> {
         let queue = Self {
             inner: Arc::new(Inner {
                 url: url.to_owned(),
@@ -131,15 +126,13 @@ impl Inner {
         let live = guard.as_ref().is_some_and(|c| c.status().connected());
         if !live {
             let props = ConnectionProperties::default().with_connection_name("dify-rs".into());
-            let connection = Connection::connect(&self.url, props)
+            let connection = tokio::time::timeout(CONNECT_TIMEOUT, Connection::connect(&self.url, props))
                 .await
+                .map_err(|_| InfraError::Unavailable(format!("no answer from the broker within {CONNECT_TIMEOUT:?}")))?
                 .map_err(InfraError::unavailable)?;
             *guard = Some(connection);
             // A broker restart may have lost non-durable state; declare again to be sure.
-            self.declared
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .clear();
+            self.declared.lock().unwrap_or_else(|e| e.into_inner()).clear();
         }
         match guard.as_ref() {
             Some(c) => c.create_channel().await.map_err(map_err),
@@ -157,10 +150,7 @@ impl Inner {
             return Ok(channel.clone());
         }
         let channel = self.channel().await?;
-        channel
-            .confirm_select(ConfirmSelectOptions::default())
-            .await
-            .map_err(map_err)?;
+        channel.confirm_select(ConfirmSelectOptions::default()).await.map_err(map_err)?;
         *guard = Some(channel.clone());
         Ok(channel)
     }
@@ -171,98 +161,49 @@ impl Inner {
         if full.is_empty() || full.len() > 200 {
             return Err(InfraError::InvalidKey(format!("queue name {full:?}")));
         }
-        if self
-            .declared
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .contains(queue)
-        {
+        if self.declared.lock().unwrap_or_else(|e| e.into_inner()).contains(queue) {
             return Ok(full);
         }
         let channel = self.publisher().await?;
         let durable = QueueDeclareOptions::durable();
-        channel
-            .queue_declare(full.as_str().into(), durable, FieldTable::default())
-            .await
-            .map_err(map_err)?;
-        channel
-            .queue_declare(
-                format!("{full}.dead").into(),
-                durable,
-                FieldTable::default(),
-            )
-            .await
-            .map_err(map_err)?;
+        channel.queue_declare(full.as_str().into(), durable, FieldTable::default()).await.map_err(map_err)?;
+        channel.queue_declare(format!("{full}.dead").into(), durable, FieldTable::default()).await.map_err(map_err)?;
         for level in 1..self.policy.max_attempts {
             let ttl_ms = i64::try_from(self.policy.backoff(level).as_millis()).unwrap_or(i64::MAX);
             let mut args = FieldTable::default();
             args.insert("x-message-ttl".into(), AMQPValue::LongLongInt(ttl_ms));
-            args.insert(
-                "x-dead-letter-exchange".into(),
-                AMQPValue::LongString(LongString::from("")),
-            );
-            args.insert(
-                "x-dead-letter-routing-key".into(),
-                AMQPValue::LongString(LongString::from(full.as_str())),
-            );
-            channel
-                .queue_declare(retry_queue(&full, level).into(), durable, args)
-                .await
-                .map_err(map_err)?;
+            args.insert("x-dead-letter-exchange".into(), AMQPValue::LongString(LongString::from("")));
+            args.insert("x-dead-letter-routing-key".into(), AMQPValue::LongString(LongString::from(full.as_str())));
+            channel.queue_declare(retry_queue(&full, level).into(), durable, args).await.map_err(map_err)?;
         }
-        self.declared
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(queue.to_owned());
+        self.declared.lock().unwrap_or_else(|e| e.into_inner()).insert(queue.to_owned());
         Ok(full)
     }
 
     /// Publishes persistently to `routing_key` on the default exchange and waits for the
     /// broker's confirm.
-    async fn publish_to(
-        &self,
-        routing_key: &str,
-        payload: &[u8],
-        attempt: Option<u32>,
-    ) -> Result<()> {
+    async fn publish_to(&self, routing_key: &str, payload: &[u8], attempt: Option<u32>) -> Result<()> {
         let mut properties = BasicProperties::default().with_delivery_mode(PERSISTENT);
         if let Some(attempt) = attempt {
             let mut headers = FieldTable::default();
-            headers.insert(
-                ATTEMPT_HEADER.into(),
-                AMQPValue::LongLongInt(i64::from(attempt)),
-            );
+            headers.insert(ATTEMPT_HEADER.into(), AMQPValue::LongLongInt(i64::from(attempt)));
             properties = properties.with_headers(headers);
         }
         let channel = self.publisher().await?;
-        let options = BasicPublishOptions {
-            mandatory: true,
-            ..BasicPublishOptions::default()
-        };
+        let options = BasicPublishOptions { mandatory: true, ..BasicPublishOptions::default() };
         let confirm = channel
-            .basic_publish(
-                ShortString::from(""),
-                routing_key.into(),
-                options,
-                payload,
-                properties,
-            )
+            .basic_publish(ShortString::from(""), routing_key.into(), options, payload, properties)
             .await
             .map_err(map_err)?
             .await
             .map_err(map_err)?;
         match confirm {
             Confirmation::Ack(None) => Ok(()),
-            Confirmation::Ack(Some(returned)) => Err(InfraError::Backend(format!(
-                "message to {routing_key} returned: {}",
-                returned.reply_text
-            ))),
-            Confirmation::Nack(_) => Err(InfraError::Backend(format!(
-                "broker refused message to {routing_key}"
-            ))),
-            Confirmation::NotRequested => {
-                Err(InfraError::Backend("publisher confirms are off".into()))
+            Confirmation::Ack(Some(returned)) => {
+                Err(InfraError::Backend(format!("message to {routing_key} returned: {}", returned.reply_text)))
             }
+            Confirmation::Nack(_) => Err(InfraError::Backend(format!("broker refused message to {routing_key}"))),
+            Confirmation::NotRequested => Err(InfraError::Backend("publisher confirms are off".into())),
         }
     }
 }
@@ -273,10 +214,7 @@ fn retry_queue(full: &str, level: u32) -> String {
 
 /// The delivery count from the `x-attempt` header; absent or unreadable means first delivery.
 fn attempt_of(properties: &BasicProperties) -> u32 {
-    let value = properties
-        .headers()
-        .as_ref()
-        .and_then(|h| h.inner().get(ATTEMPT_HEADER));
+    let value = properties.headers().as_ref().and_then(|h| h.inner().get(ATTEMPT_HEADER));
     let n: Option<i64> = match value {
         Some(AMQPValue::LongLongInt(n)) => Some(*n),
         Some(AMQPValue::LongInt(n)) => Some(i64::from(*n)),
@@ -287,9 +225,7 @@ fn attempt_of(properties: &BasicProperties) -> u32 {
         Some(AMQPValue::ShortShortUInt(n)) => Some(i64::from(*n)),
         _ => None,
     };
-    n.and_then(|n| u32::try_from(n).ok())
-        .filter(|n| *n >= 1)
-        .unwrap_or(1)
+    n.and_then(|n| u32::try_from(n).ok()).filter(|n| *n >= 1).unwrap_or(1)
 }
 
 #[async_trait]
@@ -302,25 +238,12 @@ impl JobQueue for RabbitQueue {
     async fn consume(&self, queue: &str) -> Result<Box<dyn Consumer>> {
         let full = self.inner.ensure_declared(queue).await?;
         let channel = self.inner.channel().await?;
-        channel
-            .basic_qos(self.inner.prefetch, BasicQosOptions::default())
-            .await
-            .map_err(map_err)?;
+        channel.basic_qos(self.inner.prefetch, BasicQosOptions::default()).await.map_err(map_err)?;
         let consumer = channel
-            .basic_consume(
-                full.as_str().into(),
-                "".into(),
-                BasicConsumeOptions::default(),
-                FieldTable::default(),
-            )
+            .basic_consume(full.as_str().into(), "".into(), BasicConsumeOptions::default(), FieldTable::default())
             .await
             .map_err(map_err)?;
-        Ok(Box::new(RabbitConsumer {
-            consumer,
-            _channel: channel,
-            queue: full,
-            inner: self.inner.clone(),
-        }))
+        Ok(Box::new(RabbitConsumer { consumer, _channel: channel, queue: full, inner: self.inner.clone() }))
     }
 
     async fn drain_dead_letters(&self, queue: &str) -> Result<Vec<Vec<u8>>> {
@@ -328,17 +251,10 @@ impl JobQueue for RabbitQueue {
         let dead = format!("{full}.dead");
         let channel = self.inner.channel().await?;
         let mut jobs = Vec::new();
-        while let Some(message) = channel
-            .basic_get(dead.as_str().into(), BasicGetOptions::default())
-            .await
-            .map_err(map_err)?
+        while let Some(message) =
+            channel.basic_get(dead.as_str().into(), BasicGetOptions::default()).await.map_err(map_err)?
         {
-            message
-                .delivery
-                .acker
-                .ack(BasicAckOptions::default())
-                .await
-                .map_err(map_err)?;
+            message.delivery.acker.ack(BasicAckOptions::default()).await.map_err(map_err)?;
             jobs.push(message.delivery.data);
         }
         // Best effort: the channel closes on drop anyway.
@@ -349,14 +265,9 @@ impl JobQueue for RabbitQueue {
     async fn pending(&self, queue: &str) -> Result<u64> {
         let full = self.inner.ensure_declared(queue).await?;
         let channel = self.inner.publisher().await?;
-        let options = QueueDeclareOptions {
-            passive: true,
-            ..QueueDeclareOptions::default()
-        };
-        let declared = channel
-            .queue_declare(full.as_str().into(), options, FieldTable::default())
-            .await
-            .map_err(map_err)?;
+        let options = QueueDeclareOptions { passive: true, ..QueueDeclareOptions::default() };
+        let declared =
+            channel.queue_declare(full.as_str().into(), options, FieldTable::default()).await.map_err(map_err)?;
         Ok(u64::from(declared.message_count()))
     }
 }
@@ -379,8 +290,7 @@ impl Consumer for RabbitConsumer {
             Some(Ok(delivery)) => {
                 // Classic queues do not count requeues, so a crash redelivery adds one: exact
                 // for one crash per attempt, a lower bound beyond that.
-                let attempt = attempt_of(&delivery.properties)
-                    .saturating_add(u32::from(delivery.redelivered));
+                let attempt = attempt_of(&delivery.properties).saturating_add(u32::from(delivery.redelivered));
                 let settle = RabbitSettle {
                     acker: Some(delivery.acker),
                     payload: delivery.data.clone(),
@@ -388,12 +298,7 @@ impl Consumer for RabbitConsumer {
                     queue: self.queue.clone(),
                     inner: self.inner.clone(),
                 };
-                Ok(Some(Delivery::new(
-                    delivery.data,
-                    attempt,
-                    delivery.redelivered,
-                    Box::new(settle),
-                )))
+                Ok(Some(Delivery::new(delivery.data, attempt, delivery.redelivered, Box::new(settle))))
             }
         }
     }
@@ -410,17 +315,11 @@ struct RabbitSettle {
 }
 
 async fn ack(acker: &Acker) -> Result<()> {
-    if acker
-        .ack(BasicAckOptions::default())
-        .await
-        .map_err(map_err)?
-    {
+    if acker.ack(BasicAckOptions::default()).await.map_err(map_err)? {
         Ok(())
     } else {
         // The channel closed since delivery: the broker has already requeued the job.
-        Err(InfraError::Unavailable(
-            "channel closed before ack; the job will be redelivered".into(),
-        ))
+        Err(InfraError::Unavailable("channel closed before ack; the job will be redelivered".into()))
     }
 }
 
@@ -438,9 +337,7 @@ impl Settle for RabbitSettle {
             return Ok(());
         };
         if !acker.usable() {
-            return Err(InfraError::Unavailable(
-                "channel closed; the job will be redelivered".into(),
-            ));
+            return Err(InfraError::Unavailable("channel closed; the job will be redelivered".into()));
         }
         let (target, attempt) = if dead_letter || self.attempt >= self.inner.policy.max_attempts {
             (format!("{}.dead", self.queue), self.attempt)
@@ -449,9 +346,7 @@ impl Settle for RabbitSettle {
         };
         // Publish before ack: a crash in between duplicates the job rather than losing it.
         // On failure the acker stays in place, so Drop hands the job back to the queue.
-        self.inner
-            .publish_to(&target, &self.payload, Some(attempt))
-            .await?;
+        self.inner.publish_to(&target, &self.payload, Some(attempt)).await?;
         match self.acker.take() {
             Some(acker) => ack(&acker).await,
             None => Ok(()),
@@ -478,4 +373,23 @@ impl Drop for RabbitSettle {
             });
         }
     }
+}
+
+/// Deletes the whole topology of `queues` under `prefix` (main, `.dead` and every
+/// `.retry.<n>` queue) on its own connection. For teardown of tests and namespaces.
+pub async fn delete_topology(url: &str, prefix: &str, queues: &[&str], max_attempts: u32) -> Result<()> {
+    let conn = Connection::connect(url, ConnectionProperties::default()).await.map_err(map_err)?;
+    let channel = conn.create_channel().await.map_err(map_err)?;
+    for q in queues {
+        let full = format!("{prefix}{q}");
+        let mut names = vec![full.clone(), format!("{full}.dead")];
+        names.extend((1..max_attempts.max(1)).map(|n| retry_queue(&full, n)));
+        for name in names {
+            channel
+                .queue_delete(name.as_str().into(), lapin::options::QueueDeleteOptions::default())
+                .await
+                .map_err(map_err)?;
+        }
+    }
+    conn.close(200, "OK".into()).await.map_err(map_err)
 }

@@ -78,9 +78,7 @@ async fn write_atomically(path: &Path, data: &[u8]) -> std::io::Result<()> {
 impl Storage for LocalStorage {
     async fn save(&self, key: &str, data: Bytes) -> Result<()> {
         let path = self.path_for(key)?;
-        write_atomically(&path, &data)
-            .await
-            .map_err(|e| InfraError::Backend(format!("save {key:?}: {e}")))
+        write_atomically(&path, &data).await.map_err(|e| InfraError::Backend(format!("save {key:?}: {e}")))
     }
 
     async fn load(&self, key: &str) -> Result<Bytes> {

@@ -62,7 +62,11 @@ impl S3Storage {
             // S3-compatible servers, and we only ever delete one key at a time.
             .with_disable_bulk_delete(true)
             // Fail within seconds rather than minutes so callers can report the outage.
-            .with_retry(RetryConfig { max_retries: 3, retry_timeout: Duration::from_secs(30), ..RetryConfig::default() });
+            .with_retry(RetryConfig {
+                max_retries: 3,
+                retry_timeout: Duration::from_secs(30),
+                ..RetryConfig::default()
+            });
         if let Some(endpoint) = settings.endpoint.as_deref().map(str::trim).filter(|e| !e.is_empty()) {
             let endpoint = endpoint.trim_end_matches('/');
             builder = builder.with_endpoint(endpoint).with_allow_http(endpoint.starts_with("http://"));
