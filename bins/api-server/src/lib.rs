@@ -1,5 +1,7 @@
 //! The HTTP server: Dify's console (`/console/api`), service (`/v1`) and web-app (`/api`) APIs.
 
+pub mod args;
+pub mod console;
 pub mod contract;
 mod cors;
 pub mod http_error;

@@ -1,6 +1,7 @@
 //! Shared ground for every dify-rs crate: configuration, the API error type, ids and time.
 
 pub mod config;
+pub mod crypto;
 pub mod error;
 pub mod jobs;
 pub mod time;

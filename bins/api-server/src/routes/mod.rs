@@ -74,6 +74,7 @@ impl std::fmt::Debug for RouteTable {
 pub fn table() -> RouteTable {
     let mut t = RouteTable::default();
     system::register(&mut t);
+    crate::console::register(&mut t);
     t.fill_contract();
     t
 }

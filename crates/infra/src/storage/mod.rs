@@ -7,7 +7,7 @@ pub use self::local::LocalStorage;
 pub use self::s3::{S3Settings, S3Storage};
 
 use async_trait::async_trait;
-use bytes::Bytes;
+pub use bytes::Bytes;
 use futures::stream::BoxStream;
 
 use crate::error::{InfraError, Result};

@@ -1,0 +1,225 @@
+//! Console authentication as extractors: a handler that takes `Console` has passed Dify's
+//! `setup_required`, `login_required` and `account_initialization_required`; one that takes
+//! `Manager` also knows the caller is the workspace's owner or an admin.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use accounts::session::{SessionData, Sessions};
+use accounts::tenant::Membership;
+use accounts::{TenantRole, account::status};
+use actix_web::http::header;
+use actix_web::{FromRequest, HttpRequest, web};
+use entities::accounts as account_rows;
+use kernel::ApiError;
+use kernel::config::Edition;
+use kernel::time::now_naive;
+use sea_orm::{ActiveModelTrait, EntityTrait, Set};
+use uuid::Uuid;
+
+use crate::http_error::HttpError;
+use crate::state::AppState;
+
+/// The console's session cookie, named as Flask names it.
+pub const SESSION_COOKIE: &str = "session";
+
+/// How the caller proved who they are.
+#[derive(Debug, Clone)]
+pub enum Credential {
+    /// A console session (cookie, or a token naming it).
+    Session { sid: String, data: SessionData },
+    /// `Authorization: Bearer <ADMIN_API_KEY>` with `X-WORKSPACE-ID`.
+    AdminKey,
+}
+
+/// A signed-in console user in their current workspace.
+#[derive(Debug, Clone)]
+pub struct Console {
+    pub account: account_rows::Model,
+    pub membership: Membership,
+    pub credential: Credential,
+}
+
+impl Console {
+    pub fn tenant_id(&self) -> Uuid {
+        self.membership.tenant.id
+    }
+
+    pub fn role(&self) -> TenantRole {
+        self.membership.role
+    }
+}
+
+/// A `Console` user whose account may still be uninitialised (for `/account/init`).
+#[derive(Debug, Clone)]
+pub struct ConsoleUninit(pub Console);
+
+/// A `Console` user who is the workspace's owner or an admin.
+#[derive(Debug, Clone)]
+pub struct Manager(pub Console);
+
+fn state(req: &HttpRequest) -> Result<web::Data<AppState>, ApiError> {
+    req.app_data::<web::Data<AppState>>().cloned().ok_or_else(ApiError::internal)
+}
+
+pub fn sessions(state: &AppState) -> Sessions<'_> {
+    Sessions::new(state.infra.cache.as_ref(), &state.config.secret_key, state.config.edition.as_str())
+}
+
+/// Dify's `setup_required`: SELF_HOSTED instances answer 401 `not_setup` until set up.
+pub async fn setup_required(state: &AppState) -> Result<(), ApiError> {
+    if state.config.edition == Edition::SelfHosted && !accounts::setup::is_done(&state.infra.db).await? {
+        return Err(accounts::setup::not_setup());
+    }
+    Ok(())
+}
+
+fn bad_header() -> ApiError {
+    ApiError::unauthorized_msg("Invalid Authorization header format. Expected 'Bearer <api-key>' format.")
+}
+
+/// The bearer token of the request, if it sent an Authorization header.
+pub fn bearer(req: &HttpRequest) -> Result<Option<String>, ApiError> {
+    let Some(value) = req.headers().get(header::AUTHORIZATION) else { return Ok(None) };
+    let value = value.to_str().map_err(|_| bad_header())?;
+    let (scheme, token) = value.split_once(' ').ok_or_else(bad_header)?;
+    if !scheme.eq_ignore_ascii_case("bearer") || token.trim().is_empty() {
+        return Err(bad_header());
+    }
+    Ok(Some(token.trim().to_string()))
+}
+
+/// The session id in the cookie, if any.
+pub fn cookie_sid(req: &HttpRequest) -> Option<String> {
+    req.cookie(SESSION_COOKIE).map(|c| c.value().to_string()).filter(|v| !v.is_empty())
+}
+
+/// Who the request is from: (account id, credential, workspace it asks for).
+async fn identify(req: &HttpRequest, state: &AppState) -> Result<(Uuid, Credential, Option<Uuid>), ApiError> {
+    let s = sessions(state);
+    if let Some(token) = bearer(req)? {
+        if let Some(admin_key) = state.config.admin_api_key.as_deref()
+            && bool::from(subtle::ConstantTimeEq::ct_eq(token.as_bytes(), admin_key.as_bytes()))
+        {
+            return admin_identity(req, state).await;
+        }
+        let claims = s.decode_token(&token)?;
+        let data = s.get(&claims.sid).await?.filter(|d| d.account_id == claims.user_id).ok_or_else(ApiError::unauthorized)?;
+        let ws = data.workspace_id;
+        return Ok((claims.user_id, Credential::Session { sid: claims.sid, data }, ws));
+    }
+    let sid = cookie_sid(req).ok_or_else(ApiError::unauthorized)?;
+    let data = s.get(&sid).await?.ok_or_else(ApiError::unauthorized)?;
+    let ws = data.workspace_id;
+    Ok((data.account_id, Credential::Session { sid, data }, ws))
+}
+
+/// Dify's admin key: acts as the owner of the workspace named by `X-WORKSPACE-ID`.
+async fn admin_identity(req: &HttpRequest, state: &AppState) -> Result<(Uuid, Credential, Option<Uuid>), ApiError> {
+    use sea_orm::{ColumnTrait, QueryFilter};
+    let ws: Uuid = req
+        .headers()
+        .get("X-WORKSPACE-ID")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok())
+        .ok_or_else(ApiError::unauthorized)?;
+    let owner = entities::tenant_account_joins::Entity::find()
+        .filter(entities::tenant_account_joins::Column::TenantId.eq(ws))
+        .filter(entities::tenant_account_joins::Column::Role.eq(TenantRole::Owner.as_str()))
+        .one(&state.infra.db)
+        .await?
+        .ok_or_else(ApiError::unauthorized)?;
+    Ok((owner.account_id, Credential::AdminKey, Some(ws)))
+}
+
+/// Runs Dify's three console decorators; `require_init` is `account_initialization_required`.
+async fn authenticate(req: HttpRequest, require_init: bool) -> Result<Console, ApiError> {
+    let state = state(&req)?;
+    setup_required(&state).await?;
+    let (account_id, credential, preferred) = identify(&req, &state).await?;
+    let db = &state.infra.db;
+    let account = account_rows::Entity::find_by_id(account_id).one(db).await?.ok_or_else(ApiError::unauthorized)?;
+    if account.status == status::BANNED || account.status == status::CLOSED {
+        return Err(ApiError::forbidden());
+    }
+    let membership = accounts::tenant::resolve_current(db, state.infra.storage.as_ref(), &account, preferred).await?;
+    if let Credential::Session { sid, data } = &credential
+        && data.workspace_id != Some(membership.tenant.id)
+    {
+        sessions(&state).set_workspace(sid, data, membership.tenant.id).await?;
+    }
+    let account = touch_last_active(db, account).await?;
+    if require_init && account.status == status::UNINITIALIZED {
+        return Err(ApiError::new(
+            400,
+            "account_not_initialized",
+            "The account has not been initialized yet. Please proceed with the initialization process first.",
+        ));
+    }
+    Ok(Console { account, membership, credential })
+}
+
+/// Records activity at most every ten minutes, so reads stay reads.
+async fn touch_last_active(
+    db: &sea_orm::DatabaseConnection,
+    account: account_rows::Model,
+) -> Result<account_rows::Model, ApiError> {
+    let now = now_naive();
+    if now - account.last_active_at < chrono::Duration::minutes(10) {
+        return Ok(account);
+    }
+    let row = account_rows::ActiveModel { id: Set(account.id), last_active_at: Set(now), ..Default::default() };
+    row.update(db).await?;
+    Ok(account_rows::Model { last_active_at: now, ..account })
+}
+
+type Fut<T> = Pin<Box<dyn Future<Output = Result<T, HttpError>>>>;
+
+impl FromRequest for Console {
+    type Error = HttpError;
+    type Future = Fut<Self>;
+
+    fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move { Ok(authenticate(req, true).await?) })
+    }
+}
+
+impl FromRequest for ConsoleUninit {
+    type Error = HttpError;
+    type Future = Fut<Self>;
+
+    fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move { Ok(ConsoleUninit(authenticate(req, false).await?)) })
+    }
+}
+
+impl FromRequest for Manager {
+    type Error = HttpError;
+    type Future = Fut<Self>;
+
+    fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            let c = authenticate(req, true).await?;
+            if !c.role().is_manager() {
+                return Err(HttpError(ApiError::forbidden()));
+            }
+            Ok(Manager(c))
+        })
+    }
+}
+
+/// The client address as Dify reads it: `CF-Connecting-IP`, the first `X-Forwarded-For`,
+/// else the peer.
+pub fn client_ip(req: &HttpRequest) -> String {
+    let h = req.headers();
+    if let Some(ip) = h.get("CF-Connecting-IP").and_then(|v| v.to_str().ok()) {
+        return ip.trim().to_string();
+    }
+    if let Some(first) = h.get("X-Forwarded-For").and_then(|v| v.to_str().ok()).and_then(|v| v.split(',').next()) {
+        return first.trim().to_string();
+    }
+    req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_else(|| "unknown".into())
+}

@@ -1,0 +1,99 @@
+//! Workspaces: the caller's list, the current one, switching, and the operators' list of all.
+
+use std::collections::HashMap;
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use entities::tenants;
+use kernel::ApiError;
+use kernel::time::unix_seconds;
+use sea_orm::{EntityTrait, PaginatorTrait, QueryOrder};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use super::guard::{Console, Credential, bearer, sessions, setup_required};
+use crate::args::JsonArgs;
+use crate::http_error::HttpResult;
+use crate::routes::RouteTable;
+use crate::state::AppState;
+
+pub fn register(t: &mut RouteTable) {
+    t.add("GET", "/console/api/workspaces", "console.tenantlistapi", web::to(list));
+    t.add("GET", "/console/api/all-workspaces", "console.workspacelistapi", web::to(all));
+    t.add("GET", "/console/api/workspaces/current", "console.workspaces_current", web::to(current));
+    t.add("GET", "/console/api/info", "console.info", web::to(current));
+    t.add("POST", "/console/api/workspaces/switch", "console.switchworkspaceapi", web::to(switch));
+}
+
+async fn list(state: web::Data<AppState>, user: Console) -> HttpResult {
+    let all = accounts::tenant::memberships(&state.infra.db, user.account.id).await?;
+    let rows: Vec<Value> =
+        all.iter().map(|m| accounts::tenant::list_item(m, m.tenant.id == user.tenant_id())).collect();
+    Ok(HttpResponse::Ok().json(json!({ "workspaces": rows })))
+}
+
+async fn current(state: web::Data<AppState>, user: Console) -> HttpResult {
+    Ok(HttpResponse::Ok().json(accounts::tenant::info(&state.infra.db, &user.membership).await?))
+}
+
+fn not_linked() -> ApiError {
+    ApiError::new(403, "account_not_link_tenant", "Account not link tenant")
+}
+
+async fn switch(state: web::Data<AppState>, user: Console, body: web::Json<Value>) -> HttpResult {
+    let tenant_id = JsonArgs::new(body)?.required_str("tenant_id")?;
+    let tenant_id: Uuid = tenant_id.parse().map_err(|_| not_linked())?;
+    let membership =
+        accounts::tenant::membership(&state.infra.db, user.account.id, tenant_id).await?.ok_or_else(not_linked)?;
+    if let Credential::Session { sid, data } = &user.credential {
+        sessions(&state).set_workspace(sid, data, tenant_id).await?;
+    }
+    let info = accounts::tenant::info(&state.infra.db, &membership).await?;
+    Ok(HttpResponse::Ok().json(json!({"result": "success", "new_tenant": info})))
+}
+
+/// Dify's `admin_required`: the request must carry `Bearer <ADMIN_API_KEY>`.
+fn admin_required(req: &HttpRequest, state: &AppState) -> Result<(), ApiError> {
+    let invalid = || ApiError::unauthorized_msg("API key is invalid.");
+    let key = state.config.admin_api_key.as_deref().ok_or_else(invalid)?;
+    if req.headers().get(actix_web::http::header::AUTHORIZATION).is_none() {
+        return Err(ApiError::unauthorized_msg("Authorization header is missing."));
+    }
+    let token = bearer(req)?.ok_or_else(invalid)?;
+    if !bool::from(subtle::ConstantTimeEq::ct_eq(token.as_bytes(), key.as_bytes())) {
+        return Err(invalid());
+    }
+    Ok(())
+}
+
+fn int_arg(query: &HashMap<String, String>, name: &str, default: u64, max: u64) -> Result<u64, ApiError> {
+    match query.get(name) {
+        None => Ok(default),
+        Some(v) => match v.parse::<u64>() {
+            Ok(n) if (1..=max).contains(&n) => Ok(n),
+            _ => Err(ApiError::invalid_param(name, format!("Invalid {name}: {v}. {name} must be within the range 1 - {max}"))),
+        },
+    }
+}
+
+/// Every workspace on the instance, newest first, for operators.
+async fn all(req: HttpRequest, state: web::Data<AppState>, query: web::Query<HashMap<String, String>>) -> HttpResult {
+    setup_required(&state).await?;
+    admin_required(&req, &state)?;
+    let page = int_arg(&query, "page", 1, 99_999)?;
+    let limit = int_arg(&query, "limit", 20, 100)?;
+    let db = &state.infra.db;
+    let paginator = tenants::Entity::find().order_by_desc(tenants::Column::CreatedAt).paginate(db, limit);
+    let total = paginator.num_items().await?;
+    let items = paginator.fetch_page(page - 1).await?;
+    let data: Vec<Value> = items
+        .iter()
+        .map(|t| json!({"id": t.id, "name": t.name, "status": t.status, "created_at": unix_seconds(t.created_at)}))
+        .collect();
+    Ok(HttpResponse::Ok().json(json!({
+        "data": data,
+        "has_more": page * limit < total,
+        "limit": limit,
+        "page": page,
+        "total": total,
+    })))
+}

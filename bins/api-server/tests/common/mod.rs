@@ -1,0 +1,74 @@
+//! Shared helpers for the HTTP tests: a test server per test and a client that keeps cookies.
+
+#![allow(dead_code)]
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{Service, ServiceResponse};
+use actix_web::http::{Method, StatusCode, header};
+use actix_web::test::{self, TestRequest};
+use api_server::{AppState, app};
+use serde_json::{Value, json};
+use test_support::TestEnv;
+
+pub const ADMIN_EMAIL: &str = "admin@example.com";
+pub const ADMIN_PASSWORD: &str = "Passw0rd123";
+
+/// What one request answered.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: StatusCode,
+    pub body: Value,
+    pub cookie: Option<String>,
+}
+
+/// A console client: remembers the session cookie and, optionally, sends a bearer token.
+#[derive(Debug, Clone, Default)]
+pub struct Client {
+    pub cookie: Option<String>,
+    pub bearer: Option<String>,
+}
+
+pub async fn send<S, B>(app: &S, client: &mut Client, method: Method, uri: &str, body: Option<Value>) -> Reply
+where
+    S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
+    B: MessageBody,
+{
+    let mut req = TestRequest::default().method(method).uri(uri).peer_addr("10.0.0.1:1234".parse().expect("addr"));
+    if let Some(c) = &client.cookie {
+        req = req.insert_header((header::COOKIE, format!("session={c}")));
+    }
+    if let Some(t) = &client.bearer {
+        req = req.insert_header((header::AUTHORIZATION, format!("Bearer {t}")));
+    }
+    if let Some(b) = body {
+        req = req.set_json(b);
+    }
+    let resp = test::call_service(app, req.to_request()).await;
+    let status = resp.status();
+    let cookie = resp.response().cookies().find(|c| c.name() == "session").map(|c| c.value().to_string());
+    if let Some(c) = &cookie {
+        client.cookie = (!c.is_empty()).then(|| c.clone());
+    }
+    let bytes = test::read_body(resp).await;
+    let body = if bytes.is_empty() { Value::Null } else { serde_json::from_slice(&bytes).unwrap_or(Value::Null) };
+    Reply { status, body, cookie }
+}
+
+/// A test environment with its app state.
+pub async fn state_with(vars: &[(&str, &str)]) -> (TestEnv, AppState) {
+    let env = TestEnv::with_vars(vars).await;
+    let state = AppState::new(env.config.clone(), env.infra.clone());
+    (env, state)
+}
+
+/// Asserts a Dify error reply.
+pub fn assert_error(r: &Reply, status: u16, code: &str) {
+    assert_eq!(r.status.as_u16(), status, "{r:?}");
+    assert_eq!(r.body["code"], code, "{r:?}");
+    assert!(r.body["message"].is_string(), "{r:?}");
+}
+
+pub fn setup_body() -> Value {
+    json!({"email": ADMIN_EMAIL, "name": "admin", "password": ADMIN_PASSWORD})
+}
+

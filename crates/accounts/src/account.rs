@@ -1,0 +1,178 @@
+//! Account rows: creation, the profile the console shows, profile edits and passwords.
+
+use entities::accounts;
+use kernel::ApiError;
+use kernel::crypto::PasswordHash;
+use kernel::time::{now_naive, unix_seconds};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+/// Account statuses Dify uses.
+pub mod status {
+    pub const PENDING: &str = "pending";
+    pub const UNINITIALIZED: &str = "uninitialized";
+    pub const ACTIVE: &str = "active";
+    pub const BANNED: &str = "banned";
+    pub const CLOSED: &str = "closed";
+}
+
+/// Hashes off the async workers: Argon2 is deliberately slow.
+pub async fn hash(password: &str) -> Result<PasswordHash, ApiError> {
+    let password = password.to_string();
+    tokio::task::spawn_blocking(move || kernel::crypto::hash_password(&password)).await.map_err(|_| ApiError::internal())
+}
+
+/// Verifies off the async workers.
+pub async fn verify(password: &str, hash: &str, salt: &str) -> bool {
+    let (p, h, s) = (password.to_string(), hash.to_string(), salt.to_string());
+    tokio::task::spawn_blocking(move || kernel::crypto::verify_password(&p, &h, &s)).await.unwrap_or(false)
+}
+
+/// A new account row, as `AccountService.create_account` makes it.
+pub struct NewAccount<'a> {
+    pub email: &'a str,
+    pub name: &'a str,
+    pub password: Option<PasswordHash>,
+    pub interface_language: &'a str,
+    pub status: &'a str,
+    pub initialized: bool,
+}
+
+impl NewAccount<'_> {
+    pub async fn insert<C: ConnectionTrait>(self, conn: &C) -> Result<accounts::Model, ApiError> {
+        let now = now_naive();
+        let timezone = if self.interface_language == "zh-Hans" { "Asia/Shanghai" } else { "America/New_York" };
+        let (password, salt) = match self.password {
+            Some(p) => (Some(p.hash), Some(p.salt)),
+            None => (None, None),
+        };
+        let row = accounts::ActiveModel {
+            id: Set(Uuid::new_v4()),
+            name: Set(self.name.to_string()),
+            email: Set(self.email.to_string()),
+            password: Set(password),
+            password_salt: Set(salt),
+            avatar: Set(None),
+            interface_language: Set(Some(self.interface_language.to_string())),
+            interface_theme: Set(Some("light".into())),
+            timezone: Set(Some(timezone.into())),
+            last_login_at: Set(None),
+            last_login_ip: Set(None),
+            status: Set(self.status.to_string()),
+            initialized_at: Set(self.initialized.then_some(now)),
+            created_at: Set(now),
+            updated_at: Set(now),
+            last_active_at: Set(now),
+        };
+        Ok(row.insert(conn).await?)
+    }
+}
+
+/// The account with this email (Dify does not enforce uniqueness; the oldest wins).
+pub async fn by_email<C: ConnectionTrait>(conn: &C, email: &str) -> Result<Option<accounts::Model>, ApiError> {
+    use sea_orm::QueryOrder;
+    Ok(accounts::Entity::find()
+        .filter(accounts::Column::Email.eq(email))
+        .order_by_asc(accounts::Column::CreatedAt)
+        .one(conn)
+        .await?)
+}
+
+/// Dify's `account_fields`.
+pub fn profile(a: &accounts::Model) -> Value {
+    json!({
+        "id": a.id,
+        "name": a.name,
+        "avatar": a.avatar,
+        "email": a.email,
+        "is_password_set": a.password.is_some(),
+        "interface_language": a.interface_language,
+        "interface_theme": a.interface_theme,
+        "timezone": a.timezone,
+        "last_login_at": a.last_login_at.map(unix_seconds),
+        "last_login_ip": a.last_login_ip,
+        "created_at": unix_seconds(a.created_at),
+    })
+}
+
+/// One editable profile field.
+#[derive(Debug, Clone)]
+pub enum ProfileEdit {
+    Name(String),
+    Avatar(String),
+    InterfaceLanguage(String),
+    InterfaceTheme(String),
+    Timezone(String),
+}
+
+/// Applies one edit and returns the updated account.
+pub async fn edit<C: ConnectionTrait>(
+    conn: &C,
+    account: &accounts::Model,
+    edit: ProfileEdit,
+) -> Result<accounts::Model, ApiError> {
+    let mut row: accounts::ActiveModel = account.clone().into();
+    match edit {
+        ProfileEdit::Name(v) => {
+            let n = v.chars().count();
+            if !(3..=30).contains(&n) {
+                return Err(ApiError::value_error("Account name must be between 3 and 30 characters."));
+            }
+            row.name = Set(v);
+        }
+        ProfileEdit::Avatar(v) => row.avatar = Set(Some(v)),
+        ProfileEdit::InterfaceLanguage(v) => row.interface_language = Set(Some(v)),
+        ProfileEdit::InterfaceTheme(v) => row.interface_theme = Set(Some(v)),
+        ProfileEdit::Timezone(v) => {
+            if !crate::validate::is_timezone(&v) {
+                return Err(ApiError::value_error("Invalid timezone string."));
+            }
+            row.timezone = Set(Some(v));
+        }
+    }
+    row.updated_at = Set(now_naive());
+    Ok(row.update(conn).await?)
+}
+
+/// Changes the password after checking the current one (when one is set).
+pub async fn change_password<C: ConnectionTrait>(
+    conn: &C,
+    account: &accounts::Model,
+    current: Option<&str>,
+    new_password: &str,
+    repeat: &str,
+) -> Result<(), ApiError> {
+    if new_password != repeat {
+        return Err(ApiError::new(400, "repeat_password_not_match", "New password and repeat password does not match."));
+    }
+    if let (Some(hash), salt) = (&account.password, account.password_salt.as_deref().unwrap_or_default()) {
+        let ok = match current {
+            Some(c) => verify(c, hash, salt).await,
+            None => false,
+        };
+        if !ok {
+            return Err(ApiError::new(400, "current_password_incorrect", "Current password is incorrect."));
+        }
+    }
+    // Dify checks no rule here; an empty new password would lock the account out for good.
+    if !kernel::crypto::valid_password(new_password) {
+        return Err(ApiError::invalid_param("new_password", "Not a valid password."));
+    }
+    set_password(conn, account.id, new_password).await
+}
+
+/// Stores a new hash for the account.
+pub async fn set_password<C: ConnectionTrait>(conn: &C, account_id: Uuid, password: &str) -> Result<(), ApiError> {
+    let h = hash(password).await?;
+    accounts::ActiveModel {
+        id: Set(account_id),
+        password: Set(Some(h.hash)),
+        password_salt: Set(Some(h.salt)),
+        updated_at: Set(now_naive()),
+        ..Default::default()
+    }
+    .update(conn)
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,253 @@
+//! Workspace members: listing, invitations, removal and role changes, with Dify's rules:
+//! owners and admins invite; only the owner removes or changes roles; nobody acts on
+//! themselves; there is always exactly one owner.
+
+use entities::{accounts, tenant_account_joins as joins, tenants};
+use infra::cache::Cache;
+use infra::queue::JobQueue;
+use kernel::ApiError;
+use kernel::jobs::Job;
+use kernel::time::{now_naive, unix_seconds};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set,
+    TransactionTrait,
+};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use crate::account::{NewAccount, status};
+use crate::role::TenantRole;
+
+/// Dify's member list: `{accounts:[{id,name,avatar,email,last_login_at,created_at,role,status}]}`.
+pub async fn list(db: &DatabaseConnection, tenant_id: Uuid) -> Result<Value, ApiError> {
+    let joins = joins::Entity::find()
+        .filter(joins::Column::TenantId.eq(tenant_id))
+        .order_by_asc(joins::Column::CreatedAt)
+        .all(db)
+        .await?;
+    let ids: Vec<Uuid> = joins.iter().map(|j| j.account_id).collect();
+    let accounts = accounts::Entity::find().filter(accounts::Column::Id.is_in(ids)).all(db).await?;
+    let rows: Vec<Value> = joins
+        .iter()
+        .filter_map(|j| {
+            let a = accounts.iter().find(|a| a.id == j.account_id)?;
+            Some(json!({
+                "id": a.id,
+                "name": a.name,
+                "avatar": a.avatar,
+                "email": a.email,
+                "last_login_at": a.last_login_at.map(unix_seconds),
+                "created_at": unix_seconds(a.created_at),
+                "role": j.role,
+                "status": a.status,
+            }))
+        })
+        .collect();
+    Ok(json!({ "accounts": rows }))
+}
+
+/// Who is inviting, and where the links point.
+#[derive(Debug)]
+pub struct Inviter<'a> {
+    pub account: &'a accounts::Model,
+    pub tenant: &'a tenants::Model,
+    pub role: TenantRole,
+    pub console_web_url: &'a str,
+}
+
+fn invalid_role() -> ApiError {
+    ApiError::new(400, "invalid-role", "Invalid role")
+}
+
+/// Parses a role a member may be given by invitation (`admin` or `normal`).
+pub fn invitable_role(role: &str) -> Result<TenantRole, ApiError> {
+    match role.parse() {
+        Ok(r @ (TenantRole::Admin | TenantRole::Normal)) => Ok(r),
+        _ => Err(invalid_role()),
+    }
+}
+
+/// Invites each email; returns Dify's `invitation_results` (one success or failure per email).
+pub async fn invite(
+    db: &DatabaseConnection,
+    cache: &dyn Cache,
+    queue: &dyn JobQueue,
+    inviter: &Inviter<'_>,
+    emails: &[String],
+    role: TenantRole,
+) -> Result<Vec<Value>, ApiError> {
+    if !inviter.role.is_manager() {
+        return Err(ApiError::new(403, "forbidden", "No permission to add member."));
+    }
+    let mut results = Vec::with_capacity(emails.len());
+    for email in emails {
+        let result = match invite_one(db, cache, queue, inviter, email, role).await {
+            Ok(url) => json!({"status": "success", "email": email, "url": url}),
+            Err(e) if e.status < 500 => json!({"status": "failed", "email": email, "message": e.message}),
+            Err(e) => return Err(e),
+        };
+        results.push(result);
+    }
+    Ok(results)
+}
+
+async fn invite_one(
+    db: &DatabaseConnection,
+    cache: &dyn Cache,
+    queue: &dyn JobQueue,
+    inviter: &Inviter<'_>,
+    email: &str,
+    role: TenantRole,
+) -> Result<String, ApiError> {
+    let email = crate::validate::email("emails", email)?;
+    let txn = db.begin().await?;
+    let account = match crate::account::by_email(&txn, &email).await? {
+        Some(a) => {
+            let joined = joins::Entity::find()
+                .filter(joins::Column::TenantId.eq(inviter.tenant.id))
+                .filter(joins::Column::AccountId.eq(a.id))
+                .count(&txn)
+                .await?;
+            if joined > 0 {
+                return Err(ApiError::value_error("Account already in tenant."));
+            }
+            a
+        }
+        None => {
+            let name = email.split('@').next().unwrap_or(&email).to_string();
+            NewAccount {
+                email: &email,
+                name: &name,
+                password: None,
+                interface_language: "en-US",
+                status: status::PENDING,
+                initialized: false,
+            }
+            .insert(&txn)
+            .await?
+        }
+    };
+    crate::tenant::add_member(&txn, inviter.tenant.id, account.id, role, Some(inviter.account.id)).await?;
+    txn.commit().await?;
+
+    let token = crate::invitation::issue(cache, &account, inviter.tenant.id).await?;
+    let base = inviter.console_web_url.trim_end_matches('/');
+    let mail = Job::SendMail {
+        to: email.clone(),
+        subject: format!("{} invited you to join {}", inviter.account.name, inviter.tenant.name),
+        html: invitation_html(&inviter.account.name, &inviter.tenant.name, &format!("{base}/activate?token={token}")),
+    };
+    if let Err(e) = queue.publish(mail.queue(), &mail.to_bytes()).await {
+        // The member exists and the link works; only the mail is lost, so report, don't fail.
+        tracing::error!(error = %e, "cannot queue invitation mail");
+    }
+    let query = url::form_urlencoded::Serializer::new(String::new()).append_pair("email", &email).append_pair("token", &token).finish();
+    Ok(format!("{base}/activate?{query}"))
+}
+
+fn invitation_html(inviter: &str, workspace: &str, link: &str) -> String {
+    let esc = |s: &str| s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;");
+    format!(
+        "<p>Dear {{user}},</p><p>{} invited you to join the workspace <strong>{}</strong> on Dify.</p>\
+         <p><a href=\"{}\">Accept the invitation</a> (the link works for one hour).</p><p>The Dify Team</p>",
+        esc(inviter),
+        esc(workspace),
+        esc(link)
+    )
+    .replace("{user}", "there")
+}
+
+fn cannot_operate_self() -> ApiError {
+    ApiError::new(400, "cannot-operate-self", "Cannot operate self.")
+}
+
+fn member_not_found() -> ApiError {
+    ApiError::new(404, "member-not-found", "Member not in tenant.")
+}
+
+async fn member_join(db: &impl sea_orm::ConnectionTrait, tenant_id: Uuid, account_id: Uuid) -> Result<joins::Model, ApiError> {
+    joins::Entity::find()
+        .filter(joins::Column::TenantId.eq(tenant_id))
+        .filter(joins::Column::AccountId.eq(account_id))
+        .one(db)
+        .await?
+        .ok_or_else(member_not_found)
+}
+
+/// Removes a member (owner only). An account left in no workspace is reset to pending, as
+/// Dify resets removed members; one that still belongs elsewhere keeps its password.
+pub async fn remove(
+    db: &DatabaseConnection,
+    tenant_id: Uuid,
+    operator: &accounts::Model,
+    operator_role: TenantRole,
+    member_id: Uuid,
+) -> Result<(), ApiError> {
+    if operator.id == member_id {
+        return Err(cannot_operate_self());
+    }
+    if operator_role != TenantRole::Owner {
+        return Err(ApiError::new(403, "forbidden", "No permission to remove member."));
+    }
+    let txn = db.begin().await?;
+    let join = member_join(&txn, tenant_id, member_id).await?;
+    joins::Entity::delete_by_id(join.id).exec(&txn).await?;
+    let elsewhere = joins::Entity::find().filter(joins::Column::AccountId.eq(member_id)).count(&txn).await?;
+    if elsewhere == 0 {
+        accounts::ActiveModel {
+            id: Set(member_id),
+            status: Set(status::PENDING.into()),
+            password: Set(None),
+            password_salt: Set(None),
+            initialized_at: Set(None),
+            updated_at: Set(now_naive()),
+            ..Default::default()
+        }
+        .update(&txn)
+        .await?;
+    }
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Changes a member's role (owner only). Making someone owner demotes the current owner to admin.
+pub async fn update_role(
+    db: &DatabaseConnection,
+    tenant_id: Uuid,
+    operator: &accounts::Model,
+    operator_role: TenantRole,
+    member_id: Uuid,
+    new_role: &str,
+) -> Result<(), ApiError> {
+    let new_role: TenantRole = new_role.parse().map_err(|_| invalid_role())?;
+    if operator.id == member_id {
+        return Err(ApiError::value_error("Cannot operate self."));
+    }
+    if operator_role != TenantRole::Owner {
+        return Err(ApiError::new(403, "forbidden", "No permission to update member."));
+    }
+    let txn = db.begin().await?;
+    let target = member_join(&txn, tenant_id, member_id).await?;
+    if target.role == new_role.as_str() {
+        return Err(ApiError::value_error("The provided role is already assigned to the member."));
+    }
+    if new_role == TenantRole::Owner {
+        let owners = joins::Entity::find()
+            .filter(joins::Column::TenantId.eq(tenant_id))
+            .filter(joins::Column::Role.eq(TenantRole::Owner.as_str()))
+            .all(&txn)
+            .await?;
+        for o in owners {
+            let mut o: joins::ActiveModel = o.into();
+            o.role = Set(TenantRole::Admin.as_str().into());
+            o.updated_at = Set(now_naive());
+            o.update(&txn).await?;
+        }
+    }
+    let mut t: joins::ActiveModel = target.into();
+    t.role = Set(new_role.as_str().into());
+    t.updated_at = Set(now_naive());
+    t.update(&txn).await?;
+    txn.commit().await?;
+    Ok(())
+}

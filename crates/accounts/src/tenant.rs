@@ -1,0 +1,180 @@
+//! Workspaces: creation with their key pair, membership lookups and the current workspace.
+
+use entities::{providers, tenant_account_joins as joins, tenants};
+use infra::storage::Storage;
+use kernel::ApiError;
+use kernel::time::{now_naive, unix_seconds};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, Set, TransactionTrait,
+};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use crate::role::TenantRole;
+
+/// A workspace and the caller's role in it.
+#[derive(Debug, Clone)]
+pub struct Membership {
+    pub tenant: tenants::Model,
+    pub role: TenantRole,
+}
+
+/// A new workspace's id and key pair, made before any transaction opens so no connection
+/// is held while the key is generated.
+#[derive(Debug)]
+pub struct NewTenant {
+    pub id: Uuid,
+    pub public_pem: String,
+}
+
+impl NewTenant {
+    pub async fn prepare(storage: &dyn Storage) -> Result<Self, ApiError> {
+        let id = Uuid::new_v4();
+        let public_pem = crate::keys::create(storage, id).await?;
+        Ok(Self { id, public_pem })
+    }
+
+    /// Inserts the workspace row.
+    pub async fn insert<C: ConnectionTrait>(self, conn: &C, name: &str) -> Result<tenants::Model, ApiError> {
+        let now = now_naive();
+        let tenant = tenants::ActiveModel {
+            id: Set(self.id),
+            name: Set(name.to_string()),
+            encrypt_public_key: Set(Some(self.public_pem)),
+            plan: Set("basic".into()),
+            status: Set("normal".into()),
+            created_at: Set(now),
+            updated_at: Set(now),
+        };
+        Ok(tenant.insert(conn).await?)
+    }
+}
+
+/// Adds `account_id` to `tenant_id` with `role`.
+pub async fn add_member<C: ConnectionTrait>(
+    conn: &C,
+    tenant_id: Uuid,
+    account_id: Uuid,
+    role: TenantRole,
+    invited_by: Option<Uuid>,
+) -> Result<(), ApiError> {
+    let now = now_naive();
+    joins::ActiveModel {
+        id: Set(Uuid::new_v4()),
+        tenant_id: Set(tenant_id),
+        account_id: Set(account_id),
+        role: Set(role.as_str().into()),
+        invited_by: Set(invited_by),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(conn)
+    .await?;
+    Ok(())
+}
+
+/// Every workspace the account belongs to, oldest membership first.
+pub async fn memberships(db: &DatabaseConnection, account_id: Uuid) -> Result<Vec<Membership>, ApiError> {
+    // Two queries, not one per membership.
+    let joins = joins::Entity::find()
+        .filter(joins::Column::AccountId.eq(account_id))
+        .order_by_asc(joins::Column::CreatedAt)
+        .all(db)
+        .await?;
+    let ids: Vec<Uuid> = joins.iter().map(|j| j.tenant_id).collect();
+    let tenants = tenants::Entity::find().filter(tenants::Column::Id.is_in(ids)).all(db).await?;
+    Ok(joins
+        .into_iter()
+        .filter_map(|j| {
+            let tenant = tenants.iter().find(|t| t.id == j.tenant_id)?.clone();
+            Some(Membership { role: j.role.parse().ok()?, tenant })
+        })
+        .collect())
+}
+
+/// The account's membership in `tenant_id`, if any.
+pub async fn membership(
+    db: &DatabaseConnection,
+    account_id: Uuid,
+    tenant_id: Uuid,
+) -> Result<Option<Membership>, ApiError> {
+    let Some(join) = joins::Entity::find()
+        .filter(joins::Column::AccountId.eq(account_id))
+        .filter(joins::Column::TenantId.eq(tenant_id))
+        .one(db)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let Some(tenant) = tenants::Entity::find_by_id(tenant_id).one(db).await? else { return Ok(None) };
+    Ok(join.role.parse().ok().map(|role| Membership { tenant, role }))
+}
+
+/// The workspace a request acts in: `preferred` when the account is a member of it, else its
+/// first workspace; an account with none gets a new one, as Dify's user loader does.
+pub async fn resolve_current(
+    db: &DatabaseConnection,
+    storage: &dyn Storage,
+    account: &entities::accounts::Model,
+    preferred: Option<Uuid>,
+) -> Result<Membership, ApiError> {
+    if let Some(id) = preferred
+        && let Some(m) = membership(db, account.id, id).await?
+    {
+        return Ok(m);
+    }
+    if let Some(first) = memberships(db, account.id).await?.into_iter().next() {
+        return Ok(first);
+    }
+    let new = NewTenant::prepare(storage).await?;
+    let txn = db.begin().await?;
+    let tenant = new.insert(&txn, &format!("{}'s Workspace", account.name)).await?;
+    add_member(&txn, tenant.id, account.id, TenantRole::Owner, None).await?;
+    txn.commit().await?;
+    Ok(Membership { tenant, role: TenantRole::Owner })
+}
+
+/// Number of workspaces on this instance.
+pub async fn count(db: &DatabaseConnection) -> Result<u64, ApiError> {
+    Ok(tenants::Entity::find().count(db).await?)
+}
+
+/// Dify's `tenant_fields` for the current workspace.
+pub async fn info(db: &DatabaseConnection, m: &Membership) -> Result<Value, ApiError> {
+    let providers = providers::Entity::find().filter(providers::Column::TenantId.eq(m.tenant.id)).all(db).await?;
+    let providers: Vec<Value> = providers
+        .into_iter()
+        .map(|p| {
+            json!({
+                "provider_name": p.provider_name,
+                "provider_type": p.provider_type,
+                "is_valid": p.is_valid,
+                "token_is_set": p.encrypted_config.as_deref().is_some_and(|c| !c.is_empty()),
+            })
+        })
+        .collect();
+    Ok(json!({
+        "id": m.tenant.id,
+        "name": m.tenant.name,
+        "plan": m.tenant.plan,
+        "status": m.tenant.status,
+        "created_at": unix_seconds(m.tenant.created_at),
+        "role": m.role.as_str(),
+        "providers": providers,
+        "in_trial": null,
+        "trial_end_reason": null,
+    }))
+}
+
+/// Dify's `tenants_fields` row for the workspace list.
+pub fn list_item(m: &Membership, current: bool) -> Value {
+    json!({
+        "id": m.tenant.id,
+        "name": m.tenant.name,
+        "plan": m.tenant.plan,
+        "status": m.tenant.status,
+        "created_at": unix_seconds(m.tenant.created_at),
+        "current": if current { Value::Bool(true) } else { Value::Null },
+    })
+}
