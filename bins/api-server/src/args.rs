@@ -64,7 +64,10 @@ impl JsonArgs {
 }
 
 /// A required query-string argument.
-pub fn required_query(query: &web::Query<std::collections::HashMap<String, String>>, name: &str) -> Result<String, ApiError> {
+pub fn required_query(
+    query: &web::Query<std::collections::HashMap<String, String>>,
+    name: &str,
+) -> Result<String, ApiError> {
     query
         .get(name)
         .filter(|v| !v.is_empty())

@@ -1,6 +1,7 @@
 //! What every handler can reach: the configuration and the adapters.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use infra::Infra;
 use kernel::Config;
@@ -10,10 +11,22 @@ use kernel::Config;
 pub struct AppState {
     pub config: Arc<Config>,
     pub infra: Infra,
+    /// Once set up, an instance stays set up: remembered so requests skip the query.
+    setup_done: Arc<AtomicBool>,
 }
 
 impl AppState {
     pub fn new(config: Config, infra: Infra) -> Self {
-        Self { config: Arc::new(config), infra }
+        Self { config: Arc::new(config), infra, setup_done: Arc::default() }
+    }
+
+    /// True once setup has finished (checked in the database until it has).
+    pub async fn is_setup(&self) -> Result<bool, kernel::ApiError> {
+        if self.setup_done.load(Ordering::Relaxed) {
+            return Ok(true);
+        }
+        let done = accounts::setup::is_done(&self.infra.db).await?;
+        self.setup_done.store(done, Ordering::Relaxed);
+        Ok(done)
     }
 }

@@ -20,7 +20,9 @@ pub mod status {
 /// Hashes off the async workers: Argon2 is deliberately slow.
 pub async fn hash(password: &str) -> Result<PasswordHash, ApiError> {
     let password = password.to_string();
-    tokio::task::spawn_blocking(move || kernel::crypto::hash_password(&password)).await.map_err(|_| ApiError::internal())
+    tokio::task::spawn_blocking(move || kernel::crypto::hash_password(&password))
+        .await
+        .map_err(|_| ApiError::internal())
 }
 
 /// Verifies off the async workers.
@@ -144,7 +146,11 @@ pub async fn change_password<C: ConnectionTrait>(
     repeat: &str,
 ) -> Result<(), ApiError> {
     if new_password != repeat {
-        return Err(ApiError::new(400, "repeat_password_not_match", "New password and repeat password does not match."));
+        return Err(ApiError::new(
+            400,
+            "repeat_password_not_match",
+            "New password and repeat password does not match.",
+        ));
     }
     if let (Some(hash), salt) = (&account.password, account.password_salt.as_deref().unwrap_or_default()) {
         let ok = match current {

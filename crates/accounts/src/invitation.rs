@@ -81,13 +81,12 @@ pub async fn find(
             (key, data)
         }
     };
-    let (Ok(workspace_id), Ok(account_id)) = (data.workspace_id.parse::<Uuid>(), data.account_id.parse::<Uuid>()) else {
+    let (Ok(workspace_id), Ok(account_id)) = (data.workspace_id.parse::<Uuid>(), data.account_id.parse::<Uuid>())
+    else {
         return Ok(None);
     };
-    let Some(tenant) = tenants::Entity::find_by_id(workspace_id)
-        .filter(tenants::Column::Status.eq("normal"))
-        .one(db)
-        .await?
+    let Some(tenant) =
+        tenants::Entity::find_by_id(workspace_id).filter(tenants::Column::Status.eq("normal")).one(db).await?
     else {
         return Ok(None);
     };

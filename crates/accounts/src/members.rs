@@ -141,7 +141,10 @@ async fn invite_one(
         // The member exists and the link works; only the mail is lost, so report, don't fail.
         tracing::error!(error = %e, "cannot queue invitation mail");
     }
-    let query = url::form_urlencoded::Serializer::new(String::new()).append_pair("email", &email).append_pair("token", &token).finish();
+    let query = url::form_urlencoded::Serializer::new(String::new())
+        .append_pair("email", &email)
+        .append_pair("token", &token)
+        .finish();
     Ok(format!("{base}/activate?{query}"))
 }
 
@@ -165,7 +168,11 @@ fn member_not_found() -> ApiError {
     ApiError::new(404, "member-not-found", "Member not in tenant.")
 }
 
-async fn member_join(db: &impl sea_orm::ConnectionTrait, tenant_id: Uuid, account_id: Uuid) -> Result<joins::Model, ApiError> {
+async fn member_join(
+    db: &impl sea_orm::ConnectionTrait,
+    tenant_id: Uuid,
+    account_id: Uuid,
+) -> Result<joins::Model, ApiError> {
     joins::Entity::find()
         .filter(joins::Column::TenantId.eq(tenant_id))
         .filter(joins::Column::AccountId.eq(account_id))

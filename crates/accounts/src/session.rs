@@ -72,7 +72,12 @@ impl<'a> Sessions<'a> {
     }
 
     /// Opens a session and returns its id (256 random bits, hex).
-    pub async fn create(&self, account_id: Uuid, workspace_id: Option<Uuid>, remember: bool) -> Result<String, ApiError> {
+    pub async fn create(
+        &self,
+        account_id: Uuid,
+        workspace_id: Option<Uuid>,
+        remember: bool,
+    ) -> Result<String, ApiError> {
         let sid = hex::encode(rand::random::<[u8; 32]>());
         let data = SessionData { account_id, workspace_id, issued_at_ms: now_ms(), remember };
         self.store(&sid, &data).await?;

@@ -1,7 +1,5 @@
 //! First-run setup: the first admin account and its workspace.
 
-use std::sync::atomic::{AtomicBool, Ordering};
-
 use entities::{accounts, dify_setups};
 use infra::storage::Storage;
 use kernel::time::now_naive;
@@ -13,9 +11,6 @@ use sea_orm::{
 use crate::account::{NewAccount, status};
 use crate::role::TenantRole;
 use crate::tenant::NewTenant;
-
-/// Once set up, an instance stays set up: remember it so requests skip the query.
-static SETUP_DONE: AtomicBool = AtomicBool::new(false);
 
 pub fn already_setup() -> ApiError {
     ApiError::new(
@@ -40,14 +35,7 @@ pub async fn status(db: &DatabaseConnection) -> Result<Option<dify_setups::Model
 
 /// True once `dify_setups` has a row.
 pub async fn is_done(db: &DatabaseConnection) -> Result<bool, ApiError> {
-    if SETUP_DONE.load(Ordering::Relaxed) {
-        return Ok(true);
-    }
-    let done = dify_setups::Entity::find().count(db).await? > 0;
-    if done {
-        SETUP_DONE.store(true, Ordering::Relaxed);
-    }
-    Ok(done)
+    Ok(dify_setups::Entity::find().count(db).await? > 0)
 }
 
 /// Creates the admin account, its workspace (owner) and the setup marker in one
@@ -86,6 +74,5 @@ pub async fn run(
         });
     }
     txn.commit().await?;
-    SETUP_DONE.store(true, Ordering::Relaxed);
     Ok(account)
 }

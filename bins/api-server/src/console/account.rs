@@ -90,7 +90,9 @@ async fn integrates(req: HttpRequest, state: web::Data<AppState>, user: Console)
     let data: Vec<Value> = ["github", "google"]
         .into_iter()
         .map(|provider| match bound.iter().find(|b| b.provider == provider) {
-            Some(b) => json!({"provider": provider, "created_at": unix_seconds(b.created_at), "is_bound": true, "link": null}),
+            Some(b) => {
+                json!({"provider": provider, "created_at": unix_seconds(b.created_at), "is_bound": true, "link": null})
+            }
             None => json!({
                 "provider": provider,
                 "created_at": null,
@@ -119,7 +121,10 @@ async fn init(state: web::Data<AppState>, user: ConsoleUninit, body: web::Json<V
     }
     let args = JsonArgs::new(body)?;
     let code = if state.config.edition == Edition::Cloud {
-        Some(args.optional_str("invitation_code")?.ok_or_else(|| ApiError::value_error("invitation_code is required"))?)
+        Some(
+            args.optional_str("invitation_code")?
+                .ok_or_else(|| ApiError::value_error("invitation_code is required"))?,
+        )
     } else {
         None
     };

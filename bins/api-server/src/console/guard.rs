@@ -68,7 +68,7 @@ pub fn sessions(state: &AppState) -> Sessions<'_> {
 
 /// Dify's `setup_required`: SELF_HOSTED instances answer 401 `not_setup` until set up.
 pub async fn setup_required(state: &AppState) -> Result<(), ApiError> {
-    if state.config.edition == Edition::SelfHosted && !accounts::setup::is_done(&state.infra.db).await? {
+    if state.config.edition == Edition::SelfHosted && !state.is_setup().await? {
         return Err(accounts::setup::not_setup());
     }
     Ok(())
@@ -104,7 +104,8 @@ async fn identify(req: &HttpRequest, state: &AppState) -> Result<(Uuid, Credenti
             return admin_identity(req, state).await;
         }
         let claims = s.decode_token(&token)?;
-        let data = s.get(&claims.sid).await?.filter(|d| d.account_id == claims.user_id).ok_or_else(ApiError::unauthorized)?;
+        let data =
+            s.get(&claims.sid).await?.filter(|d| d.account_id == claims.user_id).ok_or_else(ApiError::unauthorized)?;
         let ws = data.workspace_id;
         return Ok((claims.user_id, Credential::Session { sid: claims.sid, data }, ws));
     }

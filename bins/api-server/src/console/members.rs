@@ -13,8 +13,18 @@ use crate::state::AppState;
 
 pub fn register(t: &mut RouteTable) {
     t.add("GET", "/console/api/workspaces/current/members", "console.memberlistapi", web::to(list));
-    t.add("POST", "/console/api/workspaces/current/members/invite-email", "console.memberinviteemailapi", web::to(invite));
-    t.add("DELETE", "/console/api/workspaces/current/members/<uuid:member_id>", "console.membercancelinviteapi", web::to(remove));
+    t.add(
+        "POST",
+        "/console/api/workspaces/current/members/invite-email",
+        "console.memberinviteemailapi",
+        web::to(invite),
+    );
+    t.add(
+        "DELETE",
+        "/console/api/workspaces/current/members/<uuid:member_id>",
+        "console.membercancelinviteapi",
+        web::to(remove),
+    );
     t.add(
         "PUT",
         "/console/api/workspaces/current/members/<uuid:member_id>/update-role",
@@ -54,8 +64,14 @@ async fn remove(state: web::Data<AppState>, user: Console, path: web::Path<Uuid>
     Ok(HttpResponse::NoContent().finish())
 }
 
-async fn update_role(state: web::Data<AppState>, user: Console, path: web::Path<Uuid>, body: web::Json<Value>) -> HttpResult {
+async fn update_role(
+    state: web::Data<AppState>,
+    user: Console,
+    path: web::Path<Uuid>,
+    body: web::Json<Value>,
+) -> HttpResult {
     let role = JsonArgs::new(body)?.required_str("role")?;
-    members::update_role(&state.infra.db, user.tenant_id(), &user.account, user.role(), path.into_inner(), &role).await?;
+    members::update_role(&state.infra.db, user.tenant_id(), &user.account, user.role(), path.into_inner(), &role)
+        .await?;
     Ok(HttpResponse::Ok().json(json!({"result": "success"})))
 }

@@ -31,7 +31,7 @@ async fn setup(state: web::Data<AppState>, body: web::Json<serde_json::Value>) -
         return Err(ApiError::route_not_found().into());
     }
     let db = &state.infra.db;
-    if accounts::setup::is_done(db).await? || accounts::tenant::count(db).await? > 0 {
+    if state.is_setup().await? || accounts::tenant::count(db).await? > 0 {
         return Err(accounts::setup::already_setup().into());
     }
     let args = JsonArgs::new(body)?;

@@ -70,7 +70,10 @@ fn int_arg(query: &HashMap<String, String>, name: &str, default: u64, max: u64) 
         None => Ok(default),
         Some(v) => match v.parse::<u64>() {
             Ok(n) if (1..=max).contains(&n) => Ok(n),
-            _ => Err(ApiError::invalid_param(name, format!("Invalid {name}: {v}. {name} must be within the range 1 - {max}"))),
+            _ => Err(ApiError::invalid_param(
+                name,
+                format!("Invalid {name}: {v}. {name} must be within the range 1 - {max}"),
+            )),
         },
     }
 }

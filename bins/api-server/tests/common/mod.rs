@@ -6,7 +6,7 @@ use actix_web::body::MessageBody;
 use actix_web::dev::{Service, ServiceResponse};
 use actix_web::http::{Method, StatusCode, header};
 use actix_web::test::{self, TestRequest};
-use api_server::{AppState, app};
+use api_server::AppState;
 use serde_json::{Value, json};
 use test_support::TestEnv;
 
@@ -71,4 +71,3 @@ pub fn assert_error(r: &Reply, status: u16, code: &str) {
 pub fn setup_body() -> Value {
     json!({"email": ADMIN_EMAIL, "name": "admin", "password": ADMIN_PASSWORD})
 }
-
