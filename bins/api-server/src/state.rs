@@ -11,13 +11,20 @@ use kernel::Config;
 pub struct AppState {
     pub config: Arc<Config>,
     pub infra: Infra,
+    /// Outgoing HTTP (update checks; later model providers), with connection reuse.
+    pub http: reqwest::Client,
     /// Once set up, an instance stays set up: remembered so requests skip the query.
     setup_done: Arc<AtomicBool>,
 }
 
 impl AppState {
     pub fn new(config: Config, infra: Infra) -> Self {
-        Self { config: Arc::new(config), infra, setup_done: Arc::default() }
+        let http = reqwest::Client::builder()
+            .connect_timeout(std::time::Duration::from_secs(5))
+            .user_agent(concat!("dify-rs/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .unwrap_or_default();
+        Self { config: Arc::new(config), infra, http, setup_done: Arc::default() }
     }
 
     /// True once setup has finished (checked in the database until it has).

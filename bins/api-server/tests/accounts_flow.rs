@@ -325,3 +325,41 @@ async fn repeated_failures_are_throttled() {
     .await;
     assert_error(&r, 429, "too_many_requests");
 }
+
+#[actix_web::test]
+async fn a_session_made_on_one_replica_works_on_another() {
+    let (env, state) = state_with(&[]).await;
+    if !test_support::services_mode() {
+        eprintln!("skipped: replicas share sessions through Redis (DIFY_TEST_BACKEND=services)");
+        return;
+    }
+    // A second replica: its own connections to the same database, Redis and broker.
+    let other_infra = infra::Infra::connect(&env.config, &env.prefix).await.expect("second replica");
+    let replica_a = test::init_service(app(state)).await;
+    let replica_b = test::init_service(app(api_server::AppState::new(env.config.clone(), other_infra))).await;
+    let mut admin = Client::default();
+    send(&replica_a, &mut admin, Method::POST, "/console/api/setup", Some(setup_body())).await;
+    let r = send(&replica_b, &mut admin, Method::GET, "/console/api/account/profile", None).await;
+    assert_eq!(r.status.as_u16(), 200, "{r:?}");
+    send(&replica_b, &mut admin, Method::GET, "/console/api/logout", None).await;
+    let mut after = Client { cookie: admin.cookie.clone().or(Some("0".repeat(64))), bearer: None };
+    let r = send(&replica_a, &mut after, Method::GET, "/console/api/account/profile", None).await;
+    assert_error(&r, 401, "unauthorized");
+}
+
+#[actix_web::test]
+async fn each_workspace_gets_its_own_key_pair_usable_for_credentials() {
+    let (env, state) = state_with(&[]).await;
+    let app = test::init_service(app(state)).await;
+    let mut admin = Client::default();
+    send(&app, &mut admin, Method::POST, "/console/api/setup", Some(setup_body())).await;
+    use sea_orm::EntityTrait;
+    let tenants = entities::tenants::Entity::find().all(&env.infra.db).await.expect("tenants");
+    assert_eq!(tenants.len(), 1);
+    let public = tenants[0].encrypt_public_key.as_deref().expect("public key stored");
+    assert!(public.starts_with("-----BEGIN PUBLIC KEY-----"));
+    let private =
+        accounts::keys::load_private(env.infra.storage.as_ref(), tenants[0].id).await.expect("private key in storage");
+    let sealed = kernel::crypto::encrypt("sk-secret-value", public).expect("encrypt");
+    assert_eq!(kernel::crypto::decrypt(&sealed, &private).expect("decrypt"), "sk-secret-value");
+}

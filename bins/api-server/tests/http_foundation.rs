@@ -198,3 +198,48 @@ async fn pool_stat_reports_the_configured_pool() {
             .await;
     assert_eq!(body["pool_size"], env.config.database_pool_size);
 }
+
+#[actix_web::test]
+async fn version_reports_the_update_service_or_what_is_running() {
+    // A local stand-in for Dify's update service.
+    let server = actix_web::HttpServer::new(|| {
+        actix_web::App::new().route(
+            "/",
+            web::get().to(|q: web::Query<std::collections::HashMap<String, String>>| async move {
+                assert_eq!(q.get("current_version").map(String::as_str), Some("0.3.23"));
+                HttpResponse::Ok().json(json!({"version": "0.3.24", "releaseDate": "2023-09-27", "releaseNotes": "notes", "canAutoUpdate": false}))
+            }),
+        )
+    })
+    .workers(1)
+    .bind(("127.0.0.1", 0))
+    .expect("bind");
+    let url = format!("http://127.0.0.1:{}/", server.addrs()[0].port());
+    actix_web::rt::spawn(server.run());
+    for (check_url, expected) in [
+        (
+            url.as_str(),
+            json!({"version": "0.3.24", "release_date": "2023-09-27", "release_notes": "notes", "can_auto_update": false}),
+        ),
+        ("", json!({"version": "0.0.0", "release_date": "", "release_notes": "", "can_auto_update": false})),
+        (
+            "http://127.0.0.1:9/",
+            json!({"version": "0.3.23", "release_date": "", "release_notes": "", "can_auto_update": false}),
+        ),
+    ] {
+        let env = TestEnv::with_vars(&[("CHECK_UPDATE_URL", check_url)]).await;
+        let app = test::init_service(app(AppState::new(env.config.clone(), env.infra.clone()))).await;
+        let resp = test::call_service(
+            &app,
+            TestRequest::get().uri("/console/api/version?current_version=0.3.23").to_request(),
+        )
+        .await;
+        let body: Value = test::read_body_json(resp).await;
+        assert_eq!(body, expected, "CHECK_UPDATE_URL={check_url:?}");
+    }
+    let env = TestEnv::new().await;
+    let app = test::init_service(app(AppState::new(env.config.clone(), env.infra.clone()))).await;
+    let resp = test::call_service(&app, TestRequest::get().uri("/console/api/version").to_request()).await;
+    let (status, json) = error_json(resp).await;
+    assert_eq!((status, json["params"].as_str()), (StatusCode::BAD_REQUEST, Some("current_version")));
+}

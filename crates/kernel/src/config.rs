@@ -262,7 +262,10 @@ impl Config {
             upload_file_batch_limit: v.num_or("UPLOAD_FILE_BATCH_LIMIT", 5u64)?,
             tenant_document_count: v.num_or("TENANT_DOCUMENT_COUNT", 100u64)?,
             clean_day_setting: v.num_or("CLEAN_DAY_SETTING", 30u32)?,
-            check_update_url: v.or("CHECK_UPDATE_URL", "https://updates.dify.ai"),
+            // Set but empty means "never check", as in Dify.
+            check_update_url: map
+                .get("CHECK_UPDATE_URL")
+                .map_or_else(|| "https://updates.dify.ai".to_string(), |u| u.trim().to_string()),
             database_url,
             data_dir,
         };

@@ -6,6 +6,7 @@ pub mod guard;
 mod login;
 mod members;
 mod setup;
+mod version;
 mod workspace;
 
 use crate::routes::RouteTable;
@@ -17,4 +18,5 @@ pub fn register(t: &mut RouteTable) {
     account::register(t);
     workspace::register(t);
     members::register(t);
+    version::register(t);
 }

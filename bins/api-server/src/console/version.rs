@@ -1,0 +1,56 @@
+//! `GET /version`: the newest release, from `CHECK_UPDATE_URL` (Dify's update service).
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use actix_web::{HttpResponse, web};
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::args::required_query;
+use crate::http_error::HttpResult;
+use crate::routes::RouteTable;
+use crate::state::AppState;
+
+pub fn register(t: &mut RouteTable) {
+    t.add("GET", "/console/api/version", "console.versionapi", web::to(version));
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Release {
+    version: String,
+    release_date: String,
+    release_notes: String,
+    can_auto_update: bool,
+}
+
+async fn version(state: web::Data<AppState>, query: web::Query<HashMap<String, String>>) -> HttpResult {
+    let current = required_query(&query, "current_version")?;
+    let url = state.config.check_update_url.trim();
+    if url.is_empty() {
+        return Ok(HttpResponse::Ok()
+            .json(json!({"version": "0.0.0", "release_date": "", "release_notes": "", "can_auto_update": false})));
+    }
+    let fetched = async {
+        let mut url = url::Url::parse(url).map_err(|e| e.to_string())?;
+        url.query_pairs_mut().append_pair("current_version", &current);
+        let resp = state.http.get(url).timeout(Duration::from_secs(5)).send().await.map_err(|e| e.to_string())?;
+        let resp = resp.error_for_status().map_err(|e| e.to_string())?;
+        resp.json::<Release>().await.map_err(|e| e.to_string())
+    }
+    .await;
+    Ok(HttpResponse::Ok().json(match fetched {
+        Ok(r) => json!({
+            "version": r.version,
+            "release_date": r.release_date,
+            "release_notes": r.release_notes,
+            "can_auto_update": r.can_auto_update,
+        }),
+        Err(e) => {
+            // Offline instances are normal: answer with what is running.
+            tracing::warn!(error = %e, "check update version error");
+            json!({"version": current, "release_date": "", "release_notes": "", "can_auto_update": false})
+        }
+    }))
+}
