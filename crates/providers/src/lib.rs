@@ -1,1 +1,11 @@
 //! Model providers and credentials, the model runtime (chat, completion, embeddings, moderation, speech-to-text), token counting and quotas.
+
+pub mod catalog;
+pub mod credentials;
+pub mod error;
+pub mod model_type;
+pub mod runtime;
+pub mod store;
+
+pub use error::ProviderError;
+pub use model_type::ModelType;
