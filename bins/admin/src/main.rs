@@ -1,6 +1,15 @@
 //! `admin`: the operator CLI, Dify's `flask <command>` set.
 
-use anyhow::Context;
+mod account_cmd;
+mod connect;
+mod db_cmd;
+mod invitation_cmd;
+mod keys_cmd;
+mod prompt;
+mod routes_table;
+
+use std::process::ExitCode;
+
 use clap::{Parser, Subcommand};
 use kernel::Config;
 
@@ -16,70 +25,68 @@ enum Command {
     /// Database schema management.
     Db {
         #[command(subcommand)]
-        command: DbCommand,
+        command: db_cmd::DbCommand,
     },
     /// Print the route table, as `flask routes` does.
     Routes,
+    /// Reset the account password and sign the account out of the console.
+    ///
+    /// Options left out are asked for on the terminal.
+    ResetPassword(account_cmd::ResetPasswordArgs),
+    /// Reset the account email.
+    ///
+    /// Options left out are asked for on the terminal.
+    ResetEmail(account_cmd::ResetEmailArgs),
+    /// Reset the asymmetric key pair of the workspace that encrypts LLM credentials.
+    ///
+    /// After the reset, all LLM credentials become invalid and must be entered again.
+    /// Only supported in SELF_HOSTED mode.
+    ResetEncryptKeyPair(keys_cmd::ResetKeyPairArgs),
+    /// Generate invitation codes.
+    ///
+    /// The codes go to `invitation_codes` and, one per line, to the storage file
+    /// `invitation-codes-<batch>.txt`. A missing --count is asked for on the terminal.
+    GenerateInvitationCodes(invitation_cmd::GenerateArgs),
 }
 
-#[derive(Subcommand, Debug)]
-enum DbCommand {
-    /// Apply pending migrations (adopting a database Dify 0.3.23's Alembic created).
-    Upgrade,
-    /// List migrations not yet applied.
-    Pending,
-}
-
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
+fn main() -> ExitCode {
     let cli = Cli::parse();
-    match cli.command {
-        Command::Routes => {
-            print!("{}", format_routes(&api_server::routes::table().describe()));
-            Ok(())
+    init_tracing();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
         }
-        Command::Db { command } => {
-            let config = Config::from_env()?;
-            let db = infra::db::connect(&config.database_url, 2).await.context("cannot connect to the database")?;
-            match command {
-                DbCommand::Upgrade => {
-                    let report = migration::upgrade(&db).await.context("migration failed")?;
-                    if report.adopted_from_alembic {
-                        println!("Adopted the schema Dify 0.3.23's Alembic created (revision 6e2cfb077b04).");
-                    }
-                    if report.applied.is_empty() {
-                        println!("Database is up to date; nothing to apply.");
-                    }
-                    for m in report.applied {
-                        println!("Applied {m}");
-                    }
-                }
-                DbCommand::Pending => {
-                    let pending = migration::pending(&db).await?;
-                    if pending.is_empty() {
-                        println!("No pending migrations.");
-                    }
-                    for m in pending {
-                        println!("{m}");
-                    }
-                }
-            }
-            Ok(())
+    };
+    match runtime.block_on(run(cli.command)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("{e:#}");
+            ExitCode::FAILURE
         }
     }
 }
 
-/// The table in `flask routes` layout, with a status column for what dify-rs answers with 501.
-fn format_routes(rows: &[api_server::routes::RouteInfo]) -> String {
-    let methods: Vec<String> = rows.iter().map(|r| r.methods.join(", ")).collect();
-    let w_ep = rows.iter().map(|r| r.endpoint.len()).max().unwrap_or(8).max(8);
-    let w_m = methods.iter().map(String::len).max().unwrap_or(7).max(7);
-    let w_p = rows.iter().map(|r| r.path.len()).max().unwrap_or(4).max(4);
-    let mut out = format!("{:<w_ep$}  {:<w_m$}  {:<w_p$}  Status\n", "Endpoint", "Methods", "Rule");
-    out.push_str(&format!("{}  {}  {}  {}\n", "-".repeat(w_ep), "-".repeat(w_m), "-".repeat(w_p), "-".repeat(15)));
-    for (r, m) in rows.iter().zip(&methods) {
-        let status = if r.implemented { "ok" } else { "501 not built" };
-        out.push_str(&format!("{:<w_ep$}  {:<w_m$}  {:<w_p$}  {status}\n", r.endpoint, m, r.path));
+async fn run(command: Command) -> anyhow::Result<()> {
+    // Read only by the commands that need it: `routes` works without any configuration.
+    let config = || Config::from_env();
+    match command {
+        Command::Routes => {
+            routes_table::run();
+            Ok(())
+        }
+        Command::Db { command } => db_cmd::run(command, &config()?).await,
+        Command::ResetPassword(args) => account_cmd::reset_password(args, &config()?).await,
+        Command::ResetEmail(args) => account_cmd::reset_email(args, &config()?).await,
+        Command::ResetEncryptKeyPair(args) => keys_cmd::run(args, &config()?).await,
+        Command::GenerateInvitationCodes(args) => invitation_cmd::run(args, &config()?).await,
     }
-    out
+}
+
+/// Warnings and errors on stderr (the causes behind a failed command); RUST_LOG overrides.
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("RUST_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
 }
