@@ -1,0 +1,52 @@
+//! Loading an app the caller may see: always scoped to the caller's workspace.
+
+use entities::apps;
+use kernel::ApiError;
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
+use uuid::Uuid;
+
+/// An app mode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AppMode {
+    Chat,
+    Completion,
+}
+
+impl AppMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AppMode::Chat => "chat",
+            AppMode::Completion => "completion",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "chat" => Some(AppMode::Chat),
+            "completion" => Some(AppMode::Completion),
+            _ => None,
+        }
+    }
+}
+
+/// The workspace's normal-status app `app_id`, as Dify's console helper loads it; with `mode`,
+/// an app of another mode is "not found" too. Another workspace's app is never found.
+pub async fn app_for_tenant(
+    db: &DatabaseConnection,
+    tenant_id: Uuid,
+    app_id: Uuid,
+    mode: Option<AppMode>,
+) -> Result<apps::Model, ApiError> {
+    let app = apps::Entity::find_by_id(app_id)
+        .filter(apps::Column::TenantId.eq(tenant_id))
+        .filter(apps::Column::Status.eq("normal"))
+        .one(db)
+        .await?
+        .ok_or_else(|| ApiError::not_found("App not found"))?;
+    if let Some(mode) = mode
+        && app.mode != mode.as_str()
+    {
+        return Err(ApiError::not_found(format!("The {} app not found", mode.as_str())));
+    }
+    Ok(app)
+}
