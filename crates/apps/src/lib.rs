@@ -1,3 +1,9 @@
 //! Apps, model configs, sites, API keys, templates, explore and installed apps, statistics.
 
+pub mod api_keys;
+pub mod app;
+pub mod datasets;
 pub mod lookup;
+pub mod model_config;
+pub mod site;
+pub mod templates;

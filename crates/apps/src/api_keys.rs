@@ -1,0 +1,105 @@
+//! API keys of apps (`app-…`) and datasets (`ds-…`): at most ten per resource, shown in full.
+
+use entities::api_tokens;
+use kernel::ApiError;
+use kernel::time::{now_naive, unix_seconds};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set, TransactionTrait};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+/// The resource a key opens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyResource {
+    App(Uuid),
+    Dataset(Uuid),
+}
+
+impl KeyResource {
+    fn kind(self) -> &'static str {
+        match self {
+            KeyResource::App(_) => "app",
+            KeyResource::Dataset(_) => "dataset",
+        }
+    }
+
+    fn prefix(self) -> &'static str {
+        match self {
+            KeyResource::App(_) => "app-",
+            KeyResource::Dataset(_) => "ds-",
+        }
+    }
+
+    fn filter(self, q: sea_orm::Select<api_tokens::Entity>) -> sea_orm::Select<api_tokens::Entity> {
+        let q = q.filter(api_tokens::Column::Type.eq(self.kind()));
+        match self {
+            KeyResource::App(id) => q.filter(api_tokens::Column::AppId.eq(id)),
+            KeyResource::Dataset(id) => q.filter(api_tokens::Column::DatasetId.eq(id)),
+        }
+    }
+}
+
+/// Keys per resource, as Dify limits them.
+pub const MAX_KEYS: u64 = 10;
+
+fn fields(t: &api_tokens::Model) -> Value {
+    json!({
+        "id": t.id,
+        "type": t.r#type,
+        "token": t.token,
+        "last_used_at": t.last_used_at.map(unix_seconds),
+        "created_at": unix_seconds(t.created_at),
+    })
+}
+
+pub async fn list(db: &sea_orm::DatabaseConnection, resource: KeyResource) -> Result<Value, ApiError> {
+    let rows = resource.filter(api_tokens::Entity::find()).order_by_asc(api_tokens::Column::CreatedAt).all(db).await?;
+    Ok(json!({"data": rows.iter().map(fields).collect::<Vec<_>>()}))
+}
+
+/// Creates a key: prefix + 24 random letters and digits, unique among all keys.
+pub async fn create(db: &sea_orm::DatabaseConnection, resource: KeyResource) -> Result<Value, ApiError> {
+    let txn = db.begin().await?;
+    if resource.filter(api_tokens::Entity::find()).count(&txn).await? >= MAX_KEYS {
+        return Err(ApiError::new(400, "max_keys_exceeded", "Cannot create more than 10 API keys for this resource type."));
+    }
+    let token = loop {
+        let t = format!("{}{}", resource.prefix(), crate::site::random_code(24));
+        if api_tokens::Entity::find().filter(api_tokens::Column::Token.eq(t.as_str())).count(&txn).await? == 0 {
+            break t;
+        }
+    };
+    let (app_id, dataset_id) = match resource {
+        KeyResource::App(id) => (Some(id), None),
+        KeyResource::Dataset(id) => (None, Some(id)),
+    };
+    let row = api_tokens::ActiveModel {
+        id: Set(Uuid::new_v4()),
+        app_id: Set(app_id),
+        dataset_id: Set(dataset_id),
+        r#type: Set(resource.kind().into()),
+        token: Set(token),
+        last_used_at: Set(None),
+        created_at: Set(now_naive()),
+    }
+    .insert(&txn)
+    .await?;
+    txn.commit().await?;
+    Ok(fields(&row))
+}
+
+/// Deletes a key of the resource; a key of another resource is not found.
+pub async fn delete(db: &sea_orm::DatabaseConnection, resource: KeyResource, key_id: Uuid) -> Result<(), ApiError> {
+    let deleted = api_tokens::Entity::delete_many()
+        .filter(api_tokens::Column::Id.eq(key_id))
+        .filter(api_tokens::Column::Type.eq(resource.kind()))
+        .filter(match resource {
+            KeyResource::App(id) => api_tokens::Column::AppId.eq(id),
+            KeyResource::Dataset(id) => api_tokens::Column::DatasetId.eq(id),
+        })
+        .exec(db)
+        .await?;
+    if deleted.rows_affected == 0 {
+        return Err(ApiError::not_found("API key not found"));
+    }
+    Ok(())
+}

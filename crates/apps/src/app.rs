@@ -1,0 +1,288 @@
+//! Apps: creation (with their first model config and site), listing, detail, edits, copy, delete.
+
+use entities::{app_model_configs, apps, installed_apps, sites};
+use kernel::ApiError;
+use kernel::time::{now_naive, unix_seconds};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, Set, TransactionTrait,
+};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use crate::lookup::AppMode;
+use crate::model_config::{self, ModelChoices};
+use crate::{site, templates};
+
+/// What `POST /apps` asks for.
+#[derive(Debug, Clone)]
+pub struct NewApp {
+    pub name: String,
+    pub mode: Option<AppMode>,
+    pub icon: Option<String>,
+    pub icon_background: Option<String>,
+    pub model_config: Option<Value>,
+}
+
+fn no_default_model() -> ApiError {
+    ApiError::new(
+        400,
+        "provider_not_initialize",
+        "No Default System Reasoning Model available. Please configure in the Settings -> Model Provider.",
+    )
+}
+
+/// Points a config at the default model when its provider is not usable, as Dify does.
+fn substitute_model(config: &mut Value, choices: &ModelChoices, default: Option<&(String, String)>) -> Result<(), ApiError> {
+    let provider = config["model"]["provider"].as_str().unwrap_or_default().to_string();
+    if choices.text_models.get(&provider).is_some_and(|m| !m.is_empty()) {
+        return Ok(());
+    }
+    let (p, m) = default.ok_or_else(no_default_model)?;
+    config["model"]["provider"] = json!(p);
+    config["model"]["name"] = json!(m);
+    Ok(())
+}
+
+/// Creates an app with its model config, its site and the owner workspace's installed-app
+/// entry, in one transaction.
+pub async fn create(
+    db: &DatabaseConnection,
+    tenant_id: Uuid,
+    account_language: &str,
+    new: NewApp,
+    choices: &ModelChoices,
+    default_model: Option<&(String, String)>,
+) -> Result<Value, ApiError> {
+    let (mode, config) = match new.model_config {
+        Some(mut config) => {
+            if !config.get("model").is_some_and(Value::is_object) {
+                return Err(ApiError::value_error("model is required"));
+            }
+            substitute_model(&mut config, choices, default_model)?;
+            let valid = model_config::validate(config, choices)?;
+            crate::datasets::check_exist(db, tenant_id, &valid.dataset_ids).await?;
+            let mode = new.mode.unwrap_or(AppMode::Chat);
+            (mode, valid.config)
+        }
+        None => {
+            let mode = new.mode.ok_or_else(|| ApiError::bad_request("mode is required"))?;
+            let mut config = templates::default_config(mode);
+            substitute_model(&mut config, choices, default_model)?;
+            (mode, config)
+        }
+    };
+    let now = now_naive();
+    let app_id = Uuid::new_v4();
+    let config_id = Uuid::new_v4();
+    let config_row = model_config::new_row(config_id, app_id, &config);
+    let txn = db.begin().await?;
+    apps::ActiveModel {
+        id: Set(app_id),
+        tenant_id: Set(tenant_id),
+        name: Set(new.name.clone()),
+        mode: Set(mode.as_str().into()),
+        icon: Set(new.icon),
+        icon_background: Set(new.icon_background),
+        app_model_config_id: Set(Some(config_id)),
+        status: Set("normal".into()),
+        enable_site: Set(true),
+        enable_api: Set(true),
+        api_rpm: Set(0),
+        api_rph: Set(0),
+        is_demo: Set(false),
+        is_public: Set(false),
+        is_universal: Set(false),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(&txn)
+    .await?;
+    config_row.insert(&txn).await?;
+    site::create(&txn, app_id, &new.name, account_language).await?;
+    installed_apps::ActiveModel {
+        id: Set(Uuid::new_v4()),
+        tenant_id: Set(tenant_id),
+        app_id: Set(app_id),
+        app_owner_tenant_id: Set(tenant_id),
+        position: Set(0),
+        is_pinned: Set(false),
+        last_used_at: Set(None),
+        created_at: Set(now),
+    }
+    .insert(&txn)
+    .await?;
+    txn.commit().await?;
+    let app = apps::Entity::find_by_id(app_id).one(db).await?.ok_or_else(ApiError::internal)?;
+    detail(db, &app).await
+}
+
+async fn config_of<C: ConnectionTrait>(db: &C, app: &apps::Model) -> Result<Option<app_model_configs::Model>, ApiError> {
+    match app.app_model_config_id {
+        Some(id) => Ok(app_model_configs::Entity::find_by_id(id).one(db).await?),
+        None => Ok(None),
+    }
+}
+
+fn base_fields(app: &apps::Model) -> serde_json::Map<String, Value> {
+    let v = json!({
+        "id": app.id,
+        "name": app.name,
+        "mode": app.mode,
+        "icon": app.icon,
+        "icon_background": app.icon_background,
+        "enable_site": app.enable_site,
+        "enable_api": app.enable_api,
+        "api_rpm": app.api_rpm,
+        "api_rph": app.api_rph,
+        "is_demo": app.is_demo,
+        "created_at": unix_seconds(app.created_at),
+    });
+    match v {
+        Value::Object(m) => m,
+        _ => serde_json::Map::new(),
+    }
+}
+
+/// Dify's `app_detail_fields`.
+pub async fn detail<C: ConnectionTrait>(db: &C, app: &apps::Model) -> Result<Value, ApiError> {
+    let mut m = base_fields(app);
+    let config = config_of(db, app).await?;
+    m.insert("model_config".into(), config.as_ref().map(model_config::fields).unwrap_or(Value::Null));
+    Ok(Value::Object(m))
+}
+
+/// Dify's `app_detail_fields_with_site`.
+pub async fn detail_with_site(
+    db: &DatabaseConnection,
+    app: &apps::Model,
+    app_base_url: &str,
+    api_base_url: &str,
+) -> Result<Value, ApiError> {
+    let Value::Object(mut m) = detail(db, app).await? else { return Err(ApiError::internal()) };
+    let site = sites::Entity::find().filter(sites::Column::AppId.eq(app.id)).one(db).await?;
+    m.insert("site".into(), site.map(|s| site::with_base_url(&s, app_base_url)).unwrap_or(Value::Null));
+    m.insert("api_base_url".into(), json!(format!("{}/v1", api_base_url.trim_end_matches('/'))));
+    Ok(Value::Object(m))
+}
+
+/// One page of the workspace's apps, newest first, in Dify's page-pagination shape.
+pub async fn list(db: &DatabaseConnection, tenant_id: Uuid, page: u64, limit: u64) -> Result<Value, ApiError> {
+    let paginator = apps::Entity::find()
+        .filter(apps::Column::TenantId.eq(tenant_id))
+        .filter(apps::Column::IsUniversal.eq(false))
+        .order_by_desc(apps::Column::CreatedAt)
+        .order_by_desc(apps::Column::Id)
+        .paginate(db, limit);
+    let total = paginator.num_items().await?;
+    let items = paginator.fetch_page(page - 1).await?;
+    // One query for all the page's configs, not one per app.
+    let ids: Vec<Uuid> = items.iter().filter_map(|a| a.app_model_config_id).collect();
+    let configs = app_model_configs::Entity::find().filter(app_model_configs::Column::Id.is_in(ids)).all(db).await?;
+    let data: Vec<Value> = items
+        .iter()
+        .map(|a| {
+            let mut m = base_fields(a);
+            m.remove("api_rpm");
+            m.remove("api_rph");
+            let config = a.app_model_config_id.and_then(|id| configs.iter().find(|c| c.id == id));
+            m.insert("model_config".into(), config.map(model_config::partial_fields).unwrap_or(Value::Null));
+            Value::Object(m)
+        })
+        .collect();
+    Ok(json!({"page": page, "limit": limit, "total": total, "has_more": page * limit < total, "data": data}))
+}
+
+/// An edit of the app row itself.
+#[derive(Debug, Clone)]
+pub enum AppEdit {
+    Name(String),
+    Icon { icon: Option<String>, icon_background: Option<String> },
+    EnableSite(bool),
+    EnableApi(bool),
+}
+
+pub async fn edit(db: &DatabaseConnection, app: apps::Model, edit: AppEdit) -> Result<Value, ApiError> {
+    let mut row: apps::ActiveModel = app.into();
+    match edit {
+        AppEdit::Name(n) => row.name = Set(n),
+        AppEdit::Icon { icon, icon_background } => {
+            row.icon = Set(icon);
+            row.icon_background = Set(icon_background);
+        }
+        AppEdit::EnableSite(b) => row.enable_site = Set(b),
+        AppEdit::EnableApi(b) => row.enable_api = Set(b),
+    }
+    row.updated_at = Set(now_naive());
+    let app = row.update(db).await?;
+    detail(db, &app).await
+}
+
+/// Copies an app with a copy of its current model config (a new row, unlike Dify, whose
+/// copy reused the config id and failed) and a new site.
+pub async fn copy(db: &DatabaseConnection, app: &apps::Model, account_language: &str) -> Result<Value, ApiError> {
+    let config = config_of(db, app).await?;
+    let now = now_naive();
+    let copy_id = Uuid::new_v4();
+    let name = format!("{} copy", app.name);
+    let txn = db.begin().await?;
+    let config_id = match &config {
+        Some(c) => {
+            let mut row: app_model_configs::ActiveModel = c.clone().into();
+            let id = Uuid::new_v4();
+            row.id = Set(id);
+            row.app_id = Set(copy_id);
+            row.created_at = Set(now);
+            row.updated_at = Set(now);
+            row.insert(&txn).await?;
+            Some(id)
+        }
+        None => None,
+    };
+    let mut row: apps::ActiveModel = app.clone().into();
+    row.id = Set(copy_id);
+    row.name = Set(name.clone());
+    row.app_model_config_id = Set(config_id);
+    row.created_at = Set(now);
+    row.updated_at = Set(now);
+    let copied = row.insert(&txn).await?;
+    site::create(&txn, copy_id, &name, account_language).await?;
+    txn.commit().await?;
+    detail(db, &copied).await
+}
+
+/// Deletes the app and what hangs off it that nothing else needs (sites, API keys,
+/// installed-app entries, dataset links); conversations stay for the logs, as in Dify.
+pub async fn delete(db: &DatabaseConnection, app: &apps::Model) -> Result<(), ApiError> {
+    let txn = db.begin().await?;
+    sites::Entity::delete_many().filter(sites::Column::AppId.eq(app.id)).exec(&txn).await?;
+    entities::api_tokens::Entity::delete_many().filter(entities::api_tokens::Column::AppId.eq(app.id)).exec(&txn).await?;
+    installed_apps::Entity::delete_many().filter(installed_apps::Column::AppId.eq(app.id)).exec(&txn).await?;
+    entities::recommended_apps::Entity::delete_many().filter(entities::recommended_apps::Column::AppId.eq(app.id)).exec(&txn).await?;
+    entities::app_dataset_joins::Entity::delete_many().filter(entities::app_dataset_joins::Column::AppId.eq(app.id)).exec(&txn).await?;
+    apps::Entity::delete_by_id(app.id).exec(&txn).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Stores a new model config for the app and makes it current; re-links the datasets its
+/// agent tools name.
+pub async fn set_model_config(
+    db: &DatabaseConnection,
+    app: &apps::Model,
+    config: Value,
+    choices: &ModelChoices,
+) -> Result<(), ApiError> {
+    let valid = model_config::validate(config, choices)?;
+    crate::datasets::check_exist(db, app.tenant_id, &valid.dataset_ids).await?;
+    let config_id = Uuid::new_v4();
+    let row = model_config::new_row(config_id, app.id, &valid.config);
+    let txn = db.begin().await?;
+    row.insert(&txn).await?;
+    apps::ActiveModel { id: Set(app.id), app_model_config_id: Set(Some(config_id)), updated_at: Set(now_naive()), ..Default::default() }
+        .update(&txn)
+        .await?;
+    crate::datasets::relink(&txn, app.id, &valid.dataset_ids).await?;
+    txn.commit().await?;
+    Ok(())
+}

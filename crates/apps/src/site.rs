@@ -1,0 +1,174 @@
+//! An app's public web site: its share code, branding and token strategy.
+
+use entities::{apps, sites};
+use kernel::ApiError;
+use kernel::time::now_naive;
+use rand::Rng;
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, Set, TransactionTrait};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+const ALPHANUMERIC: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+
+/// `n` random letters and digits from a CSPRNG.
+pub fn random_code(n: usize) -> String {
+    let mut rng = rand::rng();
+    (0..n).map(|_| ALPHANUMERIC[rng.random_range(0..ALPHANUMERIC.len())] as char).collect()
+}
+
+/// A 16-character site code no other site has.
+async fn unique_code<C: ConnectionTrait>(db: &C) -> Result<String, ApiError> {
+    loop {
+        let code = random_code(16);
+        if sites::Entity::find().filter(sites::Column::Code.eq(code.as_str())).count(db).await? == 0 {
+            return Ok(code);
+        }
+    }
+}
+
+/// The site every new app gets.
+pub async fn create<C: ConnectionTrait>(db: &C, app_id: Uuid, title: &str, language: &str) -> Result<sites::Model, ApiError> {
+    let now = now_naive();
+    Ok(sites::ActiveModel {
+        id: Set(Uuid::new_v4()),
+        app_id: Set(app_id),
+        title: Set(title.to_string()),
+        icon: Set(None),
+        icon_background: Set(None),
+        description: Set(None),
+        default_language: Set(language.to_string()),
+        copyright: Set(None),
+        privacy_policy: Set(None),
+        customize_domain: Set(None),
+        customize_token_strategy: Set("not_allow".into()),
+        prompt_public: Set(false),
+        status: Set("normal".into()),
+        created_at: Set(now),
+        updated_at: Set(now),
+        code: Set(Some(unique_code(db).await?)),
+    }
+    .insert(db)
+    .await?)
+}
+
+/// Dify's `app_site_fields`.
+pub fn fields(s: &sites::Model) -> Value {
+    json!({
+        "app_id": s.app_id,
+        "access_token": s.code,
+        "code": s.code,
+        "title": s.title,
+        "icon": s.icon,
+        "icon_background": s.icon_background,
+        "description": s.description,
+        "default_language": s.default_language,
+        "customize_domain": s.customize_domain,
+        "copyright": s.copyright,
+        "privacy_policy": s.privacy_policy,
+        "customize_token_strategy": s.customize_token_strategy,
+        "prompt_public": s.prompt_public,
+    })
+}
+
+/// The site as the app detail shows it, with the web app's base URL.
+pub fn with_base_url(s: &sites::Model, app_base_url: &str) -> Value {
+    let mut v = fields(s);
+    if let Value::Object(m) = &mut v {
+        m.remove("app_id");
+        m.insert("app_base_url".into(), json!(app_base_url));
+    }
+    v
+}
+
+/// The fields `POST /apps/<id>/site` may change; None leaves a field as it is.
+#[derive(Debug, Clone, Default)]
+pub struct SiteEdit {
+    pub title: Option<String>,
+    pub icon: Option<String>,
+    pub icon_background: Option<String>,
+    pub description: Option<String>,
+    pub default_language: Option<String>,
+    pub customize_domain: Option<String>,
+    pub copyright: Option<String>,
+    pub privacy_policy: Option<String>,
+    pub customize_token_strategy: Option<String>,
+    pub prompt_public: Option<bool>,
+}
+
+async fn site_of<C: ConnectionTrait>(db: &C, app_id: Uuid) -> Result<sites::Model, ApiError> {
+    sites::Entity::find().filter(sites::Column::AppId.eq(app_id)).one(db).await?.ok_or_else(|| ApiError::not_found("Site not found"))
+}
+
+/// Applies an edit; title, icon and background also rename/re-icon the app, as in Dify.
+pub async fn update(db: &sea_orm::DatabaseConnection, app: &apps::Model, edit: SiteEdit) -> Result<Value, ApiError> {
+    if let Some(lang) = &edit.default_language
+        && lang != "en-US"
+        && lang != "zh-Hans"
+    {
+        return Err(ApiError::invalid_param("default_language", format!("{lang} is not a valid language.")));
+    }
+    if let Some(s) = &edit.customize_token_strategy
+        && !["must", "allow", "not_allow"].contains(&s.as_str())
+    {
+        return Err(ApiError::invalid_param("customize_token_strategy", format!("{s} is not a valid choice")));
+    }
+    let txn = db.begin().await?;
+    let site = site_of(&txn, app.id).await?;
+    let mut row: sites::ActiveModel = site.into();
+    let mut app_row: apps::ActiveModel = apps::ActiveModel { id: Set(app.id), ..Default::default() };
+    let mut app_changed = false;
+    if let Some(v) = edit.title {
+        row.title = Set(v.clone());
+        app_row.name = Set(v);
+        app_changed = true;
+    }
+    if let Some(v) = edit.icon {
+        row.icon = Set(Some(v.clone()));
+        app_row.icon = Set(Some(v));
+        app_changed = true;
+    }
+    if let Some(v) = edit.icon_background {
+        row.icon_background = Set(Some(v.clone()));
+        app_row.icon_background = Set(Some(v));
+        app_changed = true;
+    }
+    if let Some(v) = edit.description {
+        row.description = Set(Some(v));
+    }
+    if let Some(v) = edit.default_language {
+        row.default_language = Set(v);
+    }
+    if let Some(v) = edit.customize_domain {
+        row.customize_domain = Set(Some(v));
+    }
+    if let Some(v) = edit.copyright {
+        row.copyright = Set(Some(v));
+    }
+    if let Some(v) = edit.privacy_policy {
+        row.privacy_policy = Set(Some(v));
+    }
+    if let Some(v) = edit.customize_token_strategy {
+        row.customize_token_strategy = Set(v);
+    }
+    if let Some(v) = edit.prompt_public {
+        row.prompt_public = Set(v);
+    }
+    row.updated_at = Set(now_naive());
+    let site = row.update(&txn).await?;
+    if app_changed {
+        app_row.updated_at = Set(now_naive());
+        app_row.update(&txn).await?;
+    }
+    txn.commit().await?;
+    Ok(fields(&site))
+}
+
+/// A new share code: links and passports made with the old one stop working.
+pub async fn reset_code(db: &sea_orm::DatabaseConnection, app_id: Uuid) -> Result<Value, ApiError> {
+    let site = site_of(db, app_id).await?;
+    let mut row: sites::ActiveModel = site.into();
+    row.code = Set(Some(unique_code(db).await?));
+    row.updated_at = Set(now_naive());
+    let site = row.update(db).await?;
+    Ok(fields(&site))
+}
