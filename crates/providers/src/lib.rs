@@ -4,8 +4,10 @@ pub mod catalog;
 pub mod credentials;
 pub mod error;
 pub mod model_type;
+pub mod pricing;
 pub mod runtime;
 pub mod store;
+pub mod tokens;
 
 pub use error::ProviderError;
 pub use model_type::ModelType;

@@ -5,6 +5,7 @@
 //! (`TEST_REDIS_URL`) and RabbitMQ (`TEST_AMQP_URL`); anything else runs embedded.
 
 mod env;
+pub mod fake_openai;
 pub mod fake_s3;
 pub mod fake_smtp;
 
