@@ -6,6 +6,7 @@ mod db_cmd;
 mod invitation_cmd;
 mod keys_cmd;
 mod prompt;
+mod recommended_cmd;
 mod routes_table;
 
 use std::process::ExitCode;
@@ -47,6 +48,11 @@ enum Command {
     /// The codes go to `invitation_codes` and, one per line, to the storage file
     /// `invitation-codes-<batch>.txt`. A missing --count is asked for on the terminal.
     GenerateInvitationCodes(invitation_cmd::GenerateArgs),
+    /// List an app in the explore catalogue as a recommended app and make it public.
+    ///
+    /// The app's site description, copyright and privacy policy win over the options; an app
+    /// already listed is updated in place.
+    AddRecommendedApp(recommended_cmd::AddRecommendedAppArgs),
 }
 
 fn main() -> ExitCode {
@@ -81,6 +87,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
         Command::ResetEmail(args) => account_cmd::reset_email(args, &config()?).await,
         Command::ResetEncryptKeyPair(args) => keys_cmd::run(args, &config()?).await,
         Command::GenerateInvitationCodes(args) => invitation_cmd::run(args, &config()?).await,
+        Command::AddRecommendedApp(args) => recommended_cmd::run(args, &config()?).await,
     }
 }
 

@@ -3,6 +3,8 @@
 pub mod api_keys;
 pub mod app;
 pub mod datasets;
+pub mod explore;
+pub mod installed;
 pub mod lookup;
 pub mod model_config;
 pub mod site;

@@ -2,6 +2,7 @@
 
 mod account;
 mod activate;
+mod explore;
 pub mod guard;
 mod login;
 mod members;
@@ -18,5 +19,6 @@ pub fn register(t: &mut RouteTable) {
     account::register(t);
     workspace::register(t);
     members::register(t);
+    explore::register(t);
     version::register(t);
 }

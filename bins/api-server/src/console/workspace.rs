@@ -52,7 +52,7 @@ async fn switch(state: web::Data<AppState>, user: Console, body: web::Json<Value
 }
 
 /// Dify's `admin_required`: the request must carry `Bearer <ADMIN_API_KEY>`.
-fn admin_required(req: &HttpRequest, state: &AppState) -> Result<(), ApiError> {
+pub(crate) fn admin_required(req: &HttpRequest, state: &AppState) -> Result<(), ApiError> {
     let invalid = || ApiError::unauthorized_msg("API key is invalid.");
     let key = state.config.admin_api_key.as_deref().ok_or_else(invalid)?;
     if req.headers().get(actix_web::http::header::AUTHORIZATION).is_none() {
