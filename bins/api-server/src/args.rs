@@ -20,6 +20,11 @@ impl JsonArgs {
         }
     }
 
+    /// True when the argument was sent and is not null.
+    pub fn has(&self, name: &str) -> bool {
+        self.present(name).is_some()
+    }
+
     fn present(&self, name: &str) -> Option<&Value> {
         self.0.get(name).filter(|v| !v.is_null())
     }

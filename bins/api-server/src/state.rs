@@ -13,6 +13,8 @@ pub struct AppState {
     pub infra: Infra,
     /// Outgoing HTTP (update checks; later model providers), with connection reuse.
     pub http: reqwest::Client,
+    /// Workspace private keys and decrypted provider secrets, kept briefly in memory.
+    pub provider_credentials: providers::credentials::CredentialCache,
     /// Once set up, an instance stays set up: remembered so requests skip the query.
     setup_done: Arc<AtomicBool>,
 }
@@ -24,7 +26,13 @@ impl AppState {
             .user_agent(concat!("dify-rs/", env!("CARGO_PKG_VERSION")))
             .build()
             .unwrap_or_default();
-        Self { config: Arc::new(config), infra, http, setup_done: Arc::default() }
+        Self {
+            config: Arc::new(config),
+            infra,
+            http,
+            provider_credentials: providers::credentials::CredentialCache::default(),
+            setup_done: Arc::default(),
+        }
     }
 
     /// True once setup has finished (checked in the database until it has).

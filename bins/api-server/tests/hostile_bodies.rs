@@ -40,7 +40,13 @@ async fn malformed_bodies_never_reach_a_500() {
     assert_eq!(r.status.as_u16(), 201);
     let cookie = format!("session={}", admin.cookie.clone().expect("cookie"));
 
-    let huge = format!(r#"{{"email":"{}","name":"{}","password":"{}","emails":["{}"]}}"#, "a".repeat(64), "n".repeat(10 << 20), "p".repeat(1000), "e".repeat(1000));
+    let huge = format!(
+        r#"{{"email":"{}","name":"{}","password":"{}","emails":["{}"]}}"#,
+        "a".repeat(64),
+        "n".repeat(10 << 20),
+        "p".repeat(1000),
+        "e".repeat(1000)
+    );
     let bodies: Vec<(&str, Vec<u8>)> = vec![
         ("not json", b"{not json".to_vec()),
         ("array", b"[1,2,3]".to_vec()),
@@ -64,8 +70,13 @@ async fn malformed_bodies_never_reach_a_500() {
             let resp = test::call_service(&app, req).await;
             let status = resp.status().as_u16();
             let bytes = test::read_body(resp).await;
-            assert!((400..500).contains(&status), "{method} {uri} with {what}: {status} {}", String::from_utf8_lossy(&bytes[..bytes.len().min(300)]));
-            let json: Value = serde_json::from_slice(&bytes).unwrap_or_else(|_| panic!("{method} {uri} with {what}: not JSON"));
+            assert!(
+                (400..500).contains(&status),
+                "{method} {uri} with {what}: {status} {}",
+                String::from_utf8_lossy(&bytes[..bytes.len().min(300)])
+            );
+            let json: Value =
+                serde_json::from_slice(&bytes).unwrap_or_else(|_| panic!("{method} {uri} with {what}: not JSON"));
             assert!(json["code"].is_string() && json["message"].is_string(), "{method} {uri} with {what}: {json}");
             assert_eq!(json["status"], status, "{method} {uri} with {what}");
         }
@@ -75,7 +86,14 @@ async fn malformed_bodies_never_reach_a_500() {
     assert_eq!((r.body["name"].as_str(), r.body["timezone"].as_str()), (Some("admin"), Some("America/New_York")));
     let r = send(&app, &mut admin, Method::GET, "/console/api/workspaces/current/members", None).await;
     assert_eq!(r.body["accounts"].as_array().map(Vec::len), Some(1));
-    let r = send(&app, &mut admin, Method::POST, "/console/api/login", Some(json!({"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD}))).await;
+    let r = send(
+        &app,
+        &mut admin,
+        Method::POST,
+        "/console/api/login",
+        Some(json!({"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD})),
+    )
+    .await;
     assert_eq!(r.status.as_u16(), 200, "the password is unchanged");
 }
 

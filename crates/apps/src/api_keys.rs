@@ -3,7 +3,9 @@
 use entities::api_tokens;
 use kernel::ApiError;
 use kernel::time::{now_naive, unix_seconds};
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set, TransactionTrait};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
+};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -60,7 +62,11 @@ pub async fn list(db: &sea_orm::DatabaseConnection, resource: KeyResource) -> Re
 pub async fn create(db: &sea_orm::DatabaseConnection, resource: KeyResource) -> Result<Value, ApiError> {
     let txn = db.begin().await?;
     if resource.filter(api_tokens::Entity::find()).count(&txn).await? >= MAX_KEYS {
-        return Err(ApiError::new(400, "max_keys_exceeded", "Cannot create more than 10 API keys for this resource type."));
+        return Err(ApiError::new(
+            400,
+            "max_keys_exceeded",
+            "Cannot create more than 10 API keys for this resource type.",
+        ));
     }
     let token = loop {
         let t = format!("{}{}", resource.prefix(), crate::site::random_code(24));

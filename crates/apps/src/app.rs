@@ -33,7 +33,11 @@ fn no_default_model() -> ApiError {
 }
 
 /// Points a config at the default model when its provider is not usable, as Dify does.
-fn substitute_model(config: &mut Value, choices: &ModelChoices, default: Option<&(String, String)>) -> Result<(), ApiError> {
+fn substitute_model(
+    config: &mut Value,
+    choices: &ModelChoices,
+    default: Option<&(String, String)>,
+) -> Result<(), ApiError> {
     let provider = config["model"]["provider"].as_str().unwrap_or_default().to_string();
     if choices.text_models.get(&provider).is_some_and(|m| !m.is_empty()) {
         return Ok(());
@@ -117,7 +121,10 @@ pub async fn create(
     detail(db, &app).await
 }
 
-async fn config_of<C: ConnectionTrait>(db: &C, app: &apps::Model) -> Result<Option<app_model_configs::Model>, ApiError> {
+async fn config_of<C: ConnectionTrait>(
+    db: &C,
+    app: &apps::Model,
+) -> Result<Option<app_model_configs::Model>, ApiError> {
     match app.app_model_config_id {
         Some(id) => Ok(app_model_configs::Entity::find_by_id(id).one(db).await?),
         None => Ok(None),
@@ -256,10 +263,19 @@ pub async fn copy(db: &DatabaseConnection, app: &apps::Model, account_language: 
 pub async fn delete(db: &DatabaseConnection, app: &apps::Model) -> Result<(), ApiError> {
     let txn = db.begin().await?;
     sites::Entity::delete_many().filter(sites::Column::AppId.eq(app.id)).exec(&txn).await?;
-    entities::api_tokens::Entity::delete_many().filter(entities::api_tokens::Column::AppId.eq(app.id)).exec(&txn).await?;
+    entities::api_tokens::Entity::delete_many()
+        .filter(entities::api_tokens::Column::AppId.eq(app.id))
+        .exec(&txn)
+        .await?;
     installed_apps::Entity::delete_many().filter(installed_apps::Column::AppId.eq(app.id)).exec(&txn).await?;
-    entities::recommended_apps::Entity::delete_many().filter(entities::recommended_apps::Column::AppId.eq(app.id)).exec(&txn).await?;
-    entities::app_dataset_joins::Entity::delete_many().filter(entities::app_dataset_joins::Column::AppId.eq(app.id)).exec(&txn).await?;
+    entities::recommended_apps::Entity::delete_many()
+        .filter(entities::recommended_apps::Column::AppId.eq(app.id))
+        .exec(&txn)
+        .await?;
+    entities::app_dataset_joins::Entity::delete_many()
+        .filter(entities::app_dataset_joins::Column::AppId.eq(app.id))
+        .exec(&txn)
+        .await?;
     apps::Entity::delete_by_id(app.id).exec(&txn).await?;
     txn.commit().await?;
     Ok(())
@@ -279,9 +295,14 @@ pub async fn set_model_config(
     let row = model_config::new_row(config_id, app.id, &valid.config);
     let txn = db.begin().await?;
     row.insert(&txn).await?;
-    apps::ActiveModel { id: Set(app.id), app_model_config_id: Set(Some(config_id)), updated_at: Set(now_naive()), ..Default::default() }
-        .update(&txn)
-        .await?;
+    apps::ActiveModel {
+        id: Set(app.id),
+        app_model_config_id: Set(Some(config_id)),
+        updated_at: Set(now_naive()),
+        ..Default::default()
+    }
+    .update(&txn)
+    .await?;
     crate::datasets::relink(&txn, app.id, &valid.dataset_ids).await?;
     txn.commit().await?;
     Ok(())

@@ -8,4 +8,5 @@ pub mod installed;
 pub mod lookup;
 pub mod model_config;
 pub mod site;
+pub mod statistics;
 pub mod templates;

@@ -59,7 +59,8 @@ fn toggle(config: &mut Map<String, Value>, key: &str, label: &str) -> Result<(),
     if falsy(config.get(key)) {
         config.insert(key.into(), json!({"enabled": false}));
     }
-    let obj = config.get_mut(key).and_then(Value::as_object_mut).ok_or_else(|| err(format!("{key} must be of dict type")))?;
+    let obj =
+        config.get_mut(key).and_then(Value::as_object_mut).ok_or_else(|| err(format!("{key} must be of dict type")))?;
     if falsy(obj.get("enabled")) {
         obj.insert("enabled".into(), Value::Bool(false));
     }
@@ -82,7 +83,8 @@ pub fn validate(config: Value, choices: &ModelChoices) -> Result<ValidConfig, Ap
     if falsy(c.get("suggested_questions")) {
         c.insert("suggested_questions".into(), json!([]));
     }
-    let questions = c["suggested_questions"].as_array().ok_or_else(|| err("suggested_questions must be of list type"))?;
+    let questions =
+        c["suggested_questions"].as_array().ok_or_else(|| err("suggested_questions must be of list type"))?;
     if questions.iter().any(|q| !q.is_string()) {
         return Err(err("Elements in suggested_questions list must be of string type"));
     }
@@ -92,7 +94,10 @@ pub fn validate(config: Value, choices: &ModelChoices) -> Result<ValidConfig, Ap
     toggle(&mut c, "more_like_this", "more_like_this")?;
     toggle(&mut c, "sensitive_word_avoidance", "sensitive_word_avoidance")?;
     {
-        let swa = c.get_mut("sensitive_word_avoidance").and_then(Value::as_object_mut).ok_or_else(|| err("sensitive_word_avoidance must be of dict type"))?;
+        let swa = c
+            .get_mut("sensitive_word_avoidance")
+            .and_then(Value::as_object_mut)
+            .ok_or_else(|| err("sensitive_word_avoidance must be of dict type"))?;
         for key in ["words", "canned_response"] {
             if falsy(swa.get(key)) {
                 swa.insert(key.into(), json!(""));
@@ -105,7 +110,8 @@ pub fn validate(config: Value, choices: &ModelChoices) -> Result<ValidConfig, Ap
 
     let model = c.get("model").ok_or_else(|| err("model is required"))?;
     let model = model.as_object().ok_or_else(|| err("model must be of object type"))?;
-    let provider = model.get("provider").and_then(Value::as_str).filter(|p| choices.provider_names.iter().any(|n| n == p));
+    let provider =
+        model.get("provider").and_then(Value::as_str).filter(|p| choices.provider_names.iter().any(|n| n == p));
     let Some(provider) = provider else {
         return Err(err(format!("model.provider is required and must be in {:?}", choices.provider_names)));
     };
@@ -138,10 +144,16 @@ pub fn validate(config: Value, choices: &ModelChoices) -> Result<ValidConfig, Ap
     if falsy(c.get("user_input_form")) {
         c.insert("user_input_form".into(), json!([]));
     }
-    let form = c.get_mut("user_input_form").and_then(Value::as_array_mut).ok_or_else(|| err("user_input_form must be a list of objects"))?;
+    let form = c
+        .get_mut("user_input_form")
+        .and_then(Value::as_array_mut)
+        .ok_or_else(|| err("user_input_form must be a list of objects"))?;
     let mut variables = Vec::new();
     for item in form.iter_mut() {
-        let obj = item.as_object_mut().filter(|o| o.len() == 1).ok_or_else(|| err("user_input_form must be a list of objects"))?;
+        let obj = item
+            .as_object_mut()
+            .filter(|o| o.len() == 1)
+            .ok_or_else(|| err("user_input_form must be a list of objects"))?;
         let (kind, field) = obj.iter_mut().next().ok_or_else(|| err("user_input_form must be a list of objects"))?;
         if !["text-input", "select", "paragraph"].contains(&kind.as_str()) {
             return Err(err("Keys in user_input_form list can only be 'text-input', 'paragraph'  or 'select'"));
@@ -171,7 +183,9 @@ pub fn validate(config: Value, choices: &ModelChoices) -> Result<ValidConfig, Ap
             if falsy(field.get("options")) {
                 field.insert("options".into(), json!([]));
             }
-            let options = field["options"].as_array().ok_or_else(|| err("options in user_input_form must be a list of strings"))?;
+            let options = field["options"]
+                .as_array()
+                .ok_or_else(|| err("options in user_input_form must be a list of strings"))?;
             if options.iter().any(|o| !o.is_string()) {
                 return Err(err("options in user_input_form must be a list of strings"));
             }
@@ -194,7 +208,10 @@ pub fn validate(config: Value, choices: &ModelChoices) -> Result<ValidConfig, Ap
     if falsy(c.get("agent_mode")) {
         c.insert("agent_mode".into(), json!({"enabled": false, "tools": []}));
     }
-    let agent = c.get_mut("agent_mode").and_then(Value::as_object_mut).ok_or_else(|| err("agent_mode must be of object type"))?;
+    let agent = c
+        .get_mut("agent_mode")
+        .and_then(Value::as_object_mut)
+        .ok_or_else(|| err("agent_mode must be of object type"))?;
     if falsy(agent.get("enabled")) {
         agent.insert("enabled".into(), Value::Bool(false));
     }
@@ -210,10 +227,16 @@ pub fn validate(config: Value, choices: &ModelChoices) -> Result<ValidConfig, Ap
     if falsy(agent.get("tools")) {
         agent.insert("tools".into(), json!([]));
     }
-    let tools = agent.get_mut("tools").and_then(Value::as_array_mut).ok_or_else(|| err("tools in agent_mode must be a list of objects"))?;
+    let tools = agent
+        .get_mut("tools")
+        .and_then(Value::as_array_mut)
+        .ok_or_else(|| err("tools in agent_mode must be a list of objects"))?;
     let mut dataset_ids = Vec::new();
     for tool in tools.iter_mut() {
-        let obj = tool.as_object_mut().filter(|o| o.len() == 1).ok_or_else(|| err("tools in agent_mode must be a list of objects"))?;
+        let obj = tool
+            .as_object_mut()
+            .filter(|o| o.len() == 1)
+            .ok_or_else(|| err("tools in agent_mode must be a list of objects"))?;
         let (kind, item) = obj.iter_mut().next().ok_or_else(|| err("tools in agent_mode must be a list of objects"))?;
         if !TOOLS.contains(&kind.as_str()) {
             return Err(err("Keys in agent_mode.tools must be in the specified tool list"));
@@ -227,7 +250,10 @@ pub fn validate(config: Value, choices: &ModelChoices) -> Result<ValidConfig, Ap
         }
         if kind == "dataset" {
             let id = item.get("id").ok_or_else(|| err("id is required in dataset"))?;
-            let id = id.as_str().and_then(|s| s.parse::<Uuid>().ok()).ok_or_else(|| err("id in dataset must be of UUID type"))?;
+            let id = id
+                .as_str()
+                .and_then(|s| s.parse::<Uuid>().ok())
+                .ok_or_else(|| err("id in dataset must be of UUID type"))?;
             dataset_ids.push(id);
         }
     }
@@ -244,7 +270,8 @@ pub fn validate(config: Value, choices: &ModelChoices) -> Result<ValidConfig, Ap
         "pre_prompt",
         "agent_mode",
     ];
-    let mut out: Map<String, Value> = keep.iter().filter_map(|k| c.get(*k).map(|v| ((*k).to_string(), v.clone()))).collect();
+    let mut out: Map<String, Value> =
+        keep.iter().filter_map(|k| c.get(*k).map(|v| ((*k).to_string(), v.clone()))).collect();
     out.insert("model".into(), model);
     Ok(ValidConfig { config: Value::Object(out), dataset_ids })
 }
@@ -330,22 +357,43 @@ mod tests {
         assert_eq!(v["more_like_this"], json!({"enabled": false}));
         assert_eq!(v["sensitive_word_avoidance"], json!({"enabled": false, "words": "", "canned_response": ""}));
         assert_eq!(v["agent_mode"], json!({"enabled": false, "strategy": "router", "tools": []}));
-        assert_eq!(v["model"]["completion_params"], json!({"max_tokens": 512, "temperature": 0.5, "top_p": 1, "presence_penalty": 0, "frequency_penalty": 0}));
+        assert_eq!(
+            v["model"]["completion_params"],
+            json!({"max_tokens": 512, "temperature": 0.5, "top_p": 1, "presence_penalty": 0, "frequency_penalty": 0})
+        );
         assert!(v.get("junk").is_none());
     }
 
     #[test]
     fn bad_configs_name_the_problem() {
         let cases = [
-            (json!({"model": {"provider": "nope", "name": "x", "completion_params": {}}}), "model.provider is required"),
-            (json!({"model": {"provider": "anthropic", "name": "claude-2", "completion_params": {}}}), "model.name must be in the specified model list"),
+            (
+                json!({"model": {"provider": "nope", "name": "x", "completion_params": {}}}),
+                "model.provider is required",
+            ),
+            (
+                json!({"model": {"provider": "anthropic", "name": "claude-2", "completion_params": {}}}),
+                "model.name must be in the specified model list",
+            ),
             (json!({"model": {"provider": "openai", "name": "gpt-3.5-turbo"}}), "model.completion_params is required"),
             (json!({"pre_prompt": "Hi {{who}}", "model": base()["model"]}), "Template variables in pre_prompt"),
-            (json!({"user_input_form": [{"text-input": {"label": "L", "variable": "1abc"}}], "model": base()["model"]}), "cannot start with a number"),
-            (json!({"user_input_form": [{"date": {"label": "L", "variable": "x"}}], "model": base()["model"]}), "Keys in user_input_form"),
+            (
+                json!({"user_input_form": [{"text-input": {"label": "L", "variable": "1abc"}}], "model": base()["model"]}),
+                "cannot start with a number",
+            ),
+            (
+                json!({"user_input_form": [{"date": {"label": "L", "variable": "x"}}], "model": base()["model"]}),
+                "Keys in user_input_form",
+            ),
             (json!({"user_input_form": ["x"], "model": base()["model"]}), "list of objects"),
-            (json!({"user_input_form": [{"select": {"label": "L", "variable": "x", "options": ["a"], "default": "b"}}], "model": base()["model"]}), "default value"),
-            (json!({"agent_mode": {"enabled": true, "tools": [{"dataset": {"enabled": true, "id": "nope"}}]}, "model": base()["model"]}), "UUID"),
+            (
+                json!({"user_input_form": [{"select": {"label": "L", "variable": "x", "options": ["a"], "default": "b"}}], "model": base()["model"]}),
+                "default value",
+            ),
+            (
+                json!({"agent_mode": {"enabled": true, "tools": [{"dataset": {"enabled": true, "id": "nope"}}]}, "model": base()["model"]}),
+                "UUID",
+            ),
             (json!({"more_like_this": {"enabled": "yes"}, "model": base()["model"]}), "enabled in more_like_this"),
             (json!([1]), "object type"),
         ];

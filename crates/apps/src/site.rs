@@ -4,7 +4,9 @@ use entities::{apps, sites};
 use kernel::ApiError;
 use kernel::time::now_naive;
 use rand::Rng;
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, Set, TransactionTrait};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, Set, TransactionTrait,
+};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -27,7 +29,12 @@ async fn unique_code<C: ConnectionTrait>(db: &C) -> Result<String, ApiError> {
 }
 
 /// The site every new app gets.
-pub async fn create<C: ConnectionTrait>(db: &C, app_id: Uuid, title: &str, language: &str) -> Result<sites::Model, ApiError> {
+pub async fn create<C: ConnectionTrait>(
+    db: &C,
+    app_id: Uuid,
+    title: &str,
+    language: &str,
+) -> Result<sites::Model, ApiError> {
     let now = now_naive();
     Ok(sites::ActiveModel {
         id: Set(Uuid::new_v4()),
@@ -96,7 +103,11 @@ pub struct SiteEdit {
 }
 
 async fn site_of<C: ConnectionTrait>(db: &C, app_id: Uuid) -> Result<sites::Model, ApiError> {
-    sites::Entity::find().filter(sites::Column::AppId.eq(app_id)).one(db).await?.ok_or_else(|| ApiError::not_found("Site not found"))
+    sites::Entity::find()
+        .filter(sites::Column::AppId.eq(app_id))
+        .one(db)
+        .await?
+        .ok_or_else(|| ApiError::not_found("Site not found"))
 }
 
 /// Applies an edit; title, icon and background also rename/re-icon the app, as in Dify.

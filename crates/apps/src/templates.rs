@@ -65,7 +65,12 @@ pub fn demo_templates(language: &str) -> Value {
         )
     };
     let chat = |prompt: &str, opening: &str| {
-        defaults(json!({"provider": "openai", "name": "gpt-3.5-turbo", "completion_params": params()}), json!([]), prompt, opening)
+        defaults(
+            json!({"provider": "openai", "name": "gpt-3.5-turbo", "completion_params": params()}),
+            json!([]),
+            prompt,
+            opening,
+        )
     };
     let data = if language == "zh-Hans" {
         vec![

@@ -2,21 +2,12 @@
 
 use chrono::{NaiveDateTime, Utc};
 
-/// Now as a naive UTC timestamp truncated to whole seconds, as Dify's `CURRENT_TIMESTAMP(0)`.
+/// Now as a naive UTC timestamp (Dify stores naive UTC), to the microsecond PostgreSQL keeps,
+/// so rows made within one second still sort in the order they were made.
 pub fn now_naive() -> NaiveDateTime {
+    use chrono::Timelike;
     let now = Utc::now().naive_utc();
-    now.with_nanosecond_zeroed()
-}
-
-trait ZeroNanos {
-    fn with_nanosecond_zeroed(self) -> Self;
-}
-
-impl ZeroNanos for NaiveDateTime {
-    fn with_nanosecond_zeroed(self) -> Self {
-        use chrono::Timelike;
-        self.with_nanosecond(0).unwrap_or(self)
-    }
+    now.with_nanosecond(now.nanosecond() / 1_000 * 1_000).unwrap_or(now)
 }
 
 /// A naive UTC timestamp as the Unix seconds Dify's `TimestampField` renders.

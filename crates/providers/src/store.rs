@@ -1,1 +1,420 @@
-//! (being written)
+//! A workspace's model-provider settings in the database, as Dify's `ProviderService` and
+//! `ModelProviderFactory` keep them: custom credentials (`providers`, one row per provider, or
+//! `provider_models`, one per model of a configurable provider), the preferred provider type,
+//! and default models. Every query is scoped by the workspace (`tenant_id`).
+//!
+//! # Hosted (system) providers
+//! dify-rs does not host model credentials, so — as in every SELF_HOSTED Dify — system
+//! providers are never usable: their entries are listed with `is_valid: false` and quota 0,
+//! switching the preferred type is a no-op, and a provider is usable exactly when the workspace
+//! has a valid custom row for it. CLOUD's hosted quotas (trial/paid/free, Stripe, the
+//! free-quota service) are listed the same way and not supported. A `system` preference row
+//! written by a CLOUD Dify is shown but ignored.
+//!
+//! # Side effect on reads, as in Dify
+//! Resolving which providers are usable inserts an invalid placeholder `providers` row
+//! (`custom`, `is_valid=false`, no config) for a provider that has no row at all; the
+//! workspace detail's provider list then shows it (`token_is_set: false`).
+
+mod listing;
+mod models;
+
+use std::collections::HashMap;
+
+use entities::{provider_models, providers};
+use infra::storage::Storage;
+use kernel::ApiError;
+use kernel::time::now_naive;
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set, TransactionSession,
+    TransactionTrait,
+};
+use serde_json::Value;
+use uuid::Uuid;
+
+pub use listing::{
+    CustomEntry, LegacyProvider, ModelEntry, ProviderEntry, ProviderList, ProviderStatus, SystemEntry,
+    legacy_provider_list, provider_list,
+};
+pub use models::{
+    DefaultModel, ModelProviderRef, ValidModel, default_model, model_parameter_rules, set_default_model, valid_models,
+};
+
+use crate::catalog::{self, ProviderSpec, ProviderType};
+use crate::credentials::{self, CredentialCache, Credentials};
+use crate::{ModelType, ProviderError, runtime};
+
+/// `quota_type` of custom rows (the column's default, part of the unique key).
+const NO_QUOTA: &str = "";
+/// `provider_models.model_name` is a varchar(40).
+const MODEL_NAME_MAX: usize = 40;
+
+/// A provider by name, or Dify's "Invalid provider name" (400).
+pub fn spec(provider: &str) -> Result<&'static ProviderSpec, ApiError> {
+    catalog::get(provider).ok_or_else(|| ApiError::value_error(format!("Invalid provider name: {provider}")))
+}
+
+/// Checks workspace-wide credentials of a fixed provider with a real call. `Ok(Err(message))`
+/// is a rejected credential (the validate endpoints answer `{result:'error', error}`).
+pub async fn validate_provider(
+    http: &reqwest::Client,
+    provider: &str,
+    config: &Credentials,
+) -> Result<Result<(), String>, ApiError> {
+    let spec = spec(provider)?;
+    if !spec.is_fixed() {
+        return Err(ApiError::value_error("Only support fixed model provider"));
+    }
+    Ok(runtime::validate_credentials(http, spec.name, None, config).await.map_err(|e| e.to_string()))
+}
+
+/// Validates, encrypts and saves a fixed provider's credentials (custom row, `is_valid`).
+/// A rejected credential is a 400 `invalid_param` with the provider's message.
+pub async fn save_provider(
+    db: &impl ConnectionTrait,
+    http: &reqwest::Client,
+    cache: &CredentialCache,
+    tenant_id: Uuid,
+    provider: &str,
+    mut config: Credentials,
+) -> Result<(), ApiError> {
+    validate_provider(http, provider, &config).await?.map_err(ApiError::value_error)?;
+    let spec = spec(provider)?;
+    let public_pem = credentials::public_key(db, tenant_id).await?;
+    credentials::encrypt_secrets(&public_pem, spec, &mut config)?;
+    let encrypted = Value::Object(config).to_string();
+    let now = now_naive();
+    match custom_row(db, tenant_id, spec.name).await? {
+        Some(row) => {
+            providers::ActiveModel {
+                id: Set(row.id),
+                encrypted_config: Set(Some(encrypted)),
+                is_valid: Set(true),
+                updated_at: Set(now),
+                ..Default::default()
+            }
+            .update(db)
+            .await?;
+        }
+        None => {
+            let row = new_custom_row(tenant_id, spec.name, Some(encrypted), true);
+            // A concurrent save of the same provider wins or loses whole.
+            providers::Entity::insert(row)
+                .on_conflict(
+                    OnConflict::columns(provider_key())
+                        .update_columns([
+                            providers::Column::EncryptedConfig,
+                            providers::Column::IsValid,
+                            providers::Column::UpdatedAt,
+                        ])
+                        .to_owned(),
+                )
+                .exec_without_returning(db)
+                .await?;
+        }
+    }
+    cache.invalidate_tenant(tenant_id);
+    Ok(())
+}
+
+/// Removes a provider's custom credentials (nothing to remove is not an error).
+pub async fn delete_provider(
+    db: &impl ConnectionTrait,
+    cache: &CredentialCache,
+    tenant_id: Uuid,
+    provider: &str,
+) -> Result<(), ApiError> {
+    // Dify first switches the preferred type to system, which is a no-op without hosted providers.
+    providers::Entity::delete_many()
+        .filter(providers::Column::TenantId.eq(tenant_id))
+        .filter(providers::Column::ProviderName.eq(provider))
+        .filter(providers::Column::ProviderType.eq(ProviderType::Custom.as_str()))
+        .exec(db)
+        .await?;
+    cache.invalidate_tenant(tenant_id);
+    Ok(())
+}
+
+/// Checks one model's credentials of a configurable provider with a real call.
+pub async fn validate_model(
+    http: &reqwest::Client,
+    provider: &str,
+    model_name: &str,
+    model_type: ModelType,
+    config: &Credentials,
+) -> Result<Result<(), String>, ApiError> {
+    let spec = spec(provider)?;
+    if spec.is_fixed() {
+        return Err(ApiError::value_error("Only support configurable model provider"));
+    }
+    Ok(runtime::validate_credentials(http, spec.name, Some((model_name, model_type)), config)
+        .await
+        .map_err(|e| e.to_string()))
+}
+
+/// Validates, encrypts and saves one model's credentials of a configurable provider, making
+/// sure the provider's custom row exists and is valid (one transaction).
+#[allow(clippy::too_many_arguments)]
+pub async fn save_model(
+    db: &(impl ConnectionTrait + TransactionTrait),
+    http: &reqwest::Client,
+    cache: &CredentialCache,
+    tenant_id: Uuid,
+    provider: &str,
+    model_name: &str,
+    model_type: ModelType,
+    mut config: Credentials,
+) -> Result<(), ApiError> {
+    if model_name.chars().count() > MODEL_NAME_MAX {
+        return Err(ApiError::invalid_param(
+            "model_name",
+            format!("model_name is too long: at most {MODEL_NAME_MAX} characters."),
+        ));
+    }
+    validate_model(http, provider, model_name, model_type, &config).await?.map_err(ApiError::value_error)?;
+    let spec = spec(provider)?;
+    if spec.name == "xinference" && model_type == ModelType::TextGeneration {
+        // Dify stores how the model is called (`model_format`, `model_handle_type`).
+        let server = config.get("server_url").and_then(Value::as_str).unwrap_or_default().to_owned();
+        let uid = config.get("model_uid").and_then(Value::as_str).unwrap_or_default().to_owned();
+        let extra = runtime::xinference_model_info(http, &server, &uid)
+            .await
+            .map_err(|e| ApiError::value_error(e.to_string()))?;
+        config.extend(extra);
+    }
+    let public_pem = credentials::public_key(db, tenant_id).await?;
+    credentials::encrypt_secrets(&public_pem, spec, &mut config)?;
+    let encrypted = Value::Object(config).to_string();
+    let now = now_naive();
+
+    let txn = db.begin().await?;
+    match custom_row(&txn, tenant_id, spec.name).await? {
+        None => {
+            providers::Entity::insert(new_custom_row(tenant_id, spec.name, None, true))
+                .on_conflict_do_nothing_on(provider_key())
+                .exec_without_returning(&txn)
+                .await?;
+        }
+        Some(row) if !row.is_valid => {
+            providers::ActiveModel {
+                id: Set(row.id),
+                is_valid: Set(true),
+                encrypted_config: Set(None),
+                updated_at: Set(now),
+                ..Default::default()
+            }
+            .update(&txn)
+            .await?;
+        }
+        Some(_) => {}
+    }
+    let existing = provider_models::Entity::find()
+        .filter(provider_models::Column::TenantId.eq(tenant_id))
+        .filter(provider_models::Column::ProviderName.eq(spec.name))
+        .filter(provider_models::Column::ModelName.eq(model_name))
+        .filter(provider_models::Column::ModelType.eq(model_type.as_str()))
+        .one(&txn)
+        .await?;
+    match existing {
+        Some(row) => {
+            provider_models::ActiveModel {
+                id: Set(row.id),
+                encrypted_config: Set(Some(encrypted)),
+                is_valid: Set(true),
+                updated_at: Set(now),
+                ..Default::default()
+            }
+            .update(&txn)
+            .await?;
+        }
+        None => {
+            provider_models::ActiveModel {
+                id: Set(Uuid::new_v4()),
+                tenant_id: Set(tenant_id),
+                provider_name: Set(spec.name.to_owned()),
+                model_name: Set(model_name.to_owned()),
+                model_type: Set(model_type.as_str().to_owned()),
+                encrypted_config: Set(Some(encrypted)),
+                is_valid: Set(true),
+                created_at: Set(now),
+                updated_at: Set(now),
+            }
+            .insert(&txn)
+            .await?;
+        }
+    }
+    txn.commit().await?;
+    cache.invalidate_tenant(tenant_id);
+    Ok(())
+}
+
+/// Removes one model's credentials (nothing to remove is not an error).
+pub async fn delete_model(
+    db: &impl ConnectionTrait,
+    cache: &CredentialCache,
+    tenant_id: Uuid,
+    provider: &str,
+    model_name: &str,
+    model_type: ModelType,
+) -> Result<(), ApiError> {
+    provider_models::Entity::delete_many()
+        .filter(provider_models::Column::TenantId.eq(tenant_id))
+        .filter(provider_models::Column::ProviderName.eq(provider))
+        .filter(provider_models::Column::ModelName.eq(model_name))
+        .filter(provider_models::Column::ModelType.eq(model_type.as_str()))
+        .exec(db)
+        .await?;
+    cache.invalidate_tenant(tenant_id);
+    Ok(())
+}
+
+/// Dify's `switch_preferred_provider`: checks the type is one the provider supports, then —
+/// hosted providers being unsupported — changes nothing, as a SELF_HOSTED Dify does.
+pub fn set_preferred_provider_type(provider: &str, preferred: &str) -> Result<(), ApiError> {
+    let spec = spec(provider)?;
+    let provider_type = ProviderType::parse(preferred)
+        .ok_or_else(|| ApiError::value_error(format!("Invalid preferred provider type: {preferred}")))?;
+    if !spec.supports(provider_type) {
+        return Err(ApiError::value_error(format!("Not support provider type: {preferred}")));
+    }
+    Ok(())
+}
+
+/// The decrypted credentials to call `model` with, for the runtime's callers: the provider's
+/// config for fixed providers, the model's for configurable ones (as stored: the runtime adds
+/// OpenAI's `/v1` itself). Missing or invalid credentials are `NotInitialized` ("Model {name}
+/// provider credentials is not initialized."); a configurable provider's unknown model is
+/// Dify's "The model {name} does not exist." (`BadRequest`). Decryption is cached.
+pub async fn get_credentials(
+    db: &impl ConnectionTrait,
+    storage: &dyn Storage,
+    cache: &CredentialCache,
+    tenant_id: Uuid,
+    provider: &str,
+    model: &str,
+    model_type: ModelType,
+) -> Result<Credentials, ProviderError> {
+    let not_initialized =
+        || ProviderError::NotInitialized(format!("Model {model} provider credentials is not initialized."));
+    let spec = catalog::get(provider).ok_or_else(not_initialized)?;
+    let row = custom_row(db, tenant_id, spec.name).await.map_err(db_unavailable)?;
+    let row = row.filter(|r| r.is_valid).ok_or_else(not_initialized)?;
+    let stored = if spec.is_fixed() {
+        row.encrypted_config.ok_or_else(not_initialized)?
+    } else {
+        let model_row = provider_models::Entity::find()
+            .filter(provider_models::Column::TenantId.eq(tenant_id))
+            .filter(provider_models::Column::ProviderName.eq(spec.name))
+            .filter(provider_models::Column::ModelName.eq(model))
+            .filter(provider_models::Column::ModelType.eq(model_type.as_str()))
+            .filter(provider_models::Column::IsValid.eq(true))
+            .one(db)
+            .await
+            .map_err(db_unavailable)?
+            .ok_or_else(|| {
+                ProviderError::BadRequest(format!("The model {model} does not exist. Please check the configuration."))
+            })?;
+        model_row.encrypted_config.ok_or_else(not_initialized)?
+    };
+    let mut config = credentials::parse_stored(spec, Some(&stored));
+    credentials::decrypt_secrets(storage, cache, tenant_id, spec, &mut config).await.map_err(|e| {
+        tracing::error!(error = %e, %tenant_id, provider, "cannot decrypt provider credentials");
+        ProviderError::NotInitialized(format!(
+            "Model {model} provider credentials cannot be decrypted. Please set them again in Settings -> Model Provider."
+        ))
+    })?;
+    Ok(config)
+}
+
+/// Records that a provider was just used (`providers.last_used`, as every Dify call does).
+pub async fn touch_last_used(db: &impl ConnectionTrait, tenant_id: Uuid, provider: &str) -> Result<(), DbErr> {
+    providers::Entity::update_many()
+        .col_expr(providers::Column::LastUsed, sea_orm::sea_query::Expr::value(now_naive()))
+        .filter(providers::Column::TenantId.eq(tenant_id))
+        .filter(providers::Column::ProviderName.eq(provider))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+fn db_unavailable(e: DbErr) -> ProviderError {
+    tracing::error!(error = %e, "cannot read provider credentials");
+    ProviderError::Unavailable("The database is unavailable, please try again later.".into())
+}
+
+/// The unique key of `providers` rows.
+fn provider_key() -> [providers::Column; 4] {
+    [
+        providers::Column::TenantId,
+        providers::Column::ProviderName,
+        providers::Column::ProviderType,
+        providers::Column::QuotaType,
+    ]
+}
+
+/// The workspace's custom row for a provider (Dify's lookup ignores `quota_type`).
+async fn custom_row(
+    db: &impl ConnectionTrait,
+    tenant_id: Uuid,
+    provider: &str,
+) -> Result<Option<providers::Model>, DbErr> {
+    providers::Entity::find()
+        .filter(providers::Column::TenantId.eq(tenant_id))
+        .filter(providers::Column::ProviderName.eq(provider))
+        .filter(providers::Column::ProviderType.eq(ProviderType::Custom.as_str()))
+        .one(db)
+        .await
+}
+
+fn new_custom_row(tenant_id: Uuid, provider: &str, config: Option<String>, is_valid: bool) -> providers::ActiveModel {
+    let now = now_naive();
+    providers::ActiveModel {
+        id: Set(Uuid::new_v4()),
+        tenant_id: Set(tenant_id),
+        provider_name: Set(provider.to_owned()),
+        provider_type: Set(ProviderType::Custom.as_str().to_owned()),
+        encrypted_config: Set(config),
+        is_valid: Set(is_valid),
+        last_used: Set(None),
+        quota_type: Set(Some(NO_QUOTA.to_owned())),
+        quota_limit: Set(None),
+        quota_used: Set(Some(0)),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+}
+
+/// Which of `specs` the workspace can use, with their custom row: Dify's
+/// `get_preferred_model_provider` for each, in one query. Providers without any row get Dify's
+/// invalid placeholder row.
+async fn usable_providers(
+    db: &impl ConnectionTrait,
+    tenant_id: Uuid,
+    specs: &[&'static ProviderSpec],
+) -> Result<HashMap<&'static str, providers::Model>, DbErr> {
+    let rows = providers::Entity::find()
+        .filter(providers::Column::TenantId.eq(tenant_id))
+        .filter(providers::Column::ProviderType.eq(ProviderType::Custom.as_str()))
+        .filter(providers::Column::ProviderName.is_in(specs.iter().map(|s| s.name)))
+        .all(db)
+        .await?;
+    let placeholders: Vec<_> = specs
+        .iter()
+        .filter(|s| !rows.iter().any(|r| r.provider_name == s.name))
+        .map(|s| new_custom_row(tenant_id, s.name, None, false))
+        .collect();
+    if !placeholders.is_empty() {
+        providers::Entity::insert_many(placeholders)
+            .on_conflict_do_nothing_on(provider_key())
+            .exec_without_returning(db)
+            .await?;
+    }
+    let mut usable = HashMap::new();
+    for row in rows.into_iter().filter(|r| r.is_valid) {
+        if let Some(spec) = specs.iter().find(|s| s.name == row.provider_name) {
+            usable.entry(spec.name).or_insert(row);
+        }
+    }
+    Ok(usable)
+}

@@ -2,11 +2,15 @@
 
 mod account;
 mod activate;
+mod app_models;
+mod apps;
 mod explore;
 pub mod guard;
 mod login;
 mod members;
+mod model_providers;
 mod setup;
+mod statistics;
 mod version;
 mod workspace;
 
@@ -19,6 +23,9 @@ pub fn register(t: &mut RouteTable) {
     account::register(t);
     workspace::register(t);
     members::register(t);
+    apps::register(t);
+    model_providers::register(t);
     explore::register(t);
+    statistics::register(t);
     version::register(t);
 }
