@@ -80,7 +80,7 @@ async fn unbuilt_contract_routes_answer_501_on_every_surface() {
     let cases = [
         (Method::POST, "/v1/chat-messages".to_string()),
         (Method::GET, "/api/site".to_string()),
-        (Method::GET, format!("/console/api/apps/{id}")),
+        (Method::GET, format!("/console/api/datasets/{id}")),
         (Method::PATCH, format!("/console/api/datasets/{id}/documents/{id}/processing/pause")),
     ];
     for (method, uri) in cases {
