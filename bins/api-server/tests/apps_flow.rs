@@ -386,3 +386,92 @@ async fn normal_members_read_and_other_workspaces_see_nothing() {
     let r = send(&app, &mut admin, Method::GET, &format!("/console/api/apps/{app_id}/api-keys"), None).await;
     assert_eq!(r.body["data"].as_array().map(Vec::len), Some(1));
 }
+
+#[actix_web::test]
+async fn dataset_api_keys_are_ds_prefixed_and_scoped_to_the_workspace() {
+    let (env, state) = state_with(&[]).await;
+    let app = test::init_service(app(state)).await;
+    let mut admin = Client::default();
+    send(&app, &mut admin, Method::POST, "/console/api/setup", Some(setup_body())).await;
+    let tenant = current_tenant(&app, &mut admin).await;
+    let profile = send(&app, &mut admin, Method::GET, "/console/api/account/profile", None).await;
+    let now = kernel::time::now_naive();
+    let dataset_id = Uuid::new_v4();
+    entities::datasets::ActiveModel {
+        id: Set(dataset_id),
+        tenant_id: Set(tenant),
+        name: Set("Docs".into()),
+        description: Set(None),
+        provider: Set("vendor".into()),
+        permission: Set("only_me".into()),
+        data_source_type: Set(None),
+        indexing_technique: Set(None),
+        index_struct: Set(None),
+        created_by: Set(profile.body["id"].as_str().expect("id").parse().expect("uuid")),
+        created_at: Set(now),
+        updated_by: Set(None),
+        updated_at: Set(now),
+        embedding_model: Set(None),
+        embedding_model_provider: Set(None),
+        collection_binding_id: Set(None),
+    }
+    .insert(&env.infra.db)
+    .await
+    .expect("dataset");
+
+    let r = send(&app, &mut admin, Method::POST, &format!("/console/api/datasets/{dataset_id}/api-keys"), None).await;
+    assert_eq!(r.status.as_u16(), 201, "{r:?}");
+    let token = r.body["token"].as_str().expect("token");
+    assert!(token.starts_with("ds-") && token.len() == 27, "{token}");
+    assert_eq!(r.body["type"], "dataset");
+    let key_id = r.body["id"].as_str().expect("id").to_string();
+    let r = send(&app, &mut admin, Method::GET, &format!("/console/api/datasets/{dataset_id}/api-keys"), None).await;
+    assert_eq!(r.body["data"].as_array().map(Vec::len), Some(1));
+    let r =
+        send(&app, &mut admin, Method::GET, &format!("/console/api/datasets/{}/api-keys", Uuid::new_v4()), None).await;
+    assert_error(&r, 404, "not_found");
+
+    // Another workspace's owner sees nothing and deletes nothing.
+    let hash = accounts::account::hash("BobPass123").await.expect("hash");
+    let bob = accounts::account::NewAccount {
+        email: "bob@example.com",
+        name: "bob",
+        password: Some(hash),
+        interface_language: "en-US",
+        status: "active",
+        initialized: true,
+    }
+    .insert(&env.infra.db)
+    .await
+    .expect("bob");
+    let b_tenant = accounts::tenant::NewTenant::prepare(env.infra.storage.as_ref())
+        .await
+        .expect("k")
+        .insert(&env.infra.db, "B")
+        .await
+        .expect("t");
+    accounts::tenant::add_member(&env.infra.db, b_tenant.id, bob.id, TenantRole::Owner, None).await.expect("join");
+    let mut b = Client::default();
+    send(
+        &app,
+        &mut b,
+        Method::POST,
+        "/console/api/login",
+        Some(json!({"email": "bob@example.com", "password": "BobPass123"})),
+    )
+    .await;
+    for (method, uri) in [
+        (Method::GET, format!("/console/api/datasets/{dataset_id}/api-keys")),
+        (Method::POST, format!("/console/api/datasets/{dataset_id}/api-keys")),
+        (Method::DELETE, format!("/console/api/datasets/{dataset_id}/api-keys/{key_id}")),
+    ] {
+        let r = send(&app, &mut b, method, &uri, None).await;
+        assert_error(&r, 404, "not_found");
+    }
+    let r =
+        send(&app, &mut admin, Method::DELETE, &format!("/console/api/datasets/{dataset_id}/api-keys/{key_id}"), None)
+            .await;
+    assert_eq!(r.status.as_u16(), 204);
+    let r = send(&app, &mut admin, Method::GET, &format!("/console/api/datasets/{dataset_id}/api-keys"), None).await;
+    assert_eq!(r.body["data"].as_array().map(Vec::len), Some(0));
+}

@@ -4,6 +4,7 @@ mod account;
 mod activate;
 mod app_models;
 mod apps;
+mod dataset_keys;
 mod explore;
 pub mod guard;
 mod login;
@@ -24,6 +25,7 @@ pub fn register(t: &mut RouteTable) {
     workspace::register(t);
     members::register(t);
     apps::register(t);
+    dataset_keys::register(t);
     model_providers::register(t);
     explore::register(t);
     statistics::register(t);

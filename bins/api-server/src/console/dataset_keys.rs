@@ -1,0 +1,61 @@
+//! `/datasets/<id>/api-keys`: service-API keys of a dataset (`ds-…`), scoped to the workspace.
+
+use actix_web::{HttpResponse, web};
+use apps::api_keys::{self, KeyResource};
+use entities::datasets;
+use kernel::ApiError;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use uuid::Uuid;
+
+use super::guard::{Console, Manager};
+use crate::http_error::HttpResult;
+use crate::routes::RouteTable;
+use crate::state::AppState;
+
+pub fn register(t: &mut RouteTable) {
+    t.add(
+        "GET",
+        "/console/api/datasets/<uuid:resource_id>/api-keys",
+        "console.datasetapikeylistresource",
+        web::to(list),
+    );
+    t.add(
+        "POST",
+        "/console/api/datasets/<uuid:resource_id>/api-keys",
+        "console.datasetapikeylistresource",
+        web::to(create),
+    );
+    t.add(
+        "DELETE",
+        "/console/api/datasets/<uuid:resource_id>/api-keys/<uuid:api_key_id>",
+        "console.datasetapikeyresource",
+        web::to(delete),
+    );
+}
+
+/// The workspace's dataset, or Dify's 404 "Dataset not found." (another workspace's too).
+async fn dataset(state: &AppState, user: &Console, id: Uuid) -> Result<KeyResource, ApiError> {
+    datasets::Entity::find_by_id(id)
+        .filter(datasets::Column::TenantId.eq(user.tenant_id()))
+        .one(&state.infra.db)
+        .await?
+        .map(|d| KeyResource::Dataset(d.id))
+        .ok_or_else(|| ApiError::not_found("Dataset not found."))
+}
+
+async fn list(state: web::Data<AppState>, user: Console, path: web::Path<Uuid>) -> HttpResult {
+    let resource = dataset(&state, &user, path.into_inner()).await?;
+    Ok(HttpResponse::Ok().json(api_keys::list(&state.infra.db, resource).await?))
+}
+
+async fn create(state: web::Data<AppState>, user: Manager, path: web::Path<Uuid>) -> HttpResult {
+    let resource = dataset(&state, &user.0, path.into_inner()).await?;
+    Ok(HttpResponse::Created().json(api_keys::create(&state.infra.db, resource).await?))
+}
+
+async fn delete(state: web::Data<AppState>, user: Manager, path: web::Path<(Uuid, Uuid)>) -> HttpResult {
+    let (dataset_id, key_id) = path.into_inner();
+    let resource = dataset(&state, &user.0, dataset_id).await?;
+    api_keys::delete(&state.infra.db, resource, key_id).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
