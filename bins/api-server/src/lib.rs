@@ -6,6 +6,7 @@ pub mod contract;
 mod cors;
 pub mod http_error;
 pub mod routes;
+pub mod service_api;
 pub mod state;
 
 use actix_web::body::MessageBody;

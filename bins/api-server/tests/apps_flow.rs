@@ -475,3 +475,70 @@ async fn dataset_api_keys_are_ds_prefixed_and_scoped_to_the_workspace() {
     let r = send(&app, &mut admin, Method::GET, &format!("/console/api/datasets/{dataset_id}/api-keys"), None).await;
     assert_eq!(r.body["data"].as_array().map(Vec::len), Some(0));
 }
+
+#[actix_web::test]
+async fn an_app_key_opens_its_app_until_deleted_or_api_disabled() {
+    let (env, state) = state_with(&[]).await;
+    let app = test::init_service(app(state)).await;
+    let mut admin = Client::default();
+    send(&app, &mut admin, Method::POST, "/console/api/setup", Some(setup_body())).await;
+    let tenant = current_tenant(&app, &mut admin).await;
+    configure_openai(&env, tenant).await;
+    let r =
+        send(&app, &mut admin, Method::POST, "/console/api/apps", Some(json!({"name": "Bot", "mode": "chat"}))).await;
+    let app_id = r.body["id"].as_str().expect("id").to_string();
+    send(&app, &mut admin, Method::POST, &format!("/console/api/apps/{app_id}/model-config"), Some(chat_config()))
+        .await;
+    let r = send(&app, &mut admin, Method::POST, &format!("/console/api/apps/{app_id}/api-keys"), None).await;
+    let (token, key_id) =
+        (r.body["token"].as_str().expect("t").to_string(), r.body["id"].as_str().expect("id").to_string());
+
+    let mut service = Client { cookie: None, bearer: Some(token.clone()) };
+    let r = send(&app, &mut service, Method::GET, "/v1/parameters", None).await;
+    assert_eq!(r.status.as_u16(), 200, "{r:?}");
+    assert_eq!(r.body["opening_statement"], "Hello!");
+    assert_eq!(r.body["user_input_form"][0]["text-input"]["variable"], "topic");
+    assert_eq!(r.body["suggested_questions"], json!(["What can you do?"]));
+    let r = send(&app, &mut admin, Method::GET, &format!("/console/api/apps/{app_id}/api-keys"), None).await;
+    assert!(r.body["data"][0]["last_used_at"].is_i64(), "use is recorded: {r:?}");
+
+    for (bearer, message) in [
+        (Some(format!("{token}x")), "Access token is invalid"),
+        (None, "Authorization header must be provided and start with 'Bearer'"),
+    ] {
+        let r = send(&app, &mut Client { cookie: None, bearer }, Method::GET, "/v1/parameters", None).await;
+        assert_error(&r, 401, "unauthorized");
+        assert_eq!(r.body["message"], message);
+    }
+    // A dataset key never opens an app.
+    let mut wrong_scope = Client { cookie: None, bearer: Some(token.replacen("app-", "ds-", 1)) };
+    let r = send(&app, &mut wrong_scope, Method::GET, "/v1/parameters", None).await;
+    assert_error(&r, 401, "unauthorized");
+
+    send(
+        &app,
+        &mut admin,
+        Method::POST,
+        &format!("/console/api/apps/{app_id}/api-enable"),
+        Some(json!({"enable_api": false})),
+    )
+    .await;
+    let r = send(&app, &mut service, Method::GET, "/v1/parameters", None).await;
+    assert_error(&r, 404, "not_found");
+    send(
+        &app,
+        &mut admin,
+        Method::POST,
+        &format!("/console/api/apps/{app_id}/api-enable"),
+        Some(json!({"enable_api": true})),
+    )
+    .await;
+    let r = send(&app, &mut service, Method::GET, "/v1/parameters", None).await;
+    assert_eq!(r.status.as_u16(), 200);
+
+    // Deleted: refused on the very next request.
+    send(&app, &mut admin, Method::DELETE, &format!("/console/api/apps/{app_id}/api-keys/{key_id}"), None).await;
+    let r = send(&app, &mut service, Method::GET, "/v1/parameters", None).await;
+    assert_error(&r, 401, "unauthorized");
+    assert_eq!(r.body["message"], "Access token is invalid");
+}

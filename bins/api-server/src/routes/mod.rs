@@ -75,6 +75,7 @@ pub fn table() -> RouteTable {
     let mut t = RouteTable::default();
     system::register(&mut t);
     crate::console::register(&mut t);
+    crate::service_api::register(&mut t);
     t.fill_contract();
     t
 }

@@ -1,0 +1,10 @@
+//! The service API (`/v1`): what apps' backends call with an `app-…` key.
+
+pub mod guard;
+mod parameters;
+
+use crate::routes::RouteTable;
+
+pub fn register(t: &mut RouteTable) {
+    parameters::register(t);
+}
