@@ -51,7 +51,7 @@ async fn authenticate(req: HttpRequest) -> Result<AppApiKey, ApiError> {
         Some(id) => apps::Entity::find_by_id(id).one(db).await?,
         None => None,
     };
-    let app = app.filter(|a| a.status == "normal" && a.enable_api).ok_or_else(|| ApiError::route_not_found())?;
+    let app = app.filter(|a| a.status == "normal" && a.enable_api).ok_or_else(ApiError::route_not_found)?;
     Ok(AppApiKey { app })
 }
 
