@@ -8,6 +8,7 @@ pub mod http_error;
 pub mod routes;
 pub mod service_api;
 pub mod state;
+pub mod web_app;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};

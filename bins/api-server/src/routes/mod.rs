@@ -76,6 +76,7 @@ pub fn table() -> RouteTable {
     system::register(&mut t);
     crate::console::register(&mut t);
     crate::service_api::register(&mut t);
+    crate::web_app::register(&mut t);
     t.fill_contract();
     t
 }
