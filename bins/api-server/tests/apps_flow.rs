@@ -296,19 +296,7 @@ async fn normal_members_read_and_other_workspaces_see_nothing() {
     let key_id = r.body["id"].as_str().expect("id").to_string();
 
     // A normal member of the same workspace.
-    let hash = accounts::account::hash("Member123").await.expect("hash");
-    let member = accounts::account::NewAccount {
-        email: "m@example.com",
-        name: "m",
-        password: Some(hash),
-        interface_language: "en-US",
-        status: "active",
-        initialized: true,
-    }
-    .insert(&env.infra.db)
-    .await
-    .expect("member");
-    accounts::tenant::add_member(&env.infra.db, tenant, member.id, TenantRole::Normal, None).await.expect("join");
+    seed_account(&env, "m@example.com", "Member123", Some((tenant, TenantRole::Normal))).await;
     let mut m = Client::default();
     send(
         &app,
@@ -339,25 +327,7 @@ async fn normal_members_read_and_other_workspaces_see_nothing() {
     }
 
     // The owner of another workspace.
-    let hash = accounts::account::hash("BobPass123").await.expect("hash");
-    let bob = accounts::account::NewAccount {
-        email: "bob@example.com",
-        name: "bob",
-        password: Some(hash),
-        interface_language: "en-US",
-        status: "active",
-        initialized: true,
-    }
-    .insert(&env.infra.db)
-    .await
-    .expect("bob");
-    let b_tenant = accounts::tenant::NewTenant::prepare(env.infra.storage.as_ref())
-        .await
-        .expect("k")
-        .insert(&env.infra.db, "B")
-        .await
-        .expect("t");
-    accounts::tenant::add_member(&env.infra.db, b_tenant.id, bob.id, TenantRole::Owner, None).await.expect("join");
+    seed_account(&env, "bob@example.com", "BobPass123", None).await;
     let mut b = Client::default();
     send(
         &app,
@@ -432,25 +402,7 @@ async fn dataset_api_keys_are_ds_prefixed_and_scoped_to_the_workspace() {
     assert_error(&r, 404, "not_found");
 
     // Another workspace's owner sees nothing and deletes nothing.
-    let hash = accounts::account::hash("BobPass123").await.expect("hash");
-    let bob = accounts::account::NewAccount {
-        email: "bob@example.com",
-        name: "bob",
-        password: Some(hash),
-        interface_language: "en-US",
-        status: "active",
-        initialized: true,
-    }
-    .insert(&env.infra.db)
-    .await
-    .expect("bob");
-    let b_tenant = accounts::tenant::NewTenant::prepare(env.infra.storage.as_ref())
-        .await
-        .expect("k")
-        .insert(&env.infra.db, "B")
-        .await
-        .expect("t");
-    accounts::tenant::add_member(&env.infra.db, b_tenant.id, bob.id, TenantRole::Owner, None).await.expect("join");
+    seed_account(&env, "bob@example.com", "BobPass123", None).await;
     let mut b = Client::default();
     send(
         &app,

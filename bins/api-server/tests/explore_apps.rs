@@ -5,8 +5,6 @@
 mod common;
 
 use accounts::TenantRole;
-use accounts::account::{NewAccount, status};
-use accounts::tenant::NewTenant;
 use actix_web::http::Method;
 use actix_web::test;
 use api_server::app;
@@ -108,37 +106,6 @@ async fn seed_app(env: &TestEnv, tenant_id: Uuid, name: &str, site_desc: Option<
     .await
     .expect("owner entry");
     app_id
-}
-
-/// An active account, joined to `tenant` with `role`, or owning a new workspace of its own.
-async fn seed_account(env: &TestEnv, email: &str, password: &str, join: Option<(Uuid, TenantRole)>) -> Uuid {
-    let db = &env.infra.db;
-    let hash = accounts::account::hash(password).await.expect("hash");
-    let account = NewAccount {
-        email,
-        name: "someone",
-        password: Some(hash),
-        interface_language: "en-US",
-        status: status::ACTIVE,
-        initialized: true,
-    }
-    .insert(db)
-    .await
-    .expect("account");
-    let (tenant, role) = match join {
-        Some(j) => j,
-        None => {
-            let t = NewTenant::prepare(env.infra.storage.as_ref())
-                .await
-                .expect("keys")
-                .insert(db, &format!("{email}'s Workspace"))
-                .await
-                .expect("tenant");
-            (t.id, TenantRole::Owner)
-        }
-    };
-    accounts::tenant::add_member(db, tenant, account.id, role, None).await.expect("join");
-    tenant
 }
 
 async fn login<S, B>(app: &S, email: &str, password: &str) -> Client

@@ -4,8 +4,7 @@
 mod common;
 
 use accounts::TenantRole;
-use accounts::account::{NewAccount, status};
-use accounts::tenant::NewTenant;
+use accounts::account::status;
 use actix_web::http::Method;
 use actix_web::test;
 use api_server::app;
@@ -16,29 +15,9 @@ use serde_json::{Value, json};
 use test_support::TestEnv;
 use uuid::Uuid;
 
-/// A second workspace with its own owner, made directly through the domain crate.
+/// A second workspace with its own owner: (owner id, workspace id).
 async fn seed_workspace(env: &TestEnv, email: &str, password: &str) -> (Uuid, Uuid) {
-    let db = &env.infra.db;
-    let hash = accounts::account::hash(password).await.expect("hash");
-    let account = NewAccount {
-        email,
-        name: "bob",
-        password: Some(hash),
-        interface_language: "en-US",
-        status: status::ACTIVE,
-        initialized: true,
-    }
-    .insert(db)
-    .await
-    .expect("account");
-    let tenant = NewTenant::prepare(env.infra.storage.as_ref())
-        .await
-        .expect("keys")
-        .insert(db, "Bob's Workspace")
-        .await
-        .expect("tenant");
-    accounts::tenant::add_member(db, tenant.id, account.id, TenantRole::Owner, None).await.expect("join");
-    (account.id, tenant.id)
+    seed_account(env, email, password, None).await
 }
 
 async fn login<S, B>(app: &S, email: &str, password: &str) -> Client

@@ -2,6 +2,9 @@
 
 #![allow(dead_code)]
 
+use accounts::TenantRole;
+use accounts::account::{NewAccount, status};
+use accounts::tenant::NewTenant;
 use actix_web::body::MessageBody;
 use actix_web::dev::{Service, ServiceResponse};
 use actix_web::http::{Method, StatusCode, header};
@@ -9,6 +12,7 @@ use actix_web::test::{self, TestRequest};
 use api_server::AppState;
 use serde_json::{Value, json};
 use test_support::TestEnv;
+use uuid::Uuid;
 
 pub const ADMIN_EMAIL: &str = "admin@example.com";
 pub const ADMIN_PASSWORD: &str = "Passw0rd123";
@@ -70,4 +74,40 @@ pub fn assert_error(r: &Reply, status: u16, code: &str) {
 
 pub fn setup_body() -> Value {
     json!({"email": ADMIN_EMAIL, "name": "admin", "password": ADMIN_PASSWORD})
+}
+
+/// An active account, joined to `tenant` with `role`, or owning a new workspace of its own.
+pub async fn seed_account(
+    env: &TestEnv,
+    email: &str,
+    password: &str,
+    join: Option<(Uuid, TenantRole)>,
+) -> (Uuid, Uuid) {
+    let db = &env.infra.db;
+    let hash = accounts::account::hash(password).await.expect("hash");
+    let account = NewAccount {
+        email,
+        name: "someone",
+        password: Some(hash),
+        interface_language: "en-US",
+        status: status::ACTIVE,
+        initialized: true,
+    }
+    .insert(db)
+    .await
+    .expect("account");
+    let (tenant, role) = match join {
+        Some(j) => j,
+        None => {
+            let t = NewTenant::prepare(env.infra.storage.as_ref())
+                .await
+                .expect("keys")
+                .insert(db, &format!("{email}'s Workspace"))
+                .await
+                .expect("tenant");
+            (t.id, TenantRole::Owner)
+        }
+    };
+    accounts::tenant::add_member(db, tenant, account.id, role, None).await.expect("join");
+    (account.id, tenant)
 }
