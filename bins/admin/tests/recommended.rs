@@ -1,60 +1,20 @@
 //! `add-recommended-app` as an operator runs it: the real binary against a prepared
 //! database, checked through the entities, in both run modes.
 
-use std::process::{Command, Output, Stdio};
+mod common;
+
+use std::process::Output;
+
+use common::{ok, run_admin, text};
 
 use entities::{apps, recommended_apps, sites};
-use kernel::config::StorageConfig;
 use kernel::time::now_naive;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, JsonValue, QueryFilter, Set};
 use test_support::TestEnv;
 use uuid::Uuid;
 
-/// Runs `admin` with the environment's configuration and nothing from the developer's shell.
 async fn admin(env: &TestEnv, args: &[&str]) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_admin"));
-    cmd.args(args);
-    for key in [
-        "DATABASE_URL",
-        "DB_HOST",
-        "DB_DATABASE",
-        "DB_USERNAME",
-        "DB_PASSWORD",
-        "DB_PORT",
-        "REDIS_URL",
-        "REDIS_HOST",
-        "CELERY_BROKER_URL",
-        "BROKER_URL",
-        "STORAGE_TYPE",
-        "EDITION",
-    ] {
-        cmd.env_remove(key);
-    }
-    cmd.env("DATABASE_URL", &env.config.database_url);
-    cmd.env("DATA_DIR", &env.config.data_dir);
-    cmd.env("SECRET_KEY", &env.config.secret_key);
-    if let Some(url) = &env.config.redis_url {
-        cmd.env("REDIS_URL", url);
-    }
-    let StorageConfig::Local { path } = &env.config.storage else { panic!("tests use local storage") };
-    cmd.env("STORAGE_LOCAL_PATH", path);
-    tokio::task::spawn_blocking(move || {
-        // A directory without a .env, so none is read.
-        let dir = tempfile::tempdir().expect("tempdir");
-        cmd.current_dir(dir.path()).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
-        cmd.output().expect("run admin")
-    })
-    .await
-    .expect("join")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-fn ok(o: &Output) -> String {
-    assert!(o.status.success(), "admin failed:\n{}\n{}", text(&o.stdout), text(&o.stderr));
-    text(&o.stdout)
+    run_admin(env, args, None, &[]).await
 }
 
 fn refused(o: &Output, message: &str) {

@@ -108,22 +108,6 @@ async fn seed_app(env: &TestEnv, tenant_id: Uuid, name: &str, site_desc: Option<
     app_id
 }
 
-async fn login<S, B>(app: &S, email: &str, password: &str) -> Client
-where
-    S: actix_web::dev::Service<
-            actix_http::Request,
-            Response = actix_web::dev::ServiceResponse<B>,
-            Error = actix_web::Error,
-        >,
-    B: actix_web::body::MessageBody,
-{
-    let mut c = Client::default();
-    let r = send(app, &mut c, Method::POST, "/console/api/login", Some(json!({"email": email, "password": password})))
-        .await;
-    assert_eq!(r.status.as_u16(), 200, "login {email}: {r:?}");
-    c
-}
-
 async fn current_tenant<S, B>(app: &S, c: &mut Client) -> Uuid
 where
     S: actix_web::dev::Service<

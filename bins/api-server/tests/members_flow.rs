@@ -20,22 +20,6 @@ async fn seed_workspace(env: &TestEnv, email: &str, password: &str) -> (Uuid, Uu
     seed_account(env, email, password, None).await
 }
 
-async fn login<S, B>(app: &S, email: &str, password: &str) -> Client
-where
-    S: actix_web::dev::Service<
-            actix_http::Request,
-            Response = actix_web::dev::ServiceResponse<B>,
-            Error = actix_web::Error,
-        >,
-    B: actix_web::body::MessageBody,
-{
-    let mut c = Client::default();
-    let r = send(app, &mut c, Method::POST, "/console/api/login", Some(json!({"email": email, "password": password})))
-        .await;
-    assert_eq!(r.status.as_u16(), 200, "login {email}: {r:?}");
-    c
-}
-
 fn token_from(url: &str) -> String {
     url.split("token=").nth(1).expect("token in url").split('&').next().unwrap_or_default().to_string()
 }

@@ -25,22 +25,6 @@ fn url(path: &str) -> String {
     format!("/console/api/workspaces/current/{path}")
 }
 
-async fn login<S, B>(app: &S, email: &str, password: &str) -> Client
-where
-    S: actix_web::dev::Service<
-            actix_http::Request,
-            Response = actix_web::dev::ServiceResponse<B>,
-            Error = actix_web::Error,
-        >,
-    B: actix_web::body::MessageBody,
-{
-    let mut c = Client::default();
-    let r = send(app, &mut c, Method::POST, "/console/api/login", Some(json!({"email": email, "password": password})))
-        .await;
-    assert_eq!(r.status.as_u16(), 200, "login {email}: {r:?}");
-    c
-}
-
 /// An account joined to `tenant_id` with `role`.
 async fn add_account(env: &TestEnv, tenant_id: Uuid, email: &str, password: &str, role: TenantRole) {
     let db = &env.infra.db;

@@ -111,3 +111,20 @@ pub async fn seed_account(
     accounts::tenant::add_member(db, tenant, account.id, role, None).await.expect("join");
     (account.id, tenant)
 }
+
+/// Signs in through `POST /login` and returns the client holding the session.
+pub async fn login<S, B>(app: &S, email: &str, password: &str) -> Client
+where
+    S: actix_web::dev::Service<
+            actix_http::Request,
+            Response = actix_web::dev::ServiceResponse<B>,
+            Error = actix_web::Error,
+        >,
+    B: actix_web::body::MessageBody,
+{
+    let mut c = Client::default();
+    let r = send(app, &mut c, Method::POST, "/console/api/login", Some(json!({"email": email, "password": password})))
+        .await;
+    assert_eq!(r.status.as_u16(), 200, "login {email}: {r:?}");
+    c
+}
