@@ -1,1 +1,6 @@
 //! End users, conversations, messages and the generation pipeline: prompts, retrieval, streaming, stop.
+
+pub mod caller;
+pub mod end_user;
+
+pub use caller::Caller;

@@ -1,0 +1,43 @@
+//! End users of the service API: one per workspace and `user` string, made on first use.
+
+use entities::{apps, end_users};
+use kernel::time::now_naive;
+use sea_orm::{ActiveModelTrait, ColumnTrait, DbErr, EntityTrait, QueryFilter, Set, prelude::*};
+use uuid::Uuid;
+
+/// The `user` Dify assumes when a service-API call names none.
+pub const DEFAULT_USER: &str = "DEFAULT-USER";
+
+/// The service-API end user called `user` in the app's workspace, created on first use as
+/// Dify's `create_or_update_end_user_for_user_id` does.
+pub async fn for_service_api(
+    db: &impl ConnectionTrait,
+    app: &apps::Model,
+    user: Option<&str>,
+) -> Result<end_users::Model, DbErr> {
+    let user = user.filter(|u| !u.is_empty()).unwrap_or(DEFAULT_USER);
+    let found = end_users::Entity::find()
+        .filter(end_users::Column::TenantId.eq(app.tenant_id))
+        .filter(end_users::Column::SessionId.eq(user))
+        .filter(end_users::Column::Type.eq("service_api"))
+        .one(db)
+        .await?;
+    if let Some(found) = found {
+        return Ok(found);
+    }
+    let now = now_naive();
+    end_users::ActiveModel {
+        id: Set(Uuid::new_v4()),
+        tenant_id: Set(app.tenant_id),
+        app_id: Set(Some(app.id)),
+        r#type: Set("service_api".into()),
+        external_user_id: Set(None),
+        name: Set(None),
+        is_anonymous: Set(true),
+        session_id: Set(user.to_owned()),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(db)
+    .await
+}
