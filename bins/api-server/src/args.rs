@@ -43,6 +43,20 @@ impl JsonArgs {
         }
     }
 
+    /// A required JSON object.
+    pub fn required_object(&self, name: &str) -> Result<Map<String, Value>, ApiError> {
+        self.optional_object(name)?.ok_or_else(|| ApiError::invalid_param(name, MISSING))
+    }
+
+    /// An optional JSON object (absent or null is None).
+    pub fn optional_object(&self, name: &str) -> Result<Option<Map<String, Value>>, ApiError> {
+        match self.present(name) {
+            None => Ok(None),
+            Some(Value::Object(o)) => Ok(Some(o.clone())),
+            Some(_) => Err(ApiError::invalid_param(name, format!("{name} must be an object."))),
+        }
+    }
+
     /// An optional boolean with a default.
     pub fn bool_or(&self, name: &str, default: bool) -> Result<bool, ApiError> {
         match self.present(name) {

@@ -15,6 +15,8 @@ pub struct AppState {
     pub http: reqwest::Client,
     /// Workspace private keys and decrypted provider secrets, kept briefly in memory.
     pub provider_credentials: providers::credentials::CredentialCache,
+    /// Handles for generations (model calls, stop flags, message rows).
+    pub engine: conversations::Engine,
     /// Once set up, an instance stays set up: remembered so requests skip the query.
     setup_done: Arc<AtomicBool>,
 }
@@ -26,13 +28,11 @@ impl AppState {
             .user_agent(concat!("dify-rs/", env!("CARGO_PKG_VERSION")))
             .build()
             .unwrap_or_default();
-        Self {
-            config: Arc::new(config),
-            infra,
-            http,
-            provider_credentials: providers::credentials::CredentialCache::default(),
-            setup_done: Arc::default(),
-        }
+        let provider_credentials = providers::credentials::CredentialCache::default();
+        // Model calls get their own pool with the runtime's longer connect timeout.
+        let models_http = providers::runtime::http_client().unwrap_or_else(|_| http.clone());
+        let engine = conversations::Engine::new(&infra, provider_credentials.clone(), models_http);
+        Self { config: Arc::new(config), infra, http, provider_credentials, engine, setup_done: Arc::default() }
     }
 
     /// True once setup has finished (checked in the database until it has).

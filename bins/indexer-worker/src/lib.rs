@@ -20,6 +20,8 @@ pub fn all_queues() -> Vec<String> {
 struct Dispatcher {
     config: Config,
     infra: Infra,
+    /// Model calls of `generation` jobs (its credential cache lives as long as the worker).
+    engine: conversations::Engine,
 }
 
 #[async_trait]
@@ -37,6 +39,12 @@ impl JobHandler for Dispatcher {
                     Err(e) => JobOutcome::Retry(e.to_string()),
                 }
             }
+            Job::GenerateConversationName { conversation_id } => {
+                match conversations::naming::name_conversation(&self.engine, conversation_id).await {
+                    Ok(()) => JobOutcome::Done,
+                    Err(e) => JobOutcome::Retry(e.to_string()),
+                }
+            }
         }
     }
 }
@@ -44,7 +52,15 @@ impl JobHandler for Dispatcher {
 /// Consumes `queues` until `shutdown` turns true, then waits for in-flight jobs.
 pub async fn run(config: Config, infra: Infra, queues: Vec<String>, shutdown: watch::Receiver<bool>) {
     let concurrency = usize::from(config.worker_prefetch);
-    let handler: Arc<dyn JobHandler> = Arc::new(Dispatcher { config, infra: infra.clone() });
+    let http = match providers::runtime::http_client() {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot build the model HTTP client");
+            return;
+        }
+    };
+    let engine = conversations::Engine::new(&infra, providers::credentials::CredentialCache::default(), http);
+    let handler: Arc<dyn JobHandler> = Arc::new(Dispatcher { config, infra: infra.clone(), engine });
     let loops: Vec<_> = queues
         .into_iter()
         .map(|q| {

@@ -8,6 +8,8 @@ use serde::{Deserialize, Serialize};
 pub enum Job {
     /// Send one HTML mail (invitations, activation links).
     SendMail { to: String, subject: String, html: String },
+    /// Give a new chat conversation a short title from its first query (if it has none yet).
+    GenerateConversationName { conversation_id: uuid::Uuid },
 }
 
 impl Job {
@@ -15,6 +17,7 @@ impl Job {
     pub fn queue(&self) -> &'static str {
         match self {
             Job::SendMail { .. } => "mail",
+            Job::GenerateConversationName { .. } => "generation",
         }
     }
 

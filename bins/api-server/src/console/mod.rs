@@ -2,11 +2,13 @@
 
 mod account;
 mod activate;
+mod app_generation;
 mod app_models;
 mod apps;
 mod dataset_keys;
 mod explore;
 pub mod guard;
+mod installed_generation;
 mod login;
 mod members;
 mod model_providers;
@@ -25,6 +27,8 @@ pub fn register(t: &mut RouteTable) {
     workspace::register(t);
     members::register(t);
     apps::register(t);
+    app_generation::register(t);
+    installed_generation::register(t);
     dataset_keys::register(t);
     model_providers::register(t);
     explore::register(t);

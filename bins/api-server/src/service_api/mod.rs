@@ -1,5 +1,6 @@
 //! The service API (`/v1`): what apps' backends call with an `app-…` key.
 
+mod generation;
 pub mod guard;
 mod parameters;
 
@@ -7,4 +8,5 @@ use crate::routes::RouteTable;
 
 pub fn register(t: &mut RouteTable) {
     parameters::register(t);
+    generation::register(t);
 }

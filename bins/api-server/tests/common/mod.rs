@@ -128,3 +128,42 @@ where
     assert_eq!(r.status.as_u16(), 200, "login {email}: {r:?}");
     c
 }
+
+/// Configures OpenAI for `tenant` as a saved credential leaves it: the key encrypted with the
+/// workspace key, pointed at `api_base` (a fake server) when given.
+pub async fn configure_openai_at(env: &TestEnv, tenant_id: Uuid, key: &str, api_base: Option<&str>) {
+    use entities::providers;
+    use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
+    let db = &env.infra.db;
+    let tenant = entities::tenants::Entity::find_by_id(tenant_id).one(db).await.expect("q").expect("tenant");
+    let enc = kernel::crypto::encrypt(key, tenant.encrypt_public_key.as_deref().expect("pk")).expect("enc");
+    let mut config = json!({"openai_api_key": enc});
+    if let Some(base) = api_base {
+        config["openai_api_base"] = json!(base);
+    }
+    // Listing providers leaves an unconfigured placeholder row, as Dify does: replace it.
+    providers::Entity::delete_many()
+        .filter(providers::Column::TenantId.eq(tenant_id))
+        .filter(providers::Column::ProviderName.eq("openai"))
+        .exec(db)
+        .await
+        .expect("clear placeholder");
+    let now = kernel::time::now_naive();
+    providers::ActiveModel {
+        id: Set(Uuid::new_v4()),
+        tenant_id: Set(tenant_id),
+        provider_name: Set("openai".into()),
+        provider_type: Set("custom".into()),
+        encrypted_config: Set(Some(config.to_string())),
+        is_valid: Set(true),
+        last_used: Set(None),
+        quota_type: Set(Some(String::new())),
+        quota_limit: Set(None),
+        quota_used: Set(Some(0)),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(db)
+    .await
+    .expect("provider row");
+}

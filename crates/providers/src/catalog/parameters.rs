@@ -83,6 +83,54 @@ impl Default for ParameterRules {
     }
 }
 
+impl ParameterRule {
+    /// Dify's `_to_model_kwargs_input` for one value: `None` when the model does not take the
+    /// parameter, else the value (or the default when unset) clamped to the range.
+    fn apply(&self, value: Option<f64>) -> Option<f64> {
+        if !self.enabled {
+            return None;
+        }
+        let as_f64 = |v: Option<RuleValue>| match v {
+            Some(RuleValue::Int(i)) => Some(i as f64),
+            Some(RuleValue::Float(f)) => Some(f),
+            None => None,
+        };
+        let mut v = value.or(as_f64(self.default))?;
+        if let Some(min) = as_f64(self.min) {
+            v = v.max(min);
+        }
+        if let Some(max) = as_f64(self.max) {
+            v = v.min(max);
+        }
+        Some(v)
+    }
+
+    /// The upper bound, when the rule has one (for `max_tokens`: the model's context size).
+    pub fn max_value(&self) -> Option<i64> {
+        match self.max {
+            Some(RuleValue::Int(i)) => Some(i),
+            Some(RuleValue::Float(f)) => Some(f as i64),
+            None => None,
+        }
+    }
+}
+
+impl ParameterRules {
+    /// An app's `completion_params` (`max_tokens`, `temperature`, ...) as the runtime's
+    /// parameters: disabled ones left out, unset ones at their default, all clamped to range.
+    pub fn apply(&self, completion_params: &serde_json::Value) -> crate::runtime::CompletionParams {
+        let get = |key: &str| completion_params.get(key).and_then(serde_json::Value::as_f64);
+        crate::runtime::CompletionParams {
+            max_tokens: self.max_tokens.apply(get("max_tokens")).map(|v| v.max(0.0) as u32),
+            temperature: self.temperature.apply(get("temperature")).map(|v| v as f32),
+            top_p: self.top_p.apply(get("top_p")).map(|v| v as f32),
+            presence_penalty: self.presence_penalty.apply(get("presence_penalty")).map(|v| v as f32),
+            frequency_penalty: self.frequency_penalty.apply(get("frequency_penalty")).map(|v| v as f32),
+            stop: None,
+        }
+    }
+}
+
 const PENALTY: ParameterRule = ParameterRule::float(-2.0, 2.0, 0.0, 2);
 const OFF: ParameterRule = ParameterRule::DISABLED;
 
@@ -242,6 +290,20 @@ mod tests {
         let text = serde_json::to_string(&parameter_rules("openai", "gpt-4", None).temperature).expect("json");
         assert_eq!(text, r#"{"enabled":true,"min":0.0,"max":2.0,"default":1.0,"precision":2}"#);
         assert_eq!(parameter_rules("openai", "unknown", None).max_tokens.max, Some(RuleValue::Int(4097)));
+    }
+
+    #[test]
+    fn completion_params_are_defaulted_clamped_and_filtered() {
+        let p = parameter_rules("openai", "gpt-4", None)
+            .apply(&json!({"max_tokens": 100000, "temperature": 5, "top_p": null, "presence_penalty": -1}));
+        assert_eq!(p.max_tokens, Some(8192));
+        assert_eq!(p.temperature, Some(2.0));
+        assert_eq!(p.top_p, Some(1.0));
+        assert_eq!(p.presence_penalty, Some(-1.0));
+        assert_eq!(p.frequency_penalty, Some(0.0));
+        let a = parameter_rules("anthropic", "claude-2", None).apply(&json!({"max_tokens": 1, "presence_penalty": 1}));
+        assert_eq!((a.max_tokens, a.presence_penalty), (Some(10), None));
+        assert_eq!(parameter_rules("anthropic", "claude-2", None).max_tokens.max_value(), Some(100_000));
     }
 
     #[test]

@@ -1,0 +1,190 @@
+//! The HTTP side of a generation on every surface: reading the request's arguments, and
+//! answering as one JSON body (blocking) or as Dify's server-sent events (streaming).
+
+use std::time::Duration;
+
+use actix_web::HttpResponse;
+use actix_web::http::header;
+use apps::lookup::AppMode;
+use bytes::Bytes;
+use conversations::generate::{Event, Generation};
+use futures::stream;
+use kernel::ApiError;
+use serde::Serialize;
+use serde_json::{Map, Value};
+use uuid::Uuid;
+
+use crate::args::JsonArgs;
+use crate::http_error::HttpResult;
+use crate::pyjson::dumps;
+
+/// Quiet time after which a stream sends Dify's keep-alive `event: ping`.
+const PING_AFTER: Duration = Duration::from_secs(10);
+
+/// The arguments every generation route reads.
+#[derive(Debug)]
+pub struct GenerateArgs {
+    pub inputs: Map<String, Value>,
+    pub query: String,
+    /// `blocking`, `streaming`, or absent.
+    pub response_mode: Option<String>,
+    pub conversation_id: Option<Uuid>,
+    pub retriever_from: String,
+}
+
+impl GenerateArgs {
+    /// Reads the body as Dify's reqparse does; `query` is required for chat routes.
+    pub fn parse(args: &JsonArgs, chat: bool, retriever_from: &str) -> Result<Self, ApiError> {
+        let inputs = args.required_object("inputs")?;
+        let query = if chat { args.required_str("query")? } else { args.optional_str("query")?.unwrap_or_default() };
+        let response_mode = args.optional_str("response_mode")?;
+        if let Some(m) = &response_mode
+            && m != "blocking"
+            && m != "streaming"
+        {
+            return Err(ApiError::invalid_param("response_mode", format!("{m} is not a valid choice")));
+        }
+        let conversation_id = match args.optional_str("conversation_id")? {
+            Some(id) if chat => Some(
+                id.parse()
+                    .map_err(|_| ApiError::invalid_param("conversation_id", format!("{id} is not a valid uuid.")))?,
+            ),
+            _ => None,
+        };
+        let retriever_from = args.optional_str("retriever_from")?.unwrap_or_else(|| retriever_from.to_owned());
+        Ok(Self { inputs, query, response_mode, conversation_id, retriever_from })
+    }
+
+    /// Web, installed-app and service routes stream only when asked to.
+    pub fn streams_if_asked(&self) -> bool {
+        self.response_mode.as_deref() == Some("streaming")
+    }
+
+    /// Console debugging streams unless told `blocking`.
+    pub fn streams_unless_blocking(&self) -> bool {
+        self.response_mode.as_deref() != Some("blocking")
+    }
+}
+
+#[derive(Serialize)]
+struct MessageEvent<'a> {
+    event: &'static str,
+    task_id: String,
+    id: String,
+    answer: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    metadata: Option<Value>,
+    created_at: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    conversation_id: Option<String>,
+}
+
+#[derive(Serialize)]
+struct EndEvent {
+    event: &'static str,
+    task_id: String,
+    id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    retriever_resources: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    conversation_id: Option<String>,
+}
+
+/// The identifiers every event of one generation carries.
+struct Ids {
+    task_id: String,
+    message_id: String,
+    conversation_id: Option<String>,
+}
+
+impl Ids {
+    fn of(g: &Generation) -> Self {
+        Self {
+            task_id: g.task_id.to_string(),
+            message_id: g.message_id.to_string(),
+            conversation_id: (g.mode == AppMode::Chat).then(|| g.conversation_id.to_string()),
+        }
+    }
+
+    fn message(&self, answer: &str, metadata: Option<Value>) -> Vec<u8> {
+        dumps(&MessageEvent {
+            event: "message",
+            task_id: self.task_id.clone(),
+            id: self.message_id.clone(),
+            answer,
+            metadata,
+            created_at: chrono::Utc::now().timestamp(),
+            conversation_id: self.conversation_id.clone(),
+        })
+    }
+
+    fn end(&self, retriever_resources: Option<Value>) -> Vec<u8> {
+        dumps(&EndEvent {
+            event: "message_end",
+            task_id: self.task_id.clone(),
+            id: self.message_id.clone(),
+            retriever_resources,
+            conversation_id: self.conversation_id.clone(),
+        })
+    }
+}
+
+/// Answers a started generation, streamed or at once.
+pub async fn respond(generation: Generation, streaming: bool) -> HttpResult {
+    if streaming { Ok(sse(generation)) } else { blocking(generation).await }
+}
+
+/// Waits for the whole answer. A stopped generation answers with what it had.
+async fn blocking(mut g: Generation) -> HttpResult {
+    let ids = Ids::of(&g);
+    let mut answer = String::new();
+    let mut resources = None;
+    while let Some(event) = g.events.recv().await {
+        match event {
+            Event::Text(t) => answer.push_str(&t),
+            Event::End { retriever_resources } => {
+                resources = retriever_resources;
+                break;
+            }
+            Event::Error(e) => return Err(e.into()),
+        }
+    }
+    let mut metadata = Map::new();
+    if let Some(r) = resources {
+        metadata.insert("retriever_resources".into(), r);
+    }
+    Ok(HttpResponse::Ok().content_type("application/json").body(ids.message(&answer, Some(Value::Object(metadata)))))
+}
+
+fn frame(json: Vec<u8>) -> Bytes {
+    let mut out = Vec::with_capacity(json.len() + 8);
+    out.extend_from_slice(b"data: ");
+    out.extend_from_slice(&json);
+    out.extend_from_slice(b"\n\n");
+    Bytes::from(out)
+}
+
+/// Dify's event stream: a `data:` line per token, `message_end`, or one error line; a ping
+/// after every quiet ten seconds. Each token goes out as it arrives.
+fn sse(g: Generation) -> HttpResponse {
+    let ids = Ids::of(&g);
+    let body = stream::unfold((g.events, ids, false), |(mut rx, ids, done)| async move {
+        if done {
+            return None;
+        }
+        let item = match tokio::time::timeout(PING_AFTER, rx.recv()).await {
+            Err(_) => (Bytes::from_static(b"event: ping\n\n"), false),
+            Ok(None) => return None,
+            Ok(Some(Event::Text(t))) => (frame(ids.message(&t, None)), false),
+            Ok(Some(Event::End { retriever_resources })) => (frame(ids.end(retriever_resources)), true),
+            Ok(Some(Event::Error(e))) => (frame(dumps(&e.body())), true),
+        };
+        Some((Ok::<_, actix_web::Error>(item.0), (rx, ids, item.1)))
+    });
+    HttpResponse::Ok()
+        .content_type("text/event-stream; charset=utf-8")
+        .insert_header((header::CACHE_CONTROL, "no-cache"))
+        // Proxies (nginx) must pass each event on at once.
+        .insert_header(("X-Accel-Buffering", "no"))
+        .streaming(body)
+}

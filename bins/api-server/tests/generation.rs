@@ -1,0 +1,502 @@
+//! The generation engine through HTTP against the fake model vendor, in both run modes:
+//! console debugging, installed apps and the service API, blocking and streamed; history,
+//! stop, client disconnect, vendor failures, input validation, isolation and naming.
+
+mod common;
+
+use std::pin::Pin;
+use std::time::Duration;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{Service, ServiceResponse};
+use actix_web::http::{Method, header};
+use actix_web::test::{self, TestRequest};
+use api_server::app;
+use common::*;
+use entities::{conversations, messages};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use serde_json::{Value, json};
+use test_support::TestEnv;
+use test_support::fake_openai::{FAKE_API_KEY, FakeOpenAi};
+use uuid::Uuid;
+
+const ANSWER: &str = "Tea is a drink made from leaves, and it is lovely.";
+
+fn chat_config() -> Value {
+    json!({
+        "pre_prompt": "You help with {{topic}}.",
+        "user_input_form": [{"text-input": {"label": "Topic", "variable": "topic", "required": true, "max_length": 20}}],
+        "opening_statement": "Hi, let us talk about {{topic}}.",
+        "model": {"provider": "openai", "name": "gpt-3.5-turbo", "completion_params": {"max_tokens": 256, "temperature": 0.2}}
+    })
+}
+
+fn completion_config() -> Value {
+    json!({
+        "pre_prompt": "Translate to {{lang}}: ",
+        "user_input_form": [
+            {"select": {"label": "Language", "variable": "lang", "options": ["French", "German"], "required": true}},
+        ],
+        "model": {"provider": "openai", "name": "gpt-3.5-turbo-instruct", "completion_params": {"max_tokens": 128}}
+    })
+}
+
+/// Raw request: returns the response for streaming reads.
+async fn call<S, B>(app: &S, client: &Client, method: Method, uri: &str, body: Value) -> ServiceResponse<B>
+where
+    S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
+    B: MessageBody,
+{
+    let mut req = TestRequest::default().method(method).uri(uri).set_json(body);
+    if let Some(c) = &client.cookie {
+        req = req.insert_header((header::COOKIE, format!("session={c}")));
+    }
+    if let Some(t) = &client.bearer {
+        req = req.insert_header((header::AUTHORIZATION, format!("Bearer {t}")));
+    }
+    test::call_service(app, req.to_request()).await
+}
+
+/// Reads the next chunk of a streamed body (None at its end).
+async fn next_chunk<B: MessageBody>(body: &mut Pin<Box<B>>) -> Option<String> {
+    let chunk = std::future::poll_fn(|cx| body.as_mut().poll_next(cx)).await?;
+    Some(String::from_utf8_lossy(&chunk.ok()?).into_owned())
+}
+
+/// The JSON of each `data:` event of an SSE text, in order (pings dropped).
+fn events(text: &str) -> Vec<Value> {
+    text.split("\n\n")
+        .filter_map(|e| e.strip_prefix("data: "))
+        .map(|d| serde_json::from_str(d).expect("event JSON"))
+        .collect()
+}
+
+fn answer_of(events: &[Value]) -> String {
+    events.iter().filter(|e| e["event"] == "message").filter_map(|e| e["answer"].as_str()).collect()
+}
+
+async fn stream_all<S, B>(app: &S, client: &Client, uri: &str, body: Value) -> (String, Vec<Value>)
+where
+    S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
+    B: MessageBody,
+{
+    let resp = call(app, client, Method::POST, uri, body).await;
+    assert_eq!(resp.status().as_u16(), 200);
+    let ct = resp.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
+    assert_eq!(ct, "text/event-stream; charset=utf-8");
+    let text = String::from_utf8_lossy(&test::read_body(resp).await).into_owned();
+    let ev = events(&text);
+    (text, ev)
+}
+
+/// A workspace owner with OpenAI pointed at `fake`, signed in, and an app made from `config`.
+async fn world<S, B>(
+    env: &TestEnv,
+    app: &S,
+    fake: &FakeOpenAi,
+    email: &str,
+    mode: &str,
+    config: Value,
+) -> (Client, Uuid, String)
+where
+    S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
+    B: MessageBody,
+{
+    let mut c = Client::default();
+    let r = send(
+        app,
+        &mut c,
+        Method::POST,
+        "/console/api/setup",
+        Some(json!({"email": email, "name": "owner", "password": ADMIN_PASSWORD})),
+    )
+    .await;
+    assert_eq!(r.status.as_u16(), 201, "{r:?}");
+    let mut c = login(app, email, ADMIN_PASSWORD).await;
+    let r = send(app, &mut c, Method::GET, "/console/api/workspaces/current", None).await;
+    let tenant: Uuid = r.body["id"].as_str().expect("id").parse().expect("uuid");
+    configure_openai_at(env, tenant, FAKE_API_KEY, Some(&fake.base_url())).await;
+    let r = send(
+        app,
+        &mut c,
+        Method::POST,
+        "/console/api/apps",
+        Some(json!({"name": "Bot", "mode": mode, "icon": "🤖", "icon_background": "#FFEAD5", "model_config": config})),
+    )
+    .await;
+    assert_eq!(r.status.as_u16(), 201, "{r:?}");
+    (c, tenant, r.body["id"].as_str().expect("id").to_string())
+}
+
+async fn message_row(env: &TestEnv, id: &str) -> messages::Model {
+    messages::Entity::find_by_id(id.parse::<Uuid>().expect("uuid")).one(&env.infra.db).await.expect("q").expect("row")
+}
+
+#[actix_web::test]
+async fn console_debug_streams_what_blocking_answers_and_carries_history() {
+    let (env, state) = state_with(&[]).await;
+    let fake = FakeOpenAi::start().await;
+    fake.set_answer(Some(ANSWER));
+    let app = test::init_service(app(state)).await;
+    let (mut c, _, app_id) = world(&env, &app, &fake, "debug@example.com", "chat", chat_config()).await;
+    let uri = format!("/console/api/apps/{app_id}/chat-messages");
+    let body = json!({"inputs": {"topic": "tea"}, "query": "What is tea?", "model_config": chat_config(), "response_mode": "blocking"});
+
+    let r = send(&app, &mut c, Method::POST, &uri, Some(body.clone())).await;
+    assert_eq!(r.status.as_u16(), 200, "{r:?}");
+    assert_eq!((r.body["event"].as_str(), r.body["answer"].as_str()), (Some("message"), Some(ANSWER)));
+    assert_eq!(r.body["metadata"], json!({}));
+    let conversation_id = r.body["conversation_id"].as_str().expect("conversation").to_string();
+    let prompt = fake.last_request().expect("request").messages;
+    assert_eq!(prompt.len(), 1, "Dify sends one user message");
+    assert_eq!(prompt[0].1, "You help with tea.\n\nHuman: What is tea?\n\nAssistant: ");
+
+    let row = message_row(&env, r.body["id"].as_str().expect("id")).await;
+    assert_eq!(row.answer, ANSWER);
+    assert!(row.message_tokens > 0 && row.answer_tokens > 0, "{row:?}");
+    assert!(row.total_price.is_some_and(|p| p > rust_decimal::Decimal::ZERO), "{row:?}");
+    assert_eq!((row.from_source.as_str(), row.from_end_user_id), ("console", None));
+    assert_eq!(
+        row.message,
+        json!([{"role": "user", "text": "You help with tea.\n\nHuman: What is tea?\n\nAssistant: "}])
+    );
+    let conv = conversations::Entity::find_by_id(row.conversation_id).one(&env.infra.db).await.expect("q").expect("c");
+    assert!(conv.override_model_configs.is_some(), "debug conversations keep their config");
+    assert_eq!(conv.introduction.as_deref(), Some("Hi, let us talk about tea."));
+
+    // Streaming (the default on the console) gives the same answer, token by token.
+    let mut streamed = body.clone();
+    streamed["response_mode"] = json!("streaming");
+    let (text, ev) = stream_all(&app, &c, &uri, streamed).await;
+    assert!(ev.len() > 3, "{text}");
+    assert_eq!(answer_of(&ev), ANSWER);
+    let end = ev.last().expect("end");
+    assert_eq!(end["event"], "message_end", "{text}");
+    assert!(end["conversation_id"].is_string() && end["task_id"] == ev[0]["task_id"]);
+    assert!(text.starts_with("data: {\"event\": \"message\", \"task_id\": "), "Python's json.dumps spacing: {text}");
+
+    // The next turn carries the first one as history.
+    let mut next = body.clone();
+    next["query"] = json!("And green tea?");
+    next["conversation_id"] = json!(conversation_id);
+    next["inputs"] = json!({"topic": "coffee"});
+    let r = send(&app, &mut c, Method::POST, &uri, Some(next.clone())).await;
+    assert_eq!(r.status.as_u16(), 200, "{r:?}");
+    assert_eq!(r.body["conversation_id"].as_str(), Some(conversation_id.as_str()));
+    let prompt = &fake.last_request().expect("request").messages[0].1;
+    // The conversation keeps the inputs it started with.
+    assert!(prompt.starts_with("You help with tea.\nHere is the chat histories"), "{prompt}");
+    assert!(
+        prompt.contains(&format!("<histories>\nHuman: What is tea?\nAssistant: {ANSWER}\n</histories>")),
+        "{prompt}"
+    );
+    assert!(prompt.ends_with("Human: And green tea?\n\nAssistant: "), "{prompt}");
+
+    // Errors before the stream are plain JSON errors.
+    let mut bad = body.clone();
+    bad["inputs"] = json!({});
+    let r = send(&app, &mut c, Method::POST, &uri, Some(bad)).await;
+    assert_error(&r, 400, "invalid_param");
+    assert_eq!(r.body["message"], "topic is required in input form");
+    let mut bad = body.clone();
+    bad["inputs"] = json!({"topic": "x".repeat(21)});
+    let r = send(&app, &mut c, Method::POST, &uri, Some(bad)).await;
+    assert_eq!(r.body["message"], "topic in input form must be less than 20 characters");
+    let mut unknown = body.clone();
+    unknown["conversation_id"] = json!(Uuid::new_v4().to_string());
+    let r = send(&app, &mut c, Method::POST, &uri, Some(unknown)).await;
+    assert_error(&r, 404, "not_found");
+    assert_eq!(r.body["message"], "Conversation Not Exists.");
+    let mut no_query = body.clone();
+    no_query["query"] = json!("");
+    let r = send(&app, &mut c, Method::POST, &uri, Some(no_query)).await;
+    assert_eq!((r.status.as_u16(), r.body["message"].as_str()), (400, Some("query is required")));
+    let r = send(&app, &mut c, Method::POST, &uri, Some(json!({"query": "x", "model_config": chat_config()}))).await;
+    assert_eq!((r.status.as_u16(), r.body["params"].as_str()), (400, Some("inputs")));
+    let r =
+        send(&app, &mut c, Method::POST, &format!("/console/api/apps/{app_id}/completion-messages"), Some(body)).await;
+    assert_eq!(r.status.as_u16(), 404, "a chat app has no completion route: {r:?}");
+}
+
+#[actix_web::test]
+async fn service_api_and_installed_apps_generate_for_their_own_users() {
+    let (env, state) = state_with(&[]).await;
+    let fake = FakeOpenAi::start().await;
+    let app = test::init_service(app(state)).await;
+    let (mut owner, _, writer_id) =
+        world(&env, &app, &fake, "owner@example.com", "completion", completion_config()).await;
+    let r = send(&app, &mut owner, Method::POST, &format!("/console/api/apps/{writer_id}/api-keys"), None).await;
+    let mut writer_key =
+        Client { bearer: Some(r.body["token"].as_str().expect("token").to_string()), ..Client::default() };
+
+    // Completion, blocking by default: the fake echoes the prompt it was given.
+    let body = json!({"inputs": {"lang": "French"}, "query": "good morning", "user": "alice"});
+    let r = send(&app, &mut writer_key, Method::POST, "/v1/completion-messages", Some(body.clone())).await;
+    assert_eq!(r.status.as_u16(), 200, "{r:?}");
+    assert_eq!(r.body["answer"], "Echo: Translate to French: good morning");
+    assert!(r.body.get("conversation_id").is_none(), "completion answers name no conversation");
+    let row = message_row(&env, r.body["id"].as_str().expect("id")).await;
+    assert_eq!(row.from_source, "api");
+    let alice = row.from_end_user_id.expect("end user");
+    let mut streamed = body.clone();
+    streamed["response_mode"] = json!("streaming");
+    let (_, ev) = stream_all(&app, &writer_key, "/v1/completion-messages", streamed).await;
+    assert_eq!(answer_of(&ev), "Echo: Translate to French: good morning");
+    let row = message_row(&env, ev[0]["id"].as_str().expect("id")).await;
+    assert_eq!(row.from_end_user_id, Some(alice), "the same `user` is the same end user");
+
+    for (inputs, message) in [
+        (json!({"lang": "Klingon"}), "lang in input form must be one of the following: ['French', 'German']"),
+        (json!({}), "lang is required in input form"),
+    ] {
+        let r = send(
+            &app,
+            &mut writer_key,
+            Method::POST,
+            "/v1/completion-messages",
+            Some(json!({"inputs": inputs, "user": "alice"})),
+        )
+        .await;
+        assert_eq!((r.status.as_u16(), r.body["message"].as_str()), (400, Some(message)), "{r:?}");
+    }
+    let r =
+        send(&app, &mut writer_key, Method::POST, "/v1/chat-messages", Some(json!({"inputs": {}, "query": "q"}))).await;
+    assert_error(&r, 400, "not_chat_app");
+    let r = send(
+        &app,
+        &mut writer_key,
+        Method::POST,
+        "/v1/completion-messages",
+        Some(json!({"inputs": {"lang": "French"}, "response_mode": "fast"})),
+    )
+    .await;
+    assert_eq!((r.status.as_u16(), r.body["params"].as_str()), (400, Some("response_mode")));
+
+    // A chat app, through the service API and from the console's Explore page.
+    let r = send(
+        &app,
+        &mut owner,
+        Method::POST,
+        "/console/api/apps",
+        Some(json!({"name": "Chat", "mode": "chat", "icon": "🤖", "icon_background": "#FFEAD5", "model_config": chat_config()})),
+    )
+    .await;
+    let chat_id = r.body["id"].as_str().expect("id").to_string();
+    let r = send(&app, &mut owner, Method::POST, &format!("/console/api/apps/{chat_id}/api-keys"), None).await;
+    let mut chat_key =
+        Client { bearer: Some(r.body["token"].as_str().expect("token").to_string()), ..Client::default() };
+    let ask = json!({"inputs": {"topic": "tea"}, "query": "hello", "user": "alice"});
+    let r = send(&app, &mut chat_key, Method::POST, "/v1/chat-messages", Some(ask.clone())).await;
+    assert_eq!(r.status.as_u16(), 200, "{r:?}");
+    let alice_conversation = r.body["conversation_id"].as_str().expect("cid").to_string();
+    let mut bob = ask.clone();
+    bob["user"] = json!("bob");
+    bob["conversation_id"] = json!(alice_conversation);
+    let r = send(&app, &mut chat_key, Method::POST, "/v1/chat-messages", Some(bob)).await;
+    assert_eq!((r.status.as_u16(), r.body["message"].as_str()), (404, Some("Conversation Not Exists.")));
+    let mut other_app = ask.clone();
+    other_app["conversation_id"] = json!(alice_conversation);
+    other_app["inputs"] = json!({"lang": "French"});
+    let r = send(&app, &mut writer_key, Method::POST, "/v1/completion-messages", Some(other_app)).await;
+    assert_eq!(r.status.as_u16(), 200, "a completion route ignores conversation_id: {r:?}");
+    let mut continued = ask.clone();
+    continued["conversation_id"] = json!(alice_conversation);
+    continued["query"] = json!("again");
+    let r = send(&app, &mut chat_key, Method::POST, "/v1/chat-messages", Some(continued)).await;
+    assert_eq!(r.body["conversation_id"].as_str(), Some(alice_conversation.as_str()), "{r:?}");
+
+    let r = send(&app, &mut owner, Method::GET, "/console/api/installed-apps", None).await;
+    let installed = r.body["installed_apps"]
+        .as_array()
+        .and_then(|a| a.iter().find(|i| i["app"]["id"] == chat_id.as_str()))
+        .and_then(|i| i["id"].as_str())
+        .expect("the owner's workspace has its app installed")
+        .to_string();
+    let uri = format!("/console/api/installed-apps/{installed}/chat-messages");
+    let r = send(&app, &mut owner, Method::POST, &uri, Some(json!({"inputs": {"topic": "tea"}, "query": "hi there"})))
+        .await;
+    assert_eq!(r.status.as_u16(), 200, "{r:?}");
+    // The echo stops at the chat stop word "\nHuman:".
+    assert_eq!(r.body["answer"], "Echo: You help with tea.", "{r:?}");
+    let prompt = &fake.last_request().expect("request").messages[0].1;
+    assert_eq!(prompt, "You help with tea.\n\nHuman: hi there\n\nAssistant: ");
+    let r = send(
+        &app,
+        &mut owner,
+        Method::POST,
+        &format!("/console/api/installed-apps/{installed}/completion-messages"),
+        Some(json!({"inputs": {}})),
+    )
+    .await;
+    assert_error(&r, 400, "not_completion_app");
+    let mut steal = json!({"inputs": {"topic": "tea"}, "query": "hi", "conversation_id": alice_conversation});
+    let r = send(&app, &mut owner, Method::POST, &uri, Some(steal.take())).await;
+    assert_eq!(r.status.as_u16(), 404, "an account cannot continue an end user's conversation");
+
+    // Another workspace reaches none of it.
+    let (_, _) = seed_account(&env, "other@example.com", ADMIN_PASSWORD, None).await;
+    let mut other = login(&app, "other@example.com", ADMIN_PASSWORD).await;
+    let r = send(&app, &mut other, Method::POST, &uri, Some(json!({"inputs": {"topic": "tea"}, "query": "hi"}))).await;
+    assert_eq!(r.status.as_u16(), 404, "{r:?}");
+    let r = send(
+        &app,
+        &mut other,
+        Method::POST,
+        &format!("/console/api/apps/{chat_id}/chat-messages"),
+        Some(json!({"inputs": {"topic": "tea"}, "query": "hi", "model_config": chat_config()})),
+    )
+    .await;
+    assert_eq!(r.status.as_u16(), 404, "{r:?}");
+}
+
+#[actix_web::test]
+async fn a_stop_from_another_request_ends_a_slow_stream_with_the_partial_answer() {
+    let (env, state) = state_with(&[]).await;
+    let fake = FakeOpenAi::start().await;
+    let long: String = (0..80).map(|i| format!("word{i} ")).collect();
+    fake.set_answer(Some(long.trim()));
+    fake.set_tokens_per_second(Some(40.0));
+    let app = test::init_service(app(state)).await;
+    let (c, _, app_id) = world(&env, &app, &fake, "stop@example.com", "chat", chat_config()).await;
+    let body = json!({"inputs": {"topic": "tea"}, "query": "talk", "model_config": chat_config()});
+    let resp = call(&app, &c, Method::POST, &format!("/console/api/apps/{app_id}/chat-messages"), body).await;
+    let mut stream = Box::pin(resp.into_body());
+    let first = next_chunk(&mut stream).await.expect("first event");
+    let first = &events(&first)[0];
+    let task_id = first["task_id"].as_str().expect("task").to_string();
+    let message_id = first["id"].as_str().expect("id").to_string();
+
+    // Someone else cannot stop it; its owner can.
+    let (_, _) = seed_account(&env, "intruder@example.com", ADMIN_PASSWORD, None).await;
+    let mut intruder = login(&app, "intruder@example.com", ADMIN_PASSWORD).await;
+    let stop_uri = format!("/console/api/apps/{app_id}/chat-messages/{task_id}/stop");
+    let r = send(&app, &mut intruder, Method::POST, &stop_uri, None).await;
+    assert_eq!(r.status.as_u16(), 404, "another workspace's app: {r:?}");
+    let mut owner = c.clone();
+    let r = send(&app, &mut owner, Method::POST, &stop_uri, None).await;
+    assert_eq!(r.body, json!({"result": "success"}));
+
+    let mut rest = String::new();
+    let started = std::time::Instant::now();
+    while let Some(chunk) = next_chunk(&mut stream).await {
+        rest.push_str(&chunk);
+    }
+    assert!(started.elapsed() < Duration::from_secs(1), "the stream ends within a moment of the stop");
+    let ev = events(&rest);
+    assert!(ev.iter().all(|e| e["event"] == "message"), "no message_end after a stop: {rest}");
+    let row = message_row(&env, &message_id).await;
+    assert!(!row.answer.is_empty() && row.answer.len() < long.trim().len(), "partial answer saved: {row:?}");
+    assert!(row.answer_tokens > 0);
+}
+
+#[actix_web::test]
+async fn a_client_that_goes_away_still_gets_its_message_written() {
+    let (env, state) = state_with(&[]).await;
+    let fake = FakeOpenAi::start().await;
+    fake.set_answer(Some(ANSWER));
+    fake.set_tokens_per_second(Some(50.0));
+    let app = test::init_service(app(state)).await;
+    let (c, _, app_id) = world(&env, &app, &fake, "gone@example.com", "chat", chat_config()).await;
+    let body = json!({"inputs": {"topic": "tea"}, "query": "talk", "model_config": chat_config()});
+    let resp = call(&app, &c, Method::POST, &format!("/console/api/apps/{app_id}/chat-messages"), body).await;
+    let mut stream = Box::pin(resp.into_body());
+    let first = next_chunk(&mut stream).await.expect("first event");
+    let message_id = events(&first)[0]["id"].as_str().expect("id").to_string();
+    drop(stream);
+    let mut row = message_row(&env, &message_id).await;
+    for _ in 0..100 {
+        if row.answer_tokens > 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        row = message_row(&env, &message_id).await;
+    }
+    assert_eq!(row.answer, ANSWER, "the generation finished and was saved");
+}
+
+#[actix_web::test]
+async fn vendor_failures_end_the_stream_with_an_error_event_and_keep_the_row() {
+    let (env, state) = state_with(&[]).await;
+    let fake = FakeOpenAi::start().await;
+    fake.set_answer(Some(ANSWER));
+    let app = test::init_service(app(state)).await;
+    let (mut c, _, app_id) = world(&env, &app, &fake, "fail@example.com", "chat", chat_config()).await;
+    let uri = format!("/console/api/apps/{app_id}/chat-messages");
+    let body = json!({"inputs": {"topic": "tea"}, "query": "talk", "model_config": chat_config()});
+
+    fake.break_next_stream_after(3);
+    let (text, ev) = stream_all(&app, &c, &uri, body.clone()).await;
+    let last = ev.last().expect("events");
+    assert_eq!(last["code"], "completion_request_error", "{text}");
+    assert_eq!(last["status"], 400);
+    assert!(last.get("event").is_none(), "Dify's error line has no event key");
+    let row = message_row(&env, ev[0]["id"].as_str().expect("id")).await;
+    assert_eq!(row.answer, answer_of(&ev).trim(), "the partial answer is saved");
+
+    fake.fail_next(401, "Incorrect API key provided: sk-***");
+    let mut blocking = body.clone();
+    blocking["response_mode"] = json!("blocking");
+    let r = send(&app, &mut c, Method::POST, &uri, Some(blocking.clone())).await;
+    assert_error(&r, 400, "completion_request_error");
+    assert_eq!(r.body["message"], "Incorrect API key provided");
+
+    fake.fail_next(400, "This model's maximum context length is 4097 tokens.");
+    let (text, ev) = stream_all(&app, &c, &uri, body.clone()).await;
+    assert_eq!(ev.len(), 1, "{text}");
+    assert_eq!(ev[0]["message"], "This model's maximum context length is 4097 tokens.");
+
+    // Without usable credentials nothing is written and the answer says why.
+    let before = messages::Entity::find()
+        .filter(messages::Column::AppId.eq(app_id.parse::<Uuid>().expect("uuid")))
+        .all(&env.infra.db)
+        .await
+        .expect("q")
+        .len();
+    let r = send(&app, &mut c, Method::POST, &format!("/console/api/apps/{app_id}/api-keys"), None).await;
+    let mut key = Client { bearer: Some(r.body["token"].as_str().expect("token").to_string()), ..Client::default() };
+    entities::providers::Entity::delete_many().exec(&env.infra.db).await.expect("delete providers");
+    let r = send(
+        &app,
+        &mut key,
+        Method::POST,
+        "/v1/chat-messages",
+        Some(json!({"inputs": {"topic": "tea"}, "query": "hi"})),
+    )
+    .await;
+    assert_error(&r, 400, "provider_not_initialize");
+    let after = messages::Entity::find()
+        .filter(messages::Column::AppId.eq(app_id.parse::<Uuid>().expect("uuid")))
+        .all(&env.infra.db)
+        .await
+        .expect("q")
+        .len();
+    assert_eq!(before, after, "no half-written rows");
+}
+
+#[actix_web::test]
+async fn the_first_answer_names_the_conversation_in_a_generation_job() {
+    let (env, state) = state_with(&[]).await;
+    let fake = FakeOpenAi::start().await;
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let worker =
+        tokio::spawn(indexer_worker::run(env.config.clone(), env.infra.clone(), vec!["generation".into()], stop_rx));
+    let app = test::init_service(app(state)).await;
+    let (mut c, _, app_id) = world(&env, &app, &fake, "names@example.com", "chat", chat_config()).await;
+    // The fake answers the chat and the naming prompt alike.
+    fake.set_answer(Some("{\"Your Output\": \"Brewing tea\"}"));
+    let body = json!({"inputs": {"topic": "tea"}, "query": "How do I brew tea?", "model_config": chat_config(), "response_mode": "blocking"});
+    let r = send(&app, &mut c, Method::POST, &format!("/console/api/apps/{app_id}/chat-messages"), Some(body)).await;
+    let id: Uuid = r.body["conversation_id"].as_str().expect("cid").parse().expect("uuid");
+    let mut name = String::new();
+    for _ in 0..200 {
+        let conv = conversations::Entity::find_by_id(id).one(&env.infra.db).await.expect("q").expect("c");
+        name = conv.name;
+        if !name.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(name, "Brewing tea");
+    let _ = stop_tx.send(true);
+    let _ = tokio::time::timeout(Duration::from_secs(10), worker).await;
+}

@@ -1,0 +1,109 @@
+//! The model configuration a generation runs with: an app's stored config row, or the JSON a
+//! console debug session (or a conversation started by one) overrides it with.
+
+use entities::app_model_configs;
+use serde_json::{Map, Value};
+use uuid::Uuid;
+
+/// A model configuration as Dify's `model_config_fields` dict.
+#[derive(Debug, Clone)]
+pub struct AppConfig {
+    /// The `app_model_configs` row this config is (or overrides).
+    pub id: Uuid,
+    pub dict: Value,
+}
+
+impl AppConfig {
+    pub fn from_row(row: &app_model_configs::Model) -> Self {
+        Self { id: row.id, dict: apps::model_config::fields(row) }
+    }
+
+    /// A config given as JSON (an override), standing in for row `id`.
+    pub fn from_json(id: Uuid, dict: Value) -> Self {
+        Self { id, dict }
+    }
+
+    fn str_at(&self, key: &str) -> &str {
+        self.dict.get(key).and_then(Value::as_str).unwrap_or_default()
+    }
+
+    pub fn provider(&self) -> &str {
+        self.dict.pointer("/model/provider").and_then(Value::as_str).unwrap_or_default()
+    }
+
+    pub fn model_name(&self) -> &str {
+        self.dict.pointer("/model/name").and_then(Value::as_str).unwrap_or_default()
+    }
+
+    /// `model.completion_params` (an empty object when absent).
+    pub fn completion_params(&self) -> Value {
+        self.dict.pointer("/model/completion_params").cloned().unwrap_or_else(|| Value::Object(Map::new()))
+    }
+
+    /// Replaces `model.completion_params` (a debug turn in an existing conversation).
+    pub fn set_completion_params(&mut self, params: Value) {
+        if let Some(model) = self.dict.get_mut("model").and_then(Value::as_object_mut) {
+            model.insert("completion_params".into(), params);
+        }
+    }
+
+    pub fn pre_prompt(&self) -> &str {
+        self.str_at("pre_prompt")
+    }
+
+    pub fn opening_statement(&self) -> &str {
+        self.str_at("opening_statement")
+    }
+
+    pub fn user_input_form(&self) -> &[Value] {
+        self.dict.get("user_input_form").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default()
+    }
+
+    /// Whether a `{enabled}` feature (`more_like_this`, `suggested_questions_after_answer`,
+    /// `speech_to_text`, `retriever_resource`, `agent_mode`) is on.
+    pub fn enabled(&self, feature: &str) -> bool {
+        self.dict.get(feature).and_then(|f| f.get("enabled")).and_then(Value::as_bool).unwrap_or(false)
+    }
+
+    /// The canned answer when the query contains one of the app's sensitive words (the
+    /// keyword variant of Dify's sensitive-word avoidance).
+    pub fn sensitive_word_answer(&self, query: &str) -> Option<String> {
+        let swa = self.dict.get("sensitive_word_avoidance")?;
+        if !self.enabled("sensitive_word_avoidance") || swa.get("type").and_then(Value::as_str) == Some("moderation") {
+            return None;
+        }
+        let words = swa.get("words").and_then(Value::as_str).unwrap_or_default();
+        let hit = words.split(',').map(str::trim).filter(|w| !w.is_empty()).any(|w| query.contains(w));
+        hit.then(|| {
+            let canned = swa.get("canned_response").and_then(Value::as_str).filter(|c| !c.is_empty());
+            canned.unwrap_or("Your content violates our usage policy. Please revise and try again.").to_owned()
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn reads_model_form_and_features() {
+        let mut c = AppConfig::from_json(
+            Uuid::nil(),
+            json!({
+                "model": {"provider": "openai", "name": "gpt-4", "completion_params": {"max_tokens": 9}},
+                "pre_prompt": "p", "more_like_this": {"enabled": true},
+                "user_input_form": [{"text-input": {"variable": "a"}}],
+                "sensitive_word_avoidance": {"enabled": true, "words": "bad, worse", "canned_response": ""}
+            }),
+        );
+        assert_eq!((c.provider(), c.model_name(), c.pre_prompt()), ("openai", "gpt-4", "p"));
+        assert!(c.enabled("more_like_this") && !c.enabled("speech_to_text"));
+        assert_eq!(c.user_input_form().len(), 1);
+        c.set_completion_params(json!({"max_tokens": 3}));
+        assert_eq!(c.completion_params(), json!({"max_tokens": 3}));
+        assert!(c.sensitive_word_answer("this is worse").is_some_and(|a| a.starts_with("Your content violates")));
+        assert_eq!(c.sensitive_word_answer("fine"), None);
+    }
+}

@@ -1,0 +1,43 @@
+//! What the generation code reaches: the database, cache, queue, storage, the credential
+//! cache and the HTTP client for model calls. Built once per process.
+
+use std::sync::Arc;
+
+use infra::Infra;
+use infra::cache::Cache;
+use infra::queue::JobQueue;
+use infra::storage::Storage;
+use providers::credentials::CredentialCache;
+use sea_orm::DatabaseConnection;
+
+/// Shared, cheaply cloned handles for generations (the api-server and the worker each hold one).
+#[derive(Clone)]
+pub struct Engine {
+    pub db: DatabaseConnection,
+    pub cache: Arc<dyn Cache>,
+    pub queue: Arc<dyn JobQueue>,
+    pub storage: Arc<dyn Storage>,
+    /// Decrypted provider keys, kept briefly so a message does not pay RSA.
+    pub credentials: CredentialCache,
+    /// Pooled connections to model vendors.
+    pub http: reqwest::Client,
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine").field("credentials", &self.credentials).finish_non_exhaustive()
+    }
+}
+
+impl Engine {
+    pub fn new(infra: &Infra, credentials: CredentialCache, http: reqwest::Client) -> Self {
+        Self {
+            db: infra.db.clone(),
+            cache: infra.cache.clone(),
+            queue: infra.queue.clone(),
+            storage: infra.storage.clone(),
+            credentials,
+            http,
+        }
+    }
+}

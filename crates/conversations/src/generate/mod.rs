@@ -1,0 +1,226 @@
+//! The generation pipeline shared by every surface (console debug, installed apps, web app,
+//! service API): validate and prepare on the request's task, then stream the answer from a
+//! task of its own that writes the message row however the generation ends.
+//!
+//! No database connection is held across the model call: preparation commits the
+//! conversation and message rows before the call, and the final update takes a connection
+//! of its own after it.
+
+mod history;
+mod persist;
+mod run;
+
+use ::apps::lookup::AppMode;
+use entities::{app_model_configs, apps, conversations};
+use kernel::ApiError;
+use providers::runtime::{ChatMessage, count_prompt_tokens};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use serde_json::{Map, Value, json};
+use tokio::sync::mpsc;
+use uuid::Uuid;
+
+use crate::config::AppConfig;
+use crate::engine::Engine;
+use crate::prompt::{PromptParts, stop_words};
+use crate::template::neutralize;
+use crate::{Caller, inputs, models};
+
+/// Events a generation sends while it runs, then the channel closes.
+#[derive(Debug, Clone)]
+pub enum Event {
+    /// The next piece of the answer.
+    Text(String),
+    /// The answer is complete and saved.
+    End { retriever_resources: Option<Value> },
+    /// The generation failed; what was answered so far is saved.
+    Error(ApiError),
+}
+
+/// What a surface asks to generate.
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub app: apps::Model,
+    pub caller: Caller,
+    pub inputs: Map<String, Value>,
+    pub query: String,
+    pub conversation_id: Option<Uuid>,
+    /// Console debugging: the (validated) config to run with instead of the app's. In an
+    /// existing conversation only its `model.completion_params` apply.
+    pub override_config: Option<Value>,
+    pub retriever_from: String,
+}
+
+/// A running generation.
+#[derive(Debug)]
+pub struct Generation {
+    pub task_id: Uuid,
+    pub message_id: Uuid,
+    pub conversation_id: Uuid,
+    pub mode: AppMode,
+    pub events: mpsc::Receiver<Event>,
+}
+
+/// Events buffered between the model and a slow client before the model stream waits.
+const EVENT_BUFFER: usize = 256;
+
+fn app_unavailable() -> ApiError {
+    ApiError::new(400, "app_unavailable", "App unavailable, please check your app configurations.")
+}
+
+fn prompt_too_long() -> ApiError {
+    ApiError::new(
+        400,
+        "completion_request_error",
+        "Query or prefix prompt is too long, you can reduce the prefix prompt, or shrink the max token, or switch to a llm with a larger token limit size.",
+    )
+}
+
+/// Validates the request, writes the conversation (if new) and message rows, and starts the
+/// model call. Errors here are the request's HTTP errors; later ones arrive as [`Event::Error`].
+pub async fn start(engine: &Engine, req: Request) -> Result<Generation, ApiError> {
+    let mode = AppMode::parse(&req.app.mode).ok_or_else(app_unavailable)?;
+    let query = req.query.replace('\0', "");
+    if mode == AppMode::Chat && query.is_empty() {
+        return Err(ApiError::value_error("query is required"));
+    }
+    let conversation = match req.conversation_id {
+        Some(id) => Some(find_conversation(engine, &req.app, req.caller, id).await?),
+        None => None,
+    };
+    let is_override = req.override_config.is_some();
+    let config = match (&conversation, req.override_config) {
+        (Some(c), over) => {
+            let mut config = conversation_config(engine, &req.app, c).await?;
+            if let Some(params) = over.as_ref().and_then(|o| o.pointer("/model/completion_params")) {
+                config.set_completion_params(params.clone());
+            }
+            config
+        }
+        (None, Some(over)) => AppConfig::from_json(req.app.app_model_config_id.ok_or_else(app_unavailable)?, over),
+        (None, None) => AppConfig::from_row(&current_config(engine, &req.app).await?),
+    };
+    let mut inputs = inputs::clean(config.user_input_form(), &req.inputs)?;
+    if let Some(stored) = conversation.as_ref().and_then(|c| c.inputs.as_ref()).and_then(Value::as_object) {
+        // A conversation keeps the inputs it started with.
+        inputs = stored.clone();
+    }
+    let model = models::text_model(engine, req.app.tenant_id, config.provider(), config.model_name()).await?;
+    let query = neutralize(&query);
+
+    let mut params = model.rules.apply(&config.completion_params());
+    params.stop = stop_words(mode);
+    let max_tokens = i64::from(params.max_tokens.unwrap_or(0));
+    // Retrieval from the app's datasets plugs in here (the Datasets issue); the agent step
+    // would run before the final prompt the same way.
+    let context: Option<String> = None;
+    let parts = PromptParts { mode, pre_prompt: config.pre_prompt(), inputs: &inputs, query: &query, context: None };
+    let base = parts.without_history();
+    let base_tokens = i64::from(count_prompt_tokens(&model.model, &[ChatMessage::user(base.clone())]).await);
+    if let Some(limit) = model.context_size()
+        && limit - max_tokens - base_tokens < 0
+    {
+        return Err(prompt_too_long());
+    }
+    let parts = PromptParts { context: context.as_deref(), ..parts };
+    let prompt = match (mode, &conversation) {
+        (AppMode::Chat, Some(c)) => {
+            let budget = model.context_size().map_or(2000, |limit| (limit - max_tokens - base_tokens).max(0));
+            let histories = history::recent(engine, &model, c.id, budget).await?;
+            parts.with_history(&histories)
+        }
+        _ => parts.without_history(),
+    };
+    let messages = vec![ChatMessage::user(prompt.clone())];
+    if let Some(limit) = model.context_size() {
+        // Leave the answer the room the context has left (Dify's recale_llm_max_tokens).
+        let prompt_tokens = i64::from(count_prompt_tokens(&model.model, &messages).await);
+        if prompt_tokens + max_tokens > limit {
+            params.max_tokens = Some((limit - prompt_tokens).max(16) as u32);
+        }
+    }
+
+    let rows = persist::begin(
+        engine,
+        persist::Start {
+            app: &req.app,
+            caller: req.caller,
+            mode,
+            config: &config,
+            is_override,
+            conversation: conversation.as_ref(),
+            inputs: &inputs,
+            query: &query,
+            model: &model,
+        },
+    )
+    .await?;
+    let task_id = Uuid::new_v4();
+    let (tx, rx) = mpsc::channel(EVENT_BUFFER);
+    let plan = run::Plan {
+        task_id,
+        message_id: rows.message_id,
+        conversation_id: rows.conversation_id,
+        new_chat_conversation: mode == AppMode::Chat && conversation.is_none(),
+        tenant_id: req.app.tenant_id,
+        caller: req.caller,
+        canned: config.sensitive_word_answer(&query),
+        prompt_json: json!([{"role": "user", "text": prompt}]),
+        model,
+        messages,
+        params,
+    };
+    tokio::spawn(run::run(engine.clone(), plan, tx));
+    Ok(Generation { task_id, message_id: rows.message_id, conversation_id: rows.conversation_id, mode, events: rx })
+}
+
+/// The caller's open conversation `id` of this app, or Dify's 404.
+async fn find_conversation(
+    engine: &Engine,
+    app: &apps::Model,
+    caller: Caller,
+    id: Uuid,
+) -> Result<conversations::Model, ApiError> {
+    let mut q = conversations::Entity::find_by_id(id)
+        .filter(conversations::Column::AppId.eq(app.id))
+        .filter(conversations::Column::IsDeleted.eq(false));
+    q = match caller {
+        Caller::Account(a) => q.filter(conversations::Column::FromAccountId.eq(a)),
+        Caller::EndUser(u) => q.filter(conversations::Column::FromEndUserId.eq(u)),
+    };
+    let c = q.one(&engine.db).await?.ok_or_else(|| ApiError::not_found("Conversation Not Exists."))?;
+    if c.status != "normal" {
+        return Err(ApiError::new(
+            400,
+            "conversation_completed",
+            "The conversation has ended. Please start a new conversation.",
+        ));
+    }
+    Ok(c)
+}
+
+/// The config a conversation was started with: its override, or its config row.
+async fn conversation_config(
+    engine: &Engine,
+    app: &apps::Model,
+    c: &conversations::Model,
+) -> Result<AppConfig, ApiError> {
+    if let Some(dict) = c.override_model_configs.as_deref().and_then(|s| serde_json::from_str::<Value>(s).ok()) {
+        return Ok(AppConfig::from_json(c.app_model_config_id, dict));
+    }
+    let row = app_model_configs::Entity::find_by_id(c.app_model_config_id)
+        .filter(app_model_configs::Column::AppId.eq(app.id))
+        .one(&engine.db)
+        .await?
+        .ok_or_else(app_unavailable)?;
+    Ok(AppConfig::from_row(&row))
+}
+
+/// The app's current config row.
+pub async fn current_config(engine: &Engine, app: &apps::Model) -> Result<app_model_configs::Model, ApiError> {
+    let id = app.app_model_config_id.ok_or_else(app_unavailable)?;
+    app_model_configs::Entity::find_by_id(id)
+        .filter(app_model_configs::Column::AppId.eq(app.id))
+        .one(&engine.db)
+        .await?
+        .ok_or_else(app_unavailable)
+}

@@ -1,0 +1,131 @@
+//! The generation task: streams the model's answer into the event channel, watches the stop
+//! flag, and saves the message whichever way it ends (done, stopped, failed, client gone).
+
+use std::time::Duration;
+
+use futures::StreamExt;
+use kernel::ApiError;
+use kernel::jobs::Job;
+use providers::ProviderError;
+use providers::runtime::{ChatMessage, CompletionParams, LlmChunk, Usage};
+use serde_json::Value;
+use tokio::sync::mpsc;
+use tokio::time::{Instant, MissedTickBehavior};
+use uuid::Uuid;
+
+use super::{Event, persist};
+use crate::Caller;
+use crate::engine::Engine;
+use crate::models::TextModel;
+use crate::stop::{is_stopped, stop_key};
+
+/// How often a running generation looks for a stop request.
+const STOP_POLL: Duration = Duration::from_millis(200);
+
+/// Everything the task needs, owned.
+pub struct Plan {
+    pub task_id: Uuid,
+    pub message_id: Uuid,
+    pub conversation_id: Uuid,
+    pub new_chat_conversation: bool,
+    pub tenant_id: Uuid,
+    pub caller: Caller,
+    pub model: TextModel,
+    pub messages: Vec<ChatMessage>,
+    pub params: CompletionParams,
+    /// The answer when sensitive-word avoidance caught the query (no model call).
+    pub canned: Option<String>,
+    /// The prompt as the message row records it.
+    pub prompt_json: Value,
+}
+
+enum Outcome {
+    Finished,
+    Stopped,
+    Failed(ApiError),
+}
+
+/// A client that went away does not stop the generation (as in Dify): sends just fail.
+async fn emit(tx: &mpsc::Sender<Event>, event: Event) {
+    let _ = tx.send(event).await;
+}
+
+pub async fn run(engine: Engine, plan: Plan, tx: mpsc::Sender<Event>) {
+    let started = Instant::now();
+    let mut answer = String::new();
+    let mut usage = None;
+    let outcome = match &plan.canned {
+        Some(canned) => {
+            answer.clone_from(canned);
+            emit(&tx, Event::Text(canned.clone())).await;
+            Outcome::Finished
+        }
+        None => stream_answer(&engine, &plan, &tx, &mut answer, &mut usage).await,
+    };
+    let latency = started.elapsed().as_secs_f64();
+    if let Err(e) = persist::finish(&engine, &plan, &answer, usage, latency).await {
+        tracing::error!(error = %e, message_id = %plan.message_id, "cannot save the answer");
+        emit(&tx, Event::Error(ApiError::internal())).await;
+        return;
+    }
+    match outcome {
+        Outcome::Finished => {
+            emit(&tx, Event::End { retriever_resources: None }).await;
+            if plan.new_chat_conversation {
+                let job = Job::GenerateConversationName { conversation_id: plan.conversation_id };
+                if let Err(e) = engine.queue.publish(job.queue(), &job.to_bytes()).await {
+                    tracing::warn!(error = %e, "cannot queue conversation naming");
+                }
+            }
+        }
+        // Dify ends a stopped stream without message_end.
+        Outcome::Stopped => {}
+        Outcome::Failed(e) => emit(&tx, Event::Error(e)).await,
+    }
+}
+
+async fn stream_answer(
+    engine: &Engine,
+    plan: &Plan,
+    tx: &mpsc::Sender<Event>,
+    answer: &mut String,
+    usage: &mut Option<Usage>,
+) -> Outcome {
+    let key = stop_key(plan.caller, &plan.task_id.to_string());
+    let mut stream =
+        match providers::runtime::stream(&engine.http, &plan.model.model, &plan.messages, &plan.params).await {
+            Ok(s) => s,
+            Err(e) => return Outcome::Failed(generation_error(e)),
+        };
+    let mut poll = tokio::time::interval(STOP_POLL);
+    poll.set_missed_tick_behavior(MissedTickBehavior::Skip);
+    loop {
+        tokio::select! {
+            item = stream.next() => match item {
+                Some(Ok(LlmChunk::Delta(text))) => {
+                    answer.push_str(&text);
+                    emit(tx, Event::Text(text)).await;
+                }
+                Some(Ok(LlmChunk::Done { usage: u, .. })) => *usage = Some(u),
+                Some(Err(e)) => return Outcome::Failed(generation_error(e)),
+                None => return Outcome::Finished,
+            },
+            _ = poll.tick() => {
+                if is_stopped(engine.cache.as_ref(), &key).await {
+                    // Dropping the stream closes the vendor connection.
+                    return Outcome::Stopped;
+                }
+            }
+        }
+    }
+}
+
+/// A vendor failure as the surfaces report it; a refused key reads as Dify words it.
+fn generation_error(e: ProviderError) -> ApiError {
+    match e {
+        ProviderError::Authentication(_) => {
+            ApiError::new(400, "completion_request_error", "Incorrect API key provided")
+        }
+        other => other.into(),
+    }
+}
