@@ -66,6 +66,16 @@ impl GenerateArgs {
     }
 }
 
+/// `response_mode` of a more-like-this request (required, in the query string).
+pub fn query_response_mode(query: &std::collections::HashMap<String, String>) -> Result<bool, ApiError> {
+    match query.get("response_mode").map(String::as_str) {
+        Some("streaming") => Ok(true),
+        Some("blocking") => Ok(false),
+        Some(other) => Err(ApiError::invalid_param("response_mode", format!("{other} is not a valid choice"))),
+        None => Err(ApiError::invalid_param("response_mode", "Missing required parameter in the query string")),
+    }
+}
+
 #[derive(Serialize)]
 struct MessageEvent<'a> {
     event: &'static str,

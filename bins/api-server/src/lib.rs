@@ -1,6 +1,7 @@
 //! The HTTP server: Dify's console (`/console/api`), service (`/v1`) and web-app (`/api`) APIs.
 
 pub mod args;
+mod audio;
 pub mod console;
 pub mod contract;
 mod cors;

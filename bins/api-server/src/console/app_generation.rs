@@ -36,6 +36,62 @@ pub fn register(t: &mut RouteTable) {
         "console.chatmessagestopapi",
         web::to(stop_chat),
     );
+    t.add(
+        "GET",
+        "/console/api/apps/<uuid:app_id>/chat-messages/<uuid:message_id>/suggested-questions",
+        "console.messagesuggestedquestionapi",
+        web::to(suggested),
+    );
+    t.add(
+        "GET",
+        "/console/api/apps/<uuid:app_id>/completion-messages/<uuid:message_id>/more-like-this",
+        "console.messagemorelikethisapi",
+        web::to(more_like_this),
+    );
+    t.add("POST", "/console/api/apps/<uuid:app_id>/audio-to-text", "console.chatmessageaudioapi", web::to(audio));
+}
+
+/// Suggested follow-ups for a debug answer (the console asks whatever the app's setting).
+async fn suggested(state: web::Data<AppState>, user: Console, path: web::Path<(Uuid, Uuid)>) -> HttpResult {
+    let (app_id, message_id) = path.into_inner();
+    let app = apps::lookup::app_for_tenant(&state.infra.db, user.tenant_id(), app_id, Some(AppMode::Chat)).await?;
+    let data = conversations::suggestions::after_answer(
+        &state.engine,
+        &app,
+        Caller::Account(user.account.id),
+        message_id,
+        false,
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(json!({"data": data})))
+}
+
+async fn more_like_this(
+    state: web::Data<AppState>,
+    user: Console,
+    path: web::Path<(Uuid, Uuid)>,
+    query: web::Query<std::collections::HashMap<String, String>>,
+) -> HttpResult {
+    let (app_id, message_id) = path.into_inner();
+    let app =
+        apps::lookup::app_for_tenant(&state.infra.db, user.tenant_id(), app_id, Some(AppMode::Completion)).await?;
+    let streaming = crate::generation::query_response_mode(&query)?;
+    let g = generate::more_like_this(&state.engine, &app, Caller::Account(user.account.id), message_id).await?;
+    respond(g, streaming).await
+}
+
+/// Speech to text in the console's debug chat (Dify does not check the feature here).
+async fn audio(
+    state: web::Data<AppState>,
+    user: Console,
+    path: web::Path<Uuid>,
+    form: actix_multipart::Multipart,
+) -> HttpResult {
+    let app =
+        apps::lookup::app_for_tenant(&state.infra.db, user.tenant_id(), path.into_inner(), Some(AppMode::Chat)).await?;
+    let (audio, mime) = crate::audio::read_audio(form).await?;
+    let text = conversations::audio::transcribe(&state.engine, app.tenant_id, audio, &mime).await?;
+    Ok(HttpResponse::Ok().json(json!({"text": text})))
 }
 
 async fn completion(

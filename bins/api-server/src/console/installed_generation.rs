@@ -44,6 +44,68 @@ pub fn register(t: &mut RouteTable) {
         "console.installed_app_stop_chat_completion",
         web::to(stop_chat),
     );
+    t.add(
+        "GET",
+        "/console/api/installed-apps/<uuid:installed_app_id>/messages/<uuid:message_id>/more-like-this",
+        "console.installed_app_more_like_this",
+        web::to(more_like_this),
+    );
+    t.add(
+        "GET",
+        "/console/api/installed-apps/<uuid:installed_app_id>/messages/<uuid:message_id>/suggested-questions",
+        "console.installed_app_suggested_question",
+        web::to(suggested),
+    );
+    t.add(
+        "POST",
+        "/console/api/installed-apps/<uuid:installed_app_id>/audio-to-text",
+        "console.installed_app_audio",
+        web::to(audio),
+    );
+}
+
+async fn more_like_this(
+    state: web::Data<AppState>,
+    user: Console,
+    path: web::Path<(Uuid, Uuid)>,
+    query: web::Query<std::collections::HashMap<String, String>>,
+) -> HttpResult {
+    let (id, message_id) = path.into_inner();
+    let app = installed_app(&state, &user, id, AppMode::Completion).await?;
+    let streaming = crate::generation::query_response_mode(&query)?;
+    let g = generate::more_like_this(&state.engine, &app, Caller::Account(user.account.id), message_id).await?;
+    respond(g, streaming).await
+}
+
+async fn suggested(state: web::Data<AppState>, user: Console, path: web::Path<(Uuid, Uuid)>) -> HttpResult {
+    let (id, message_id) = path.into_inner();
+    // Dify answers a completion app here with not_completion_app (sic).
+    let app = installed_app(&state, &user, id, AppMode::Chat)
+        .await
+        .map_err(|e| if e.code == "not_chat_app" { wrong_mode(AppMode::Completion) } else { e })?;
+    let data = conversations::suggestions::after_answer(
+        &state.engine,
+        &app,
+        Caller::Account(user.account.id),
+        message_id,
+        true,
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(json!({"data": data})))
+}
+
+async fn audio(
+    state: web::Data<AppState>,
+    user: Console,
+    path: web::Path<Uuid>,
+    form: actix_multipart::Multipart,
+) -> HttpResult {
+    let entry = apps::installed::for_tenant(&state.infra.db, user.tenant_id(), path.into_inner()).await?;
+    let app = app_rows::Entity::find_by_id(entry.app_id)
+        .one(&state.infra.db)
+        .await?
+        .ok_or_else(|| ApiError::not_found("Installed app not found"))?;
+    crate::audio::transcribe_for(&state, &app, form).await
 }
 
 /// The app behind the caller's installed app `id`, which must be of `mode`.

@@ -25,6 +25,11 @@ pub fn register(t: &mut RouteTable) {
         web::to(stop_completion),
     );
     t.add("POST", "/v1/chat-messages/<string:task_id>/stop", "service_api.chatstopapi", web::to(stop_chat));
+    t.add("POST", "/v1/audio-to-text", "service_api.audioapi", web::to(audio));
+}
+
+async fn audio(state: web::Data<AppState>, key: AppApiKey, form: actix_multipart::Multipart) -> HttpResult {
+    crate::audio::transcribe_for(&state, &key.app, form).await
 }
 
 /// The service API's mode errors: a chat route on a completion app is `not_chat_app`, the

@@ -11,11 +11,11 @@ use crate::engine::Engine;
 use crate::models::TextModel;
 use crate::prompt::history_text;
 
-/// Turns a history holds at most.
-const MESSAGE_LIMIT: u64 = 10;
+/// Turns a prompt's history holds at most.
+pub const MESSAGE_LIMIT: u64 = 10;
 
-/// The history text of conversation `id` within `budget` tokens.
-pub async fn recent(engine: &Engine, model: &TextModel, id: Uuid, budget: i64) -> Result<String, ApiError> {
+/// The history text of conversation `id`: its last `limit` answered turns within `budget` tokens.
+pub async fn recent(engine: &Engine, model: &TextModel, id: Uuid, budget: i64, limit: u64) -> Result<String, ApiError> {
     let mut rows: Vec<(String, String)> = messages::Entity::find()
         .select_only()
         .column(messages::Column::Query)
@@ -23,7 +23,7 @@ pub async fn recent(engine: &Engine, model: &TextModel, id: Uuid, budget: i64) -
         .filter(messages::Column::ConversationId.eq(id))
         .filter(messages::Column::AnswerTokens.gt(0))
         .order_by_desc(messages::Column::CreatedAt)
-        .limit(MESSAGE_LIMIT)
+        .limit(limit)
         .into_tuple()
         .all(&engine.db)
         .await?;

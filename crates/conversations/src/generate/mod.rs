@@ -6,7 +6,7 @@
 //! conversation and message rows before the call, and the final update takes a connection
 //! of its own after it.
 
-mod history;
+pub(crate) mod history;
 mod persist;
 mod run;
 
@@ -125,32 +125,67 @@ pub async fn start(engine: &Engine, req: Request) -> Result<Generation, ApiError
     let prompt = match (mode, &conversation) {
         (AppMode::Chat, Some(c)) => {
             let budget = model.context_size().map_or(2000, |limit| (limit - max_tokens - base_tokens).max(0));
-            let histories = history::recent(engine, &model, c.id, budget).await?;
+            let histories = history::recent(engine, &model, c.id, budget, history::MESSAGE_LIMIT).await?;
             parts.with_history(&histories)
         }
         _ => parts.without_history(),
     };
-    let messages = vec![ChatMessage::user(prompt.clone())];
     if let Some(limit) = model.context_size() {
         // Leave the answer the room the context has left (Dify's recale_llm_max_tokens).
-        let prompt_tokens = i64::from(count_prompt_tokens(&model.model, &messages).await);
+        let prompt_tokens = i64::from(count_prompt_tokens(&model.model, &[ChatMessage::user(prompt.clone())]).await);
         if prompt_tokens + max_tokens > limit {
             params.max_tokens = Some((limit - prompt_tokens).max(16) as u32);
         }
     }
 
+    let canned = config.sensitive_word_answer(&query);
+    let prepared = Prepared {
+        app: &req.app,
+        caller: req.caller,
+        mode,
+        config: &config,
+        is_override,
+        conversation: conversation.as_ref(),
+        inputs: &inputs,
+        query: &query,
+        model,
+        prompt,
+        params,
+        canned,
+    };
+    launch(engine, prepared).await
+}
+
+/// A generation ready to run: its rows are not written yet.
+struct Prepared<'a> {
+    app: &'a apps::Model,
+    caller: Caller,
+    mode: AppMode,
+    config: &'a AppConfig,
+    is_override: bool,
+    conversation: Option<&'a conversations::Model>,
+    inputs: &'a Map<String, Value>,
+    query: &'a str,
+    model: models::TextModel,
+    prompt: String,
+    params: providers::runtime::CompletionParams,
+    canned: Option<String>,
+}
+
+/// Writes the rows and starts the model call on a task of its own.
+async fn launch(engine: &Engine, p: Prepared<'_>) -> Result<Generation, ApiError> {
     let rows = persist::begin(
         engine,
         persist::Start {
-            app: &req.app,
-            caller: req.caller,
-            mode,
-            config: &config,
-            is_override,
-            conversation: conversation.as_ref(),
-            inputs: &inputs,
-            query: &query,
-            model: &model,
+            app: p.app,
+            caller: p.caller,
+            mode: p.mode,
+            config: p.config,
+            is_override: p.is_override,
+            conversation: p.conversation,
+            inputs: p.inputs,
+            query: p.query,
+            model: &p.model,
         },
     )
     .await?;
@@ -160,18 +195,95 @@ pub async fn start(engine: &Engine, req: Request) -> Result<Generation, ApiError
         task_id,
         message_id: rows.message_id,
         conversation_id: rows.conversation_id,
-        new_chat_conversation: mode == AppMode::Chat && conversation.is_none(),
-        tenant_id: req.app.tenant_id,
-        caller: req.caller,
-        canned: config.sensitive_word_answer(&query),
-        prompt_json: json!([{"role": "user", "text": prompt}]),
-        model,
-        messages,
-        params,
+        new_chat_conversation: p.mode == AppMode::Chat && p.conversation.is_none(),
+        tenant_id: p.app.tenant_id,
+        caller: p.caller,
+        canned: p.canned,
+        prompt_json: json!([{"role": "user", "text": p.prompt}]),
+        messages: vec![ChatMessage::user(p.prompt)],
+        model: p.model,
+        params: p.params,
     };
     tokio::spawn(run::run(engine.clone(), plan, tx));
-    Ok(Generation { task_id, message_id: rows.message_id, conversation_id: rows.conversation_id, mode, events: rx })
+    Ok(Generation {
+        task_id,
+        message_id: rows.message_id,
+        conversation_id: rows.conversation_id,
+        mode: p.mode,
+        events: rx,
+    })
 }
+
+/// Dify's "more like this": a new completion in a new conversation, asking the model to
+/// rephrase the caller's earlier answer `message_id` under the same prompt.
+pub async fn more_like_this(
+    engine: &Engine,
+    app: &apps::Model,
+    caller: Caller,
+    message_id: Uuid,
+) -> Result<Generation, ApiError> {
+    let message = crate::lookup::caller_message(&engine.db, app, caller, message_id).await?;
+    if !AppConfig::from_row(&current_config(engine, app).await?).enabled("more_like_this") {
+        return Err(ApiError::new(
+            403,
+            "app_more_like_this_disabled",
+            "The 'More like this' feature is disabled. Please refresh your page.",
+        ));
+    }
+    let conversation = conversations::Entity::find_by_id(message.conversation_id)
+        .one(&engine.db)
+        .await?
+        .ok_or_else(|| ApiError::not_found("Message Not Exists."))?;
+    let config = match message.override_model_configs.as_deref().and_then(|s| serde_json::from_str::<Value>(s).ok()) {
+        Some(dict) => AppConfig::from_json(conversation.app_model_config_id, dict),
+        None => conversation_config(engine, app, &conversation).await?,
+    };
+    let inputs = message.inputs.as_ref().and_then(Value::as_object).cloned().unwrap_or_default();
+    let model = models::text_model(engine, app.tenant_id, config.provider(), config.model_name()).await?;
+    let original = PromptParts {
+        mode: AppMode::Completion,
+        pre_prompt: config.pre_prompt(),
+        inputs: &inputs,
+        query: &message.query,
+        context: None,
+    }
+    .without_history();
+    let prompt = crate::template::render(
+        MORE_LIKE_THIS_PROMPT,
+        &[
+            ("prompt".to_owned(), Value::from(original)),
+            ("original_completion".to_owned(), Value::from(message.answer.trim())),
+        ]
+        .into_iter()
+        .collect(),
+    );
+    let mut params = model.rules.apply(&config.completion_params());
+    if let Some(limit) = model.context_size() {
+        let prompt_tokens = i64::from(count_prompt_tokens(&model.model, &[ChatMessage::user(prompt.clone())]).await);
+        let max_tokens = i64::from(params.max_tokens.unwrap_or(0));
+        if prompt_tokens + max_tokens > limit {
+            params.max_tokens = Some((limit - prompt_tokens).max(16) as u32);
+        }
+    }
+    let prepared = Prepared {
+        app,
+        caller,
+        mode: AppMode::Completion,
+        config: &config,
+        is_override: message.override_model_configs.is_some(),
+        conversation: None,
+        inputs: &inputs,
+        query: &message.query,
+        model,
+        prompt,
+        params,
+        canned: None,
+    };
+    launch(engine, prepared).await
+}
+
+/// The prompt "more like this" wraps the original prompt and answer in.
+const MORE_LIKE_THIS_PROMPT: &str = "-----\n{{original_completion}}\n-----\n\nPlease use the above content as a sample for generating the result, and include key information points related to the original sample in the result. Try to rephrase this information in different ways and predict according to the rules below.\n\n-----\n{{prompt}}\n";
 
 /// The caller's open conversation `id` of this app, or Dify's 404.
 async fn find_conversation(
@@ -199,7 +311,7 @@ async fn find_conversation(
 }
 
 /// The config a conversation was started with: its override, or its config row.
-async fn conversation_config(
+pub(crate) async fn conversation_config(
     engine: &Engine,
     app: &apps::Model,
     c: &conversations::Model,
