@@ -2,5 +2,6 @@
 
 pub mod caller;
 pub mod end_user;
+pub mod logs;
 
 pub use caller::Caller;
