@@ -2,6 +2,7 @@
 
 mod account;
 mod activate;
+mod app_logs;
 mod app_models;
 mod apps;
 mod dataset_keys;
@@ -29,5 +30,6 @@ pub fn register(t: &mut RouteTable) {
     model_providers::register(t);
     explore::register(t);
     statistics::register(t);
+    app_logs::register(t);
     version::register(t);
 }
