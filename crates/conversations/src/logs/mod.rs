@@ -7,6 +7,7 @@
 
 mod args;
 mod conversations;
+mod filter;
 mod messages;
 mod shape;
 
