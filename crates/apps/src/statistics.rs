@@ -405,9 +405,9 @@ fn py_round(x: f64, ndigits: usize) -> f64 {
     format!("{x:.ndigits$}").parse().unwrap_or(x)
 }
 
-/// Python's `strptime(value, '%Y-%m-%d %H:%M')`: its regex (one-digit fields allowed, any run
+/// Python's `strptime(value, '%Y-%m-%d %H:%M')` (the logs' window reads it too): its regex (one-digit fields allowed, any run
 /// of whitespace between date and time, nothing left over), then a real calendar date.
-fn parse_minute(s: &str) -> Option<NaiveDateTime> {
+pub fn parse_minute(s: &str) -> Option<NaiveDateTime> {
     let b = s.as_bytes();
     let digit = |i: usize| b.get(i).filter(|c| c.is_ascii_digit()).map(|c| u32::from(c - b'0'));
     let mut i = 0;
@@ -478,7 +478,7 @@ fn py_space(c: char) -> bool {
 
 /// pytz's `localize(local, is_dst=False)` then UTC: an ambiguous time takes its standard-time
 /// reading, a skipped time the offset in force six hours before it.
-fn localize(tz: Tz, local: NaiveDateTime) -> NaiveDateTime {
+pub fn localize(tz: Tz, local: NaiveDateTime) -> NaiveDateTime {
     match tz.from_local_datetime(&local) {
         LocalResult::Single(t) => t.naive_utc(),
         LocalResult::Ambiguous(a, b) => {

@@ -7,6 +7,7 @@ pub mod end_user;
 pub mod engine;
 pub mod generate;
 pub mod inputs;
+pub mod logs;
 pub mod lookup;
 pub mod models;
 pub mod naming;

@@ -3,6 +3,7 @@
 mod account;
 mod activate;
 mod app_generation;
+mod app_logs;
 mod app_models;
 mod apps;
 mod dataset_keys;
@@ -33,5 +34,6 @@ pub fn register(t: &mut RouteTable) {
     model_providers::register(t);
     explore::register(t);
     statistics::register(t);
+    app_logs::register(t);
     version::register(t);
 }

@@ -1,0 +1,145 @@
+//! The conversation lists' filters, as SQL both backends run alike: correlated `EXISTS`
+//! and count subqueries instead of Dify's joins, so no conversation is listed twice.
+
+use apps::lookup::AppMode;
+use chrono::NaiveDateTime;
+use entities::{conversations, message_annotations, messages};
+use kernel::ApiError;
+use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr, Query, SelectStatement};
+use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, Select};
+use uuid::Uuid;
+
+use super::args::QueryArgs;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum AnnotationStatus {
+    All,
+    Annotated,
+    NotAnnotated,
+}
+
+/// The list filters, parsed in reqparse's order so the first bad argument is the one named.
+#[derive(Debug, Clone)]
+pub(crate) struct Filter {
+    keyword: Option<String>,
+    start: Option<NaiveDateTime>,
+    end: Option<NaiveDateTime>,
+    annotation: AnnotationStatus,
+    message_count_gte: Option<u64>,
+    pub(crate) page: u64,
+    pub(crate) limit: u64,
+}
+
+impl Filter {
+    pub(crate) fn parse(args: &[(String, String)], timezone: Option<&str>, mode: AppMode) -> Result<Self, ApiError> {
+        let a = QueryArgs(args);
+        let keyword = a.string("keyword").filter(|k| !k.is_empty()).map(str::to_owned);
+        let start = a.minute("start", timezone, 0)?;
+        // The list's end keeps its whole minute, unlike the statistics' window.
+        let end = a.minute("end", timezone, 59)?;
+        let annotation = match a.choice("annotation_status", &["annotated", "not_annotated", "all"], "all")? {
+            "annotated" => AnnotationStatus::Annotated,
+            "not_annotated" => AnnotationStatus::NotAnnotated,
+            _ => AnnotationStatus::All,
+        };
+        let message_count_gte = match mode {
+            AppMode::Chat => a.int_range("message_count_gte", 1, 99_999)?,
+            AppMode::Completion => None,
+        };
+        let page = a.int_range("page", 1, 99_999)?.unwrap_or(1);
+        let limit = a.int_range("limit", 1, 100)?.unwrap_or(20);
+        Ok(Self { keyword, start, end, annotation, message_count_gte, page, limit })
+    }
+
+    /// The app's live conversations of `mode` that pass the filter.
+    pub(crate) fn query(&self, app_id: Uuid, mode: AppMode) -> Select<conversations::Entity> {
+        let mut q = live(app_id).filter(conversations::Column::Mode.eq(mode.as_str()));
+        if let Some(keyword) = &self.keyword {
+            let pattern = contains_pattern(keyword);
+            let in_messages = of_conversation(messages::Entity, messages::Column::ConversationId)
+                .cond_where(
+                    Condition::any()
+                        .add(ci_like((messages::Entity, messages::Column::Query), &pattern))
+                        .add(ci_like((messages::Entity, messages::Column::Answer), &pattern)),
+                )
+                .to_owned();
+            let mut cond = Condition::any().add(Expr::exists(in_messages));
+            if mode == AppMode::Chat {
+                cond = cond
+                    .add(ci_like((conversations::Entity, conversations::Column::Name), &pattern))
+                    .add(ci_like((conversations::Entity, conversations::Column::Introduction), &pattern));
+            }
+            q = q.filter(cond);
+        }
+        if let Some(start) = self.start {
+            q = q.filter(conversations::Column::CreatedAt.gte(start));
+        }
+        if let Some(end) = self.end {
+            q = q.filter(conversations::Column::CreatedAt.lt(end));
+        }
+        let annotations = || of_conversation(message_annotations::Entity, message_annotations::Column::ConversationId);
+        q = match self.annotation {
+            AnnotationStatus::All => q,
+            AnnotationStatus::Annotated => q.filter(Expr::exists(annotations())),
+            AnnotationStatus::NotAnnotated => q.filter(Expr::not_exists(annotations())),
+        };
+        if let Some(n) = self.message_count_gte {
+            let count = Query::select()
+                .expr(Expr::col((messages::Entity, messages::Column::Id)).count())
+                .from(messages::Entity)
+                .and_where(
+                    Expr::col((messages::Entity, messages::Column::ConversationId))
+                        .equals((conversations::Entity, conversations::Column::Id)),
+                )
+                .to_owned();
+            q = q.filter(Expr::SubQuery(None, Box::new(count.into())).gte(n));
+        }
+        q
+    }
+}
+
+/// `SELECT 1 FROM <table> WHERE <table>.<column> = conversations.id`, to correlate.
+fn of_conversation<E: EntityTrait, C: ColumnTrait>(entity: E, column: C) -> SelectStatement {
+    Query::select()
+        .expr(Expr::val(1))
+        .from(entity)
+        .and_where(Expr::col((entity, column)).equals((conversations::Entity, conversations::Column::Id)))
+        .to_owned()
+}
+
+/// `%keyword%` with the keyword's own `%`, `_` and `\` matched literally.
+fn contains_pattern(keyword: &str) -> String {
+    let mut p = String::with_capacity(keyword.len() + 2);
+    p.push('%');
+    for c in keyword.to_lowercase().chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            p.push('\\');
+        }
+        p.push(c);
+    }
+    p.push('%');
+    p
+}
+
+/// Dify's `ilike`, which SQLite lacks: `LOWER(column) LIKE <lowercased pattern>`, bound as a
+/// parameter.
+fn ci_like<C: sea_orm::sea_query::IntoColumnRef>(column: C, pattern: &str) -> Expr {
+    Expr::expr(Func::lower(Expr::col(column))).like(LikeExpr::new(pattern).escape('\\'))
+}
+
+/// The app's conversations that are not deleted.
+pub(crate) fn live(app_id: Uuid) -> Select<conversations::Entity> {
+    conversations::Entity::find()
+        .filter(conversations::Column::AppId.eq(app_id))
+        .filter(conversations::Column::IsDeleted.eq(false))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keyword_wildcards_match_literally() {
+        assert_eq!(contains_pattern("50%_Off\\"), "%50\\%\\_off\\\\%");
+    }
+}
