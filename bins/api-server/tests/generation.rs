@@ -500,3 +500,142 @@ async fn the_first_answer_names_the_conversation_in_a_generation_job() {
     let _ = stop_tx.send(true);
     let _ = tokio::time::timeout(Duration::from_secs(10), worker).await;
 }
+
+/// A multipart body with one `file` part.
+fn audio_form(mime: &str, bytes: &[u8]) -> (String, Vec<u8>) {
+    let boundary = "XBOUNDARYX";
+    let mut body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.bin\"\r\nContent-Type: {mime}\r\n\r\n"
+    )
+    .into_bytes();
+    body.extend_from_slice(bytes);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+async fn upload<S, B>(app: &S, client: &Client, uri: &str, mime: &str, bytes: &[u8]) -> Reply
+where
+    S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
+    B: MessageBody,
+{
+    let (content_type, body) = audio_form(mime, bytes);
+    let mut req = TestRequest::post().uri(uri).insert_header((header::CONTENT_TYPE, content_type)).set_payload(body);
+    if let Some(c) = &client.cookie {
+        req = req.insert_header((header::COOKIE, format!("session={c}")));
+    }
+    if let Some(t) = &client.bearer {
+        req = req.insert_header((header::AUTHORIZATION, format!("Bearer {t}")));
+    }
+    let resp = test::call_service(app, req.to_request()).await;
+    let status = resp.status();
+    let bytes = test::read_body(resp).await;
+    Reply { status, body: serde_json::from_slice(&bytes).unwrap_or(Value::Null), cookie: None }
+}
+
+#[actix_web::test]
+async fn more_like_this_suggested_questions_and_audio() {
+    let (env, state) = state_with(&[]).await;
+    let fake = FakeOpenAi::start().await;
+    let app = test::init_service(app(state)).await;
+    let mut config = completion_config();
+    config["more_like_this"] = json!({"enabled": true});
+    let (mut c, _, writer) = world(&env, &app, &fake, "more@example.com", "completion", config.clone()).await;
+    let body =
+        json!({"inputs": {"lang": "German"}, "query": "hello", "model_config": config, "response_mode": "blocking"});
+    let r =
+        send(&app, &mut c, Method::POST, &format!("/console/api/apps/{writer}/completion-messages"), Some(body)).await;
+    let first = r.body["id"].as_str().expect("id").to_string();
+    let uri = format!("/console/api/apps/{writer}/completion-messages/{first}/more-like-this?response_mode=blocking");
+    let r = send(&app, &mut c, Method::GET, &uri, None).await;
+    assert_eq!(r.status.as_u16(), 200, "{r:?}");
+    assert_ne!(r.body["id"].as_str(), Some(first.as_str()), "a new message");
+    let prompt = fake.last_request().expect("request").prompt.expect("a completion model gets a prompt");
+    assert!(prompt.starts_with("-----\nEcho: Translate to German: hello\n-----\n"), "{prompt}");
+    assert!(prompt.ends_with("-----\nTranslate to German: hello\n"), "{prompt}");
+    let r = send(&app, &mut c, Method::GET, &uri.replace("blocking", "streaming"), None).await;
+    assert_eq!(r.status.as_u16(), 200, "SSE parses as no JSON: {r:?}");
+    let r = send(&app, &mut c, Method::GET, &uri.replace("?response_mode=blocking", ""), None).await;
+    assert_eq!((r.status.as_u16(), r.body["params"].as_str()), (400, Some("response_mode")));
+    let r = send(&app, &mut c, Method::GET, &uri.replace(&first, &Uuid::new_v4().to_string()), None).await;
+    assert_eq!((r.status.as_u16(), r.body["message"].as_str()), (404, Some("Message Not Exists.")));
+
+    // A chat app with follow-up suggestions and speech to text.
+    let mut chat = chat_config();
+    chat["suggested_questions_after_answer"] = json!({"enabled": true});
+    chat["speech_to_text"] = json!({"enabled": true});
+    let r = send(
+        &app,
+        &mut c,
+        Method::POST,
+        "/console/api/apps",
+        Some(json!({"name": "Chat", "mode": "chat", "icon": "🤖", "icon_background": "#FFEAD5", "model_config": chat})),
+    )
+    .await;
+    let chat_id = r.body["id"].as_str().expect("id").to_string();
+    fake.set_answer(Some("[\"How strong?\", \"Which cup?\", \"Hot or iced?\"]"));
+    let r = send(&app, &mut c, Method::POST, "/console/api/installed-apps", None).await;
+    let _ = r;
+    let r = send(&app, &mut c, Method::GET, "/console/api/installed-apps", None).await;
+    let installed = r.body["installed_apps"]
+        .as_array()
+        .and_then(|a| a.iter().find(|i| i["app"]["id"] == chat_id.as_str()))
+        .and_then(|i| i["id"].as_str())
+        .expect("installed")
+        .to_string();
+    let r = send(
+        &app,
+        &mut c,
+        Method::POST,
+        &format!("/console/api/installed-apps/{installed}/chat-messages"),
+        Some(json!({"inputs": {"topic": "tea"}, "query": "brew?"})),
+    )
+    .await;
+    let mid = r.body["id"].as_str().expect("id").to_string();
+    let r = send(
+        &app,
+        &mut c,
+        Method::GET,
+        &format!("/console/api/installed-apps/{installed}/messages/{mid}/suggested-questions"),
+        None,
+    )
+    .await;
+    assert_eq!(r.body, json!({"data": ["How strong?", "Which cup?", "Hot or iced?"]}), "{r:?}");
+    let prompt = &fake.last_request().expect("request").messages[0].1;
+    assert!(prompt.starts_with("Human: brew?\nAssistant: "), "the last turns lead the prompt: {prompt}");
+    let r = send(
+        &app,
+        &mut c,
+        Method::GET,
+        &format!("/console/api/apps/{chat_id}/chat-messages/{mid}/suggested-questions"),
+        None,
+    )
+    .await;
+    assert_eq!(r.body["data"].as_array().map(Vec::len), Some(3), "{r:?}");
+    fake.set_answer(Some("no list here"));
+    let r = send(
+        &app,
+        &mut c,
+        Method::GET,
+        &format!("/console/api/apps/{chat_id}/chat-messages/{mid}/suggested-questions"),
+        None,
+    )
+    .await;
+    assert_eq!(r.body, json!({"data": []}), "an unusable answer is no suggestion");
+
+    // Audio: type, size and presence are checked; the default speech2text model transcribes.
+    let audio_uri = format!("/console/api/installed-apps/{installed}/audio-to-text");
+    let r = upload(&app, &c, &audio_uri, "audio/mpeg", b"ID3fakeaudio").await;
+    assert_eq!(r.status.as_u16(), 200, "{r:?}");
+    assert_eq!(r.body["text"], "Fake transcription of audio.mpeg (12 bytes).");
+    let r = upload(&app, &c, &audio_uri, "application/x-msdownload", b"MZ").await;
+    assert_error(&r, 415, "unsupported_audio_type");
+    let big = vec![0u8; 15 * 1024 * 1024 + 1];
+    let r = upload(&app, &c, &audio_uri, "audio/wav", &big).await;
+    assert_error(&r, 413, "audio_too_large");
+    let r = upload(&app, &c, &audio_uri, "audio/wav", b"").await;
+    assert_error(&r, 400, "no_audio_uploaded");
+    let r = send(&app, &mut c, Method::POST, &format!("/console/api/apps/{writer}/api-keys"), None).await;
+    let key = Client { bearer: Some(r.body["token"].as_str().expect("token").to_string()), ..Client::default() };
+    let r = upload(&app, &key, "/v1/audio-to-text", "audio/mpeg", b"abc").await;
+    assert_error(&r, 400, "app_unavailable");
+}
