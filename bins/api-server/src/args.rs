@@ -25,6 +25,11 @@ impl JsonArgs {
         self.present(name).is_some()
     }
 
+    /// The raw value of an argument that was sent and is not null.
+    pub fn value(&self, name: &str) -> Option<&Value> {
+        self.present(name)
+    }
+
     fn present(&self, name: &str) -> Option<&Value> {
         self.0.get(name).filter(|v| !v.is_null())
     }

@@ -6,6 +6,7 @@ pub mod console;
 pub mod contract;
 mod cors;
 pub mod generation;
+mod history;
 pub mod http_error;
 mod pyjson;
 pub mod routes;

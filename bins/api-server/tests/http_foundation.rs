@@ -78,8 +78,7 @@ async fn unbuilt_contract_routes_answer_501_on_every_surface() {
     let app = test::init_service(app(state)).await;
     let id = uuid::Uuid::new_v4();
     let cases = [
-        (Method::POST, "/v1/chat-messages".to_string()),
-        (Method::GET, "/api/site".to_string()),
+        (Method::POST, "/v1/documents".to_string()),
         (Method::GET, format!("/console/api/datasets/{id}")),
         (Method::PATCH, format!("/console/api/datasets/{id}/documents/{id}/processing/pause")),
     ];

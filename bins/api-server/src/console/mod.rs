@@ -2,6 +2,7 @@
 
 mod account;
 mod activate;
+mod app_feedbacks;
 mod app_generation;
 mod app_logs;
 mod app_models;
@@ -9,6 +10,7 @@ mod apps;
 mod dataset_keys;
 mod explore;
 pub mod guard;
+mod installed_app_history;
 mod installed_generation;
 mod login;
 mod members;
@@ -17,6 +19,8 @@ mod setup;
 mod statistics;
 mod version;
 mod workspace;
+
+pub use app_generation::wrong_mode;
 
 use crate::routes::RouteTable;
 
@@ -33,6 +37,8 @@ pub fn register(t: &mut RouteTable) {
     dataset_keys::register(t);
     model_providers::register(t);
     explore::register(t);
+    installed_app_history::register(t);
+    app_feedbacks::register(t);
     statistics::register(t);
     app_logs::register(t);
     version::register(t);

@@ -1,7 +1,9 @@
 //! The service API (`/v1`): what apps' backends call with an `app-…` key.
 
+mod conversations;
 mod generation;
 pub mod guard;
+mod messages;
 mod parameters;
 
 use crate::routes::RouteTable;
@@ -9,4 +11,6 @@ use crate::routes::RouteTable;
 pub fn register(t: &mut RouteTable) {
     parameters::register(t);
     generation::register(t);
+    conversations::register(t);
+    messages::register(t);
 }

@@ -1,0 +1,260 @@
+//! A user's conversations, messages, feedback and saved messages over HTTP: the argument
+//! parsing, mode checks and response shapes the web app (`/api`), installed apps
+//! (`/console/api/installed-apps/<id>`) and the service API (`/v1`) share. Each surface
+//! authenticates, names the app and the caller, and calls one of these.
+
+use std::collections::HashMap;
+
+use actix_web::{HttpResponse, web};
+use conversations::listing::{self, PinnedFilter};
+use conversations::{Caller, feedback, pinned, saved};
+use entities::{app_model_configs, apps as app_rows};
+use kernel::ApiError;
+use sea_orm::{DatabaseConnection, EntityTrait};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use crate::args::JsonArgs;
+use crate::http_error::HttpResult;
+
+/// Query-string arguments as sent.
+pub type QueryArgs = web::Query<HashMap<String, String>>;
+
+/// How a surface words its wrong-mode errors (Dify's explore blueprint says it shorter).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Wording {
+    /// `/api` and `/v1`.
+    App,
+    /// Installed apps in the console's explore section.
+    Explore,
+}
+
+/// The app a request acts on and the user acting.
+#[derive(Debug, Clone, Copy)]
+pub struct Scope<'a> {
+    pub app: &'a app_rows::Model,
+    pub caller: Caller,
+    pub wording: Wording,
+}
+
+/// 400 `not_chat_app` unless the app is a chat app.
+pub fn require_chat(app: &app_rows::Model, wording: Wording) -> Result<(), ApiError> {
+    if app.mode == "chat" {
+        return Ok(());
+    }
+    Err(ApiError::new(
+        400,
+        "not_chat_app",
+        match wording {
+            Wording::App => "Please check if your Chat app mode matches the right API route.",
+            Wording::Explore => "Not Chat App",
+        },
+    ))
+}
+
+/// 400 `not_completion_app` unless the app is a completion app.
+pub fn require_completion(app: &app_rows::Model, wording: Wording) -> Result<(), ApiError> {
+    if app.mode == "completion" {
+        return Ok(());
+    }
+    Err(ApiError::new(
+        400,
+        "not_completion_app",
+        match wording {
+            Wording::App => "Please check if your Completion app mode matches the right API route.",
+            Wording::Explore => "Not Completion App",
+        },
+    ))
+}
+
+fn parse_uuid(name: &str, v: &str) -> Result<Uuid, ApiError> {
+    v.parse().map_err(|_| ApiError::invalid_param(name, format!("{v} is not a valid uuid.")))
+}
+
+/// An optional uuid query argument; empty counts as absent, as Dify's `uuid_value`.
+pub fn uuid_arg(query: &QueryArgs, name: &str) -> Result<Option<Uuid>, ApiError> {
+    match query.get(name).map(String::as_str) {
+        None | Some("") => Ok(None),
+        Some(v) => parse_uuid(name, v).map(Some),
+    }
+}
+
+/// `limit`: `int_range(1, 100)`, default 20, with flask-restful's wording.
+pub fn limit_arg(query: &QueryArgs) -> Result<u64, ApiError> {
+    let Some(v) = query.get("limit") else { return Ok(20) };
+    let n: i64 =
+        v.trim().parse().map_err(|_| ApiError::invalid_param("limit", format!("{v} is not a valid integer")))?;
+    if !(1..=100).contains(&n) {
+        return Err(ApiError::invalid_param(
+            "limit",
+            format!("Invalid argument: {n}. argument must be within the range 1 - 100"),
+        ));
+    }
+    Ok(n as u64)
+}
+
+/// `pinned`: 'true' or 'false'; absent lists everything.
+fn pinned_arg(query: &QueryArgs) -> Result<PinnedFilter, ApiError> {
+    match query.get("pinned").map(String::as_str) {
+        None => Ok(PinnedFilter::All),
+        Some("true") => Ok(PinnedFilter::OnlyPinned),
+        Some("false") => Ok(PinnedFilter::Unpinned),
+        Some(v) => Err(ApiError::invalid_param("pinned", format!("{v} is not a valid choice"))),
+    }
+}
+
+/// `GET .../parameters`: the app's form and features, verbatim from its current config.
+pub async fn parameters(db: &DatabaseConnection, app: &app_rows::Model) -> HttpResult {
+    let config = match app.app_model_config_id {
+        Some(id) => app_model_configs::Entity::find_by_id(id).one(db).await?,
+        None => None,
+    };
+    // Dify fails with a 500 on an app without a config; say what is wrong instead.
+    let config = config.ok_or_else(|| {
+        ApiError::new(400, "app_unavailable", "App unavailable, please check your app configurations.")
+    })?;
+    let f = apps::model_config::fields(&config);
+    Ok(HttpResponse::Ok().json(json!({
+        "opening_statement": f["opening_statement"],
+        "suggested_questions": f["suggested_questions"],
+        "suggested_questions_after_answer": f["suggested_questions_after_answer"],
+        "speech_to_text": f["speech_to_text"],
+        "retriever_resource": f["retriever_resource"],
+        "more_like_this": f["more_like_this"],
+        "user_input_form": f["user_input_form"],
+    })))
+}
+
+fn success() -> HttpResponse {
+    HttpResponse::Ok().json(json!({"result": "success"}))
+}
+
+/// `GET conversations` (chat apps); `with_pins` reads the `pinned` filter.
+pub async fn list_conversations(
+    db: &DatabaseConnection,
+    s: Scope<'_>,
+    query: &QueryArgs,
+    with_pins: bool,
+) -> HttpResult {
+    require_chat(s.app, s.wording)?;
+    let last_id = uuid_arg(query, "last_id")?;
+    let limit = limit_arg(query)?;
+    let pins = if with_pins { pinned_arg(query)? } else { PinnedFilter::All };
+    let page = listing::conversations(db, s.app.id, s.caller, last_id, limit, pins).await?;
+    Ok(HttpResponse::Ok().json(page))
+}
+
+/// `GET conversations/<c_id>`: one of the caller's conversations.
+pub async fn show_conversation(db: &DatabaseConnection, s: Scope<'_>, c_id: Uuid) -> HttpResult {
+    require_chat(s.app, s.wording)?;
+    let found = listing::conversation(db, s.app.id, s.caller, c_id).await?;
+    Ok(HttpResponse::Ok().json(listing::ConversationFields::from(&found)))
+}
+
+/// `DELETE conversations/<c_id>`: 204.
+pub async fn delete_conversation(db: &DatabaseConnection, s: Scope<'_>, c_id: Uuid) -> HttpResult {
+    require_chat(s.app, s.wording)?;
+    listing::delete(db, s.app.id, s.caller, c_id).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// `POST conversations/<c_id>/name` with `{name}`.
+pub async fn rename_conversation(db: &DatabaseConnection, s: Scope<'_>, c_id: Uuid, args: &JsonArgs) -> HttpResult {
+    require_chat(s.app, s.wording)?;
+    let name = args.required_str("name")?;
+    let renamed = listing::rename(db, s.app.id, s.caller, c_id, &name).await?;
+    Ok(HttpResponse::Ok().json(renamed))
+}
+
+/// `PATCH conversations/<c_id>/pin|unpin`.
+pub async fn set_pinned(db: &DatabaseConnection, s: Scope<'_>, c_id: Uuid, pin: bool) -> HttpResult {
+    require_chat(s.app, s.wording)?;
+    if pin {
+        pinned::pin(db, s.app.id, s.caller, c_id).await?;
+    } else {
+        pinned::unpin(db, s.app.id, s.caller, c_id).await?;
+    }
+    Ok(success())
+}
+
+/// `GET messages?conversation_id=` (chat apps): a page of history, oldest first.
+pub async fn list_messages(db: &DatabaseConnection, s: Scope<'_>, query: &QueryArgs) -> HttpResult {
+    require_chat(s.app, s.wording)?;
+    if !query.contains_key("conversation_id") {
+        return Err(ApiError::invalid_param("conversation_id", "Missing required parameter in the query string").into());
+    }
+    let conversation_id = uuid_arg(query, "conversation_id")?;
+    let first_id = uuid_arg(query, "first_id")?;
+    let limit = limit_arg(query)?;
+    let Some(conversation_id) = conversation_id else {
+        // An empty id names no conversation: Dify answers an empty page.
+        return Ok(HttpResponse::Ok().json(listing::Page::<Value>::empty(limit)));
+    };
+    let page = listing::messages(db, s.app.id, s.caller, conversation_id, first_id, limit).await?;
+    Ok(HttpResponse::Ok().json(page))
+}
+
+/// `rating`: 'like', 'dislike' or null/absent (take the feedback back).
+fn rating_arg(args: &JsonArgs) -> Result<Option<feedback::Rating>, ApiError> {
+    match args.value("rating") {
+        None => Ok(None),
+        Some(v) => {
+            let text = v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string());
+            feedback::Rating::parse(&text)
+                .map(Some)
+                .ok_or_else(|| ApiError::invalid_param("rating", format!("{text} is not a valid choice")))
+        }
+    }
+}
+
+/// A required uuid in a JSON body.
+pub fn required_uuid(args: &JsonArgs, name: &str) -> Result<Uuid, ApiError> {
+    match args.value(name) {
+        None => Err(ApiError::invalid_param(name, "Missing required parameter in the JSON body")),
+        Some(Value::String(v)) => parse_uuid(name, v),
+        Some(v) => Err(ApiError::invalid_param(name, format!("{v} is not a valid uuid."))),
+    }
+}
+
+/// `POST messages/<mid>/feedbacks` with `{rating}`: the caller's own message.
+pub async fn rate_message(db: &DatabaseConnection, s: Scope<'_>, message_id: Uuid, args: &JsonArgs) -> HttpResult {
+    let rating = rating_arg(args)?;
+    feedback::rate_own(db, s.app.id, s.caller, message_id, rating).await?;
+    Ok(success())
+}
+
+/// `POST /console/api/apps/<id>/feedbacks` with `{message_id, rating}`: admin side.
+pub async fn rate_as_admin(
+    db: &DatabaseConnection,
+    app: &app_rows::Model,
+    account_id: Uuid,
+    args: &JsonArgs,
+) -> HttpResult {
+    let message_id = required_uuid(args, "message_id")?;
+    let rating = rating_arg(args)?;
+    feedback::rate_as_admin(db, app.id, account_id, message_id, rating).await?;
+    Ok(success())
+}
+
+/// `GET saved-messages` (completion apps).
+pub async fn list_saved(db: &DatabaseConnection, s: Scope<'_>, query: &QueryArgs) -> HttpResult {
+    require_completion(s.app, s.wording)?;
+    let last_id = uuid_arg(query, "last_id")?;
+    let limit = limit_arg(query)?;
+    Ok(HttpResponse::Ok().json(saved::list(db, s.app.id, s.caller, last_id, limit).await?))
+}
+
+/// `POST saved-messages` with `{message_id}`.
+pub async fn save_message(db: &DatabaseConnection, s: Scope<'_>, args: &JsonArgs) -> HttpResult {
+    require_completion(s.app, s.wording)?;
+    let message_id = required_uuid(args, "message_id")?;
+    saved::save(db, s.app.id, s.caller, message_id).await?;
+    Ok(success())
+}
+
+/// `DELETE saved-messages/<mid>`: 200, as Dify.
+pub async fn unsave_message(db: &DatabaseConnection, s: Scope<'_>, message_id: Uuid) -> HttpResult {
+    require_completion(s.app, s.wording)?;
+    saved::delete(db, s.app.id, s.caller, message_id).await?;
+    Ok(success())
+}
