@@ -639,3 +639,194 @@ async fn more_like_this_suggested_questions_and_audio() {
     let r = upload(&app, &key, "/v1/audio-to-text", "audio/mpeg", b"abc").await;
     assert_error(&r, 400, "app_unavailable");
 }
+
+/// A visitor's passport for the app's shared site, fetched the way the web app does.
+async fn web_visitor<S, B>(app: &S, owner: &mut Client, app_id: &str) -> Client
+where
+    S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
+    B: MessageBody,
+{
+    let r = send(app, owner, Method::GET, &format!("/console/api/apps/{app_id}"), None).await;
+    let code = r.body["site"]["access_token"].as_str().expect("site code").to_string();
+    let req = TestRequest::get().uri("/api/passport").insert_header(("X-App-Code", code)).to_request();
+    let body: Value = test::call_and_read_body_json(app, req).await;
+    Client { bearer: Some(body["access_token"].as_str().expect("passport").to_string()), ..Client::default() }
+}
+
+#[actix_web::test]
+async fn web_app_visitors_chat_stream_stop_and_get_suggestions() {
+    let (env, state) = state_with(&[]).await;
+    let fake = FakeOpenAi::start().await;
+    fake.set_answer(Some(ANSWER));
+    let app = test::init_service(app(state)).await;
+    let mut config = chat_config();
+    config["suggested_questions_after_answer"] = json!({"enabled": true});
+    let (mut owner, _, chat_id) = world(&env, &app, &fake, "web@example.com", "chat", config).await;
+    let mut alice = web_visitor(&app, &mut owner, &chat_id).await;
+    let mut bob = web_visitor(&app, &mut owner, &chat_id).await;
+
+    // Blocking and streamed answers agree, and the stream is Dify's event sequence.
+    let ask = json!({"inputs": {"topic": "tea"}, "query": "hello"});
+    let r = send(&app, &mut alice, Method::POST, "/api/chat-messages", Some(ask.clone())).await;
+    assert_eq!(r.status.as_u16(), 200, "{r:?}");
+    assert_eq!(r.body["answer"], ANSWER);
+    let conversation = r.body["conversation_id"].as_str().expect("cid").to_string();
+    let row = message_row(&env, r.body["id"].as_str().expect("id")).await;
+    assert_eq!(row.from_source, "api");
+    let alice_id = row.from_end_user_id.expect("a web visitor is an end user");
+    let mut streamed = ask.clone();
+    streamed["response_mode"] = json!("streaming");
+    streamed["conversation_id"] = json!(conversation);
+    streamed["query"] = json!("and then?");
+    let (_, ev) = stream_all(&app, &alice, "/api/chat-messages", streamed.clone()).await;
+    assert_eq!(answer_of(&ev), ANSWER);
+    assert_eq!(ev.last().map(|e| e["event"].clone()), Some(json!("message_end")), "{ev:?}");
+    assert!(ev.iter().all(|e| e["conversation_id"] == conversation.as_str() && e["task_id"].is_string()));
+    let prompt = &fake.last_request().expect("request").messages[0].1;
+    assert!(prompt.contains("Human: hello") && prompt.contains(ANSWER), "history reaches the model: {prompt}");
+    let row = message_row(&env, ev[0]["id"].as_str().expect("id")).await;
+    assert_eq!(row.from_end_user_id, Some(alice_id), "the same passport is the same end user");
+
+    // Bob cannot continue Alice's conversation, nor stop her task.
+    let r = send(&app, &mut bob, Method::POST, "/api/chat-messages", Some(streamed.clone())).await;
+    assert_eq!((r.status.as_u16(), r.body["code"].as_str()), (404, Some("not_found")), "{r:?}");
+    assert_eq!(r.body["message"], "Conversation Not Exists.");
+
+    // Suggested questions come from the model's JSON list.
+    fake.set_answer(Some("[\"Is green tea healthy?\", \"How to brew?\", \"Where is it grown?\"]"));
+    let last = ev[0]["id"].as_str().expect("id");
+    let r = send(&app, &mut alice, Method::GET, &format!("/api/messages/{last}/suggested-questions"), None).await;
+    assert_eq!(r.status.as_u16(), 200, "{r:?}");
+    assert_eq!(r.body["data"], json!(["Is green tea healthy?", "How to brew?", "Where is it grown?"]));
+    let r = send(&app, &mut bob, Method::GET, &format!("/api/messages/{last}/suggested-questions"), None).await;
+    assert_eq!(r.status.as_u16(), 404, "another visitor's message: {r:?}");
+
+    // A completion route on a chat app is the wrong mode.
+    let r = send(&app, &mut alice, Method::POST, "/api/completion-messages", Some(json!({"inputs": {}}))).await;
+    assert_error(&r, 400, "not_completion_app");
+    let r = send(&app, &mut alice, Method::GET, &format!("/api/messages/{last}/more-like-this"), None).await;
+    assert_error(&r, 400, "not_completion_app");
+    let r = send(&app, &mut alice, Method::POST, "/api/chat-messages", Some(json!({"inputs": {}, "query": "q"}))).await;
+    assert_eq!((r.status.as_u16(), r.body["message"].as_str()), (400, Some("topic is required in input form")));
+
+    // A slow stream stopped from another request ends early with its partial answer saved;
+    // another visitor's stop does not touch it.
+    let long: String = (0..80).map(|i| format!("word{i} ")).collect();
+    fake.set_answer(Some(long.trim()));
+    fake.set_tokens_per_second(Some(40.0));
+    let mut fresh = ask.clone();
+    fresh["response_mode"] = json!("streaming");
+    let resp = call(&app, &alice, Method::POST, "/api/chat-messages", fresh).await;
+    let mut stream = Box::pin(resp.into_body());
+    let first = next_chunk(&mut stream).await.expect("first event");
+    let first = &events(&first)[0];
+    let task_id = first["task_id"].as_str().expect("task").to_string();
+    let message_id = first["id"].as_str().expect("id").to_string();
+    let stop_uri = format!("/api/chat-messages/{task_id}/stop");
+    let r = send(&app, &mut bob, Method::POST, &stop_uri, None).await;
+    assert_eq!(r.body, json!({"result": "success"}), "Dify answers success whoever asks");
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let r = send(&app, &mut alice, Method::POST, &stop_uri, None).await;
+    assert_eq!(r.body, json!({"result": "success"}));
+    let mut rest = String::new();
+    while let Some(chunk) = next_chunk(&mut stream).await {
+        rest.push_str(&chunk);
+    }
+    assert!(events(&rest).iter().all(|e| e["event"] == "message"), "no message_end after a stop: {rest}");
+    let row = message_row(&env, &message_id).await;
+    assert!(row.answer.split(' ').count() > 3, "bob's stop did not end alice's stream: {:?}", row.answer);
+    assert!(row.answer.len() < long.trim().len(), "partial answer saved: {:?}", row.answer);
+
+    // A completion app's site: blocking, streamed, more-like-this.
+    fake.set_tokens_per_second(None);
+    fake.set_answer(None);
+    let mut config = completion_config();
+    config["more_like_this"] = json!({"enabled": true});
+    let r = send(
+        &app,
+        &mut owner,
+        Method::POST,
+        "/console/api/apps",
+        Some(json!({"name": "Writer", "mode": "completion", "icon": "🤖", "icon_background": "#FFEAD5", "model_config": config})),
+    )
+    .await;
+    let writer_id = r.body["id"].as_str().expect("id").to_string();
+    let mut reader = web_visitor(&app, &mut owner, &writer_id).await;
+    let body = json!({"inputs": {"lang": "German"}, "query": "good night"});
+    let r = send(&app, &mut reader, Method::POST, "/api/completion-messages", Some(body.clone())).await;
+    assert_eq!(r.body["answer"], "Echo: Translate to German: good night", "{r:?}");
+    let mut streamed = body.clone();
+    streamed["response_mode"] = json!("streaming");
+    let (_, ev) = stream_all(&app, &reader, "/api/completion-messages", streamed).await;
+    assert_eq!(answer_of(&ev), "Echo: Translate to German: good night");
+    let id = ev[0]["id"].as_str().expect("id");
+    let r = send(
+        &app,
+        &mut reader,
+        Method::GET,
+        &format!("/api/messages/{id}/more-like-this?response_mode=blocking"),
+        None,
+    )
+    .await;
+    assert_eq!(r.status.as_u16(), 200, "{r:?}");
+    let answer = r.body["answer"].as_str().expect("answer");
+    assert!(
+        answer.starts_with("Echo: ----- Echo: Translate to German: good night -----"),
+        "the sample leads: {answer}"
+    );
+    let r = send(&app, &mut reader, Method::POST, "/api/chat-messages", Some(ask)).await;
+    assert_error(&r, 400, "not_chat_app");
+    // Alice's passport for the chat app does not open the writer's messages.
+    let r =
+        send(&app, &mut alice, Method::GET, &format!("/api/messages/{id}/more-like-this?response_mode=blocking"), None)
+            .await;
+    assert_error(&r, 400, "not_completion_app");
+}
+
+#[actix_web::test]
+async fn prompt_helpers_draft_rules_and_introductions_with_the_default_model() {
+    let (env, state) = state_with(&[]).await;
+    let fake = FakeOpenAi::start().await;
+    let app = test::init_service(app(state)).await;
+    let (mut c, _, _) = world(&env, &app, &fake, "helper@example.com", "chat", chat_config()).await;
+
+    let r = send(&app, &mut c, Method::POST, "/console/api/rule-generate", Some(json!({"audiences": "kids"}))).await;
+    assert_eq!((r.status.as_u16(), r.body["params"].as_str()), (400, Some("hoping_to_solve")), "{r:?}");
+    let ask = json!({"audiences": "travellers", "hoping_to_solve": "translate menus"});
+    fake.set_answer(Some(
+        "Sure!\n```json\n{\"prompt\": \"Translate this menu into {{lang}}\", \"variables\": [\"lang\"], \"opening_statement\": \"Bon appétit!\"}\n```",
+    ));
+    let r = send(&app, &mut c, Method::POST, "/console/api/rule-generate", Some(ask.clone())).await;
+    assert_eq!(r.status.as_u16(), 200, "{r:?}");
+    assert_eq!(
+        r.body,
+        json!({"prompt": "Translate this menu into {{lang}}", "variables": ["lang"], "opening_statement": "Bon appétit!"})
+    );
+    let seen = fake.last_request().expect("request");
+    let prompt = &seen.messages[0].1;
+    assert!(prompt.contains("travellers") && prompt.contains("translate menus"), "{prompt}");
+
+    fake.set_answer(Some("I would rather not."));
+    let r = send(&app, &mut c, Method::POST, "/console/api/rule-generate", Some(ask.clone())).await;
+    assert_error(&r, 400, "invalid_param");
+    assert_eq!(r.body["message"], "Please give a valid input for intended audience or hoping to solve problems.");
+    fake.fail_next(401, "Incorrect API key provided: sk-***");
+    let r = send(&app, &mut c, Method::POST, "/console/api/rule-generate", Some(ask)).await;
+    assert_error(&r, 400, "completion_request_error");
+
+    let r = send(&app, &mut c, Method::POST, "/console/api/introduction-generate", Some(json!({}))).await;
+    assert_eq!((r.status.as_u16(), r.body["params"].as_str()), (400, Some("prompt_template")), "{r:?}");
+    fake.set_answer(Some("  Hello! I can help you plan trips.\n"));
+    let body = json!({"prompt_template": "You plan trips to {{city}}."});
+    let r = send(&app, &mut c, Method::POST, "/console/api/introduction-generate", Some(body.clone())).await;
+    assert_eq!(r.body, json!({"introduction": "Hello! I can help you plan trips."}), "{r:?}");
+    assert!(fake.last_request().expect("request").messages[0].1.contains("You plan trips to {{city}}."));
+
+    // Without a configured model the helpers say so instead of failing.
+    entities::providers::Entity::delete_many().exec(&env.infra.db).await.expect("delete providers");
+    let r = send(&app, &mut c, Method::POST, "/console/api/introduction-generate", Some(body)).await;
+    assert!(r.status.as_u16() == 400, "{r:?}");
+    let r =
+        send(&app, &mut Client::default(), Method::POST, "/console/api/introduction-generate", Some(json!({}))).await;
+    assert_eq!(r.status.as_u16(), 401);
+}

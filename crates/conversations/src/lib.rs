@@ -1,5 +1,6 @@
 //! End users, conversations, messages and the generation pipeline: prompts, retrieval, streaming, stop.
 
+pub mod assist;
 pub mod audio;
 pub mod caller;
 pub mod config;

@@ -15,6 +15,7 @@ mod installed_generation;
 mod login;
 mod members;
 mod model_providers;
+mod prompt_helpers;
 mod setup;
 mod statistics;
 mod version;
@@ -36,6 +37,7 @@ pub fn register(t: &mut RouteTable) {
     installed_generation::register(t);
     dataset_keys::register(t);
     model_providers::register(t);
+    prompt_helpers::register(t);
     explore::register(t);
     installed_app_history::register(t);
     app_feedbacks::register(t);
