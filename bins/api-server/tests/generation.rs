@@ -320,6 +320,13 @@ async fn service_api_and_installed_apps_generate_for_their_own_users() {
     assert_eq!(r.body["answer"], "Echo: You help with tea.", "{r:?}");
     let prompt = &fake.last_request().expect("request").messages[0].1;
     assert_eq!(prompt, "You help with tea.\n\nHuman: hi there\n\nAssistant: ");
+    let streamed = json!({"inputs": {"topic": "tea"}, "query": "hi there", "response_mode": "streaming"});
+    let (_, ev) = stream_all(&app, &owner, &uri, streamed).await;
+    assert_eq!(answer_of(&ev), "Echo: You help with tea.", "streamed as it blocked: {ev:?}");
+    assert_eq!(ev.last().map(|e| e["event"].clone()), Some(json!("message_end")));
+    let row = message_row(&env, ev[0]["id"].as_str().expect("id")).await;
+    assert_eq!((row.from_source.as_str(), row.from_end_user_id), ("console", None), "{row:?}");
+    assert!(row.from_account_id.is_some());
     let r = send(
         &app,
         &mut owner,
