@@ -837,3 +837,44 @@ async fn prompt_helpers_draft_rules_and_introductions_with_the_default_model() {
         send(&app, &mut Client::default(), Method::POST, "/console/api/introduction-generate", Some(json!({}))).await;
     assert_eq!(r.status.as_u16(), 401);
 }
+
+#[actix_web::test]
+async fn sensitive_queries_get_the_canned_answer_without_a_model_call() {
+    let (env, state) = state_with(&[]).await;
+    let fake = FakeOpenAi::start().await;
+    fake.set_answer(Some(ANSWER));
+    let app = test::init_service(app(state)).await;
+    let mut config = chat_config();
+    config["sensitive_word_avoidance"] =
+        json!({"enabled": true, "words": "gin, rum", "canned_response": "Tea only, please."});
+    let (mut c, _, app_id) = world(&env, &app, &fake, "swa@example.com", "chat", config.clone()).await;
+    let uri = format!("/console/api/apps/{app_id}/chat-messages");
+    let chat_calls = || fake.requests().iter().filter(|r| r.path.ends_with("/chat/completions")).count();
+
+    let before = chat_calls();
+    let ask = |query: &str, config: &Value| json!({"inputs": {"topic": "tea"}, "query": query, "model_config": config, "response_mode": "blocking"});
+    let r = send(&app, &mut c, Method::POST, &uri, Some(ask("a glass of rum?", &config))).await;
+    assert_eq!(r.body["answer"], "Tea only, please.", "{r:?}");
+    let row = message_row(&env, r.body["id"].as_str().expect("id")).await;
+    assert_eq!(row.answer, "Tea only, please.");
+    let mut streamed = ask("gin and tonic", &config);
+    streamed["response_mode"] = json!("streaming");
+    let (_, ev) = stream_all(&app, &c, &uri, streamed).await;
+    assert_eq!(answer_of(&ev), "Tea only, please.");
+    assert_eq!(chat_calls(), before, "caught queries never reach the model");
+    let r = send(&app, &mut c, Method::POST, &uri, Some(ask("green or black?", &config))).await;
+    assert_eq!(r.body["answer"], ANSWER);
+    assert_eq!(chat_calls(), before + 1);
+
+    // The moderation variant asks OpenAI's moderation model; the fake flags "forbidden".
+    config["sensitive_word_avoidance"] = json!({"enabled": true, "type": "moderation", "canned_response": ""});
+    let r = send(&app, &mut c, Method::POST, &uri, Some(ask("something forbidden", &config))).await;
+    assert_eq!(r.body["answer"], "Your content violates our usage policy. Please revise and try again.", "{r:?}");
+    let moderation = fake.requests().into_iter().rev().find(|r| r.path.ends_with("/moderations")).expect("moderated");
+    assert_eq!(moderation.body["input"], json!(["something forbidden"]));
+    let r = send(&app, &mut c, Method::POST, &uri, Some(ask("something fine", &config))).await;
+    assert_eq!(r.body["answer"], ANSWER);
+    fake.fail_next(401, "Incorrect API key provided");
+    let r = send(&app, &mut c, Method::POST, &uri, Some(ask("anything", &config))).await;
+    assert_error(&r, 400, "completion_request_error");
+}

@@ -65,20 +65,38 @@ impl AppConfig {
         self.dict.get(feature).and_then(|f| f.get("enabled")).and_then(Value::as_bool).unwrap_or(false)
     }
 
-    /// The canned answer when the query contains one of the app's sensitive words (the
-    /// keyword variant of Dify's sensitive-word avoidance).
-    pub fn sensitive_word_answer(&self, query: &str) -> Option<String> {
+    /// The app's sensitive-word avoidance rule, when it is on (and, for keywords, has words).
+    pub fn sensitive_rule(&self) -> Option<SensitiveRule> {
         let swa = self.dict.get("sensitive_word_avoidance")?;
-        if !self.enabled("sensitive_word_avoidance") || swa.get("type").and_then(Value::as_str) == Some("moderation") {
+        if !self.enabled("sensitive_word_avoidance") {
             return None;
         }
+        let canned = swa.get("canned_response").and_then(Value::as_str).filter(|c| !c.is_empty());
+        let canned =
+            canned.unwrap_or("Your content violates our usage policy. Please revise and try again.").to_owned();
+        if swa.get("type").and_then(Value::as_str) == Some("moderation") {
+            return Some(SensitiveRule { check: SensitiveCheck::Moderation, canned });
+        }
         let words = swa.get("words").and_then(Value::as_str).unwrap_or_default();
-        let hit = words.split(',').map(str::trim).filter(|w| !w.is_empty()).any(|w| query.contains(w));
-        hit.then(|| {
-            let canned = swa.get("canned_response").and_then(Value::as_str).filter(|c| !c.is_empty());
-            canned.unwrap_or("Your content violates our usage policy. Please revise and try again.").to_owned()
-        })
+        // Dify splits on bare commas; "a, b" clearly means the words "a" and "b".
+        let words: Vec<String> = words.split(',').map(str::trim).filter(|w| !w.is_empty()).map(str::to_owned).collect();
+        (!words.is_empty()).then_some(SensitiveRule { check: SensitiveCheck::Keywords(words), canned })
     }
+}
+
+/// Sensitive-word avoidance: how a query is screened and what is answered when it is caught.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SensitiveRule {
+    pub check: SensitiveCheck,
+    pub canned: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SensitiveCheck {
+    /// The query contains one of these words.
+    Keywords(Vec<String>),
+    /// OpenAI's moderation model flags the query.
+    Moderation,
 }
 
 #[cfg(test)]
@@ -103,7 +121,19 @@ mod tests {
         assert_eq!(c.user_input_form().len(), 1);
         c.set_completion_params(json!({"max_tokens": 3}));
         assert_eq!(c.completion_params(), json!({"max_tokens": 3}));
-        assert!(c.sensitive_word_answer("this is worse").is_some_and(|a| a.starts_with("Your content violates")));
-        assert_eq!(c.sensitive_word_answer("fine"), None);
+        let rule = c.sensitive_rule().expect("rule");
+        assert_eq!(rule.check, SensitiveCheck::Keywords(vec!["bad".into(), "worse".into()]));
+        assert!(rule.canned.starts_with("Your content violates"));
+        let moderated = AppConfig::from_json(
+            Uuid::nil(),
+            json!({"sensitive_word_avoidance": {"enabled": true, "type": "moderation", "canned_response": "No."}}),
+        );
+        assert_eq!(
+            moderated.sensitive_rule(),
+            Some(SensitiveRule { check: SensitiveCheck::Moderation, canned: "No.".into() })
+        );
+        let off =
+            AppConfig::from_json(Uuid::nil(), json!({"sensitive_word_avoidance": {"enabled": false, "words": "x"}}));
+        assert_eq!(off.sensitive_rule(), None);
     }
 }

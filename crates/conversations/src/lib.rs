@@ -17,6 +17,7 @@ pub mod naming;
 pub mod pinned;
 pub mod prompt;
 pub mod saved;
+pub mod screening;
 pub mod stop;
 pub mod suggestions;
 pub mod template;

@@ -138,7 +138,10 @@ pub async fn start(engine: &Engine, req: Request) -> Result<Generation, ApiError
         }
     }
 
-    let canned = config.sensitive_word_answer(&query);
+    let canned = match config.sensitive_rule() {
+        Some(rule) => crate::screening::canned_answer(engine, req.app.tenant_id, &rule, &query).await?,
+        None => None,
+    };
     let prepared = Prepared {
         app: &req.app,
         caller: req.caller,
