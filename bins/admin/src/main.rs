@@ -3,6 +3,7 @@
 mod account_cmd;
 mod connect;
 mod db_cmd;
+mod hosted_cmd;
 mod invitation_cmd;
 mod keys_cmd;
 mod prompt;
@@ -53,6 +54,11 @@ enum Command {
     /// The app's site description, copyright and privacy policy win over the options; an app
     /// already listed is updated in place.
     AddRecommendedApp(recommended_cmd::AddRecommendedAppArgs),
+    /// Rescale workspaces' Anthropic trial quotas to HOSTED_ANTHROPIC_QUOTA_LIMIT.
+    ///
+    /// A trial limit of 1000 (the old default) becomes the new limit; other limits and the
+    /// quota used are multiplied by ceil(new limit / 1000) — on every run, as in Dify.
+    SyncAnthropicHostedProviders,
 }
 
 fn main() -> ExitCode {
@@ -88,6 +94,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
         Command::ResetEncryptKeyPair(args) => keys_cmd::run(args, &config()?).await,
         Command::GenerateInvitationCodes(args) => invitation_cmd::run(args, &config()?).await,
         Command::AddRecommendedApp(args) => recommended_cmd::run(args, &config()?).await,
+        Command::SyncAnthropicHostedProviders => hosted_cmd::sync_anthropic(&config()?).await,
     }
 }
 

@@ -31,7 +31,8 @@ impl AppState {
         let provider_credentials = providers::credentials::CredentialCache::default();
         // Model calls get their own pool with the runtime's longer connect timeout.
         let models_http = providers::runtime::http_client().unwrap_or_else(|_| http.clone());
-        let engine = conversations::Engine::new(&infra, provider_credentials.clone(), models_http);
+        let hosting = providers::hosted::Hosting::from_config(&config);
+        let engine = conversations::Engine::new(&infra, provider_credentials.clone(), models_http, hosting);
         Self { config: Arc::new(config), infra, http, provider_credentials, engine, setup_done: Arc::default() }
     }
 

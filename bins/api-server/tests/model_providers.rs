@@ -89,12 +89,14 @@ async fn credentials(
         &env.infra.db,
         env.infra.storage.as_ref(),
         &state.provider_credentials,
+        &state.engine.hosting,
         tenant_id,
         provider,
         model,
         model_type,
     )
     .await
+    .map(|call| call.credentials)
 }
 
 #[actix_web::test]

@@ -59,7 +59,8 @@ pub async fn run(config: Config, infra: Infra, queues: Vec<String>, shutdown: wa
             return;
         }
     };
-    let engine = conversations::Engine::new(&infra, providers::credentials::CredentialCache::default(), http);
+    let hosting = providers::hosted::Hosting::from_config(&config);
+    let engine = conversations::Engine::new(&infra, providers::credentials::CredentialCache::default(), http, hosting);
     let handler: Arc<dyn JobHandler> = Arc::new(Dispatcher { config, infra: infra.clone(), engine });
     let loops: Vec<_> = queues
         .into_iter()

@@ -16,7 +16,7 @@ pub const AUDIO_TYPES: [&str; 7] =
 
 /// The text of an audio file, transcribed by the workspace's default speech2text model.
 pub async fn transcribe(engine: &Engine, tenant_id: Uuid, audio: Bytes, mime: &str) -> Result<String, ApiError> {
-    let default = providers::store::default_model(&engine.db, tenant_id, ModelType::Speech2Text)
+    let default = providers::store::default_model(&engine.db, &engine.hosting, tenant_id, ModelType::Speech2Text)
         .await?
         .filter(|d| d.model_provider.provider_type.is_some())
         .ok_or_else(|| {
@@ -31,12 +31,14 @@ pub async fn transcribe(engine: &Engine, tenant_id: Uuid, audio: Bytes, mime: &s
         &engine.db,
         engine.storage.as_ref(),
         &engine.credentials,
+        &engine.hosting,
         tenant_id,
         &provider,
         &default.model_name,
         ModelType::Speech2Text,
     )
-    .await?;
+    .await?
+    .credentials;
     let model = ModelRef::new(provider, default.model_name, credentials);
     // The vendor reads the format from the file name's extension.
     let extension = mime.rsplit('/').next().unwrap_or("mp3");

@@ -8,6 +8,7 @@ use infra::cache::Cache;
 use infra::queue::JobQueue;
 use infra::storage::Storage;
 use providers::credentials::CredentialCache;
+use providers::hosted::Hosting;
 use sea_orm::DatabaseConnection;
 
 /// Shared, cheaply cloned handles for generations (the api-server and the worker each hold one).
@@ -21,6 +22,8 @@ pub struct Engine {
     pub credentials: CredentialCache,
     /// Pooled connections to model vendors.
     pub http: reqwest::Client,
+    /// The operator's hosted providers (CLOUD quotas).
+    pub hosting: Hosting,
 }
 
 impl std::fmt::Debug for Engine {
@@ -30,7 +33,7 @@ impl std::fmt::Debug for Engine {
 }
 
 impl Engine {
-    pub fn new(infra: &Infra, credentials: CredentialCache, http: reqwest::Client) -> Self {
+    pub fn new(infra: &Infra, credentials: CredentialCache, http: reqwest::Client, hosting: Hosting) -> Self {
         Self {
             db: infra.db.clone(),
             cache: infra.cache.clone(),
@@ -38,6 +41,7 @@ impl Engine {
             storage: infra.storage.clone(),
             credentials,
             http,
+            hosting,
         }
     }
 }

@@ -4,6 +4,7 @@ use kernel::ApiError;
 use providers::ModelType;
 use providers::catalog::{self, ParameterRules};
 use providers::runtime::ModelRef;
+use providers::store::QuotaCharge;
 use uuid::Uuid;
 
 use crate::engine::Engine;
@@ -13,6 +14,9 @@ use crate::engine::Engine;
 pub struct TextModel {
     pub model: ModelRef,
     pub rules: ParameterRules,
+    /// The hosted quota an app's call uses up; helper prompts on the default model, as in
+    /// Dify, are free.
+    pub quota: Option<QuotaCharge>,
 }
 
 impl TextModel {
@@ -24,10 +28,11 @@ impl TextModel {
 
 /// The workspace's credentials for `provider`/`name`, with the model's parameter rules.
 pub async fn text_model(engine: &Engine, tenant_id: Uuid, provider: &str, name: &str) -> Result<TextModel, ApiError> {
-    let credentials = providers::store::get_credentials(
+    let call = providers::store::get_credentials(
         &engine.db,
         engine.storage.as_ref(),
         &engine.credentials,
+        &engine.hosting,
         tenant_id,
         provider,
         name,
@@ -36,14 +41,14 @@ pub async fn text_model(engine: &Engine, tenant_id: Uuid, provider: &str, name: 
     .await?;
     // Configurable providers' ranges depend on the model's own config (Azure's base model).
     let fixed = catalog::get(provider).is_some_and(|s| s.is_fixed());
-    let rules = catalog::parameter_rules(provider, name, (!fixed).then_some(&credentials));
-    Ok(TextModel { model: ModelRef::new(provider, name, credentials), rules })
+    let rules = catalog::parameter_rules(provider, name, (!fixed).then_some(&call.credentials));
+    Ok(TextModel { model: ModelRef::new(provider, name, call.credentials), rules, quota: call.quota })
 }
 
 /// The workspace's default text model (naming, suggestions, helpers). Without one: Dify's
 /// "Default model is not available" as a `completion_request_error`.
 pub async fn default_text_model(engine: &Engine, tenant_id: Uuid) -> Result<TextModel, ApiError> {
-    let default = providers::store::default_model(&engine.db, tenant_id, ModelType::TextGeneration)
+    let default = providers::store::default_model(&engine.db, &engine.hosting, tenant_id, ModelType::TextGeneration)
         .await?
         .filter(|d| d.model_provider.provider_type.is_some())
         .ok_or_else(|| {
@@ -53,5 +58,6 @@ pub async fn default_text_model(engine: &Engine, tenant_id: Uuid) -> Result<Text
                 "Default model is not available. Please configure a Default System Reasoning Model in the Settings -> Model Provider.",
             )
         })?;
-    text_model(engine, tenant_id, &default.model_provider.provider_name, &default.model_name).await
+    let model = text_model(engine, tenant_id, &default.model_provider.provider_name, &default.model_name).await?;
+    Ok(TextModel { quota: None, ..model })
 }

@@ -31,12 +31,14 @@ async fn flagged(engine: &Engine, tenant_id: Uuid, query: &str) -> Result<bool, 
         &engine.db,
         engine.storage.as_ref(),
         &engine.credentials,
+        &engine.hosting,
         tenant_id,
         "openai",
         MODERATION_MODEL,
         ModelType::Moderation,
     )
-    .await?;
+    .await?
+    .credentials;
     let model = ModelRef::new("openai", MODERATION_MODEL, credentials);
     providers::runtime::moderate(&engine.http, &model, query).await.map_err(|e| {
         // Dify hides the vendor's reason behind this message.

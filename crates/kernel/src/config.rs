@@ -118,6 +118,46 @@ pub struct Config {
     pub tenant_document_count: u64,
     pub clean_day_setting: u32,
     pub check_update_url: String,
+    /// Dify's hosted model providers (`HOSTED_OPENAI_*`, `HOSTED_ANTHROPIC_*`).
+    pub hosted: HostedProviders,
+}
+
+/// The operator's own vendor keys that workspaces may use on a trial quota (CLOUD only, as
+/// in Dify).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HostedProviders {
+    pub openai: Option<HostedProvider>,
+    pub anthropic: Option<HostedProvider>,
+}
+
+#[derive(Clone, PartialEq, Eq)]
+pub struct HostedProvider {
+    pub api_key: String,
+    pub api_base: Option<String>,
+    pub organization: Option<String>,
+    /// Quota limit set by the operator; 0 means calls are not counted against the quota.
+    pub quota_limit: i64,
+}
+
+impl std::fmt::Debug for HostedProvider {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HostedProvider")
+            .field("api_base", &self.api_base)
+            .field("quota_limit", &self.quota_limit)
+            .finish_non_exhaustive()
+    }
+}
+
+fn hosted_provider(v: &Vars<'_>, prefix: &str) -> Result<Option<HostedProvider>, ConfigError> {
+    if !v.bool_or(&format!("{prefix}_ENABLED"), false)? {
+        return Ok(None);
+    }
+    Ok(Some(HostedProvider {
+        api_key: v.required(&format!("{prefix}_API_KEY"), &format!("when {prefix}_ENABLED is true"))?,
+        api_base: v.get(&format!("{prefix}_API_BASE")),
+        organization: v.get(&format!("{prefix}_API_ORGANIZATION")),
+        quota_limit: v.num_or(&format!("{prefix}_QUOTA_LIMIT"), 0i64)?,
+    }))
 }
 
 /// Reads variables from a map, so tests never touch the process environment.
@@ -266,6 +306,10 @@ impl Config {
             check_update_url: map
                 .get("CHECK_UPDATE_URL")
                 .map_or_else(|| "https://updates.dify.ai".to_string(), |u| u.trim().to_string()),
+            hosted: HostedProviders {
+                openai: hosted_provider(&v, "HOSTED_OPENAI")?,
+                anthropic: hosted_provider(&v, "HOSTED_ANTHROPIC")?,
+            },
             database_url,
             data_dir,
         };

@@ -3,6 +3,7 @@
 pub mod catalog;
 pub mod credentials;
 pub mod error;
+pub mod hosted;
 pub mod model_type;
 pub mod pricing;
 pub mod runtime;

@@ -4,12 +4,11 @@
 //! and default models. Every query is scoped by the workspace (`tenant_id`).
 //!
 //! # Hosted (system) providers
-//! dify-rs does not host model credentials, so — as in every SELF_HOSTED Dify — system
-//! providers are never usable: their entries are listed with `is_valid: false` and quota 0,
-//! switching the preferred type is a no-op, and a provider is usable exactly when the workspace
-//! has a valid custom row for it. CLOUD's hosted quotas (trial/paid/free, Stripe, the
-//! free-quota service) are listed the same way and not supported. A `system` preference row
-//! written by a CLOUD Dify is shown but ignored.
+//! On CLOUD with `HOSTED_OPENAI_*` / `HOSTED_ANTHROPIC_*` set, workspaces may use the
+//! operator's keys on a quota (see `resolve`); elsewhere — as in every SELF_HOSTED Dify —
+//! system providers are never usable, their entries are listed with `is_valid: false`, and
+//! switching the preferred type is a no-op. Buying quota (Stripe) and the free-quota service
+//! are not supported.
 //!
 //! # Side effect on reads, as in Dify
 //! Resolving which providers are usable inserts an invalid placeholder `providers` row
@@ -18,14 +17,13 @@
 
 mod listing;
 mod models;
+mod resolve;
 
-use std::collections::HashMap;
-
-use entities::{provider_models, providers};
+use entities::{provider_models, providers, tenant_preferred_model_providers};
 use infra::storage::Storage;
 use kernel::ApiError;
 use kernel::time::now_naive;
-use sea_orm::sea_query::OnConflict;
+use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set, TransactionSession,
     TransactionTrait,
@@ -40,9 +38,12 @@ pub use listing::{
 pub use models::{
     DefaultModel, ModelProviderRef, ValidModel, default_model, model_parameter_rules, set_default_model, valid_models,
 };
+pub use resolve::{QuotaCharge, SyncedTrial, charge_quota, sync_anthropic_trials};
+use resolve::{Resolution, resolve_all, usable_providers};
 
 use crate::catalog::{self, ProviderSpec, ProviderType};
 use crate::credentials::{self, CredentialCache, Credentials};
+use crate::hosted::Hosting;
 use crate::{ModelType, ProviderError, runtime};
 
 /// `quota_type` of custom rows (the column's default, part of the unique key).
@@ -122,10 +123,14 @@ pub async fn save_provider(
 pub async fn delete_provider(
     db: &impl ConnectionTrait,
     cache: &CredentialCache,
+    hosting: &Hosting,
     tenant_id: Uuid,
     provider: &str,
 ) -> Result<(), ApiError> {
-    // Dify first switches the preferred type to system, which is a no-op without hosted providers.
+    // As Dify, calls go back to the hosted quota (where there is one).
+    if let Some(spec) = catalog::get(provider).filter(|s| s.supports(ProviderType::System)) {
+        store_preference(db, hosting, tenant_id, spec, ProviderType::System).await?;
+    }
     providers::Entity::delete_many()
         .filter(providers::Column::TenantId.eq(tenant_id))
         .filter(providers::Column::ProviderName.eq(provider))
@@ -269,35 +274,113 @@ pub async fn delete_model(
     Ok(())
 }
 
-/// Dify's `switch_preferred_provider`: checks the type is one the provider supports, then —
-/// hosted providers being unsupported — changes nothing, as a SELF_HOSTED Dify does.
-pub fn set_preferred_provider_type(provider: &str, preferred: &str) -> Result<(), ApiError> {
+/// Dify's `switch_preferred_provider`: checks the type is one the provider supports, then
+/// stores it — where the provider is hosted here; elsewhere it changes nothing, as Dify.
+pub async fn set_preferred_provider_type(
+    db: &impl ConnectionTrait,
+    hosting: &Hosting,
+    tenant_id: Uuid,
+    provider: &str,
+    preferred: &str,
+) -> Result<(), ApiError> {
     let spec = spec(provider)?;
     let provider_type = ProviderType::parse(preferred)
         .ok_or_else(|| ApiError::value_error(format!("Invalid preferred provider type: {preferred}")))?;
     if !spec.supports(provider_type) {
         return Err(ApiError::value_error(format!("Not support provider type: {preferred}")));
     }
+    store_preference(db, hosting, tenant_id, spec, provider_type).await?;
     Ok(())
 }
 
-/// The decrypted credentials to call `model` with, for the runtime's callers: the provider's
-/// config for fixed providers, the model's for configurable ones (as stored: the runtime adds
-/// OpenAI's `/v1` itself). Missing or invalid credentials are `NotInitialized` ("Model {name}
-/// provider credentials is not initialized."); a configurable provider's unknown model is
-/// Dify's "The model {name} does not exist." (`BadRequest`). Decryption is cached.
+async fn store_preference(
+    db: &impl ConnectionTrait,
+    hosting: &Hosting,
+    tenant_id: Uuid,
+    spec: &ProviderSpec,
+    provider_type: ProviderType,
+) -> Result<(), DbErr> {
+    if !hosting.system_supported(spec.name) {
+        return Ok(());
+    }
+    use tenant_preferred_model_providers as preferred;
+    let now = now_naive();
+    // Dify's table has no unique key on (tenant, provider): update, else insert.
+    let updated = preferred::Entity::update_many()
+        .col_expr(preferred::Column::PreferredProviderType, Expr::value(provider_type.as_str()))
+        .col_expr(preferred::Column::UpdatedAt, Expr::value(now))
+        .filter(preferred::Column::TenantId.eq(tenant_id))
+        .filter(preferred::Column::ProviderName.eq(spec.name))
+        .exec(db)
+        .await?;
+    if updated.rows_affected == 0 {
+        preferred::ActiveModel {
+            id: Set(Uuid::new_v4()),
+            tenant_id: Set(tenant_id),
+            provider_name: Set(spec.name.to_owned()),
+            preferred_provider_type: Set(provider_type.as_str().to_owned()),
+            created_at: Set(now),
+            updated_at: Set(now),
+        }
+        .insert(db)
+        .await?;
+    }
+    Ok(())
+}
+
+/// What a model call goes through: the decrypted credentials, and the hosted quota the call
+/// uses up (charge it with [`charge_quota`] once the call has run).
+#[derive(Debug, Clone)]
+pub struct CallCredentials {
+    pub credentials: Credentials,
+    pub quota: Option<QuotaCharge>,
+}
+
+/// The credentials to call `model` with, for the runtime's callers: the operator's hosted key
+/// when the workspace's preferred type is `system` and a quota is left (a used-up quota without
+/// own credentials is `QuotaExceeded`); else the provider's config for fixed providers, the
+/// model's for configurable ones (as stored: the runtime adds OpenAI's `/v1` itself). Missing
+/// or invalid credentials are `NotInitialized` ("Model {name} provider credentials is not
+/// initialized."); a configurable provider's unknown model is Dify's "The model {name} does
+/// not exist." (`BadRequest`). Decryption is cached.
+#[allow(clippy::too_many_arguments)]
 pub async fn get_credentials(
     db: &impl ConnectionTrait,
     storage: &dyn Storage,
     cache: &CredentialCache,
+    hosting: &Hosting,
     tenant_id: Uuid,
     provider: &str,
     model: &str,
     model_type: ModelType,
-) -> Result<Credentials, ProviderError> {
+) -> Result<CallCredentials, ProviderError> {
     let not_initialized =
         || ProviderError::NotInitialized(format!("Model {model} provider credentials is not initialized."));
     let spec = catalog::get(provider).ok_or_else(not_initialized)?;
+    if hosting.system_supported(spec.name) {
+        let resolution = resolve_all(db, hosting, tenant_id, &[spec]).await.map_err(db_unavailable)?.remove(spec.name);
+        match resolution {
+            Some(Resolution::Usable(row)) if row.provider_type == ProviderType::System.as_str() => {
+                let hidden = spec.fixed_models(model_type).any(|m| m.name == model && m.hidden_on_trial);
+                if hidden && row.quota_type.as_deref() == Some(catalog::QuotaType::Trial.as_str()) {
+                    // Only OpenAI's GPT-4 models are hidden on trials.
+                    return Err(ProviderError::ModelNotSupported(
+                        "Dify Hosted OpenAI GPT-4 currently not support.".into(),
+                    ));
+                }
+                let credentials = hosting.credentials(spec.name).ok_or_else(not_initialized)?;
+                return Ok(CallCredentials { credentials, quota: QuotaCharge::for_row(hosting, spec, &row) });
+            }
+            Some(Resolution::QuotaExhausted) => {
+                return Err(ProviderError::QuotaExceeded(
+                    "Your quota for Dify Hosted Model Provider has been exhausted. \
+                     Please go to Settings -> Model Provider to complete your own provider credentials."
+                        .into(),
+                ));
+            }
+            _ => {}
+        }
+    }
     let row = custom_row(db, tenant_id, spec.name).await.map_err(db_unavailable)?;
     let row = row.filter(|r| r.is_valid).ok_or_else(not_initialized)?;
     let stored = if spec.is_fixed() {
@@ -324,7 +407,7 @@ pub async fn get_credentials(
             "Model {model} provider credentials cannot be decrypted. Please set them again in Settings -> Model Provider."
         ))
     })?;
-    Ok(config)
+    Ok(CallCredentials { credentials: config, quota: None })
 }
 
 /// Records that a provider was just used (`providers.last_used`, as every Dify call does).
@@ -383,38 +466,4 @@ fn new_custom_row(tenant_id: Uuid, provider: &str, config: Option<String>, is_va
         created_at: Set(now),
         updated_at: Set(now),
     }
-}
-
-/// Which of `specs` the workspace can use, with their custom row: Dify's
-/// `get_preferred_model_provider` for each, in one query. Providers without any row get Dify's
-/// invalid placeholder row.
-async fn usable_providers(
-    db: &impl ConnectionTrait,
-    tenant_id: Uuid,
-    specs: &[&'static ProviderSpec],
-) -> Result<HashMap<&'static str, providers::Model>, DbErr> {
-    let rows = providers::Entity::find()
-        .filter(providers::Column::TenantId.eq(tenant_id))
-        .filter(providers::Column::ProviderType.eq(ProviderType::Custom.as_str()))
-        .filter(providers::Column::ProviderName.is_in(specs.iter().map(|s| s.name)))
-        .all(db)
-        .await?;
-    let placeholders: Vec<_> = specs
-        .iter()
-        .filter(|s| !rows.iter().any(|r| r.provider_name == s.name))
-        .map(|s| new_custom_row(tenant_id, s.name, None, false))
-        .collect();
-    if !placeholders.is_empty() {
-        providers::Entity::insert_many(placeholders)
-            .on_conflict_do_nothing_on(provider_key())
-            .exec_without_returning(db)
-            .await?;
-    }
-    let mut usable = HashMap::new();
-    for row in rows.into_iter().filter(|r| r.is_valid) {
-        if let Some(spec) = specs.iter().find(|s| s.name == row.provider_name) {
-            usable.entry(spec.name).or_insert(row);
-        }
-    }
-    Ok(usable)
 }

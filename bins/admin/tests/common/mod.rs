@@ -25,6 +25,8 @@ pub async fn run_admin(env: &TestEnv, args: &[&str], stdin: Option<&str>, extra:
         "BROKER_URL",
         "STORAGE_TYPE",
         "EDITION",
+        "HOSTED_ANTHROPIC_ENABLED",
+        "HOSTED_OPENAI_ENABLED",
     ] {
         cmd.env_remove(key);
     }

@@ -13,10 +13,10 @@ use crate::state::AppState;
 pub async fn choices(state: &AppState, tenant_id: Uuid) -> Result<(ModelChoices, Option<(String, String)>), ApiError> {
     let db = &state.infra.db;
     let mut text_models: HashMap<String, Vec<String>> = HashMap::new();
-    for m in providers::store::valid_models(db, tenant_id, ModelType::TextGeneration).await? {
+    for m in providers::store::valid_models(db, &state.engine.hosting, tenant_id, ModelType::TextGeneration).await? {
         text_models.entry(m.model_provider.provider_name).or_default().push(m.model_name);
     }
-    let default = providers::store::default_model(db, tenant_id, ModelType::TextGeneration)
+    let default = providers::store::default_model(db, &state.engine.hosting, tenant_id, ModelType::TextGeneration)
         .await?
         .filter(|d| d.model_provider.provider_type.is_some())
         .map(|d| (d.model_provider.provider_name, d.model_name));

@@ -122,6 +122,7 @@ async fn list(state: web::Data<AppState>, user: Console) -> HttpResult {
         &state.infra.db,
         state.infra.storage.as_ref(),
         &state.provider_credentials,
+        &state.engine.hosting,
         user.tenant_id(),
     )
     .await?;
@@ -153,7 +154,14 @@ async fn save_provider(
 }
 
 async fn delete_provider(state: web::Data<AppState>, Manager(user): Manager, path: web::Path<String>) -> HttpResult {
-    store::delete_provider(&state.infra.db, &state.provider_credentials, user.tenant_id(), &path).await?;
+    store::delete_provider(
+        &state.infra.db,
+        &state.provider_credentials,
+        &state.engine.hosting,
+        user.tenant_id(),
+        &path,
+    )
+    .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -209,7 +217,8 @@ async fn delete_model(
 }
 
 async fn preferred_provider_type(
-    Manager(_user): Manager,
+    state: web::Data<AppState>,
+    Manager(user): Manager,
     path: web::Path<String>,
     body: web::Json<Value>,
 ) -> HttpResult {
@@ -217,7 +226,8 @@ async fn preferred_provider_type(
     if !matches!(preferred.as_str(), "system" | "custom") {
         return Err(not_a_choice("preferred_provider_type", &preferred).into());
     }
-    store::set_preferred_provider_type(&path, &preferred)?;
+    store::set_preferred_provider_type(&state.infra.db, &state.engine.hosting, user.tenant_id(), &path, &preferred)
+        .await?;
     Ok(HttpResponse::Ok().json(json!({"result": "success"})))
 }
 
@@ -228,7 +238,9 @@ async fn parameter_rules(
     query: Query,
 ) -> HttpResult {
     let model_name = required_query(&query, "model_name")?;
-    let rules = store::model_parameter_rules(&state.infra.db, user.tenant_id(), &path, &model_name).await?;
+    let rules =
+        store::model_parameter_rules(&state.infra.db, &state.engine.hosting, user.tenant_id(), &path, &model_name)
+            .await?;
     Ok(HttpResponse::Ok().json(rules))
 }
 
@@ -250,7 +262,7 @@ async fn free_quota(_user: Console) -> HttpResult {
 
 async fn default_model(state: web::Data<AppState>, user: Console, query: Query) -> HttpResult {
     let model_type = configurable_model_type("model_type", &required_query(&query, "model_type")?)?;
-    let model = store::default_model(&state.infra.db, user.tenant_id(), model_type).await?;
+    let model = store::default_model(&state.infra.db, &state.engine.hosting, user.tenant_id(), model_type).await?;
     Ok(HttpResponse::Ok().json(model))
 }
 
@@ -259,7 +271,15 @@ async fn set_default_model(state: web::Data<AppState>, user: Console, body: web:
     let model_name = args.required_str("model_name")?;
     let model_type = configurable_model_type("model_type", &args.required_str("model_type")?)?;
     let provider_name = args.required_str("provider_name")?;
-    store::set_default_model(&state.infra.db, user.tenant_id(), model_type, &provider_name, &model_name).await?;
+    store::set_default_model(
+        &state.infra.db,
+        &state.engine.hosting,
+        user.tenant_id(),
+        model_type,
+        &provider_name,
+        &model_name,
+    )
+    .await?;
     Ok(HttpResponse::Ok().json(json!({"result": "success"})))
 }
 
@@ -272,7 +292,7 @@ async fn valid_models(state: web::Data<AppState>, user: Console, path: web::Path
             return Err(ApiError::value_error(format!("No matching enum found for value '{}'", path.as_str())).into());
         }
     };
-    let models = store::valid_models(&state.infra.db, user.tenant_id(), model_type).await?;
+    let models = store::valid_models(&state.infra.db, &state.engine.hosting, user.tenant_id(), model_type).await?;
     Ok(HttpResponse::Ok().json(models))
 }
 
@@ -281,6 +301,7 @@ async fn legacy_list(state: web::Data<AppState>, user: Console) -> HttpResult {
         &state.infra.db,
         state.infra.storage.as_ref(),
         &state.provider_credentials,
+        &state.engine.hosting,
         user.tenant_id(),
     )
     .await?;

@@ -145,6 +145,7 @@ pub async fn configure_openai_at(env: &TestEnv, tenant_id: Uuid, key: &str, api_
     providers::Entity::delete_many()
         .filter(providers::Column::TenantId.eq(tenant_id))
         .filter(providers::Column::ProviderName.eq("openai"))
+        .filter(providers::Column::ProviderType.eq("custom"))
         .exec(db)
         .await
         .expect("clear placeholder");

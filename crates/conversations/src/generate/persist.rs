@@ -163,5 +163,12 @@ pub async fn finish(
     if let Err(e) = providers::store::touch_last_used(&engine.db, plan.tenant_id, &model.provider).await {
         tracing::warn!(error = %e, "cannot record provider use");
     }
+    // A hosted quota pays for calls that answered (Dify deducts after the model ran).
+    if let Some(charge) = plan.model.quota.as_ref().filter(|_| !answer.trim().is_empty()) {
+        let total = i64::from(usage.prompt_tokens) + i64::from(usage.completion_tokens);
+        if let Err(e) = providers::store::charge_quota(&engine.db, charge, total).await {
+            tracing::warn!(error = %e, "cannot charge the hosted quota");
+        }
+    }
     Ok(())
 }

@@ -13,9 +13,11 @@ use serde::ser::SerializeMap;
 use serde_json::Value;
 use uuid::Uuid;
 
+use super::resolve::preferred_type;
 use super::usable_providers;
 use crate::catalog::{self, PROVIDERS, ProviderSpec, ProviderType, QuotaType};
 use crate::credentials::{self, CredentialCache, Credentials};
+use crate::hosted::Hosting;
 
 /// Every provider's status, keyed by name in Dify's order.
 #[derive(Debug, Clone, PartialEq)]
@@ -109,10 +111,12 @@ pub async fn provider_list(
     db: &impl ConnectionTrait,
     storage: &dyn Storage,
     cache: &CredentialCache,
+    hosting: &Hosting,
     tenant_id: Uuid,
 ) -> Result<ProviderList, ApiError> {
+    // Resolving creates the hosted trial rows on first sight, as Dify's list does.
     let trial: Vec<&'static ProviderSpec> = PROVIDERS.iter().filter(|p| p.has_trial()).collect();
-    usable_providers(db, tenant_id, &trial).await?;
+    usable_providers(db, hosting, tenant_id, &trial).await?;
 
     let rows = providers::Entity::find()
         .filter(providers::Column::TenantId.eq(tenant_id))
@@ -176,14 +180,18 @@ pub async fn provider_list(
                 }
             }
         }
+        let custom_valid = custom.is_valid;
         let mut providers: Vec<ProviderEntry> = system.into_iter().map(ProviderEntry::System).collect();
         providers.push(ProviderEntry::Custom(custom));
         let status = ProviderStatus {
-            // Without hosted providers Dify prefers custom unless told otherwise.
-            preferred_provider_type: preferred
-                .get(spec.name)
-                .cloned()
-                .unwrap_or_else(|| ProviderType::Custom.as_str().to_owned()),
+            preferred_provider_type: preferred_type(
+                hosting,
+                spec,
+                preferred.get(spec.name).map(String::as_str),
+                custom_valid,
+            )
+            .as_str()
+            .to_owned(),
             model_flexibility: spec.flexibility.as_str(),
             providers,
         };

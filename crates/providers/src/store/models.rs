@@ -1,7 +1,7 @@
 //! The models a workspace can use: per model type across usable providers, the default model
 //! of each type, and a model's parameter ranges.
 
-use entities::{provider_models, tenant_default_models as defaults};
+use entities::{provider_models, providers, tenant_default_models as defaults};
 use kernel::ApiError;
 use kernel::time::now_naive;
 use sea_orm::{
@@ -14,8 +14,9 @@ use uuid::Uuid;
 
 use super::{spec, usable_providers};
 use crate::ModelType;
-use crate::catalog::{self, AGENT_THOUGHT, PROVIDERS, ParameterRules, ProviderSpec};
+use crate::catalog::{self, AGENT_THOUGHT, PROVIDERS, ParameterRules, ProviderSpec, ProviderType, QuotaType};
 use crate::credentials;
+use crate::hosted::Hosting;
 
 /// Azure base models Dify marks as able to drive an agent.
 const AZURE_AGENT_BASE_MODELS: [&str; 4] = ["gpt-4", "gpt-4-32k", "gpt-35-turbo", "gpt-35-turbo-16k"];
@@ -53,15 +54,16 @@ type Offered = (String, String, Vec<String>);
 /// Every model of `model_type` the workspace can use, provider by provider in Dify's order.
 pub async fn valid_models(
     db: &impl ConnectionTrait,
+    hosting: &Hosting,
     tenant_id: Uuid,
     model_type: ModelType,
 ) -> Result<Vec<ValidModel>, ApiError> {
     let all: Vec<&'static ProviderSpec> = PROVIDERS.iter().collect();
-    let usable = usable_providers(db, tenant_id, &all).await?;
+    let usable = usable_providers(db, hosting, tenant_id, &all).await?;
     let mut out = Vec::new();
     for spec in all {
         let Some(row) = usable.get(spec.name) else { continue };
-        for (name, display, features) in offered_models(db, tenant_id, spec, model_type).await? {
+        for (name, display, features) in offered_models(db, tenant_id, spec, model_type, on_trial(row)).await? {
             out.push(ValidModel {
                 model_name: name,
                 model_display_name: display,
@@ -81,12 +83,13 @@ pub async fn valid_models(
 /// (in Dify's order) becomes the default and is stored; `None` when no provider is usable.
 pub async fn default_model(
     db: &impl ConnectionTrait,
+    hosting: &Hosting,
     tenant_id: Uuid,
     model_type: ModelType,
 ) -> Result<Option<DefaultModel>, ApiError> {
     let row = match stored_default(db, tenant_id, model_type).await? {
         Some(row) => row,
-        None => match first_usable_model(db, tenant_id, model_type).await? {
+        None => match first_usable_model(db, hosting, tenant_id, model_type).await? {
             Some((provider, model_name)) => {
                 let now = now_naive();
                 defaults::ActiveModel {
@@ -105,7 +108,9 @@ pub async fn default_model(
         },
     };
     let provider_type = match catalog::get(&row.provider_name) {
-        Some(spec) => usable_providers(db, tenant_id, &[spec]).await?.remove(spec.name).map(|p| p.provider_type),
+        Some(spec) => {
+            usable_providers(db, hosting, tenant_id, &[spec]).await?.remove(spec.name).map(|p| p.provider_type)
+        }
         None => None,
     };
     Ok(Some(DefaultModel {
@@ -120,20 +125,21 @@ pub async fn default_model(
 /// `provider_not_initialize` (Dify answers 500 there).
 pub async fn set_default_model(
     db: &(impl ConnectionTrait + TransactionTrait),
+    hosting: &Hosting,
     tenant_id: Uuid,
     model_type: ModelType,
     provider: &str,
     model_name: &str,
 ) -> Result<(), ApiError> {
     let spec = spec(provider)?;
-    if !usable_providers(db, tenant_id, &[spec]).await?.contains_key(spec.name) {
+    let Some(row) = usable_providers(db, hosting, tenant_id, &[spec]).await?.remove(spec.name) else {
         return Err(ApiError::new(
             400,
             "provider_not_initialize",
             format!("Model {model_name} provider credentials is not initialized."),
         ));
-    }
-    let offered = offered_models(db, tenant_id, spec, model_type).await?;
+    };
+    let offered = offered_models(db, tenant_id, spec, model_type, on_trial(&row)).await?;
     if !offered.iter().any(|(name, _, _)| name == model_name) {
         return Err(ApiError::value_error(format!("Invalid model name: {model_name}")));
     }
@@ -175,12 +181,13 @@ pub async fn set_default_model(
 /// Xinference) needs the model configured, else 400 `provider_not_initialize`.
 pub async fn model_parameter_rules(
     db: &impl ConnectionTrait,
+    hosting: &Hosting,
     tenant_id: Uuid,
     provider: &str,
     model_name: &str,
 ) -> Result<ParameterRules, ApiError> {
     let spec = spec(provider)?;
-    if !usable_providers(db, tenant_id, &[spec]).await?.contains_key(spec.name) {
+    if !usable_providers(db, hosting, tenant_id, &[spec]).await?.contains_key(spec.name) {
         return Ok(ParameterRules::default());
     }
     if !matches!(spec.name, "azure_openai" | "replicate" | "xinference") {
@@ -221,31 +228,40 @@ async fn stored_default(
 
 async fn first_usable_model(
     db: &impl ConnectionTrait,
+    hosting: &Hosting,
     tenant_id: Uuid,
     model_type: ModelType,
 ) -> Result<Option<(&'static str, String)>, ApiError> {
     let all: Vec<&'static ProviderSpec> = PROVIDERS.iter().collect();
-    let usable = usable_providers(db, tenant_id, &all).await?;
-    for spec in all.into_iter().filter(|s| usable.contains_key(s.name)) {
-        if let Some((name, _, _)) = offered_models(db, tenant_id, spec, model_type).await?.into_iter().next() {
+    let usable = usable_providers(db, hosting, tenant_id, &all).await?;
+    for spec in all {
+        let Some(row) = usable.get(spec.name) else { continue };
+        let offered = offered_models(db, tenant_id, spec, model_type, on_trial(row)).await?;
+        if let Some((name, _, _)) = offered.into_iter().next() {
             return Ok(Some((spec.name, name)));
         }
     }
     Ok(None)
 }
 
-/// The models of a type a usable provider offers: its fixed list, or the workspace's valid
-/// configured models (oldest first).
+/// Whether calls through `row` use a hosted trial quota (which hides some models, e.g. GPT-4).
+fn on_trial(row: &providers::Model) -> bool {
+    row.provider_type == ProviderType::System.as_str() && row.quota_type.as_deref() == Some(QuotaType::Trial.as_str())
+}
+
+/// The models of a type a usable provider offers: its fixed list (less those hidden on a
+/// trial quota), or the workspace's valid configured models (oldest first).
 async fn offered_models(
     db: &impl ConnectionTrait,
     tenant_id: Uuid,
     spec: &ProviderSpec,
     model_type: ModelType,
+    on_trial: bool,
 ) -> Result<Vec<Offered>, ApiError> {
     if spec.is_fixed() {
-        // `hidden_on_trial` only applies to hosted trial quotas, which are never in use here.
         return Ok(spec
             .fixed_models(model_type)
+            .filter(|m| !(on_trial && m.hidden_on_trial))
             .map(|m| {
                 let features = m.features.iter().map(|f| (*f).to_owned()).collect();
                 (m.name.to_owned(), m.display_name.to_owned(), features)
