@@ -10,7 +10,7 @@
 //! 4. embeddings into a [`vector::VectorStore`], keywords into a [`keywords::KeywordTable`].
 
 pub mod clean;
-// pub mod extract;
+pub mod extract;
 // pub mod keywords;
 pub mod rules;
 pub mod split;
