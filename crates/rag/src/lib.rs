@@ -14,4 +14,4 @@ pub mod extract;
 // pub mod keywords;
 pub mod rules;
 pub mod split;
-// pub mod vector;
+pub mod vector;
