@@ -11,7 +11,7 @@
 
 pub mod clean;
 pub mod extract;
-// pub mod keywords;
+pub mod keywords;
 pub mod rules;
 pub mod split;
 pub mod vector;
