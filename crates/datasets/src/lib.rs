@@ -1,3 +1,3 @@
 //! Datasets, documents, segments, process rules, upload files, data sources and indexing orchestration.
 
-pub mod embedding;
+pub mod embedding_cache;

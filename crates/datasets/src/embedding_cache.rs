@@ -9,8 +9,8 @@ use entities::embeddings;
 use kernel::time::now_naive;
 use providers::ProviderError;
 use providers::runtime::{self, ModelRef};
+use rag::split::text_hash;
 use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set};
-use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 /// Rows looked up per query (keeps the `IN` list well under every backend's limit).
@@ -32,14 +32,6 @@ pub struct Embedded {
     pub billed_tokens: u32,
     /// How many texts had to be sent to the vendor.
     pub misses: usize,
-}
-
-/// Dify's `helper.generate_text_hash`: sha256 of the text followed by "None".
-pub fn text_hash(text: &str) -> String {
-    let mut h = Sha256::new();
-    h.update(text.as_bytes());
-    h.update(b"None");
-    hex::encode(h.finalize())
 }
 
 /// Embeds `texts` with `model`, sending only those not cached (each distinct text once) and
@@ -148,12 +140,6 @@ pub fn from_pickle(bytes: &[u8]) -> Option<Vec<f32>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn text_hash_matches_dify() {
-        // hashlib.sha256(b"helloNone").hexdigest()
-        assert_eq!(text_hash("hello"), "c0a2ae6e305366764fa6ba9ff8811afa22429dff0be3e5ad30e2ee9e738efcee");
-    }
 
     #[test]
     fn reads_what_python_pickles_and_writes_what_it_reads() {
