@@ -1,0 +1,114 @@
+//! The document indexing pipeline the `dataset` queue runs (Dify's `IndexingRunner`):
+//! extract → clean → split → segments → embed and keyword-index in batches → completed, with
+//! the document's status, timings and error kept up to date at every stage.
+//!
+//! # Crash safety
+//! The job is acked only after it returns. Every run of a document starts over: its old
+//! segments, vectors and keywords are replaced, never added to, and embeddings come from the
+//! cache (so a redelivered job pays nothing twice). A document left mid-way by a dead worker
+//! is finished by the redelivered job, or — where the queue lived in the dead process — by
+//! [`resume_unfinished`] at start-up. A paused document stops between batches; resuming
+//! queues it again.
+
+mod keyword_index;
+mod stages;
+
+use std::sync::Arc;
+
+use entities::{datasets, documents};
+use infra::storage::Storage;
+use kernel::time::now_naive;
+use providers::credentials::CredentialCache;
+use providers::hosted::Hosting;
+use rag::vector::VectorStore;
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, ExprTrait, QueryFilter, QuerySelect,
+};
+use uuid::Uuid;
+
+pub use keyword_index::{add_nodes as add_keywords, remove_nodes as remove_keywords, search as search_keywords};
+pub use stages::{DocumentOutcome, document_segments, index_document};
+
+/// Segments embedded and indexed per step; the pause flag is checked between steps.
+pub const BATCH: usize = 100;
+
+/// Statuses of a document that has not finished indexing.
+pub const UNFINISHED: [&str; 5] = ["waiting", "parsing", "cleaning", "splitting", "indexing"];
+
+/// What indexing reaches: the database, file storage, model credentials and vendors, and the
+/// vector store. Cheap to clone.
+#[derive(Clone)]
+pub struct Indexer {
+    pub db: DatabaseConnection,
+    pub storage: Arc<dyn Storage>,
+    pub vectors: Arc<dyn VectorStore>,
+    pub http: reqwest::Client,
+    pub credentials: CredentialCache,
+    pub hosting: Hosting,
+}
+
+impl std::fmt::Debug for Indexer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Indexer").finish_non_exhaustive()
+    }
+}
+
+/// Why a job should run again later (the database could not be reached); everything else
+/// ends on the document as `error`.
+#[derive(Debug, thiserror::Error)]
+#[error("indexing could not record its progress: {0}")]
+pub struct Transient(#[from] pub DbErr);
+
+/// Dify's `document_indexing_task`: indexes each document of the dataset in turn. Documents
+/// of other datasets, deleted ones and paused ones are skipped.
+pub async fn index_documents(
+    indexer: &Indexer,
+    dataset_id: Uuid,
+    document_ids: &[Uuid],
+) -> Result<Vec<(Uuid, DocumentOutcome)>, Transient> {
+    let Some(dataset) = datasets::Entity::find_by_id(dataset_id).one(&indexer.db).await? else {
+        return Ok(Vec::new());
+    };
+    let mut out = Vec::with_capacity(document_ids.len());
+    for id in document_ids {
+        let outcome = index_document(indexer, &dataset, *id).await?;
+        out.push((*id, outcome));
+    }
+    Ok(out)
+}
+
+/// Documents a previous process left unfinished (not paused), grouped by dataset: to queue
+/// again at start-up when the queue itself did not survive (embedded mode).
+pub async fn resume_unfinished(db: &impl ConnectionTrait) -> Result<Vec<(Uuid, Vec<Uuid>)>, DbErr> {
+    let rows: Vec<(Uuid, Uuid)> = documents::Entity::find()
+        .select_only()
+        .column(documents::Column::DatasetId)
+        .column(documents::Column::Id)
+        .filter(documents::Column::IndexingStatus.is_in(UNFINISHED))
+        .filter(documents::Column::IsPaused.eq(false).or(documents::Column::IsPaused.is_null()))
+        .filter(documents::Column::Archived.eq(false))
+        .into_tuple()
+        .all(db)
+        .await?;
+    let mut grouped: Vec<(Uuid, Vec<Uuid>)> = Vec::new();
+    for (dataset_id, id) in rows {
+        match grouped.iter_mut().find(|(d, _)| *d == dataset_id) {
+            Some((_, ids)) => ids.push(id),
+            None => grouped.push((dataset_id, vec![id])),
+        }
+    }
+    Ok(grouped)
+}
+
+/// Marks a document failed with the reason the console shows.
+pub(crate) async fn fail(db: &impl ConnectionTrait, id: Uuid, error: &str) -> Result<(), DbErr> {
+    use sea_orm::sea_query::Expr;
+    documents::Entity::update_many()
+        .col_expr(documents::Column::IndexingStatus, Expr::value("error"))
+        .col_expr(documents::Column::Error, Expr::value(error))
+        .col_expr(documents::Column::StoppedAt, Expr::value(now_naive()))
+        .filter(documents::Column::Id.eq(id))
+        .exec(db)
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,360 @@
+//! One document through the pipeline, stage by stage.
+
+use std::time::Instant;
+
+use entities::{dataset_process_rules, datasets, document_segments as segments, documents, upload_files};
+use kernel::time::now_naive;
+use providers::ModelType;
+use providers::runtime::ModelRef;
+use providers::tokens::Encoding;
+use rag::keywords::{KeywordExtractor, MAX_KEYWORDS_PER_CHUNK};
+use rag::rules::ProcessRule;
+use rag::split::Chunk;
+use rag::vector::{VectorPoint, collection_name_for_dataset};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    TransactionSession, TransactionTrait,
+};
+use serde_json::Value;
+use uuid::Uuid;
+
+use super::{BATCH, Indexer, Transient, fail, keyword_index};
+use crate::embedding_cache;
+
+/// How a document's run ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DocumentOutcome {
+    Completed {
+        segments: usize,
+        tokens: usize,
+    },
+    /// Marked `error` with this reason.
+    Failed(String),
+    /// Stopped between batches because the document was paused.
+    Paused,
+    /// Nothing to do: gone, archived, paused, or already completed.
+    Skipped,
+}
+
+/// A failure that ends the document in `error` (the reason the console shows) or, for the
+/// database, retries the job.
+enum StageError {
+    Document(String),
+    Db(sea_orm::DbErr),
+}
+
+impl From<sea_orm::DbErr> for StageError {
+    fn from(e: sea_orm::DbErr) -> Self {
+        Self::Db(e)
+    }
+}
+
+/// Indexes one document of `dataset` from scratch (see the module docs of `indexing`).
+pub async fn index_document(
+    indexer: &Indexer,
+    dataset: &datasets::Model,
+    document_id: Uuid,
+) -> Result<DocumentOutcome, Transient> {
+    let db = &indexer.db;
+    let Some(doc) =
+        documents::Entity::find_by_id(document_id).filter(documents::Column::DatasetId.eq(dataset.id)).one(db).await?
+    else {
+        return Ok(DocumentOutcome::Skipped);
+    };
+    if doc.archived || doc.is_paused == Some(true) || doc.indexing_status == "completed" {
+        return Ok(DocumentOutcome::Skipped);
+    }
+    match run(indexer, dataset, &doc).await {
+        Ok(outcome) => Ok(outcome),
+        Err(StageError::Db(e)) => Err(Transient(e)),
+        Err(StageError::Document(reason)) => {
+            tracing::info!(document_id = %doc.id, %reason, "document indexing failed");
+            fail(db, doc.id, &reason).await?;
+            Ok(DocumentOutcome::Failed(reason))
+        }
+    }
+}
+
+async fn run(
+    indexer: &Indexer,
+    dataset: &datasets::Model,
+    doc: &documents::Model,
+) -> Result<DocumentOutcome, StageError> {
+    let db = &indexer.db;
+    let started = Instant::now();
+    let now = now_naive();
+    set_status(db, doc.id, "parsing", |m| {
+        m.processing_started_at = Set(Some(now));
+        m.error = Set(None);
+        m.stopped_at = Set(None);
+    })
+    .await?;
+
+    // Extract (on its own thread) and sanitise.
+    let texts: Vec<String> = load_source(indexer, doc).await?.iter().map(|t| rag::clean::sanitize(t)).collect();
+    let word_count: usize = texts.iter().map(|t| t.chars().count()).sum();
+    set_status(db, doc.id, "splitting", |m| {
+        m.word_count = Set(Some(i32::try_from(word_count).unwrap_or(i32::MAX)));
+        m.parsing_completed_at = Set(Some(now_naive()));
+    })
+    .await?;
+
+    // Clean and split.
+    let rule = process_rule(db, doc).await?;
+    if doc.doc_form == "qa_model" {
+        return Err(StageError::Document(
+            "Q&A segmentation (doc_form qa_model) is not supported by dify-rs yet.".into(),
+        ));
+    }
+    let model = embedding_model(indexer, dataset).await?;
+    let encoding = model.as_ref().map(|m| Encoding::for_provider_model(&m.provider, &m.model));
+    let chunks = tokio::task::spawn_blocking(move || {
+        let count = |s: &str| encoding.map_or(0, |e| e.count(s));
+        rag::split::split_documents(&texts, &rule, &count)
+    })
+    .await
+    .map_err(|_| StageError::Document("The document could not be split.".into()))?;
+
+    // Store the segments, replacing any a previous run left.
+    let old_nodes = replace_segments(db, dataset, doc, &chunks).await?;
+    let collection = collection_name_for_dataset(&dataset.id.to_string());
+    if model.is_some() {
+        indexer.vectors.delete_by_document_id(&collection, &doc.id.to_string()).await.map_err(vector_error)?;
+    }
+    keyword_index::remove_nodes(db, dataset.id, &old_nodes).await?;
+
+    // Index batch by batch; a pause stops between batches.
+    let mut tokens = 0usize;
+    for batch in chunks.chunks(BATCH) {
+        if paused(db, doc.id).await? {
+            return Ok(DocumentOutcome::Paused);
+        }
+        if let Some(model) = &model {
+            let texts: Vec<String> = batch.iter().map(|c| c.content.clone()).collect();
+            let embedded =
+                embedding_cache::embed_documents(db, &indexer.http, model, &texts).await.map_err(|e| match e {
+                    embedding_cache::EmbedError::Db(e) => StageError::Db(e),
+                    embedding_cache::EmbedError::Provider(e) => StageError::Document(e.to_string()),
+                })?;
+            let points = batch
+                .iter()
+                .zip(embedded.vectors)
+                .map(|(c, vector)| VectorPoint {
+                    node_id: c.doc_id.clone(),
+                    document_id: doc.id.to_string(),
+                    dataset_id: dataset.id.to_string(),
+                    doc_hash: c.doc_hash.clone(),
+                    text: c.content.clone(),
+                    vector,
+                })
+                .collect();
+            indexer.vectors.add(&collection, points).await.map_err(vector_error)?;
+        }
+        let contents: Vec<(String, String)> = batch.iter().map(|c| (c.doc_id.clone(), c.content.clone())).collect();
+        let keywords: Vec<(String, Vec<String>)> = tokio::task::spawn_blocking(move || {
+            let extractor = KeywordExtractor::shared();
+            contents.into_iter().map(|(id, text)| (id, extractor.extract(&text, MAX_KEYWORDS_PER_CHUNK))).collect()
+        })
+        .await
+        .map_err(|_| StageError::Document("Keywords could not be extracted.".into()))?;
+        keyword_index::add_nodes(db, dataset.id, &keywords).await?;
+        complete_segments(db, doc.id, &keywords).await?;
+        tokens += batch.iter().map(|c| c.tokens).sum::<usize>();
+    }
+
+    let latency = started.elapsed().as_secs_f64();
+    set_status(db, doc.id, "completed", |m| {
+        m.tokens = Set(Some(i32::try_from(tokens).unwrap_or(i32::MAX)));
+        m.completed_at = Set(Some(now_naive()));
+        m.indexing_latency = Set(Some(latency));
+    })
+    .await?;
+    if model.is_some() && dataset.index_struct.is_none() {
+        let index_struct = serde_json::json!({"type": "embedded", "vector_store": {"class_prefix": collection}});
+        datasets::Entity::update_many()
+            .col_expr(datasets::Column::IndexStruct, Expr::value(index_struct.to_string()))
+            .filter(datasets::Column::Id.eq(dataset.id))
+            .filter(datasets::Column::IndexStruct.is_null())
+            .exec(db)
+            .await?;
+    }
+    Ok(DocumentOutcome::Completed { segments: chunks.len(), tokens })
+}
+
+fn vector_error(e: rag::vector::VectorError) -> StageError {
+    StageError::Document(format!("The vector index could not be written: {e}"))
+}
+
+async fn set_status(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+    status: &str,
+    more: impl FnOnce(&mut documents::ActiveModel),
+) -> Result<(), sea_orm::DbErr> {
+    let mut m = documents::ActiveModel { id: Set(id), indexing_status: Set(status.to_owned()), ..Default::default() };
+    more(&mut m);
+    m.update(db).await?;
+    Ok(())
+}
+
+/// The extracted texts of the document's source (pages, sections or rows).
+async fn load_source(indexer: &Indexer, doc: &documents::Model) -> Result<Vec<String>, StageError> {
+    if doc.data_source_type != "upload_file" {
+        return Err(StageError::Document(format!(
+            "Data source {} is not supported by dify-rs yet.",
+            doc.data_source_type
+        )));
+    }
+    let info: Value = doc.data_source_info.as_deref().and_then(|s| serde_json::from_str(s).ok()).unwrap_or(Value::Null);
+    let file_id = info.get("upload_file_id").and_then(Value::as_str).and_then(|s| s.parse::<Uuid>().ok());
+    let missing = || StageError::Document("The uploaded file of this document no longer exists.".into());
+    let file_id = file_id.ok_or_else(missing)?;
+    let file = upload_files::Entity::find_by_id(file_id)
+        .filter(upload_files::Column::TenantId.eq(doc.tenant_id))
+        .one(&indexer.db)
+        .await?
+        .ok_or_else(missing)?;
+    let bytes = indexer.storage.load(&file.key).await.map_err(|e| {
+        tracing::warn!(error = %e, key = %file.key, "cannot read an uploaded file");
+        missing()
+    })?;
+    let name = format!("{}.{}", file.id, file.extension);
+    rag::extract::extract_in_background(name, bytes.to_vec()).await.map_err(|e| StageError::Document(e.to_string()))
+}
+
+async fn process_rule(db: &impl ConnectionTrait, doc: &documents::Model) -> Result<ProcessRule, StageError> {
+    let Some(rule_id) = doc.dataset_process_rule_id else { return Ok(ProcessRule::automatic()) };
+    let Some(row) = dataset_process_rules::Entity::find_by_id(rule_id).one(db).await? else {
+        return Ok(ProcessRule::automatic());
+    };
+    ProcessRule::from_stored(&row.mode, row.rules.as_deref()).map_err(|e| StageError::Document(e.to_string()))
+}
+
+/// The dataset's embedding model with the workspace's credentials; None for economy datasets.
+async fn embedding_model(indexer: &Indexer, dataset: &datasets::Model) -> Result<Option<ModelRef>, StageError> {
+    if dataset.indexing_technique.as_deref() != Some("high_quality") {
+        return Ok(None);
+    }
+    let (Some(provider), Some(name)) = (&dataset.embedding_model_provider, &dataset.embedding_model) else {
+        return Err(StageError::Document("The dataset has no embedding model.".into()));
+    };
+    let call = providers::store::get_credentials(
+        &indexer.db,
+        indexer.storage.as_ref(),
+        &indexer.credentials,
+        &indexer.hosting,
+        dataset.tenant_id,
+        provider,
+        name,
+        ModelType::Embeddings,
+    )
+    .await
+    .map_err(|e| StageError::Document(e.to_string()))?;
+    Ok(Some(ModelRef::new(provider.clone(), name.clone(), call.credentials)))
+}
+
+/// Replaces the document's segments with `chunks` (status `indexing`, not yet enabled) and
+/// moves the document to `indexing`, in one transaction. Returns the old segments' node ids.
+async fn replace_segments(
+    db: &(impl ConnectionTrait + TransactionTrait),
+    dataset: &datasets::Model,
+    doc: &documents::Model,
+    chunks: &[Chunk],
+) -> Result<Vec<String>, sea_orm::DbErr> {
+    let now = now_naive();
+    let txn = db.begin().await?;
+    let old: Vec<Option<String>> = segments::Entity::find()
+        .select_only()
+        .column(segments::Column::IndexNodeId)
+        .filter(segments::Column::DocumentId.eq(doc.id))
+        .into_tuple()
+        .all(&txn)
+        .await?;
+    segments::Entity::delete_many().filter(segments::Column::DocumentId.eq(doc.id)).exec(&txn).await?;
+    let rows: Vec<segments::ActiveModel> = chunks
+        .iter()
+        .enumerate()
+        .map(|(i, c)| segments::ActiveModel {
+            id: Set(Uuid::new_v4()),
+            tenant_id: Set(dataset.tenant_id),
+            dataset_id: Set(dataset.id),
+            document_id: Set(doc.id),
+            position: Set(i32::try_from(i + 1).unwrap_or(i32::MAX)),
+            content: Set(c.content.clone()),
+            word_count: Set(i32::try_from(c.word_count).unwrap_or(i32::MAX)),
+            tokens: Set(i32::try_from(c.tokens).unwrap_or(i32::MAX)),
+            keywords: Set(None),
+            index_node_id: Set(Some(c.doc_id.clone())),
+            index_node_hash: Set(Some(c.doc_hash.clone())),
+            hit_count: Set(0),
+            enabled: Set(false),
+            disabled_at: Set(None),
+            disabled_by: Set(None),
+            status: Set("indexing".into()),
+            created_by: Set(doc.created_by),
+            created_at: Set(now),
+            indexing_at: Set(Some(now)),
+            completed_at: Set(None),
+            error: Set(None),
+            stopped_at: Set(None),
+            answer: Set(None),
+            updated_by: Set(None),
+            updated_at: Set(now),
+        })
+        .collect();
+    for part in rows.chunks(BATCH) {
+        segments::Entity::insert_many(part.to_vec()).exec_without_returning(&txn).await?;
+    }
+    set_status(&txn, doc.id, "indexing", |m| {
+        m.cleaning_completed_at = Set(Some(now));
+        m.splitting_completed_at = Set(Some(now));
+    })
+    .await?;
+    txn.commit().await?;
+    Ok(old.into_iter().flatten().collect())
+}
+
+async fn paused(db: &impl ConnectionTrait, id: Uuid) -> Result<bool, sea_orm::DbErr> {
+    let flag: Option<Option<bool>> = documents::Entity::find_by_id(id)
+        .select_only()
+        .column(documents::Column::IsPaused)
+        .into_tuple()
+        .one(db)
+        .await?;
+    Ok(flag.flatten().unwrap_or(false))
+}
+
+/// Marks a batch of segments indexed: enabled, completed, with their keywords.
+async fn complete_segments(
+    db: &(impl ConnectionTrait + TransactionTrait),
+    document_id: Uuid,
+    keywords: &[(String, Vec<String>)],
+) -> Result<(), sea_orm::DbErr> {
+    let now = now_naive();
+    let txn = db.begin().await?;
+    for (node_id, words) in keywords {
+        segments::Entity::update_many()
+            .col_expr(segments::Column::Status, Expr::value("completed"))
+            .col_expr(segments::Column::Enabled, Expr::value(true))
+            .col_expr(segments::Column::CompletedAt, Expr::value(now))
+            .col_expr(segments::Column::Keywords, Expr::value(serde_json::json!(words)))
+            .filter(segments::Column::DocumentId.eq(document_id))
+            .filter(segments::Column::IndexNodeId.eq(node_id.as_str()))
+            .exec(&txn)
+            .await?;
+    }
+    txn.commit().await
+}
+
+/// Segments of a document in order (for tests and the console).
+pub async fn document_segments(
+    db: &impl ConnectionTrait,
+    document_id: Uuid,
+) -> Result<Vec<segments::Model>, sea_orm::DbErr> {
+    segments::Entity::find()
+        .filter(segments::Column::DocumentId.eq(document_id))
+        .order_by_asc(segments::Column::Position)
+        .all(db)
+        .await
+}
