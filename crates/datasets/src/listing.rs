@@ -6,7 +6,7 @@ use std::collections::{HashMap, HashSet};
 use entities::{app_dataset_joins, apps, dataset_queries, datasets, documents};
 use kernel::ApiError;
 use kernel::time::unix_seconds;
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -26,7 +26,7 @@ impl Page {
     /// `limit` is held to at most 100 rows (flask-sqlalchemy's `max_per_page`).
     pub fn from_args(page: Option<&str>, limit: Option<&str>) -> Self {
         let num = |v: Option<&str>, default: u64| v.and_then(|v| v.trim().parse::<u64>().ok()).unwrap_or(default);
-        Self { page: num(page, 1).max(1), limit: num(limit, 20).clamp(1, 100) }
+        Self { page: Ord::max(num(page, 1), 1), limit: Ord::clamp(num(limit, 20), 1, 100) }
     }
 
     fn envelope(self, data: Vec<Value>, total: u64) -> Value {
