@@ -505,3 +505,108 @@ async fn seed_app(env: &TestEnv, tenant_id: Uuid, name: &str) -> Uuid {
     .expect("app");
     id
 }
+
+/// A completed document of `dataset_id` with `words` words, as indexing leaves one.
+async fn seed_document(env: &TestEnv, tenant_id: Uuid, dataset_id: Uuid, created_by: Uuid, words: i32) -> Uuid {
+    use entities::documents;
+    let now = now_naive();
+    let id = Uuid::new_v4();
+    documents::ActiveModel {
+        id: Set(id),
+        tenant_id: Set(tenant_id),
+        dataset_id: Set(dataset_id),
+        position: Set(1),
+        data_source_type: Set("upload_file".into()),
+        data_source_info: Set(None),
+        dataset_process_rule_id: Set(None),
+        batch: Set("20231001000000123456".into()),
+        name: Set("doc.txt".into()),
+        created_from: Set("web".into()),
+        created_by: Set(created_by),
+        created_api_request_id: Set(None),
+        created_at: Set(now),
+        processing_started_at: Set(Some(now)),
+        file_id: Set(None),
+        word_count: Set(Some(words)),
+        parsing_completed_at: Set(Some(now)),
+        cleaning_completed_at: Set(Some(now)),
+        splitting_completed_at: Set(Some(now)),
+        tokens: Set(Some(words)),
+        indexing_latency: Set(Some(0.5)),
+        completed_at: Set(Some(now)),
+        is_paused: Set(Some(false)),
+        paused_by: Set(None),
+        paused_at: Set(None),
+        error: Set(None),
+        stopped_at: Set(None),
+        indexing_status: Set("completed".into()),
+        enabled: Set(true),
+        disabled_at: Set(None),
+        disabled_by: Set(None),
+        archived: Set(false),
+        archived_reason: Set(None),
+        archived_by: Set(None),
+        archived_at: Set(None),
+        updated_at: Set(now),
+        doc_type: Set(None),
+        doc_metadata: Set(None),
+        doc_form: Set("text_model".into()),
+        doc_language: Set(Some("English".into())),
+    }
+    .insert(&env.infra.db)
+    .await
+    .expect("document");
+    id
+}
+
+#[actix_web::test]
+async fn counts_process_rules_and_the_document_limit_follow_the_documents() {
+    use entities::dataset_process_rules;
+    let (env, state) = state_with(&[("TENANT_DOCUMENT_COUNT", "7")]).await;
+    let app = test::init_service(app(state)).await;
+    let (mut c, tenant) = admin(&app).await;
+    let id = create_dataset(&app, &mut c, "Counted").await;
+    let dataset: Uuid = id.parse().expect("uuid");
+    let me = entities::datasets::Entity::find_by_id(dataset).one(&env.infra.db).await.expect("q").expect("row").created_by;
+    let doc = seed_document(&env, tenant, dataset, me, 120).await;
+    seed_document(&env, tenant, dataset, me, 30).await;
+
+    let r = send(&app, &mut c, Method::GET, &format!("/console/api/datasets/{id}"), None).await;
+    assert_eq!((r.body["document_count"].as_i64(), r.body["word_count"].as_i64()), (Some(2), Some(150)), "{r:?}");
+    let r = send(&app, &mut c, Method::GET, "/console/api/datasets", None).await;
+    assert_eq!(r.body["data"][0]["word_count"], 150, "{r:?}");
+    let r = send(&app, &mut c, Method::GET, "/console/api/datasets/limit", None).await;
+    assert_eq!(r.body, json!({"documents_count": 2, "documents_limit": 7}));
+
+    // The document's dataset has no rule yet: the defaults; then its latest rule.
+    let uri = format!("/console/api/datasets/process-rule?document_id={doc}");
+    let r = send(&app, &mut c, Method::GET, &uri, None).await;
+    assert_eq!(r.body["mode"], "custom", "{r:?}");
+    for (i, mode) in ["automatic", "custom"].iter().enumerate() {
+        dataset_process_rules::ActiveModel {
+            id: Set(Uuid::new_v4()),
+            dataset_id: Set(dataset),
+            mode: Set((*mode).into()),
+            rules: Set(Some(json!({"segmentation": {"separator": "\n\n", "max_tokens": 300 + i}}).to_string())),
+            created_by: Set(me),
+            created_at: Set(now_naive() + chrono::Duration::seconds(i as i64)),
+        }
+        .insert(&env.infra.db)
+        .await
+        .expect("rule");
+    }
+    let r = send(&app, &mut c, Method::GET, &uri, None).await;
+    assert_eq!(r.body, json!({"mode": "custom", "rules": {"segmentation": {"separator": "\n\n", "max_tokens": 301}}}));
+
+    // Another workspace knows neither the document nor the counts.
+    seed_account(&env, "x@example.com", "Passw0rd321", None).await;
+    let mut x = login(&app, "x@example.com", "Passw0rd321").await;
+    assert_error(&send(&app, &mut x, Method::GET, &uri, None).await, 404, "not_found");
+    let r = send(&app, &mut x, Method::GET, "/console/api/datasets/limit", None).await;
+    assert_eq!(r.body["documents_count"], 0);
+
+    // Deleting the dataset takes its documents and rules along.
+    assert_eq!(send(&app, &mut c, Method::DELETE, &format!("/console/api/datasets/{id}"), None).await.status.as_u16(), 204);
+    assert!(entities::documents::Entity::find().all(&env.infra.db).await.expect("q").is_empty());
+    assert!(dataset_process_rules::Entity::find().all(&env.infra.db).await.expect("q").is_empty());
+}
