@@ -30,8 +30,10 @@ fn multipart(parts: &[Part<'_>]) -> (String, Vec<u8>) {
             None => format!("form-data; name=\"{name}\""),
         };
         body.extend_from_slice(
-            format!("--{boundary}\r\nContent-Disposition: {disposition}\r\nContent-Type: application/octet-stream\r\n\r\n")
-                .as_bytes(),
+            format!(
+                "--{boundary}\r\nContent-Disposition: {disposition}\r\nContent-Type: application/octet-stream\r\n\r\n"
+            )
+            .as_bytes(),
         );
         body.extend_from_slice(bytes);
         body.extend_from_slice(b"\r\n");
@@ -261,7 +263,10 @@ async fn datasets_are_created_listed_paged_edited_and_deleted() {
     let d = r.body.clone();
     assert_eq!(d["permission"], "only_me");
     assert_eq!(d["provider"], "vendor");
-    assert_eq!((d["app_count"].as_i64(), d["document_count"].as_i64(), d["word_count"].as_i64()), (Some(0), Some(0), Some(0)));
+    assert_eq!(
+        (d["app_count"].as_i64(), d["document_count"].as_i64(), d["word_count"].as_i64()),
+        (Some(0), Some(0), Some(0))
+    );
     assert!(d["indexing_technique"].is_null() && d["description"].is_null() && d["embedding_available"].is_null());
     assert!(d["created_at"].is_i64() && d["updated_at"].is_i64() && d["created_by"].is_string());
     let handbook = d["id"].as_str().expect("id").to_string();
@@ -272,9 +277,14 @@ async fn datasets_are_created_listed_paged_edited_and_deleted() {
         let r = send(&app, &mut c, Method::POST, "/console/api/datasets", Some(bad.clone())).await;
         assert_error(&r, 400, "invalid_param");
     }
-    let r =
-        send(&app, &mut c, Method::POST, "/console/api/datasets", Some(json!({"name": "X", "indexing_technique": "fast"})))
-            .await;
+    let r = send(
+        &app,
+        &mut c,
+        Method::POST,
+        "/console/api/datasets",
+        Some(json!({"name": "X", "indexing_technique": "fast"})),
+    )
+    .await;
     assert_error(&r, 400, "invalid_param");
     // High quality needs an embedding model.
     let r = send(
@@ -373,14 +383,24 @@ async fn datasets_are_created_listed_paged_edited_and_deleted() {
     .expect("join");
     let r = send(&app, &mut c, Method::GET, &format!("{uri}/related-apps"), None).await;
     assert_eq!(r.body["total"], 1, "{r:?}");
-    assert_eq!(r.body["data"][0], json!({"id": app_id, "name": "Helper", "mode": "chat", "icon": "🤖", "icon_background": "#FFEAD5"}));
+    assert_eq!(
+        r.body["data"][0],
+        json!({"id": app_id, "name": "Helper", "mode": "chat", "icon": "🤖", "icon_background": "#FFEAD5"})
+    );
     let r = send(&app, &mut c, Method::GET, &uri, None).await;
     assert_eq!(r.body["app_count"], 1);
 
     let r = send(&app, &mut c, Method::GET, "/console/api/datasets/process-rule", None).await;
     assert_eq!(r.body["mode"], "custom");
     assert_eq!(r.body["rules"]["segmentation"], json!({"delimiter": "\n", "max_tokens": 500}));
-    let r = send(&app, &mut c, Method::GET, &format!("/console/api/datasets/process-rule?document_id={}", Uuid::new_v4()), None).await;
+    let r = send(
+        &app,
+        &mut c,
+        Method::GET,
+        &format!("/console/api/datasets/process-rule?document_id={}", Uuid::new_v4()),
+        None,
+    )
+    .await;
     assert_error(&r, 404, "not_found");
     let r = send(&app, &mut c, Method::GET, "/console/api/datasets/limit", None).await;
     assert_eq!(r.body, json!({"documents_count": 0, "documents_limit": 100}));
@@ -432,7 +452,14 @@ async fn other_workspaces_see_nothing_and_normal_members_only_read() {
     let (mut a, tenant_a) = admin(&app).await;
     let private = create_dataset(&app, &mut a, "Private").await;
     let shared = create_dataset(&app, &mut a, "Shared").await;
-    let r = send(&app, &mut a, Method::PATCH, &format!("/console/api/datasets/{shared}"), Some(json!({"permission": "all_team_members"}))).await;
+    let r = send(
+        &app,
+        &mut a,
+        Method::PATCH,
+        &format!("/console/api/datasets/{shared}"),
+        Some(json!({"permission": "all_team_members"})),
+    )
+    .await;
     assert_eq!(r.status.as_u16(), 200, "{r:?}");
     let file = upload(&app, &a, "a.txt", b"secret").await.body["id"].as_str().expect("id").to_string();
 
@@ -567,7 +594,8 @@ async fn counts_process_rules_and_the_document_limit_follow_the_documents() {
     let (mut c, tenant) = admin(&app).await;
     let id = create_dataset(&app, &mut c, "Counted").await;
     let dataset: Uuid = id.parse().expect("uuid");
-    let me = entities::datasets::Entity::find_by_id(dataset).one(&env.infra.db).await.expect("q").expect("row").created_by;
+    let me =
+        entities::datasets::Entity::find_by_id(dataset).one(&env.infra.db).await.expect("q").expect("row").created_by;
     let doc = seed_document(&env, tenant, dataset, me, 120).await;
     seed_document(&env, tenant, dataset, me, 30).await;
 
@@ -606,7 +634,10 @@ async fn counts_process_rules_and_the_document_limit_follow_the_documents() {
     assert_eq!(r.body["documents_count"], 0);
 
     // Deleting the dataset takes its documents and rules along.
-    assert_eq!(send(&app, &mut c, Method::DELETE, &format!("/console/api/datasets/{id}"), None).await.status.as_u16(), 204);
+    assert_eq!(
+        send(&app, &mut c, Method::DELETE, &format!("/console/api/datasets/{id}"), None).await.status.as_u16(),
+        204
+    );
     assert!(entities::documents::Entity::find().all(&env.infra.db).await.expect("q").is_empty());
     assert!(dataset_process_rules::Entity::find().all(&env.infra.db).await.expect("q").is_empty());
 }

@@ -262,10 +262,7 @@ pub async fn update(
 /// drop; uploaded files stay, as in Dify.)
 pub async fn delete(db: &DatabaseConnection, d: &datasets::Model) -> Result<(), ApiError> {
     let txn = db.begin().await?;
-    document_segments::Entity::delete_many()
-        .filter(document_segments::Column::DatasetId.eq(d.id))
-        .exec(&txn)
-        .await?;
+    document_segments::Entity::delete_many().filter(document_segments::Column::DatasetId.eq(d.id)).exec(&txn).await?;
     documents::Entity::delete_many().filter(documents::Column::DatasetId.eq(d.id)).exec(&txn).await?;
     dataset_process_rules::Entity::delete_many()
         .filter(dataset_process_rules::Column::DatasetId.eq(d.id))

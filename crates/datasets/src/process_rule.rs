@@ -45,7 +45,8 @@ pub async fn for_document(
         .await?;
     Ok(match latest {
         Some(rule) => {
-            let rules = rule.rules.as_deref().and_then(|r| serde_json::from_str::<Value>(r).ok()).unwrap_or(Value::Null);
+            let rules =
+                rule.rules.as_deref().and_then(|r| serde_json::from_str::<Value>(r).ok()).unwrap_or(Value::Null);
             json!({"mode": rule.mode, "rules": rules})
         }
         None => default_rules(),

@@ -202,7 +202,12 @@ pub async fn find(db: &impl ConnectionTrait, tenant_id: Uuid, id: Uuid) -> Resul
 }
 
 /// `{content}`: the first 3000 characters of the file's text.
-pub async fn preview(db: &impl ConnectionTrait, storage: &dyn Storage, tenant_id: Uuid, id: Uuid) -> Result<Value, ApiError> {
+pub async fn preview(
+    db: &impl ConnectionTrait,
+    storage: &dyn Storage,
+    tenant_id: Uuid,
+    id: Uuid,
+) -> Result<Value, ApiError> {
     let file = find(db, tenant_id, id).await?;
     let ext = file.extension.to_ascii_lowercase();
     if !ALLOWED_EXTENSIONS.contains(&ext.as_str()) {
@@ -231,7 +236,10 @@ mod tests {
     #[test]
     fn bytes_must_match_the_extension() {
         assert_eq!(sniff("pdf", b"%PDF-1.4\n%..."), Ok(FileKind::Pdf));
-        assert_eq!(sniff("pdf", b"MZ\x90\x00\x03 this is an exe").map_err(|e| e.code), Err("unsupported_file_type".into()));
+        assert_eq!(
+            sniff("pdf", b"MZ\x90\x00\x03 this is an exe").map_err(|e| e.code),
+            Err("unsupported_file_type".into())
+        );
         let docx = zip_of(&[("[Content_Types].xml", b"<x/>"), ("word/document.xml", b"<w:document/>")]);
         let xlsx = zip_of(&[("xl/workbook.xml", b"<workbook/>")]);
         assert_eq!(sniff("docx", &docx), Ok(FileKind::Docx));

@@ -119,7 +119,12 @@ fn edit_args(args: &Map<String, Value>) -> Result<DatasetEdit, ApiError> {
         name,
         description,
         permission: choice(args, "permission", Permission::parse, "Invalid permission.")?,
-        indexing_technique: choice(args, "indexing_technique", IndexingTechnique::parse, "Invalid indexing technique.")?,
+        indexing_technique: choice(
+            args,
+            "indexing_technique",
+            IndexingTechnique::parse,
+            "Invalid indexing technique.",
+        )?,
     })
 }
 

@@ -5,7 +5,11 @@
 const SKIPPED: [&str; 3] = ["script", "style", "template"];
 
 fn tag_name(tag: &str) -> String {
-    tag.trim_start_matches('/').chars().take_while(|c| c.is_ascii_alphanumeric()).collect::<String>().to_ascii_lowercase()
+    tag.trim_start_matches('/')
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric())
+        .collect::<String>()
+        .to_ascii_lowercase()
 }
 
 /// The text of an HTML document.
