@@ -641,3 +641,20 @@ async fn counts_process_rules_and_the_document_limit_follow_the_documents() {
     assert!(entities::documents::Entity::find().all(&env.infra.db).await.expect("q").is_empty());
     assert!(dataset_process_rules::Entity::find().all(&env.infra.db).await.expect("q").is_empty());
 }
+
+#[actix_web::test]
+async fn concurrent_creates_of_one_name_leave_one_dataset() {
+    let (env, state) = state_with(&[]).await;
+    let app = test::init_service(app(state)).await;
+    let (c, _) = admin(&app).await;
+    let attempts = (0..6).map(|_| {
+        let mut c = c.clone();
+        let app = &app;
+        async move { send(app, &mut c, Method::POST, "/console/api/datasets", Some(json!({"name": "Race"}))).await }
+    });
+    let replies = futures::future::join_all(attempts).await;
+    let statuses: Vec<u16> = replies.iter().map(|r| r.status.as_u16()).collect();
+    assert_eq!(statuses.iter().filter(|&&s| s == 201).count(), 1, "{replies:?}");
+    assert!(statuses.iter().all(|&s| s == 201 || s == 409), "{replies:?}");
+    assert_eq!(entities::datasets::Entity::find().all(&env.infra.db).await.expect("q").len(), 1);
+}

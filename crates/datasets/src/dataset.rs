@@ -6,6 +6,7 @@ use entities::{
 };
 use kernel::ApiError;
 use kernel::time::now_naive;
+use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, Set,
     TransactionTrait,
@@ -119,6 +120,19 @@ pub async fn find_accessible(
     Ok(d)
 }
 
+/// Serialises name checks of one workspace, so two concurrent creates cannot both take a
+/// name: a no-op write to its tenant row takes PostgreSQL's row lock, and SQLite's write lock
+/// up front (a read first would make the later write fail as busy instead of waiting).
+async fn lock_workspace(txn: &impl ConnectionTrait, tenant_id: Uuid) -> Result<(), ApiError> {
+    use entities::tenants;
+    tenants::Entity::update_many()
+        .col_expr(tenants::Column::UpdatedAt, Expr::col(tenants::Column::UpdatedAt).into())
+        .filter(tenants::Column::Id.eq(tenant_id))
+        .exec(txn)
+        .await?;
+    Ok(())
+}
+
 async fn name_taken(
     db: &impl ConnectionTrait,
     tenant_id: Uuid,
@@ -148,6 +162,7 @@ pub async fn create(
         _ => None,
     };
     let txn = db.begin().await?;
+    lock_workspace(&txn, tenant_id).await?;
     if name_taken(&txn, tenant_id, name.as_str(), None).await? {
         return Err(duplicate_name());
     }
@@ -224,6 +239,7 @@ pub async fn update(
     let id = d.id;
     let mut row: datasets::ActiveModel = d.into();
     if let Some(name) = edit.name {
+        lock_workspace(&txn, tenant_id).await?;
         if name_taken(&txn, tenant_id, name.as_str(), Some(id)).await? {
             return Err(duplicate_name());
         }

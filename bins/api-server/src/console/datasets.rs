@@ -47,17 +47,24 @@ fn page_of(pairs: &[(String, String)]) -> Page {
 async fn list(req: HttpRequest, state: web::Data<AppState>, user: Console) -> HttpResult {
     let pairs = query_pairs(&req);
     let ids: Vec<&str> = pairs.iter().filter(|(k, _)| k == "ids" || k == "ids[]").map(|(_, v)| v.as_str()).collect();
-    let selection = if ids.is_empty() {
+    let (selection, page) = if ids.is_empty() {
         let provider = first(&pairs, "provider").unwrap_or("vendor").to_string();
-        Selection::Visible { account_id: user.account.id, provider }
+        (Selection::Visible { account_id: user.account.id, provider }, page_of(&pairs))
     } else {
-        let ids = ids
+        let mut ids = ids
             .iter()
             .map(|v| v.parse::<Uuid>().map_err(|_| ApiError::invalid_param("ids", format!("{v} is not a valid uuid."))))
             .collect::<Result<Vec<_>, _>>()?;
-        Selection::Ids(ids)
+        ids.sort_unstable();
+        ids.dedup();
+        if ids.len() > 100 {
+            return Err(ApiError::invalid_param("ids", "At most 100 ids.").into());
+        }
+        // As Dify: the named datasets, all on one page.
+        let page = Page { page: 1, limit: ids.len() as u64 };
+        (Selection::Ids(ids), page)
     };
-    let body = listing::list(&state.infra.db, user.tenant_id(), selection, page_of(&pairs)).await?;
+    let body = listing::list(&state.infra.db, user.tenant_id(), selection, page).await?;
     Ok(HttpResponse::Ok().json(body))
 }
 
