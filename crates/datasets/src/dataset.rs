@@ -126,7 +126,7 @@ pub async fn find_accessible(
 async fn lock_workspace(txn: &impl ConnectionTrait, tenant_id: Uuid) -> Result<(), ApiError> {
     use entities::tenants;
     tenants::Entity::update_many()
-        .col_expr(tenants::Column::UpdatedAt, Expr::col(tenants::Column::UpdatedAt).into())
+        .col_expr(tenants::Column::UpdatedAt, Expr::col(tenants::Column::UpdatedAt))
         .filter(tenants::Column::Id.eq(tenant_id))
         .exec(txn)
         .await?;
