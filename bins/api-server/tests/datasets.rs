@@ -192,6 +192,9 @@ async fn uploads_are_checked_on_their_bytes_and_stored_per_workspace() {
     let r = post_parts(&app, &c, &[("file", Some("a.txt"), b"one"), ("file2", Some("b.txt"), b"two")]).await;
     assert_error(&r, 400, "too_many_files");
     assert_error(&post_parts(&app, &Client::default(), &[("file", Some("a.txt"), b"x")]).await, 401, "unauthorized");
+    // Not multipart at all.
+    let r = send(&app, &mut c, Method::POST, "/console/api/files/upload", Some(json!({"file": "a.txt"}))).await;
+    assert_error(&r, 400, "no_file_uploaded");
 
     // Only the accepted uploads left rows.
     let rows = upload_files::Entity::find().all(&env.infra.db).await.expect("rows");
@@ -338,6 +341,7 @@ async fn datasets_are_created_listed_paged_edited_and_deleted() {
     ] {
         assert_error(&send(&app, &mut c, Method::PATCH, &uri, Some(bad)).await, 400, "invalid_param");
     }
+    assert_error(&send(&app, &mut c, Method::PATCH, &uri, Some(json!(["name"]))).await, 400, "bad_request");
     let r = send(&app, &mut c, Method::PATCH, &uri, Some(json!({"name": "Second"}))).await;
     assert_error(&r, 409, "dataset_name_duplicate");
     let r = send(&app, &mut c, Method::PATCH, &uri, Some(json!({"indexing_technique": "high_quality"}))).await;
