@@ -177,6 +177,13 @@ async fn uploads_are_checked_on_their_bytes_and_stored_per_workspace() {
         assert_eq!(r.status.as_u16(), 201, "{name}: {r:?}");
     }
 
+    // A path in the name is dropped; the storage key is ours.
+    let r = upload(&app, &c, "../../etc/evil.txt", b"harmless").await;
+    assert_eq!((r.status.as_u16(), r.body["name"].as_str()), (201, Some("evil.txt")), "{r:?}");
+    let id: Uuid = r.body["id"].as_str().expect("id").parse().expect("uuid");
+    let row = upload_files::Entity::find_by_id(id).one(&env.infra.db).await.expect("q").expect("row");
+    assert_eq!(row.key, format!("upload_files/{tenant}/{id}.txt"));
+
     // Refusals, each with Dify's code.
     let exe = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00 This program cannot be run in DOS mode.";
     assert_error(&upload(&app, &c, "invoice.pdf", exe).await, 415, "unsupported_file_type");
@@ -198,7 +205,7 @@ async fn uploads_are_checked_on_their_bytes_and_stored_per_workspace() {
 
     // Only the accepted uploads left rows.
     let rows = upload_files::Entity::find().all(&env.infra.db).await.expect("rows");
-    assert_eq!(rows.len(), 6);
+    assert_eq!(rows.len(), 7);
 }
 
 #[actix_web::test]

@@ -23,6 +23,7 @@ pub enum Permission {
 }
 
 impl Permission {
+    /// Dify's stored value; anything else is None.
     pub fn parse(s: &str) -> Option<Self> {
         match s {
             "only_me" => Some(Self::OnlyMe),
@@ -49,6 +50,7 @@ pub enum IndexingTechnique {
 }
 
 impl IndexingTechnique {
+    /// Dify's stored value; anything else is None.
     pub fn parse(s: &str) -> Option<Self> {
         match s {
             "high_quality" => Some(Self::HighQuality),
@@ -70,6 +72,7 @@ impl IndexingTechnique {
 pub struct DatasetName(String);
 
 impl DatasetName {
+    /// None when blank or longer than 40 characters.
     pub fn parse(s: &str) -> Option<Self> {
         let n = s.chars().count();
         (n <= 40 && !s.trim().is_empty()).then(|| Self(s.to_string()))
@@ -84,6 +87,7 @@ fn not_found() -> ApiError {
     ApiError::not_found("Dataset not found.")
 }
 
+/// 403 for a teammate's private dataset, with Dify's message.
 pub fn no_permission() -> ApiError {
     ApiError::new(403, "forbidden", "You do not have permission to access this dataset.")
 }

@@ -17,6 +17,7 @@ pub struct EmbeddingModel {
     pub model: String,
 }
 
+/// 400 `provider_not_initialize` when the workspace has no usable embedding model.
 pub fn no_embedding_model() -> ApiError {
     ApiError::new(
         400,

@@ -32,10 +32,12 @@ pub enum FileKind {
     Xlsx,
 }
 
+/// 400: no `file` part, or an empty one.
 pub fn no_file_uploaded() -> ApiError {
     ApiError::new(400, "no_file_uploaded", "Please upload your file.")
 }
 
+/// 400: more than one file part.
 pub fn too_many_files() -> ApiError {
     ApiError::new(400, "too_many_files", "Only one file is allowed.")
 }
@@ -45,6 +47,7 @@ pub fn file_too_large(size: u64, limit: u64) -> ApiError {
     ApiError::new(413, "file_too_large", format!("File size exceeded. ({size} > {limit})"))
 }
 
+/// 415: an extension Dify does not accept, or bytes that are not what the extension says.
 pub fn unsupported_file_type() -> ApiError {
     ApiError::new(415, "unsupported_file_type", "File type not allowed.")
 }
@@ -164,7 +167,7 @@ pub async fn save(
         id: Set(id),
         tenant_id: Set(who.tenant_id),
         storage_type: Set(who.storage_type.to_string()),
-        key: Set(key),
+        key: Set(key.clone()),
         name: Set(name),
         size: Set(i32::try_from(size).unwrap_or(i32::MAX)),
         extension: Set(ext.clone()),
@@ -176,7 +179,16 @@ pub async fn save(
         used_at: Set(None),
         hash: Set(Some(hash)),
     };
-    Ok(row.insert(db).await?)
+    match row.insert(db).await {
+        Ok(row) => Ok(row),
+        Err(e) => {
+            // No row names the object: remove it rather than leave an orphan behind.
+            if let Err(cleanup) = storage.delete(&key).await {
+                tracing::warn!(error = %cleanup, %key, "removing an unrecorded upload failed");
+            }
+            Err(e.into())
+        }
+    }
 }
 
 /// Dify's `file_fields`.
