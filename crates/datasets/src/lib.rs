@@ -1,4 +1,13 @@
 //! Datasets, documents, segments, process rules, upload files, data sources and indexing orchestration.
 
+pub mod dataset;
+pub mod embedding;
 pub mod embedding_cache;
+pub mod extract;
 pub mod indexing;
+pub mod listing;
+pub mod process_rule;
+pub mod upload;
+mod zip_names;
+
+pub use extract::extract_text;

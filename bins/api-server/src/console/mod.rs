@@ -8,7 +8,9 @@ mod app_logs;
 mod app_models;
 mod apps;
 mod dataset_keys;
+mod datasets;
 mod explore;
+mod files;
 pub mod guard;
 mod installed_app_history;
 mod installed_generation;
@@ -36,6 +38,8 @@ pub fn register(t: &mut RouteTable) {
     app_generation::register(t);
     installed_generation::register(t);
     dataset_keys::register(t);
+    datasets::register(t);
+    files::register(t);
     model_providers::register(t);
     prompt_helpers::register(t);
     explore::register(t);

@@ -1,0 +1,85 @@
+//! `/files/upload` and `/files/<id>/preview`: dataset document uploads of the workspace.
+
+use actix_multipart::Multipart;
+use actix_web::{HttpResponse, web};
+use bytes::BytesMut;
+use datasets::upload::{self, Upload, Uploader};
+use futures::StreamExt;
+use kernel::ApiError;
+use kernel::config::StorageConfig;
+use serde_json::json;
+use uuid::Uuid;
+
+use super::guard::Console;
+use crate::http_error::HttpResult;
+use crate::routes::RouteTable;
+use crate::state::AppState;
+
+pub fn register(t: &mut RouteTable) {
+    t.add("GET", "/console/api/files/upload", "console.fileapi", web::to(config));
+    t.add("POST", "/console/api/files/upload", "console.fileapi", web::to(create));
+    t.add("GET", "/console/api/files/<uuid:file_id>/preview", "console.filepreviewapi", web::to(preview));
+}
+
+async fn config(state: web::Data<AppState>, _user: Console) -> HttpResult {
+    Ok(HttpResponse::Ok().json(json!({
+        "file_size_limit": state.config.upload_file_size_limit_mb,
+        "batch_count_limit": state.config.upload_file_batch_limit,
+    })))
+}
+
+/// Reads the one `file` part, at most `limit` bytes of it (one more byte is a 413 at once,
+/// whatever the client claimed); a second file part is `too_many_files`.
+async fn read_file(mut form: Multipart, limit: u64) -> Result<Upload, ApiError> {
+    let mut found: Option<Upload> = None;
+    let mut files = 0;
+    while let Some(field) = form.next().await {
+        let mut field = field.map_err(|_| upload::no_file_uploaded())?;
+        let filename = field.content_disposition().and_then(|d| d.get_filename()).map(str::to_owned);
+        let Some(filename) = filename else { continue };
+        files += 1;
+        if files > 1 {
+            return Err(upload::too_many_files());
+        }
+        if field.name() != Some("file") {
+            continue;
+        }
+        let mut data = BytesMut::new();
+        while let Some(chunk) = field.next().await {
+            let chunk = chunk.map_err(|_| upload::no_file_uploaded())?;
+            let size = (data.len() + chunk.len()) as u64;
+            if size > limit {
+                return Err(upload::file_too_large(size, limit));
+            }
+            data.extend_from_slice(&chunk);
+        }
+        found = Some(Upload { filename, bytes: data.freeze() });
+    }
+    found.ok_or_else(upload::no_file_uploaded)
+}
+
+fn storage_type(state: &AppState) -> &'static str {
+    match state.config.storage {
+        StorageConfig::Local { .. } => "local",
+        StorageConfig::S3 { .. } => "s3",
+    }
+}
+
+async fn create(state: web::Data<AppState>, user: Console, form: Multipart) -> HttpResult {
+    let limit = state.config.upload_file_size_limit_mb.saturating_mul(1024 * 1024);
+    let file = read_file(form, limit).await?;
+    let who = Uploader {
+        tenant_id: user.tenant_id(),
+        account_id: user.account.id,
+        storage_type: storage_type(&state),
+        size_limit: limit,
+    };
+    let row = upload::save(&state.infra.db, state.infra.storage.as_ref(), who, file).await?;
+    Ok(HttpResponse::Created().json(upload::fields(&row)))
+}
+
+async fn preview(state: web::Data<AppState>, user: Console, path: web::Path<Uuid>) -> HttpResult {
+    let content =
+        upload::preview(&state.infra.db, state.infra.storage.as_ref(), user.tenant_id(), path.into_inner()).await?;
+    Ok(HttpResponse::Ok().json(content))
+}

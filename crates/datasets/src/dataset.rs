@@ -1,0 +1,323 @@
+//! Datasets (knowledge bases): who may see them, creation, settings edits and deletion.
+
+use entities::{
+    api_tokens, app_dataset_joins, dataset_keyword_tables, dataset_process_rules, dataset_queries, datasets,
+    document_segments, documents,
+};
+use kernel::ApiError;
+use kernel::time::now_naive;
+use providers::hosted::Hosting;
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, Set,
+    TransactionTrait,
+};
+use uuid::Uuid;
+
+use crate::embedding::{self, EmbeddingModel};
+
+/// Who may open a dataset besides its creator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Permission {
+    OnlyMe,
+    AllTeamMembers,
+}
+
+impl Permission {
+    /// Dify's stored value; anything else is None.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "only_me" => Some(Self::OnlyMe),
+            "all_team_members" => Some(Self::AllTeamMembers),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::OnlyMe => "only_me",
+            Self::AllTeamMembers => "all_team_members",
+        }
+    }
+}
+
+/// How a dataset's documents are indexed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IndexingTechnique {
+    /// Embeddings in a vector store.
+    HighQuality,
+    /// A keyword table only.
+    Economy,
+}
+
+impl IndexingTechnique {
+    /// Dify's stored value; anything else is None.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "high_quality" => Some(Self::HighQuality),
+            "economy" => Some(Self::Economy),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::HighQuality => "high_quality",
+            Self::Economy => "economy",
+        }
+    }
+}
+
+/// A dataset name: 1 to 40 characters, not blank.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DatasetName(String);
+
+impl DatasetName {
+    /// None when blank or longer than 40 characters.
+    pub fn parse(s: &str) -> Option<Self> {
+        let n = s.chars().count();
+        (n <= 40 && !s.trim().is_empty()).then(|| Self(s.to_string()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+fn not_found() -> ApiError {
+    ApiError::not_found("Dataset not found.")
+}
+
+/// 403 for a teammate's private dataset, with Dify's message.
+pub fn no_permission() -> ApiError {
+    ApiError::new(403, "forbidden", "You do not have permission to access this dataset.")
+}
+
+fn duplicate_name() -> ApiError {
+    ApiError::conflict("dataset_name_duplicate", "The dataset name already exists. Please modify your dataset name.")
+}
+
+/// True when `account_id` may open `d` (its creator, or anyone when shared with the team).
+pub fn can_access(d: &datasets::Model, account_id: Uuid) -> bool {
+    d.created_by == account_id || d.permission != Permission::OnlyMe.as_str()
+}
+
+/// The workspace's dataset; another workspace's answers 404 like a missing one.
+pub async fn find(db: &impl ConnectionTrait, tenant_id: Uuid, id: Uuid) -> Result<datasets::Model, ApiError> {
+    datasets::Entity::find_by_id(id)
+        .filter(datasets::Column::TenantId.eq(tenant_id))
+        .one(db)
+        .await?
+        .ok_or_else(not_found)
+}
+
+/// The workspace's dataset, if `account_id` may open it (403 for a teammate's private one).
+pub async fn find_accessible(
+    db: &impl ConnectionTrait,
+    tenant_id: Uuid,
+    account_id: Uuid,
+    id: Uuid,
+) -> Result<datasets::Model, ApiError> {
+    let d = find(db, tenant_id, id).await?;
+    if !can_access(&d, account_id) {
+        return Err(no_permission());
+    }
+    Ok(d)
+}
+
+/// Serialises name checks of one workspace, so two concurrent creates cannot both take a
+/// name: a no-op write to its tenant row takes PostgreSQL's row lock, and SQLite's write lock
+/// up front (a read first would make the later write fail as busy instead of waiting).
+async fn lock_workspace(txn: &impl ConnectionTrait, tenant_id: Uuid) -> Result<(), ApiError> {
+    use entities::tenants;
+    tenants::Entity::update_many()
+        .col_expr(tenants::Column::UpdatedAt, Expr::col(tenants::Column::UpdatedAt))
+        .filter(tenants::Column::Id.eq(tenant_id))
+        .exec(txn)
+        .await?;
+    Ok(())
+}
+
+async fn name_taken(
+    db: &impl ConnectionTrait,
+    tenant_id: Uuid,
+    name: &str,
+    except: Option<Uuid>,
+) -> Result<bool, ApiError> {
+    let mut q = datasets::Entity::find()
+        .filter(datasets::Column::TenantId.eq(tenant_id))
+        .filter(datasets::Column::Name.eq(name));
+    if let Some(id) = except {
+        q = q.filter(datasets::Column::Id.ne(id));
+    }
+    Ok(q.count(db).await? > 0)
+}
+
+/// Creates an empty dataset (only the creator sees it until shared). A high-quality one
+/// records the workspace's default embedding model.
+pub async fn create(
+    db: &DatabaseConnection,
+    hosting: &Hosting,
+    tenant_id: Uuid,
+    account_id: Uuid,
+    name: DatasetName,
+    technique: Option<IndexingTechnique>,
+) -> Result<datasets::Model, ApiError> {
+    let model = match technique {
+        Some(IndexingTechnique::HighQuality) => Some(embedding::default_model(db, hosting, tenant_id).await?),
+        _ => None,
+    };
+    let txn = db.begin().await?;
+    lock_workspace(&txn, tenant_id).await?;
+    if name_taken(&txn, tenant_id, name.as_str(), None).await? {
+        return Err(duplicate_name());
+    }
+    let now = now_naive();
+    let row = datasets::ActiveModel {
+        id: Set(Uuid::new_v4()),
+        tenant_id: Set(tenant_id),
+        name: Set(name.0),
+        description: Set(None),
+        provider: Set("vendor".into()),
+        permission: Set(Permission::OnlyMe.as_str().into()),
+        data_source_type: Set(None),
+        indexing_technique: Set(technique.map(|t| t.as_str().to_string())),
+        index_struct: Set(None),
+        created_by: Set(account_id),
+        created_at: Set(now),
+        updated_by: Set(Some(account_id)),
+        updated_at: Set(now),
+        embedding_model: Set(model.as_ref().map(|m| m.model.clone())),
+        embedding_model_provider: Set(model.map(|m| m.provider)),
+        collection_binding_id: Set(None),
+    }
+    .insert(&txn)
+    .await?;
+    txn.commit().await?;
+    Ok(row)
+}
+
+/// Refuses edits to a high-quality dataset whose embedding model the workspace can no longer
+/// use, as Dify's `check_dataset_model_setting` does.
+pub async fn check_model_setting(
+    db: &impl ConnectionTrait,
+    hosting: &Hosting,
+    d: &datasets::Model,
+) -> Result<(), ApiError> {
+    if d.indexing_technique.as_deref() != Some(IndexingTechnique::HighQuality.as_str()) {
+        return Ok(());
+    }
+    let wanted = format!(
+        "{}:{}",
+        d.embedding_model.as_deref().unwrap_or_default(),
+        d.embedding_model_provider.as_deref().unwrap_or_default()
+    );
+    if embedding::usable_names(db, hosting, d.tenant_id).await?.contains(&wanted) {
+        Ok(())
+    } else {
+        Err(ApiError::value_error(
+            "No Embedding Model available. Please configure a valid provider in the Settings -> Model Provider.",
+        ))
+    }
+}
+
+/// A settings edit; `None` leaves a field as it is (`description: Some(None)` clears it).
+#[derive(Debug, Clone, Default)]
+pub struct DatasetEdit {
+    pub name: Option<DatasetName>,
+    pub description: Option<Option<String>>,
+    pub permission: Option<Permission>,
+    pub indexing_technique: Option<IndexingTechnique>,
+}
+
+/// Applies `edit`. Switching to high quality picks the default embedding model and its
+/// collection; switching to economy clears them. (Re-indexing the documents for the new
+/// technique belongs to the indexing pipeline.)
+pub async fn update(
+    db: &DatabaseConnection,
+    hosting: &Hosting,
+    d: datasets::Model,
+    account_id: Uuid,
+    edit: DatasetEdit,
+) -> Result<datasets::Model, ApiError> {
+    let switch_to = edit.indexing_technique.filter(|t| d.indexing_technique.as_deref() != Some(t.as_str()));
+    let model: Option<EmbeddingModel> = match switch_to {
+        Some(IndexingTechnique::HighQuality) => Some(embedding::default_model(db, hosting, d.tenant_id).await?),
+        _ => None,
+    };
+    let txn = db.begin().await?;
+    let tenant_id = d.tenant_id;
+    let id = d.id;
+    let mut row: datasets::ActiveModel = d.into();
+    if let Some(name) = edit.name {
+        lock_workspace(&txn, tenant_id).await?;
+        if name_taken(&txn, tenant_id, name.as_str(), Some(id)).await? {
+            return Err(duplicate_name());
+        }
+        row.name = Set(name.0);
+    }
+    if let Some(description) = edit.description {
+        row.description = Set(description);
+    }
+    if let Some(p) = edit.permission {
+        row.permission = Set(p.as_str().into());
+    }
+    match (switch_to, model) {
+        (Some(IndexingTechnique::HighQuality), Some(m)) => {
+            row.collection_binding_id = Set(Some(embedding::collection_binding(&txn, &m).await?));
+            row.embedding_model = Set(Some(m.model));
+            row.embedding_model_provider = Set(Some(m.provider));
+            row.indexing_technique = Set(Some(IndexingTechnique::HighQuality.as_str().into()));
+        }
+        (Some(IndexingTechnique::Economy), _) => {
+            row.embedding_model = Set(None);
+            row.embedding_model_provider = Set(None);
+            row.collection_binding_id = Set(None);
+            row.indexing_technique = Set(Some(IndexingTechnique::Economy.as_str().into()));
+        }
+        _ => {}
+    }
+    row.updated_by = Set(Some(account_id));
+    row.updated_at = Set(now_naive());
+    let updated = row.update(&txn).await?;
+    txn.commit().await?;
+    Ok(updated)
+}
+
+/// Deletes the dataset with its documents, segments, process rules, queries, keyword table,
+/// app links and API keys, in one transaction. (Its vectors are the indexing pipeline's to
+/// drop; uploaded files stay, as in Dify.)
+pub async fn delete(db: &DatabaseConnection, d: &datasets::Model) -> Result<(), ApiError> {
+    let txn = db.begin().await?;
+    document_segments::Entity::delete_many().filter(document_segments::Column::DatasetId.eq(d.id)).exec(&txn).await?;
+    documents::Entity::delete_many().filter(documents::Column::DatasetId.eq(d.id)).exec(&txn).await?;
+    dataset_process_rules::Entity::delete_many()
+        .filter(dataset_process_rules::Column::DatasetId.eq(d.id))
+        .exec(&txn)
+        .await?;
+    dataset_queries::Entity::delete_many().filter(dataset_queries::Column::DatasetId.eq(d.id)).exec(&txn).await?;
+    dataset_keyword_tables::Entity::delete_many()
+        .filter(dataset_keyword_tables::Column::DatasetId.eq(d.id))
+        .exec(&txn)
+        .await?;
+    app_dataset_joins::Entity::delete_many().filter(app_dataset_joins::Column::DatasetId.eq(d.id)).exec(&txn).await?;
+    api_tokens::Entity::delete_many().filter(api_tokens::Column::DatasetId.eq(d.id)).exec(&txn).await?;
+    datasets::Entity::delete_by_id(d.id).exec(&txn).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_one_to_forty_characters() {
+        assert!(DatasetName::parse("").is_none());
+        assert!(DatasetName::parse("   ").is_none());
+        assert!(DatasetName::parse(&"é".repeat(40)).is_some(), "characters, not bytes");
+        assert!(DatasetName::parse(&"x".repeat(41)).is_none());
+        assert_eq!(Permission::parse("all_team_members"), Some(Permission::AllTeamMembers));
+        assert_eq!(IndexingTechnique::parse("fast"), None);
+    }
+}

@@ -1,0 +1,79 @@
+//! The embedding models a dataset may use: what the workspace can use now, its default, and
+//! the vector collection each (provider, model) pair shares.
+
+use std::collections::HashSet;
+
+use entities::dataset_collection_bindings as bindings;
+use kernel::ApiError;
+use kernel::time::now_naive;
+use providers::ModelType;
+use providers::hosted::Hosting;
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+use uuid::Uuid;
+
+/// A usable embedding model.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EmbeddingModel {
+    pub provider: String,
+    pub model: String,
+}
+
+/// 400 `provider_not_initialize` when the workspace has no usable embedding model.
+pub fn no_embedding_model() -> ApiError {
+    ApiError::new(
+        400,
+        "provider_not_initialize",
+        "No Embedding Model available. Please configure a valid provider in the Settings -> Model Provider.",
+    )
+}
+
+/// `"<model>:<provider>"` for every embedding model the workspace can use now.
+pub async fn usable_names(
+    db: &impl ConnectionTrait,
+    hosting: &Hosting,
+    tenant_id: Uuid,
+) -> Result<HashSet<String>, ApiError> {
+    Ok(providers::store::valid_models(db, hosting, tenant_id, ModelType::Embeddings)
+        .await?
+        .into_iter()
+        .map(|m| format!("{}:{}", m.model_name, m.model_provider.provider_name))
+        .collect())
+}
+
+/// The workspace's default embedding model, or Dify's `provider_not_initialize` (Dify: 500).
+pub async fn default_model(
+    db: &impl ConnectionTrait,
+    hosting: &Hosting,
+    tenant_id: Uuid,
+) -> Result<EmbeddingModel, ApiError> {
+    let d = providers::store::default_model(db, hosting, tenant_id, ModelType::Embeddings)
+        .await?
+        .filter(|d| d.model_provider.provider_type.is_some())
+        .ok_or_else(no_embedding_model)?;
+    Ok(EmbeddingModel { provider: d.model_provider.provider_name, model: d.model_name })
+}
+
+/// The collection binding of a (provider, model) pair, made on first use.
+pub async fn collection_binding(db: &impl ConnectionTrait, m: &EmbeddingModel) -> Result<Uuid, ApiError> {
+    let existing = bindings::Entity::find()
+        .filter(bindings::Column::ProviderName.eq(&m.provider))
+        .filter(bindings::Column::ModelName.eq(&m.model))
+        .order_by_asc(bindings::Column::CreatedAt)
+        .one(db)
+        .await?;
+    if let Some(b) = existing {
+        return Ok(b.id);
+    }
+    let id = Uuid::new_v4();
+    let collection = format!("Vector_index_{}_Node", Uuid::new_v4().to_string().replace('-', "_"));
+    bindings::ActiveModel {
+        id: Set(id),
+        provider_name: Set(m.provider.clone()),
+        model_name: Set(m.model.clone()),
+        collection_name: Set(collection),
+        created_at: Set(now_naive()),
+    }
+    .insert(db)
+    .await?;
+    Ok(id)
+}

@@ -1,0 +1,249 @@
+//! Dataset lists and details as Dify's `dataset_detail_fields` render them, with the counts
+//! of a page loaded in one query each; a dataset's queries and the apps that use it.
+
+use std::collections::{HashMap, HashSet};
+
+use entities::{app_dataset_joins, apps, dataset_queries, datasets, documents};
+use kernel::ApiError;
+use kernel::time::unix_seconds;
+use providers::hosted::Hosting;
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use crate::dataset::{IndexingTechnique, Permission};
+use crate::embedding;
+
+/// A page request: 1-based page, 1..=100 rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Page {
+    pub page: u64,
+    pub limit: u64,
+}
+
+impl Page {
+    /// Dify's reading of `page` and `limit`: unparsable values fall back to 1 and 20, and
+    /// `limit` is held to at most 100 rows (flask-sqlalchemy's `max_per_page`).
+    pub fn from_args(page: Option<&str>, limit: Option<&str>) -> Self {
+        let num = |v: Option<&str>, default: u64| v.and_then(|v| v.trim().parse::<u64>().ok()).unwrap_or(default);
+        Self { page: Ord::max(num(page, 1), 1), limit: Ord::clamp(num(limit, 20), 1, 100) }
+    }
+
+    fn envelope(self, data: Vec<Value>, total: u64) -> Value {
+        json!({
+            "data": data,
+            "has_more": self.page * self.limit < total,
+            "limit": self.limit,
+            "total": total,
+            "page": self.page,
+        })
+    }
+}
+
+/// Per-dataset counts for the details of a page.
+#[derive(Debug, Default)]
+struct Counts {
+    apps: HashMap<Uuid, i64>,
+    documents: HashMap<Uuid, i64>,
+    words: HashMap<Uuid, i64>,
+}
+
+async fn counts(db: &impl ConnectionTrait, ids: &[Uuid]) -> Result<Counts, ApiError> {
+    if ids.is_empty() {
+        return Ok(Counts::default());
+    }
+    let apps = app_dataset_joins::Entity::find()
+        .select_only()
+        .column(app_dataset_joins::Column::DatasetId)
+        .expr(Expr::col((app_dataset_joins::Entity, app_dataset_joins::Column::Id)).count())
+        .filter(app_dataset_joins::Column::DatasetId.is_in(ids.iter().copied()))
+        .group_by(app_dataset_joins::Column::DatasetId)
+        .into_tuple::<(Uuid, i64)>()
+        .all(db)
+        .await?;
+    let docs = documents::Entity::find()
+        .select_only()
+        .column(documents::Column::DatasetId)
+        .expr(Expr::col((documents::Entity, documents::Column::Id)).count())
+        // COALESCE keeps the sum an integer on both databases, and zero when every count is null.
+        .expr(Expr::cust("CAST(COALESCE(SUM(documents.word_count), 0) AS BIGINT)"))
+        .filter(documents::Column::DatasetId.is_in(ids.iter().copied()))
+        .group_by(documents::Column::DatasetId)
+        .into_tuple::<(Uuid, i64, i64)>()
+        .all(db)
+        .await?;
+    let mut c = Counts { apps: apps.into_iter().collect(), ..Counts::default() };
+    for (id, n, words) in docs {
+        c.documents.insert(id, n);
+        c.words.insert(id, words);
+    }
+    Ok(c)
+}
+
+fn detail_fields(d: &datasets::Model, c: &Counts, embedding_available: Option<bool>) -> Value {
+    json!({
+        "id": d.id,
+        "name": d.name,
+        "description": d.description,
+        "provider": d.provider,
+        "permission": d.permission,
+        "data_source_type": d.data_source_type,
+        "indexing_technique": d.indexing_technique,
+        "app_count": c.apps.get(&d.id).copied().unwrap_or(0),
+        "document_count": c.documents.get(&d.id).copied().unwrap_or(0),
+        "word_count": c.words.get(&d.id).copied().unwrap_or(0),
+        "created_by": d.created_by,
+        "created_at": unix_seconds(d.created_at),
+        "updated_by": d.updated_by,
+        "updated_at": unix_seconds(d.updated_at),
+        "embedding_model": d.embedding_model,
+        "embedding_model_provider": d.embedding_model_provider,
+        "embedding_available": embedding_available,
+    })
+}
+
+/// True unless the dataset is high quality and its embedding model is not usable now.
+fn embedding_available(d: &datasets::Model, usable: &HashSet<String>) -> bool {
+    if d.indexing_technique.as_deref() != Some(IndexingTechnique::HighQuality.as_str()) {
+        return true;
+    }
+    let name = format!(
+        "{}:{}",
+        d.embedding_model.as_deref().unwrap_or("None"),
+        d.embedding_model_provider.as_deref().unwrap_or("None")
+    );
+    usable.contains(&name)
+}
+
+/// `dataset_detail_fields` of one dataset; `check_embedding` fills `embedding_available`
+/// (GET answers do, POST and PATCH answers leave it null, as Dify).
+pub async fn detail(
+    db: &impl ConnectionTrait,
+    hosting: &Hosting,
+    d: &datasets::Model,
+    check_embedding: bool,
+) -> Result<Value, ApiError> {
+    let c = counts(db, &[d.id]).await?;
+    let available = if check_embedding {
+        Some(embedding_available(d, &embedding::usable_names(db, hosting, d.tenant_id).await?))
+    } else {
+        None
+    };
+    Ok(detail_fields(d, &c, available))
+}
+
+/// What to list.
+#[derive(Debug, Clone)]
+pub enum Selection {
+    /// The datasets `account_id` may see (its own and shared ones), newest first.
+    Visible { account_id: Uuid, provider: String },
+    /// These datasets of the workspace (the app editor shows the ones an app uses).
+    Ids(Vec<Uuid>),
+}
+
+/// `GET /datasets`: `{data, has_more, limit, total, page}`.
+pub async fn list(
+    db: &impl ConnectionTrait,
+    hosting: &Hosting,
+    tenant_id: Uuid,
+    sel: Selection,
+    page: Page,
+) -> Result<Value, ApiError> {
+    let mut q = datasets::Entity::find().filter(datasets::Column::TenantId.eq(tenant_id));
+    q = match sel {
+        Selection::Visible { account_id, provider } => q.filter(datasets::Column::Provider.eq(provider)).filter(
+            datasets::Column::CreatedBy
+                .eq(account_id)
+                .or(datasets::Column::Permission.eq(Permission::AllTeamMembers.as_str())),
+        ),
+        Selection::Ids(ids) => q.filter(datasets::Column::Id.is_in(ids)),
+    };
+    let paginator =
+        q.order_by_desc(datasets::Column::CreatedAt).order_by_desc(datasets::Column::Id).paginate(db, page.limit);
+    let total = paginator.num_items().await?;
+    let items = paginator.fetch_page(page.page - 1).await?;
+    let ids: Vec<Uuid> = items.iter().map(|d| d.id).collect();
+    let c = counts(db, &ids).await?;
+    let usable = embedding::usable_names(db, hosting, tenant_id).await?;
+    let data = items.iter().map(|d| detail_fields(d, &c, Some(embedding_available(d, &usable)))).collect();
+    Ok(page.envelope(data, total))
+}
+
+/// `GET /datasets/<id>/queries`: the dataset's queries, newest first.
+pub async fn queries(db: &impl ConnectionTrait, dataset_id: Uuid, page: Page) -> Result<Value, ApiError> {
+    let paginator = dataset_queries::Entity::find()
+        .filter(dataset_queries::Column::DatasetId.eq(dataset_id))
+        .order_by_desc(dataset_queries::Column::CreatedAt)
+        .order_by_desc(dataset_queries::Column::Id)
+        .paginate(db, page.limit);
+    let total = paginator.num_items().await?;
+    let data = paginator
+        .fetch_page(page.page - 1)
+        .await?
+        .into_iter()
+        .map(|q| {
+            json!({
+                "id": q.id,
+                "content": q.content,
+                "source": q.source,
+                "source_app_id": q.source_app_id,
+                "created_by_role": q.created_by_role,
+                "created_by": q.created_by,
+                "created_at": unix_seconds(q.created_at),
+            })
+        })
+        .collect();
+    Ok(page.envelope(data, total))
+}
+
+/// `GET /datasets/<id>/related-apps`: the workspace's apps linked to the dataset, newest link first.
+pub async fn related_apps(db: &impl ConnectionTrait, tenant_id: Uuid, dataset_id: Uuid) -> Result<Value, ApiError> {
+    let joins = app_dataset_joins::Entity::find()
+        .filter(app_dataset_joins::Column::DatasetId.eq(dataset_id))
+        .order_by_desc(app_dataset_joins::Column::CreatedAt)
+        .all(db)
+        .await?;
+    let app_ids: Vec<Uuid> = joins.iter().map(|j| j.app_id).collect();
+    let found: HashMap<Uuid, apps::Model> = apps::Entity::find()
+        .filter(apps::Column::TenantId.eq(tenant_id))
+        .filter(apps::Column::Id.is_in(app_ids.clone()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|a| (a.id, a))
+        .collect();
+    let data: Vec<Value> = app_ids
+        .iter()
+        .filter_map(|id| found.get(id))
+        .map(|a| {
+            json!({"id": a.id, "name": a.name, "mode": a.mode, "icon": a.icon, "icon_background": a.icon_background})
+        })
+        .collect();
+    Ok(json!({"total": data.len(), "data": data}))
+}
+
+/// `GET /datasets/limit`: the workspace's available documents against `TENANT_DOCUMENT_COUNT`.
+pub async fn document_limit(db: &impl ConnectionTrait, tenant_id: Uuid, limit: u64) -> Result<Value, ApiError> {
+    let count = documents::Entity::find()
+        .filter(documents::Column::TenantId.eq(tenant_id))
+        .filter(documents::Column::CompletedAt.is_not_null())
+        .filter(documents::Column::Enabled.eq(true))
+        .filter(documents::Column::Archived.eq(false))
+        .count(db)
+        .await?;
+    Ok(json!({"documents_count": count, "documents_limit": limit}))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Page;
+
+    #[test]
+    fn page_args_fall_back_and_clamp() {
+        assert_eq!(Page::from_args(None, None), Page { page: 1, limit: 20 });
+        assert_eq!(Page::from_args(Some("x"), Some("500")), Page { page: 1, limit: 100 });
+        assert_eq!(Page::from_args(Some("0"), Some("0")), Page { page: 1, limit: 1 });
+        assert_eq!(Page::from_args(Some("3"), Some("5")), Page { page: 3, limit: 5 });
+    }
+}

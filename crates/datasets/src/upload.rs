@@ -1,0 +1,280 @@
+//! Upload files: the types a dataset accepts (checked on the bytes, not only the name), the
+//! size limit, storage under `upload_files/<tenant>/<uuid>.<ext>`, and the `upload_files` row.
+
+use bytes::Bytes;
+use entities::upload_files;
+use infra::storage::Storage;
+use kernel::ApiError;
+use kernel::time::{now_naive, unix_seconds};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
+use serde_json::{Value, json};
+use sha3::{Digest, Sha3_256};
+use uuid::Uuid;
+
+use crate::zip_names;
+
+/// The extensions Dify 0.3.23 accepts for dataset documents.
+pub const ALLOWED_EXTENSIONS: [&str; 9] = ["txt", "markdown", "md", "pdf", "html", "htm", "xlsx", "docx", "csv"];
+
+/// How many characters of extracted text a preview shows.
+pub const PREVIEW_CHARS: usize = 3000;
+
+/// The longest file name kept (the column is `varchar(255)`).
+const MAX_NAME_CHARS: usize = 255;
+
+/// What an upload's bytes turned out to be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileKind {
+    /// UTF-8 text: txt, markdown, md, html, htm, csv.
+    Text,
+    Pdf,
+    Docx,
+    Xlsx,
+}
+
+/// 400: no `file` part, or an empty one.
+pub fn no_file_uploaded() -> ApiError {
+    ApiError::new(400, "no_file_uploaded", "Please upload your file.")
+}
+
+/// 400: more than one file part.
+pub fn too_many_files() -> ApiError {
+    ApiError::new(400, "too_many_files", "Only one file is allowed.")
+}
+
+/// Dify's 413; its message template was never filled in (a quirk), ours names the sizes.
+pub fn file_too_large(size: u64, limit: u64) -> ApiError {
+    ApiError::new(413, "file_too_large", format!("File size exceeded. ({size} > {limit})"))
+}
+
+/// 415: an extension Dify does not accept, or bytes that are not what the extension says.
+pub fn unsupported_file_type() -> ApiError {
+    ApiError::new(415, "unsupported_file_type", "File type not allowed.")
+}
+
+fn file_not_found() -> ApiError {
+    ApiError::not_found("File not found")
+}
+
+/// The lowercased extension of `name` when it is one Dify accepts.
+pub fn allowed_extension(name: &str) -> Option<String> {
+    let (_, ext) = name.rsplit_once('.')?;
+    let ext = ext.to_ascii_lowercase();
+    ALLOWED_EXTENSIONS.contains(&ext.as_str()).then_some(ext)
+}
+
+/// Checks that `bytes` really are what `ext` claims: `%PDF-` near the start for pdf, a zip
+/// holding the main part of a Word or Excel document for docx/xlsx, and UTF-8 text without
+/// NUL bytes for the text types.
+pub fn sniff(ext: &str, bytes: &[u8]) -> Result<FileKind, ApiError> {
+    let kind = match ext {
+        "pdf" => FileKind::Pdf,
+        "docx" => FileKind::Docx,
+        "xlsx" => FileKind::Xlsx,
+        "txt" | "markdown" | "md" | "html" | "htm" | "csv" => FileKind::Text,
+        _ => return Err(unsupported_file_type()),
+    };
+    let ok = match kind {
+        // The PDF header may follow a little junk; readers look in the first kilobyte.
+        FileKind::Pdf => bytes[..bytes.len().min(1024)].windows(5).any(|w| w == b"%PDF-"),
+        FileKind::Docx => zip_has(bytes, "word/document.xml"),
+        FileKind::Xlsx => zip_has(bytes, "xl/workbook.xml"),
+        FileKind::Text => !bytes.contains(&0) && std::str::from_utf8(bytes).is_ok(),
+    };
+    if ok { Ok(kind) } else { Err(unsupported_file_type()) }
+}
+
+fn zip_has(bytes: &[u8], entry: &str) -> bool {
+    zip_names::entry_names(bytes).is_some_and(|names| names.iter().any(|n| n == entry))
+}
+
+/// The MIME type recorded for a kind of file (from what the bytes are, not what the client said).
+fn mime_for(ext: &str) -> &'static str {
+    match ext {
+        "pdf" => "application/pdf",
+        "docx" => "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        "xlsx" => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "html" | "htm" => "text/html",
+        "csv" => "text/csv",
+        "md" | "markdown" => "text/markdown",
+        _ => "text/plain",
+    }
+}
+
+/// The file name as stored: its last path segment (some clients send a path), without control
+/// characters, at most 255 characters with the extension kept.
+pub fn clean_name(raw: &str) -> String {
+    let base = raw.rsplit(['/', '\\']).next().unwrap_or(raw);
+    let name: String = base.chars().filter(|c| !c.is_control()).collect();
+    if name.chars().count() <= MAX_NAME_CHARS {
+        return name;
+    }
+    let (stem, ext) = name.rsplit_once('.').unwrap_or((&name, ""));
+    let keep = MAX_NAME_CHARS.saturating_sub(ext.chars().count() + 1);
+    format!("{}.{ext}", stem.chars().take(keep).collect::<String>())
+}
+
+/// One file received from the client.
+#[derive(Debug)]
+pub struct Upload {
+    pub filename: String,
+    pub bytes: Bytes,
+}
+
+/// Who uploads, and where the bytes go.
+#[derive(Debug, Clone, Copy)]
+pub struct Uploader<'a> {
+    pub tenant_id: Uuid,
+    pub account_id: Uuid,
+    /// `STORAGE_TYPE` as recorded in the row (`local` or `s3`).
+    pub storage_type: &'a str,
+    /// `UPLOAD_FILE_SIZE_LIMIT` in bytes.
+    pub size_limit: u64,
+}
+
+/// Checks and stores an upload; the row is written only once the bytes are saved.
+pub async fn save(
+    db: &impl ConnectionTrait,
+    storage: &dyn Storage,
+    who: Uploader<'_>,
+    upload: Upload,
+) -> Result<upload_files::Model, ApiError> {
+    let size = upload.bytes.len() as u64;
+    if size == 0 {
+        return Err(no_file_uploaded());
+    }
+    if size > who.size_limit {
+        return Err(file_too_large(size, who.size_limit));
+    }
+    let name = clean_name(&upload.filename);
+    let ext = allowed_extension(&name).ok_or_else(unsupported_file_type)?;
+    // Sniffing and hashing up to the size limit is CPU work: off the async threads.
+    let bytes = upload.bytes.clone();
+    let check_ext = ext.clone();
+    let hash = tokio::task::spawn_blocking(move || {
+        sniff(&check_ext, &bytes)?;
+        Ok::<_, ApiError>(hex::encode(Sha3_256::digest(&bytes)))
+    })
+    .await
+    .map_err(|_| ApiError::internal())??;
+    let id = Uuid::new_v4();
+    let key = format!("upload_files/{}/{id}.{ext}", who.tenant_id);
+    storage.save(&key, upload.bytes).await.map_err(|e| {
+        tracing::error!(error = %e, %key, "saving an upload failed");
+        ApiError::internal()
+    })?;
+    let row = upload_files::ActiveModel {
+        id: Set(id),
+        tenant_id: Set(who.tenant_id),
+        storage_type: Set(who.storage_type.to_string()),
+        key: Set(key.clone()),
+        name: Set(name),
+        size: Set(i32::try_from(size).unwrap_or(i32::MAX)),
+        extension: Set(ext.clone()),
+        mime_type: Set(Some(mime_for(&ext).to_string())),
+        created_by: Set(who.account_id),
+        created_at: Set(now_naive()),
+        used: Set(false),
+        used_by: Set(None),
+        used_at: Set(None),
+        hash: Set(Some(hash)),
+    };
+    match row.insert(db).await {
+        Ok(row) => Ok(row),
+        Err(e) => {
+            // No row names the object: remove it rather than leave an orphan behind.
+            if let Err(cleanup) = storage.delete(&key).await {
+                tracing::warn!(error = %cleanup, %key, "removing an unrecorded upload failed");
+            }
+            Err(e.into())
+        }
+    }
+}
+
+/// Dify's `file_fields`.
+pub fn fields(f: &upload_files::Model) -> Value {
+    json!({
+        "id": f.id,
+        "name": f.name,
+        "size": f.size,
+        "extension": f.extension,
+        "mime_type": f.mime_type,
+        "created_by": f.created_by,
+        "created_at": unix_seconds(f.created_at),
+    })
+}
+
+/// The workspace's upload file; another workspace's is 404 like a missing one.
+pub async fn find(db: &impl ConnectionTrait, tenant_id: Uuid, id: Uuid) -> Result<upload_files::Model, ApiError> {
+    upload_files::Entity::find_by_id(id)
+        .filter(upload_files::Column::TenantId.eq(tenant_id))
+        .one(db)
+        .await?
+        .ok_or_else(file_not_found)
+}
+
+/// `{content}`: the first 3000 characters of the file's text.
+pub async fn preview(
+    db: &impl ConnectionTrait,
+    storage: &dyn Storage,
+    tenant_id: Uuid,
+    id: Uuid,
+) -> Result<Value, ApiError> {
+    let file = find(db, tenant_id, id).await?;
+    let ext = file.extension.to_ascii_lowercase();
+    if !ALLOWED_EXTENSIONS.contains(&ext.as_str()) {
+        return Err(unsupported_file_type());
+    }
+    let bytes = storage.load(&file.key).await.map_err(|e| match e {
+        infra::InfraError::NotFound(_) => file_not_found(),
+        other => {
+            tracing::error!(error = %other, key = %file.key, "loading an upload failed");
+            ApiError::internal()
+        }
+    })?;
+    let content = tokio::task::spawn_blocking(move || {
+        crate::extract::extract_text(&ext, &bytes).map(|t| t.chars().take(PREVIEW_CHARS).collect::<String>())
+    })
+    .await
+    .map_err(|_| ApiError::internal())??;
+    Ok(json!({ "content": content }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::zip_names::tests::zip_of;
+
+    #[test]
+    fn bytes_must_match_the_extension() {
+        assert_eq!(sniff("pdf", b"%PDF-1.4\n%..."), Ok(FileKind::Pdf));
+        assert_eq!(
+            sniff("pdf", b"MZ\x90\x00\x03 this is an exe").map_err(|e| e.code),
+            Err("unsupported_file_type".into())
+        );
+        let docx = zip_of(&[("[Content_Types].xml", b"<x/>"), ("word/document.xml", b"<w:document/>")]);
+        let xlsx = zip_of(&[("xl/workbook.xml", b"<workbook/>")]);
+        assert_eq!(sniff("docx", &docx), Ok(FileKind::Docx));
+        assert!(sniff("xlsx", &docx).is_err(), "a Word document named .xlsx");
+        assert_eq!(sniff("xlsx", &xlsx), Ok(FileKind::Xlsx));
+        assert!(sniff("docx", &zip_of(&[("evil.exe", b"MZ")])).is_err(), "any zip is not a docx");
+        assert_eq!(sniff("md", "# Título\n".as_bytes()), Ok(FileKind::Text));
+        assert!(sniff("txt", b"abc\0def").is_err(), "NUL bytes");
+        assert!(sniff("csv", b"caf\xe9").is_err(), "not UTF-8");
+        assert!(sniff("exe", b"hello").is_err());
+    }
+
+    #[test]
+    fn names_keep_their_last_segment_and_extension() {
+        assert_eq!(clean_name("C:\\Users\\me\\notes.txt"), "notes.txt");
+        assert_eq!(clean_name("../../etc/passwd.md"), "passwd.md");
+        assert_eq!(clean_name("a\u{0}b\n.txt"), "ab.txt");
+        let long = format!("{}.pdf", "x".repeat(300));
+        let cleaned = clean_name(&long);
+        assert_eq!(cleaned.chars().count(), 255);
+        assert!(cleaned.ends_with(".pdf"));
+        assert_eq!(allowed_extension("Report.PDF").as_deref(), Some("pdf"));
+        assert_eq!(allowed_extension("noext"), None);
+        assert_eq!(allowed_extension("x.exe"), None);
+    }
+}
