@@ -124,6 +124,11 @@ pub fn extract_text(file_name: &str, bytes: &[u8]) -> Result<String, ExtractErro
     extract(file_name, bytes).map(|docs| docs.join("\n"))
 }
 
+/// The document's `word_count`: characters of the extracted text, before sanitising (as Dify counts).
+pub fn word_count(docs: &[String]) -> usize {
+    docs.iter().map(|d| d.chars().count()).sum()
+}
+
 /// [`extract`] on a dedicated thread with a large stack, so neither the async runtime nor a
 /// deeply nested file can be hurt by the parse.
 pub async fn extract_in_background(file_name: String, bytes: Vec<u8>) -> Result<Vec<String>, ExtractError> {
@@ -195,6 +200,7 @@ mod tests {
     fn text_files() {
         assert_eq!(extract("a.txt", "héllo\nwörld".as_bytes()), Ok(vec!["héllo\nwörld".to_owned()]));
         assert_eq!(extract_text("a.txt", b"one"), Ok("one".to_owned()));
+        assert_eq!(word_count(&["héllo".to_owned(), "中文".to_owned()]), 7);
     }
 
     #[test]
