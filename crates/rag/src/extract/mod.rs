@@ -124,6 +124,18 @@ pub fn extract_text(file_name: &str, bytes: &[u8]) -> Result<String, ExtractErro
     extract(file_name, bytes).map(|docs| docs.join("\n"))
 }
 
+/// How Dify joins PDF pages into the text it caches (and, once cached, indexes as one document).
+pub const PDF_PAGE_JOINER: &str = "\n\n";
+
+/// The storage key of Dify's cached PDF text: `upload_files/<tenant>/<file hash>.0625.plaintext`.
+///
+/// Dify's estimate step writes it and later loads return that single joined text instead of
+/// one document per page, so a console upload is split across page boundaries while a first
+/// read (the service API) is split page by page. Callers that cache choose the same way.
+pub fn pdf_text_cache_key(tenant_id: &str, file_hash: &str) -> String {
+    format!("upload_files/{tenant_id}/{file_hash}.0625.plaintext")
+}
+
 /// The document's `word_count`: characters of the extracted text, before sanitising (as Dify counts).
 pub fn word_count(docs: &[String]) -> usize {
     docs.iter().map(|d| d.chars().count()).sum()
@@ -200,6 +212,7 @@ mod tests {
     fn text_files() {
         assert_eq!(extract("a.txt", "héllo\nwörld".as_bytes()), Ok(vec!["héllo\nwörld".to_owned()]));
         assert_eq!(extract_text("a.txt", b"one"), Ok("one".to_owned()));
+        assert_eq!(pdf_text_cache_key("t", "h"), "upload_files/t/h.0625.plaintext");
         assert_eq!(word_count(&["héllo".to_owned(), "中文".to_owned()]), 7);
     }
 
