@@ -21,6 +21,9 @@ pub const SUPPORTED_EXTENSIONS: [&str; 9] = ["txt", "markdown", "md", "pdf", "ht
 /// Largest decompressed XML part read from a DOCX archive; guards against zip bombs.
 const MAX_ZIP_ENTRY_BYTES: u64 = 256 * 1024 * 1024;
 
+/// Largest declared decompressed size of a DOCX or XLSX archive.
+const MAX_ARCHIVE_BYTES: u64 = 1024 * 1024 * 1024;
+
 /// Stack for [`extract_in_background`]: parsers recurse on nesting depth.
 const EXTRACT_STACK_BYTES: usize = 256 * 1024 * 1024;
 
@@ -100,6 +103,9 @@ pub fn extract(file_name: &str, bytes: &[u8]) -> Result<Vec<String>, ExtractErro
 
 /// Extracts the text documents of a file of a known kind.
 pub fn extract_kind(kind: FileKind, bytes: &[u8]) -> Result<Vec<String>, ExtractError> {
+    if matches!(kind, FileKind::Docx | FileKind::Xlsx) {
+        check_archive_size(kind, bytes, MAX_ARCHIVE_BYTES)?;
+    }
     let parsed = catch_unwind(AssertUnwindSafe(|| match kind {
         FileKind::Text => Ok(vec![text::decode(bytes)]),
         FileKind::Markdown => Ok(markdown::sections(&text::decode(bytes))),
@@ -154,6 +160,18 @@ pub async fn extract_in_background(file_name: String, bytes: Vec<u8>) -> Result<
         return Err(lost());
     }
     rx.await.unwrap_or_else(|_| Err(lost()))
+}
+
+/// Rejects an archive whose entries declare more than `limit` bytes in all, before a parser
+/// inflates them. Entries sized only after their data escape this; docx reads are capped too.
+fn check_archive_size(kind: FileKind, bytes: &[u8], limit: u64) -> Result<(), ExtractError> {
+    let Ok(archive) = zip::ZipArchive::new(std::io::Cursor::new(bytes)) else {
+        return Ok(()); // Not a zip: the parser says so in its own words.
+    };
+    match archive.decompressed_size() {
+        Some(total) if total > u128::from(limit) => Err(ExtractError::TooLarge { kind: kind.label() }),
+        _ => Ok(()),
+    }
 }
 
 fn extension_of(name: &str) -> &str {
@@ -232,6 +250,14 @@ mod tests {
             assert!(extract(name, b"PK\x03\x04garbage").is_err());
             assert!(extract(name, b"%PDF-1.4\n1 0 obj <<").is_err());
         }
+    }
+
+    #[test]
+    fn archives_declaring_too_much_are_refused() {
+        let bytes = docx::tests::zip_of(&[("word/document.xml", "x".repeat(10_000))]);
+        assert_eq!(check_archive_size(FileKind::Docx, &bytes, 9_999), Err(ExtractError::TooLarge { kind: "DOCX" }));
+        assert_eq!(check_archive_size(FileKind::Docx, &bytes, 10_000), Ok(()));
+        assert_eq!(check_archive_size(FileKind::Xlsx, b"not a zip", 1), Ok(()));
     }
 
     #[tokio::test]
