@@ -49,7 +49,6 @@ impl TokenSink for TextSink {
                     return TokenSinkResult::RawData(RawKind::Rawtext);
                 }
                 (TagKind::EndTag, "script" | "style") => self.in_raw_hidden.set(false),
-                (TagKind::StartTag, "title" | "textarea") => return TokenSinkResult::RawData(RawKind::Rcdata),
                 (TagKind::StartTag, "template") => self.templates.set(self.templates.get() + 1),
                 (TagKind::EndTag, "template") => self.templates.set(self.templates.get().saturating_sub(1)),
                 _ => {}
@@ -57,6 +56,11 @@ impl TokenSink for TextSink {
             _ => {}
         }
         TokenSinkResult::Continue
+    }
+
+    // Makes the tokenizer read `<![CDATA[...]]>` as text, as Python's parser does, instead of a comment.
+    fn adjusted_current_node_present_but_not_in_html_namespace(&self) -> bool {
+        true
     }
 }
 
@@ -78,5 +82,21 @@ mod tests {
         assert_eq!(text("<p>a < b &zzz; c &copy</p>"), "a < b &zzz; c ©");
         assert_eq!(text(&format!("{}deep{}", "<div>".repeat(200_000), "</div>".repeat(10))), "deep");
         assert_eq!(text("<script>never closed"), "");
+    }
+
+    #[test]
+    fn agrees_with_beautifulsoup() {
+        // Outputs of bs4 4.12.2 `BeautifulSoup(html, "html.parser").get_text().strip()`.
+        let cases = [
+            (
+                "<table><tr><td>a</td><td>b</td></tr></table>\r\n<ul><li>one</li><li>two</li></ul><br/>x&nbsp;y",
+                "ab\nonetwox\u{a0}y",
+            ),
+            ("<?xml version='1.0'?><p>pi</p><![CDATA[cdata]]>", "picdata"),
+            ("<textarea><b>raw</b></textarea><title>x<i>y</i></title>", "rawxy"),
+        ];
+        for (html, expected) in cases {
+            assert_eq!(text(html), expected, "{html}");
+        }
     }
 }
