@@ -21,6 +21,9 @@ pub const SUPPORTED_EXTENSIONS: [&str; 9] = ["txt", "markdown", "md", "pdf", "ht
 /// Largest decompressed XML part read from a DOCX archive; guards against zip bombs.
 const MAX_ZIP_ENTRY_BYTES: u64 = 256 * 1024 * 1024;
 
+/// Largest declared decompressed size of a DOCX or XLSX archive.
+const MAX_ARCHIVE_BYTES: u64 = 1024 * 1024 * 1024;
+
 /// Stack for [`extract_in_background`]: parsers recurse on nesting depth.
 const EXTRACT_STACK_BYTES: usize = 256 * 1024 * 1024;
 
@@ -100,6 +103,9 @@ pub fn extract(file_name: &str, bytes: &[u8]) -> Result<Vec<String>, ExtractErro
 
 /// Extracts the text documents of a file of a known kind.
 pub fn extract_kind(kind: FileKind, bytes: &[u8]) -> Result<Vec<String>, ExtractError> {
+    if matches!(kind, FileKind::Docx | FileKind::Xlsx) {
+        check_archive_size(kind, bytes, MAX_ARCHIVE_BYTES)?;
+    }
     let parsed = catch_unwind(AssertUnwindSafe(|| match kind {
         FileKind::Text => Ok(vec![text::decode(bytes)]),
         FileKind::Markdown => Ok(markdown::sections(&text::decode(bytes))),
@@ -124,6 +130,23 @@ pub fn extract_text(file_name: &str, bytes: &[u8]) -> Result<String, ExtractErro
     extract(file_name, bytes).map(|docs| docs.join("\n"))
 }
 
+/// How Dify joins PDF pages into the text it caches (and, once cached, indexes as one document).
+pub const PDF_PAGE_JOINER: &str = "\n\n";
+
+/// The storage key of Dify's cached PDF text: `upload_files/<tenant>/<file hash>.0625.plaintext`.
+///
+/// Dify's estimate step writes it and later loads return that single joined text instead of
+/// one document per page, so a console upload is split across page boundaries while a first
+/// read (the service API) is split page by page. Callers that cache choose the same way.
+pub fn pdf_text_cache_key(tenant_id: &str, file_hash: &str) -> String {
+    format!("upload_files/{tenant_id}/{file_hash}.0625.plaintext")
+}
+
+/// The document's `word_count`: characters of the extracted text, before sanitising (as Dify counts).
+pub fn word_count(docs: &[String]) -> usize {
+    docs.iter().map(|d| d.chars().count()).sum()
+}
+
 /// [`extract`] on a dedicated thread with a large stack, so neither the async runtime nor a
 /// deeply nested file can be hurt by the parse.
 pub async fn extract_in_background(file_name: String, bytes: Vec<u8>) -> Result<Vec<String>, ExtractError> {
@@ -137,6 +160,18 @@ pub async fn extract_in_background(file_name: String, bytes: Vec<u8>) -> Result<
         return Err(lost());
     }
     rx.await.unwrap_or_else(|_| Err(lost()))
+}
+
+/// Rejects an archive whose entries declare more than `limit` bytes in all, before a parser
+/// inflates them. Entries sized only after their data escape this; docx reads are capped too.
+fn check_archive_size(kind: FileKind, bytes: &[u8], limit: u64) -> Result<(), ExtractError> {
+    let Ok(archive) = zip::ZipArchive::new(std::io::Cursor::new(bytes)) else {
+        return Ok(()); // Not a zip: the parser says so in its own words.
+    };
+    match archive.decompressed_size() {
+        Some(total) if total > u128::from(limit) => Err(ExtractError::TooLarge { kind: kind.label() }),
+        _ => Ok(()),
+    }
 }
 
 fn extension_of(name: &str) -> &str {
@@ -195,6 +230,8 @@ mod tests {
     fn text_files() {
         assert_eq!(extract("a.txt", "héllo\nwörld".as_bytes()), Ok(vec!["héllo\nwörld".to_owned()]));
         assert_eq!(extract_text("a.txt", b"one"), Ok("one".to_owned()));
+        assert_eq!(pdf_text_cache_key("t", "h"), "upload_files/t/h.0625.plaintext");
+        assert_eq!(word_count(&["héllo".to_owned(), "中文".to_owned()]), 7);
     }
 
     #[test]
@@ -213,6 +250,14 @@ mod tests {
             assert!(extract(name, b"PK\x03\x04garbage").is_err());
             assert!(extract(name, b"%PDF-1.4\n1 0 obj <<").is_err());
         }
+    }
+
+    #[test]
+    fn archives_declaring_too_much_are_refused() {
+        let bytes = docx::tests::zip_of(&[("word/document.xml", "x".repeat(10_000))]);
+        assert_eq!(check_archive_size(FileKind::Docx, &bytes, 9_999), Err(ExtractError::TooLarge { kind: "DOCX" }));
+        assert_eq!(check_archive_size(FileKind::Docx, &bytes, 10_000), Ok(()));
+        assert_eq!(check_archive_size(FileKind::Xlsx, b"not a zip", 1), Ok(()));
     }
 
     #[tokio::test]

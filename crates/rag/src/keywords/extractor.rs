@@ -1,6 +1,7 @@
 //! Keyword extraction as Dify's `JiebaKeywordTableHandler` does it.
 
-use std::collections::{BTreeSet, HashSet};
+use std::borrow::Cow;
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::LazyLock;
 
 use jieba_rs::{Jieba, KeywordExtract, KeywordExtractConfig, TfIdf};
@@ -13,6 +14,12 @@ pub const MAX_KEYWORDS_PER_CHUNK: usize = 10;
 
 static SHARED: LazyLock<KeywordExtractor> = LazyLock::new(KeywordExtractor::new);
 static WORD: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\w+").expect("constant regex"));
+/// Python jieba's ASCII word characters (`re_han_default` without the Han range)...
+static ASCII_RUN: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"[a-zA-Z0-9+#&._%-]+").expect("constant regex"));
+/// ...the dictionary's only ASCII words with punctuation, which its DAG keeps whole...
+static DICT_ASCII: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"AT&T|[Cc]#|[Cc]\+\+").expect("constant regex"));
+/// ...and how its fallback cuts the rest (`re_skip`).
+static ALNUM: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"[a-zA-Z0-9]+(?:\.\d+)?%?").expect("constant regex"));
 
 /// jieba with its bundled dictionary and IDF table, and Dify's stop words.
 pub struct KeywordExtractor {
@@ -52,14 +59,25 @@ impl KeywordExtractor {
     }
 
     /// The top `max_keywords` TF-IDF keywords of `text`, plus the word parts of keywords that
-    /// have several (`"gpt-4"` adds `"gpt"` and `"4"`), sorted and deduplicated.
+    /// have several (`"v0.3"` adds `"v0"`), sorted and deduplicated.
+    ///
+    /// Matches Python jieba's `extract_tags`: ASCII runs are cut the way its HMM fallback cuts
+    /// them (`gpt-4` → `gpt`, `-`, `4`; `4.3` stays whole), and equal weights keep the order of
+    /// first appearance.
     pub fn extract(&self, text: &str, max_keywords: usize) -> Vec<String> {
-        // A few spare candidates cover the whitespace tokens jieba-rs counts and Python drops.
-        let candidates = self.tfidf.extract_keywords(&self.jieba, text, max_keywords + 5, Vec::new());
-        let keywords =
-            candidates.into_iter().map(|k| k.keyword).filter(|k| k.trim().chars().count() >= 2).take(max_keywords);
+        let text = split_ascii_runs(text);
+        let mut first_seen: HashMap<&str, usize> = HashMap::new();
+        for (i, word) in self.jieba.cut(&text, true).into_iter().enumerate() {
+            first_seen.entry(word.word).or_insert(i);
+        }
+        let mut scored = self.tfidf.extract_keywords(&self.jieba, &text, usize::MAX, Vec::new());
+        // Python strips before its length check; jieba-rs would keep a run of two spaces.
+        scored.retain(|k| k.keyword.trim().chars().count() >= 2);
+        let seen = |k: &str| first_seen.get(k).copied().unwrap_or(usize::MAX);
+        scored.sort_by(|a, b| b.weight.total_cmp(&a.weight).then_with(|| seen(&a.keyword).cmp(&seen(&b.keyword))));
+
         let mut out = BTreeSet::new();
-        for keyword in keywords {
+        for keyword in scored.into_iter().take(max_keywords).map(|k| k.keyword) {
             let parts: Vec<&str> = WORD.find_iter(&keyword).map(|m| m.as_str()).collect();
             if parts.len() > 1 {
                 out.extend(parts.into_iter().filter(|p| !self.stopwords.contains(p)).map(str::to_owned));
@@ -67,6 +85,37 @@ impl KeywordExtractor {
             out.insert(keyword);
         }
         out.into_iter().collect()
+    }
+}
+
+/// Puts spaces inside ASCII runs where Python jieba would cut them.
+fn split_ascii_runs(text: &str) -> Cow<'_, str> {
+    ASCII_RUN.replace_all(text, |run: &regex::Captures<'_>| {
+        let run = &run[0];
+        let mut pieces = Vec::new();
+        let mut last = 0;
+        for word in DICT_ASCII.find_iter(run) {
+            skip_cut(&run[last..word.start()], &mut pieces);
+            pieces.push(word.as_str());
+            last = word.end();
+        }
+        skip_cut(&run[last..], &mut pieces);
+        pieces.join(" ")
+    })
+}
+
+/// `re_skip.split`: the alphanumeric matches and the text between them, in order.
+fn skip_cut<'a>(part: &'a str, pieces: &mut Vec<&'a str>) {
+    let mut last = 0;
+    for m in ALNUM.find_iter(part) {
+        if m.start() > last {
+            pieces.push(&part[last..m.start()]);
+        }
+        pieces.push(m.as_str());
+        last = m.end();
+    }
+    if last < part.len() {
+        pieces.push(&part[last..]);
     }
 }
 

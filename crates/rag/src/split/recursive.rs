@@ -9,6 +9,12 @@
 //!   are split further, on the first separator present, with the separator dropped between
 //!   pieces and put back when they are merged.
 //!
+//! LangChain 0.0.250 read separators as regular expressions, so Dify's `"."` matched any
+//! character: a paragraph over the limit without `"。"` was cut into runs of single characters
+//! and packed to the limit, mid-word. We treat separators literally, as LangChain did from
+//! 0.0.26x on; `tests/splitter_golden.rs` checks both splitters against the Python classes
+//! (with `.` escaped) on random texts.
+//!
 //! As in LangChain, a merged chunk's size is the sum of its pieces' sizes (plus separators),
 //! not the size of the joined text, and every merged chunk is trimmed.
 

@@ -23,9 +23,13 @@ const COMPACT_MIN_DEAD: usize = 1024;
 const EXTENSION: &str = "vec";
 
 /// Vector store under a data directory, safe to share between tasks of one process.
+///
+/// One process owns a directory at a time: `open` takes an exclusive lock on `<root>/LOCK`.
 pub struct EmbeddedVectorStore {
     root: PathBuf,
     collections: Mutex<HashMap<String, Arc<RwLock<Collection>>>>,
+    /// Held for the store's lifetime; the OS drops the lock with the file.
+    _lock: File,
 }
 
 impl std::fmt::Debug for EmbeddedVectorStore {
@@ -39,7 +43,20 @@ impl EmbeddedVectorStore {
     pub async fn open(root: impl Into<PathBuf>) -> Result<Self, VectorError> {
         let root = root.into();
         tokio::fs::create_dir_all(&root).await?;
-        Ok(Self { root, collections: Mutex::new(HashMap::new()) })
+        let lock_path = root.join("LOCK");
+        let lock = tokio::task::spawn_blocking(move || -> Result<File, VectorError> {
+            let file = OpenOptions::new().create(true).truncate(false).write(true).open(&lock_path)?;
+            file.try_lock().map_err(|e| match e {
+                std::fs::TryLockError::WouldBlock => {
+                    VectorError::Io(format!("{} is in use by another vector store", lock_path.display()))
+                }
+                std::fs::TryLockError::Error(e) => e.into(),
+            })?;
+            Ok(file)
+        })
+        .await
+        .map_err(|e| VectorError::Io(e.to_string()))??;
+        Ok(Self { root, collections: Mutex::new(HashMap::new()), _lock: lock })
     }
 
     /// Points in a collection (0 when it does not exist).
@@ -599,6 +616,15 @@ mod tests {
         assert!(!path.exists());
         assert!(!s.collection_exists("Vector_index_x_Node").await.expect("exists"));
         s.delete_collection("Vector_index_x_Node").await.expect("idempotent");
+    }
+
+    #[tokio::test]
+    async fn one_store_per_directory() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let first = EmbeddedVectorStore::open(dir.path()).await.expect("open");
+        assert!(matches!(EmbeddedVectorStore::open(dir.path()).await, Err(VectorError::Io(_))));
+        drop(first);
+        EmbeddedVectorStore::open(dir.path()).await.expect("reopen after drop");
     }
 
     #[tokio::test]
