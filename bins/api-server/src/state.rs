@@ -17,6 +17,8 @@ pub struct AppState {
     pub provider_credentials: providers::credentials::CredentialCache,
     /// Handles for generations (model calls, stop flags, message rows).
     pub engine: conversations::Engine,
+    /// Handles for datasets: storage, embeddings, the vector store.
+    pub indexer: datasets::indexing::Indexer,
     /// Once set up, an instance stays set up: remembered so requests skip the query.
     setup_done: Arc<AtomicBool>,
 }
@@ -33,7 +35,16 @@ impl AppState {
         let models_http = providers::runtime::http_client().unwrap_or_else(|_| http.clone());
         let hosting = providers::hosted::Hosting::from_config(&config);
         let engine = conversations::Engine::new(&infra, provider_credentials.clone(), models_http, hosting);
-        Self { config: Arc::new(config), infra, http, provider_credentials, engine, setup_done: Arc::default() }
+        let indexer = indexer_worker::indexer_for(&config, &engine);
+        Self {
+            config: Arc::new(config),
+            infra,
+            http,
+            provider_credentials,
+            engine,
+            indexer,
+            setup_done: Arc::default(),
+        }
     }
 
     /// True once setup has finished (checked in the database until it has).

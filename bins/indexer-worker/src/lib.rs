@@ -22,6 +22,8 @@ struct Dispatcher {
     infra: Infra,
     /// Model calls of `generation` jobs (its credential cache lives as long as the worker).
     engine: conversations::Engine,
+    /// Document indexing of `dataset` jobs.
+    indexer: datasets::indexing::Indexer,
 }
 
 #[async_trait]
@@ -36,6 +38,12 @@ impl JobHandler for Dispatcher {
                 let mail = Mail { from: self.config.mail_default_send_from.clone(), to, subject, html };
                 match self.infra.mail.send(&mail).await {
                     Ok(()) => JobOutcome::Done,
+                    Err(e) => JobOutcome::Retry(e.to_string()),
+                }
+            }
+            Job::IndexDocuments { dataset_id, document_ids } => {
+                match datasets::indexing::index_documents(&self.indexer, dataset_id, &document_ids).await {
+                    Ok(_) => JobOutcome::Done,
                     Err(e) => JobOutcome::Retry(e.to_string()),
                 }
             }
@@ -61,7 +69,12 @@ pub async fn run(config: Config, infra: Infra, queues: Vec<String>, shutdown: wa
     };
     let hosting = providers::hosted::Hosting::from_config(&config);
     let engine = conversations::Engine::new(&infra, providers::credentials::CredentialCache::default(), http, hosting);
-    let handler: Arc<dyn JobHandler> = Arc::new(Dispatcher { config, infra: infra.clone(), engine });
+    let indexer = indexer_for(&config, &engine);
+    if infra.in_process_queue && queues.iter().any(|q| q == "dataset") {
+        // The queue died with the last process: its unfinished documents are queued again.
+        requeue_unfinished(&infra).await;
+    }
+    let handler: Arc<dyn JobHandler> = Arc::new(Dispatcher { config, infra: infra.clone(), engine, indexer });
     let loops: Vec<_> = queues
         .into_iter()
         .map(|q| {
@@ -72,5 +85,31 @@ pub async fn run(config: Config, infra: Infra, queues: Vec<String>, shutdown: wa
         if let Err(e) = l.await {
             tracing::error!(error = %e, "a queue loop panicked");
         }
+    }
+}
+
+/// The indexing context of a worker, sharing the engine's handles.
+pub fn indexer_for(config: &Config, engine: &conversations::Engine) -> datasets::indexing::Indexer {
+    datasets::indexing::Indexer {
+        db: engine.db.clone(),
+        storage: engine.storage.clone(),
+        vectors: datasets::vectors::Vectors::new(config.vector_store.clone()),
+        http: engine.http.clone(),
+        credentials: engine.credentials.clone(),
+        hosting: engine.hosting.clone(),
+    }
+}
+
+async fn requeue_unfinished(infra: &Infra) {
+    match datasets::indexing::resume_unfinished(&infra.db).await {
+        Ok(groups) => {
+            for (dataset_id, document_ids) in groups {
+                let job = Job::IndexDocuments { dataset_id, document_ids };
+                if let Err(e) = infra.queue.publish(job.queue(), &job.to_bytes()).await {
+                    tracing::warn!(error = %e, "cannot queue an unfinished document again");
+                }
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, "cannot look for unfinished documents"),
     }
 }

@@ -1,13 +1,16 @@
 //! Datasets, documents, segments, process rules, upload files, data sources and indexing orchestration.
 
 pub mod dataset;
+pub mod documents;
 pub mod embedding;
 pub mod embedding_cache;
 pub mod extract;
+pub mod hit_testing;
 pub mod indexing;
 pub mod listing;
 pub mod process_rule;
 pub mod upload;
+pub mod vectors;
 mod zip_names;
 
 pub use extract::extract_text;

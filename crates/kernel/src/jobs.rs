@@ -10,6 +10,8 @@ pub enum Job {
     SendMail { to: String, subject: String, html: String },
     /// Give a new chat conversation a short title from its first query (if it has none yet).
     GenerateConversationName { conversation_id: uuid::Uuid },
+    /// Index documents of a dataset from their sources (Dify's `document_indexing_task`).
+    IndexDocuments { dataset_id: uuid::Uuid, document_ids: Vec<uuid::Uuid> },
 }
 
 impl Job {
@@ -18,6 +20,7 @@ impl Job {
         match self {
             Job::SendMail { .. } => "mail",
             Job::GenerateConversationName { .. } => "generation",
+            Job::IndexDocuments { .. } => "dataset",
         }
     }
 

@@ -9,6 +9,7 @@ mod app_models;
 mod apps;
 mod dataset_keys;
 mod datasets;
+mod documents;
 mod explore;
 mod files;
 pub mod guard;
@@ -39,6 +40,7 @@ pub fn register(t: &mut RouteTable) {
     installed_generation::register(t);
     dataset_keys::register(t);
     datasets::register(t);
+    documents::register(t);
     files::register(t);
     model_providers::register(t);
     prompt_helpers::register(t);

@@ -20,11 +20,12 @@ use infra::storage::Storage;
 use kernel::time::now_naive;
 use providers::credentials::CredentialCache;
 use providers::hosted::Hosting;
-use rag::vector::VectorStore;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, ExprTrait, QueryFilter, QuerySelect,
 };
 use uuid::Uuid;
+
+use crate::vectors::Vectors;
 
 pub use keyword_index::{add_nodes as add_keywords, remove_nodes as remove_keywords, search as search_keywords};
 pub use stages::{DocumentOutcome, document_segments, index_document};
@@ -41,7 +42,7 @@ pub const UNFINISHED: [&str; 5] = ["waiting", "parsing", "cleaning", "splitting"
 pub struct Indexer {
     pub db: DatabaseConnection,
     pub storage: Arc<dyn Storage>,
-    pub vectors: Arc<dyn VectorStore>,
+    pub vectors: Vectors,
     pub http: reqwest::Client,
     pub credentials: CredentialCache,
     pub hosting: Hosting,

@@ -119,8 +119,12 @@ async fn run(
     // Store the segments, replacing any a previous run left.
     let old_nodes = replace_segments(db, dataset, doc, &chunks).await?;
     let collection = collection_name_for_dataset(&dataset.id.to_string());
-    if model.is_some() {
-        indexer.vectors.delete_by_document_id(&collection, &doc.id.to_string()).await.map_err(vector_error)?;
+    let store = match model {
+        Some(_) => Some(indexer.vectors.get().await.map_err(vector_error)?),
+        None => None,
+    };
+    if let Some(store) = &store {
+        store.delete_by_document_id(&collection, &doc.id.to_string()).await.map_err(vector_error)?;
     }
     keyword_index::remove_nodes(db, dataset.id, &old_nodes).await?;
 
@@ -130,7 +134,7 @@ async fn run(
         if paused(db, doc.id).await? {
             return Ok(DocumentOutcome::Paused);
         }
-        if let Some(model) = &model {
+        if let (Some(model), Some(store)) = (&model, &store) {
             let texts: Vec<String> = batch.iter().map(|c| c.content.clone()).collect();
             let embedded =
                 embedding_cache::embed_documents(db, &indexer.http, model, &texts).await.map_err(|e| match e {
@@ -149,7 +153,7 @@ async fn run(
                     vector,
                 })
                 .collect();
-            indexer.vectors.add(&collection, points).await.map_err(vector_error)?;
+            store.add(&collection, points).await.map_err(vector_error)?;
         }
         let contents: Vec<(String, String)> = batch.iter().map(|c| (c.doc_id.clone(), c.content.clone())).collect();
         let keywords: Vec<(String, Vec<String>)> = tokio::task::spawn_blocking(move || {

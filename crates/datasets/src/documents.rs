@@ -1,0 +1,406 @@
+//! Documents of a dataset: creating them from uploads (Dify's `save_document_with_dataset_id`),
+//! their console fields, listing, and indexing status.
+
+use entities::{dataset_process_rules as rules, datasets, document_segments as segments, documents, upload_files};
+use kernel::ApiError;
+use kernel::time::{now_naive, unix_seconds};
+use providers::hosted::Hosting;
+use rag::rules::ProcessRule;
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set, TransactionTrait,
+};
+use serde_json::{Map, Value, json};
+use uuid::Uuid;
+
+use crate::dataset::IndexingTechnique;
+use crate::embedding;
+use crate::listing::Page;
+
+/// What `POST /datasets/<id>/documents` (and `/datasets/init`) asks for, validated.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewDocuments {
+    pub indexing_technique: Option<IndexingTechnique>,
+    pub file_ids: Vec<Uuid>,
+    /// `automatic`, or `custom` with its rules (validated by the splitter's rules).
+    pub process_rule: (String, Option<Value>),
+    pub doc_form: String,
+    pub doc_language: String,
+}
+
+fn bad(message: &str) -> ApiError {
+    ApiError::value_error(message)
+}
+
+impl NewDocuments {
+    /// Dify's `document_create_args_validate` for upload sources, with its messages.
+    pub fn parse(args: &Map<String, Value>) -> Result<Self, ApiError> {
+        let indexing_technique = match args.get("indexing_technique") {
+            None | Some(Value::Null) => None,
+            Some(v) => Some(
+                v.as_str()
+                    .and_then(IndexingTechnique::parse)
+                    .ok_or_else(|| ApiError::invalid_param("indexing_technique", "Invalid indexing technique."))?,
+            ),
+        };
+        let source = args.get("data_source").filter(|v| !v.is_null()).ok_or_else(|| bad("Data source is required"))?;
+        let source = source.as_object().ok_or_else(|| bad("Data source is invalid"))?;
+        let kind = source.get("type").and_then(Value::as_str).filter(|s| !s.is_empty());
+        let kind = kind.ok_or_else(|| bad("Data source type is required"))?;
+        match kind {
+            "upload_file" => {}
+            "notion_import" => {
+                return Err(ApiError::new(501, "not_implemented", "Notion import is not supported by dify-rs yet."));
+            }
+            _ => return Err(bad("Data source type is invalid")),
+        }
+        let info = source.get("info_list").filter(|v| v.as_object().is_some_and(|o| !o.is_empty()));
+        let info = info.ok_or_else(|| bad("Data source info is required"))?;
+        let files =
+            info.get("file_info_list").filter(|v| !v.is_null()).ok_or_else(|| bad("File source info is required"))?;
+        let ids = files.get("file_ids").and_then(Value::as_array).ok_or_else(|| bad("File source info is required"))?;
+        let mut file_ids = Vec::with_capacity(ids.len());
+        for id in ids {
+            let id = id.as_str().and_then(|s| s.parse::<Uuid>().ok());
+            let id = id.ok_or_else(|| ApiError::invalid_param("file_ids", "file_ids must be file ids."))?;
+            if !file_ids.contains(&id) {
+                file_ids.push(id);
+            }
+        }
+        if file_ids.is_empty() {
+            return Err(bad("File source info is required"));
+        }
+
+        let rule = args.get("process_rule").filter(|v| !v.is_null()).ok_or_else(|| bad("Process rule is required"))?;
+        let rule = rule.as_object().ok_or_else(|| bad("Process rule is invalid"))?;
+        let mode = rule.get("mode").and_then(Value::as_str).filter(|s| !s.is_empty());
+        let mode = mode.ok_or_else(|| bad("Process rule mode is required"))?;
+        let process_rule = match mode {
+            "automatic" => ("automatic".to_owned(), None),
+            "custom" => {
+                let rules =
+                    rule.get("rules").filter(|v| v.is_object()).ok_or_else(|| bad("Process rule rules is required"))?;
+                // The document would fail at splitting; refuse it up front instead.
+                ProcessRule::custom_from_json(rules).map_err(|e| bad(&e.to_string()))?;
+                ("custom".to_owned(), Some(rules.clone()))
+            }
+            _ => return Err(bad("Process rule mode is invalid")),
+        };
+        let text = |name: &str, default: &str| match args.get(name) {
+            None | Some(Value::Null) => Ok(default.to_owned()),
+            Some(Value::String(s)) if !s.is_empty() => Ok(s.clone()),
+            Some(_) => Err(ApiError::invalid_param(name, format!("{name} must be a string."))),
+        };
+        let doc_form = text("doc_form", "text_model")?;
+        if !matches!(doc_form.as_str(), "text_model" | "qa_model") {
+            return Err(ApiError::invalid_param("doc_form", "doc_form must be text_model or qa_model."));
+        }
+        Ok(Self {
+            indexing_technique,
+            file_ids,
+            process_rule,
+            doc_form,
+            doc_language: text("doc_language", "English")?,
+        })
+    }
+}
+
+/// Creates the documents (and their process rule) in one transaction, settling the dataset's
+/// technique and embedding model on its first documents. The caller queues their indexing.
+pub async fn create(
+    db: &DatabaseConnection,
+    hosting: &Hosting,
+    dataset: &datasets::Model,
+    account_id: Uuid,
+    args: &NewDocuments,
+) -> Result<(datasets::Model, Vec<documents::Model>, String), ApiError> {
+    let technique = match (&dataset.indexing_technique, args.indexing_technique) {
+        (Some(_), _) => None,
+        (None, Some(t)) => Some(t),
+        (None, None) => return Err(bad("indexing_technique is required.")),
+    };
+    let model = match technique {
+        Some(IndexingTechnique::HighQuality) => Some(embedding::default_model(db, hosting, dataset.tenant_id).await?),
+        _ => None,
+    };
+    let binding = match &model {
+        Some(m) => Some(embedding::collection_binding(db, m).await?),
+        None => None,
+    };
+    let files = upload_files::Entity::find()
+        .filter(upload_files::Column::TenantId.eq(dataset.tenant_id))
+        .filter(upload_files::Column::Id.is_in(args.file_ids.clone()))
+        .all(db)
+        .await?;
+    if files.len() != args.file_ids.len() {
+        return Err(ApiError::new(404, "file_not_exists", "File not exists."));
+    }
+
+    let now = now_naive();
+    let batch = format!("{}{}", chrono::Utc::now().format("%Y%m%d%H%M%S"), rand_digits());
+    let txn = db.begin().await?;
+    let mut dataset = dataset.clone();
+    if dataset.data_source_type.is_none() || technique.is_some() {
+        let mut edit = datasets::ActiveModel { id: Set(dataset.id), ..Default::default() };
+        if dataset.data_source_type.is_none() {
+            edit.data_source_type = Set(Some("upload_file".into()));
+        }
+        if let Some(t) = technique {
+            edit.indexing_technique = Set(Some(t.as_str().to_owned()));
+            if let Some(m) = &model {
+                edit.embedding_model = Set(Some(m.model.clone()));
+                edit.embedding_model_provider = Set(Some(m.provider.clone()));
+                edit.collection_binding_id = Set(binding);
+            }
+        }
+        dataset = edit.update(&txn).await?;
+    }
+    let (mode, custom) = &args.process_rule;
+    let rule_text = match custom {
+        Some(rules) => rules.to_string(),
+        // Dify stores `DatasetProcessRule.AUTOMATIC_RULES` with automatic rules.
+        None => json!({
+            "pre_processing_rules": [
+                {"id": "remove_extra_spaces", "enabled": true},
+                {"id": "remove_urls_emails", "enabled": false}
+            ],
+            "segmentation": {"delimiter": "\n", "max_tokens": 1000}
+        })
+        .to_string(),
+    };
+    let rule = rules::ActiveModel {
+        id: Set(Uuid::new_v4()),
+        dataset_id: Set(dataset.id),
+        mode: Set(mode.clone()),
+        rules: Set(Some(rule_text)),
+        created_by: Set(account_id),
+        created_at: Set(now),
+    }
+    .insert(&txn)
+    .await?;
+    let last: Option<Option<i32>> = documents::Entity::find()
+        .select_only()
+        .column_as(documents::Column::Position.max(), "max")
+        .filter(documents::Column::DatasetId.eq(dataset.id))
+        .into_tuple()
+        .one(&txn)
+        .await?;
+    let mut position = last.flatten().unwrap_or(0);
+    let mut created = Vec::with_capacity(files.len());
+    for id in &args.file_ids {
+        let Some(file) = files.iter().find(|f| f.id == *id) else { continue };
+        position += 1;
+        let row = documents::ActiveModel {
+            id: Set(Uuid::new_v4()),
+            tenant_id: Set(dataset.tenant_id),
+            dataset_id: Set(dataset.id),
+            position: Set(position),
+            data_source_type: Set("upload_file".into()),
+            data_source_info: Set(Some(json!({"upload_file_id": file.id.to_string()}).to_string())),
+            dataset_process_rule_id: Set(Some(rule.id)),
+            batch: Set(batch.clone()),
+            name: Set(file.name.clone()),
+            created_from: Set("web".into()),
+            created_by: Set(account_id),
+            created_api_request_id: Set(None),
+            created_at: Set(now),
+            processing_started_at: Set(None),
+            file_id: Set(None),
+            word_count: Set(None),
+            parsing_completed_at: Set(None),
+            cleaning_completed_at: Set(None),
+            splitting_completed_at: Set(None),
+            tokens: Set(None),
+            indexing_latency: Set(None),
+            completed_at: Set(None),
+            is_paused: Set(Some(false)),
+            paused_by: Set(None),
+            paused_at: Set(None),
+            error: Set(None),
+            stopped_at: Set(None),
+            indexing_status: Set("waiting".into()),
+            enabled: Set(true),
+            disabled_at: Set(None),
+            disabled_by: Set(None),
+            archived: Set(false),
+            archived_reason: Set(None),
+            archived_by: Set(None),
+            archived_at: Set(None),
+            updated_at: Set(now),
+            doc_type: Set(None),
+            doc_metadata: Set(None),
+            doc_form: Set(args.doc_form.clone()),
+            doc_language: Set(Some(args.doc_language.clone())),
+        }
+        .insert(&txn)
+        .await?;
+        created.push(row);
+    }
+    upload_files::Entity::update_many()
+        .col_expr(upload_files::Column::Used, Expr::value(true))
+        .col_expr(upload_files::Column::UsedBy, Expr::value(account_id))
+        .col_expr(upload_files::Column::UsedAt, Expr::value(now))
+        .filter(upload_files::Column::Id.is_in(args.file_ids.clone()))
+        .filter(upload_files::Column::TenantId.eq(dataset.tenant_id))
+        .exec(&txn)
+        .await?;
+    txn.commit().await?;
+    Ok((dataset, created, batch))
+}
+
+fn rand_digits() -> String {
+    // Dify appends six random digits to the timestamp.
+    let n = Uuid::new_v4().as_u128() % 900_000 + 100_000;
+    n.to_string()
+}
+
+/// Dify's `display_status`.
+pub fn display_status(d: &documents::Model) -> Option<&'static str> {
+    let paused = d.is_paused == Some(true);
+    match d.indexing_status.as_str() {
+        "waiting" => Some("queuing"),
+        s if s != "completed" && s != "error" && paused => Some("paused"),
+        "parsing" | "cleaning" | "splitting" | "indexing" => Some("indexing"),
+        "error" => Some("error"),
+        "completed" if !d.archived && d.enabled => Some("available"),
+        "completed" if !d.archived => Some("disabled"),
+        "completed" => Some("archived"),
+        _ => None,
+    }
+}
+
+/// Dify's `document_fields`.
+pub fn fields(d: &documents::Model, hit_count: i64) -> Value {
+    let info: Value = d.data_source_info.as_deref().and_then(|s| serde_json::from_str(s).ok()).unwrap_or(json!({}));
+    json!({
+        "id": d.id,
+        "position": d.position,
+        "data_source_type": d.data_source_type,
+        "data_source_info": info,
+        "dataset_process_rule_id": d.dataset_process_rule_id,
+        "name": d.name,
+        "created_from": d.created_from,
+        "created_by": d.created_by,
+        "created_at": unix_seconds(d.created_at),
+        "tokens": d.tokens,
+        "indexing_status": d.indexing_status,
+        "error": d.error,
+        "enabled": d.enabled,
+        "disabled_at": d.disabled_at.map(unix_seconds),
+        "disabled_by": d.disabled_by,
+        "archived": d.archived,
+        "display_status": display_status(d),
+        "word_count": d.word_count,
+        "hit_count": hit_count,
+        "doc_form": d.doc_form,
+    })
+}
+
+/// A document of the dataset, or 404 "Document not found.".
+pub async fn find(
+    db: &impl ConnectionTrait,
+    dataset: &datasets::Model,
+    id: Uuid,
+) -> Result<documents::Model, ApiError> {
+    documents::Entity::find_by_id(id)
+        .filter(documents::Column::DatasetId.eq(dataset.id))
+        .filter(documents::Column::TenantId.eq(dataset.tenant_id))
+        .one(db)
+        .await?
+        .ok_or_else(|| ApiError::not_found("Document not found."))
+}
+
+/// A page of the dataset's documents, newest first, optionally by name keyword.
+pub async fn list(
+    db: &impl ConnectionTrait,
+    dataset: &datasets::Model,
+    keyword: Option<&str>,
+    page: Page,
+) -> Result<Value, ApiError> {
+    let mut q = documents::Entity::find()
+        .filter(documents::Column::DatasetId.eq(dataset.id))
+        .filter(documents::Column::TenantId.eq(dataset.tenant_id));
+    if let Some(k) = keyword.map(str::trim).filter(|k| !k.is_empty()) {
+        q = q.filter(documents::Column::Name.contains(k));
+    }
+    let total = q.clone().count(db).await?;
+    let rows = q
+        .order_by_desc(documents::Column::CreatedAt)
+        .order_by_desc(documents::Column::Position)
+        .offset((page.page - 1) * page.limit)
+        .limit(page.limit)
+        .all(db)
+        .await?;
+    let ids: Vec<Uuid> = rows.iter().map(|d| d.id).collect();
+    let hits: Vec<(Uuid, Option<i64>)> = segments::Entity::find()
+        .select_only()
+        .column(segments::Column::DocumentId)
+        .column_as(segments::Column::HitCount.sum(), "hits")
+        .filter(segments::Column::DocumentId.is_in(ids))
+        .group_by(segments::Column::DocumentId)
+        .into_tuple()
+        .all(db)
+        .await
+        .unwrap_or_default();
+    let data: Vec<Value> = rows
+        .iter()
+        .map(|d| fields(d, hits.iter().find(|(id, _)| *id == d.id).and_then(|(_, h)| *h).unwrap_or(0)))
+        .collect();
+    Ok(json!({
+        "data": data,
+        "has_more": page.page * page.limit < total,
+        "limit": page.limit,
+        "total": total,
+        "page": page.page,
+    }))
+}
+
+/// Dify's indexing status of one document: its stage timestamps and segment progress.
+pub async fn indexing_status(db: &impl ConnectionTrait, d: &documents::Model) -> Result<Value, ApiError> {
+    let total = segments::Entity::find()
+        .filter(segments::Column::DocumentId.eq(d.id))
+        .filter(segments::Column::Status.ne("re_segment"))
+        .count(db)
+        .await?;
+    let completed = segments::Entity::find()
+        .filter(segments::Column::DocumentId.eq(d.id))
+        .filter(segments::Column::CompletedAt.is_not_null())
+        .filter(segments::Column::Status.ne("re_segment"))
+        .count(db)
+        .await?;
+    let ts = |t: Option<chrono::NaiveDateTime>| t.map(unix_seconds);
+    Ok(json!({
+        "id": d.id,
+        "indexing_status": d.indexing_status,
+        "processing_started_at": ts(d.processing_started_at),
+        "parsing_completed_at": ts(d.parsing_completed_at),
+        "cleaning_completed_at": ts(d.cleaning_completed_at),
+        "splitting_completed_at": ts(d.splitting_completed_at),
+        "completed_at": ts(d.completed_at),
+        "paused_at": ts(d.paused_at),
+        "error": d.error,
+        "stopped_at": ts(d.stopped_at),
+        "completed_segments": completed,
+        "total_segments": total,
+    }))
+}
+
+/// The documents of one upload batch.
+pub async fn batch(
+    db: &impl ConnectionTrait,
+    dataset: &datasets::Model,
+    batch: &str,
+) -> Result<Vec<documents::Model>, ApiError> {
+    let rows = documents::Entity::find()
+        .filter(documents::Column::DatasetId.eq(dataset.id))
+        .filter(documents::Column::TenantId.eq(dataset.tenant_id))
+        .filter(documents::Column::Batch.eq(batch))
+        .order_by_asc(documents::Column::Position)
+        .all(db)
+        .await?;
+    if rows.is_empty() {
+        return Err(ApiError::not_found("Documents not found."));
+    }
+    Ok(rows)
+}

@@ -1,0 +1,143 @@
+//! `POST /datasets/<id>/hit-testing`: the segments a query retrieves, best first, with their
+//! scores and documents, recorded in `dataset_queries` (Dify's `HitTestingService`).
+
+use entities::{dataset_queries, datasets, document_segments as segments, documents};
+use kernel::ApiError;
+use kernel::time::{now_naive, unix_seconds};
+use providers::ModelType;
+use providers::runtime::ModelRef;
+use rag::vector::{SearchQuery, collection_name_for_dataset};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use crate::embedding_cache;
+use crate::indexing::Indexer;
+
+/// Segments hit testing returns (Dify's `limit=10`).
+pub const HIT_TESTING_K: usize = 10;
+
+/// Longest query accepted.
+const MAX_QUERY_CHARS: usize = 250;
+
+/// Runs the query against a high-quality dataset's vectors and records it.
+pub async fn hit_test(
+    indexer: &Indexer,
+    dataset: &datasets::Model,
+    account_id: Uuid,
+    query: Option<&str>,
+) -> Result<Value, ApiError> {
+    if dataset.indexing_technique.as_deref() != Some("high_quality") {
+        return Err(ApiError::new(
+            400,
+            "high_quality_dataset_only",
+            "Current operation only supports 'high-quality' datasets.",
+        ));
+    }
+    let query = query.filter(|q| !q.is_empty() && q.chars().count() <= MAX_QUERY_CHARS);
+    let query = query.ok_or_else(|| ApiError::value_error("Query is required and cannot exceed 250 characters"))?;
+    let db = &indexer.db;
+    let (Some(provider), Some(name)) = (&dataset.embedding_model_provider, &dataset.embedding_model) else {
+        return Err(ApiError::new(
+            400,
+            "dataset_not_initialized",
+            "The dataset is still being initialized or indexing. Please wait a moment.",
+        ));
+    };
+    let call = providers::store::get_credentials(
+        db,
+        indexer.storage.as_ref(),
+        &indexer.credentials,
+        &indexer.hosting,
+        dataset.tenant_id,
+        provider,
+        name,
+        ModelType::Embeddings,
+    )
+    .await?;
+    let model = ModelRef::new(provider.clone(), name.clone(), call.credentials);
+    let vector = embedding_cache::embed_query(db, &indexer.http, &model, query).await.map_err(|e| match e {
+        embedding_cache::EmbedError::Provider(e) => ApiError::from(e),
+        embedding_cache::EmbedError::Db(e) => ApiError::from(e),
+    })?;
+    let store = indexer.vectors.get().await.map_err(|e| {
+        tracing::error!(error = %e, "vector store unavailable");
+        ApiError::new(503, "vector_store_unavailable", "The vector store is unavailable, please try again later.")
+    })?;
+    let search = SearchQuery {
+        vector,
+        top_k: HIT_TESTING_K,
+        score_threshold: Some(0.0),
+        dataset_id: Some(dataset.id.to_string()),
+    };
+    let hits = store.search(&collection_name_for_dataset(&dataset.id.to_string()), &search).await.map_err(|e| {
+        tracing::error!(error = %e, "vector search failed");
+        ApiError::new(503, "vector_store_unavailable", "The vector store is unavailable, please try again later.")
+    })?;
+
+    dataset_queries::ActiveModel {
+        id: Set(Uuid::new_v4()),
+        dataset_id: Set(dataset.id),
+        content: Set(query.to_owned()),
+        source: Set("hit_testing".into()),
+        source_app_id: Set(None),
+        created_by_role: Set("account".into()),
+        created_by: Set(account_id),
+        created_at: Set(now_naive()),
+    }
+    .insert(db)
+    .await?;
+
+    let node_ids: Vec<String> = hits.iter().map(|h| h.node_id.clone()).collect();
+    let segs = segments::Entity::find()
+        .filter(segments::Column::DatasetId.eq(dataset.id))
+        .filter(segments::Column::Enabled.eq(true))
+        .filter(segments::Column::Status.eq("completed"))
+        .filter(segments::Column::IndexNodeId.is_in(node_ids))
+        .all(db)
+        .await?;
+    let doc_ids: Vec<Uuid> = segs.iter().map(|s| s.document_id).collect();
+    let docs = documents::Entity::find().filter(documents::Column::Id.is_in(doc_ids)).all(db).await?;
+    let mut records = Vec::new();
+    for hit in &hits {
+        let Some(seg) = segs.iter().find(|s| s.index_node_id.as_deref() == Some(hit.node_id.as_str())) else {
+            continue;
+        };
+        let Some(doc) = docs.iter().find(|d| d.id == seg.document_id) else { continue };
+        records.push(json!({
+            "segment": segment_fields(seg, doc),
+            "score": hit.score,
+            // A 2-D placement for the console's chart: distance from the query on x.
+            "tsne_position": {"x": 1.0 - hit.score, "y": 0.0},
+        }));
+    }
+    Ok(json!({"query": {"content": query, "tsne_position": {"x": 0.0, "y": 0.0}}, "records": records}))
+}
+
+fn segment_fields(s: &segments::Model, d: &documents::Model) -> Value {
+    let ts = |t: Option<chrono::NaiveDateTime>| t.map(unix_seconds);
+    json!({
+        "id": s.id,
+        "position": s.position,
+        "document_id": s.document_id,
+        "content": s.content,
+        "answer": s.answer,
+        "word_count": s.word_count,
+        "tokens": s.tokens,
+        "keywords": s.keywords.clone().unwrap_or(json!([])),
+        "index_node_id": s.index_node_id,
+        "index_node_hash": s.index_node_hash,
+        "hit_count": s.hit_count,
+        "enabled": s.enabled,
+        "disabled_at": ts(s.disabled_at),
+        "disabled_by": s.disabled_by,
+        "status": s.status,
+        "created_by": s.created_by,
+        "created_at": unix_seconds(s.created_at),
+        "indexing_at": ts(s.indexing_at),
+        "completed_at": ts(s.completed_at),
+        "error": s.error,
+        "stopped_at": ts(s.stopped_at),
+        "document": {"id": d.id, "data_source_type": d.data_source_type, "name": d.name, "doc_type": d.doc_type},
+    })
+}

@@ -1,0 +1,54 @@
+//! The configured vector store, opened on first use and shared by everything in the process
+//! that names the same directory (api-server handlers and the in-process worker): the
+//! embedded store holds its collections in memory and allows one instance per directory.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, LazyLock, Weak};
+
+use kernel::config::VectorStoreConfig;
+use rag::vector::{EmbeddedVectorStore, VectorError, VectorStore};
+use tokio::sync::{Mutex, OnceCell};
+
+static OPEN: LazyLock<Mutex<HashMap<PathBuf, Weak<EmbeddedVectorStore>>>> = LazyLock::new(Mutex::default);
+
+/// A handle on the configured vector store; cheap to clone.
+#[derive(Clone)]
+pub struct Vectors {
+    config: VectorStoreConfig,
+    store: Arc<OnceCell<Arc<dyn VectorStore>>>,
+}
+
+impl std::fmt::Debug for Vectors {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Vectors").field("config", &self.config).finish_non_exhaustive()
+    }
+}
+
+impl Vectors {
+    pub fn new(config: VectorStoreConfig) -> Self {
+        Self { config, store: Arc::default() }
+    }
+
+    /// The store, opened on first call.
+    pub async fn get(&self) -> Result<Arc<dyn VectorStore>, VectorError> {
+        self.store.get_or_try_init(|| open(&self.config)).await.cloned()
+    }
+}
+
+async fn open(config: &VectorStoreConfig) -> Result<Arc<dyn VectorStore>, VectorError> {
+    match config {
+        VectorStoreConfig::Embedded { path } => {
+            let mut open = OPEN.lock().await;
+            if let Some(store) = open.get(path).and_then(Weak::upgrade) {
+                return Ok(store);
+            }
+            let store = Arc::new(EmbeddedVectorStore::open(path.clone()).await?);
+            open.insert(path.clone(), Arc::downgrade(&store));
+            Ok(store)
+        }
+        VectorStoreConfig::Weaviate { endpoint, .. } => Err(VectorError::Io(format!(
+            "VECTOR_STORE=weaviate ({endpoint}) is not supported by dify-rs yet; use the embedded store"
+        ))),
+    }
+}
