@@ -8,5 +8,6 @@ mod env;
 pub mod fake_openai;
 pub mod fake_s3;
 pub mod fake_smtp;
+pub mod files;
 
 pub use env::{TempDatabase, TestEnv, pg_admin_url, services_mode};

@@ -1,0 +1,368 @@
+//! Documents through the whole pipeline, in both run modes: uploads the test builds itself
+//! (PDF, DOCX, Markdown, CSV) → `datasets/init` → the worker indexes them → hit testing
+//! finds the planted sentence; re-indexing pays no embedding twice; a document left mid-way
+//! by a dead process is finished at the next start; a file with no text ends in `error`
+//! without touching the others; economy datasets and workspace isolation.
+
+mod common;
+
+use std::time::Duration;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{Service, ServiceResponse};
+use actix_web::http::{Method, header};
+use actix_web::test::{self, TestRequest};
+use api_server::app;
+use common::*;
+use entities::{dataset_keyword_tables, dataset_queries, document_segments, documents};
+use kernel::jobs::Job;
+use rag::vector::{SearchQuery, collection_name_for_dataset};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, Set};
+use serde_json::{Value, json};
+use test_support::fake_openai::{FAKE_API_KEY, FakeOpenAi, embedding_for};
+use test_support::files;
+use test_support::{TestEnv, services_mode};
+use tokio::sync::watch;
+use uuid::Uuid;
+
+const PLANTED: &str = "Purple elephants dance at dawn beside the silver river.";
+
+async fn upload<S, B>(app: &S, client: &Client, filename: &str, bytes: &[u8]) -> String
+where
+    S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
+    B: MessageBody,
+{
+    let (content_type, body) = files::multipart(&[("file", filename, bytes)]);
+    let mut req = TestRequest::post()
+        .uri("/console/api/files/upload")
+        .insert_header((header::CONTENT_TYPE, content_type))
+        .set_payload(body);
+    if let Some(c) = &client.cookie {
+        req = req.insert_header((header::COOKIE, format!("session={c}")));
+    }
+    let resp = test::call_service(app, req.to_request()).await;
+    assert_eq!(resp.status().as_u16(), 201, "upload {filename}");
+    let body: Value = serde_json::from_slice(&test::read_body(resp).await).expect("json");
+    body["id"].as_str().expect("file id").to_string()
+}
+
+/// The worker consuming the `dataset` queue, as `indexer-worker` runs it.
+fn start_worker(env: &TestEnv) -> (watch::Sender<bool>, tokio::task::JoinHandle<()>) {
+    let (stop, rx) = watch::channel(false);
+    let handle = tokio::spawn(indexer_worker::run(env.config.clone(), env.infra.clone(), vec!["dataset".into()], rx));
+    (stop, handle)
+}
+
+async fn stop_worker(worker: (watch::Sender<bool>, tokio::task::JoinHandle<()>)) {
+    let _ = worker.0.send(true);
+    tokio::time::timeout(Duration::from_secs(20), worker.1).await.expect("worker stops").expect("join");
+}
+
+/// Polls the batch's indexing status until no document is still on its way.
+async fn settled<S, B>(app: &S, c: &mut Client, dataset_id: &str, batch: &str) -> Vec<Value>
+where
+    S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
+    B: MessageBody,
+{
+    let uri = format!("/console/api/datasets/{dataset_id}/batch/{batch}/indexing-status");
+    for _ in 0..300 {
+        let r = send(app, c, Method::GET, &uri, None).await;
+        assert_eq!(r.status.as_u16(), 200, "{r:?}");
+        let data = r.body["data"].as_array().cloned().unwrap_or_default();
+        if !data.is_empty() && data.iter().all(|d| matches!(d["indexing_status"].as_str(), Some("completed" | "error")))
+        {
+            return data;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("documents of batch {batch} never settled");
+}
+
+async fn segment_count(env: &TestEnv, document_id: Uuid) -> u64 {
+    document_segments::Entity::find()
+        .filter(document_segments::Column::DocumentId.eq(document_id))
+        .count(&env.infra.db)
+        .await
+        .expect("count")
+}
+
+fn embedding_calls(fake: &FakeOpenAi) -> usize {
+    fake.requests().iter().filter(|r| r.path.ends_with("/embeddings")).count()
+}
+
+/// Vectors stored for the dataset (every point, by a search wider than the dataset).
+async fn vector_count(env: &TestEnv, state: &api_server::AppState, dataset_id: &str) -> usize {
+    let _ = env;
+    let store = state.indexer.vectors.get().await.expect("vector store");
+    let query = SearchQuery {
+        vector: embedding_for("anything", 1536),
+        top_k: 10_000,
+        score_threshold: None,
+        dataset_id: Some(dataset_id.to_string()),
+    };
+    let hits = store.search(&collection_name_for_dataset(dataset_id), &query).await.expect("search");
+    hits.len()
+}
+
+async fn owner<S, B>(env: &TestEnv, app: &S, fake: &FakeOpenAi) -> (Client, Uuid)
+where
+    S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
+    B: MessageBody,
+{
+    let mut c = Client::default();
+    let r = send(app, &mut c, Method::POST, "/console/api/setup", Some(setup_body())).await;
+    assert_eq!(r.status.as_u16(), 201, "{r:?}");
+    let mut c = login(app, ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let r = send(app, &mut c, Method::GET, "/console/api/workspaces/current", None).await;
+    let tenant: Uuid = r.body["id"].as_str().expect("id").parse().expect("uuid");
+    configure_openai_at(env, tenant, FAKE_API_KEY, Some(&fake.base_url())).await;
+    (c, tenant)
+}
+
+fn init_body(technique: &str, file_ids: &[String]) -> Value {
+    json!({
+        "indexing_technique": technique,
+        "data_source": {"type": "upload_file", "info_list": {"data_source_type": "upload_file", "file_info_list": {"file_ids": file_ids}}},
+        "process_rule": {"mode": "automatic", "rules": {}},
+        "doc_form": "text_model",
+        "doc_language": "English"
+    })
+}
+
+#[actix_web::test]
+async fn uploads_are_indexed_and_hit_testing_finds_the_planted_sentence() {
+    let (env, state) = state_with(&[]).await;
+    let fake = FakeOpenAi::start().await;
+    let app = test::init_service(app(state.clone())).await;
+    let (mut c, _) = owner(&env, &app, &fake).await;
+    let worker = start_worker(&env);
+
+    let pdf = files::pdf(&["Tea grows on hillsides in Assam.", "Green tea is steamed, black tea is oxidised."]);
+    let docx = files::docx(&["Field notes from the river trip.", PLANTED]);
+    let md = "# Brewing\n\nUse water just off the boil.\n\n# Storing\n\nKeep leaves dry and dark.\n";
+    let csv = "name,origin\nDarjeeling,India\nSencha,Japan\nKeemun,China\n";
+    let empty_docx = files::docx(&[]);
+    let ids = vec![
+        upload(&app, &c, "tea.pdf", &pdf).await,
+        upload(&app, &c, "notes.docx", &docx).await,
+        upload(&app, &c, "brewing.md", md.as_bytes()).await,
+        upload(&app, &c, "teas.csv", csv.as_bytes()).await,
+        upload(&app, &c, "blank.docx", &empty_docx).await,
+    ];
+
+    let r = send(&app, &mut c, Method::POST, "/console/api/datasets/init", Some(init_body("high_quality", &ids))).await;
+    assert_eq!(r.status.as_u16(), 200, "{r:?}");
+    let dataset_id = r.body["dataset"]["id"].as_str().expect("dataset").to_string();
+    assert_eq!(r.body["dataset"]["name"], "tea.pdf...");
+    assert_eq!(r.body["dataset"]["indexing_technique"], "high_quality");
+    let batch = r.body["batch"].as_str().expect("batch").to_string();
+    let docs = r.body["documents"].as_array().expect("documents").clone();
+    assert_eq!(docs.len(), 5);
+    assert!(docs.iter().all(|d| d["indexing_status"] == "waiting" && d["display_status"] == "queuing"), "{docs:?}");
+
+    let status = settled(&app, &mut c, &dataset_id, &batch).await;
+    let by_name = |name: &str| -> Uuid {
+        let d = docs.iter().find(|d| d["name"] == name).expect(name);
+        d["id"].as_str().expect("id").parse().expect("uuid")
+    };
+    let status_of = |name: &str| -> &Value {
+        let id = by_name(name).to_string();
+        status.iter().find(|s| s["id"] == id.as_str()).expect("status")
+    };
+    for name in ["tea.pdf", "notes.docx", "brewing.md", "teas.csv"] {
+        let s = status_of(name);
+        assert_eq!(s["indexing_status"], "completed", "{name}: {s}");
+        assert_eq!(s["completed_segments"], s["total_segments"], "{name}: {s}");
+        assert!(s["completed_at"].is_number() && s["parsing_completed_at"].is_number(), "{s}");
+    }
+    // Bad input is the document's error, and nothing else is affected.
+    let blank = status_of("blank.docx");
+    assert_eq!(blank["indexing_status"], "error", "{blank}");
+    assert!(blank["error"].as_str().is_some_and(|e| !e.is_empty()), "{blank}");
+
+    // One segment per PDF page, Markdown section and CSV row; the short DOCX is one.
+    let counts = [
+        segment_count(&env, by_name("tea.pdf")).await,
+        segment_count(&env, by_name("notes.docx")).await,
+        segment_count(&env, by_name("brewing.md")).await,
+        segment_count(&env, by_name("teas.csv")).await,
+    ];
+    assert_eq!(counts, [2, 1, 2, 3]);
+    let total: u64 = counts.iter().sum();
+    assert_eq!(vector_count(&env, &state, &dataset_id).await, total as usize);
+    let r =
+        send(&app, &mut c, Method::GET, &format!("/console/api/datasets/{dataset_id}/documents?limit=10"), None).await;
+    assert_eq!(r.body["total"], 5, "{r:?}");
+    let listed = r.body["data"].as_array().expect("data");
+    assert!(listed.iter().filter(|d| d["display_status"] == "available").count() == 4, "{listed:?}");
+    let kw = dataset_keyword_tables::Entity::find()
+        .filter(dataset_keyword_tables::Column::DatasetId.eq(dataset_id.parse::<Uuid>().expect("uuid")))
+        .one(&env.infra.db)
+        .await
+        .expect("q")
+        .expect("keyword table");
+    assert!(kw.keyword_table.contains("elephants"), "keywords are indexed for high quality too");
+
+    // Hit testing ranks the planted sentence first and records the query.
+    let hit = format!("/console/api/datasets/{dataset_id}/hit-testing");
+    let r = send(&app, &mut c, Method::POST, &hit, Some(json!({"query": "Where do purple elephants dance?"}))).await;
+    assert_eq!(r.status.as_u16(), 200, "{r:?}");
+    let records = r.body["records"].as_array().expect("records");
+    // Dify retrieves with a score threshold of 0: unrelated segments may be left out.
+    assert!((2..=10).contains(&records.len()), "{records:?}");
+    assert!(records.iter().all(|r| r["score"].as_f64().is_some_and(|s| s >= 0.0)), "{records:?}");
+    let best = &records[0];
+    assert!(best["segment"]["content"].as_str().is_some_and(|t| t.contains(PLANTED)), "{best}");
+    assert_eq!(best["segment"]["document"]["name"], "notes.docx");
+    assert!(best["score"].as_f64() > records[1]["score"].as_f64(), "{records:?}");
+    let queries = dataset_queries::Entity::find().all(&env.infra.db).await.expect("q");
+    assert_eq!(queries.len(), 1);
+    assert_eq!(
+        (queries[0].source.as_str(), queries[0].content.as_str()),
+        ("hit_testing", "Where do purple elephants dance?")
+    );
+    let r = send(&app, &mut c, Method::POST, &hit, Some(json!({"query": ""}))).await;
+    assert_error(&r, 400, "invalid_param");
+
+    // Indexing the same document again replaces its segments and pays no embedding twice.
+    let calls = embedding_calls(&fake);
+    let notes = by_name("notes.docx");
+    documents::ActiveModel { id: Set(notes), indexing_status: Set("waiting".into()), ..Default::default() }
+        .update(&env.infra.db)
+        .await
+        .expect("reset");
+    let job = Job::IndexDocuments { dataset_id: dataset_id.parse().expect("uuid"), document_ids: vec![notes] };
+    env.infra.queue.publish(job.queue(), &job.to_bytes()).await.expect("publish");
+    settled(&app, &mut c, &dataset_id, &batch).await;
+    for _ in 0..100 {
+        let d = documents::Entity::find_by_id(notes).one(&env.infra.db).await.expect("q").expect("doc");
+        if d.indexing_status == "completed" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(embedding_calls(&fake), calls, "cached embeddings are reused");
+    assert_eq!(segment_count(&env, notes).await, 1);
+    assert_eq!(vector_count(&env, &state, &dataset_id).await, total as usize, "no duplicate vectors");
+    stop_worker(worker).await;
+}
+
+#[actix_web::test]
+async fn a_document_left_mid_way_is_finished_at_the_next_start() {
+    let (env, state) = state_with(&[]).await;
+    let fake = FakeOpenAi::start().await;
+    let app = test::init_service(app(state.clone())).await;
+    let (mut c, _) = owner(&env, &app, &fake).await;
+    let text: String = (0..40).map(|i| format!("Paragraph {i} talks about tea number {i}.\n\n")).collect();
+    let id = upload(&app, &c, "long.txt", text.repeat(30).as_bytes()).await;
+    let worker = start_worker(&env);
+    let r =
+        send(&app, &mut c, Method::POST, "/console/api/datasets/init", Some(init_body("high_quality", &[id]))).await;
+    assert_eq!(r.status.as_u16(), 200, "{r:?}");
+    let dataset_id = r.body["dataset"]["id"].as_str().expect("id").to_string();
+    let batch = r.body["batch"].as_str().expect("batch").to_string();
+    let doc: Uuid = r.body["documents"][0]["id"].as_str().expect("doc").parse().expect("uuid");
+    settled(&app, &mut c, &dataset_id, &batch).await;
+    stop_worker(worker).await;
+    let clean = segment_count(&env, doc).await;
+    assert!(clean > 1, "{clean}");
+
+    // As a process killed while indexing leaves it: status `indexing`, half its segments.
+    documents::ActiveModel { id: Set(doc), indexing_status: Set("indexing".into()), ..Default::default() }
+        .update(&env.infra.db)
+        .await
+        .expect("mid-way");
+    let segs = document_segments::Entity::find()
+        .filter(document_segments::Column::DocumentId.eq(doc))
+        .all(&env.infra.db)
+        .await
+        .expect("segments");
+    for s in segs.iter().take(segs.len() / 2) {
+        document_segments::Entity::delete_by_id(s.id).exec(&env.infra.db).await.expect("delete");
+    }
+
+    if services_mode() {
+        // RabbitMQ still holds an unacked job for it after a crash; here we re-send it.
+        let job = Job::IndexDocuments { dataset_id: dataset_id.parse().expect("uuid"), document_ids: vec![doc] };
+        env.infra.queue.publish(job.queue(), &job.to_bytes()).await.expect("publish");
+    }
+    let worker = start_worker(&env);
+    settled(&app, &mut c, &dataset_id, &batch).await;
+    let d = documents::Entity::find_by_id(doc).one(&env.infra.db).await.expect("q").expect("doc");
+    assert_eq!(d.indexing_status, "completed");
+    assert_eq!(segment_count(&env, doc).await, clean, "same segments as a clean run");
+    assert_eq!(vector_count(&env, &state, &dataset_id).await, clean as usize);
+    stop_worker(worker).await;
+}
+
+#[actix_web::test]
+async fn economy_datasets_index_keywords_and_other_workspaces_see_nothing() {
+    let (env, state) = state_with(&[]).await;
+    let fake = FakeOpenAi::start().await;
+    let app = test::init_service(app(state)).await;
+    let (mut c, _) = owner(&env, &app, &fake).await;
+    let worker = start_worker(&env);
+    let r = send(&app, &mut c, Method::POST, "/console/api/datasets", Some(json!({"name": "Cheap"}))).await;
+    assert_eq!(r.status.as_u16(), 201, "{r:?}");
+    let dataset_id = r.body["id"].as_str().expect("id").to_string();
+    let id = upload(&app, &c, "kw.md", format!("# Notes\n\n{PLANTED}\n").as_bytes()).await;
+    let docs_uri = format!("/console/api/datasets/{dataset_id}/documents");
+    let mut body = init_body("economy", std::slice::from_ref(&id));
+    let r = send(&app, &mut c, Method::POST, &docs_uri, Some(body.clone())).await;
+    assert_eq!(r.status.as_u16(), 200, "{r:?}");
+    let batch = r.body["batch"].as_str().expect("batch").to_string();
+    let status = settled(&app, &mut c, &dataset_id, &batch).await;
+    assert_eq!(status[0]["indexing_status"], "completed", "{status:?}");
+    assert_eq!(embedding_calls(&fake), 0, "economy datasets embed nothing");
+    let hits =
+        datasets::indexing::search_keywords(&env.infra.db, dataset_id.parse().expect("uuid"), "purple elephants", 5)
+            .await
+            .expect("search");
+    assert_eq!(hits.len(), 1);
+    let r = send(
+        &app,
+        &mut c,
+        Method::POST,
+        &format!("/console/api/datasets/{dataset_id}/hit-testing"),
+        Some(json!({"query": "x"})),
+    )
+    .await;
+    assert_error(&r, 400, "high_quality_dataset_only");
+
+    // Bad requests name the problem.
+    body["process_rule"] = json!({"mode": "custom", "rules": {"pre_processing_rules": [], "segmentation": {"separator": "\n", "max_tokens": 5}}});
+    let r = send(&app, &mut c, Method::POST, &docs_uri, Some(body.clone())).await;
+    assert_error(&r, 400, "invalid_param");
+    body["data_source"]["info_list"]["file_info_list"]["file_ids"] = json!([Uuid::new_v4().to_string()]);
+    body["process_rule"] = json!({"mode": "automatic"});
+    let r = send(&app, &mut c, Method::POST, &docs_uri, Some(body.clone())).await;
+    assert_error(&r, 404, "file_not_exists");
+
+    // Another workspace reaches neither the dataset nor its documents.
+    let (_, _) = seed_account(&env, "other@example.com", ADMIN_PASSWORD, None).await;
+    let mut other = login(&app, "other@example.com", ADMIN_PASSWORD).await;
+    let r = send(&app, &mut other, Method::GET, &docs_uri, None).await;
+    assert_error(&r, 404, "not_found");
+    let r = send(
+        &app,
+        &mut other,
+        Method::GET,
+        &format!("/console/api/datasets/{dataset_id}/batch/{batch}/indexing-status"),
+        None,
+    )
+    .await;
+    assert_error(&r, 404, "not_found");
+    // Their own dataset cannot take this workspace's upload.
+    let r = send(&app, &mut other, Method::POST, "/console/api/datasets", Some(json!({"name": "Theirs"}))).await;
+    let theirs = r.body["id"].as_str().expect("id").to_string();
+    let r = send(
+        &app,
+        &mut other,
+        Method::POST,
+        &format!("/console/api/datasets/{theirs}/documents"),
+        Some(init_body("economy", &[id])),
+    )
+    .await;
+    assert_error(&r, 404, "file_not_exists");
+    stop_worker(worker).await;
+}
