@@ -9,6 +9,7 @@ pub mod hit_testing;
 pub mod indexing;
 pub mod listing;
 pub mod process_rule;
+pub mod retrieval;
 pub mod upload;
 pub mod vectors;
 mod zip_names;
