@@ -281,8 +281,9 @@ async fn detail_views_and_metadata() {
     }
     let r = send(&app, &mut c, Method::GET, &format!("{uri}?metadata=some"), None).await;
     assert_error(&r, 400, "invalid_metadata");
-    let r = send(&app, &mut c, Method::GET, &format!("/console/api/datasets/{dataset}/documents/{}", Uuid::new_v4()), None)
-        .await;
+    let r =
+        send(&app, &mut c, Method::GET, &format!("/console/api/datasets/{dataset}/documents/{}", Uuid::new_v4()), None)
+            .await;
     assert_error(&r, 404, "not_found");
 }
 

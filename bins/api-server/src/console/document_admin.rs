@@ -94,7 +94,12 @@ fn query_pairs(req: &HttpRequest) -> Vec<(String, String)> {
     url::form_urlencoded::parse(req.query_string().as_bytes()).into_owned().collect()
 }
 
-async fn detail(req: HttpRequest, state: web::Data<AppState>, user: Console, path: web::Path<(Uuid, Uuid)>) -> HttpResult {
+async fn detail(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: Console,
+    path: web::Path<(Uuid, Uuid)>,
+) -> HttpResult {
     let (dataset_id, document_id) = path.into_inner();
     let (_, doc) = document_of(&state, &user, dataset_id, document_id).await?;
     let pairs = query_pairs(&req);
