@@ -196,21 +196,22 @@ pub async fn set_enabled(
             }
             .update(db)
             .await?;
-            if indexed && row.status == "completed" {
-                if let Err(e) = index_entries::add(indexer, dataset, std::slice::from_ref(&row)).await {
-                    // Dify's task leaves a segment it could not index disabled, in error.
-                    segments::ActiveModel {
-                        id: Set(row.id),
-                        enabled: Set(false),
-                        disabled_at: Set(Some(now_naive())),
-                        status: Set("error".into()),
-                        error: Set(Some(e.message.clone())),
-                        ..Default::default()
-                    }
-                    .update(db)
-                    .await?;
-                    return Err(e);
+            if indexed
+                && row.status == "completed"
+                && let Err(e) = index_entries::add(indexer, dataset, std::slice::from_ref(&row)).await
+            {
+                // Dify's task leaves a segment it could not index disabled, in error.
+                segments::ActiveModel {
+                    id: Set(row.id),
+                    enabled: Set(false),
+                    disabled_at: Set(Some(now_naive())),
+                    status: Set("error".into()),
+                    error: Set(Some(e.message.clone())),
+                    ..Default::default()
                 }
+                .update(db)
+                .await?;
+                return Err(e);
             }
             Ok(())
         }
