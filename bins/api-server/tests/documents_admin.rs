@@ -578,3 +578,86 @@ async fn other_workspaces_get_404_and_normal_members_only_read() {
     assert_eq!(segment_count(&env, doc).await, 1, "nothing changed");
     assert_eq!(keyword_nodes(&env, dataset).await, set(&[&node]));
 }
+
+#[actix_web::test]
+async fn segments_are_added_and_edited_by_hand_and_indexed_at_once() {
+    let (env, state) = state_with(&[]).await;
+    let app = test::init_service(app(state)).await;
+    let (mut c, account, tenant) = admin(&app).await;
+    let dataset = economy_dataset(&app, &mut c).await;
+    let s = Seeded { tenant, dataset, account };
+    let doc = seed_document(&env, &s, "completed", 30).await;
+    let (_, n1) = seed_segment(&env, &s, doc, 1, "opening hours", "completed", true, 0).await;
+    let uri = format!("/console/api/datasets/{dataset}/documents/{doc}");
+
+    let body = json!({"content": "Parcels leave the warehouse daily", "keywords": ["parcels", "warehouse"]});
+    let r = send(&app, &mut c, Method::POST, &format!("{uri}/segment"), Some(body)).await;
+    assert_eq!(r.status.as_u16(), 200, "{r:?}");
+    assert_eq!(r.body["doc_form"], "text_model");
+    let added = r.body["data"].clone();
+    assert_eq!((added["position"].clone(), added["status"].clone()), (json!(2), json!("completed")));
+    assert_eq!((added["enabled"].clone(), added["word_count"].clone()), (json!(true), json!(33)));
+    assert_eq!(added["keywords"], json!(["parcels", "warehouse"]));
+    let node = added["index_node_id"].as_str().expect("node").to_owned();
+    let seg = added["id"].as_str().expect("id").to_owned();
+    assert_eq!(keyword_nodes(&env, dataset).await, set(&[&n1, &node]));
+
+    // Without keywords they are extracted and saved.
+    let r = send(
+        &app,
+        &mut c,
+        Method::POST,
+        &format!("{uri}/segment"),
+        Some(json!({"content": "Returns accepted within thirty days"})),
+    )
+    .await;
+    assert_eq!(r.status.as_u16(), 200, "{r:?}");
+    assert!(!r.body["data"]["keywords"].as_array().expect("keywords").is_empty(), "{r:?}");
+    assert_eq!(keyword_nodes(&env, dataset).await.len(), 3);
+
+    // New content: re-hashed, re-counted, keywords re-extracted.
+    let r = send(
+        &app,
+        &mut c,
+        Method::PATCH,
+        &format!("{uri}/segments/{seg}"),
+        Some(json!({"content": "Parcels ship twice a day"})),
+    )
+    .await;
+    assert_eq!(r.status.as_u16(), 200, "{r:?}");
+    assert_eq!(r.body["data"]["content"], "Parcels ship twice a day");
+    assert_eq!(r.body["data"]["word_count"], 24);
+    assert_ne!(r.body["data"]["index_node_hash"], added["index_node_hash"]);
+    assert_ne!(r.body["data"]["keywords"], json!(["parcels", "warehouse"]));
+    assert!(keyword_nodes(&env, dataset).await.contains(&node));
+    // Same content, new keywords.
+    let body = json!({"content": "Parcels ship twice a day", "keywords": ["courier"]});
+    let r = send(&app, &mut c, Method::PATCH, &format!("{uri}/segments/{seg}"), Some(body)).await;
+    assert_eq!(r.body["data"]["keywords"], json!(["courier"]), "{r:?}");
+    let table = dataset_keyword_tables::Entity::find()
+        .filter(dataset_keyword_tables::Column::DatasetId.eq(dataset))
+        .one(&env.infra.db)
+        .await
+        .expect("q")
+        .expect("table");
+    let table: Value = serde_json::from_str(&table.keyword_table).expect("json");
+    assert_eq!(table["__data__"]["table"]["courier"], json!([node]));
+
+    for bad in [json!({}), json!({"content": "   "}), json!({"content": 5}), json!({"content": "x", "keywords": "a"})] {
+        let r = send(&app, &mut c, Method::POST, &format!("{uri}/segment"), Some(bad.clone())).await;
+        assert_error(&r, 400, "invalid_param");
+        let r = send(&app, &mut c, Method::PATCH, &format!("{uri}/segments/{seg}"), Some(bad)).await;
+        assert_error(&r, 400, "invalid_param");
+    }
+    let r =
+        send(&app, &mut c, Method::PATCH, &format!("{uri}/segments/{}", Uuid::new_v4()), Some(json!({"content": "x"})))
+            .await;
+    assert_error(&r, 404, "not_found");
+
+    seed_account(&env, "member@example.com", "Passw0rd789", Some((tenant, TenantRole::Normal))).await;
+    let mut m = login(&app, "member@example.com", "Passw0rd789").await;
+    let r = send(&app, &mut m, Method::POST, &format!("{uri}/segment"), Some(json!({"content": "x"}))).await;
+    assert_error(&r, 403, "forbidden");
+    let r = send(&app, &mut m, Method::PATCH, &format!("{uri}/segments/{seg}"), Some(json!({"content": "x"}))).await;
+    assert_error(&r, 403, "forbidden");
+}

@@ -57,11 +57,16 @@ fn stored_keywords(s: &segments::Model) -> Option<Vec<String>> {
 }
 
 /// Puts segments (with an index node id) into the dataset's indexes: vectors for a
-/// high-quality dataset, keywords always (saved ones, else extracted again).
-pub async fn add(indexer: &Indexer, dataset: &datasets::Model, segs: &[segments::Model]) -> Result<(), ApiError> {
+/// high-quality dataset, keywords always (saved ones, else extracted again). Returns the
+/// keywords each node was indexed with.
+pub async fn add(
+    indexer: &Indexer,
+    dataset: &datasets::Model,
+    segs: &[segments::Model],
+) -> Result<Vec<(String, Vec<String>)>, ApiError> {
     let segs: Vec<&segments::Model> = segs.iter().filter(|s| s.index_node_id.is_some()).collect();
     if segs.is_empty() {
-        return Ok(());
+        return Ok(Vec::new());
     }
     if let Some(model) = dataset_model(indexer, dataset).await? {
         let store = store(indexer).await?;
@@ -103,7 +108,7 @@ pub async fn add(indexer: &Indexer, dataset: &datasets::Model, segs: &[segments:
     .await
     .map_err(|_| ApiError::internal())?;
     indexing::add_keywords(&indexer.db, dataset.id, &nodes).await?;
-    Ok(())
+    Ok(nodes)
 }
 
 /// Takes segments (by index node id) out of the dataset's indexes.

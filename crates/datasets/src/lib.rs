@@ -11,6 +11,7 @@ pub mod index_entries;
 pub mod indexing;
 pub mod listing;
 pub mod process_rule;
+pub mod segment_edit;
 pub mod segments;
 pub mod upload;
 pub mod vectors;

@@ -1,10 +1,11 @@
 //! One document and its segments: `/datasets/<id>/documents/<doc_id>` (detail, delete),
 //! its metadata, processing pause/resume, status actions, and the segment listing and
-//! per-segment enable/disable/delete. Reads are open to members who may open the dataset;
+//! per-segment add/edit/enable/disable/delete. Reads are open to members who may open the dataset;
 //! every change needs an admin or owner.
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use datasets::document_admin::{self, MetadataView, StatusAction};
+use datasets::segment_edit::{self, SegmentInput};
 use datasets::segments::{self, SegmentQuery};
 use datasets::{dataset, documents};
 use entities::{datasets as dataset_rows, documents as document_rows};
@@ -64,6 +65,18 @@ pub fn register(t: &mut RouteTable) {
         "/console/api/datasets/<uuid:dataset_id>/segments/<uuid:segment_id>/<string:action>",
         "console.datasetdocumentsegmentapi",
         web::to(segment_action),
+    );
+    t.add(
+        "POST",
+        "/console/api/datasets/<uuid:dataset_id>/documents/<uuid:document_id>/segment",
+        "console.datasetdocumentsegmentaddapi",
+        web::to(add_segment),
+    );
+    t.add(
+        "PATCH",
+        "/console/api/datasets/<uuid:dataset_id>/documents/<uuid:document_id>/segments/<uuid:segment_id>",
+        "console.datasetdocumentsegmentupdateapi",
+        web::to(update_segment),
     );
     t.add(
         "DELETE",
@@ -203,10 +216,50 @@ async fn delete_segment(
 ) -> HttpResult {
     let (dataset_id, document_id, segment_id) = path.into_inner();
     let (d, doc) = document_of(&state, &user, dataset_id, document_id).await?;
-    let segment = segments::find(&state.infra.db, &d, segment_id).await?;
-    if segment.document_id != doc.id {
-        return Err(ApiError::not_found("Segment not found.").into());
-    }
+    let segment = segment_of(&state, &d, &doc, segment_id).await?;
     segments::delete(&state.indexer, &d, &segment).await?;
     Ok(success())
+}
+
+/// The document's segment, or 404 "Segment not found.".
+async fn segment_of(
+    state: &AppState,
+    d: &dataset_rows::Model,
+    doc: &document_rows::Model,
+    segment_id: Uuid,
+) -> Result<entities::document_segments::Model, ApiError> {
+    let segment = segments::find(&state.infra.db, d, segment_id).await?;
+    if segment.document_id != doc.id {
+        return Err(ApiError::not_found("Segment not found."));
+    }
+    Ok(segment)
+}
+
+async fn add_segment(
+    state: web::Data<AppState>,
+    Manager(user): Manager,
+    path: web::Path<(Uuid, Uuid)>,
+    body: web::Json<Value>,
+) -> HttpResult {
+    let (dataset_id, document_id) = path.into_inner();
+    let (d, doc) = document_of(&state, &user, dataset_id, document_id).await?;
+    dataset::check_model_setting(&state.infra.db, &state.engine.hosting, &d).await?;
+    let input = SegmentInput::parse(&body, &doc)?;
+    let row = segment_edit::create(&state.indexer, &d, &doc, user.account.id, input).await?;
+    Ok(HttpResponse::Ok().json(json!({"data": segments::fields(&row), "doc_form": doc.doc_form})))
+}
+
+async fn update_segment(
+    state: web::Data<AppState>,
+    Manager(user): Manager,
+    path: web::Path<(Uuid, Uuid, Uuid)>,
+    body: web::Json<Value>,
+) -> HttpResult {
+    let (dataset_id, document_id, segment_id) = path.into_inner();
+    let (d, doc) = document_of(&state, &user, dataset_id, document_id).await?;
+    dataset::check_model_setting(&state.infra.db, &state.engine.hosting, &d).await?;
+    let segment = segment_of(&state, &d, &doc, segment_id).await?;
+    let input = SegmentInput::parse(&body, &doc)?;
+    let row = segment_edit::update(&state.indexer, &d, &doc, user.account.id, segment, input).await?;
+    Ok(HttpResponse::Ok().json(json!({"data": segments::fields(&row), "doc_form": doc.doc_form})))
 }
