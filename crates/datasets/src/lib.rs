@@ -1,15 +1,19 @@
 //! Datasets, documents, segments, process rules, upload files, data sources and indexing orchestration.
 
 pub mod dataset;
+pub mod document_admin;
 pub mod documents;
 pub mod embedding;
 pub mod embedding_cache;
 pub mod extract;
 pub mod hit_testing;
+pub mod index_entries;
 pub mod indexing;
 pub mod listing;
 pub mod process_rule;
 pub mod retrieval;
+pub mod segment_edit;
+pub mod segments;
 pub mod upload;
 pub mod vectors;
 mod zip_names;

@@ -9,6 +9,7 @@ mod app_models;
 mod apps;
 mod dataset_keys;
 mod datasets;
+mod document_admin;
 mod documents;
 mod explore;
 mod files;
@@ -41,6 +42,7 @@ pub fn register(t: &mut RouteTable) {
     dataset_keys::register(t);
     datasets::register(t);
     documents::register(t);
+    document_admin::register(t);
     files::register(t);
     model_providers::register(t);
     prompt_helpers::register(t);
