@@ -12,6 +12,7 @@
 
 mod keyword_index;
 mod stages;
+mod technique;
 
 use std::sync::Arc;
 
@@ -30,6 +31,7 @@ use crate::vectors::Vectors;
 
 pub use keyword_index::{add_nodes as add_keywords, remove_nodes as remove_keywords, search as search_keywords};
 pub use stages::{DocumentOutcome, document_segments, index_document};
+pub use technique::sync_vector_index;
 
 /// Segments embedded and indexed per step; the pause flag is checked between steps.
 pub const BATCH: usize = 100;
