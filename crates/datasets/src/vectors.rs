@@ -1,13 +1,14 @@
-//! The configured vector store, opened on first use and shared by everything in the process
-//! that names the same directory (api-server handlers and the in-process worker): the
-//! embedded store holds its collections in memory and allows one instance per directory.
+//! The configured vector store, opened on first use: Weaviate, or the embedded store, shared
+//! by everything in the process that names the same directory (api-server handlers and the
+//! in-process worker), since it holds its collections in memory and allows one instance per
+//! directory.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, LazyLock, Weak};
 
 use kernel::config::VectorStoreConfig;
-use rag::vector::{EmbeddedVectorStore, VectorError, VectorStore};
+use rag::vector::{EmbeddedVectorStore, VectorError, VectorStore, WeaviateVectorStore};
 use tokio::sync::{Mutex, OnceCell};
 
 static OPEN: LazyLock<Mutex<HashMap<PathBuf, Weak<EmbeddedVectorStore>>>> = LazyLock::new(Mutex::default);
@@ -47,8 +48,13 @@ async fn open(config: &VectorStoreConfig) -> Result<Arc<dyn VectorStore>, Vector
             open.insert(path.clone(), Arc::downgrade(&store));
             Ok(store)
         }
-        VectorStoreConfig::Weaviate { endpoint, .. } => Err(VectorError::Io(format!(
-            "VECTOR_STORE=weaviate ({endpoint}) is not supported by dify-rs yet; use the embedded store"
-        ))),
+        VectorStoreConfig::Weaviate { endpoint, api_key, batch_size } => {
+            let http = reqwest::Client::builder()
+                .connect_timeout(std::time::Duration::from_secs(5))
+                .timeout(std::time::Duration::from_secs(60))
+                .build()
+                .map_err(|e| VectorError::Io(e.to_string()))?;
+            Ok(Arc::new(WeaviateVectorStore::new(http, endpoint, api_key.clone(), *batch_size)))
+        }
     }
 }
