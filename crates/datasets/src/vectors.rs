@@ -7,9 +7,14 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, LazyLock, Weak};
 
+use kernel::ApiError;
 use kernel::config::VectorStoreConfig;
-use rag::vector::{EmbeddedVectorStore, VectorError, VectorStore, WeaviateVectorStore};
+use rag::vector::{
+    EmbeddedVectorStore, SearchQuery, VectorError, VectorHit, VectorStore, WeaviateVectorStore,
+    collection_name_for_dataset,
+};
 use tokio::sync::{Mutex, OnceCell};
+use uuid::Uuid;
 
 static OPEN: LazyLock<Mutex<HashMap<PathBuf, Weak<EmbeddedVectorStore>>>> = LazyLock::new(Mutex::default);
 
@@ -56,5 +61,27 @@ async fn open(config: &VectorStoreConfig) -> Result<Arc<dyn VectorStore>, Vector
                 .map_err(|e| VectorError::Io(e.to_string()))?;
             Ok(Arc::new(WeaviateVectorStore::new(http, endpoint, api_key.clone(), *batch_size)))
         }
+    }
+}
+
+/// The 503 a request gets when the vector store cannot be used (the cause is logged).
+pub fn unavailable(e: VectorError) -> ApiError {
+    tracing::error!(error = %e, "vector store unavailable");
+    ApiError::new(503, "vector_store_unavailable", "The vector store is unavailable, please try again later.")
+}
+
+impl Vectors {
+    /// The `top_k` points of a dataset's collection closest to `vector`, scoring at least
+    /// `threshold`, best first.
+    pub async fn search_dataset(
+        &self,
+        dataset_id: Uuid,
+        vector: Vec<f32>,
+        top_k: usize,
+        threshold: Option<f32>,
+    ) -> Result<Vec<VectorHit>, ApiError> {
+        let store = self.get().await.map_err(unavailable)?;
+        let query = SearchQuery { vector, top_k, score_threshold: threshold, dataset_id: Some(dataset_id.to_string()) };
+        store.search(&collection_name_for_dataset(&dataset_id.to_string()), &query).await.map_err(unavailable)
     }
 }
