@@ -4,6 +4,7 @@ pub mod dataset;
 pub mod documents;
 pub mod embedding;
 pub mod embedding_cache;
+pub mod estimate;
 pub mod extract;
 pub mod hit_testing;
 pub mod indexing;

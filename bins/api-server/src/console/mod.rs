@@ -10,6 +10,7 @@ mod apps;
 mod dataset_keys;
 mod datasets;
 mod documents;
+mod estimate;
 mod explore;
 mod files;
 pub mod guard;
@@ -41,6 +42,7 @@ pub fn register(t: &mut RouteTable) {
     dataset_keys::register(t);
     datasets::register(t);
     documents::register(t);
+    estimate::register(t);
     files::register(t);
     model_providers::register(t);
     prompt_helpers::register(t);
