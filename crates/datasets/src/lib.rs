@@ -1,6 +1,7 @@
 //! Datasets, documents, segments, process rules, upload files, data sources and indexing orchestration.
 
 pub mod dataset;
+pub mod document_delete;
 pub mod documents;
 pub mod embedding;
 pub mod embedding_cache;
@@ -10,6 +11,7 @@ pub mod hit_testing;
 pub mod indexing;
 pub mod listing;
 pub mod process_rule;
+pub mod text_documents;
 pub mod upload;
 pub mod vectors;
 mod zip_names;
