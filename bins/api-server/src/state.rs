@@ -34,8 +34,9 @@ impl AppState {
         // Model calls get their own pool with the runtime's longer connect timeout.
         let models_http = providers::runtime::http_client().unwrap_or_else(|_| http.clone());
         let hosting = providers::hosted::Hosting::from_config(&config);
-        let engine = conversations::Engine::new(&infra, provider_credentials.clone(), models_http, hosting);
-        let indexer = indexer_worker::indexer_for(&config, &engine);
+        let vectors = datasets::vectors::Vectors::new(config.vector_store.clone());
+        let engine = conversations::Engine::new(&infra, provider_credentials.clone(), models_http, hosting, vectors);
+        let indexer = engine.indexer();
         Self {
             config: Arc::new(config),
             infra,

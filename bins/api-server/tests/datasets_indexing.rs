@@ -366,3 +366,132 @@ async fn economy_datasets_index_keywords_and_other_workspaces_see_nothing() {
     assert_error(&r, 404, "file_not_exists");
     stop_worker(worker).await;
 }
+
+#[actix_web::test]
+async fn a_chat_app_with_the_dataset_answers_from_it_and_shows_its_sources() {
+    let (env, state) = state_with(&[]).await;
+    let fake = FakeOpenAi::start().await;
+    fake.set_answer(Some("They dance at dawn."));
+    let app = test::init_service(app(state)).await;
+    let (mut c, _) = owner(&env, &app, &fake).await;
+    let worker = start_worker(&env);
+    let docx = files::docx(&["Field notes from the river trip.", PLANTED]);
+    let other = "# Weather\n\nRain falls mostly in the northern valleys during spring.\n";
+    let ids = vec![upload(&app, &c, "notes.docx", &docx).await, upload(&app, &c, "weather.md", other.as_bytes()).await];
+    let r = send(&app, &mut c, Method::POST, "/console/api/datasets/init", Some(init_body("high_quality", &ids))).await;
+    assert_eq!(r.status.as_u16(), 200, "{r:?}");
+    let dataset_id = r.body["dataset"]["id"].as_str().expect("id").to_string();
+    let batch = r.body["batch"].as_str().expect("batch").to_string();
+    settled(&app, &mut c, &dataset_id, &batch).await;
+
+    let config = json!({
+        "pre_prompt": "",
+        "model": {"provider": "openai", "name": "gpt-3.5-turbo", "completion_params": {"max_tokens": 256}},
+        "agent_mode": {"enabled": true, "strategy": "router", "tools": [{"dataset": {"enabled": true, "id": dataset_id}}]},
+        "retriever_resource": {"enabled": true}
+    });
+    let r = send(
+        &app,
+        &mut c,
+        Method::POST,
+        "/console/api/apps",
+        Some(json!({"name": "Guide", "mode": "chat", "icon": "🤖", "icon_background": "#FFEAD5", "model_config": config})),
+    )
+    .await;
+    assert_eq!(r.status.as_u16(), 201, "{r:?}");
+    let app_id = r.body["id"].as_str().expect("id").to_string();
+    let r = send(&app, &mut c, Method::POST, &format!("/console/api/apps/{app_id}/api-keys"), None).await;
+    let mut key = Client { bearer: Some(r.body["token"].as_str().expect("token").to_string()), ..Client::default() };
+
+    fake.clear_requests();
+    let ask = json!({"inputs": {}, "query": "When do the purple elephants dance?", "user": "visitor", "response_mode": "blocking"});
+    let r = send(&app, &mut key, Method::POST, "/v1/chat-messages", Some(ask)).await;
+    assert_eq!(r.status.as_u16(), 200, "{r:?}");
+    assert_eq!(r.body["answer"], "They dance at dawn.");
+    let chat = fake.requests().into_iter().find(|q| q.path.ends_with("/chat/completions")).expect("chat call");
+    let prompt: String = chat.messages.iter().map(|(_, t)| t.as_str()).collect();
+    assert!(prompt.contains("<context>") && prompt.contains(PLANTED), "{prompt}");
+    let sources = r.body["metadata"]["retriever_resources"].as_array().expect("sources").clone();
+    assert_eq!(sources[0]["document_name"], "notes.docx", "{sources:?}");
+    // The service API reports as `dev` (Dify's default there), with the segment's details.
+    assert_eq!((sources[0]["position"].as_i64(), sources[0]["retriever_from"].as_str()), (Some(1), Some("dev")));
+    assert!(sources[0]["score"].as_f64().is_some_and(|s| s > 0.0) && sources[0]["index_node_hash"].is_string());
+    assert!(sources[0]["content"].as_str().is_some_and(|t| t.contains(PLANTED)));
+
+    // The hit is counted, the query recorded, and the sources kept with the message.
+    let seg_id: Uuid = sources[0]["segment_id"].as_str().expect("segment").parse().expect("uuid");
+    let seg = document_segments::Entity::find_by_id(seg_id).one(&env.infra.db).await.expect("q").expect("segment");
+    assert_eq!(seg.hit_count, 1);
+    let q = dataset_queries::Entity::find().all(&env.infra.db).await.expect("q");
+    assert_eq!((q.len(), q[0].source.as_str(), q[0].created_by_role.as_str()), (1, "app", "end_user"));
+    let message_id = r.body["id"].as_str().expect("id");
+    let conversation_id = r.body["conversation_id"].as_str().expect("cid");
+    let r = send(
+        &app,
+        &mut key,
+        Method::GET,
+        &format!("/v1/messages?user=visitor&conversation_id={conversation_id}"),
+        None,
+    )
+    .await;
+    assert_eq!(r.status.as_u16(), 200, "{r:?}");
+    let listed = &r.body["data"][0];
+    assert_eq!(listed["id"], message_id);
+    assert_eq!(listed["retriever_resources"][0]["segment_id"], seg_id.to_string(), "{listed}");
+    stop_worker(worker).await;
+}
+
+#[actix_web::test]
+async fn switching_the_indexing_technique_builds_or_drops_the_vectors() {
+    let (env, state) = state_with(&[]).await;
+    let fake = FakeOpenAi::start().await;
+    let app = test::init_service(app(state.clone())).await;
+    let (mut c, _) = owner(&env, &app, &fake).await;
+    let worker = start_worker(&env);
+    let docx = files::docx(&["Field notes from the river trip.", PLANTED]);
+    let ids = vec![
+        upload(&app, &c, "notes.docx", &docx).await,
+        upload(&app, &c, "other.md", b"# Rain\n\nRain falls in spring.\n").await,
+    ];
+    let r = send(&app, &mut c, Method::POST, "/console/api/datasets/init", Some(init_body("economy", &ids))).await;
+    assert_eq!(r.status.as_u16(), 200, "{r:?}");
+    let dataset_id = r.body["dataset"]["id"].as_str().expect("id").to_string();
+    let batch = r.body["batch"].as_str().expect("batch").to_string();
+    settled(&app, &mut c, &dataset_id, &batch).await;
+    assert_eq!(vector_count(&env, &state, &dataset_id).await, 0, "economy: keywords only");
+
+    let uri = format!("/console/api/datasets/{dataset_id}");
+    let r = send(&app, &mut c, Method::PATCH, &uri, Some(json!({"indexing_technique": "high_quality"}))).await;
+    assert_eq!((r.status.as_u16(), r.body["indexing_technique"].as_str()), (200, Some("high_quality")), "{r:?}");
+    let hit = format!("/console/api/datasets/{dataset_id}/hit-testing");
+    let mut found = Value::Null;
+    for _ in 0..100 {
+        let r = send(&app, &mut c, Method::POST, &hit, Some(json!({"query": "purple elephants dance"}))).await;
+        assert_eq!(r.status.as_u16(), 200, "{r:?}");
+        if r.body["records"].as_array().is_some_and(|a| !a.is_empty()) {
+            found = r.body;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(found["records"][0]["segment"]["content"].as_str().is_some_and(|t| t.contains(PLANTED)), "{found}");
+    assert_eq!(vector_count(&env, &state, &dataset_id).await, 2);
+
+    let r = send(&app, &mut c, Method::PATCH, &uri, Some(json!({"indexing_technique": "economy"}))).await;
+    assert_eq!(r.status.as_u16(), 200, "{r:?}");
+    for _ in 0..100 {
+        if vector_count(&env, &state, &dataset_id).await == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(vector_count(&env, &state, &dataset_id).await, 0, "vectors dropped");
+    let r = send(&app, &mut c, Method::POST, &hit, Some(json!({"query": "purple"}))).await;
+    assert_error(&r, 400, "high_quality_dataset_only");
+    let hits =
+        datasets::indexing::search_keywords(&env.infra.db, dataset_id.parse().expect("uuid"), "purple elephants", 3)
+            .await
+            .expect("keywords");
+    assert_eq!(hits.len(), 1, "keywords stay");
+    stop_worker(worker).await;
+}

@@ -80,7 +80,7 @@ async fn unbuilt_contract_routes_answer_501_on_every_surface() {
     let cases = [
         (Method::POST, "/console/api/datasets/notion-indexing-estimate".to_string()),
         (Method::GET, format!("/console/api/datasets/{id}/notion/sync")),
-        (Method::PATCH, format!("/console/api/datasets/{id}/documents/{id}/processing/pause")),
+        (Method::GET, format!("/console/api/datasets/{id}/documents/{id}/notion/sync")),
     ];
     for (method, uri) in cases {
         let resp = test::call_service(&app, TestRequest::default().method(method.clone()).uri(&uri).to_request()).await;
@@ -88,14 +88,20 @@ async fn unbuilt_contract_routes_answer_501_on_every_surface() {
         assert_eq!(status, StatusCode::NOT_IMPLEMENTED, "{method} {uri}");
         assert_eq!(json["code"], "not_implemented");
     }
-    // Static segments win over variables: `pause` reaches its own endpoint.
+    // The 501 names the endpoint; a static segment (`batch_import`) reaches its own rule
+    // beside the built `segments/<uuid:segment_id>` (built precedence: tests/documents_admin.rs).
     let resp = test::call_service(
         &app,
-        TestRequest::patch().uri(&format!("/console/api/datasets/{id}/documents/{id}/processing/pause")).to_request(),
+        TestRequest::post()
+            .uri(&format!("/console/api/datasets/{id}/documents/{id}/segments/batch_import"))
+            .to_request(),
     )
     .await;
     let (_, json) = error_json(resp).await;
-    assert!(json["message"].as_str().unwrap_or_default().contains("console.documentpauseapi"), "{json}");
+    assert!(
+        json["message"].as_str().unwrap_or_default().contains("console.datasetdocumentsegmentbatchimportapi"),
+        "{json}"
+    );
 }
 
 #[actix_web::test]

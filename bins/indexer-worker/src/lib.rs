@@ -47,6 +47,12 @@ impl JobHandler for Dispatcher {
                     Err(e) => JobOutcome::Retry(e.to_string()),
                 }
             }
+            Job::SyncDatasetVectors { dataset_id } => {
+                match datasets::indexing::sync_vector_index(&self.indexer, dataset_id).await {
+                    Ok(()) => JobOutcome::Done,
+                    Err(e) => JobOutcome::Retry(e.to_string()),
+                }
+            }
             Job::GenerateConversationName { conversation_id } => {
                 match conversations::naming::name_conversation(&self.engine, conversation_id).await {
                     Ok(()) => JobOutcome::Done,
@@ -68,8 +74,10 @@ pub async fn run(config: Config, infra: Infra, queues: Vec<String>, shutdown: wa
         }
     };
     let hosting = providers::hosted::Hosting::from_config(&config);
-    let engine = conversations::Engine::new(&infra, providers::credentials::CredentialCache::default(), http, hosting);
-    let indexer = indexer_for(&config, &engine);
+    let vectors = datasets::vectors::Vectors::new(config.vector_store.clone());
+    let engine =
+        conversations::Engine::new(&infra, providers::credentials::CredentialCache::default(), http, hosting, vectors);
+    let indexer = engine.indexer();
     if infra.in_process_queue && queues.iter().any(|q| q == "dataset") {
         // The queue died with the last process: its unfinished documents are queued again.
         requeue_unfinished(&infra).await;
@@ -85,18 +93,6 @@ pub async fn run(config: Config, infra: Infra, queues: Vec<String>, shutdown: wa
         if let Err(e) = l.await {
             tracing::error!(error = %e, "a queue loop panicked");
         }
-    }
-}
-
-/// The indexing context of a worker, sharing the engine's handles.
-pub fn indexer_for(config: &Config, engine: &conversations::Engine) -> datasets::indexing::Indexer {
-    datasets::indexing::Indexer {
-        db: engine.db.clone(),
-        storage: engine.storage.clone(),
-        vectors: datasets::vectors::Vectors::new(config.vector_store.clone()),
-        http: engine.http.clone(),
-        credentials: engine.credentials.clone(),
-        hosting: engine.hosting.clone(),
     }
 }
 

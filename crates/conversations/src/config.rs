@@ -65,6 +65,21 @@ impl AppConfig {
         self.dict.get(feature).and_then(|f| f.get("enabled")).and_then(Value::as_bool).unwrap_or(false)
     }
 
+    /// The datasets the app answers from: enabled `dataset` tools of an enabled `agent_mode`.
+    pub fn dataset_ids(&self) -> Vec<Uuid> {
+        if !self.enabled("agent_mode") {
+            return Vec::new();
+        }
+        let tools = self.dict.pointer("/agent_mode/tools").and_then(Value::as_array).map(Vec::as_slice);
+        tools
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|t| t.get("dataset"))
+            .filter(|d| d.get("enabled").and_then(Value::as_bool).unwrap_or(false))
+            .filter_map(|d| d.get("id").and_then(Value::as_str).and_then(|s| s.parse().ok()))
+            .collect()
+    }
+
     /// The app's sensitive-word avoidance rule, when it is on (and, for keywords, has words).
     pub fn sensitive_rule(&self) -> Option<SensitiveRule> {
         let swa = self.dict.get("sensitive_word_avoidance")?;

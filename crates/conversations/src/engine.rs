@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use datasets::vectors::Vectors;
 use infra::Infra;
 use infra::cache::Cache;
 use infra::queue::JobQueue;
@@ -24,6 +25,8 @@ pub struct Engine {
     pub http: reqwest::Client,
     /// The operator's hosted providers (CLOUD quotas).
     pub hosting: Hosting,
+    /// The vector store datasets are retrieved from.
+    pub vectors: Vectors,
 }
 
 impl std::fmt::Debug for Engine {
@@ -33,7 +36,13 @@ impl std::fmt::Debug for Engine {
 }
 
 impl Engine {
-    pub fn new(infra: &Infra, credentials: CredentialCache, http: reqwest::Client, hosting: Hosting) -> Self {
+    pub fn new(
+        infra: &Infra,
+        credentials: CredentialCache,
+        http: reqwest::Client,
+        hosting: Hosting,
+        vectors: Vectors,
+    ) -> Self {
         Self {
             db: infra.db.clone(),
             cache: infra.cache.clone(),
@@ -42,6 +51,21 @@ impl Engine {
             credentials,
             http,
             hosting,
+            vectors,
+        }
+    }
+}
+
+impl Engine {
+    /// The datasets side of the engine (retrieval, embeddings), sharing its handles.
+    pub fn indexer(&self) -> datasets::indexing::Indexer {
+        datasets::indexing::Indexer {
+            db: self.db.clone(),
+            storage: self.storage.clone(),
+            vectors: self.vectors.clone(),
+            http: self.http.clone(),
+            credentials: self.credentials.clone(),
+            hosting: self.hosting.clone(),
         }
     }
 }

@@ -1,16 +1,20 @@
 //! Datasets, documents, segments, process rules, upload files, data sources and indexing orchestration.
 
 pub mod dataset;
-pub mod document_delete;
+pub mod document_admin;
 pub mod documents;
 pub mod embedding;
 pub mod embedding_cache;
 pub mod estimate;
 pub mod extract;
 pub mod hit_testing;
+pub mod index_entries;
 pub mod indexing;
 pub mod listing;
 pub mod process_rule;
+pub mod retrieval;
+pub mod segment_edit;
+pub mod segments;
 pub mod text_documents;
 pub mod upload;
 pub mod vectors;

@@ -38,8 +38,13 @@ pub async fn for_document(
         .await?
         .ok_or_else(|| ApiError::not_found("Document not found."))?;
     let d = dataset::find_accessible(db, tenant_id, account_id, document.dataset_id).await?;
+    latest_of_dataset(db, d.id).await
+}
+
+/// The dataset's latest process rule as `{mode, rules}`, or the defaults when it has none.
+pub async fn latest_of_dataset(db: &impl ConnectionTrait, dataset_id: Uuid) -> Result<Value, ApiError> {
     let latest = dataset_process_rules::Entity::find()
-        .filter(dataset_process_rules::Column::DatasetId.eq(d.id))
+        .filter(dataset_process_rules::Column::DatasetId.eq(dataset_id))
         .order_by_desc(dataset_process_rules::Column::CreatedAt)
         .one(db)
         .await?;

@@ -12,6 +12,9 @@ pub enum Job {
     GenerateConversationName { conversation_id: uuid::Uuid },
     /// Index documents of a dataset from their sources (Dify's `document_indexing_task`).
     IndexDocuments { dataset_id: uuid::Uuid, document_ids: Vec<uuid::Uuid> },
+    /// Build or drop a dataset's vectors after its indexing technique changed (Dify's
+    /// `deal_dataset_vector_index_task`).
+    SyncDatasetVectors { dataset_id: uuid::Uuid },
 }
 
 impl Job {
@@ -20,7 +23,7 @@ impl Job {
         match self {
             Job::SendMail { .. } => "mail",
             Job::GenerateConversationName { .. } => "generation",
-            Job::IndexDocuments { .. } => "dataset",
+            Job::IndexDocuments { .. } | Job::SyncDatasetVectors { .. } => "dataset",
         }
     }
 

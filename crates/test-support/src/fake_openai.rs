@@ -51,6 +51,8 @@ pub struct FakeOpenAiConfig {
     pub first_token_latency: Duration,
     /// Tokens per second after the first; `None` sends them as fast as possible.
     pub tokens_per_second: Option<f64>,
+    /// Wait before answering an embeddings request.
+    pub embedding_latency: Duration,
 }
 
 impl Default for FakeOpenAiConfig {
@@ -61,6 +63,7 @@ impl Default for FakeOpenAiConfig {
             flagged_word: "forbidden".to_owned(),
             first_token_latency: Duration::ZERO,
             tokens_per_second: None,
+            embedding_latency: Duration::ZERO,
         }
     }
 }
@@ -196,6 +199,10 @@ impl FakeOpenAi {
 
     pub fn set_first_token_latency(&self, latency: Duration) {
         self.state.lock().config.first_token_latency = latency;
+    }
+
+    pub fn set_embedding_latency(&self, latency: Duration) {
+        self.state.lock().config.embedding_latency = latency;
     }
 
     pub fn set_tokens_per_second(&self, rate: Option<f64>) {
@@ -343,7 +350,10 @@ async fn handle(req: HttpRequest, body: web::Bytes, state: web::Data<State>) -> 
                 }
             }
         }
-        Endpoint::Embeddings => embeddings(&json, &record, config.embedding_dim),
+        Endpoint::Embeddings => {
+            tokio::time::sleep(config.embedding_latency).await;
+            embeddings(&json, &record, config.embedding_dim)
+        }
         Endpoint::Moderations => moderations(&json, &config.flagged_word),
         Endpoint::Transcriptions => match file {
             Some((name, size)) => {

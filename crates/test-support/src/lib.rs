@@ -9,5 +9,6 @@ pub mod fake_openai;
 pub mod fake_s3;
 pub mod fake_smtp;
 pub mod files;
+pub mod seed;
 
 pub use env::{TempDatabase, TestEnv, pg_admin_url, services_mode};

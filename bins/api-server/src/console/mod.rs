@@ -9,6 +9,7 @@ mod app_models;
 mod apps;
 mod dataset_keys;
 mod datasets;
+mod document_admin;
 mod documents;
 mod estimate;
 mod explore;
@@ -42,6 +43,7 @@ pub fn register(t: &mut RouteTable) {
     dataset_keys::register(t);
     datasets::register(t);
     documents::register(t);
+    document_admin::register(t);
     estimate::register(t);
     files::register(t);
     model_providers::register(t);

@@ -2,7 +2,7 @@
 //! `ds-…` dataset key.
 
 use actix_web::{HttpResponse, web};
-use datasets::document_delete::{self, Refusal};
+use datasets::document_admin;
 use datasets::text_documents::{self, TextDocument};
 use kernel::ApiError;
 use kernel::config::StorageConfig;
@@ -56,20 +56,15 @@ async fn delete(state: web::Data<AppState>, key: DatasetApiKey, path: web::Path<
     let doc = datasets::documents::find(&state.infra.db, d, path.into_inner())
         .await
         .map_err(|e| if e.status == 404 { ApiError::not_found("Document Not Exists.") } else { e })?;
-    match document_delete::refusal(&doc) {
-        Some(Refusal::Archived) => {
-            return Err(ApiError::new(
-                403,
-                "archived_document_immutable",
-                "Cannot operate when document was archived.",
-            )
-            .into());
-        }
-        Some(Refusal::Indexing) => {
-            return Err(ApiError::new(403, "document_indexing", "Cannot delete document during indexing.").into());
-        }
-        None => {}
+    // The v1 surface answers 403 for both refusals (the console: 400 while indexing).
+    if doc.archived {
+        return Err(
+            ApiError::new(403, "archived_document_immutable", "Cannot operate when document was archived.").into()
+        );
     }
-    document_delete::delete(&state.indexer, d, &doc).await?;
+    if ["parsing", "cleaning", "splitting", "indexing"].contains(&doc.indexing_status.as_str()) {
+        return Err(ApiError::new(403, "document_indexing", "Cannot delete document during indexing.").into());
+    }
+    document_admin::delete(&state.indexer, d, &doc).await?;
     Ok(HttpResponse::NoContent().finish())
 }

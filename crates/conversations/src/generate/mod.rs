@@ -6,6 +6,7 @@
 //! conversation and message rows before the call, and the final update takes a connection
 //! of its own after it.
 
+mod context;
 pub(crate) mod history;
 mod persist;
 mod run;
@@ -110,9 +111,6 @@ pub async fn start(engine: &Engine, req: Request) -> Result<Generation, ApiError
     let mut params = model.rules.apply(&config.completion_params());
     params.stop = stop_words(mode);
     let max_tokens = i64::from(params.max_tokens.unwrap_or(0));
-    // Retrieval from the app's datasets plugs in here (the Datasets issue); the agent step
-    // would run before the final prompt the same way.
-    let context: Option<String> = None;
     let parts = PromptParts { mode, pre_prompt: config.pre_prompt(), inputs: &inputs, query: &query, context: None };
     let base = parts.without_history();
     let base_tokens = i64::from(count_prompt_tokens(&model.model, &[ChatMessage::user(base.clone())]).await);
@@ -121,6 +119,15 @@ pub async fn start(engine: &Engine, req: Request) -> Result<Generation, ApiError
     {
         return Err(prompt_too_long());
     }
+    // The dataset step runs before the final prompt (an agent step would run here too).
+    let dataset_ids = config.dataset_ids();
+    let found = if dataset_ids.is_empty() {
+        context::Found::default()
+    } else {
+        let rest = model.context_size().map(|limit| usize::try_from(limit - max_tokens - base_tokens).unwrap_or(0));
+        context::retrieve(engine, req.app.tenant_id, req.app.id, req.caller, &dataset_ids, &query, rest).await?
+    };
+    let context = found.context();
     let parts = PromptParts { context: context.as_deref(), ..parts };
     let prompt = match (mode, &conversation) {
         (AppMode::Chat, Some(c)) => {
@@ -155,6 +162,7 @@ pub async fn start(engine: &Engine, req: Request) -> Result<Generation, ApiError
         prompt,
         params,
         canned,
+        sources: config.enabled("retriever_resource").then(|| (found, req.retriever_from.clone())),
     };
     launch(engine, prepared).await
 }
@@ -173,6 +181,8 @@ struct Prepared<'a> {
     prompt: String,
     params: providers::runtime::CompletionParams,
     canned: Option<String>,
+    /// What retrieval found, and the surface it is reported for, when the app shows sources.
+    sources: Option<(context::Found, String)>,
 }
 
 /// Writes the rows and starts the model call on a task of its own.
@@ -192,6 +202,10 @@ async fn launch(engine: &Engine, p: Prepared<'_>) -> Result<Generation, ApiError
         },
     )
     .await?;
+    let retriever_resources = match &p.sources {
+        Some((found, from)) => context::save_resources(&engine.db, rows.message_id, p.caller, from, found).await?,
+        None => None,
+    };
     let task_id = Uuid::new_v4();
     let (tx, rx) = mpsc::channel(EVENT_BUFFER);
     let plan = run::Plan {
@@ -206,6 +220,7 @@ async fn launch(engine: &Engine, p: Prepared<'_>) -> Result<Generation, ApiError
         messages: vec![ChatMessage::user(p.prompt)],
         model: p.model,
         params: p.params,
+        retriever_resources,
     };
     tokio::spawn(run::run(engine.clone(), plan, tx));
     Ok(Generation {
@@ -281,6 +296,7 @@ pub async fn more_like_this(
         prompt,
         params,
         canned: None,
+        sources: None,
     };
     launch(engine, prepared).await
 }

@@ -37,6 +37,8 @@ pub struct Plan {
     pub canned: Option<String>,
     /// The prompt as the message row records it.
     pub prompt_json: Value,
+    /// The sources `message_end` reports.
+    pub retriever_resources: Option<Value>,
 }
 
 enum Outcome {
@@ -70,7 +72,7 @@ pub async fn run(engine: Engine, plan: Plan, tx: mpsc::Sender<Event>) {
     }
     match outcome {
         Outcome::Finished => {
-            emit(&tx, Event::End { retriever_resources: None }).await;
+            emit(&tx, Event::End { retriever_resources: plan.retriever_resources.clone() }).await;
             if plan.new_chat_conversation {
                 let job = Job::GenerateConversationName { conversation_id: plan.conversation_id };
                 if let Err(e) = engine.queue.publish(job.queue(), &job.to_bytes()).await {

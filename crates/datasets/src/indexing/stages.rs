@@ -268,6 +268,13 @@ async fn replace_segments(
 ) -> Result<Vec<String>, sea_orm::DbErr> {
     let now = now_naive();
     let txn = db.begin().await?;
+    // The document's row is written first, so the transaction holds the write lock before it
+    // reads (SQLite would otherwise refuse the later writes as busy).
+    set_status(&txn, doc.id, "indexing", |m| {
+        m.cleaning_completed_at = Set(Some(now));
+        m.splitting_completed_at = Set(Some(now));
+    })
+    .await?;
     let old: Vec<Option<String>> = segments::Entity::find()
         .select_only()
         .column(segments::Column::IndexNodeId)
@@ -310,11 +317,6 @@ async fn replace_segments(
     for part in rows.chunks(BATCH) {
         segments::Entity::insert_many(part.to_vec()).exec_without_returning(&txn).await?;
     }
-    set_status(&txn, doc.id, "indexing", |m| {
-        m.cleaning_completed_at = Set(Some(now));
-        m.splitting_completed_at = Set(Some(now));
-    })
-    .await?;
     txn.commit().await?;
     Ok(old.into_iter().flatten().collect())
 }

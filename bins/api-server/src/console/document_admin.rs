@@ -1,0 +1,265 @@
+//! One document and its segments: `/datasets/<id>/documents/<doc_id>` (detail, delete),
+//! its metadata, processing pause/resume, status actions, and the segment listing and
+//! per-segment add/edit/enable/disable/delete. Reads are open to members who may open the dataset;
+//! every change needs an admin or owner.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use datasets::document_admin::{self, MetadataView, StatusAction};
+use datasets::segment_edit::{self, SegmentInput};
+use datasets::segments::{self, SegmentQuery};
+use datasets::{dataset, documents};
+use entities::{datasets as dataset_rows, documents as document_rows};
+use kernel::ApiError;
+use kernel::jobs::Job;
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use super::guard::{Console, Manager};
+use crate::http_error::HttpResult;
+use crate::routes::RouteTable;
+use crate::state::AppState;
+
+const DOC: &str = "/console/api/datasets/<uuid:dataset_id>/documents/<uuid:document_id>";
+
+pub fn register(t: &mut RouteTable) {
+    t.add("GET", DOC, "console.documentdetailapi", web::to(detail));
+    t.add("DELETE", DOC, "console.documentdeleteapi", web::to(delete));
+    t.add(
+        "PUT",
+        "/console/api/datasets/<uuid:dataset_id>/documents/<uuid:document_id>/metadata",
+        "console.documentmetadataapi",
+        web::to(metadata),
+    );
+    t.add(
+        "PATCH",
+        "/console/api/datasets/<uuid:dataset_id>/documents/<uuid:document_id>/processing/pause",
+        "console.documentpauseapi",
+        web::to(pause),
+    );
+    t.add(
+        "PATCH",
+        "/console/api/datasets/<uuid:dataset_id>/documents/<uuid:document_id>/processing/resume",
+        "console.documentrecoverapi",
+        web::to(resume),
+    );
+    t.add(
+        "PATCH",
+        "/console/api/datasets/<uuid:dataset_id>/documents/<uuid:document_id>/processing/<string:action>",
+        "console.documentprocessingapi",
+        web::to(processing_other),
+    );
+    t.add(
+        "PATCH",
+        "/console/api/datasets/<uuid:dataset_id>/documents/<uuid:document_id>/status/<string:action>",
+        "console.documentstatusapi",
+        web::to(status),
+    );
+    t.add(
+        "GET",
+        "/console/api/datasets/<uuid:dataset_id>/documents/<uuid:document_id>/segments",
+        "console.datasetdocumentsegmentlistapi",
+        web::to(list_segments),
+    );
+    t.add(
+        "PATCH",
+        "/console/api/datasets/<uuid:dataset_id>/segments/<uuid:segment_id>/<string:action>",
+        "console.datasetdocumentsegmentapi",
+        web::to(segment_action),
+    );
+    t.add(
+        "POST",
+        "/console/api/datasets/<uuid:dataset_id>/documents/<uuid:document_id>/segment",
+        "console.datasetdocumentsegmentaddapi",
+        web::to(add_segment),
+    );
+    t.add(
+        "PATCH",
+        "/console/api/datasets/<uuid:dataset_id>/documents/<uuid:document_id>/segments/<uuid:segment_id>",
+        "console.datasetdocumentsegmentupdateapi",
+        web::to(update_segment),
+    );
+    t.add(
+        "DELETE",
+        "/console/api/datasets/<uuid:dataset_id>/documents/<uuid:document_id>/segments/<uuid:segment_id>",
+        "console.datasetdocumentsegmentupdateapi",
+        web::to(delete_segment),
+    );
+}
+
+fn success() -> HttpResponse {
+    HttpResponse::Ok().json(json!({"result": "success"}))
+}
+
+/// The caller's dataset and document, or 404/403 as Dify answers.
+async fn document_of(
+    state: &AppState,
+    user: &Console,
+    dataset_id: Uuid,
+    document_id: Uuid,
+) -> Result<(dataset_rows::Model, document_rows::Model), ApiError> {
+    let db = &state.infra.db;
+    let d = dataset::find_accessible(db, user.tenant_id(), user.account.id, dataset_id).await?;
+    let doc = documents::find(db, &d, document_id).await?;
+    Ok((d, doc))
+}
+
+fn query_pairs(req: &HttpRequest) -> Vec<(String, String)> {
+    url::form_urlencoded::parse(req.query_string().as_bytes()).into_owned().collect()
+}
+
+async fn detail(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: Console,
+    path: web::Path<(Uuid, Uuid)>,
+) -> HttpResult {
+    let (dataset_id, document_id) = path.into_inner();
+    let (_, doc) = document_of(&state, &user, dataset_id, document_id).await?;
+    let pairs = query_pairs(&req);
+    let view = MetadataView::parse(pairs.iter().find(|(k, _)| k == "metadata").map(|(_, v)| v.as_str()))?;
+    Ok(HttpResponse::Ok().json(document_admin::detail(&state.infra.db, &doc, view).await?))
+}
+
+async fn delete(state: web::Data<AppState>, Manager(user): Manager, path: web::Path<(Uuid, Uuid)>) -> HttpResult {
+    let (dataset_id, document_id) = path.into_inner();
+    let (d, doc) = document_of(&state, &user, dataset_id, document_id).await?;
+    document_admin::delete(&state.indexer, &d, &doc).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+async fn metadata(
+    state: web::Data<AppState>,
+    Manager(user): Manager,
+    path: web::Path<(Uuid, Uuid)>,
+    body: web::Json<Value>,
+) -> HttpResult {
+    let (dataset_id, document_id) = path.into_inner();
+    let (_, doc) = document_of(&state, &user, dataset_id, document_id).await?;
+    document_admin::set_metadata(&state.infra.db, &doc, &body).await?;
+    Ok(HttpResponse::Ok().json(json!({"result": "success", "message": "Document metadata updated."})))
+}
+
+async fn pause(state: web::Data<AppState>, Manager(user): Manager, path: web::Path<(Uuid, Uuid)>) -> HttpResult {
+    let (dataset_id, document_id) = path.into_inner();
+    let (_, doc) = document_of(&state, &user, dataset_id, document_id).await?;
+    document_admin::pause(&state.infra.db, &doc, user.account.id).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+async fn resume(state: web::Data<AppState>, Manager(user): Manager, path: web::Path<(Uuid, Uuid)>) -> HttpResult {
+    let (dataset_id, document_id) = path.into_inner();
+    let (d, doc) = document_of(&state, &user, dataset_id, document_id).await?;
+    document_admin::resume(&state.infra.db, &doc).await?;
+    // The pipeline starts the document over (Dify's recover task, by stage).
+    let job = Job::IndexDocuments { dataset_id: d.id, document_ids: vec![doc.id] };
+    state.infra.queue.publish(job.queue(), &job.to_bytes()).await.map_err(|e| {
+        // Unpaused and unfinished: the start-up sweep (embedded) queues it again.
+        tracing::error!(error = %e, "cannot queue document indexing");
+        ApiError::new(503, "queue_unavailable", "Indexing could not be queued, please try again later.")
+    })?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+async fn processing_other(
+    state: web::Data<AppState>,
+    Manager(user): Manager,
+    path: web::Path<(Uuid, Uuid, String)>,
+) -> HttpResult {
+    let (dataset_id, document_id, _) = path.into_inner();
+    document_of(&state, &user, dataset_id, document_id).await?;
+    Err(ApiError::new(400, "invalid_action", "Invalid action.").into())
+}
+
+async fn status(
+    state: web::Data<AppState>,
+    Manager(user): Manager,
+    path: web::Path<(Uuid, Uuid, String)>,
+) -> HttpResult {
+    let (dataset_id, document_id, action) = path.into_inner();
+    let (d, doc) = document_of(&state, &user, dataset_id, document_id).await?;
+    dataset::check_model_setting(&state.infra.db, &state.engine.hosting, &d).await?;
+    let action = StatusAction::parse(&action)?;
+    document_admin::set_status(&state.indexer, &d, &doc, user.account.id, action).await?;
+    Ok(success())
+}
+
+async fn list_segments(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: Console,
+    path: web::Path<(Uuid, Uuid)>,
+) -> HttpResult {
+    let (dataset_id, document_id) = path.into_inner();
+    let (_, doc) = document_of(&state, &user, dataset_id, document_id).await?;
+    let query = SegmentQuery::parse(&query_pairs(&req))?;
+    Ok(HttpResponse::Ok().json(segments::list(&state.infra.db, &doc, &query).await?))
+}
+
+async fn segment_action(
+    state: web::Data<AppState>,
+    Manager(user): Manager,
+    path: web::Path<(Uuid, Uuid, String)>,
+) -> HttpResult {
+    let (dataset_id, segment_id, action) = path.into_inner();
+    let db = &state.infra.db;
+    let d = dataset::find_accessible(db, user.tenant_id(), user.account.id, dataset_id).await?;
+    dataset::check_model_setting(db, &state.engine.hosting, &d).await?;
+    let segment = segments::find(db, &d, segment_id).await?;
+    segments::set_enabled(&state.indexer, &d, user.account.id, segment, &action).await?;
+    Ok(success())
+}
+
+async fn delete_segment(
+    state: web::Data<AppState>,
+    Manager(user): Manager,
+    path: web::Path<(Uuid, Uuid, Uuid)>,
+) -> HttpResult {
+    let (dataset_id, document_id, segment_id) = path.into_inner();
+    let (d, doc) = document_of(&state, &user, dataset_id, document_id).await?;
+    let segment = segment_of(&state, &d, &doc, segment_id).await?;
+    segments::delete(&state.indexer, &d, &segment).await?;
+    Ok(success())
+}
+
+/// The document's segment, or 404 "Segment not found.".
+async fn segment_of(
+    state: &AppState,
+    d: &dataset_rows::Model,
+    doc: &document_rows::Model,
+    segment_id: Uuid,
+) -> Result<entities::document_segments::Model, ApiError> {
+    let segment = segments::find(&state.infra.db, d, segment_id).await?;
+    if segment.document_id != doc.id {
+        return Err(ApiError::not_found("Segment not found."));
+    }
+    Ok(segment)
+}
+
+async fn add_segment(
+    state: web::Data<AppState>,
+    Manager(user): Manager,
+    path: web::Path<(Uuid, Uuid)>,
+    body: web::Json<Value>,
+) -> HttpResult {
+    let (dataset_id, document_id) = path.into_inner();
+    let (d, doc) = document_of(&state, &user, dataset_id, document_id).await?;
+    dataset::check_model_setting(&state.infra.db, &state.engine.hosting, &d).await?;
+    let input = SegmentInput::parse(&body, &doc)?;
+    let row = segment_edit::create(&state.indexer, &d, &doc, user.account.id, input).await?;
+    Ok(HttpResponse::Ok().json(json!({"data": segments::fields(&row), "doc_form": doc.doc_form})))
+}
+
+async fn update_segment(
+    state: web::Data<AppState>,
+    Manager(user): Manager,
+    path: web::Path<(Uuid, Uuid, Uuid)>,
+    body: web::Json<Value>,
+) -> HttpResult {
+    let (dataset_id, document_id, segment_id) = path.into_inner();
+    let (d, doc) = document_of(&state, &user, dataset_id, document_id).await?;
+    dataset::check_model_setting(&state.infra.db, &state.engine.hosting, &d).await?;
+    let segment = segment_of(&state, &d, &doc, segment_id).await?;
+    let input = SegmentInput::parse(&body, &doc)?;
+    let row = segment_edit::update(&state.indexer, &d, &doc, user.account.id, segment, input).await?;
+    Ok(HttpResponse::Ok().json(json!({"data": segments::fields(&row), "doc_form": doc.doc_form})))
+}

@@ -1,0 +1,402 @@
+//! One document through the console: its detail, metadata, pausing and resuming its
+//! indexing, enabling, disabling and archiving it (its index entries follow), and deleting it.
+
+use entities::document_segments as segments_model;
+use entities::{datasets, documents, upload_files};
+use kernel::ApiError;
+use kernel::time::now_naive;
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set, TransactionTrait};
+use serde_json::{Map, Value, json};
+use uuid::Uuid;
+
+use crate::documents::display_status;
+use crate::index_entries;
+use crate::indexing::{Indexer, UNFINISHED};
+use crate::segments::{self, document_indexed, node_ids};
+
+/// Which part of a document `GET .../documents/<id>?metadata=` asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MetadataView {
+    /// Everything (Dify's default, which crashes there; ours is `Without` plus the metadata).
+    All,
+    /// Only `doc_type` and `doc_metadata`.
+    Only,
+    /// Everything but the metadata.
+    Without,
+}
+
+impl MetadataView {
+    /// The query value (default `all`), or 400 `invalid_metadata`.
+    pub fn parse(value: Option<&str>) -> Result<Self, ApiError> {
+        match value.unwrap_or("all") {
+            "all" => Ok(Self::All),
+            "only" => Ok(Self::Only),
+            "without" => Ok(Self::Without),
+            other => Err(ApiError::new(400, "invalid_metadata", format!("Invalid metadata value: {other}"))),
+        }
+    }
+}
+
+fn float_seconds(t: chrono::NaiveDateTime) -> f64 {
+    t.and_utc().timestamp_micros() as f64 / 1_000_000.0
+}
+
+/// Dify's `data_source_detail_dict`: the upload file's details, or `{}`.
+async fn data_source_detail(db: &impl ConnectionTrait, d: &documents::Model) -> Result<Value, ApiError> {
+    let info: Option<Value> = d.data_source_info.as_deref().and_then(|s| serde_json::from_str(s).ok());
+    let Some(info) = info else { return Ok(json!({})) };
+    match d.data_source_type.as_str() {
+        "upload_file" => {
+            let id = info.get("upload_file_id").and_then(Value::as_str).and_then(|s| s.parse::<Uuid>().ok());
+            let Some(id) = id else { return Ok(json!({})) };
+            let file = upload_files::Entity::find_by_id(id)
+                .filter(upload_files::Column::TenantId.eq(d.tenant_id))
+                .one(db)
+                .await?;
+            Ok(match file {
+                Some(f) => json!({"upload_file": {
+                    "id": f.id,
+                    "name": f.name,
+                    "size": f.size,
+                    "extension": f.extension,
+                    "mime_type": f.mime_type,
+                    "created_by": f.created_by,
+                    "created_at": float_seconds(f.created_at),
+                }}),
+                None => json!({}),
+            })
+        }
+        "notion_import" => Ok(info),
+        _ => Ok(json!({})),
+    }
+}
+
+/// `GET /datasets/<id>/documents/<doc_id>` in the asked view.
+pub async fn detail(db: &impl ConnectionTrait, d: &documents::Model, view: MetadataView) -> Result<Value, ApiError> {
+    if view == MetadataView::Only {
+        return Ok(json!({"id": d.id, "doc_type": d.doc_type, "doc_metadata": d.doc_metadata}));
+    }
+    let rule = crate::process_rule::latest_of_dataset(db, d.dataset_id).await?;
+    let (segment_count, hit_count) = segments::count_and_hits(db, d.id).await?;
+    let average = match (d.word_count, segment_count) {
+        (Some(w), n) if w > 0 && n > 0 => i64::from(w) / i64::try_from(n).unwrap_or(i64::MAX),
+        _ => 0,
+    };
+    let secs = |t: Option<chrono::NaiveDateTime>| t.map(kernel::time::unix_seconds);
+    let mut out = json!({
+        "id": d.id,
+        "position": d.position,
+        "data_source_type": d.data_source_type,
+        "data_source_info": data_source_detail(db, d).await?,
+        "dataset_process_rule_id": d.dataset_process_rule_id,
+        "dataset_process_rule": rule,
+        "name": d.name,
+        "created_from": d.created_from,
+        "created_by": d.created_by,
+        "created_at": float_seconds(d.created_at),
+        "tokens": d.tokens,
+        "indexing_status": d.indexing_status,
+        "completed_at": secs(d.completed_at),
+        "updated_at": secs(Some(d.updated_at)),
+        "indexing_latency": d.indexing_latency,
+        "error": d.error,
+        "enabled": d.enabled,
+        "disabled_at": secs(d.disabled_at),
+        "disabled_by": d.disabled_by,
+        "archived": d.archived,
+        "segment_count": segment_count,
+        "average_segment_length": average,
+        "hit_count": hit_count,
+        "display_status": display_status(d),
+        "doc_form": d.doc_form,
+    });
+    if view == MetadataView::All {
+        out["doc_type"] = json!(d.doc_type);
+        out["doc_metadata"] = json!(d.doc_metadata);
+    }
+    Ok(out)
+}
+
+/// The metadata fields Dify keeps per document type (`DOCUMENT_METADATA_SCHEMA`); `others`
+/// keeps any object as given.
+fn metadata_schema(doc_type: &str) -> Option<&'static [&'static str]> {
+    Some(match doc_type {
+        "book" => &["title", "language", "author", "publisher", "publication_date", "isbn", "category"],
+        "web_page" => {
+            &["title", "url", "language", "publish_date", "author/publisher", "topic/keywords", "description"]
+        }
+        "paper" => &[
+            "title",
+            "language",
+            "author",
+            "publish_date",
+            "journal/conference_name",
+            "volume/issue/page_numbers",
+            "doi",
+            "topic/keywords",
+            "abstract",
+        ],
+        "social_media_post" => &["platform", "author/username", "publish_date", "post_url", "topic/tags"],
+        "wikipedia_entry" => {
+            &["title", "language", "web_page_url", "last_edit_date", "editor/contributor", "summary/introduction"]
+        }
+        "personal_document" => {
+            &["title", "author", "creation_date", "last_modified_date", "document_type", "tags/category"]
+        }
+        "business_document" => {
+            &["title", "author", "creation_date", "last_modified_date", "document_type", "department/team"]
+        }
+        "im_chat_log" => &["chat_platform", "chat_participants/group_name", "start_date", "end_date", "summary"],
+        "synced_from_notion" => &[
+            "title",
+            "language",
+            "author/creator",
+            "creation_date",
+            "last_modified_date",
+            "notion_page_link",
+            "category/tags",
+            "description",
+        ],
+        "synced_from_github" => &[
+            "repository_name",
+            "repository_description",
+            "repository_owner/organization",
+            "code_filename",
+            "code_file_path",
+            "programming_language",
+            "github_link",
+            "open_source_license",
+            "commit_date",
+            "commit_author",
+        ],
+        "others" => &[],
+        _ => return None,
+    })
+}
+
+/// `PUT .../metadata`: validates `{doc_type, doc_metadata}` and stores the schema's string
+/// fields (or, for `others`, the object as given).
+pub async fn set_metadata(db: &impl ConnectionTrait, d: &documents::Model, body: &Value) -> Result<(), ApiError> {
+    let doc_type = body.get("doc_type").filter(|v| !v.is_null());
+    let metadata = body.get("doc_metadata").filter(|v| !v.is_null());
+    let (Some(doc_type), Some(metadata)) = (doc_type, metadata) else {
+        return Err(ApiError::value_error("Both doc_type and doc_metadata must be provided."));
+    };
+    let doc_type = doc_type.as_str().ok_or_else(|| ApiError::value_error("Invalid doc_type."))?;
+    let schema = metadata_schema(doc_type).ok_or_else(|| ApiError::value_error("Invalid doc_type."))?;
+    let metadata = metadata.as_object().ok_or_else(|| ApiError::value_error("doc_metadata must be a dictionary."))?;
+    let kept: Map<String, Value> = if doc_type == "others" {
+        metadata.clone()
+    } else {
+        schema
+            .iter()
+            .filter_map(|k| metadata.get(*k).filter(|v| v.is_string()).map(|v| ((*k).to_owned(), v.clone())))
+            .collect()
+    };
+    documents::ActiveModel {
+        id: Set(d.id),
+        doc_type: Set(Some(doc_type.to_owned())),
+        doc_metadata: Set(Some(Value::Object(kept))),
+        updated_at: Set(now_naive()),
+        ..Default::default()
+    }
+    .update(db)
+    .await?;
+    Ok(())
+}
+
+fn archived_immutable() -> ApiError {
+    ApiError::new(403, "archived_document_immutable", "The archived document is not editable.")
+}
+
+fn document_indexing(message: &str) -> ApiError {
+    ApiError::new(400, "document_indexing", message)
+}
+
+fn invalid_action(message: &str) -> ApiError {
+    ApiError::new(400, "invalid_action", message)
+}
+
+/// `PATCH .../processing/pause`: stops an unfinished document between indexing batches.
+pub async fn pause(db: &impl ConnectionTrait, d: &documents::Model, account_id: Uuid) -> Result<(), ApiError> {
+    if d.archived {
+        return Err(archived_immutable());
+    }
+    if !UNFINISHED.contains(&d.indexing_status.as_str()) {
+        return Err(document_indexing("Cannot pause completed document."));
+    }
+    documents::ActiveModel {
+        id: Set(d.id),
+        is_paused: Set(Some(true)),
+        paused_by: Set(Some(account_id)),
+        paused_at: Set(Some(now_naive())),
+        ..Default::default()
+    }
+    .update(db)
+    .await?;
+    Ok(())
+}
+
+/// `PATCH .../processing/resume`: clears the pause; the caller queues the document again.
+pub async fn resume(db: &impl ConnectionTrait, d: &documents::Model) -> Result<(), ApiError> {
+    if d.archived {
+        return Err(archived_immutable());
+    }
+    if d.is_paused != Some(true) {
+        return Err(document_indexing("Document is not in paused status."));
+    }
+    documents::ActiveModel {
+        id: Set(d.id),
+        is_paused: Set(Some(false)),
+        paused_by: Set(None),
+        paused_at: Set(None),
+        ..Default::default()
+    }
+    .update(db)
+    .await?;
+    Ok(())
+}
+
+/// What `PATCH .../status/<action>` does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatusAction {
+    Enable,
+    Disable,
+    Archive,
+    UnArchive,
+}
+
+impl StatusAction {
+    /// The path's action, or 400 `invalid_action`.
+    pub fn parse(s: &str) -> Result<Self, ApiError> {
+        match s {
+            "enable" => Ok(Self::Enable),
+            "disable" => Ok(Self::Disable),
+            "archive" => Ok(Self::Archive),
+            "un_archive" => Ok(Self::UnArchive),
+            _ => Err(invalid_action("Invalid action.")),
+        }
+    }
+}
+
+/// Applies a status action and brings the indexes in line: a document that becomes
+/// available gets its enabled, completed segments back; one that stops being available loses
+/// them. When the indexes cannot follow, the row change is undone.
+pub async fn set_status(
+    indexer: &Indexer,
+    dataset: &datasets::Model,
+    d: &documents::Model,
+    account_id: Uuid,
+    action: StatusAction,
+) -> Result<(), ApiError> {
+    let db = &indexer.db;
+    let now = now_naive();
+    let mut edit = documents::ActiveModel { id: Set(d.id), updated_at: Set(now), ..Default::default() };
+    let mut after = d.clone();
+    match action {
+        StatusAction::Enable => {
+            if d.enabled {
+                return Err(invalid_action("Document already enabled."));
+            }
+            edit.enabled = Set(true);
+            edit.disabled_at = Set(None);
+            edit.disabled_by = Set(None);
+            after.enabled = true;
+        }
+        StatusAction::Disable => {
+            if d.completed_at.is_none() || d.indexing_status != "completed" {
+                return Err(invalid_action("Document is not completed."));
+            }
+            if !d.enabled {
+                return Err(invalid_action("Document already disabled."));
+            }
+            edit.enabled = Set(false);
+            edit.disabled_at = Set(Some(now));
+            edit.disabled_by = Set(Some(account_id));
+            after.enabled = false;
+        }
+        StatusAction::Archive => {
+            if d.archived {
+                return Err(invalid_action("Document already archived."));
+            }
+            edit.archived = Set(true);
+            edit.archived_at = Set(Some(now));
+            edit.archived_by = Set(Some(account_id));
+            after.archived = true;
+        }
+        StatusAction::UnArchive => {
+            if !d.archived {
+                return Err(invalid_action("Document is not archived."));
+            }
+            edit.archived = Set(false);
+            edit.archived_at = Set(None);
+            edit.archived_by = Set(None);
+            after.archived = false;
+        }
+    }
+    let (was, will) = (document_indexed(d), document_indexed(&after));
+    if was && !will {
+        // Out of the indexes first: a failure leaves the document as it was.
+        let segs = segments::of_document(db, d).await?;
+        index_entries::remove_document(indexer, dataset, d.id, &node_ids(&segs)).await?;
+        edit.update(db).await?;
+    } else if !was && will {
+        edit.update(db).await?;
+        let segs: Vec<segments_model::Model> =
+            segments::of_document(db, d).await?.into_iter().filter(|s| s.enabled && s.status == "completed").collect();
+        if let Err(e) = index_entries::add(indexer, dataset, &segs).await {
+            // Leave nothing half-added and the document as it was.
+            let _ = index_entries::remove_document(indexer, dataset, d.id, &node_ids(&segs)).await;
+            documents::ActiveModel {
+                id: Set(d.id),
+                enabled: Set(d.enabled),
+                disabled_at: Set(d.disabled_at),
+                disabled_by: Set(d.disabled_by),
+                archived: Set(d.archived),
+                archived_at: Set(d.archived_at),
+                archived_by: Set(d.archived_by),
+                ..Default::default()
+            }
+            .update(db)
+            .await?;
+            return Err(e);
+        }
+    } else {
+        edit.update(db).await?;
+    }
+    Ok(())
+}
+
+/// `DELETE .../documents/<doc_id>`: refused while the pipeline works on it; otherwise its
+/// index entries go, then its segments and the row, in one transaction.
+pub async fn delete(indexer: &Indexer, dataset: &datasets::Model, d: &documents::Model) -> Result<(), ApiError> {
+    if ["parsing", "cleaning", "splitting", "indexing"].contains(&d.indexing_status.as_str()) {
+        return Err(document_indexing("Cannot delete document during indexing."));
+    }
+    let db = &indexer.db;
+    let segs = segments::of_document(db, d).await?;
+    index_entries::remove_document(indexer, dataset, d.id, &node_ids(&segs)).await?;
+    let txn = db.begin().await?;
+    segments_model::Entity::delete_many().filter(segments_model::Column::DocumentId.eq(d.id)).exec(&txn).await?;
+    documents::Entity::delete_by_id(d.id).exec(&txn).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn views_and_actions_parse_or_answer_400() {
+        assert_eq!(MetadataView::parse(None).ok(), Some(MetadataView::All));
+        assert_eq!(MetadataView::parse(Some("only")).ok(), Some(MetadataView::Only));
+        assert_eq!(
+            MetadataView::parse(Some("some")).err().map(|e| e.code.to_string()),
+            Some("invalid_metadata".into())
+        );
+        assert_eq!(StatusAction::parse("un_archive").ok(), Some(StatusAction::UnArchive));
+        assert!(StatusAction::parse("delete").is_err());
+        assert!(metadata_schema("others").is_some() && metadata_schema("novel").is_none());
+    }
+}

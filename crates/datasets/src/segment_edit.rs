@@ -1,0 +1,212 @@
+//! Adding one segment to a document and editing one by hand (Dify's `SegmentService`
+//! create/update): the row is written first, then indexed at once; a segment that cannot be
+//! indexed stays, disabled, with status `error`.
+
+use entities::{datasets, document_segments as segments, documents};
+use kernel::ApiError;
+use kernel::time::now_naive;
+use providers::tokens::Encoding;
+use rag::split::text_hash;
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QuerySelect, Set, TransactionTrait};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use crate::index_entries;
+use crate::indexing::Indexer;
+use crate::segments::document_indexed;
+
+/// What `POST .../segment` and `PATCH .../segments/<id>` accept, validated.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SegmentInput {
+    pub content: String,
+    pub answer: Option<String>,
+    /// Keywords given by hand; None lets them be extracted.
+    pub keywords: Option<Vec<String>>,
+}
+
+impl SegmentInput {
+    /// Dify's reqparse arguments and `segment_create_args_validate`, with its messages.
+    pub fn parse(body: &Value, doc: &documents::Model) -> Result<Self, ApiError> {
+        let content = match body.get("content") {
+            Some(Value::String(s)) => s.clone(),
+            Some(Value::Null) | None => {
+                return Err(ApiError::invalid_param("content", "Missing required parameter in the JSON body"));
+            }
+            Some(_) => return Err(ApiError::invalid_param("content", "content must be a string.")),
+        };
+        let answer = match body.get("answer") {
+            None | Some(Value::Null) => None,
+            Some(Value::String(s)) => Some(s.clone()),
+            Some(_) => return Err(ApiError::invalid_param("answer", "answer must be a string.")),
+        };
+        let keywords = match body.get("keywords") {
+            None | Some(Value::Null) => None,
+            Some(Value::Array(list)) => Some(
+                list.iter()
+                    .map(|k| k.as_str().map(str::to_owned))
+                    .collect::<Option<Vec<String>>>()
+                    .ok_or_else(|| ApiError::invalid_param("keywords", "keywords must be a list of strings."))?,
+            ),
+            Some(_) => return Err(ApiError::invalid_param("keywords", "keywords must be a list of strings.")),
+        };
+        if doc.doc_form == "qa_model" {
+            match answer.as_deref() {
+                None | Some("") => return Err(ApiError::value_error("Answer is required")),
+                Some(a) if a.trim().is_empty() => return Err(ApiError::value_error("Answer is empty")),
+                _ => {}
+            }
+        }
+        if content.trim().is_empty() {
+            return Err(ApiError::value_error("Content is empty"));
+        }
+        Ok(Self { content, answer, keywords: keywords.filter(|k| !k.is_empty()) })
+    }
+}
+
+/// Embedding tokens of `content` for a high-quality dataset; 0 for economy, as in Dify.
+fn tokens(dataset: &datasets::Model, content: &str) -> i32 {
+    match (&dataset.indexing_technique, &dataset.embedding_model_provider, &dataset.embedding_model) {
+        (Some(t), Some(provider), Some(model)) if t == "high_quality" => {
+            i32::try_from(Encoding::for_provider_model(provider, model).count(content)).unwrap_or(i32::MAX)
+        }
+        _ => 0,
+    }
+}
+
+fn chars(content: &str) -> i32 {
+    i32::try_from(content.chars().count()).unwrap_or(i32::MAX)
+}
+
+/// Indexes `row` when its document is in the indexes; saves the keywords it was indexed with,
+/// or marks it disabled in `error` when indexing fails.
+async fn index(
+    indexer: &Indexer,
+    dataset: &datasets::Model,
+    doc: &documents::Model,
+    row: segments::Model,
+) -> Result<segments::Model, ApiError> {
+    if !document_indexed(doc) || !row.enabled {
+        return Ok(row);
+    }
+    let db = &indexer.db;
+    let id = row.id;
+    let outcome = index_entries::add(indexer, dataset, std::slice::from_ref(&row)).await;
+    let edit = match outcome {
+        Ok(nodes) => segments::ActiveModel {
+            id: Set(id),
+            keywords: Set(nodes.into_iter().next().map(|(_, k)| json!(k))),
+            ..Default::default()
+        },
+        Err(e) => {
+            tracing::warn!(error = %e, segment_id = %id, "segment indexing failed");
+            segments::ActiveModel {
+                id: Set(id),
+                enabled: Set(false),
+                disabled_at: Set(Some(now_naive())),
+                status: Set("error".into()),
+                error: Set(Some(e.message)),
+                ..Default::default()
+            }
+        }
+    };
+    Ok(edit.update(db).await?)
+}
+
+/// `POST .../documents/<doc_id>/segment`: a completed segment after the last one, indexed.
+pub async fn create(
+    indexer: &Indexer,
+    dataset: &datasets::Model,
+    doc: &documents::Model,
+    account_id: Uuid,
+    input: SegmentInput,
+) -> Result<segments::Model, ApiError> {
+    let db = &indexer.db;
+    let now = now_naive();
+    let txn = db.begin().await?;
+    let last: Option<Option<i32>> = segments::Entity::find()
+        .select_only()
+        .column_as(segments::Column::Position.max(), "max")
+        .filter(segments::Column::DocumentId.eq(doc.id))
+        .into_tuple()
+        .one(&txn)
+        .await?;
+    let row = segments::ActiveModel {
+        id: Set(Uuid::new_v4()),
+        tenant_id: Set(doc.tenant_id),
+        dataset_id: Set(doc.dataset_id),
+        document_id: Set(doc.id),
+        position: Set(last.flatten().unwrap_or(0) + 1),
+        word_count: Set(chars(&input.content)),
+        tokens: Set(tokens(dataset, &input.content)),
+        keywords: Set(input.keywords.as_ref().map(|k| json!(k))),
+        index_node_id: Set(Some(Uuid::new_v4().to_string())),
+        index_node_hash: Set(Some(text_hash(&input.content))),
+        content: Set(input.content),
+        hit_count: Set(0),
+        enabled: Set(true),
+        disabled_at: Set(None),
+        disabled_by: Set(None),
+        status: Set("completed".into()),
+        created_by: Set(account_id),
+        created_at: Set(now),
+        indexing_at: Set(Some(now)),
+        completed_at: Set(Some(now)),
+        error: Set(None),
+        stopped_at: Set(None),
+        answer: Set(if doc.doc_form == "qa_model" { input.answer } else { None }),
+        updated_by: Set(None),
+        updated_at: Set(now),
+    }
+    .insert(&txn)
+    .await?;
+    txn.commit().await?;
+    index(indexer, dataset, doc, row).await
+}
+
+/// `PATCH .../segments/<segment_id>`: the same content only changes the answer and keywords;
+/// new content is re-hashed and re-counted. Either way an indexed segment is re-indexed.
+pub async fn update(
+    indexer: &Indexer,
+    dataset: &datasets::Model,
+    doc: &documents::Model,
+    account_id: Uuid,
+    segment: segments::Model,
+    input: SegmentInput,
+) -> Result<segments::Model, ApiError> {
+    let db = &indexer.db;
+    let now = now_naive();
+    let same = segment.content == input.content;
+    if same && input.keywords.is_none() && doc.doc_form != "qa_model" {
+        return Ok(segment);
+    }
+    let mut edit = segments::ActiveModel { id: Set(segment.id), ..Default::default() };
+    if doc.doc_form == "qa_model" {
+        edit.answer = Set(input.answer.clone());
+    }
+    // Hand-given keywords stay; otherwise new content gets its keywords extracted again.
+    match (&input.keywords, same) {
+        (Some(k), _) => edit.keywords = Set(Some(json!(k))),
+        (None, false) => edit.keywords = Set(None),
+        (None, true) => {}
+    }
+    if !same {
+        edit.index_node_hash = Set(Some(text_hash(&input.content)));
+        edit.word_count = Set(chars(&input.content));
+        edit.tokens = Set(tokens(dataset, &input.content));
+        edit.status = Set("completed".into());
+        edit.indexing_at = Set(Some(now));
+        edit.completed_at = Set(Some(now));
+        edit.updated_by = Set(Some(account_id));
+        edit.updated_at = Set(now);
+        edit.content = Set(input.content.clone());
+    }
+    let row = edit.update(db).await?;
+    let reindex = !same || input.keywords.is_some();
+    if !reindex || !document_indexed(doc) || !row.enabled || row.status != "completed" {
+        return Ok(row);
+    }
+    if let Some(node) = row.index_node_id.clone() {
+        index_entries::remove(indexer, dataset, &[node]).await?;
+    }
+    index(indexer, dataset, doc, row).await
+}

@@ -1,0 +1,270 @@
+//! Segments of a document through the console: Dify's `segment_fields`, the cursor listing,
+//! enabling, disabling and deleting one, with its index entries kept in step.
+
+use entities::{datasets, document_segments as segments, documents};
+use kernel::ApiError;
+use kernel::time::{now_naive, unix_seconds};
+use sea_orm::sea_query::{Expr, Func};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, ExprTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set,
+};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use crate::index_entries;
+use crate::indexing::Indexer;
+
+/// Most segments one page returns.
+pub const MAX_LIMIT: u64 = 100;
+
+/// Dify's `segment_fields`.
+pub fn fields(s: &segments::Model) -> Value {
+    let ts = |t: Option<chrono::NaiveDateTime>| t.map(unix_seconds);
+    let keywords = match &s.keywords {
+        Some(Value::Array(list)) => Value::Array(list.clone()),
+        _ => Value::Null,
+    };
+    json!({
+        "id": s.id,
+        "position": s.position,
+        "document_id": s.document_id,
+        "content": s.content,
+        "answer": s.answer,
+        "word_count": s.word_count,
+        "tokens": s.tokens,
+        "keywords": keywords,
+        "index_node_id": s.index_node_id,
+        "index_node_hash": s.index_node_hash,
+        "hit_count": s.hit_count,
+        "enabled": s.enabled,
+        "disabled_at": ts(s.disabled_at),
+        "disabled_by": s.disabled_by,
+        "status": s.status,
+        "created_by": s.created_by,
+        "created_at": unix_seconds(s.created_at),
+        "indexing_at": ts(s.indexing_at),
+        "completed_at": ts(s.completed_at),
+        "error": s.error,
+        "stopped_at": ts(s.stopped_at),
+    })
+}
+
+/// Which segments `GET .../segments` wants, parsed from its query string.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SegmentQuery {
+    /// Raw `last_id`: an id that is not a segment of the document ends the listing.
+    pub last_id: Option<String>,
+    pub limit: u64,
+    pub statuses: Vec<String>,
+    pub hit_count_gte: Option<i32>,
+    /// None for `all`.
+    pub enabled: Option<bool>,
+    pub keyword: Option<String>,
+}
+
+impl SegmentQuery {
+    /// Dify's reqparse arguments (`status` repeatable), as 400s when malformed.
+    pub fn parse(pairs: &[(String, String)]) -> Result<Self, ApiError> {
+        let get = |n: &str| pairs.iter().find(|(k, _)| k == n).map(|(_, v)| v.as_str());
+        let limit = match get("limit") {
+            None => 20,
+            Some(v) => v
+                .trim()
+                .parse::<u64>()
+                .ok()
+                .filter(|l| *l >= 1)
+                .ok_or_else(|| ApiError::invalid_param("limit", "limit must be a positive integer."))?,
+        };
+        let hit_count_gte = match get("hit_count_gte") {
+            None | Some("") => None,
+            Some(v) => Some(
+                v.trim()
+                    .parse::<i32>()
+                    .map_err(|_| ApiError::invalid_param("hit_count_gte", "hit_count_gte must be an integer."))?,
+            ),
+        };
+        let enabled = match get("enabled").map(str::to_lowercase).as_deref() {
+            None | Some("all") => None,
+            Some("true") => Some(true),
+            Some("false") => Some(false),
+            // Dify applies no filter for any other value.
+            Some(_) => None,
+        };
+        Ok(Self {
+            last_id: get("last_id").map(str::to_owned),
+            limit: std::cmp::min(limit, MAX_LIMIT),
+            statuses: pairs.iter().filter(|(k, _)| k == "status").map(|(_, v)| v.clone()).collect(),
+            hit_count_gte,
+            enabled,
+            keyword: get("keyword").filter(|k| !k.is_empty()).map(str::to_owned),
+        })
+    }
+}
+
+/// A page of the document's segments by position after `last_id`:
+/// `{data, doc_form, has_more, limit, total}`.
+pub async fn list(db: &impl ConnectionTrait, doc: &documents::Model, q: &SegmentQuery) -> Result<Value, ApiError> {
+    let mut find = segments::Entity::find()
+        .filter(segments::Column::DocumentId.eq(doc.id))
+        .filter(segments::Column::TenantId.eq(doc.tenant_id));
+    if let Some(last_id) = &q.last_id {
+        let last = match last_id.parse::<Uuid>() {
+            Ok(id) => find.clone().filter(segments::Column::Id.eq(id)).one(db).await?,
+            Err(_) => None,
+        };
+        let Some(last) = last else {
+            return Ok(json!({"data": [], "has_more": false, "limit": q.limit}));
+        };
+        find = find.filter(segments::Column::Position.gt(last.position));
+    }
+    if !q.statuses.is_empty() {
+        find = find.filter(segments::Column::Status.is_in(q.statuses.clone()));
+    }
+    if let Some(n) = q.hit_count_gte {
+        find = find.filter(segments::Column::HitCount.gte(n));
+    }
+    if let Some(k) = &q.keyword {
+        // ILIKE on both backends.
+        let pattern = format!("%{}%", k.to_lowercase());
+        find = find
+            .filter(Condition::all().add(Expr::expr(Func::lower(Expr::col(segments::Column::Content))).like(pattern)));
+    }
+    if let Some(enabled) = q.enabled {
+        find = find.filter(segments::Column::Enabled.eq(enabled));
+    }
+    let total = find.clone().count(db).await?;
+    let mut rows = find.order_by_asc(segments::Column::Position).limit(q.limit + 1).all(db).await?;
+    let has_more = rows.len() as u64 > q.limit;
+    rows.truncate(q.limit as usize);
+    Ok(json!({
+        "data": rows.iter().map(fields).collect::<Vec<_>>(),
+        "doc_form": doc.doc_form,
+        "has_more": has_more,
+        "limit": q.limit,
+        "total": total,
+    }))
+}
+
+/// A segment of the dataset, or 404 "Segment not found.".
+pub async fn find(db: &impl ConnectionTrait, dataset: &datasets::Model, id: Uuid) -> Result<segments::Model, ApiError> {
+    segments::Entity::find_by_id(id)
+        .filter(segments::Column::DatasetId.eq(dataset.id))
+        .filter(segments::Column::TenantId.eq(dataset.tenant_id))
+        .one(db)
+        .await?
+        .ok_or_else(|| ApiError::not_found("Segment not found."))
+}
+
+fn invalid_action(message: &str) -> ApiError {
+    ApiError::new(400, "invalid_action", message)
+}
+
+/// The node ids of segments, for removing their index entries.
+pub fn node_ids(segs: &[segments::Model]) -> Vec<String> {
+    segs.iter().filter_map(|s| s.index_node_id.clone()).collect()
+}
+
+/// True when the document's segments belong in the indexes (completed, enabled, live).
+pub fn document_indexed(d: &documents::Model) -> bool {
+    d.indexing_status == "completed" && d.enabled && !d.archived
+}
+
+/// `PATCH /datasets/<id>/segments/<segment_id>/<action>`: `enable` puts a completed
+/// segment back into the indexes (re-embedded through the cache), `disable` takes it out.
+pub async fn set_enabled(
+    indexer: &Indexer,
+    dataset: &datasets::Model,
+    account_id: Uuid,
+    segment: segments::Model,
+    action: &str,
+) -> Result<(), ApiError> {
+    let db = &indexer.db;
+    let doc = documents::Entity::find_by_id(segment.document_id).one(db).await?;
+    let indexed = doc.as_ref().is_some_and(document_indexed);
+    match action {
+        "enable" => {
+            if segment.enabled {
+                return Err(invalid_action("Segment is already enabled."));
+            }
+            let row = segments::ActiveModel {
+                id: Set(segment.id),
+                enabled: Set(true),
+                disabled_at: Set(None),
+                disabled_by: Set(None),
+                ..Default::default()
+            }
+            .update(db)
+            .await?;
+            if indexed
+                && row.status == "completed"
+                && let Err(e) = index_entries::add(indexer, dataset, std::slice::from_ref(&row)).await
+            {
+                // Dify's task leaves a segment it could not index disabled, in error.
+                segments::ActiveModel {
+                    id: Set(row.id),
+                    enabled: Set(false),
+                    disabled_at: Set(Some(now_naive())),
+                    status: Set("error".into()),
+                    error: Set(Some(e.message.clone())),
+                    ..Default::default()
+                }
+                .update(db)
+                .await?;
+                return Err(e);
+            }
+            Ok(())
+        }
+        "disable" => {
+            if !segment.enabled {
+                return Err(invalid_action("Segment is already disabled."));
+            }
+            index_entries::remove(indexer, dataset, &node_ids(std::slice::from_ref(&segment))).await?;
+            segments::ActiveModel {
+                id: Set(segment.id),
+                enabled: Set(false),
+                disabled_at: Set(Some(now_naive())),
+                disabled_by: Set(Some(account_id)),
+                ..Default::default()
+            }
+            .update(db)
+            .await?;
+            Ok(())
+        }
+        _ => Err(invalid_action("Invalid action.")),
+    }
+}
+
+/// Deletes a segment of `doc` with its index entries.
+pub async fn delete(indexer: &Indexer, dataset: &datasets::Model, segment: &segments::Model) -> Result<(), ApiError> {
+    if segment.enabled {
+        index_entries::remove(indexer, dataset, &node_ids(std::slice::from_ref(segment))).await?;
+    }
+    segments::Entity::delete_by_id(segment.id).exec(&indexer.db).await?;
+    Ok(())
+}
+
+/// The document's segments in position order.
+pub async fn of_document(db: &impl ConnectionTrait, doc: &documents::Model) -> Result<Vec<segments::Model>, ApiError> {
+    Ok(segments::Entity::find()
+        .filter(segments::Column::DocumentId.eq(doc.id))
+        .filter(segments::Column::TenantId.eq(doc.tenant_id))
+        .order_by_asc(segments::Column::Position)
+        .all(db)
+        .await?)
+}
+
+/// How many segments the document has and their summed hits (None without segments, as
+/// Dify's `coalesce(sum(..))` answers).
+pub async fn count_and_hits(db: &impl ConnectionTrait, doc_id: Uuid) -> Result<(u64, Option<i64>), ApiError> {
+    let row: Option<(i64, Option<i64>)> = segments::Entity::find()
+        .select_only()
+        .column_as(segments::Column::Id.count(), "n")
+        .column_as(segments::Column::HitCount.sum(), "hits")
+        .filter(segments::Column::DocumentId.eq(doc_id))
+        .into_tuple()
+        .one(db)
+        .await?;
+    let (n, hits) = row.unwrap_or((0, None));
+    Ok((u64::try_from(n).unwrap_or(0), hits))
+}
