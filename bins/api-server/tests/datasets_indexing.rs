@@ -615,7 +615,7 @@ async fn with_several_datasets_the_model_picks_the_one_to_search() {
     let ask = json!({"inputs": {}, "query": "What is the time?", "user": "u", "response_mode": "blocking"});
     let r = send(&app, &mut key, Method::POST, "/v1/chat-messages", Some(ask)).await;
     assert_eq!(r.status.as_u16(), 200, "{r:?}");
-    let last = fake.requests().into_iter().filter(|q| q.path.ends_with("/chat/completions")).last().expect("answer");
+    let last = fake.requests().into_iter().rfind(|q| q.path.ends_with("/chat/completions")).expect("answer");
     assert!(!last.messages.iter().any(|(_, t)| t.contains("<context>")), "{:?}", last.messages);
     stop_worker(worker).await;
 }
