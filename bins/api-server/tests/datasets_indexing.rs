@@ -619,3 +619,44 @@ async fn with_several_datasets_the_model_picks_the_one_to_search() {
     assert!(!last.messages.iter().any(|(_, t)| t.contains("<context>")), "{:?}", last.messages);
     stop_worker(worker).await;
 }
+
+#[actix_web::test]
+async fn deleting_documents_and_datasets_removes_the_uploads_nothing_else_uses() {
+    let (env, state) = state_with(&[]).await;
+    let fake = FakeOpenAi::start().await;
+    let app = test::init_service(app(state)).await;
+    let (mut c, _) = owner(&env, &app, &fake).await;
+    let worker = start_worker(&env);
+    let ids = vec![
+        upload(&app, &c, "a.md", b"# A\n\nApples are red.\n").await,
+        upload(&app, &c, "b.md", b"# B\n\nBananas are yellow.\n").await,
+    ];
+    let r = send(&app, &mut c, Method::POST, "/console/api/datasets/init", Some(init_body("economy", &ids))).await;
+    assert_eq!(r.status.as_u16(), 200, "{r:?}");
+    let dataset_id = r.body["dataset"]["id"].as_str().expect("id").to_string();
+    let docs = r.body["documents"].as_array().expect("docs").clone();
+    settled(&app, &mut c, &dataset_id, r.body["batch"].as_str().expect("batch")).await;
+    let stored = |id: &str| {
+        let id: Uuid = id.parse().expect("uuid");
+        let db = env.infra.db.clone();
+        let storage = env.infra.storage.clone();
+        async move {
+            match entities::upload_files::Entity::find_by_id(id).one(&db).await.expect("q") {
+                Some(f) => storage.exists(&f.key).await.expect("exists"),
+                None => false,
+            }
+        }
+    };
+    assert!(stored(&ids[0]).await && stored(&ids[1]).await);
+
+    let doc_a = docs.iter().find(|d| d["name"] == "a.md").expect("a")["id"].as_str().expect("id").to_string();
+    let r = send(&app, &mut c, Method::DELETE, &format!("/console/api/datasets/{dataset_id}/documents/{doc_a}"), None)
+        .await;
+    assert_eq!(r.status.as_u16(), 204, "{r:?}");
+    assert!(!stored(&ids[0]).await, "a.md's upload is gone with its document");
+    assert!(stored(&ids[1]).await, "b.md is still used");
+    let r = send(&app, &mut c, Method::DELETE, &format!("/console/api/datasets/{dataset_id}"), None).await;
+    assert_eq!(r.status.as_u16(), 204, "{r:?}");
+    assert!(!stored(&ids[1]).await, "the dataset's uploads go with it");
+    stop_worker(worker).await;
+}
