@@ -293,7 +293,6 @@ pub async fn source_files(db: &impl ConnectionTrait, d: &datasets::Model) -> Res
 /// Deletes the dataset with its documents, segments, process rules, queries, keyword table,
 /// app links and API keys, in one transaction. (The caller then drops its vector collection
 /// and the uploads no other document uses.)
-
 pub async fn delete(db: &DatabaseConnection, d: &datasets::Model) -> Result<(), ApiError> {
     let txn = db.begin().await?;
     document_segments::Entity::delete_many().filter(document_segments::Column::DatasetId.eq(d.id)).exec(&txn).await?;
