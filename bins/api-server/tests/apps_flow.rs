@@ -494,3 +494,24 @@ async fn an_app_key_opens_its_app_until_deleted_or_api_disabled() {
     assert_error(&r, 401, "unauthorized");
     assert_eq!(r.body["message"], "Access token is invalid");
 }
+
+#[actix_web::test]
+async fn concurrent_key_creations_stop_at_ten_without_a_500() {
+    let (env, state) = state_with(&[]).await;
+    let app = test::init_service(app(state)).await;
+    let mut admin = Client::default();
+    send(&app, &mut admin, Method::POST, "/console/api/setup", Some(setup_body())).await;
+    let tenant = current_tenant(&app, &mut admin).await;
+    configure_openai(&env, tenant).await;
+    let r =
+        send(&app, &mut admin, Method::POST, "/console/api/apps", Some(json!({"name": "Bot", "mode": "chat"}))).await;
+    let uri = format!("/console/api/apps/{}/api-keys", r.body["id"].as_str().expect("id"));
+    let calls = (0..15).map(|_| {
+        let mut c = admin.clone();
+        let (app, uri) = (&app, uri.clone());
+        async move { send(app, &mut c, Method::POST, &uri, None).await.status.as_u16() }
+    });
+    let mut statuses = futures::future::join_all(calls).await;
+    statuses.sort_unstable();
+    assert_eq!(statuses, [vec![201; 10], vec![400; 5]].concat(), "the count is taken in turn");
+}

@@ -31,6 +31,31 @@ impl KeyResource {
         }
     }
 
+    /// Takes the resource row's write lock first (a no-op update), so concurrent creates count
+    /// in turn: PostgreSQL's row lock, and SQLite's write lock up front (reading first would
+    /// make the later insert fail as busy instead of waiting).
+    async fn lock(self, txn: &impl sea_orm::ConnectionTrait) -> Result<(), sea_orm::DbErr> {
+        use entities::{apps, datasets};
+        use sea_orm::sea_query::Expr;
+        match self {
+            KeyResource::App(id) => {
+                apps::Entity::update_many()
+                    .col_expr(apps::Column::UpdatedAt, Expr::col(apps::Column::UpdatedAt))
+                    .filter(apps::Column::Id.eq(id))
+                    .exec(txn)
+                    .await?;
+            }
+            KeyResource::Dataset(id) => {
+                datasets::Entity::update_many()
+                    .col_expr(datasets::Column::UpdatedAt, Expr::col(datasets::Column::UpdatedAt))
+                    .filter(datasets::Column::Id.eq(id))
+                    .exec(txn)
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+
     fn filter(self, q: sea_orm::Select<api_tokens::Entity>) -> sea_orm::Select<api_tokens::Entity> {
         let q = q.filter(api_tokens::Column::Type.eq(self.kind()));
         match self {
@@ -61,6 +86,7 @@ pub async fn list(db: &sea_orm::DatabaseConnection, resource: KeyResource) -> Re
 /// Creates a key: prefix + 24 random letters and digits, unique among all keys.
 pub async fn create(db: &sea_orm::DatabaseConnection, resource: KeyResource) -> Result<Value, ApiError> {
     let txn = db.begin().await?;
+    resource.lock(&txn).await?;
     if resource.filter(api_tokens::Entity::find()).count(&txn).await? >= MAX_KEYS {
         return Err(ApiError::new(
             400,
