@@ -11,6 +11,7 @@
 //! queues it again.
 
 mod keyword_index;
+pub mod qa;
 mod stages;
 
 use std::sync::Arc;
