@@ -47,6 +47,14 @@ impl JobHandler for Dispatcher {
                     Err(e) => JobOutcome::Retry(e.to_string()),
                 }
             }
+            Job::ImportSegments { job_id, tenant_id, dataset_id, document_id, account_id, rows } => {
+                let target =
+                    datasets::segment_import::ImportTarget { job_id, tenant_id, dataset_id, document_id, account_id };
+                match datasets::segment_import::run(&self.indexer, self.infra.cache.as_ref(), target, &rows).await {
+                    Ok(()) => JobOutcome::Done,
+                    Err(e) => JobOutcome::Retry(e.to_string()),
+                }
+            }
             Job::GenerateConversationName { conversation_id } => {
                 match conversations::naming::name_conversation(&self.engine, conversation_id).await {
                     Ok(()) => JobOutcome::Done,

@@ -13,6 +13,7 @@ pub mod listing;
 pub mod process_rule;
 pub mod retrieval;
 pub mod segment_edit;
+pub mod segment_import;
 pub mod segments;
 pub mod upload;
 pub mod vectors;

@@ -12,6 +12,23 @@ pub enum Job {
     GenerateConversationName { conversation_id: uuid::Uuid },
     /// Index documents of a dataset from their sources (Dify's `document_indexing_task`).
     IndexDocuments { dataset_id: uuid::Uuid, document_ids: Vec<uuid::Uuid> },
+    /// Add CSV rows to a completed document as indexed segments, reporting in the cache under
+    /// `segment_batch_import_<job_id>` (Dify's `batch_create_segment_to_index_task`).
+    ImportSegments {
+        job_id: uuid::Uuid,
+        tenant_id: uuid::Uuid,
+        dataset_id: uuid::Uuid,
+        document_id: uuid::Uuid,
+        account_id: uuid::Uuid,
+        rows: Vec<SegmentRow>,
+    },
+}
+
+/// One imported segment: its content, and the answer of a Q&A document.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SegmentRow {
+    pub content: String,
+    pub answer: Option<String>,
 }
 
 impl Job {
@@ -20,7 +37,7 @@ impl Job {
         match self {
             Job::SendMail { .. } => "mail",
             Job::GenerateConversationName { .. } => "generation",
-            Job::IndexDocuments { .. } => "dataset",
+            Job::IndexDocuments { .. } | Job::ImportSegments { .. } => "dataset",
         }
     }
 

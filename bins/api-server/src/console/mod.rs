@@ -20,6 +20,7 @@ mod login;
 mod members;
 mod model_providers;
 mod prompt_helpers;
+mod segment_import;
 mod setup;
 mod statistics;
 mod version;
@@ -44,6 +45,7 @@ pub fn register(t: &mut RouteTable) {
     documents::register(t);
     document_admin::register(t);
     files::register(t);
+    segment_import::register(t);
     model_providers::register(t);
     prompt_helpers::register(t);
     explore::register(t);

@@ -79,20 +79,22 @@ pub async fn generate(
 ) -> Result<Vec<QaChunk>, String> {
     let system = prompt(language);
     let params = CompletionParams { max_tokens: Some(MAX_TOKENS), ..Default::default() };
-    let replies: Vec<Result<String, String>> = futures::stream::iter(chunks)
+    // Each call owns what it uses: a stream of borrowing closures defeats the `Send` proof
+    // of the worker's job future.
+    let calls: Vec<_> = chunks
+        .iter()
         .map(|chunk| {
+            let (http, model, params) = (indexer.http.clone(), model.clone(), params.clone());
             let messages = [ChatMessage::system(system.clone()), ChatMessage::user(chunk.content.clone())];
-            let params = &params;
             async move {
-                providers::runtime::generate(&indexer.http, model, &messages, params)
+                providers::runtime::generate(&http, &model, &messages, &params)
                     .await
                     .map(|r| r.text.trim().to_owned())
                     .map_err(|e| ApiError::from(e).message)
             }
         })
-        .buffered(PARALLEL)
-        .collect()
-        .await;
+        .collect();
+    let replies: Vec<Result<String, String>> = futures::stream::iter(calls).buffered(PARALLEL).collect().await;
     let mut out = Vec::new();
     for reply in replies {
         for pair in parse_qa_pairs(&reply?) {
