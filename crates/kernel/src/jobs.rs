@@ -63,4 +63,15 @@ mod tests {
         assert_eq!(Job::from_bytes(&bytes).expect("parse"), job);
         assert!(Job::from_bytes(br#"{"task":"nope"}"#).is_err());
     }
+
+    #[test]
+    fn segment_imports_carry_their_rows_on_the_dataset_queue() {
+        let id = uuid::Uuid::nil();
+        let rows = vec![super::SegmentRow { content: "q".into(), answer: Some("a".into()) }];
+        let job =
+            Job::ImportSegments { job_id: id, tenant_id: id, dataset_id: id, document_id: id, account_id: id, rows };
+        assert_eq!(job.queue(), "dataset");
+        assert!(String::from_utf8_lossy(&job.to_bytes()).contains(r#""task":"import_segments""#));
+        assert_eq!(Job::from_bytes(&job.to_bytes()).expect("parse"), job);
+    }
 }

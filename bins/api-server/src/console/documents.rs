@@ -92,8 +92,8 @@ async fn reprocess(
     args: &Map<String, Value>,
 ) -> HttpResult {
     let db = &state.infra.db;
-    dataset::check_model_setting(db, &state.engine.hosting, d).await?;
     let args = DocumentUpdate::parse(args)?;
+    dataset::check_model_setting(db, &state.engine.hosting, d).await?;
     let doc = documents::update(db, d, user.account.id, &args).await?;
     queue_indexing(state, d.id, std::slice::from_ref(&doc)).await?;
     Ok(HttpResponse::Ok().json(json!({"documents": [documents::fields(&doc, 0)], "batch": doc.batch})))
