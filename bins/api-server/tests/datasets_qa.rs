@@ -246,7 +246,9 @@ async fn qa_documents_imports_and_reprocessing() {
         send(&app, &mut c, Method::POST, &format!("/console/api/datasets/batch_import_status/{job_id}"), None).await;
     assert_eq!(r.status.as_u16(), 405, "{r:?}");
 
-    // Re-processing replaces the segments and their vectors, here with a new file.
+    // Re-processing replaces the segments and their vectors, here with a new file. The worker
+    // is stopped meanwhile, so the waiting document is seen refusing a second request.
+    stop_worker(worker).await;
     fake.set_answer(Some("Q1: Where is the silver river?\nA1: Beyond the hills."));
     let new_file = upload(&app, &c, "river.txt", b"The silver river runs beyond the hills.").await;
     let docs = format!("/console/api/datasets/{dataset_id}/documents");
@@ -264,10 +266,14 @@ async fn qa_documents_imports_and_reprocessing() {
     assert!(r.body["batch"].is_string(), "{r:?}");
     // While it waits it is not available, so it cannot be re-processed again.
     let again = send(&app, &mut c, Method::POST, &docs, Some(body)).await;
-    if again.status.as_u16() != 200 {
-        assert_error(&again, 400, "invalid_param");
-        assert_eq!(again.body["message"], "Document is not available");
-    }
+    assert_error(&again, 400, "invalid_param");
+    assert_eq!(again.body["message"], "Document is not available");
+    // The old segments wait as `re_segment`, which the progress counts leave out.
+    let segs = segments_of(&app, &mut c, &dataset_id, &doc_id).await;
+    assert!(segs["data"].as_array().is_some_and(|d| d.len() == 4 && d.iter().all(|s| s["status"] == "re_segment")));
+    let r = send(&app, &mut c, Method::GET, &format!("{docs}/{doc_id}/indexing-status"), None).await;
+    assert_eq!((r.body["indexing_status"].as_str(), r.body["total_segments"].as_i64()), (Some("waiting"), Some(0)));
+    let worker = start_worker(&env);
     let status = settled(&app, &mut c, &dataset_id, &doc_id).await;
     assert_eq!(status["indexing_status"], "completed", "{status}");
     let segs = segments_of(&app, &mut c, &dataset_id, &doc_id).await;
