@@ -20,3 +20,7 @@ migrate:
 # Print the route table.
 routes:
     cargo run --bin admin -- routes
+
+# Indexing throughput (documents per minute, segments per second) on a fixed corpus.
+bench:
+    cargo run --release -p bench --bin indexing

@@ -249,9 +249,23 @@ async fn previews_show_the_first_3000_characters_of_the_text() {
     let r = send(&app, &mut c, Method::GET, &preview(&csv), None).await;
     assert_eq!(r.body["content"], "name: Ada\ncity: London");
 
-    // Binary types wait for the rag crate's extractors.
-    let pdf = id_of(&upload(&app, &c, "a.pdf", PDF).await);
-    assert_error(&send(&app, &mut c, Method::GET, &preview(&pdf), None).await, 415, "unsupported_file_type");
+    // Binary types go through the same extractors as indexing: pages and rows joined by newlines.
+    let pdf = id_of(&upload(&app, &c, "a.pdf", &test_support::files::pdf(&["Page one.", "Page two."])).await);
+    let r = send(&app, &mut c, Method::GET, &preview(&pdf), None).await;
+    assert_eq!(r.status.as_u16(), 200, "{r:?}");
+    let text = r.body["content"].as_str().unwrap_or_default();
+    assert!(text.contains("Page one.") && text.contains("Page two."), "{r:?}");
+    let docx = id_of(&upload(&app, &c, "a.docx", &test_support::files::docx(&["Dear Ada,", "Thanks."])).await);
+    let r = send(&app, &mut c, Method::GET, &preview(&docx), None).await;
+    assert_eq!(r.body["content"], "Dear Ada,\n\nThanks.", "{r:?}");
+    let xlsx = test_support::files::xlsx(&[&["name", "city"], &["Ada", "London"], &["Bob", "Paris"]]);
+    let xlsx = id_of(&upload(&app, &c, "a.xlsx", &xlsx).await);
+    let r = send(&app, &mut c, Method::GET, &preview(&xlsx), None).await;
+    assert_eq!(r.body["content"], "name:Ada;city:London;\nname:Bob;city:Paris;", "{r:?}");
+    // A PDF its parser cannot read is the client's problem, not a 500.
+    let broken = id_of(&upload(&app, &c, "b.pdf", PDF).await);
+    let r = send(&app, &mut c, Method::GET, &preview(&broken), None).await;
+    assert_error(&r, 400, "invalid_param");
 
     let r = send(&app, &mut c, Method::GET, &preview(&Uuid::new_v4().to_string()), None).await;
     assert_error(&r, 404, "not_found");

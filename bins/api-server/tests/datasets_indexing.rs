@@ -440,3 +440,118 @@ async fn a_chat_app_with_the_dataset_answers_from_it_and_shows_its_sources() {
     assert_eq!(listed["retriever_resources"][0]["segment_id"], seg_id.to_string(), "{listed}");
     stop_worker(worker).await;
 }
+
+#[actix_web::test]
+async fn switching_the_indexing_technique_builds_or_drops_the_vectors() {
+    let (env, state) = state_with(&[]).await;
+    let fake = FakeOpenAi::start().await;
+    let app = test::init_service(app(state.clone())).await;
+    let (mut c, _) = owner(&env, &app, &fake).await;
+    let worker = start_worker(&env);
+    let docx = files::docx(&["Field notes from the river trip.", PLANTED]);
+    let ids = vec![
+        upload(&app, &c, "notes.docx", &docx).await,
+        upload(&app, &c, "other.md", b"# Rain\n\nRain falls in spring.\n").await,
+    ];
+    let r = send(&app, &mut c, Method::POST, "/console/api/datasets/init", Some(init_body("economy", &ids))).await;
+    assert_eq!(r.status.as_u16(), 200, "{r:?}");
+    let dataset_id = r.body["dataset"]["id"].as_str().expect("id").to_string();
+    let batch = r.body["batch"].as_str().expect("batch").to_string();
+    settled(&app, &mut c, &dataset_id, &batch).await;
+    assert_eq!(vector_count(&env, &state, &dataset_id).await, 0, "economy: keywords only");
+
+    let uri = format!("/console/api/datasets/{dataset_id}");
+    let r = send(&app, &mut c, Method::PATCH, &uri, Some(json!({"indexing_technique": "high_quality"}))).await;
+    assert_eq!((r.status.as_u16(), r.body["indexing_technique"].as_str()), (200, Some("high_quality")), "{r:?}");
+    let hit = format!("/console/api/datasets/{dataset_id}/hit-testing");
+    let mut found = Value::Null;
+    for _ in 0..100 {
+        let r = send(&app, &mut c, Method::POST, &hit, Some(json!({"query": "purple elephants dance"}))).await;
+        assert_eq!(r.status.as_u16(), 200, "{r:?}");
+        if r.body["records"].as_array().is_some_and(|a| !a.is_empty()) {
+            found = r.body;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(found["records"][0]["segment"]["content"].as_str().is_some_and(|t| t.contains(PLANTED)), "{found}");
+    assert_eq!(vector_count(&env, &state, &dataset_id).await, 2);
+
+    let r = send(&app, &mut c, Method::PATCH, &uri, Some(json!({"indexing_technique": "economy"}))).await;
+    assert_eq!(r.status.as_u16(), 200, "{r:?}");
+    for _ in 0..100 {
+        if vector_count(&env, &state, &dataset_id).await == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(vector_count(&env, &state, &dataset_id).await, 0, "vectors dropped");
+    let r = send(&app, &mut c, Method::POST, &hit, Some(json!({"query": "purple"}))).await;
+    assert_error(&r, 400, "high_quality_dataset_only");
+    let hits =
+        datasets::indexing::search_keywords(&env.infra.db, dataset_id.parse().expect("uuid"), "purple elephants", 3)
+            .await
+            .expect("keywords");
+    assert_eq!(hits.len(), 1, "keywords stay");
+    stop_worker(worker).await;
+}
+
+#[actix_web::test]
+async fn with_weaviate_configured_vectors_live_in_dify_s_classes() {
+    let weaviate = test_support::fake_weaviate::FakeWeaviate::start(Some("wv-key")).await;
+    let endpoint = weaviate.endpoint();
+    let (env, state) =
+        state_with(&[("VECTOR_STORE", "weaviate"), ("WEAVIATE_ENDPOINT", &endpoint), ("WEAVIATE_API_KEY", "wv-key")])
+            .await;
+    let fake = FakeOpenAi::start().await;
+    let app = test::init_service(app(state)).await;
+    let (mut c, _) = owner(&env, &app, &fake).await;
+    let worker = start_worker(&env);
+    let docx = files::docx(&["Field notes from the river trip.", PLANTED]);
+    let md = "# Rain\n\nRain falls in spring.\n\n# Sun\n\nSummers are dry.\n";
+    let ids = vec![upload(&app, &c, "notes.docx", &docx).await, upload(&app, &c, "weather.md", md.as_bytes()).await];
+    let r = send(&app, &mut c, Method::POST, "/console/api/datasets/init", Some(init_body("high_quality", &ids))).await;
+    assert_eq!(r.status.as_u16(), 200, "{r:?}");
+    let dataset_id = r.body["dataset"]["id"].as_str().expect("id").to_string();
+    let batch = r.body["batch"].as_str().expect("batch").to_string();
+    let status = settled(&app, &mut c, &dataset_id, &batch).await;
+    assert!(status.iter().all(|s| s["indexing_status"] == "completed"), "{status:?}");
+    let class = collection_name_for_dataset(&dataset_id);
+    assert_eq!(weaviate.count(&class), 3, "one object per segment in Dify's class");
+
+    let hit = format!("/console/api/datasets/{dataset_id}/hit-testing");
+    let r = send(&app, &mut c, Method::POST, &hit, Some(json!({"query": "purple elephants dance"}))).await;
+    assert_eq!(r.status.as_u16(), 200, "{r:?}");
+    assert!(r.body["records"][0]["segment"]["content"].as_str().is_some_and(|t| t.contains(PLANTED)), "{}", r.body);
+
+    // Deleting a document takes its objects out; switching to economy drops the class.
+    let notes = r.body["records"][0]["segment"]["document_id"].clone();
+    let weather = status.iter().find(|s| s["id"] != notes).map(|s| s["id"].clone()).expect("the other document");
+    let r = send(
+        &app,
+        &mut c,
+        Method::DELETE,
+        &format!("/console/api/datasets/{dataset_id}/documents/{}", weather.as_str().expect("id")),
+        None,
+    )
+    .await;
+    assert_eq!(r.status.as_u16(), 204, "{r:?}");
+    assert_eq!(weaviate.count(&class), 1);
+    let r = send(
+        &app,
+        &mut c,
+        Method::PATCH,
+        &format!("/console/api/datasets/{dataset_id}"),
+        Some(json!({"indexing_technique": "economy"})),
+    )
+    .await;
+    assert_eq!(r.status.as_u16(), 200, "{r:?}");
+    for _ in 0..100 {
+        if !weaviate.has_class(&class) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(!weaviate.has_class(&class), "class dropped");
+    stop_worker(worker).await;
+}

@@ -246,9 +246,9 @@ async fn qa_documents_imports_and_reprocessing() {
         send(&app, &mut c, Method::POST, &format!("/console/api/datasets/batch_import_status/{job_id}"), None).await;
     assert_eq!(r.status.as_u16(), 405, "{r:?}");
 
-    // Re-processing replaces the segments and their vectors, here with a new file. The worker
-    // is stopped meanwhile, so the waiting document is seen refusing a second request.
-    stop_worker(worker).await;
+    // Re-processing replaces the segments and their vectors, here with a new file. The model
+    // is slow meanwhile, so the document is seen on its way, refusing a second request.
+    fake.set_first_token_latency(Duration::from_millis(1500));
     fake.set_answer(Some("Q1: Where is the silver river?\nA1: Beyond the hills."));
     let new_file = upload(&app, &c, "river.txt", b"The silver river runs beyond the hills.").await;
     let docs = format!("/console/api/datasets/{dataset_id}/documents");
@@ -272,9 +272,9 @@ async fn qa_documents_imports_and_reprocessing() {
     let segs = segments_of(&app, &mut c, &dataset_id, &doc_id).await;
     assert!(segs["data"].as_array().is_some_and(|d| d.len() == 4 && d.iter().all(|s| s["status"] == "re_segment")));
     let r = send(&app, &mut c, Method::GET, &format!("{docs}/{doc_id}/indexing-status"), None).await;
-    assert_eq!((r.body["indexing_status"].as_str(), r.body["total_segments"].as_i64()), (Some("waiting"), Some(0)));
-    let worker = start_worker(&env);
+    assert!(r.body["indexing_status"] != "completed" && r.body["total_segments"] == 0, "{r:?}");
     let status = settled(&app, &mut c, &dataset_id, &doc_id).await;
+    fake.set_first_token_latency(Duration::ZERO);
     assert_eq!(status["indexing_status"], "completed", "{status}");
     let segs = segments_of(&app, &mut c, &dataset_id, &doc_id).await;
     let data = segs["data"].as_array().expect("segments");

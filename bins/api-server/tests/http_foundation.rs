@@ -78,7 +78,7 @@ async fn unbuilt_contract_routes_answer_501_on_every_surface() {
     let app = test::init_service(app(state)).await;
     let id = uuid::Uuid::new_v4();
     let cases = [
-        (Method::POST, "/v1/documents".to_string()),
+        (Method::POST, "/console/api/datasets/notion-indexing-estimate".to_string()),
         (Method::GET, format!("/console/api/datasets/{id}/notion/sync")),
         (Method::GET, format!("/console/api/datasets/{id}/documents/{id}/notion/sync")),
     ];

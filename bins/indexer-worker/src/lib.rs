@@ -55,6 +55,12 @@ impl JobHandler for Dispatcher {
                     Err(e) => JobOutcome::Retry(e.to_string()),
                 }
             }
+            Job::SyncDatasetVectors { dataset_id } => {
+                match datasets::indexing::sync_vector_index(&self.indexer, dataset_id).await {
+                    Ok(()) => JobOutcome::Done,
+                    Err(e) => JobOutcome::Retry(e.to_string()),
+                }
+            }
             Job::GenerateConversationName { conversation_id } => {
                 match conversations::naming::name_conversation(&self.engine, conversation_id).await {
                     Ok(()) => JobOutcome::Done,

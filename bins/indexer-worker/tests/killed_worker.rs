@@ -6,15 +6,13 @@
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use entities::{dataset_process_rules, datasets, document_segments, documents, providers, upload_files};
+use entities::{document_segments, documents};
 use infra::Infra;
 use kernel::jobs::Job;
-use kernel::time::now_naive;
 use rag::rules::ProcessRule;
 use rag::vector::{SearchQuery, collection_name_for_dataset};
-use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, Set};
-use serde_json::json;
-use test_support::fake_openai::{FAKE_API_KEY, FakeOpenAi, embedding_for};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter};
+use test_support::fake_openai::{FakeOpenAi, embedding_for};
 use test_support::{TestEnv, services_mode};
 use uuid::Uuid;
 
@@ -58,119 +56,6 @@ fn spawn_worker(env: &TestEnv) -> Worker {
     Worker(cmd.spawn().expect("spawn indexer-worker"))
 }
 
-/// A workspace with OpenAI at `fake`, a high-quality dataset and one uploaded document
-/// waiting to be indexed: (dataset id, document id).
-async fn seed(env: &TestEnv, fake: &FakeOpenAi) -> (Uuid, Uuid) {
-    let db = &env.infra.db;
-    let tenant = accounts::tenant::NewTenant::prepare(env.infra.storage.as_ref())
-        .await
-        .expect("keys")
-        .insert(db, "Tea")
-        .await
-        .expect("tenant");
-    let now = now_naive();
-    let key = kernel::crypto::encrypt(FAKE_API_KEY, tenant.encrypt_public_key.as_deref().expect("pk")).expect("enc");
-    providers::ActiveModel {
-        id: Set(Uuid::new_v4()),
-        tenant_id: Set(tenant.id),
-        provider_name: Set("openai".into()),
-        provider_type: Set("custom".into()),
-        encrypted_config: Set(Some(json!({"openai_api_key": key, "openai_api_base": fake.base_url()}).to_string())),
-        is_valid: Set(true),
-        last_used: Set(None),
-        quota_type: Set(Some(String::new())),
-        quota_limit: Set(None),
-        quota_used: Set(Some(0)),
-        created_at: Set(now),
-        updated_at: Set(now),
-    }
-    .insert(db)
-    .await
-    .expect("provider");
-    let account = Uuid::new_v4();
-    let file_id = Uuid::new_v4();
-    let file_key = format!("upload_files/{}/{file_id}.txt", tenant.id);
-    env.infra.storage.save(&file_key, text().into_bytes().into()).await.expect("store file");
-    upload_files::ActiveModel {
-        id: Set(file_id),
-        tenant_id: Set(tenant.id),
-        storage_type: Set("local".into()),
-        key: Set(file_key),
-        name: Set("notes.txt".into()),
-        size: Set(i32::try_from(text().len()).expect("size")),
-        extension: Set("txt".into()),
-        mime_type: Set(Some("text/plain".into())),
-        created_by: Set(account),
-        created_at: Set(now),
-        used: Set(true),
-        used_by: Set(Some(account)),
-        used_at: Set(Some(now)),
-        hash: Set(None),
-    }
-    .insert(db)
-    .await
-    .expect("upload row");
-    let dataset_id = Uuid::new_v4();
-    datasets::ActiveModel {
-        id: Set(dataset_id),
-        tenant_id: Set(tenant.id),
-        name: Set("Tea notes".into()),
-        description: Set(None),
-        provider: Set("vendor".into()),
-        permission: Set("only_me".into()),
-        data_source_type: Set(Some("upload_file".into())),
-        indexing_technique: Set(Some("high_quality".into())),
-        index_struct: Set(None),
-        created_by: Set(account),
-        created_at: Set(now),
-        updated_by: Set(None),
-        updated_at: Set(now),
-        embedding_model: Set(Some("text-embedding-ada-002".into())),
-        embedding_model_provider: Set(Some("openai".into())),
-        collection_binding_id: Set(None),
-    }
-    .insert(db)
-    .await
-    .expect("dataset");
-    let rule_id = Uuid::new_v4();
-    dataset_process_rules::ActiveModel {
-        id: Set(rule_id),
-        dataset_id: Set(dataset_id),
-        mode: Set("custom".into()),
-        rules: Set(Some(RULES.into())),
-        created_by: Set(account),
-        created_at: Set(now),
-    }
-    .insert(db)
-    .await
-    .expect("rule");
-    let doc_id = Uuid::new_v4();
-    let doc = documents::ActiveModel {
-        id: Set(doc_id),
-        tenant_id: Set(tenant.id),
-        dataset_id: Set(dataset_id),
-        position: Set(1),
-        data_source_type: Set("upload_file".into()),
-        data_source_info: Set(Some(json!({"upload_file_id": file_id.to_string()}).to_string())),
-        dataset_process_rule_id: Set(Some(rule_id)),
-        batch: Set("20261204000000123456".into()),
-        name: Set("notes.txt".into()),
-        created_from: Set("web".into()),
-        created_by: Set(account),
-        created_at: Set(now),
-        indexing_status: Set("waiting".into()),
-        enabled: Set(true),
-        archived: Set(false),
-        is_paused: Set(Some(false)),
-        updated_at: Set(now),
-        doc_form: Set("text_model".into()),
-        doc_language: Set(Some("English".into())),
-        ..Default::default()
-    };
-    doc.insert(db).await.expect("document");
-    (dataset_id, doc_id)
-}
-
 async fn completed_segments(db: &DatabaseConnection, doc: Uuid) -> u64 {
     document_segments::Entity::find()
         .filter(document_segments::Column::DocumentId.eq(doc))
@@ -192,7 +77,8 @@ async fn a_killed_worker_leaves_nothing_half_done() {
     let env = TestEnv::new().await;
     let fake = FakeOpenAi::start().await;
     fake.set_embedding_latency(Duration::from_millis(1500));
-    let (dataset_id, doc) = seed(&env, &fake).await;
+    let seeded = test_support::seed::high_quality_dataset(&env, &fake, RULES, &[("notes.txt", text())]).await;
+    let (dataset_id, doc) = (seeded.dataset_id, seeded.document_ids[0]);
     let rule = ProcessRule::from_stored("custom", Some(RULES)).expect("rule");
     let expected = rag::split::split_documents(&[rag::clean::sanitize(&text())], &rule, &|_| 0).len() as u64;
     assert!(expected > 200, "three batches: {expected}");
@@ -238,7 +124,7 @@ async fn a_killed_worker_leaves_nothing_half_done() {
         .sum();
     assert!((expected..=expected + 100).contains(&(embedded as u64)), "{embedded} texts embedded for {expected}");
 
-    let vectors = ::datasets::vectors::Vectors::new(env.config.vector_store.clone()).get().await.expect("store");
+    let vectors = datasets::vectors::Vectors::new(env.config.vector_store.clone()).get().await.expect("store");
     let query = SearchQuery {
         vector: embedding_for("tea", 1536),
         top_k: 10_000,

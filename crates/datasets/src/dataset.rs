@@ -285,8 +285,8 @@ pub async fn update(
 }
 
 /// Deletes the dataset with its documents, segments, process rules, queries, keyword table,
-/// app links and API keys, in one transaction. (Its vectors are the indexing pipeline's to
-/// drop; uploaded files stay, as in Dify.)
+/// app links and API keys, in one transaction. (The caller drops its vector collection after
+/// the commit; uploaded files stay, as in Dify.)
 pub async fn delete(db: &DatabaseConnection, d: &datasets::Model) -> Result<(), ApiError> {
     let txn = db.begin().await?;
     document_segments::Entity::delete_many().filter(document_segments::Column::DatasetId.eq(d.id)).exec(&txn).await?;

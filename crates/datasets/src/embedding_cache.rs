@@ -25,6 +25,15 @@ pub enum EmbedError {
     Db(#[from] DbErr),
 }
 
+impl From<EmbedError> for kernel::ApiError {
+    fn from(e: EmbedError) -> Self {
+        match e {
+            EmbedError::Provider(e) => e.into(),
+            EmbedError::Db(e) => e.into(),
+        }
+    }
+}
+
 /// Vectors in the order of the texts, and the tokens the vendor billed for the misses.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Embedded {

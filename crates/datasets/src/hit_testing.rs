@@ -3,16 +3,13 @@
 
 use entities::{dataset_queries, datasets, document_segments as segments, documents};
 use kernel::ApiError;
-use kernel::time::{now_naive, unix_seconds};
-use providers::ModelType;
-use providers::runtime::ModelRef;
-use rag::vector::{SearchQuery, collection_name_for_dataset};
+use kernel::time::now_naive;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::embedding_cache;
 use crate::indexing::Indexer;
+use crate::{embedding_cache, index_entries};
 
 /// Segments hit testing returns (Dify's `limit=10`).
 pub const HIT_TESTING_K: usize = 10;
@@ -37,43 +34,15 @@ pub async fn hit_test(
     let query = query.filter(|q| !q.is_empty() && q.chars().count() <= MAX_QUERY_CHARS);
     let query = query.ok_or_else(|| ApiError::value_error("Query is required and cannot exceed 250 characters"))?;
     let db = &indexer.db;
-    let (Some(provider), Some(name)) = (&dataset.embedding_model_provider, &dataset.embedding_model) else {
+    let Some(model) = index_entries::dataset_model(indexer, dataset).await? else {
         return Err(ApiError::new(
             400,
             "dataset_not_initialized",
             "The dataset is still being initialized or indexing. Please wait a moment.",
         ));
     };
-    let call = providers::store::get_credentials(
-        db,
-        indexer.storage.as_ref(),
-        &indexer.credentials,
-        &indexer.hosting,
-        dataset.tenant_id,
-        provider,
-        name,
-        ModelType::Embeddings,
-    )
-    .await?;
-    let model = ModelRef::new(provider.clone(), name.clone(), call.credentials);
-    let vector = embedding_cache::embed_query(db, &indexer.http, &model, query).await.map_err(|e| match e {
-        embedding_cache::EmbedError::Provider(e) => ApiError::from(e),
-        embedding_cache::EmbedError::Db(e) => ApiError::from(e),
-    })?;
-    let store = indexer.vectors.get().await.map_err(|e| {
-        tracing::error!(error = %e, "vector store unavailable");
-        ApiError::new(503, "vector_store_unavailable", "The vector store is unavailable, please try again later.")
-    })?;
-    let search = SearchQuery {
-        vector,
-        top_k: HIT_TESTING_K,
-        score_threshold: Some(0.0),
-        dataset_id: Some(dataset.id.to_string()),
-    };
-    let hits = store.search(&collection_name_for_dataset(&dataset.id.to_string()), &search).await.map_err(|e| {
-        tracing::error!(error = %e, "vector search failed");
-        ApiError::new(503, "vector_store_unavailable", "The vector store is unavailable, please try again later.")
-    })?;
+    let vector = embedding_cache::embed_query(db, &indexer.http, &model, query).await?;
+    let hits = indexer.vectors.search_dataset(dataset.id, vector, HIT_TESTING_K, Some(0.0)).await?;
 
     dataset_queries::ActiveModel {
         id: Set(Uuid::new_v4()),
@@ -115,29 +84,8 @@ pub async fn hit_test(
 }
 
 fn segment_fields(s: &segments::Model, d: &documents::Model) -> Value {
-    let ts = |t: Option<chrono::NaiveDateTime>| t.map(unix_seconds);
-    json!({
-        "id": s.id,
-        "position": s.position,
-        "document_id": s.document_id,
-        "content": s.content,
-        "answer": s.answer,
-        "word_count": s.word_count,
-        "tokens": s.tokens,
-        "keywords": s.keywords.clone().unwrap_or(json!([])),
-        "index_node_id": s.index_node_id,
-        "index_node_hash": s.index_node_hash,
-        "hit_count": s.hit_count,
-        "enabled": s.enabled,
-        "disabled_at": ts(s.disabled_at),
-        "disabled_by": s.disabled_by,
-        "status": s.status,
-        "created_by": s.created_by,
-        "created_at": unix_seconds(s.created_at),
-        "indexing_at": ts(s.indexing_at),
-        "completed_at": ts(s.completed_at),
-        "error": s.error,
-        "stopped_at": ts(s.stopped_at),
-        "document": {"id": d.id, "data_source_type": d.data_source_type, "name": d.name, "doc_type": d.doc_type},
-    })
+    let mut fields = crate::segments::fields(s);
+    fields["document"] =
+        json!({"id": d.id, "data_source_type": d.data_source_type, "name": d.name, "doc_type": d.doc_type});
+    fields
 }

@@ -12,16 +12,12 @@ use rag::vector::{VectorPoint, VectorStore, collection_name_for_dataset};
 use serde_json::Value;
 use std::sync::Arc;
 
-use crate::embedding_cache::{self, EmbedError};
+use crate::embedding_cache;
 use crate::indexing::{self, Indexer};
+use crate::vectors::unavailable as store_unavailable;
 
 fn high_quality(dataset: &datasets::Model) -> bool {
     dataset.indexing_technique.as_deref() == Some("high_quality")
-}
-
-fn store_unavailable(e: rag::vector::VectorError) -> ApiError {
-    tracing::error!(error = %e, "vector store unavailable");
-    ApiError::new(503, "vector_store_unavailable", "The vector store is unavailable, please try again later.")
 }
 
 async fn store(indexer: &Indexer) -> Result<Arc<dyn VectorStore>, ApiError> {
@@ -73,12 +69,7 @@ pub async fn add(
         let collection = collection_name_for_dataset(&dataset.id.to_string());
         for batch in segs.chunks(indexing::BATCH) {
             let texts: Vec<String> = batch.iter().map(|s| s.content.clone()).collect();
-            let embedded = embedding_cache::embed_documents(&indexer.db, &indexer.http, &model, &texts).await.map_err(
-                |e| match e {
-                    EmbedError::Provider(e) => ApiError::from(e),
-                    EmbedError::Db(e) => ApiError::from(e),
-                },
-            )?;
+            let embedded = embedding_cache::embed_documents(&indexer.db, &indexer.http, &model, &texts).await?;
             let points = batch
                 .iter()
                 .zip(embedded.vectors)

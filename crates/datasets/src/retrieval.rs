@@ -5,9 +5,6 @@
 use entities::{dataset_process_rules as rules, dataset_queries, datasets, document_segments as segments, documents};
 use kernel::ApiError;
 use kernel::time::now_naive;
-use providers::ModelType;
-use providers::runtime::ModelRef;
-use rag::vector::{SearchQuery, collection_name_for_dataset};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, ExprTrait, PaginatorTrait, QueryFilter, QueryOrder,
@@ -15,8 +12,8 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use crate::embedding_cache;
 use crate::indexing::{Indexer, search_keywords};
+use crate::{embedding_cache, index_entries};
 
 /// One retrieved segment with what the answer's sources show.
 #[derive(Debug, Clone)]
@@ -95,43 +92,17 @@ pub async fn retrieve(
     }
     // (node id, score) in retrieval order.
     let ranked: Vec<(String, Option<f32>)> = if dataset.indexing_technique.as_deref() == Some("high_quality") {
-        let (Some(provider), Some(name)) = (&dataset.embedding_model_provider, &dataset.embedding_model) else {
-            return Ok(Vec::new());
-        };
-        let call = match providers::store::get_credentials(
-            db,
-            indexer.storage.as_ref(),
-            &indexer.credentials,
-            &indexer.hosting,
-            dataset.tenant_id,
-            provider,
-            name,
-            ModelType::Embeddings,
-        )
-        .await
-        {
-            Ok(call) => call,
+        let model = match index_entries::dataset_model(indexer, dataset).await {
+            Ok(Some(model)) => model,
+            Ok(None) => return Ok(Vec::new()),
             // As Dify: a dataset whose embedding model is gone adds no context.
             Err(e) => {
-                tracing::warn!(error = %e, dataset_id = %dataset.id, "dataset embedding model unavailable");
+                tracing::warn!(error = %e.message, dataset_id = %dataset.id, "dataset embedding model unavailable");
                 return Ok(Vec::new());
             }
         };
-        let model = ModelRef::new(provider.clone(), name.clone(), call.credentials);
-        let vector = embedding_cache::embed_query(db, &indexer.http, &model, query).await.map_err(|e| match e {
-            embedding_cache::EmbedError::Provider(e) => ApiError::from(e),
-            embedding_cache::EmbedError::Db(e) => ApiError::from(e),
-        })?;
-        let store = indexer.vectors.get().await.map_err(|e| {
-            tracing::error!(error = %e, "vector store unavailable");
-            ApiError::new(503, "vector_store_unavailable", "The vector store is unavailable, please try again later.")
-        })?;
-        let search =
-            SearchQuery { vector, top_k: k, score_threshold: Some(0.0), dataset_id: Some(dataset.id.to_string()) };
-        let hits = store.search(&collection_name_for_dataset(&dataset.id.to_string()), &search).await.map_err(|e| {
-            tracing::error!(error = %e, "vector search failed");
-            ApiError::new(503, "vector_store_unavailable", "The vector store is unavailable, please try again later.")
-        })?;
+        let vector = embedding_cache::embed_query(db, &indexer.http, &model, query).await?;
+        let hits = indexer.vectors.search_dataset(dataset.id, vector, k, Some(0.0)).await?;
         hits.into_iter().map(|h| (h.node_id, Some(h.score))).collect()
     } else {
         search_keywords(db, dataset.id, query, k).await?.into_iter().map(|n| (n, None)).collect()

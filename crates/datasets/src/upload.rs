@@ -232,11 +232,8 @@ pub async fn preview(
             ApiError::internal()
         }
     })?;
-    let content = tokio::task::spawn_blocking(move || {
-        crate::extract::extract_text(&ext, &bytes).map(|t| t.chars().take(PREVIEW_CHARS).collect::<String>())
-    })
-    .await
-    .map_err(|_| ApiError::internal())??;
+    let text = crate::extract::extract_text_in_background(&ext, bytes.to_vec()).await?;
+    let content: String = text.chars().take(PREVIEW_CHARS).collect();
     Ok(json!({ "content": content }))
 }
 

@@ -1,14 +1,20 @@
-//! The configured vector store, opened on first use and shared by everything in the process
-//! that names the same directory (api-server handlers and the in-process worker): the
-//! embedded store holds its collections in memory and allows one instance per directory.
+//! The configured vector store, opened on first use: Weaviate, or the embedded store, shared
+//! by everything in the process that names the same directory (api-server handlers and the
+//! in-process worker), since it holds its collections in memory and allows one instance per
+//! directory.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, LazyLock, Weak};
 
+use kernel::ApiError;
 use kernel::config::VectorStoreConfig;
-use rag::vector::{EmbeddedVectorStore, VectorError, VectorStore};
+use rag::vector::{
+    EmbeddedVectorStore, SearchQuery, VectorError, VectorHit, VectorStore, WeaviateVectorStore,
+    collection_name_for_dataset,
+};
 use tokio::sync::{Mutex, OnceCell};
+use uuid::Uuid;
 
 static OPEN: LazyLock<Mutex<HashMap<PathBuf, Weak<EmbeddedVectorStore>>>> = LazyLock::new(Mutex::default);
 
@@ -47,8 +53,35 @@ async fn open(config: &VectorStoreConfig) -> Result<Arc<dyn VectorStore>, Vector
             open.insert(path.clone(), Arc::downgrade(&store));
             Ok(store)
         }
-        VectorStoreConfig::Weaviate { endpoint, .. } => Err(VectorError::Io(format!(
-            "VECTOR_STORE=weaviate ({endpoint}) is not supported by dify-rs yet; use the embedded store"
-        ))),
+        VectorStoreConfig::Weaviate { endpoint, api_key, batch_size } => {
+            let http = reqwest::Client::builder()
+                .connect_timeout(std::time::Duration::from_secs(5))
+                .timeout(std::time::Duration::from_secs(60))
+                .build()
+                .map_err(|e| VectorError::Io(e.to_string()))?;
+            Ok(Arc::new(WeaviateVectorStore::new(http, endpoint, api_key.clone(), *batch_size)))
+        }
+    }
+}
+
+/// The 503 a request gets when the vector store cannot be used (the cause is logged).
+pub fn unavailable(e: VectorError) -> ApiError {
+    tracing::error!(error = %e, "vector store unavailable");
+    ApiError::new(503, "vector_store_unavailable", "The vector store is unavailable, please try again later.")
+}
+
+impl Vectors {
+    /// The `top_k` points of a dataset's collection closest to `vector`, scoring at least
+    /// `threshold`, best first.
+    pub async fn search_dataset(
+        &self,
+        dataset_id: Uuid,
+        vector: Vec<f32>,
+        top_k: usize,
+        threshold: Option<f32>,
+    ) -> Result<Vec<VectorHit>, ApiError> {
+        let store = self.get().await.map_err(unavailable)?;
+        let query = SearchQuery { vector, top_k, score_threshold: threshold, dataset_id: Some(dataset_id.to_string()) };
+        store.search(&collection_name_for_dataset(&dataset_id.to_string()), &query).await.map_err(unavailable)
     }
 }

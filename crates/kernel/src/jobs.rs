@@ -12,6 +12,9 @@ pub enum Job {
     GenerateConversationName { conversation_id: uuid::Uuid },
     /// Index documents of a dataset from their sources (Dify's `document_indexing_task`).
     IndexDocuments { dataset_id: uuid::Uuid, document_ids: Vec<uuid::Uuid> },
+    /// Build or drop a dataset's vectors after its indexing technique changed (Dify's
+    /// `deal_dataset_vector_index_task`).
+    SyncDatasetVectors { dataset_id: uuid::Uuid },
     /// Add CSV rows to a completed document as indexed segments, reporting in the cache under
     /// `segment_batch_import_<job_id>` (Dify's `batch_create_segment_to_index_task`).
     ImportSegments {
@@ -37,7 +40,7 @@ impl Job {
         match self {
             Job::SendMail { .. } => "mail",
             Job::GenerateConversationName { .. } => "generation",
-            Job::IndexDocuments { .. } | Job::ImportSegments { .. } => "dataset",
+            Job::IndexDocuments { .. } | Job::SyncDatasetVectors { .. } | Job::ImportSegments { .. } => "dataset",
         }
     }
 

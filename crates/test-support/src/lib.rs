@@ -8,6 +8,8 @@ mod env;
 pub mod fake_openai;
 pub mod fake_s3;
 pub mod fake_smtp;
+pub mod fake_weaviate;
 pub mod files;
+pub mod seed;
 
 pub use env::{TempDatabase, TestEnv, pg_admin_url, services_mode};

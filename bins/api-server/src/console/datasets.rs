@@ -149,7 +149,14 @@ async fn update(
     if !dataset::can_access(&d, user.account.id) {
         return Err(dataset::no_permission().into());
     }
+    let before = d.indexing_technique.clone();
     let d = dataset::update(db, &state.engine.hosting, d, user.account.id, edit).await?;
+    if d.indexing_technique != before && before.is_some() {
+        let job = kernel::jobs::Job::SyncDatasetVectors { dataset_id: d.id };
+        if let Err(e) = state.infra.queue.publish(job.queue(), &job.to_bytes()).await {
+            tracing::error!(error = %e, dataset_id = %d.id, "cannot queue the vector index change");
+        }
+    }
     Ok(HttpResponse::Ok().json(listing::detail(db, &state.engine.hosting, &d, false).await?))
 }
 
@@ -158,7 +165,21 @@ async fn delete(state: web::Data<AppState>, user: Manager, path: web::Path<Uuid>
     let db = &state.infra.db;
     let d = dataset::find_accessible(db, user.tenant_id(), user.account.id, path.into_inner()).await?;
     dataset::delete(db, &d).await?;
+    drop_vectors(&state, d.id).await;
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// Dify's `clean_dataset_task` for the vectors: drops the dataset's own collection. Best
+/// effort once the rows are gone; a failure leaves unreachable points, so it is only logged.
+async fn drop_vectors(state: &AppState, dataset_id: Uuid) {
+    let collection = rag::vector::collection_name_for_dataset(&dataset_id.to_string());
+    let dropped = match state.indexer.vectors.get().await {
+        Ok(store) => store.delete_collection(&collection).await,
+        Err(e) => Err(e),
+    };
+    if let Err(e) = dropped {
+        tracing::warn!(error = %e, %dataset_id, %collection, "dropping a deleted dataset's vectors failed");
+    }
 }
 
 async fn queries(req: HttpRequest, state: web::Data<AppState>, user: Console, path: web::Path<Uuid>) -> HttpResult {

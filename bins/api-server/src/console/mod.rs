@@ -11,6 +11,7 @@ mod dataset_keys;
 mod datasets;
 mod document_admin;
 mod documents;
+mod estimate;
 mod explore;
 mod files;
 pub mod guard;
@@ -44,6 +45,7 @@ pub fn register(t: &mut RouteTable) {
     datasets::register(t);
     documents::register(t);
     document_admin::register(t);
+    estimate::register(t);
     files::register(t);
     segment_import::register(t);
     model_providers::register(t);

@@ -1,6 +1,8 @@
-//! The service API (`/v1`): what apps' backends call with an `app-…` key.
+//! The service API (`/v1`): what apps' backends call with an `app-…` key, and datasets'
+//! with a `ds-…` key.
 
 mod conversations;
+mod documents;
 mod generation;
 pub mod guard;
 mod messages;
@@ -13,4 +15,5 @@ pub fn register(t: &mut RouteTable) {
     generation::register(t);
     conversations::register(t);
     messages::register(t);
+    documents::register(t);
 }

@@ -1,31 +1,30 @@
-//! Text from an upload, as Dify's `FileExtractor` gives it for previews and indexing.
-//!
-//! Text, Markdown, HTML and CSV are handled here. PDF, DOCX and XLSX need real parsers, which
-//! live in the `rag` crate's extractors; until they are wired in through this function those
-//! types answer Dify's 415 `unsupported_file_type`.
-
-mod csv;
-mod html;
-mod markdown;
+//! Text from an upload, as Dify's `FileExtractor` gives it for previews: the `rag` crate's
+//! extractors (the indexing worker's), documents joined by newlines.
 
 use kernel::ApiError;
+use rag::extract::ExtractError;
 
 use crate::upload::unsupported_file_type;
 
-/// The text of a file with extension `ext` (lowercase), pages or rows joined by newlines.
+/// The text of a file with extension `ext`, pages, sections or rows joined by newlines.
+///
+/// Blocking (PDF and archive parsing); a file without text is empty, an unknown type is 415,
+/// and a file its parser cannot read is 400 with the parser's reason.
 pub fn extract_text(ext: &str, bytes: &[u8]) -> Result<String, ApiError> {
-    let text = || -> Result<&str, ApiError> {
-        let s = std::str::from_utf8(bytes).map_err(|_| unsupported_file_type())?;
-        Ok(s.strip_prefix('\u{feff}').unwrap_or(s))
-    };
-    match ext {
-        "txt" => Ok(text()?.to_string()),
-        "md" | "markdown" => Ok(markdown::to_text(text()?)),
-        "html" | "htm" => Ok(html::to_text(text()?)),
-        "csv" => Ok(csv::to_text(text()?)),
-        // The seam for the rag crate's PDF, DOCX and XLSX extractors.
-        "pdf" | "docx" | "xlsx" => Err(unsupported_file_type()),
-        _ => Err(unsupported_file_type()),
+    answer(rag::extract::extract(&format!("file.{ext}"), bytes))
+}
+
+/// [`extract_text`] on the extractor's own large-stack thread, for async callers.
+pub async fn extract_text_in_background(ext: &str, bytes: Vec<u8>) -> Result<String, ApiError> {
+    answer(rag::extract::extract_in_background(format!("file.{ext}"), bytes).await)
+}
+
+fn answer(docs: Result<Vec<String>, ExtractError>) -> Result<String, ApiError> {
+    match docs {
+        Ok(docs) => Ok(docs.join("\n")),
+        Err(ExtractError::Empty) => Ok(String::new()),
+        Err(ExtractError::Unsupported(_)) => Err(unsupported_file_type()),
+        Err(e) => Err(ApiError::value_error(e.to_string())),
     }
 }
 
@@ -34,9 +33,11 @@ mod tests {
     use super::extract_text;
 
     #[test]
-    fn text_types_are_extracted_and_binary_types_wait_for_rag() {
-        assert_eq!(extract_text("txt", "\u{feff}hello\nworld".as_bytes()).as_deref(), Ok("hello\nworld"));
-        assert_eq!(extract_text("pdf", b"%PDF-1.4").map_err(|e| e.status), Err(415));
-        assert_eq!(extract_text("txt", b"\xff\xfe").map_err(|e| e.status), Err(415));
+    fn every_upload_type_goes_through_rag() {
+        assert_eq!(extract_text("txt", "hello\nworld".as_bytes()).as_deref(), Ok("hello\nworld"));
+        assert_eq!(extract_text("csv", b"name,city\nAda,London\n").as_deref(), Ok("name: Ada\ncity: London"));
+        assert_eq!(extract_text("txt", b"  ").as_deref(), Ok(""));
+        assert_eq!(extract_text("exe", b"MZ").map_err(|e| e.status), Err(415));
+        assert_eq!(extract_text("pdf", b"%PDF-1.4 broken").map_err(|e| e.status), Err(400));
     }
 }

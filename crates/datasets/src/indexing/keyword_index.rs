@@ -1,14 +1,13 @@
 //! A dataset's keyword table (`dataset_keyword_tables`, Dify's JSON) updated in place. Each
-//! change is one short transaction holding the row (`FOR UPDATE` on PostgreSQL; SQLite
-//! serialises writers anyway) — not Dify's lock over a whole document's indexing, so workers
+//! change is one short transaction holding the row (its write lock taken first) — not Dify's lock over a whole document's indexing, so workers
 //! indexing the same dataset only wait for each other's few-millisecond writes.
 
 use entities::dataset_keyword_tables as tables;
 use rag::keywords::{KeywordExtractor, KeywordTable};
-use sea_orm::sea_query::OnConflict;
+use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, QueryFilter, QuerySelect, Set,
-    TransactionSession, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set, TransactionSession,
+    TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -70,10 +69,14 @@ async fn change(
     .await?;
 
     let txn = db.begin().await?;
-    let mut find = tables::Entity::find().filter(tables::Column::DatasetId.eq(dataset_id));
-    if txn.get_database_backend() == DbBackend::Postgres {
-        find = find.lock_exclusive();
-    }
+    // Write first: a no-op update takes the row lock on PostgreSQL and SQLite's write lock
+    // up front (a read first would make the later write fail as busy instead of waiting).
+    tables::Entity::update_many()
+        .col_expr(tables::Column::KeywordTable, Expr::col(tables::Column::KeywordTable))
+        .filter(tables::Column::DatasetId.eq(dataset_id))
+        .exec(&txn)
+        .await?;
+    let find = tables::Entity::find().filter(tables::Column::DatasetId.eq(dataset_id));
     let Some(row) = find.one(&txn).await? else {
         return Err(DbErr::RecordNotFound(format!("keyword table of dataset {dataset_id}")));
     };

@@ -15,10 +15,12 @@
 mod keyword_index;
 pub mod qa;
 mod stages;
+mod technique;
 
 use std::sync::Arc;
 
 use entities::{datasets, documents};
+use futures::{StreamExt, TryStreamExt};
 use infra::storage::Storage;
 use kernel::time::now_naive;
 use providers::credentials::CredentialCache;
@@ -32,9 +34,13 @@ use crate::vectors::Vectors;
 
 pub use keyword_index::{add_nodes as add_keywords, remove_nodes as remove_keywords, search as search_keywords};
 pub use stages::{DocumentOutcome, document_segments, index_document};
+pub use technique::sync_vector_index;
 
 /// Segments embedded and indexed per step; the pause flag is checked between steps.
 pub const BATCH: usize = 100;
+
+/// Documents of one job indexed at once.
+pub const CONCURRENT_DOCUMENTS: usize = 4;
 
 /// Statuses of a document that has not finished indexing.
 pub const UNFINISHED: [&str; 5] = ["waiting", "parsing", "cleaning", "splitting", "indexing"];
@@ -73,12 +79,15 @@ pub async fn index_documents(
     let Some(dataset) = datasets::Entity::find_by_id(dataset_id).one(&indexer.db).await? else {
         return Ok(Vec::new());
     };
-    let mut out = Vec::with_capacity(document_ids.len());
-    for id in document_ids {
-        let outcome = index_document(indexer, &dataset, *id).await?;
-        out.push((*id, outcome));
-    }
-    Ok(out)
+    // Documents go through side by side: most of a document's time is spent waiting on the
+    // embedding vendor. Keyword-table writes are short row-locked transactions.
+    let runs = futures::stream::iter(document_ids.iter().copied())
+        .map(|id| {
+            let dataset = &dataset;
+            async move { index_document(indexer, dataset, id).await.map(|o| (id, o)) }
+        })
+        .buffered(CONCURRENT_DOCUMENTS);
+    runs.try_collect().await
 }
 
 /// Documents a previous process left unfinished (not paused), grouped by dataset: to queue

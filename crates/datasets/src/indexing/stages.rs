@@ -4,7 +4,6 @@ use std::time::Instant;
 
 use entities::{dataset_process_rules, datasets, document_segments as segments, documents, upload_files};
 use kernel::time::now_naive;
-use providers::ModelType;
 use providers::runtime::ModelRef;
 use providers::tokens::Encoding;
 use rag::keywords::{KeywordExtractor, MAX_KEYWORDS_PER_CHUNK};
@@ -247,25 +246,7 @@ async fn process_rule(db: &impl ConnectionTrait, doc: &documents::Model) -> Resu
 
 /// The dataset's embedding model with the workspace's credentials; None for economy datasets.
 async fn embedding_model(indexer: &Indexer, dataset: &datasets::Model) -> Result<Option<ModelRef>, StageError> {
-    if dataset.indexing_technique.as_deref() != Some("high_quality") {
-        return Ok(None);
-    }
-    let (Some(provider), Some(name)) = (&dataset.embedding_model_provider, &dataset.embedding_model) else {
-        return Err(StageError::Document("The dataset has no embedding model.".into()));
-    };
-    let call = providers::store::get_credentials(
-        &indexer.db,
-        indexer.storage.as_ref(),
-        &indexer.credentials,
-        &indexer.hosting,
-        dataset.tenant_id,
-        provider,
-        name,
-        ModelType::Embeddings,
-    )
-    .await
-    .map_err(|e| StageError::Document(e.to_string()))?;
-    Ok(Some(ModelRef::new(provider.clone(), name.clone(), call.credentials)))
+    crate::index_entries::dataset_model(indexer, dataset).await.map_err(|e| StageError::Document(e.message))
 }
 
 /// Replaces the document's segments with `chunks` (status `indexing`, not yet enabled; Q&A
@@ -280,6 +261,13 @@ async fn replace_segments(
 ) -> Result<Vec<String>, sea_orm::DbErr> {
     let now = now_naive();
     let txn = db.begin().await?;
+    // The document's row is written first, so the transaction holds the write lock before it
+    // reads (SQLite would otherwise refuse the later writes as busy).
+    set_status(&txn, doc.id, "indexing", |m| {
+        m.cleaning_completed_at = Set(Some(now));
+        m.splitting_completed_at = Set(Some(now));
+    })
+    .await?;
     let old: Vec<Option<String>> = segments::Entity::find()
         .select_only()
         .column(segments::Column::IndexNodeId)
@@ -322,11 +310,6 @@ async fn replace_segments(
     for part in rows.chunks(BATCH) {
         segments::Entity::insert_many(part.to_vec()).exec_without_returning(&txn).await?;
     }
-    set_status(&txn, doc.id, "indexing", |m| {
-        m.cleaning_completed_at = Set(Some(now));
-        m.splitting_completed_at = Set(Some(now));
-    })
-    .await?;
     txn.commit().await?;
     Ok(old.into_iter().flatten().collect())
 }

@@ -6,11 +6,13 @@
 
 mod embedded;
 mod log;
+mod weaviate;
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
 pub use embedded::EmbeddedVectorStore;
+pub use weaviate::WeaviateVectorStore;
 
 /// One vector with the metadata Dify stores beside it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -1,0 +1,424 @@
+//! Indexing estimates (Dify's `IndexingRunner.file_indexing_estimate`): how many segments a
+//! set of uploads would give under a process rule, how many embedding tokens that costs, and
+//! the first segments as a preview — the same extract → sanitise → clean → split path as the
+//! indexing worker, without writing anything.
+
+use entities::{dataset_process_rules, datasets, documents, upload_files};
+use kernel::ApiError;
+use providers::ModelType;
+use providers::tokens::Encoding;
+use rag::extract::ExtractError;
+use rag::rules::ProcessRule;
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use serde_json::{Map, Value, json};
+use uuid::Uuid;
+
+use crate::dataset::IndexingTechnique;
+use crate::embedding;
+use crate::indexing::Indexer;
+
+/// Segments shown in the preview.
+pub const PREVIEW_SEGMENTS: usize = 5;
+
+/// The embedding model an estimate counts tokens with and prices by.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PricedModel {
+    pub provider: String,
+    /// The model prices and tokenizers are keyed by (Azure: the deployment's base model).
+    pub base_model: String,
+}
+
+/// Dify's estimate object.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Estimate {
+    pub total_segments: usize,
+    pub tokens: usize,
+    /// The price as Dify's `'{:f}'` decimal string; None (the number 0) without a model.
+    pub total_price: Option<String>,
+    pub currency: String,
+    pub preview: Vec<String>,
+}
+
+impl Estimate {
+    /// What Dify answers when there is nothing to estimate.
+    pub fn empty() -> Self {
+        Self { total_segments: 0, tokens: 0, total_price: None, currency: "USD".into(), preview: Vec::new() }
+    }
+
+    /// `{total_segments, tokens, total_price, currency, preview}`.
+    pub fn to_json(&self) -> Value {
+        json!({
+            "total_segments": self.total_segments,
+            "tokens": self.tokens,
+            "total_price": self.total_price.as_ref().map_or(json!(0), |p| json!(p)),
+            "currency": self.currency,
+            "preview": self.preview,
+        })
+    }
+}
+
+/// Estimates the extracted texts of some files (one list of documents per file).
+///
+/// CPU-bound (tokenizing): run it off the async threads.
+pub fn estimate_texts(files: &[Vec<String>], rule: &ProcessRule, model: Option<&PricedModel>) -> Estimate {
+    let encoding = model.map(|m| Encoding::for_provider_model(&m.provider, &m.base_model));
+    let count = |s: &str| encoding.map_or(0, |e| e.count(s));
+    let mut estimate = Estimate::empty();
+    for docs in files {
+        let docs: Vec<String> = docs.iter().map(|d| rag::clean::sanitize(d)).collect();
+        for chunk in rag::split::split_documents(&docs, rule, &count) {
+            estimate.total_segments += 1;
+            estimate.tokens += chunk.tokens;
+            if estimate.preview.len() < PREVIEW_SEGMENTS {
+                estimate.preview.push(chunk.content);
+            }
+        }
+    }
+    if let Some(m) = model {
+        let tokens = u32::try_from(estimate.tokens).unwrap_or(u32::MAX);
+        let price = providers::pricing::embedding_price(&m.provider, &m.base_model, tokens);
+        estimate.total_price = Some(price.total_price.to_string());
+        estimate.currency = price.currency;
+    }
+    estimate
+}
+
+/// What `POST /datasets/indexing-estimate` asks for, validated (Dify's `estimate_args_validate`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct EstimateArgs {
+    pub file_ids: Vec<Uuid>,
+    pub rule: ProcessRule,
+    pub indexing_technique: Option<IndexingTechnique>,
+    pub qa: bool,
+    pub dataset_id: Option<Uuid>,
+}
+
+fn bad(message: &str) -> ApiError {
+    ApiError::value_error(message)
+}
+
+fn missing(name: &str) -> ApiError {
+    ApiError::invalid_param(name, "Missing required parameter in the JSON body")
+}
+
+fn not_built(what: &str) -> ApiError {
+    ApiError::new(501, "not_implemented", format!("{what} is not supported by dify-rs yet."))
+}
+
+/// A non-empty JSON object, or None for null, `{}` and other falsy values Dify rejects.
+fn truthy_object<'a>(v: &'a Value, invalid: &str) -> Result<Option<&'a Map<String, Value>>, ApiError> {
+    match v {
+        Value::Null | Value::Bool(false) => Ok(None),
+        Value::Object(m) if m.is_empty() => Ok(None),
+        Value::Object(m) => Ok(Some(m)),
+        Value::String(s) if s.is_empty() => Ok(None),
+        Value::Array(a) if a.is_empty() => Ok(None),
+        _ => Err(bad(invalid)),
+    }
+}
+
+/// Parses a submitted `process_rule` object (`mode` plus, for custom, `rules`).
+pub fn parse_process_rule(rule: &Value) -> Result<ProcessRule, ApiError> {
+    let rule = truthy_object(rule, "Process rule is invalid")?.ok_or_else(|| bad("Process rule is required"))?;
+    let mode = rule.get("mode").and_then(Value::as_str).filter(|s| !s.is_empty());
+    match mode.ok_or_else(|| bad("Process rule mode is required"))? {
+        "automatic" => Ok(ProcessRule::automatic()),
+        "custom" => {
+            let rules = truthy_object(rule.get("rules").unwrap_or(&Value::Null), "Process rule rules is invalid")?
+                .ok_or_else(|| bad("Process rule rules is required"))?;
+            let seg = rules.get("segmentation").filter(|v| !v.is_null());
+            let seg = seg.ok_or_else(|| bad("Process rule segmentation is required"))?;
+            let seg = seg.as_object().ok_or_else(|| bad("Process rule segmentation is invalid"))?;
+            match seg.get("separator") {
+                Some(Value::String(s)) if !s.is_empty() => {}
+                None | Some(Value::Null) => return Err(bad("Process rule segmentation separator is required")),
+                Some(Value::String(_)) => return Err(bad("Process rule segmentation separator is required")),
+                Some(_) => return Err(bad("Process rule segmentation separator is invalid")),
+            }
+            match seg.get("max_tokens") {
+                Some(v) if v.is_i64() && v.as_i64() != Some(0) => {}
+                None | Some(Value::Null) => return Err(bad("Process rule segmentation max_tokens is required")),
+                Some(v) if v.as_i64() == Some(0) => {
+                    return Err(bad("Process rule segmentation max_tokens is required"));
+                }
+                Some(_) => return Err(bad("Process rule segmentation max_tokens is invalid")),
+            }
+            ProcessRule::custom_from_json(&Value::Object(rules.clone())).map_err(|e| bad(&e.to_string()))
+        }
+        _ => Err(bad("Process rule mode is invalid")),
+    }
+}
+
+impl EstimateArgs {
+    /// Validates the JSON body. Notion sources and Q&A documents answer 501 (not built).
+    pub fn parse(args: &Map<String, Value>) -> Result<Self, ApiError> {
+        let info = args.get("info_list").ok_or_else(|| missing("info_list"))?;
+        let rule = args.get("process_rule").ok_or_else(|| missing("process_rule"))?;
+        let technique = match args.get("indexing_technique").ok_or_else(|| missing("indexing_technique"))? {
+            Value::Null => None,
+            // Dify only tests for 'high_quality'; any other text estimates as economy.
+            Value::String(s) => IndexingTechnique::parse(s),
+            _ => return Err(ApiError::invalid_param("indexing_technique", "indexing_technique must be a string.")),
+        };
+        let info = truthy_object(info, "Data info is invalid")?.ok_or_else(|| bad("Data source info is required"))?;
+        let rule = parse_process_rule(rule)?;
+        let doc_form = match args.get("doc_form") {
+            None => "text_model",
+            Some(Value::String(s)) => s.as_str(),
+            Some(_) => return Err(ApiError::invalid_param("doc_form", "Must not be null!")),
+        };
+        let dataset_id = match args.get("dataset_id") {
+            None => None,
+            Some(Value::String(s)) => Some(s.parse::<Uuid>().map_err(|_| bad("Dataset not found."))?),
+            Some(_) => return Err(ApiError::invalid_param("dataset_id", "Must not be null!")),
+        };
+        let file_ids = match info.get("data_source_type").and_then(Value::as_str) {
+            Some("upload_file") => file_ids(info)?,
+            Some("notion_import") => return Err(not_built("Estimating Notion imports")),
+            _ => return Err(bad("Data source type not support")),
+        };
+        Ok(Self { file_ids, rule, indexing_technique: technique, qa: doc_form == "qa_model", dataset_id })
+    }
+}
+
+fn file_ids(info: &Map<String, Value>) -> Result<Vec<Uuid>, ApiError> {
+    let ids = info.get("file_info_list").and_then(|f| f.get("file_ids")).and_then(Value::as_array);
+    let ids = ids.ok_or_else(|| bad("File source info is required"))?;
+    let mut out = Vec::with_capacity(ids.len());
+    for id in ids {
+        let id = id.as_str().and_then(|s| s.parse::<Uuid>().ok());
+        let id = id.ok_or_else(|| ApiError::invalid_param("file_ids", "file_ids must be file ids."))?;
+        if !out.contains(&id) {
+            out.push(id);
+        }
+    }
+    Ok(out)
+}
+
+/// The model to count and price with: the dataset's own for a high-quality dataset, else the
+/// workspace default when `technique` asks for high quality; None for economy.
+pub async fn model_for(
+    indexer: &Indexer,
+    tenant_id: Uuid,
+    dataset: Option<&datasets::Model>,
+    technique: Option<IndexingTechnique>,
+) -> Result<Option<PricedModel>, ApiError> {
+    let dataset_hq = dataset.is_some_and(|d| d.indexing_technique.as_deref() == Some("high_quality"));
+    if !dataset_hq && technique != Some(IndexingTechnique::HighQuality) {
+        return Ok(None);
+    }
+    let own = dataset.and_then(|d| Some((d.embedding_model_provider.clone()?, d.embedding_model.clone()?)));
+    let (provider, model) = match own {
+        Some(pair) => pair,
+        None => {
+            let m = embedding::default_model(&indexer.db, &indexer.hosting, tenant_id).await?;
+            (m.provider, m.model)
+        }
+    };
+    let call = providers::store::get_credentials(
+        &indexer.db,
+        indexer.storage.as_ref(),
+        &indexer.credentials,
+        &indexer.hosting,
+        tenant_id,
+        &provider,
+        &model,
+        ModelType::Embeddings,
+    )
+    .await?;
+    let model = providers::runtime::ModelRef::new(provider, model, call.credentials);
+    Ok(Some(PricedModel { provider: model.provider.clone(), base_model: model.base_model_name().to_owned() }))
+}
+
+/// Loads and extracts each file, then estimates them.
+pub async fn estimate_files(
+    indexer: &Indexer,
+    files: &[upload_files::Model],
+    rule: ProcessRule,
+    model: Option<PricedModel>,
+) -> Result<Estimate, ApiError> {
+    let mut texts = Vec::with_capacity(files.len());
+    for file in files {
+        let bytes = indexer.storage.load(&file.key).await.map_err(|e| {
+            tracing::warn!(error = %e, key = %file.key, "cannot read an uploaded file");
+            ApiError::not_found("File not found.")
+        })?;
+        let name = format!("{}.{}", file.id, file.extension);
+        match rag::extract::extract_in_background(name, bytes.to_vec()).await {
+            Ok(docs) => texts.push(docs),
+            // A file without text gives no segments.
+            Err(ExtractError::Empty) => {}
+            Err(e) => return Err(bad(&format!("{}: {e}", file.name))),
+        }
+    }
+    tokio::task::spawn_blocking(move || estimate_texts(&texts, &rule, model.as_ref()))
+        .await
+        .map_err(|_| ApiError::internal())
+}
+
+/// The workspace's upload files by id, in the order asked; any missing one is 404.
+pub async fn upload_files_of(
+    db: &impl ConnectionTrait,
+    tenant_id: Uuid,
+    ids: &[Uuid],
+) -> Result<Vec<upload_files::Model>, ApiError> {
+    let rows = upload_files::Entity::find()
+        .filter(upload_files::Column::TenantId.eq(tenant_id))
+        .filter(upload_files::Column::Id.is_in(ids.to_vec()))
+        .all(db)
+        .await?;
+    ids.iter()
+        .map(|id| rows.iter().find(|f| f.id == *id).cloned().ok_or_else(|| ApiError::not_found("File not found.")))
+        .collect()
+}
+
+/// `POST /datasets/indexing-estimate`.
+pub async fn estimate_upload(indexer: &Indexer, tenant_id: Uuid, args: EstimateArgs) -> Result<Value, ApiError> {
+    if args.qa {
+        return Err(not_built("Q&A segmentation (doc_form qa_model)"));
+    }
+    let dataset = match args.dataset_id {
+        Some(id) => Some(
+            datasets::Entity::find_by_id(id)
+                .filter(datasets::Column::TenantId.eq(tenant_id))
+                .one(&indexer.db)
+                .await?
+                .ok_or_else(|| bad("Dataset not found."))?,
+        ),
+        None => None,
+    };
+    let model = model_for(indexer, tenant_id, dataset.as_ref(), args.indexing_technique).await?;
+    let files = upload_files_of(&indexer.db, tenant_id, &args.file_ids).await?;
+    Ok(estimate_files(indexer, &files, args.rule, model).await?.to_json())
+}
+
+/// 400 `document_already_finished`.
+pub fn document_already_finished() -> ApiError {
+    ApiError::new(
+        400,
+        "document_already_finished",
+        "The document has been processed. Please refresh the page or go to the document details.",
+    )
+}
+
+/// The stored process rule of a document (automatic when it has none).
+async fn rule_of(db: &impl ConnectionTrait, doc: &documents::Model) -> Result<ProcessRule, ApiError> {
+    let Some(id) = doc.dataset_process_rule_id else { return Ok(ProcessRule::automatic()) };
+    match dataset_process_rules::Entity::find_by_id(id).one(db).await? {
+        Some(row) => ProcessRule::from_stored(&row.mode, row.rules.as_deref()).map_err(|e| bad(&e.to_string())),
+        None => Ok(ProcessRule::automatic()),
+    }
+}
+
+fn upload_file_id(doc: &documents::Model) -> Option<Uuid> {
+    let info: Value = doc.data_source_info.as_deref().and_then(|s| serde_json::from_str(s).ok())?;
+    info.get("upload_file_id")?.as_str()?.parse().ok()
+}
+
+/// `GET .../documents/<id>/indexing-estimate` and `.../batch/<batch>/indexing-estimate`:
+/// estimates documents not yet indexed with the first one's process rule and the dataset's
+/// model. Finished documents are refused; Notion documents count for nothing.
+///
+/// Unlike Dify's batch endpoint, whose file filter never matches (a Python `in` on a column),
+/// the batch's files are really estimated.
+pub async fn estimate_documents(
+    indexer: &Indexer,
+    dataset: &datasets::Model,
+    docs: &[documents::Model],
+) -> Result<Value, ApiError> {
+    if docs.iter().any(|d| matches!(d.indexing_status.as_str(), "completed" | "error")) {
+        return Err(document_already_finished());
+    }
+    let Some(first) = docs.first() else { return Ok(Estimate::empty().to_json()) };
+    let ids: Vec<Uuid> =
+        docs.iter().filter(|d| d.data_source_type == "upload_file").filter_map(upload_file_id).collect();
+    if ids.is_empty() {
+        return Ok(Estimate::empty().to_json());
+    }
+    let rule = rule_of(&indexer.db, first).await?;
+    let model = model_for(indexer, dataset.tenant_id, Some(dataset), None).await?;
+    let files = upload_files_of(&indexer.db, dataset.tenant_id, &ids).await?;
+    Ok(estimate_files(indexer, &files, rule, model).await?.to_json())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn model() -> PricedModel {
+        PricedModel { provider: "openai".into(), base_model: "text-embedding-ada-002".into() }
+    }
+
+    #[test]
+    fn segments_tokens_price_and_a_five_segment_preview() {
+        let rule = ProcessRule::custom_from_json(&json!({
+            "pre_processing_rules": [{"id": "remove_extra_spaces", "enabled": true}],
+            "segmentation": {"separator": "\\n", "max_tokens": 50}
+        }))
+        .expect("rule");
+        let lines: Vec<String> = (0..8).map(|i| format!("Line {i} about  tea.")).collect();
+        let files = vec![vec![lines.join("\n")], vec!["Another <|file|>.".to_owned()]];
+        let e = estimate_texts(&files, &rule, Some(&model()));
+        assert_eq!(e.total_segments, 9);
+        assert_eq!(e.preview.len(), PREVIEW_SEGMENTS);
+        assert_eq!(e.preview[0], "Line 0 about tea.");
+        let expected: usize =
+            (0..8).map(|i| Encoding::Cl100kBase.count(&format!("Line {i} about tea."))).sum::<usize>()
+                + Encoding::Cl100kBase.count("Another <file>.");
+        assert_eq!(e.tokens, expected);
+        // ada-002: 0.0001 per 1000 tokens, 7 decimals.
+        let price = rust_price(expected);
+        assert_eq!(e.total_price.as_deref(), Some(price.as_str()));
+        assert_eq!(e.currency, "USD");
+        assert_eq!(e.to_json()["total_price"], json!(price));
+    }
+
+    fn rust_price(tokens: usize) -> String {
+        providers::pricing::embedding_price("openai", "text-embedding-ada-002", tokens as u32).total_price.to_string()
+    }
+
+    #[test]
+    fn economy_counts_nothing() {
+        let e = estimate_texts(&[vec!["Some text.".to_owned()]], &ProcessRule::automatic(), None);
+        assert_eq!((e.total_segments, e.tokens), (1, 0));
+        assert_eq!(
+            e.to_json(),
+            json!({"total_segments": 1, "tokens": 0, "total_price": 0, "currency": "USD", "preview": ["Some text."]})
+        );
+        assert_eq!(Estimate::empty().to_json()["preview"], json!([]));
+    }
+
+    #[test]
+    fn arguments_are_validated_with_difys_messages() {
+        let body = |v: Value| v.as_object().cloned().expect("object");
+        let ok = json!({
+            "info_list": {"data_source_type": "upload_file", "file_info_list": {"file_ids": [Uuid::nil()]}},
+            "process_rule": {"mode": "automatic"},
+            "indexing_technique": "high_quality"
+        });
+        let args = EstimateArgs::parse(&body(ok.clone())).expect("valid");
+        assert_eq!(args.file_ids, vec![Uuid::nil()]);
+        assert_eq!(args.indexing_technique, Some(IndexingTechnique::HighQuality));
+        assert!(!args.qa);
+
+        let err = |v: Value| EstimateArgs::parse(&body(v)).expect_err("invalid");
+        let mut v = ok.clone();
+        v.as_object_mut().expect("o").remove("info_list");
+        assert_eq!(err(v).params.as_deref(), Some("info_list"));
+        let mut v = ok.clone();
+        v["info_list"]["data_source_type"] = json!("web");
+        assert_eq!(err(v).message, "Data source type not support");
+        let mut v = ok.clone();
+        v["info_list"]["data_source_type"] = json!("notion_import");
+        assert_eq!(err(v).status, 501);
+        let mut v = ok.clone();
+        v["process_rule"] = json!({"mode": "custom", "rules": {"segmentation": {"separator": "\n", "max_tokens": 20}}});
+        assert_eq!(err(v).message, "Custom segment length should be between 50 and 1000.");
+        let mut v = ok.clone();
+        v["process_rule"] = json!({"mode": "custom", "rules": {"segmentation": {"max_tokens": 200}}});
+        assert_eq!(err(v).message, "Process rule segmentation separator is required");
+        let mut v = ok;
+        v["process_rule"] = json!({"mode": "smart"});
+        assert_eq!(err(v).message, "Process rule mode is invalid");
+    }
+}

@@ -1,0 +1,214 @@
+//! Documents created from plain text by the dataset service API (`POST /v1/documents`): the
+//! text is stored as a `.txt` upload, then it becomes a document like any console upload,
+//! under the dataset's latest process rule, marked `created_from='api'`.
+
+use bytes::Bytes;
+use entities::{dataset_process_rules as rules, datasets, documents};
+use kernel::ApiError;
+use providers::hosted::Hosting;
+use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set};
+use serde_json::{Map, Value};
+
+use crate::documents::NewDocuments;
+use crate::upload::{self, Upload, Uploader};
+
+/// Dify's `DOCUMENT_METADATA_SCHEMA`: the metadata keys of each document type (all strings),
+/// and `others`, whose metadata is kept as given.
+pub const DOCUMENT_METADATA_SCHEMA: &[(&str, &[&str])] = &[
+    ("book", &["title", "language", "author", "publisher", "publication_date", "isbn", "category"]),
+    ("web_page", &["title", "url", "language", "publish_date", "author/publisher", "topic/keywords", "description"]),
+    (
+        "paper",
+        &[
+            "title",
+            "language",
+            "author",
+            "publish_date",
+            "journal/conference_name",
+            "volume/issue/page_numbers",
+            "doi",
+            "topic/keywords",
+            "abstract",
+        ],
+    ),
+    ("social_media_post", &["platform", "author/username", "publish_date", "post_url", "topic/tags"]),
+    (
+        "wikipedia_entry",
+        &["title", "language", "web_page_url", "last_edit_date", "editor/contributor", "summary/introduction"],
+    ),
+    (
+        "personal_document",
+        &["title", "author", "creation_date", "last_modified_date", "document_type", "tags/category"],
+    ),
+    (
+        "business_document",
+        &["title", "author", "creation_date", "last_modified_date", "document_type", "department/team"],
+    ),
+    ("im_chat_log", &["chat_platform", "chat_participants/group_name", "start_date", "end_date", "summary"]),
+    (
+        "synced_from_notion",
+        &[
+            "title",
+            "language",
+            "author/creator",
+            "creation_date",
+            "last_modified_date",
+            "notion_page_link",
+            "category/tags",
+            "description",
+        ],
+    ),
+    (
+        "synced_from_github",
+        &[
+            "repository_name",
+            "repository_description",
+            "repository_owner/organization",
+            "code_filename",
+            "code_file_path",
+            "programming_language",
+            "github_link",
+            "open_source_license",
+            "commit_date",
+            "commit_author",
+        ],
+    ),
+    ("others", &[]),
+];
+
+/// The metadata Dify keeps for a document type: the schema's keys with string values
+/// (`others`: everything). None for an unknown type.
+pub fn filter_metadata(doc_type: &str, metadata: &Map<String, Value>) -> Option<Map<String, Value>> {
+    let (_, keys) = DOCUMENT_METADATA_SCHEMA.iter().find(|(t, _)| *t == doc_type)?;
+    if doc_type == "others" {
+        return Some(metadata.clone());
+    }
+    Some(
+        keys.iter()
+            .filter_map(|k| metadata.get(*k).filter(|v| v.is_string()).map(|v| ((*k).to_owned(), v.clone())))
+            .collect(),
+    )
+}
+
+/// A validated `POST /v1/documents` body.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TextDocument {
+    pub name: String,
+    pub text: String,
+    pub doc_type: Option<String>,
+    pub doc_metadata: Option<Map<String, Value>>,
+}
+
+impl TextDocument {
+    /// reqparse's checks and Dify's `Invalid doc_type.`.
+    pub fn parse(args: &Map<String, Value>) -> Result<Self, ApiError> {
+        let required = |name: &str| match args.get(name) {
+            None => Err(ApiError::invalid_param(name, "Missing required parameter in the JSON body")),
+            Some(Value::Null) => Err(ApiError::invalid_param(name, "Must not be null!")),
+            Some(Value::String(s)) => Ok(s.clone()),
+            Some(v) => Ok(v.to_string()),
+        };
+        let name = required("name")?;
+        let text = required("text")?;
+        if name.trim().is_empty() {
+            return Err(ApiError::invalid_param("name", "name must not be empty."));
+        }
+        if text.is_empty() {
+            return Err(ApiError::invalid_param("text", "text must not be empty."));
+        }
+        let doc_type = match args.get("doc_type") {
+            None | Some(Value::Null) => None,
+            Some(Value::String(s)) if s.is_empty() => None,
+            Some(Value::String(s)) if DOCUMENT_METADATA_SCHEMA.iter().any(|(t, _)| t == s) => Some(s.clone()),
+            Some(_) => return Err(ApiError::value_error("Invalid doc_type.")),
+        };
+        let doc_metadata = match args.get("doc_metadata") {
+            None | Some(Value::Null) => None,
+            Some(Value::Object(m)) => Some(m.clone()),
+            Some(_) => return Err(ApiError::invalid_param("doc_metadata", "doc_metadata must be an object.")),
+        };
+        Ok(Self { name, text, doc_type, doc_metadata })
+    }
+}
+
+/// 403 `dataset_not_inited`.
+pub fn dataset_not_inited() -> ApiError {
+    ApiError::new(403, "dataset_not_inited", "Dataset indexing technique must be set.")
+}
+
+/// Stores the text as an upload and creates its document (status `waiting`); the caller
+/// queues the indexing. A dataset without a process rule yet uses the automatic one (Dify: 500).
+pub async fn create(
+    db: &DatabaseConnection,
+    storage: &dyn infra::storage::Storage,
+    hosting: &Hosting,
+    storage_type: &'static str,
+    dataset: &datasets::Model,
+    doc: TextDocument,
+) -> Result<documents::Model, ApiError> {
+    if dataset.indexing_technique.is_none() {
+        return Err(dataset_not_inited());
+    }
+    let who = Uploader {
+        tenant_id: dataset.tenant_id,
+        account_id: dataset.created_by,
+        storage_type,
+        // Dify sets no limit on API text.
+        size_limit: u64::MAX,
+    };
+    let file = Upload { filename: format!("{}.txt", doc.name), bytes: Bytes::from(doc.text.into_bytes()) };
+    let file = upload::save(db, storage, who, file).await?;
+    let latest = rules::Entity::find()
+        .filter(rules::Column::DatasetId.eq(dataset.id))
+        .order_by_desc(rules::Column::CreatedAt)
+        .one(db)
+        .await?;
+    let process_rule = match latest {
+        Some(r) if r.mode == "custom" => {
+            let rules = r.rules.as_deref().and_then(|s| serde_json::from_str::<Value>(s).ok());
+            ("custom".to_owned(), rules)
+        }
+        _ => ("automatic".to_owned(), None),
+    };
+    let args = NewDocuments {
+        indexing_technique: None,
+        file_ids: vec![file.id],
+        process_rule,
+        doc_form: "text_model".into(),
+        doc_language: "English".into(),
+    };
+    let (_, created, _) = crate::documents::create(db, hosting, dataset, dataset.created_by, &args).await?;
+    let created = created.into_iter().next().ok_or_else(ApiError::internal)?;
+    let mut row = documents::ActiveModel { id: Set(created.id), ..Default::default() };
+    row.created_from = Set("api".into());
+    if let (Some(t), Some(m)) = (&doc.doc_type, &doc.doc_metadata) {
+        row.doc_type = Set(Some(t.clone()));
+        row.doc_metadata = Set(filter_metadata(t, m).map(Value::Object));
+    }
+    Ok(row.update(db).await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn metadata_keeps_schema_strings() {
+        let m = json!({"title": "T", "isbn": 5, "extra": "x"}).as_object().cloned().expect("o");
+        assert_eq!(filter_metadata("book", &m), Some(json!({"title": "T"}).as_object().cloned().expect("o")));
+        assert_eq!(filter_metadata("others", &m), Some(m.clone()));
+        assert_eq!(filter_metadata("comic", &m), None);
+    }
+
+    #[test]
+    fn bodies_are_checked() {
+        let parse = |v: Value| TextDocument::parse(v.as_object().expect("o"));
+        assert_eq!(parse(json!({"text": "x"})).map_err(|e| e.params), Err(Some("name".into())));
+        assert_eq!(parse(json!({"name": "n", "text": null})).map_err(|e| e.message), Err("Must not be null!".into()));
+        let e = parse(json!({"name": "n", "text": "t", "doc_type": "comic"})).expect_err("bad type");
+        assert_eq!(e.message, "Invalid doc_type.");
+        let ok = parse(json!({"name": "n", "text": "t", "doc_type": "book", "doc_metadata": {"title": "T"}}));
+        assert_eq!(ok.map(|d| d.doc_type), Ok(Some("book".into())));
+    }
+}
