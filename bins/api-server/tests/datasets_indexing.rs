@@ -555,3 +555,108 @@ async fn with_weaviate_configured_vectors_live_in_dify_s_classes() {
     assert!(!weaviate.has_class(&class), "class dropped");
     stop_worker(worker).await;
 }
+
+#[actix_web::test]
+async fn with_several_datasets_the_model_picks_the_one_to_search() {
+    let (env, state) = state_with(&[]).await;
+    let fake = FakeOpenAi::start().await;
+    let app = test::init_service(app(state)).await;
+    let (mut c, _) = owner(&env, &app, &fake).await;
+    let worker = start_worker(&env);
+    let mut dataset_ids = Vec::new();
+    for (name, bytes) in [
+        ("notes.docx", files::docx(&["Field notes from the river trip.", PLANTED])),
+        ("weather.md", b"# Rain\n\nRain falls mostly in the northern valleys during spring.\n".to_vec()),
+    ] {
+        let id = upload(&app, &c, name, &bytes).await;
+        let r = send(&app, &mut c, Method::POST, "/console/api/datasets/init", Some(init_body("high_quality", &[id])))
+            .await;
+        assert_eq!(r.status.as_u16(), 200, "{r:?}");
+        let dataset_id = r.body["dataset"]["id"].as_str().expect("id").to_string();
+        settled(&app, &mut c, &dataset_id, r.body["batch"].as_str().expect("batch")).await;
+        dataset_ids.push(dataset_id);
+    }
+    let tools: Vec<Value> = dataset_ids.iter().map(|id| json!({"dataset": {"enabled": true, "id": id}})).collect();
+    let config = json!({
+        "pre_prompt": "",
+        "model": {"provider": "openai", "name": "gpt-3.5-turbo", "completion_params": {"max_tokens": 256}},
+        "agent_mode": {"enabled": true, "strategy": "router", "tools": tools},
+    });
+    let r = send(
+        &app,
+        &mut c,
+        Method::POST,
+        "/console/api/apps",
+        Some(json!({"name": "Router", "mode": "chat", "icon": "🤖", "icon_background": "#FFEAD5", "model_config": config})),
+    )
+    .await;
+    assert_eq!(r.status.as_u16(), 201, "{r:?}");
+    let app_id = r.body["id"].as_str().expect("id").to_string();
+    let r = send(&app, &mut c, Method::POST, &format!("/console/api/apps/{app_id}/api-keys"), None).await;
+    let mut key = Client { bearer: Some(r.body["token"].as_str().expect("token").to_string()), ..Client::default() };
+
+    // The fake answers the router's question and the chat alike: "2" picks the weather.
+    for (pick, expect, absent) in [("2", "northern valleys", PLANTED), ("1", PLANTED, "northern valleys")] {
+        fake.set_answer(Some(pick));
+        fake.clear_requests();
+        let ask = json!({"inputs": {}, "query": "What falls in spring by the river?", "user": "u", "response_mode": "blocking"});
+        let r = send(&app, &mut key, Method::POST, "/v1/chat-messages", Some(ask)).await;
+        assert_eq!(r.status.as_u16(), 200, "{r:?}");
+        let calls: Vec<_> = fake.requests().into_iter().filter(|q| q.path.ends_with("/chat/completions")).collect();
+        assert_eq!(calls.len(), 2, "the router's call, then the answer");
+        let router: String = calls[0].messages.iter().map(|(_, t)| t.as_str()).collect();
+        assert!(router.contains("notes.docx...") && router.contains("weather.md..."), "{router}");
+        let prompt: String = calls[1].messages.iter().map(|(_, t)| t.as_str()).collect();
+        assert!(prompt.contains(expect) && !prompt.contains(absent), "pick {pick}: {prompt}");
+    }
+    // None fits: no context at all.
+    fake.set_answer(Some("0"));
+    fake.clear_requests();
+    let ask = json!({"inputs": {}, "query": "What is the time?", "user": "u", "response_mode": "blocking"});
+    let r = send(&app, &mut key, Method::POST, "/v1/chat-messages", Some(ask)).await;
+    assert_eq!(r.status.as_u16(), 200, "{r:?}");
+    let last = fake.requests().into_iter().rfind(|q| q.path.ends_with("/chat/completions")).expect("answer");
+    assert!(!last.messages.iter().any(|(_, t)| t.contains("<context>")), "{:?}", last.messages);
+    stop_worker(worker).await;
+}
+
+#[actix_web::test]
+async fn deleting_documents_and_datasets_removes_the_uploads_nothing_else_uses() {
+    let (env, state) = state_with(&[]).await;
+    let fake = FakeOpenAi::start().await;
+    let app = test::init_service(app(state)).await;
+    let (mut c, _) = owner(&env, &app, &fake).await;
+    let worker = start_worker(&env);
+    let ids = vec![
+        upload(&app, &c, "a.md", b"# A\n\nApples are red.\n").await,
+        upload(&app, &c, "b.md", b"# B\n\nBananas are yellow.\n").await,
+    ];
+    let r = send(&app, &mut c, Method::POST, "/console/api/datasets/init", Some(init_body("economy", &ids))).await;
+    assert_eq!(r.status.as_u16(), 200, "{r:?}");
+    let dataset_id = r.body["dataset"]["id"].as_str().expect("id").to_string();
+    let docs = r.body["documents"].as_array().expect("docs").clone();
+    settled(&app, &mut c, &dataset_id, r.body["batch"].as_str().expect("batch")).await;
+    let stored = |id: &str| {
+        let id: Uuid = id.parse().expect("uuid");
+        let db = env.infra.db.clone();
+        let storage = env.infra.storage.clone();
+        async move {
+            match entities::upload_files::Entity::find_by_id(id).one(&db).await.expect("q") {
+                Some(f) => storage.exists(&f.key).await.expect("exists"),
+                None => false,
+            }
+        }
+    };
+    assert!(stored(&ids[0]).await && stored(&ids[1]).await);
+
+    let doc_a = docs.iter().find(|d| d["name"] == "a.md").expect("a")["id"].as_str().expect("id").to_string();
+    let r = send(&app, &mut c, Method::DELETE, &format!("/console/api/datasets/{dataset_id}/documents/{doc_a}"), None)
+        .await;
+    assert_eq!(r.status.as_u16(), 204, "{r:?}");
+    assert!(!stored(&ids[0]).await, "a.md's upload is gone with its document");
+    assert!(stored(&ids[1]).await, "b.md is still used");
+    let r = send(&app, &mut c, Method::DELETE, &format!("/console/api/datasets/{dataset_id}"), None).await;
+    assert_eq!(r.status.as_u16(), 204, "{r:?}");
+    assert!(!stored(&ids[1]).await, "the dataset's uploads go with it");
+    stop_worker(worker).await;
+}

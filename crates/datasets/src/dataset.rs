@@ -284,9 +284,15 @@ pub async fn update(
     Ok(updated)
 }
 
+/// The uploads the dataset's documents were made from (to remove once it is deleted).
+pub async fn source_files(db: &impl ConnectionTrait, d: &datasets::Model) -> Result<Vec<Uuid>, ApiError> {
+    let docs = documents::Entity::find().filter(documents::Column::DatasetId.eq(d.id)).all(db).await?;
+    Ok(docs.iter().filter_map(crate::upload::source_file).collect())
+}
+
 /// Deletes the dataset with its documents, segments, process rules, queries, keyword table,
-/// app links and API keys, in one transaction. (The caller drops its vector collection after
-/// the commit; uploaded files stay, as in Dify.)
+/// app links and API keys, in one transaction. (The caller then drops its vector collection
+/// and the uploads no other document uses.)
 pub async fn delete(db: &DatabaseConnection, d: &datasets::Model) -> Result<(), ApiError> {
     let txn = db.begin().await?;
     document_segments::Entity::delete_many().filter(document_segments::Column::DatasetId.eq(d.id)).exec(&txn).await?;

@@ -380,6 +380,9 @@ pub async fn delete(indexer: &Indexer, dataset: &datasets::Model, d: &documents:
     segments_model::Entity::delete_many().filter(segments_model::Column::DocumentId.eq(d.id)).exec(&txn).await?;
     documents::Entity::delete_by_id(d.id).exec(&txn).await?;
     txn.commit().await?;
+    if let Some(file) = crate::upload::source_file(d) {
+        crate::upload::remove_orphans(db, indexer.storage.as_ref(), d.tenant_id, &[file]).await;
+    }
     Ok(())
 }
 

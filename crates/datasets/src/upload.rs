@@ -204,6 +204,48 @@ pub fn fields(f: &upload_files::Model) -> Value {
     })
 }
 
+/// The upload a document was made from (`data_source_info.upload_file_id`).
+pub fn source_file(d: &entities::documents::Model) -> Option<Uuid> {
+    let info: Value = serde_json::from_str(d.data_source_info.as_deref()?).ok()?;
+    info.get("upload_file_id")?.as_str()?.parse().ok()
+}
+
+/// Removes uploads no document of the workspace is made from any more (after documents or
+/// datasets are deleted): the stored file, then its row. Best effort: failures are logged.
+pub async fn remove_orphans(db: &impl ConnectionTrait, storage: &dyn Storage, tenant_id: Uuid, file_ids: &[Uuid]) {
+    use entities::documents;
+    for id in file_ids {
+        let needle = format!("%{id}%");
+        let still_used = documents::Entity::find()
+            .filter(documents::Column::TenantId.eq(tenant_id))
+            .filter(documents::Column::DataSourceInfo.like(needle))
+            .one(db)
+            .await;
+        let file = match still_used {
+            Ok(Some(_)) => continue,
+            Ok(None) => {
+                upload_files::Entity::find_by_id(*id).filter(upload_files::Column::TenantId.eq(tenant_id)).one(db).await
+            }
+            Err(e) => Err(e),
+        };
+        let file = match file {
+            Ok(Some(f)) => f,
+            Ok(None) => continue,
+            Err(e) => {
+                tracing::warn!(error = %e, file_id = %id, "cannot check an upload for removal");
+                continue;
+            }
+        };
+        if let Err(e) = storage.delete(&file.key).await {
+            tracing::warn!(error = %e, key = %file.key, "cannot remove an orphaned upload");
+            continue;
+        }
+        if let Err(e) = upload_files::Entity::delete_by_id(file.id).exec(db).await {
+            tracing::warn!(error = %e, file_id = %id, "cannot remove an orphaned upload row");
+        }
+    }
+}
+
 /// The workspace's upload file; another workspace's is 404 like a missing one.
 pub async fn find(db: &impl ConnectionTrait, tenant_id: Uuid, id: Uuid) -> Result<upload_files::Model, ApiError> {
     upload_files::Entity::find_by_id(id)

@@ -164,8 +164,10 @@ async fn delete(state: web::Data<AppState>, user: Manager, path: web::Path<Uuid>
     let user = user.0;
     let db = &state.infra.db;
     let d = dataset::find_accessible(db, user.tenant_id(), user.account.id, path.into_inner()).await?;
+    let files = dataset::source_files(db, &d).await?;
     dataset::delete(db, &d).await?;
     drop_vectors(&state, d.id).await;
+    datasets::upload::remove_orphans(db, state.infra.storage.as_ref(), d.tenant_id, &files).await;
     Ok(HttpResponse::NoContent().finish())
 }
 

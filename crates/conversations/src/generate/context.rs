@@ -11,6 +11,9 @@ use sea_orm::{ConnectionTrait, EntityTrait, Set};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
+use entities::datasets as datasets_model;
+use providers::runtime::{ChatMessage, CompletionParams, ModelRef};
+
 use crate::Caller;
 use crate::engine::Engine;
 
@@ -27,11 +30,13 @@ impl Found {
     }
 }
 
-/// Searches the app's datasets. One dataset is searched directly (Dify's router); with
-/// several, each is searched and the best `k` hits by score are kept — where Dify has the
-/// model pick a single dataset first.
+/// Searches the app's datasets with the raw query, as Dify's router does: one dataset
+/// directly; with several, the app's model first picks the one that fits the question (none
+/// fitting means no context).
+#[allow(clippy::too_many_arguments)]
 pub async fn retrieve(
     engine: &Engine,
+    model: &ModelRef,
     tenant_id: Uuid,
     app_id: Uuid,
     caller: Caller,
@@ -39,27 +44,57 @@ pub async fn retrieve(
     query: &str,
     rest_tokens: Option<usize>,
 ) -> Result<Found, ApiError> {
-    let datasets = retrieval::usable_datasets(&engine.db, tenant_id, dataset_ids).await?;
+    let mut datasets = retrieval::usable_datasets(&engine.db, tenant_id, dataset_ids).await?;
     if datasets.is_empty() || query.trim().is_empty() {
         return Ok(Found::default());
     }
-    let indexer = engine.indexer();
-    let asker = Asker { app_id, role: caller.role(), id: caller.id() };
-    let mut hits: Vec<(Retrieved, String)> = Vec::new();
-    let mut k_all = 0;
-    for d in &datasets {
-        let k = rag::retrieval::dynamic_k(rest_tokens, retrieval::segment_max_tokens(&engine.db, d.id).await?);
-        k_all = k_all.max(k);
-        for r in retrieval::retrieve(&indexer, d, query, k, asker).await? {
-            hits.push((r, d.name.clone()));
+    if datasets.len() > 1 {
+        match pick(engine, model, &datasets, query).await {
+            Some(i) => datasets = vec![datasets.swap_remove(i)],
+            None => return Ok(Found::default()),
         }
     }
-    if datasets.len() > 1 {
-        hits.sort_by(|a, b| b.0.score.unwrap_or(0.0).total_cmp(&a.0.score.unwrap_or(0.0)));
-        hits.truncate(k_all);
-    }
+    let indexer = engine.indexer();
+    let asker = Asker { app_id, role: caller.role(), id: caller.id() };
+    let d = &datasets[0];
+    let k = rag::retrieval::dynamic_k(rest_tokens, retrieval::segment_max_tokens(&engine.db, d.id).await?);
+    let hits =
+        retrieval::retrieve(&indexer, d, query, k, asker).await?.into_iter().map(|r| (r, d.name.clone())).collect();
     Ok(Found { hits })
 }
+
+/// Asks the model which dataset answers `query` (Dify's router, in the ReAct-style form it
+/// uses for models without function calls): the index of the pick, or None.
+async fn pick(engine: &Engine, model: &ModelRef, datasets: &[datasets_model::Model], query: &str) -> Option<usize> {
+    let tools: String = datasets
+        .iter()
+        .enumerate()
+        .map(|(i, d)| {
+            let about = d
+                .description
+                .clone()
+                .filter(|s| !s.trim().is_empty())
+                .unwrap_or_else(|| format!("useful for when you want to answer queries about the {}", d.name));
+            format!("{}. {}: {about}\n", i + 1, d.name)
+        })
+        .collect();
+    let prompt = format!("{ROUTER_PROMPT}\n{tools}\nQuestion: {query}\nNumber:");
+    let params = CompletionParams { max_tokens: Some(8), temperature: Some(0.0), ..CompletionParams::default() };
+    let reply = match providers::runtime::generate(&engine.http, model, &[ChatMessage::user(prompt)], &params).await {
+        Ok(r) => r.text,
+        Err(e) => {
+            // As Dify: a router that fails adds no context rather than failing the answer.
+            tracing::warn!(error = %e, "dataset router call failed");
+            return None;
+        }
+    };
+    let n: usize = reply.trim().split(|c: char| !c.is_ascii_digit()).find(|s| !s.is_empty())?.parse().ok()?;
+    (1..=datasets.len()).contains(&n).then(|| n - 1)
+}
+
+/// How the router asks the model to choose.
+const ROUTER_PROMPT: &str = "You are choosing the knowledge base that can answer a question. \
+Reply with only the number of the best one below, or 0 if none of them fits.\n";
 
 /// The sources Dify returns in `message_end` (`retriever_from` `dev` adds segment details),
 /// saved for the message. Keyword (economy) hits are not sources, as in Dify.

@@ -125,7 +125,8 @@ pub async fn start(engine: &Engine, req: Request) -> Result<Generation, ApiError
         context::Found::default()
     } else {
         let rest = model.context_size().map(|limit| usize::try_from(limit - max_tokens - base_tokens).unwrap_or(0));
-        context::retrieve(engine, req.app.tenant_id, req.app.id, req.caller, &dataset_ids, &query, rest).await?
+        context::retrieve(engine, &model.model, req.app.tenant_id, req.app.id, req.caller, &dataset_ids, &query, rest)
+            .await?
     };
     let context = found.context();
     let parts = PromptParts { context: context.as_deref(), ..parts };
