@@ -88,20 +88,15 @@ async fn unbuilt_contract_routes_answer_501_on_every_surface() {
         assert_eq!(status, StatusCode::NOT_IMPLEMENTED, "{method} {uri}");
         assert_eq!(json["code"], "not_implemented");
     }
-    // The 501 names the endpoint; a static segment (`batch_import`) reaches its own rule
-    // beside the built `segments/<uuid:segment_id>` (built precedence: tests/documents_admin.rs).
+    // The 501 names the endpoint; a static segment (`notion-indexing-estimate`) reaches its
+    // own rule beside the built `datasets/<uuid:dataset_id>`.
     let resp = test::call_service(
         &app,
-        TestRequest::post()
-            .uri(&format!("/console/api/datasets/{id}/documents/{id}/segments/batch_import"))
-            .to_request(),
+        TestRequest::post().uri("/console/api/datasets/notion-indexing-estimate").to_request(),
     )
     .await;
     let (_, json) = error_json(resp).await;
-    assert!(
-        json["message"].as_str().unwrap_or_default().contains("console.datasetdocumentsegmentbatchimportapi"),
-        "{json}"
-    );
+    assert!(json["message"].as_str().unwrap_or_default().contains("console.datasourcenotionapi"), "{json}");
 }
 
 #[actix_web::test]

@@ -47,6 +47,14 @@ impl JobHandler for Dispatcher {
                     Err(e) => JobOutcome::Retry(e.to_string()),
                 }
             }
+            Job::ImportSegments { job_id, tenant_id, dataset_id, document_id, account_id, rows } => {
+                let target =
+                    datasets::segment_import::ImportTarget { job_id, tenant_id, dataset_id, document_id, account_id };
+                match datasets::segment_import::run(&self.indexer, self.infra.cache.as_ref(), target, &rows).await {
+                    Ok(()) => JobOutcome::Done,
+                    Err(e) => JobOutcome::Retry(e.to_string()),
+                }
+            }
             Job::SyncDatasetVectors { dataset_id } => {
                 match datasets::indexing::sync_vector_index(&self.indexer, dataset_id).await {
                     Ok(()) => JobOutcome::Done,

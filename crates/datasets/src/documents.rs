@@ -45,65 +45,187 @@ impl NewDocuments {
             ),
         };
         let source = args.get("data_source").filter(|v| !v.is_null()).ok_or_else(|| bad("Data source is required"))?;
-        let source = source.as_object().ok_or_else(|| bad("Data source is invalid"))?;
-        let kind = source.get("type").and_then(Value::as_str).filter(|s| !s.is_empty());
-        let kind = kind.ok_or_else(|| bad("Data source type is required"))?;
-        match kind {
-            "upload_file" => {}
-            "notion_import" => {
-                return Err(ApiError::new(501, "not_implemented", "Notion import is not supported by dify-rs yet."));
-            }
-            _ => return Err(bad("Data source type is invalid")),
-        }
-        let info = source.get("info_list").filter(|v| v.as_object().is_some_and(|o| !o.is_empty()));
-        let info = info.ok_or_else(|| bad("Data source info is required"))?;
-        let files =
-            info.get("file_info_list").filter(|v| !v.is_null()).ok_or_else(|| bad("File source info is required"))?;
-        let ids = files.get("file_ids").and_then(Value::as_array).ok_or_else(|| bad("File source info is required"))?;
-        let mut file_ids = Vec::with_capacity(ids.len());
-        for id in ids {
-            let id = id.as_str().and_then(|s| s.parse::<Uuid>().ok());
-            let id = id.ok_or_else(|| ApiError::invalid_param("file_ids", "file_ids must be file ids."))?;
-            if !file_ids.contains(&id) {
-                file_ids.push(id);
-            }
-        }
-        if file_ids.is_empty() {
-            return Err(bad("File source info is required"));
-        }
-
-        let rule = args.get("process_rule").filter(|v| !v.is_null()).ok_or_else(|| bad("Process rule is required"))?;
-        let rule = rule.as_object().ok_or_else(|| bad("Process rule is invalid"))?;
-        let mode = rule.get("mode").and_then(Value::as_str).filter(|s| !s.is_empty());
-        let mode = mode.ok_or_else(|| bad("Process rule mode is required"))?;
-        let process_rule = match mode {
-            "automatic" => ("automatic".to_owned(), None),
-            "custom" => {
-                let rules =
-                    rule.get("rules").filter(|v| v.is_object()).ok_or_else(|| bad("Process rule rules is required"))?;
-                // The document would fail at splitting; refuse it up front instead.
-                ProcessRule::custom_from_json(rules).map_err(|e| bad(&e.to_string()))?;
-                ("custom".to_owned(), Some(rules.clone()))
-            }
-            _ => return Err(bad("Process rule mode is invalid")),
-        };
-        let text = |name: &str, default: &str| match args.get(name) {
-            None | Some(Value::Null) => Ok(default.to_owned()),
-            Some(Value::String(s)) if !s.is_empty() => Ok(s.clone()),
-            Some(_) => Err(ApiError::invalid_param(name, format!("{name} must be a string."))),
-        };
-        let doc_form = text("doc_form", "text_model")?;
-        if !matches!(doc_form.as_str(), "text_model" | "qa_model") {
-            return Err(ApiError::invalid_param("doc_form", "doc_form must be text_model or qa_model."));
-        }
-        Ok(Self {
-            indexing_technique,
-            file_ids,
-            process_rule,
-            doc_form,
-            doc_language: text("doc_language", "English")?,
-        })
+        let file_ids = parse_files(source)?;
+        let process_rule = parse_process_rule(
+            args.get("process_rule").filter(|v| !v.is_null()).ok_or_else(|| bad("Process rule is required"))?,
+        )?;
+        let (doc_form, doc_language) = parse_form(args)?;
+        Ok(Self { indexing_technique, file_ids, process_rule, doc_form, doc_language })
     }
+}
+
+/// The upload files of a `data_source` argument (Dify's `data_source_args_validate`).
+fn parse_files(source: &Value) -> Result<Vec<Uuid>, ApiError> {
+    let source = source.as_object().ok_or_else(|| bad("Data source is invalid"))?;
+    let kind = source.get("type").and_then(Value::as_str).filter(|s| !s.is_empty());
+    let kind = kind.ok_or_else(|| bad("Data source type is required"))?;
+    match kind {
+        "upload_file" => {}
+        "notion_import" => {
+            return Err(ApiError::new(501, "not_implemented", "Notion import is not supported by dify-rs yet."));
+        }
+        _ => return Err(bad("Data source type is invalid")),
+    }
+    let info = source.get("info_list").filter(|v| v.as_object().is_some_and(|o| !o.is_empty()));
+    let info = info.ok_or_else(|| bad("Data source info is required"))?;
+    let files =
+        info.get("file_info_list").filter(|v| !v.is_null()).ok_or_else(|| bad("File source info is required"))?;
+    let ids = files.get("file_ids").and_then(Value::as_array).ok_or_else(|| bad("File source info is required"))?;
+    let mut file_ids = Vec::with_capacity(ids.len());
+    for id in ids {
+        let id = id.as_str().and_then(|s| s.parse::<Uuid>().ok());
+        let id = id.ok_or_else(|| ApiError::invalid_param("file_ids", "file_ids must be file ids."))?;
+        if !file_ids.contains(&id) {
+            file_ids.push(id);
+        }
+    }
+    if file_ids.is_empty() {
+        return Err(bad("File source info is required"));
+    }
+    Ok(file_ids)
+}
+
+/// A `process_rule` argument (Dify's `process_rule_args_validate`): the mode and, for
+/// `custom`, its rules.
+fn parse_process_rule(rule: &Value) -> Result<(String, Option<Value>), ApiError> {
+    let rule = rule.as_object().ok_or_else(|| bad("Process rule is invalid"))?;
+    let mode = rule.get("mode").and_then(Value::as_str).filter(|s| !s.is_empty());
+    let mode = mode.ok_or_else(|| bad("Process rule mode is required"))?;
+    match mode {
+        "automatic" => Ok(("automatic".to_owned(), None)),
+        "custom" => {
+            let rules =
+                rule.get("rules").filter(|v| v.is_object()).ok_or_else(|| bad("Process rule rules is required"))?;
+            // The document would fail at splitting; refuse it up front instead.
+            ProcessRule::custom_from_json(rules).map_err(|e| bad(&e.to_string()))?;
+            Ok(("custom".to_owned(), Some(rules.clone())))
+        }
+        _ => Err(bad("Process rule mode is invalid")),
+    }
+}
+
+/// `doc_form` (text_model | qa_model) and `doc_language`, with Dify's defaults.
+fn parse_form(args: &Map<String, Value>) -> Result<(String, String), ApiError> {
+    let text = |name: &str, default: &str| match args.get(name) {
+        None | Some(Value::Null) => Ok(default.to_owned()),
+        Some(Value::String(s)) if !s.is_empty() => Ok(s.clone()),
+        Some(_) => Err(ApiError::invalid_param(name, format!("{name} must be a string."))),
+    };
+    let doc_form = text("doc_form", "text_model")?;
+    if !matches!(doc_form.as_str(), "text_model" | "qa_model") {
+        return Err(ApiError::invalid_param("doc_form", "doc_form must be text_model or qa_model."));
+    }
+    Ok((doc_form, text("doc_language", "English")?))
+}
+
+/// What `POST /datasets/<id>/documents` with `original_document_id` asks for: processing a
+/// document again, optionally with a new process rule or a new upload file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DocumentUpdate {
+    pub document_id: Uuid,
+    pub file_id: Option<Uuid>,
+    pub process_rule: Option<(String, Option<Value>)>,
+    pub doc_form: String,
+}
+
+impl DocumentUpdate {
+    /// Dify's `document_create_args_validate` for an update: each part given is validated.
+    pub fn parse(args: &Map<String, Value>) -> Result<Self, ApiError> {
+        let document_id =
+            args.get("original_document_id").and_then(Value::as_str).and_then(|s| s.parse::<Uuid>().ok()).ok_or_else(
+                || ApiError::invalid_param("original_document_id", "original_document_id must be a document id."),
+            )?;
+        let given = |name: &str| args.get(name).filter(|v| !v.is_null() && v.as_object().is_none_or(|o| !o.is_empty()));
+        // Dify keeps the last of several files.
+        let file_id = match given("data_source") {
+            Some(source) => parse_files(source)?.pop(),
+            None => None,
+        };
+        let process_rule = given("process_rule").map(parse_process_rule).transpose()?;
+        let (doc_form, _) = parse_form(args)?;
+        Ok(Self { document_id, file_id, process_rule, doc_form })
+    }
+}
+
+/// The rules stored with a process rule: the custom ones, or Dify's `AUTOMATIC_RULES`.
+fn stored_rules(custom: &Option<Value>) -> String {
+    match custom {
+        Some(rules) => rules.to_string(),
+        None => json!({
+            "pre_processing_rules": [
+                {"id": "remove_extra_spaces", "enabled": true},
+                {"id": "remove_urls_emails", "enabled": false}
+            ],
+            "segmentation": {"delimiter": "\n", "max_tokens": 1000}
+        })
+        .to_string(),
+    }
+}
+
+/// Dify's `update_document_with_dataset_id`: an available document gets the new rule and
+/// source, goes back to `waiting` with its segments marked `re_segment`, in one transaction.
+/// The caller queues its indexing, which replaces the segments and their index entries.
+pub async fn update(
+    db: &DatabaseConnection,
+    dataset: &datasets::Model,
+    account_id: Uuid,
+    args: &DocumentUpdate,
+) -> Result<documents::Model, ApiError> {
+    let doc = find(db, dataset, args.document_id).await?;
+    if display_status(&doc) != Some("available") {
+        return Err(bad("Document is not available"));
+    }
+    let file = match args.file_id {
+        Some(id) => Some(
+            upload_files::Entity::find_by_id(id)
+                .filter(upload_files::Column::TenantId.eq(dataset.tenant_id))
+                .one(db)
+                .await?
+                .ok_or_else(|| ApiError::new(404, "file_not_exists", "File not exists."))?,
+        ),
+        None => None,
+    };
+    let now = now_naive();
+    let txn = db.begin().await?;
+    let mut edit = documents::ActiveModel {
+        id: Set(doc.id),
+        indexing_status: Set("waiting".into()),
+        completed_at: Set(None),
+        processing_started_at: Set(None),
+        parsing_completed_at: Set(None),
+        cleaning_completed_at: Set(None),
+        splitting_completed_at: Set(None),
+        updated_at: Set(now),
+        created_from: Set("web".into()),
+        doc_form: Set(args.doc_form.clone()),
+        ..Default::default()
+    };
+    if let Some((mode, custom)) = &args.process_rule {
+        let rule = rules::ActiveModel {
+            id: Set(Uuid::new_v4()),
+            dataset_id: Set(dataset.id),
+            mode: Set(mode.clone()),
+            rules: Set(Some(stored_rules(custom))),
+            created_by: Set(account_id),
+            created_at: Set(now),
+        }
+        .insert(&txn)
+        .await?;
+        edit.dataset_process_rule_id = Set(Some(rule.id));
+    }
+    if let Some(file) = &file {
+        edit.data_source_type = Set("upload_file".into());
+        edit.data_source_info = Set(Some(json!({"upload_file_id": file.id.to_string()}).to_string()));
+        edit.name = Set(file.name.clone());
+    }
+    let doc = edit.update(&txn).await?;
+    segments::Entity::update_many()
+        .col_expr(segments::Column::Status, Expr::value("re_segment"))
+        .filter(segments::Column::DocumentId.eq(doc.id))
+        .exec(&txn)
+        .await?;
+    txn.commit().await?;
+    Ok(doc)
 }
 
 /// Creates the documents (and their process rule) in one transaction, settling the dataset's
@@ -157,18 +279,7 @@ pub async fn create(
         dataset = edit.update(&txn).await?;
     }
     let (mode, custom) = &args.process_rule;
-    let rule_text = match custom {
-        Some(rules) => rules.to_string(),
-        // Dify stores `DatasetProcessRule.AUTOMATIC_RULES` with automatic rules.
-        None => json!({
-            "pre_processing_rules": [
-                {"id": "remove_extra_spaces", "enabled": true},
-                {"id": "remove_urls_emails", "enabled": false}
-            ],
-            "segmentation": {"delimiter": "\n", "max_tokens": 1000}
-        })
-        .to_string(),
-    };
+    let rule_text = stored_rules(custom);
     let rule = rules::ActiveModel {
         id: Set(Uuid::new_v4()),
         dataset_id: Set(dataset.id),

@@ -14,6 +14,7 @@ pub mod listing;
 pub mod process_rule;
 pub mod retrieval;
 pub mod segment_edit;
+pub mod segment_import;
 pub mod segments;
 pub mod text_documents;
 pub mod upload;

@@ -64,7 +64,7 @@ impl SegmentInput {
 }
 
 /// Embedding tokens of `content` for a high-quality dataset; 0 for economy, as in Dify.
-fn tokens(dataset: &datasets::Model, content: &str) -> i32 {
+pub(crate) fn tokens(dataset: &datasets::Model, content: &str) -> i32 {
     match (&dataset.indexing_technique, &dataset.embedding_model_provider, &dataset.embedding_model) {
         (Some(t), Some(provider), Some(model)) if t == "high_quality" => {
             i32::try_from(Encoding::for_provider_model(provider, model).count(content)).unwrap_or(i32::MAX)
@@ -73,7 +73,7 @@ fn tokens(dataset: &datasets::Model, content: &str) -> i32 {
     }
 }
 
-fn chars(content: &str) -> i32 {
+pub(crate) fn chars(content: &str) -> i32 {
     i32::try_from(content.chars().count()).unwrap_or(i32::MAX)
 }
 

@@ -15,6 +15,23 @@ pub enum Job {
     /// Build or drop a dataset's vectors after its indexing technique changed (Dify's
     /// `deal_dataset_vector_index_task`).
     SyncDatasetVectors { dataset_id: uuid::Uuid },
+    /// Add CSV rows to a completed document as indexed segments, reporting in the cache under
+    /// `segment_batch_import_<job_id>` (Dify's `batch_create_segment_to_index_task`).
+    ImportSegments {
+        job_id: uuid::Uuid,
+        tenant_id: uuid::Uuid,
+        dataset_id: uuid::Uuid,
+        document_id: uuid::Uuid,
+        account_id: uuid::Uuid,
+        rows: Vec<SegmentRow>,
+    },
+}
+
+/// One imported segment: its content, and the answer of a Q&A document.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SegmentRow {
+    pub content: String,
+    pub answer: Option<String>,
 }
 
 impl Job {
@@ -23,7 +40,7 @@ impl Job {
         match self {
             Job::SendMail { .. } => "mail",
             Job::GenerateConversationName { .. } => "generation",
-            Job::IndexDocuments { .. } | Job::SyncDatasetVectors { .. } => "dataset",
+            Job::IndexDocuments { .. } | Job::SyncDatasetVectors { .. } | Job::ImportSegments { .. } => "dataset",
         }
     }
 
@@ -48,5 +65,16 @@ mod tests {
         assert!(String::from_utf8_lossy(&bytes).contains(r#""task":"send_mail""#));
         assert_eq!(Job::from_bytes(&bytes).expect("parse"), job);
         assert!(Job::from_bytes(br#"{"task":"nope"}"#).is_err());
+    }
+
+    #[test]
+    fn segment_imports_carry_their_rows_on_the_dataset_queue() {
+        let id = uuid::Uuid::nil();
+        let rows = vec![super::SegmentRow { content: "q".into(), answer: Some("a".into()) }];
+        let job =
+            Job::ImportSegments { job_id: id, tenant_id: id, dataset_id: id, document_id: id, account_id: id, rows };
+        assert_eq!(job.queue(), "dataset");
+        assert!(String::from_utf8_lossy(&job.to_bytes()).contains(r#""task":"import_segments""#));
+        assert_eq!(Job::from_bytes(&job.to_bytes()).expect("parse"), job);
     }
 }

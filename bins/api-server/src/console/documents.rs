@@ -3,7 +3,7 @@
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use datasets::dataset::{self, DatasetName, IndexingTechnique};
-use datasets::documents::{self, NewDocuments};
+use datasets::documents::{self, DocumentUpdate, NewDocuments};
 use datasets::listing::{self, Page};
 use kernel::ApiError;
 use kernel::jobs::Job;
@@ -74,16 +74,29 @@ async fn create(
     let db = &state.infra.db;
     let d = dataset::find_accessible(db, user.tenant_id(), user.account.id, path.into_inner()).await?;
     let args = object(body)?;
-    if args.get("original_document_id").is_some_and(|v| !v.is_null()) {
-        return Err(
-            ApiError::new(501, "not_implemented", "Re-processing a document is not supported by dify-rs yet.").into()
-        );
+    if args.get("original_document_id").is_some_and(|v| !v.is_null() && v != "") {
+        return reprocess(&state, &user, &d, &args).await;
     }
     let args = NewDocuments::parse(&args)?;
     let (d, docs, batch) = documents::create(db, &state.engine.hosting, &d, user.account.id, &args).await?;
     queue_indexing(&state, d.id, &docs).await?;
     let docs: Vec<Value> = docs.iter().map(|doc| documents::fields(doc, 0)).collect();
     Ok(HttpResponse::Ok().json(json!({"documents": docs, "batch": batch})))
+}
+
+/// `POST .../documents` with `original_document_id`: the document is processed again.
+async fn reprocess(
+    state: &AppState,
+    user: &super::guard::Console,
+    d: &entities::datasets::Model,
+    args: &Map<String, Value>,
+) -> HttpResult {
+    let db = &state.infra.db;
+    let args = DocumentUpdate::parse(args)?;
+    dataset::check_model_setting(db, &state.engine.hosting, d).await?;
+    let doc = documents::update(db, d, user.account.id, &args).await?;
+    queue_indexing(state, d.id, std::slice::from_ref(&doc)).await?;
+    Ok(HttpResponse::Ok().json(json!({"documents": [documents::fields(&doc, 0)], "batch": doc.batch})))
 }
 
 async fn init(state: web::Data<AppState>, Manager(user): Manager, body: web::Json<Value>) -> HttpResult {

@@ -30,7 +30,7 @@ async fn config(state: web::Data<AppState>, _user: Console) -> HttpResult {
 
 /// Reads the one `file` part, at most `limit` bytes of it (one more byte is a 413 at once,
 /// whatever the client claimed); a second file part is `too_many_files`.
-async fn read_file(mut form: Multipart, limit: u64) -> Result<Upload, ApiError> {
+pub(super) async fn read_file(mut form: Multipart, limit: u64) -> Result<Upload, ApiError> {
     let mut found: Option<Upload> = None;
     let mut files = 0;
     while let Some(field) = form.next().await {

@@ -21,6 +21,7 @@ mod login;
 mod members;
 mod model_providers;
 mod prompt_helpers;
+mod segment_import;
 mod setup;
 mod statistics;
 mod version;
@@ -46,6 +47,7 @@ pub fn register(t: &mut RouteTable) {
     document_admin::register(t);
     estimate::register(t);
     files::register(t);
+    segment_import::register(t);
     model_providers::register(t);
     prompt_helpers::register(t);
     explore::register(t);

@@ -1,16 +1,19 @@
 //! The document indexing pipeline the `dataset` queue runs (Dify's `IndexingRunner`):
-//! extract → clean → split → segments → embed and keyword-index in batches → completed, with
-//! the document's status, timings and error kept up to date at every stage.
+//! extract → clean → split (→ questions and answers for `qa_model`) → segments → embed and
+//! keyword-index in batches → completed, with the document's status, timings and error kept
+//! up to date at every stage.
 //!
 //! # Crash safety
 //! The job is acked only after it returns. Every run of a document starts over: its old
 //! segments, vectors and keywords are replaced, never added to, and embeddings come from the
-//! cache (so a redelivered job pays nothing twice). A document left mid-way by a dead worker
-//! is finished by the redelivered job, or — where the queue lived in the dead process — by
-//! [`resume_unfinished`] at start-up. A paused document stops between batches; resuming
-//! queues it again.
+//! cache (so a redelivered job pays no embedding twice; a Q&A document's questions are
+//! generated again, though). A document left mid-way by a dead worker is finished by the
+//! redelivered job, or — where the queue lived in the dead process — by [`resume_unfinished`]
+//! at start-up. A paused document stops between batches; resuming queues it again.
+//! Re-processing a document (Dify's `document_indexing_update_task`) is just another run.
 
 mod keyword_index;
+pub mod qa;
 mod stages;
 mod technique;
 

@@ -18,7 +18,7 @@ use sea_orm::{
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::{BATCH, Indexer, Transient, fail, keyword_index};
+use super::{BATCH, Indexer, Transient, fail, keyword_index, qa};
 use crate::embedding_cache;
 
 /// How a document's run ended.
@@ -101,22 +101,32 @@ async fn run(
 
     // Clean and split.
     let rule = process_rule(db, doc).await?;
-    if doc.doc_form == "qa_model" {
-        return Err(StageError::Document(
-            "Q&A segmentation (doc_form qa_model) is not supported by dify-rs yet.".into(),
-        ));
-    }
+    let qa = doc.doc_form == "qa_model";
+    // Without a text model a Q&A document cannot be split; fail before any other vendor call.
+    let text_model = match qa {
+        true => Some(
+            qa::default_text_model(indexer, dataset.tenant_id).await.map_err(|e| StageError::Document(e.message))?,
+        ),
+        false => None,
+    };
     let model = embedding_model(indexer, dataset).await?;
     let encoding = model.as_ref().map(|m| Encoding::for_provider_model(&m.provider, &m.model));
-    let chunks = tokio::task::spawn_blocking(move || {
-        let count = |s: &str| encoding.map_or(0, |e| e.count(s));
+    let mut chunks = tokio::task::spawn_blocking(move || {
+        let count = |s: &str| if qa { 0 } else { encoding.map_or(0, |e| e.count(s)) };
         rag::split::split_documents(&texts, &rule, &count)
     })
     .await
     .map_err(|_| StageError::Document("The document could not be split.".into()))?;
+    let mut answers = Vec::new();
+    if let Some(text_model) = &text_model {
+        let language = doc.doc_language.as_deref().unwrap_or("English");
+        let pairs =
+            qa::generate(indexer, text_model, &chunks, language, encoding).await.map_err(StageError::Document)?;
+        (chunks, answers) = pairs.into_iter().map(|p| (p.chunk, p.answer)).unzip();
+    }
 
     // Store the segments, replacing any a previous run left.
-    let old_nodes = replace_segments(db, dataset, doc, &chunks).await?;
+    let old_nodes = replace_segments(db, dataset, doc, &chunks, &answers).await?;
     let collection = collection_name_for_dataset(&dataset.id.to_string());
     let store = match model {
         Some(_) => Some(indexer.vectors.get().await.map_err(vector_error)?),
@@ -239,13 +249,15 @@ async fn embedding_model(indexer: &Indexer, dataset: &datasets::Model) -> Result
     crate::index_entries::dataset_model(indexer, dataset).await.map_err(|e| StageError::Document(e.message))
 }
 
-/// Replaces the document's segments with `chunks` (status `indexing`, not yet enabled) and
+/// Replaces the document's segments with `chunks` (status `indexing`, not yet enabled; Q&A
+/// documents with the `answers` of the same index) and
 /// moves the document to `indexing`, in one transaction. Returns the old segments' node ids.
 async fn replace_segments(
     db: &(impl ConnectionTrait + TransactionTrait),
     dataset: &datasets::Model,
     doc: &documents::Model,
     chunks: &[Chunk],
+    answers: &[String],
 ) -> Result<Vec<String>, sea_orm::DbErr> {
     let now = now_naive();
     let txn = db.begin().await?;
@@ -290,7 +302,7 @@ async fn replace_segments(
             completed_at: Set(None),
             error: Set(None),
             stopped_at: Set(None),
-            answer: Set(None),
+            answer: Set(answers.get(i).cloned()),
             updated_by: Set(None),
             updated_at: Set(now),
         })
