@@ -15,8 +15,13 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use tokio::sync::{Mutex, RwLock};
 
+use super::ann::Ann;
 use super::log::{self, PointMeta, Record};
 use super::{SearchQuery, VectorError, VectorHit, VectorPoint, VectorStore, normalized};
+
+/// Points from which a collection is searched through an approximate (HNSW) index instead of
+/// a full scan; below half of it the index is dropped again.
+pub const ANN_MIN_POINTS: usize = 20_000;
 
 /// Superseded records tolerated before a compaction is considered.
 const COMPACT_MIN_DEAD: usize = 1024;
@@ -27,6 +32,7 @@ const EXTENSION: &str = "vec";
 /// One process owns a directory at a time: `open` takes an exclusive lock on `<root>/LOCK`.
 pub struct EmbeddedVectorStore {
     root: PathBuf,
+    ann_min: usize,
     collections: Mutex<HashMap<String, Arc<RwLock<Collection>>>>,
     /// Held for the store's lifetime; the OS drops the lock with the file.
     _lock: File,
@@ -41,6 +47,12 @@ impl std::fmt::Debug for EmbeddedVectorStore {
 impl EmbeddedVectorStore {
     /// Opens (creating if needed) a store rooted at `root`; collections load lazily.
     pub async fn open(root: impl Into<PathBuf>) -> Result<Self, VectorError> {
+        Self::open_with(root, ANN_MIN_POINTS).await
+    }
+
+    /// [`open`](Self::open), with collections of `ann_min` points or more searched through an
+    /// approximate index.
+    pub async fn open_with(root: impl Into<PathBuf>, ann_min: usize) -> Result<Self, VectorError> {
         let root = root.into();
         tokio::fs::create_dir_all(&root).await?;
         let lock_path = root.join("LOCK");
@@ -56,7 +68,7 @@ impl EmbeddedVectorStore {
         })
         .await
         .map_err(|e| VectorError::Io(e.to_string()))??;
-        Ok(Self { root, collections: Mutex::new(HashMap::new()), _lock: lock })
+        Ok(Self { root, ann_min: ann_min.max(1), collections: Mutex::new(HashMap::new()), _lock: lock })
     }
 
     /// Points in a collection (0 when it does not exist).
@@ -83,7 +95,8 @@ impl EmbeddedVectorStore {
             return Ok(Some(c.clone()));
         }
         let path = self.path_of(name);
-        let loaded = tokio::task::spawn_blocking(move || Collection::load_or_create(path, create))
+        let ann_min = self.ann_min;
+        let loaded = tokio::task::spawn_blocking(move || Collection::load_or_create(path, create, ann_min))
             .await
             .map_err(|e| VectorError::Io(e.to_string()))??;
         Ok(loaded.map(|c| {
@@ -192,28 +205,31 @@ struct Collection {
     file_len: u64,
     /// Records in the file that no longer describe a live point.
     dead: usize,
+    /// The approximate index, once the collection is large.
+    ann: Option<Ann>,
+    ann_min: usize,
 }
 
 impl Collection {
-    fn load_or_create(path: PathBuf, create: Option<usize>) -> Result<Option<Self>, VectorError> {
+    fn load_or_create(path: PathBuf, create: Option<usize>, ann_min: usize) -> Result<Option<Self>, VectorError> {
         match File::open(&path) {
-            Ok(file) => Self::load(path, file).map(Some),
+            Ok(file) => Self::load(path, file, ann_min).map(Some),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => match create {
-                Some(dimension) => Self::create(path, dimension).map(Some),
+                Some(dimension) => Self::create(path, dimension, ann_min).map(Some),
                 None => Ok(None),
             },
             Err(e) => Err(e.into()),
         }
     }
 
-    fn create(path: PathBuf, dimension: usize) -> Result<Self, VectorError> {
+    fn create(path: PathBuf, dimension: usize, ann_min: usize) -> Result<Self, VectorError> {
         write_atomically(&path, &log::header(dimension))?;
-        let mut c = Self::empty(path, dimension);
+        let mut c = Self::empty(path, dimension, ann_min);
         c.open_for_append(log::HEADER_LEN)?;
         Ok(c)
     }
 
-    fn empty(path: PathBuf, dimension: usize) -> Self {
+    fn empty(path: PathBuf, dimension: usize, ann_min: usize) -> Self {
         Self {
             path,
             dimension,
@@ -223,17 +239,19 @@ impl Collection {
             file: None,
             file_len: 0,
             dead: 0,
+            ann: None,
+            ann_min,
         }
     }
 
-    fn load(path: PathBuf, file: File) -> Result<Self, VectorError> {
+    fn load(path: PathBuf, file: File, ann_min: usize) -> Result<Self, VectorError> {
         let mut reader = BufReader::new(file);
         let dimension =
             log::read_header(&mut reader).map_err(|e| VectorError::Corrupt(format!("{}: {e}", path.display())))?;
         if dimension == 0 {
             return Err(VectorError::Corrupt(format!("{}: zero dimension", path.display())));
         }
-        let mut c = Self::empty(path, dimension);
+        let mut c = Self::empty(path, dimension, ann_min);
         let mut good_len = log::HEADER_LEN;
         loop {
             match log::decode(&mut reader, dimension) {
@@ -250,7 +268,31 @@ impl Collection {
             }
         }
         c.open_for_append(good_len)?;
+        c.refresh_ann();
         Ok(c)
+    }
+
+    /// Builds the approximate index once the collection is large, drops it once it is small
+    /// again. A failing index is dropped (searches scan exactly instead).
+    fn refresh_ann(&mut self) {
+        if self.ann.is_none() && self.len() >= self.ann_min {
+            match Ann::build(self.dimension, &self.vectors) {
+                Ok(ann) => self.ann = Some(ann),
+                Err(e) => tracing::warn!(path = %self.path.display(), error = %e, "cannot build the ANN index"),
+            }
+        } else if self.ann.is_some() && self.len() < self.ann_min / 2 {
+            self.ann = None;
+        }
+    }
+
+    /// Runs `step` on the approximate index, dropping the index if it fails.
+    fn with_ann(&mut self, step: impl FnOnce(&mut Ann) -> Result<(), String>) {
+        if let Some(ann) = self.ann.as_mut()
+            && let Err(e) = step(ann)
+        {
+            tracing::warn!(path = %self.path.display(), error = %e, "ANN index out of step; scanning exactly");
+            self.ann = None;
+        }
     }
 
     fn open_for_append(&mut self, len: u64) -> Result<(), VectorError> {
@@ -295,6 +337,7 @@ impl Collection {
         for r in records {
             self.apply(r);
         }
+        self.refresh_ann();
         self.maybe_compact()
     }
 
@@ -311,6 +354,7 @@ impl Collection {
         self.append(std::slice::from_ref(&record))?;
         self.apply(record);
         self.dead += 1;
+        self.refresh_ann();
         self.maybe_compact()
     }
 
@@ -339,9 +383,11 @@ impl Collection {
                     self.vectors[i * self.dimension..(i + 1) * self.dimension].copy_from_slice(&vector);
                     self.metas[i] = meta;
                     self.dead += 1;
+                    self.with_ann(|ann| ann.replace(i, &vector));
                 } else {
                     self.by_id.insert(meta.node_id.clone(), self.metas.len());
                     self.metas.push(meta);
+                    self.with_ann(|ann| ann.push(&vector));
                     self.vectors.extend(vector);
                 }
             }
@@ -374,6 +420,7 @@ impl Collection {
         }
         self.vectors.truncate(last * d);
         let removed = self.metas.swap_remove(i);
+        self.with_ann(|ann| ann.swap_remove(i));
         self.by_id.remove(&removed.node_id);
         if i != last {
             self.by_id.insert(self.metas[i].node_id.clone(), i);
@@ -407,6 +454,7 @@ impl Collection {
         self.metas.clear();
         self.vectors.clear();
         self.by_id.clear();
+        self.ann = None;
     }
 
     fn search(&self, query: &SearchQuery) -> Result<Vec<VectorHit>, VectorError> {
@@ -416,14 +464,20 @@ impl Collection {
         }
         let Some(q) = normalized(&query.vector) else { return Err(VectorError::InvalidVector) };
         let threshold = query.score_threshold.unwrap_or(f32::NEG_INFINITY);
-        let mut scored: Vec<(f32, usize)> = self
-            .vectors
-            .chunks_exact(self.dimension)
-            .enumerate()
-            .filter(|(i, _)| query.dataset_id.as_deref().is_none_or(|ds| self.metas[*i].dataset_id == ds))
-            .map(|(i, v)| (dot(&q, v), i))
-            .filter(|(score, _)| *score >= threshold)
-            .collect();
+        let wanted = |i: &usize| query.dataset_id.as_deref().is_none_or(|ds| self.metas[*i].dataset_id == ds);
+        let d = self.dimension;
+        let exact = |i: usize| (dot(&q, &self.vectors[i * d..(i + 1) * d]), i);
+        // Large collections: the approximate index proposes, the exact vectors decide. Too few
+        // candidates of the wanted dataset (a shared collection) falls back to the full scan.
+        let approximate = self.ann.as_ref().and_then(|ann| ann.candidates(&q, query.top_k).ok()).and_then(|c| {
+            let hits: Vec<(f32, usize)> =
+                c.into_iter().filter(|i| wanted(i)).map(exact).filter(|(s, _)| *s >= threshold).collect();
+            (hits.len() >= query.top_k).then_some(hits)
+        });
+        let mut scored: Vec<(f32, usize)> = match approximate {
+            Some(hits) => hits,
+            None => (0..self.len()).filter(|i| wanted(i)).map(exact).filter(|(score, _)| *score >= threshold).collect(),
+        };
         let best_first = |a: &(f32, usize), b: &(f32, usize)| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1));
         if scored.len() > query.top_k {
             scored.select_nth_unstable_by(query.top_k - 1, best_first);
@@ -665,5 +719,76 @@ mod tests {
             t.await.expect("task");
         }
         assert_eq!(s.count("c").await.expect("count"), 160);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn large_collections_search_through_the_ann_index_like_the_exact_scan() {
+        let dir = tempfile::tempdir().expect("dir");
+        let approx = EmbeddedVectorStore::open_with(dir.path().join("a"), 300).await.expect("open");
+        let exact = EmbeddedVectorStore::open_with(dir.path().join("e"), usize::MAX).await.expect("open");
+        // Deterministic clustered points: 20 centres, 50 points each, 32 dimensions.
+        let mut seed = 7u64;
+        let mut rand = move || {
+            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            ((seed >> 33) as f32 / (1u64 << 31) as f32) - 0.5
+        };
+        let centres: Vec<Vec<f32>> = (0..20).map(|_| (0..32).map(|_| rand()).collect()).collect();
+        let points: Vec<VectorPoint> = (0..1000)
+            .map(|i| {
+                let v = centres[i % 20].iter().map(|c| c + rand() * 0.3).collect();
+                VectorPoint {
+                    node_id: format!("n{i}"),
+                    document_id: format!("d{}", i % 10),
+                    dataset_id: "ds".into(),
+                    doc_hash: String::new(),
+                    text: String::new(),
+                    vector: v,
+                }
+            })
+            .collect();
+        for store in [&approx, &exact] {
+            store.add("c", points.clone()).await.expect("add");
+            store.delete_by_document_id("c", "d3").await.expect("delete");
+            store
+                .add("c", vec![VectorPoint { node_id: "n0".into(), vector: centres[5].clone(), ..points[0].clone() }])
+                .await
+                .expect("replace");
+        }
+        let uses_ann = |store: &EmbeddedVectorStore| {
+            let c = block_on(store.collection("c", None)).expect("collection");
+            c.is_some_and(|c| c.try_read().is_ok_and(|c| c.ann.is_some()))
+        };
+        assert!(uses_ann(&approx) && !uses_ann(&exact));
+        let mut agree = 0;
+        for (qi, centre) in centres.iter().enumerate() {
+            let query =
+                SearchQuery { vector: centre.clone(), top_k: 10, score_threshold: None, dataset_id: Some("ds".into()) };
+            let a = approx.search("c", &query).await.expect("ann");
+            let e = exact.search("c", &query).await.expect("exact");
+            assert_eq!(a.len(), 10, "query {qi}");
+            assert!(a.iter().all(|h| h.document_id != "d3"), "deleted points never come back");
+            agree += a.iter().filter(|h| e.iter().any(|x| x.node_id == h.node_id)).count();
+            assert!(a.windows(2).all(|w| w[0].score >= w[1].score), "best first");
+        }
+        assert!(agree as f64 / 200.0 >= 0.95, "recall {agree}/200");
+        let replaced = SearchQuery { vector: centres[5].clone(), top_k: 1, score_threshold: None, dataset_id: None };
+        assert_eq!(approx.search("c", &replaced).await.expect("search")[0].node_id, "n0");
+
+        // Reopened, the index is rebuilt from the log.
+        drop(approx);
+        let reopened = EmbeddedVectorStore::open_with(dir.path().join("a"), 300).await.expect("reopen");
+        assert_eq!(reopened.search("c", &replaced).await.expect("search")[0].node_id, "n0");
+        assert_eq!(reopened.count("c").await.expect("count"), 900);
+        assert!(uses_ann(&reopened));
+        // Shrunk below half the threshold, it scans exactly again.
+        for d in 0..10 {
+            reopened.delete_by_document_id("c", &format!("d{d}")).await.expect("delete");
+        }
+        assert!(!uses_ann(&reopened));
+    }
+
+    /// Runs a future from a sync closure of a multi-threaded test.
+    fn block_on<F: std::future::Future>(f: F) -> F::Output {
+        tokio::task::block_in_place(|| tokio::runtime::Handle::current().block_on(f))
     }
 }

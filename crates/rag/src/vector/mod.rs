@@ -4,6 +4,7 @@
 //! of several datasets told apart by `dataset_id`). A point's key is the segment's
 //! `index_node_id` (Dify's `doc_id`), so re-adding a segment replaces its vector.
 
+mod ann;
 mod embedded;
 mod log;
 mod weaviate;
@@ -11,7 +12,7 @@ mod weaviate;
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
-pub use embedded::EmbeddedVectorStore;
+pub use embedded::{ANN_MIN_POINTS, EmbeddedVectorStore};
 pub use weaviate::WeaviateVectorStore;
 
 /// One vector with the metadata Dify stores beside it.
