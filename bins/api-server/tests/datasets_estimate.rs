@@ -1,6 +1,6 @@
 //! Indexing estimates over HTTP, in both run modes: uploads about to become documents
 //! (segments, embedding tokens, price, the five-segment preview; economy counts nothing;
-//! Dify's validation errors; Notion and Q&A are 501), documents and batches until they finish
+//! Dify's validation errors; Notion is 501; Q&A previews from the model), documents and batches until they finish
 //! indexing, and a deleted dataset's vectors going with it.
 
 mod common;
@@ -200,9 +200,23 @@ async fn uploads_are_estimated_with_tokens_price_and_a_preview() {
     assert_eq!(r.body["message"], "Custom segment length should be between 50 and 1000.", "{r:?}");
     let r = post(estimate_body(&[&txt], json!({"mode": "fancy"}), json!("economy"))).await;
     assert_eq!(r.body["message"], "Process rule mode is invalid", "{r:?}");
-    let mut body = estimate_body(&[&txt], json!({"mode": "automatic"}), json!("high_quality"));
+    // Q&A documents: the default model writes the first segment's pairs as the preview.
+    fake.set_answer(Some("Q1: Where does tea grow?\nA1: In Assam.\nQ2: What is sencha?\nA2: A Japanese tea."));
+    let mut body = estimate_body(&[&txt], custom_rule(100), json!("high_quality"));
     body["doc_form"] = json!("qa_model");
-    assert_error(&post(body).await, 501, "not_implemented");
+    body["doc_language"] = json!("French");
+    let r = post(body).await;
+    assert_eq!(r.status.as_u16(), 200, "{r:?}");
+    assert_eq!((r.body["total_segments"].clone(), r.body["tokens"].clone()), (json!(160), json!(16000)), "{r:?}");
+    assert_eq!(
+        r.body["qa_preview"],
+        json!([{"question": "Where does tea grow?", "answer": "In Assam."}, {"question": "What is sencha?", "answer": "A Japanese tea."}])
+    );
+    assert_eq!(r.body["preview"], json!(cleaned[..5]));
+    assert!(r.body["total_price"].as_str().is_some_and(|p| p.parse::<f64>().is_ok_and(|p| p > 0.0)), "{r:?}");
+    let asked = fake.last_request().expect("the Q&A call");
+    assert!(asked.messages.iter().any(|(role, t)| role == "system" && t.contains("French")), "{:?}", asked.messages);
+    assert!(asked.messages.iter().any(|(_, t)| t == &cleaned[0]), "the first segment is sent");
     let missing = Uuid::new_v4().to_string();
     assert_error(
         &post(estimate_body(&[&missing], json!({"mode": "automatic"}), json!("economy"))).await,

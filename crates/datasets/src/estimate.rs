@@ -91,6 +91,8 @@ pub struct EstimateArgs {
     pub indexing_technique: Option<IndexingTechnique>,
     pub qa: bool,
     pub dataset_id: Option<Uuid>,
+    /// The language Q&A documents are written in.
+    pub language: String,
 }
 
 fn bad(message: &str) -> ApiError {
@@ -150,7 +152,7 @@ pub fn parse_process_rule(rule: &Value) -> Result<ProcessRule, ApiError> {
 }
 
 impl EstimateArgs {
-    /// Validates the JSON body. Notion sources and Q&A documents answer 501 (not built).
+    /// Validates the JSON body. Notion sources answer 501 (not built).
     pub fn parse(args: &Map<String, Value>) -> Result<Self, ApiError> {
         let info = args.get("info_list").ok_or_else(|| missing("info_list"))?;
         let rule = args.get("process_rule").ok_or_else(|| missing("process_rule"))?;
@@ -177,7 +179,12 @@ impl EstimateArgs {
             Some("notion_import") => return Err(not_built("Estimating Notion imports")),
             _ => return Err(bad("Data source type not support")),
         };
-        Ok(Self { file_ids, rule, indexing_technique: technique, qa: doc_form == "qa_model", dataset_id })
+        let language = match args.get("doc_language") {
+            None => "English".to_owned(),
+            Some(Value::String(s)) if !s.is_empty() => s.clone(),
+            Some(_) => return Err(ApiError::invalid_param("doc_language", "Must not be null!")),
+        };
+        Ok(Self { file_ids, rule, indexing_technique: technique, qa: doc_form == "qa_model", dataset_id, language })
     }
 }
 
@@ -274,9 +281,6 @@ pub async fn upload_files_of(
 
 /// `POST /datasets/indexing-estimate`.
 pub async fn estimate_upload(indexer: &Indexer, tenant_id: Uuid, args: EstimateArgs) -> Result<Value, ApiError> {
-    if args.qa {
-        return Err(not_built("Q&A segmentation (doc_form qa_model)"));
-    }
     let dataset = match args.dataset_id {
         Some(id) => Some(
             datasets::Entity::find_by_id(id)
@@ -289,7 +293,49 @@ pub async fn estimate_upload(indexer: &Indexer, tenant_id: Uuid, args: EstimateA
     };
     let model = model_for(indexer, tenant_id, dataset.as_ref(), args.indexing_technique).await?;
     let files = upload_files_of(&indexer.db, tenant_id, &args.file_ids).await?;
-    Ok(estimate_files(indexer, &files, args.rule, model).await?.to_json())
+    let estimate = estimate_files(indexer, &files, args.rule, model).await?;
+    if args.qa {
+        return qa_estimate(indexer, tenant_id, estimate, &args.language).await;
+    }
+    Ok(estimate.to_json())
+}
+
+/// Dify's estimate for Q&A documents: the default text model writes the pairs of the first
+/// segment as a preview; 20 questions and 2000 generated tokens are counted per segment, priced
+/// as the text model's prompt tokens.
+async fn qa_estimate(
+    indexer: &Indexer,
+    tenant_id: Uuid,
+    estimate: Estimate,
+    language: &str,
+) -> Result<Value, ApiError> {
+    let Some(first) = estimate.preview.first() else { return Ok(estimate.to_json()) };
+    let model = crate::indexing::qa::default_text_model(indexer, tenant_id).await?;
+    let messages = [
+        providers::runtime::ChatMessage::system(crate::indexing::qa::prompt(language)),
+        providers::runtime::ChatMessage::user(first.clone()),
+    ];
+    let params = providers::runtime::CompletionParams { max_tokens: Some(2000), ..Default::default() };
+    let reply = providers::runtime::generate(&indexer.http, &model, &messages, &params).await?;
+    let qa_preview: Vec<Value> = rag::qa::parse_qa_pairs(&reply.text)
+        .into_iter()
+        .map(|p| json!({"question": p.question, "answer": p.answer}))
+        .collect();
+    let tokens = estimate.total_segments * 2000;
+    let price = providers::pricing::message_price(
+        &model.provider,
+        model.base_model_name(),
+        u32::try_from(tokens).unwrap_or(u32::MAX),
+        0,
+    );
+    Ok(json!({
+        "total_segments": estimate.total_segments * 20,
+        "tokens": tokens,
+        "total_price": price.message_price.to_string(),
+        "currency": price.currency,
+        "qa_preview": qa_preview,
+        "preview": estimate.preview,
+    }))
 }
 
 /// 400 `document_already_finished`.
