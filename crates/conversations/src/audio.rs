@@ -16,9 +16,8 @@ pub const AUDIO_TYPES: [&str; 7] =
 
 /// The text of an audio file, transcribed by the workspace's default speech2text model.
 pub async fn transcribe(engine: &Engine, tenant_id: Uuid, audio: Bytes, mime: &str) -> Result<String, ApiError> {
-    let default = providers::store::default_model(&engine.db, &engine.hosting, tenant_id, ModelType::Speech2Text)
+    let default = providers::store::usable_default_model(&engine.db, &engine.hosting, tenant_id, ModelType::Speech2Text)
         .await?
-        .filter(|d| d.model_provider.provider_type.is_some())
         .ok_or_else(|| {
             ApiError::new(
                 400,

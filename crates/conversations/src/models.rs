@@ -48,9 +48,8 @@ pub async fn text_model(engine: &Engine, tenant_id: Uuid, provider: &str, name: 
 /// The workspace's default text model (naming, suggestions, helpers). Without one: Dify's
 /// "Default model is not available" as a `completion_request_error`.
 pub async fn default_text_model(engine: &Engine, tenant_id: Uuid) -> Result<TextModel, ApiError> {
-    let default = providers::store::default_model(&engine.db, &engine.hosting, tenant_id, ModelType::TextGeneration)
+    let default = providers::store::usable_default_model(&engine.db, &engine.hosting, tenant_id, ModelType::TextGeneration)
         .await?
-        .filter(|d| d.model_provider.provider_type.is_some())
         .ok_or_else(|| {
             ApiError::new(
                 400,

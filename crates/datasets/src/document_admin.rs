@@ -6,13 +6,14 @@ use entities::{datasets, documents, upload_files};
 use kernel::ApiError;
 use kernel::time::now_naive;
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set, TransactionTrait};
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::documents::display_status;
 use crate::index_entries;
 use crate::indexing::{Indexer, UNFINISHED};
 use crate::segments::{self, document_indexed, node_ids};
+use crate::text_documents::filter_metadata;
 
 /// Which part of a document `GET .../documents/<id>?metadata=` asks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,8 +48,7 @@ async fn data_source_detail(db: &impl ConnectionTrait, d: &documents::Model) -> 
     let Some(info) = info else { return Ok(json!({})) };
     match d.data_source_type.as_str() {
         "upload_file" => {
-            let id = info.get("upload_file_id").and_then(Value::as_str).and_then(|s| s.parse::<Uuid>().ok());
-            let Some(id) = id else { return Ok(json!({})) };
+            let Some(id) = crate::upload::source_file(d) else { return Ok(json!({})) };
             let file = upload_files::Entity::find_by_id(id)
                 .filter(upload_files::Column::TenantId.eq(d.tenant_id))
                 .one(db)
@@ -117,63 +117,6 @@ pub async fn detail(db: &impl ConnectionTrait, d: &documents::Model, view: Metad
     Ok(out)
 }
 
-/// The metadata fields Dify keeps per document type (`DOCUMENT_METADATA_SCHEMA`); `others`
-/// keeps any object as given.
-fn metadata_schema(doc_type: &str) -> Option<&'static [&'static str]> {
-    Some(match doc_type {
-        "book" => &["title", "language", "author", "publisher", "publication_date", "isbn", "category"],
-        "web_page" => {
-            &["title", "url", "language", "publish_date", "author/publisher", "topic/keywords", "description"]
-        }
-        "paper" => &[
-            "title",
-            "language",
-            "author",
-            "publish_date",
-            "journal/conference_name",
-            "volume/issue/page_numbers",
-            "doi",
-            "topic/keywords",
-            "abstract",
-        ],
-        "social_media_post" => &["platform", "author/username", "publish_date", "post_url", "topic/tags"],
-        "wikipedia_entry" => {
-            &["title", "language", "web_page_url", "last_edit_date", "editor/contributor", "summary/introduction"]
-        }
-        "personal_document" => {
-            &["title", "author", "creation_date", "last_modified_date", "document_type", "tags/category"]
-        }
-        "business_document" => {
-            &["title", "author", "creation_date", "last_modified_date", "document_type", "department/team"]
-        }
-        "im_chat_log" => &["chat_platform", "chat_participants/group_name", "start_date", "end_date", "summary"],
-        "synced_from_notion" => &[
-            "title",
-            "language",
-            "author/creator",
-            "creation_date",
-            "last_modified_date",
-            "notion_page_link",
-            "category/tags",
-            "description",
-        ],
-        "synced_from_github" => &[
-            "repository_name",
-            "repository_description",
-            "repository_owner/organization",
-            "code_filename",
-            "code_file_path",
-            "programming_language",
-            "github_link",
-            "open_source_license",
-            "commit_date",
-            "commit_author",
-        ],
-        "others" => &[],
-        _ => return None,
-    })
-}
-
 /// `PUT .../metadata`: validates `{doc_type, doc_metadata}` and stores the schema's string
 /// fields (or, for `others`, the object as given).
 pub async fn set_metadata(db: &impl ConnectionTrait, d: &documents::Model, body: &Value) -> Result<(), ApiError> {
@@ -183,16 +126,8 @@ pub async fn set_metadata(db: &impl ConnectionTrait, d: &documents::Model, body:
         return Err(ApiError::value_error("Both doc_type and doc_metadata must be provided."));
     };
     let doc_type = doc_type.as_str().ok_or_else(|| ApiError::value_error("Invalid doc_type."))?;
-    let schema = metadata_schema(doc_type).ok_or_else(|| ApiError::value_error("Invalid doc_type."))?;
     let metadata = metadata.as_object().ok_or_else(|| ApiError::value_error("doc_metadata must be a dictionary."))?;
-    let kept: Map<String, Value> = if doc_type == "others" {
-        metadata.clone()
-    } else {
-        schema
-            .iter()
-            .filter_map(|k| metadata.get(*k).filter(|v| v.is_string()).map(|v| ((*k).to_owned(), v.clone())))
-            .collect()
-    };
+    let kept = filter_metadata(doc_type, metadata).ok_or_else(|| ApiError::value_error("Invalid doc_type."))?;
     documents::ActiveModel {
         id: Set(d.id),
         doc_type: Set(Some(doc_type.to_owned())),
@@ -400,6 +335,9 @@ mod tests {
         );
         assert_eq!(StatusAction::parse("un_archive").ok(), Some(StatusAction::UnArchive));
         assert!(StatusAction::parse("delete").is_err());
-        assert!(metadata_schema("others").is_some() && metadata_schema("novel").is_none());
+        assert!(
+            filter_metadata("others", &serde_json::Map::new()).is_some()
+                && filter_metadata("novel", &serde_json::Map::new()).is_none()
+        );
     }
 }

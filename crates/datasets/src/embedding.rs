@@ -46,9 +46,8 @@ pub async fn default_model(
     hosting: &Hosting,
     tenant_id: Uuid,
 ) -> Result<EmbeddingModel, ApiError> {
-    let d = providers::store::default_model(db, hosting, tenant_id, ModelType::Embeddings)
+    let d = providers::store::usable_default_model(db, hosting, tenant_id, ModelType::Embeddings)
         .await?
-        .filter(|d| d.model_provider.provider_type.is_some())
         .ok_or_else(no_embedding_model)?;
     Ok(EmbeddingModel { provider: d.model_provider.provider_name, model: d.model_name })
 }

@@ -5,7 +5,6 @@
 
 use entities::{dataset_process_rules, datasets, documents, upload_files};
 use kernel::ApiError;
-use providers::ModelType;
 use providers::tokens::Encoding;
 use rag::extract::ExtractError;
 use rag::rules::ProcessRule;
@@ -222,18 +221,7 @@ pub async fn model_for(
             (m.provider, m.model)
         }
     };
-    let call = providers::store::get_credentials(
-        &indexer.db,
-        indexer.storage.as_ref(),
-        &indexer.credentials,
-        &indexer.hosting,
-        tenant_id,
-        &provider,
-        &model,
-        ModelType::Embeddings,
-    )
-    .await?;
-    let model = providers::runtime::ModelRef::new(provider, model, call.credentials);
+    let model = crate::index_entries::embedding_model(indexer, tenant_id, &provider, &model).await?;
     Ok(Some(PricedModel { provider: model.provider.clone(), base_model: model.base_model_name().to_owned() }))
 }
 
@@ -356,11 +344,6 @@ async fn rule_of(db: &impl ConnectionTrait, doc: &documents::Model) -> Result<Pr
     }
 }
 
-fn upload_file_id(doc: &documents::Model) -> Option<Uuid> {
-    let info: Value = doc.data_source_info.as_deref().and_then(|s| serde_json::from_str(s).ok())?;
-    info.get("upload_file_id")?.as_str()?.parse().ok()
-}
-
 /// `GET .../documents/<id>/indexing-estimate` and `.../batch/<batch>/indexing-estimate`:
 /// estimates documents not yet indexed with the first one's process rule and the dataset's
 /// model. Finished documents are refused; Notion documents count for nothing.
@@ -377,7 +360,7 @@ pub async fn estimate_documents(
     }
     let Some(first) = docs.first() else { return Ok(Estimate::empty().to_json()) };
     let ids: Vec<Uuid> =
-        docs.iter().filter(|d| d.data_source_type == "upload_file").filter_map(upload_file_id).collect();
+        docs.iter().filter(|d| d.data_source_type == "upload_file").filter_map(crate::upload::source_file).collect();
     if ids.is_empty() {
         return Ok(Estimate::empty().to_json());
     }

@@ -32,18 +32,28 @@ pub async fn dataset_model(indexer: &Indexer, dataset: &datasets::Model) -> Resu
     let (Some(provider), Some(name)) = (&dataset.embedding_model_provider, &dataset.embedding_model) else {
         return Err(crate::embedding::no_embedding_model());
     };
+    embedding_model(indexer, dataset.tenant_id, provider, name).await.map(Some)
+}
+
+/// An embedding model of the workspace with its credentials.
+pub async fn embedding_model(
+    indexer: &Indexer,
+    tenant_id: uuid::Uuid,
+    provider: &str,
+    name: &str,
+) -> Result<ModelRef, ApiError> {
     let call = providers::store::get_credentials(
         &indexer.db,
         indexer.storage.as_ref(),
         &indexer.credentials,
         &indexer.hosting,
-        dataset.tenant_id,
+        tenant_id,
         provider,
         name,
         ModelType::Embeddings,
     )
     .await?;
-    Ok(Some(ModelRef::new(provider.clone(), name.clone(), call.credentials)))
+    Ok(ModelRef::new(provider, name, call.credentials))
 }
 
 /// The keywords a segment was indexed with, if they were saved.

@@ -7,8 +7,7 @@ use kernel::ApiError;
 use kernel::time::now_naive;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, ExprTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, ExprTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 use uuid::Uuid;
 
@@ -48,20 +47,23 @@ pub async fn usable_datasets(
         .filter(datasets::Column::Id.is_in(ids.to_vec()))
         .all(db)
         .await?;
-    let mut out = Vec::new();
-    for id in ids {
-        let Some(d) = found.iter().find(|d| d.id == *id) else { continue };
-        let available = documents::Entity::find()
-            .filter(documents::Column::DatasetId.eq(d.id))
-            .filter(documents::Column::IndexingStatus.eq("completed"))
-            .filter(documents::Column::Enabled.eq(true))
-            .filter(documents::Column::Archived.eq(false))
-            .count(db)
-            .await?;
-        if available > 0 {
-            out.push(d.clone());
-        }
-    }
+    // One query for all of them: the datasets with at least one available document.
+    let available: Vec<Uuid> = documents::Entity::find()
+        .select_only()
+        .column(documents::Column::DatasetId)
+        .distinct()
+        .filter(documents::Column::DatasetId.is_in(found.iter().map(|d| d.id)))
+        .filter(documents::Column::IndexingStatus.eq("completed"))
+        .filter(documents::Column::Enabled.eq(true))
+        .filter(documents::Column::Archived.eq(false))
+        .into_tuple()
+        .all(db)
+        .await?;
+    let out = ids
+        .iter()
+        .filter(|id| available.contains(id))
+        .filter_map(|id| found.iter().find(|d| d.id == *id).cloned())
+        .collect();
     Ok(out)
 }
 

@@ -7,7 +7,7 @@ use kernel::ApiError;
 use kernel::time::now_naive;
 use providers::tokens::Encoding;
 use rag::split::text_hash;
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QuerySelect, Set, TransactionTrait};
+use sea_orm::{ActiveModelTrait, Set, TransactionTrait};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -123,19 +123,13 @@ pub async fn create(
     let db = &indexer.db;
     let now = now_naive();
     let txn = db.begin().await?;
-    let last: Option<Option<i32>> = segments::Entity::find()
-        .select_only()
-        .column_as(segments::Column::Position.max(), "max")
-        .filter(segments::Column::DocumentId.eq(doc.id))
-        .into_tuple()
-        .one(&txn)
-        .await?;
+    let last = crate::segments::last_position(&txn, doc.id).await?;
     let row = segments::ActiveModel {
         id: Set(Uuid::new_v4()),
         tenant_id: Set(doc.tenant_id),
         dataset_id: Set(doc.dataset_id),
         document_id: Set(doc.id),
-        position: Set(last.flatten().unwrap_or(0) + 1),
+        position: Set(last + 1),
         word_count: Set(chars(&input.content)),
         tokens: Set(tokens(dataset, &input.content)),
         keywords: Set(input.keywords.as_ref().map(|k| json!(k))),

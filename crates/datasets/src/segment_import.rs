@@ -242,14 +242,7 @@ async fn insert(
         .into_tuple()
         .all(&txn)
         .await?;
-    let last: Option<Option<i32>> = segments::Entity::find()
-        .select_only()
-        .column_as(segments::Column::Position.max(), "max")
-        .filter(segments::Column::DocumentId.eq(doc.id))
-        .into_tuple()
-        .one(&txn)
-        .await?;
-    let mut position = last.flatten().unwrap_or(0);
+    let mut position = crate::segments::last_position(&txn, doc.id).await?;
     let now = now_naive();
     let qa = doc.doc_form == "qa_model";
     let mut fresh = Vec::new();

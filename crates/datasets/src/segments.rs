@@ -50,6 +50,18 @@ pub fn fields(s: &segments::Model) -> Value {
     })
 }
 
+/// The highest segment position of a document (0 without segments).
+pub async fn last_position(db: &impl ConnectionTrait, document_id: Uuid) -> Result<i32, sea_orm::DbErr> {
+    let last: Option<Option<i32>> = segments::Entity::find()
+        .select_only()
+        .column_as(segments::Column::Position.max(), "max")
+        .filter(segments::Column::DocumentId.eq(document_id))
+        .into_tuple()
+        .one(db)
+        .await?;
+    Ok(last.flatten().unwrap_or(0))
+}
+
 /// Which segments `GET .../segments` wants, parsed from its query string.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct SegmentQuery {

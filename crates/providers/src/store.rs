@@ -36,7 +36,8 @@ pub use listing::{
     legacy_provider_list, provider_list,
 };
 pub use models::{
-    DefaultModel, ModelProviderRef, ValidModel, default_model, model_parameter_rules, set_default_model, valid_models,
+    DefaultModel, ModelProviderRef, ValidModel, default_model, model_parameter_rules, set_default_model,
+    usable_default_model, valid_models,
 };
 pub use resolve::{QuotaCharge, SyncedTrial, charge_quota, sync_anthropic_trials};
 use resolve::{Resolution, resolve_all, usable_providers};

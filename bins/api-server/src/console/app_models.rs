@@ -16,10 +16,10 @@ pub async fn choices(state: &AppState, tenant_id: Uuid) -> Result<(ModelChoices,
     for m in providers::store::valid_models(db, &state.engine.hosting, tenant_id, ModelType::TextGeneration).await? {
         text_models.entry(m.model_provider.provider_name).or_default().push(m.model_name);
     }
-    let default = providers::store::default_model(db, &state.engine.hosting, tenant_id, ModelType::TextGeneration)
-        .await?
-        .filter(|d| d.model_provider.provider_type.is_some())
-        .map(|d| (d.model_provider.provider_name, d.model_name));
+    let default =
+        providers::store::usable_default_model(db, &state.engine.hosting, tenant_id, ModelType::TextGeneration)
+            .await?
+            .map(|d| (d.model_provider.provider_name, d.model_name));
     let provider_names = providers::catalog::names().map(str::to_string).collect();
     Ok((ModelChoices { provider_names, text_models }, default))
 }

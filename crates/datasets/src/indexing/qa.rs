@@ -43,9 +43,8 @@ pub struct QaChunk {
 
 /// The workspace's default text model; without one, Dify's "Default model is not available".
 pub async fn default_text_model(indexer: &Indexer, tenant_id: Uuid) -> Result<ModelRef, ApiError> {
-    let default = providers::store::default_model(&indexer.db, &indexer.hosting, tenant_id, ModelType::TextGeneration)
+    let default = providers::store::usable_default_model(&indexer.db, &indexer.hosting, tenant_id, ModelType::TextGeneration)
         .await?
-        .filter(|d| d.model_provider.provider_type.is_some())
         .ok_or_else(|| {
             ApiError::new(
                 400,

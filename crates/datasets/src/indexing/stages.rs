@@ -15,7 +15,6 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
     TransactionSession, TransactionTrait,
 };
-use serde_json::Value;
 use uuid::Uuid;
 
 use super::{BATCH, Indexer, Transient, fail, keyword_index, qa};
@@ -219,8 +218,7 @@ async fn load_source(indexer: &Indexer, doc: &documents::Model) -> Result<Vec<St
             doc.data_source_type
         )));
     }
-    let info: Value = doc.data_source_info.as_deref().and_then(|s| serde_json::from_str(s).ok()).unwrap_or(Value::Null);
-    let file_id = info.get("upload_file_id").and_then(Value::as_str).and_then(|s| s.parse::<Uuid>().ok());
+    let file_id = crate::upload::source_file(doc);
     let missing = || StageError::Document("The uploaded file of this document no longer exists.".into());
     let file_id = file_id.ok_or_else(missing)?;
     let file = upload_files::Entity::find_by_id(file_id)

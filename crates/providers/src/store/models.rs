@@ -120,6 +120,16 @@ pub async fn default_model(
     }))
 }
 
+/// The default model of a type when its provider is usable now (what calls may go through).
+pub async fn usable_default_model(
+    db: &impl ConnectionTrait,
+    hosting: &Hosting,
+    tenant_id: Uuid,
+    model_type: ModelType,
+) -> Result<Option<DefaultModel>, ApiError> {
+    Ok(default_model(db, hosting, tenant_id, model_type).await?.filter(|d| d.model_provider.provider_type.is_some()))
+}
+
 /// Sets the default model of a type. An unknown provider or a model the provider does not
 /// offer is a 400 `invalid_param`; a provider the workspace has not configured is a 400
 /// `provider_not_initialize` (Dify answers 500 there).
