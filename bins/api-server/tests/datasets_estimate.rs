@@ -5,98 +5,21 @@
 
 mod common;
 
-use std::time::Duration;
-
 use actix_web::body::MessageBody;
 use actix_web::dev::{Service, ServiceResponse};
-use actix_web::http::{Method, header};
-use actix_web::test::{self, TestRequest};
+use actix_web::http::Method;
+use actix_web::test::{self};
 use api_server::app;
+use common::datasets::*;
 use common::*;
 use providers::tokens::Encoding;
-use rag::vector::{SearchQuery, collection_name_for_dataset};
+use rag::vector::collection_name_for_dataset;
 use serde_json::{Value, json};
-use test_support::TestEnv;
-use test_support::fake_openai::{FAKE_API_KEY, FakeOpenAi, embedding_for};
+use test_support::fake_openai::FakeOpenAi;
 use test_support::files;
-use tokio::sync::watch;
 use uuid::Uuid;
 
 const ESTIMATE: &str = "/console/api/datasets/indexing-estimate";
-
-async fn upload<S, B>(app: &S, client: &Client, filename: &str, bytes: &[u8]) -> String
-where
-    S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
-    B: MessageBody,
-{
-    let (content_type, body) = files::multipart(&[("file", filename, bytes)]);
-    let mut req = TestRequest::post()
-        .uri("/console/api/files/upload")
-        .insert_header((header::CONTENT_TYPE, content_type))
-        .set_payload(body);
-    if let Some(c) = &client.cookie {
-        req = req.insert_header((header::COOKIE, format!("session={c}")));
-    }
-    let resp = test::call_service(app, req.to_request()).await;
-    assert_eq!(resp.status().as_u16(), 201, "upload {filename}");
-    let body: Value = serde_json::from_slice(&test::read_body(resp).await).expect("json");
-    body["id"].as_str().expect("file id").to_string()
-}
-
-fn start_worker(env: &TestEnv) -> (watch::Sender<bool>, tokio::task::JoinHandle<()>) {
-    let (stop, rx) = watch::channel(false);
-    let handle = tokio::spawn(indexer_worker::run(env.config.clone(), env.infra.clone(), vec!["dataset".into()], rx));
-    (stop, handle)
-}
-
-async fn stop_worker(worker: (watch::Sender<bool>, tokio::task::JoinHandle<()>)) {
-    let _ = worker.0.send(true);
-    tokio::time::timeout(Duration::from_secs(20), worker.1).await.expect("worker stops").expect("join");
-}
-
-async fn settled<S, B>(app: &S, c: &mut Client, dataset_id: &str, batch: &str) -> Vec<Value>
-where
-    S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
-    B: MessageBody,
-{
-    let uri = format!("/console/api/datasets/{dataset_id}/batch/{batch}/indexing-status");
-    for _ in 0..300 {
-        let r = send(app, c, Method::GET, &uri, None).await;
-        let data = r.body["data"].as_array().cloned().unwrap_or_default();
-        if !data.is_empty() && data.iter().all(|d| matches!(d["indexing_status"].as_str(), Some("completed" | "error")))
-        {
-            return data;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("documents of batch {batch} never settled");
-}
-
-async fn vector_count(state: &api_server::AppState, dataset_id: &str) -> usize {
-    let store = state.indexer.vectors.get().await.expect("vector store");
-    let query = SearchQuery {
-        vector: embedding_for("anything", 1536),
-        top_k: 10_000,
-        score_threshold: None,
-        dataset_id: Some(dataset_id.to_string()),
-    };
-    store.search(&collection_name_for_dataset(dataset_id), &query).await.expect("search").len()
-}
-
-async fn owner<S, B>(env: &TestEnv, app: &S, fake: &FakeOpenAi) -> Client
-where
-    S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
-    B: MessageBody,
-{
-    let mut c = Client::default();
-    let r = send(app, &mut c, Method::POST, "/console/api/setup", Some(setup_body())).await;
-    assert_eq!(r.status.as_u16(), 201, "{r:?}");
-    let mut c = login(app, ADMIN_EMAIL, ADMIN_PASSWORD).await;
-    let r = send(app, &mut c, Method::GET, "/console/api/workspaces/current", None).await;
-    let tenant: Uuid = r.body["id"].as_str().expect("id").parse().expect("uuid");
-    configure_openai_at(env, tenant, FAKE_API_KEY, Some(&fake.base_url())).await;
-    c
-}
 
 fn upload_info(file_ids: &[&str]) -> Value {
     json!({"data_source_type": "upload_file", "file_info_list": {"file_ids": file_ids}})
@@ -132,7 +55,7 @@ async fn uploads_are_estimated_with_tokens_price_and_a_preview() {
     let (env, state) = state_with(&[]).await;
     let fake = FakeOpenAi::start().await;
     let app = test::init_service(app(state)).await;
-    let mut c = owner(&env, &app, &fake).await;
+    let (mut c, _) = owner(&env, &app, &fake).await;
     let txt = upload(&app, &c, "notes.txt", lines().join("\n").as_bytes()).await;
     let pdf = upload(&app, &c, "tea.pdf", &files::pdf(&["Tea grows in Assam.", "Sencha is Japanese."])).await;
 
@@ -275,7 +198,7 @@ where
 fn init_body(file_ids: &[&str], rule: Value) -> Value {
     json!({
         "indexing_technique": "high_quality",
-        "data_source": {"type": "upload_file", "info_list": upload_info(file_ids)},
+        "data_source": upload_source(file_ids),
         "process_rule": rule,
         "doc_form": "text_model",
         "doc_language": "English"
@@ -287,7 +210,7 @@ async fn documents_and_batches_are_estimated_until_they_finish() {
     let (env, state) = state_with(&[]).await;
     let fake = FakeOpenAi::start().await;
     let app = test::init_service(app(state)).await;
-    let mut c = owner(&env, &app, &fake).await;
+    let (mut c, _) = owner(&env, &app, &fake).await;
     let txt = upload(&app, &c, "notes.txt", lines().join("\n").as_bytes()).await;
     let md = upload(&app, &c, "more.md", b"# One\n\nFirst part.\n\n# Two\n\nSecond part.\n").await;
 
@@ -345,7 +268,7 @@ async fn documents_and_batches_are_estimated_until_they_finish() {
 
     // Once indexed, there is nothing left to estimate.
     let worker = start_worker(&env);
-    let status = settled(&app, &mut c, &dataset_id, &batch).await;
+    let status = batch_settled(&app, &mut c, &dataset_id, &batch).await;
     assert!(status.iter().all(|s| s["indexing_status"] == "completed"), "{status:?}");
     stop_worker(worker).await;
     for uri in [&doc_uri, &batch_uri] {
@@ -363,7 +286,7 @@ async fn deleting_a_dataset_drops_its_vectors_and_only_its_own() {
     let (env, state) = state_with(&[]).await;
     let fake = FakeOpenAi::start().await;
     let app = test::init_service(app(state.clone())).await;
-    let mut c = owner(&env, &app, &fake).await;
+    let (mut c, _) = owner(&env, &app, &fake).await;
     let worker = start_worker(&env);
     let mut made = Vec::new();
     for name in ["gone.txt", "kept.txt"] {
@@ -373,7 +296,7 @@ async fn deleting_a_dataset_drops_its_vectors_and_only_its_own() {
                 .await;
         assert_eq!(r.status.as_u16(), 200, "{r:?}");
         let dataset_id = r.body["dataset"]["id"].as_str().expect("dataset").to_string();
-        settled(&app, &mut c, &dataset_id, r.body["batch"].as_str().expect("batch")).await;
+        batch_settled(&app, &mut c, &dataset_id, r.body["batch"].as_str().expect("batch")).await;
         assert_eq!(vector_count(&state, &dataset_id).await, 8);
         made.push(dataset_id);
     }

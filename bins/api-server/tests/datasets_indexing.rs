@@ -8,75 +8,22 @@ mod common;
 
 use std::time::Duration;
 
-use actix_web::body::MessageBody;
-use actix_web::dev::{Service, ServiceResponse};
-use actix_web::http::{Method, header};
-use actix_web::test::{self, TestRequest};
+use actix_web::http::Method;
+use actix_web::test::{self};
 use api_server::app;
+use common::datasets::*;
 use common::*;
 use entities::{dataset_keyword_tables, dataset_queries, document_segments, documents};
 use kernel::jobs::Job;
-use rag::vector::{SearchQuery, collection_name_for_dataset};
+use rag::vector::collection_name_for_dataset;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, Set};
 use serde_json::{Value, json};
-use test_support::fake_openai::{FAKE_API_KEY, FakeOpenAi, embedding_for};
+use test_support::fake_openai::FakeOpenAi;
 use test_support::files;
 use test_support::{TestEnv, services_mode};
-use tokio::sync::watch;
 use uuid::Uuid;
 
 const PLANTED: &str = "Purple elephants dance at dawn beside the silver river.";
-
-async fn upload<S, B>(app: &S, client: &Client, filename: &str, bytes: &[u8]) -> String
-where
-    S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
-    B: MessageBody,
-{
-    let (content_type, body) = files::multipart(&[("file", filename, bytes)]);
-    let mut req = TestRequest::post()
-        .uri("/console/api/files/upload")
-        .insert_header((header::CONTENT_TYPE, content_type))
-        .set_payload(body);
-    if let Some(c) = &client.cookie {
-        req = req.insert_header((header::COOKIE, format!("session={c}")));
-    }
-    let resp = test::call_service(app, req.to_request()).await;
-    assert_eq!(resp.status().as_u16(), 201, "upload {filename}");
-    let body: Value = serde_json::from_slice(&test::read_body(resp).await).expect("json");
-    body["id"].as_str().expect("file id").to_string()
-}
-
-/// The worker consuming the `dataset` queue, as `indexer-worker` runs it.
-fn start_worker(env: &TestEnv) -> (watch::Sender<bool>, tokio::task::JoinHandle<()>) {
-    let (stop, rx) = watch::channel(false);
-    let handle = tokio::spawn(indexer_worker::run(env.config.clone(), env.infra.clone(), vec!["dataset".into()], rx));
-    (stop, handle)
-}
-
-async fn stop_worker(worker: (watch::Sender<bool>, tokio::task::JoinHandle<()>)) {
-    let _ = worker.0.send(true);
-    tokio::time::timeout(Duration::from_secs(20), worker.1).await.expect("worker stops").expect("join");
-}
-
-/// Polls the batch's indexing status until no document is still on its way.
-async fn settled<S, B>(app: &S, c: &mut Client, dataset_id: &str, batch: &str) -> Vec<Value>
-where
-    S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
-    B: MessageBody,
-{
-    let uri = format!("/console/api/datasets/{dataset_id}/batch/{batch}/indexing-status");
-    for _ in 0..300 {
-        let r = send(app, c, Method::GET, &uri, None).await;
-        assert_eq!(r.status.as_u16(), 200, "{r:?}");
-        let data = r.body["data"].as_array().cloned().unwrap_or_default();
-        if !data.is_empty() && data.iter().all(|d| matches!(d["indexing_status"].as_str(), Some("completed" | "error")))
-        {
-            return data;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("documents of batch {batch} never settled");
-}
 
 async fn segment_count(env: &TestEnv, document_id: Uuid) -> u64 {
     document_segments::Entity::find()
@@ -90,39 +37,10 @@ fn embedding_calls(fake: &FakeOpenAi) -> usize {
     fake.requests().iter().filter(|r| r.path.ends_with("/embeddings")).count()
 }
 
-/// Vectors stored for the dataset (every point, by a search wider than the dataset).
-async fn vector_count(env: &TestEnv, state: &api_server::AppState, dataset_id: &str) -> usize {
-    let _ = env;
-    let store = state.indexer.vectors.get().await.expect("vector store");
-    let query = SearchQuery {
-        vector: embedding_for("anything", 1536),
-        top_k: 10_000,
-        score_threshold: None,
-        dataset_id: Some(dataset_id.to_string()),
-    };
-    let hits = store.search(&collection_name_for_dataset(dataset_id), &query).await.expect("search");
-    hits.len()
-}
-
-async fn owner<S, B>(env: &TestEnv, app: &S, fake: &FakeOpenAi) -> (Client, Uuid)
-where
-    S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
-    B: MessageBody,
-{
-    let mut c = Client::default();
-    let r = send(app, &mut c, Method::POST, "/console/api/setup", Some(setup_body())).await;
-    assert_eq!(r.status.as_u16(), 201, "{r:?}");
-    let mut c = login(app, ADMIN_EMAIL, ADMIN_PASSWORD).await;
-    let r = send(app, &mut c, Method::GET, "/console/api/workspaces/current", None).await;
-    let tenant: Uuid = r.body["id"].as_str().expect("id").parse().expect("uuid");
-    configure_openai_at(env, tenant, FAKE_API_KEY, Some(&fake.base_url())).await;
-    (c, tenant)
-}
-
 fn init_body(technique: &str, file_ids: &[String]) -> Value {
     json!({
         "indexing_technique": technique,
-        "data_source": {"type": "upload_file", "info_list": {"data_source_type": "upload_file", "file_info_list": {"file_ids": file_ids}}},
+        "data_source": upload_source(file_ids),
         "process_rule": {"mode": "automatic", "rules": {}},
         "doc_form": "text_model",
         "doc_language": "English"
@@ -160,7 +78,7 @@ async fn uploads_are_indexed_and_hit_testing_finds_the_planted_sentence() {
     assert_eq!(docs.len(), 5);
     assert!(docs.iter().all(|d| d["indexing_status"] == "waiting" && d["display_status"] == "queuing"), "{docs:?}");
 
-    let status = settled(&app, &mut c, &dataset_id, &batch).await;
+    let status = batch_settled(&app, &mut c, &dataset_id, &batch).await;
     let by_name = |name: &str| -> Uuid {
         let d = docs.iter().find(|d| d["name"] == name).expect(name);
         d["id"].as_str().expect("id").parse().expect("uuid")
@@ -189,7 +107,7 @@ async fn uploads_are_indexed_and_hit_testing_finds_the_planted_sentence() {
     ];
     assert_eq!(counts, [2, 1, 2, 3]);
     let total: u64 = counts.iter().sum();
-    assert_eq!(vector_count(&env, &state, &dataset_id).await, total as usize);
+    assert_eq!(vector_count(&state, &dataset_id).await, total as usize);
     let r =
         send(&app, &mut c, Method::GET, &format!("/console/api/datasets/{dataset_id}/documents?limit=10"), None).await;
     assert_eq!(r.body["total"], 5, "{r:?}");
@@ -233,7 +151,7 @@ async fn uploads_are_indexed_and_hit_testing_finds_the_planted_sentence() {
         .expect("reset");
     let job = Job::IndexDocuments { dataset_id: dataset_id.parse().expect("uuid"), document_ids: vec![notes] };
     env.infra.queue.publish(job.queue(), &job.to_bytes()).await.expect("publish");
-    settled(&app, &mut c, &dataset_id, &batch).await;
+    batch_settled(&app, &mut c, &dataset_id, &batch).await;
     for _ in 0..100 {
         let d = documents::Entity::find_by_id(notes).one(&env.infra.db).await.expect("q").expect("doc");
         if d.indexing_status == "completed" {
@@ -243,7 +161,7 @@ async fn uploads_are_indexed_and_hit_testing_finds_the_planted_sentence() {
     }
     assert_eq!(embedding_calls(&fake), calls, "cached embeddings are reused");
     assert_eq!(segment_count(&env, notes).await, 1);
-    assert_eq!(vector_count(&env, &state, &dataset_id).await, total as usize, "no duplicate vectors");
+    assert_eq!(vector_count(&state, &dataset_id).await, total as usize, "no duplicate vectors");
     stop_worker(worker).await;
 }
 
@@ -262,7 +180,7 @@ async fn a_document_left_mid_way_is_finished_at_the_next_start() {
     let dataset_id = r.body["dataset"]["id"].as_str().expect("id").to_string();
     let batch = r.body["batch"].as_str().expect("batch").to_string();
     let doc: Uuid = r.body["documents"][0]["id"].as_str().expect("doc").parse().expect("uuid");
-    settled(&app, &mut c, &dataset_id, &batch).await;
+    batch_settled(&app, &mut c, &dataset_id, &batch).await;
     stop_worker(worker).await;
     let clean = segment_count(&env, doc).await;
     assert!(clean > 1, "{clean}");
@@ -287,11 +205,11 @@ async fn a_document_left_mid_way_is_finished_at_the_next_start() {
         env.infra.queue.publish(job.queue(), &job.to_bytes()).await.expect("publish");
     }
     let worker = start_worker(&env);
-    settled(&app, &mut c, &dataset_id, &batch).await;
+    batch_settled(&app, &mut c, &dataset_id, &batch).await;
     let d = documents::Entity::find_by_id(doc).one(&env.infra.db).await.expect("q").expect("doc");
     assert_eq!(d.indexing_status, "completed");
     assert_eq!(segment_count(&env, doc).await, clean, "same segments as a clean run");
-    assert_eq!(vector_count(&env, &state, &dataset_id).await, clean as usize);
+    assert_eq!(vector_count(&state, &dataset_id).await, clean as usize);
     stop_worker(worker).await;
 }
 
@@ -311,11 +229,11 @@ async fn economy_datasets_index_keywords_and_other_workspaces_see_nothing() {
     let r = send(&app, &mut c, Method::POST, &docs_uri, Some(body.clone())).await;
     assert_eq!(r.status.as_u16(), 200, "{r:?}");
     let batch = r.body["batch"].as_str().expect("batch").to_string();
-    let status = settled(&app, &mut c, &dataset_id, &batch).await;
+    let status = batch_settled(&app, &mut c, &dataset_id, &batch).await;
     assert_eq!(status[0]["indexing_status"], "completed", "{status:?}");
     assert_eq!(embedding_calls(&fake), 0, "economy datasets embed nothing");
     let hits =
-        datasets::indexing::search_keywords(&env.infra.db, dataset_id.parse().expect("uuid"), "purple elephants", 5)
+        ::datasets::indexing::search_keywords(&env.infra.db, dataset_id.parse().expect("uuid"), "purple elephants", 5)
             .await
             .expect("search");
     assert_eq!(hits.len(), 1);
@@ -382,7 +300,7 @@ async fn a_chat_app_with_the_dataset_answers_from_it_and_shows_its_sources() {
     assert_eq!(r.status.as_u16(), 200, "{r:?}");
     let dataset_id = r.body["dataset"]["id"].as_str().expect("id").to_string();
     let batch = r.body["batch"].as_str().expect("batch").to_string();
-    settled(&app, &mut c, &dataset_id, &batch).await;
+    batch_settled(&app, &mut c, &dataset_id, &batch).await;
 
     let config = json!({
         "pre_prompt": "",
@@ -457,8 +375,8 @@ async fn switching_the_indexing_technique_builds_or_drops_the_vectors() {
     assert_eq!(r.status.as_u16(), 200, "{r:?}");
     let dataset_id = r.body["dataset"]["id"].as_str().expect("id").to_string();
     let batch = r.body["batch"].as_str().expect("batch").to_string();
-    settled(&app, &mut c, &dataset_id, &batch).await;
-    assert_eq!(vector_count(&env, &state, &dataset_id).await, 0, "economy: keywords only");
+    batch_settled(&app, &mut c, &dataset_id, &batch).await;
+    assert_eq!(vector_count(&state, &dataset_id).await, 0, "economy: keywords only");
 
     let uri = format!("/console/api/datasets/{dataset_id}");
     let r = send(&app, &mut c, Method::PATCH, &uri, Some(json!({"indexing_technique": "high_quality"}))).await;
@@ -475,21 +393,21 @@ async fn switching_the_indexing_technique_builds_or_drops_the_vectors() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert!(found["records"][0]["segment"]["content"].as_str().is_some_and(|t| t.contains(PLANTED)), "{found}");
-    assert_eq!(vector_count(&env, &state, &dataset_id).await, 2);
+    assert_eq!(vector_count(&state, &dataset_id).await, 2);
 
     let r = send(&app, &mut c, Method::PATCH, &uri, Some(json!({"indexing_technique": "economy"}))).await;
     assert_eq!(r.status.as_u16(), 200, "{r:?}");
     for _ in 0..100 {
-        if vector_count(&env, &state, &dataset_id).await == 0 {
+        if vector_count(&state, &dataset_id).await == 0 {
             break;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    assert_eq!(vector_count(&env, &state, &dataset_id).await, 0, "vectors dropped");
+    assert_eq!(vector_count(&state, &dataset_id).await, 0, "vectors dropped");
     let r = send(&app, &mut c, Method::POST, &hit, Some(json!({"query": "purple"}))).await;
     assert_error(&r, 400, "high_quality_dataset_only");
     let hits =
-        datasets::indexing::search_keywords(&env.infra.db, dataset_id.parse().expect("uuid"), "purple elephants", 3)
+        ::datasets::indexing::search_keywords(&env.infra.db, dataset_id.parse().expect("uuid"), "purple elephants", 3)
             .await
             .expect("keywords");
     assert_eq!(hits.len(), 1, "keywords stay");
@@ -514,7 +432,7 @@ async fn with_weaviate_configured_vectors_live_in_dify_s_classes() {
     assert_eq!(r.status.as_u16(), 200, "{r:?}");
     let dataset_id = r.body["dataset"]["id"].as_str().expect("id").to_string();
     let batch = r.body["batch"].as_str().expect("batch").to_string();
-    let status = settled(&app, &mut c, &dataset_id, &batch).await;
+    let status = batch_settled(&app, &mut c, &dataset_id, &batch).await;
     assert!(status.iter().all(|s| s["indexing_status"] == "completed"), "{status:?}");
     let class = collection_name_for_dataset(&dataset_id);
     assert_eq!(weaviate.count(&class), 3, "one object per segment in Dify's class");
@@ -573,7 +491,7 @@ async fn with_several_datasets_the_model_picks_the_one_to_search() {
             .await;
         assert_eq!(r.status.as_u16(), 200, "{r:?}");
         let dataset_id = r.body["dataset"]["id"].as_str().expect("id").to_string();
-        settled(&app, &mut c, &dataset_id, r.body["batch"].as_str().expect("batch")).await;
+        batch_settled(&app, &mut c, &dataset_id, r.body["batch"].as_str().expect("batch")).await;
         dataset_ids.push(dataset_id);
     }
     let tools: Vec<Value> = dataset_ids.iter().map(|id| json!({"dataset": {"enabled": true, "id": id}})).collect();
@@ -635,7 +553,7 @@ async fn deleting_documents_and_datasets_removes_the_uploads_nothing_else_uses()
     assert_eq!(r.status.as_u16(), 200, "{r:?}");
     let dataset_id = r.body["dataset"]["id"].as_str().expect("id").to_string();
     let docs = r.body["documents"].as_array().expect("docs").clone();
-    settled(&app, &mut c, &dataset_id, r.body["batch"].as_str().expect("batch")).await;
+    batch_settled(&app, &mut c, &dataset_id, r.body["batch"].as_str().expect("batch")).await;
     let stored = |id: &str| {
         let id: Uuid = id.parse().expect("uuid");
         let db = env.infra.db.clone();

@@ -10,77 +10,19 @@ use std::time::Duration;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{Service, ServiceResponse};
-use actix_web::http::{Method, header};
-use actix_web::test::{self, TestRequest};
+use actix_web::http::Method;
+use actix_web::test::{self};
 use api_server::app;
+use common::datasets::*;
 use common::*;
 use entities::dataset_keyword_tables;
-use rag::vector::{SearchQuery, collection_name_for_dataset};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::{Value, json};
-use test_support::TestEnv;
-use test_support::fake_openai::{FAKE_API_KEY, FakeOpenAi, embedding_for};
-use test_support::files;
-use tokio::sync::watch;
+use test_support::fake_openai::FakeOpenAi;
 use uuid::Uuid;
 
 const PAIRS: &str = "Q1: Where do purple elephants dance?\nA1: At dawn beside the silver river.\n\
 Q2: What colour are the elephants?\nA2: Purple, like plums.";
-
-async fn post_file<S, B>(app: &S, client: &Client, uri: &str, filename: &str, bytes: &[u8]) -> Reply
-where
-    S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
-    B: MessageBody,
-{
-    let (content_type, body) = files::multipart(&[("file", filename, bytes)]);
-    let mut req = TestRequest::post().uri(uri).insert_header((header::CONTENT_TYPE, content_type)).set_payload(body);
-    if let Some(c) = &client.cookie {
-        req = req.insert_header((header::COOKIE, format!("session={c}")));
-    }
-    let resp = test::call_service(app, req.to_request()).await;
-    let status = resp.status();
-    let body = serde_json::from_slice(&test::read_body(resp).await).unwrap_or(Value::Null);
-    Reply { status, body, cookie: None }
-}
-
-async fn upload<S, B>(app: &S, client: &Client, filename: &str, bytes: &[u8]) -> String
-where
-    S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
-    B: MessageBody,
-{
-    let r = post_file(app, client, "/console/api/files/upload", filename, bytes).await;
-    assert_eq!(r.status.as_u16(), 201, "upload {filename}: {r:?}");
-    r.body["id"].as_str().expect("file id").to_string()
-}
-
-fn start_worker(env: &TestEnv) -> (watch::Sender<bool>, tokio::task::JoinHandle<()>) {
-    let (stop, rx) = watch::channel(false);
-    let handle = tokio::spawn(indexer_worker::run(env.config.clone(), env.infra.clone(), vec!["dataset".into()], rx));
-    (stop, handle)
-}
-
-async fn stop_worker(worker: (watch::Sender<bool>, tokio::task::JoinHandle<()>)) {
-    let _ = worker.0.send(true);
-    tokio::time::timeout(Duration::from_secs(20), worker.1).await.expect("worker stops").expect("join");
-}
-
-/// Polls a document's indexing status until it is completed or failed.
-async fn settled<S, B>(app: &S, c: &mut Client, dataset_id: &str, document_id: &str) -> Value
-where
-    S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
-    B: MessageBody,
-{
-    let uri = format!("/console/api/datasets/{dataset_id}/documents/{document_id}/indexing-status");
-    for _ in 0..300 {
-        let r = send(app, c, Method::GET, &uri, None).await;
-        assert_eq!(r.status.as_u16(), 200, "{r:?}");
-        if matches!(r.body["indexing_status"].as_str(), Some("completed" | "error")) {
-            return r.body;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("document {document_id} never settled");
-}
 
 /// Polls an import job until it is no longer waiting.
 async fn import_done<S, B>(app: &S, c: &mut Client, job_id: &str) -> String
@@ -113,23 +55,8 @@ where
     r.body
 }
 
-async fn owner<S, B>(env: &TestEnv, app: &S, fake: &FakeOpenAi) -> Client
-where
-    S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
-    B: MessageBody,
-{
-    let mut c = Client::default();
-    let r = send(app, &mut c, Method::POST, "/console/api/setup", Some(setup_body())).await;
-    assert_eq!(r.status.as_u16(), 201, "{r:?}");
-    let mut c = login(app, ADMIN_EMAIL, ADMIN_PASSWORD).await;
-    let r = send(app, &mut c, Method::GET, "/console/api/workspaces/current", None).await;
-    let tenant: Uuid = r.body["id"].as_str().expect("id").parse().expect("uuid");
-    configure_openai_at(env, tenant, FAKE_API_KEY, Some(&fake.base_url())).await;
-    c
-}
-
 fn source(file_id: &str) -> Value {
-    json!({"type": "upload_file", "info_list": {"data_source_type": "upload_file", "file_info_list": {"file_ids": [file_id]}}})
+    upload_source(&[file_id])
 }
 
 fn init_body(technique: &str, file_id: &str, doc_form: &str) -> Value {
@@ -142,24 +69,12 @@ fn init_body(technique: &str, file_id: &str, doc_form: &str) -> Value {
     })
 }
 
-/// Vectors stored for the dataset.
-async fn vector_count(state: &api_server::AppState, dataset_id: &str) -> usize {
-    let store = state.indexer.vectors.get().await.expect("vector store");
-    let query = SearchQuery {
-        vector: embedding_for("anything", 1536),
-        top_k: 10_000,
-        score_threshold: None,
-        dataset_id: Some(dataset_id.to_string()),
-    };
-    store.search(&collection_name_for_dataset(dataset_id), &query).await.expect("search").len()
-}
-
 #[actix_web::test]
 async fn qa_documents_imports_and_reprocessing() {
     let (env, state) = state_with(&[]).await;
     let fake = FakeOpenAi::start().await;
     let app = test::init_service(app(state.clone())).await;
-    let mut c = owner(&env, &app, &fake).await;
+    let (mut c, _) = owner(&env, &app, &fake).await;
     let worker = start_worker(&env);
 
     // Q&A: every generated question is a segment, its answer beside it.
@@ -177,7 +92,7 @@ async fn qa_documents_imports_and_reprocessing() {
     let dataset_id = r.body["dataset"]["id"].as_str().expect("dataset").to_string();
     let doc_id = r.body["documents"][0]["id"].as_str().expect("document").to_string();
     assert_eq!(r.body["documents"][0]["doc_form"], "qa_model");
-    let status = settled(&app, &mut c, &dataset_id, &doc_id).await;
+    let status = document_settled(&app, &mut c, &dataset_id, &doc_id).await;
     assert_eq!(status["indexing_status"], "completed", "{status}");
     assert_eq!((status["completed_segments"].as_i64(), status["total_segments"].as_i64()), (Some(2), Some(2)));
     let segs = segments_of(&app, &mut c, &dataset_id, &doc_id).await;
@@ -273,7 +188,7 @@ async fn qa_documents_imports_and_reprocessing() {
     assert!(segs["data"].as_array().is_some_and(|d| d.len() == 4 && d.iter().all(|s| s["status"] == "re_segment")));
     let r = send(&app, &mut c, Method::GET, &format!("{docs}/{doc_id}/indexing-status"), None).await;
     assert!(r.body["indexing_status"] != "completed" && r.body["total_segments"] == 0, "{r:?}");
-    let status = settled(&app, &mut c, &dataset_id, &doc_id).await;
+    let status = document_settled(&app, &mut c, &dataset_id, &doc_id).await;
     fake.set_first_token_latency(Duration::ZERO);
     assert_eq!(status["indexing_status"], "completed", "{status}");
     let segs = segments_of(&app, &mut c, &dataset_id, &doc_id).await;
@@ -324,7 +239,7 @@ async fn a_failing_model_fails_the_qa_document_and_text_imports_are_keyword_inde
     let (env, state) = state_with(&[]).await;
     let fake = FakeOpenAi::start().await;
     let app = test::init_service(app(state.clone())).await;
-    let mut c = owner(&env, &app, &fake).await;
+    let (mut c, _) = owner(&env, &app, &fake).await;
     let worker = start_worker(&env);
 
     fake.fail_next(400, "The model is overloaded today.");
@@ -335,7 +250,7 @@ async fn a_failing_model_fails_the_qa_document_and_text_imports_are_keyword_inde
     assert_eq!(r.status.as_u16(), 200, "{r:?}");
     let dataset_id = r.body["dataset"]["id"].as_str().expect("dataset").to_string();
     let doc_id = r.body["documents"][0]["id"].as_str().expect("document").to_string();
-    let status = settled(&app, &mut c, &dataset_id, &doc_id).await;
+    let status = document_settled(&app, &mut c, &dataset_id, &doc_id).await;
     assert_eq!(status["indexing_status"], "error", "{status}");
     assert!(status["error"].as_str().is_some_and(|e| e.contains("The model is overloaded today.")), "{status}");
     assert_eq!(status["total_segments"], 0);
@@ -351,7 +266,7 @@ async fn a_failing_model_fails_the_qa_document_and_text_imports_are_keyword_inde
         send(&app, &mut c, Method::POST, &format!("/console/api/datasets/{dataset_id}/documents"), Some(body)).await;
     assert_eq!(r.status.as_u16(), 200, "{r:?}");
     let text_doc = r.body["documents"][0]["id"].as_str().expect("document").to_string();
-    assert_eq!(settled(&app, &mut c, &dataset_id, &text_doc).await["indexing_status"], "completed");
+    assert_eq!(document_settled(&app, &mut c, &dataset_id, &text_doc).await["indexing_status"], "completed");
     let import = format!("/console/api/datasets/{dataset_id}/documents/{text_doc}/segments/batch_import");
     let r = post_file(&app, &c, &import, "rows.csv", b"content,ignored\nMatcha is powdered zucchinitea,x\n").await;
     assert_eq!(r.status.as_u16(), 200, "{r:?}");

@@ -190,7 +190,7 @@ async fn seed_segment(
     .await
     .expect("segment");
     if enabled && status == "completed" {
-        datasets::indexing::add_keywords(db, s.dataset, &[(node.clone(), keywords)]).await.expect("keywords");
+        ::datasets::indexing::add_keywords(db, s.dataset, &[(node.clone(), keywords)]).await.expect("keywords");
     }
     (id, node)
 }

@@ -4,81 +4,19 @@
 
 mod common;
 
-use std::time::Duration;
-
 use actix_web::body::MessageBody;
 use actix_web::dev::{Service, ServiceResponse};
-use actix_web::http::{Method, header};
-use actix_web::test::{self, TestRequest};
+use actix_web::http::Method;
+use actix_web::test::{self};
 use api_server::app;
+use common::datasets::*;
 use common::*;
 use entities::{document_segments, documents, upload_files};
-use rag::vector::{SearchQuery, collection_name_for_dataset};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, Set};
 use serde_json::{Value, json};
 use test_support::TestEnv;
-use test_support::fake_openai::{FAKE_API_KEY, FakeOpenAi, embedding_for};
-use test_support::files;
-use tokio::sync::watch;
+use test_support::fake_openai::{FAKE_API_KEY, FakeOpenAi};
 use uuid::Uuid;
-
-async fn upload<S, B>(app: &S, client: &Client, filename: &str, bytes: &[u8]) -> String
-where
-    S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
-    B: MessageBody,
-{
-    let (content_type, body) = files::multipart(&[("file", filename, bytes)]);
-    let mut req = TestRequest::post()
-        .uri("/console/api/files/upload")
-        .insert_header((header::CONTENT_TYPE, content_type))
-        .set_payload(body);
-    if let Some(c) = &client.cookie {
-        req = req.insert_header((header::COOKIE, format!("session={c}")));
-    }
-    let resp = test::call_service(app, req.to_request()).await;
-    assert_eq!(resp.status().as_u16(), 201, "upload {filename}");
-    let body: Value = serde_json::from_slice(&test::read_body(resp).await).expect("json");
-    body["id"].as_str().expect("file id").to_string()
-}
-
-fn start_worker(env: &TestEnv) -> (watch::Sender<bool>, tokio::task::JoinHandle<()>) {
-    let (stop, rx) = watch::channel(false);
-    let handle = tokio::spawn(indexer_worker::run(env.config.clone(), env.infra.clone(), vec!["dataset".into()], rx));
-    (stop, handle)
-}
-
-async fn stop_worker(worker: (watch::Sender<bool>, tokio::task::JoinHandle<()>)) {
-    let _ = worker.0.send(true);
-    tokio::time::timeout(Duration::from_secs(20), worker.1).await.expect("worker stops").expect("join");
-}
-
-/// Polls one document's indexing status until it is completed or failed.
-async fn settled<S, B>(app: &S, c: &mut Client, dataset_id: &str, document_id: &str) -> Value
-where
-    S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
-    B: MessageBody,
-{
-    let uri = format!("/console/api/datasets/{dataset_id}/documents/{document_id}/indexing-status");
-    for _ in 0..300 {
-        let r = send(app, c, Method::GET, &uri, None).await;
-        if matches!(r.body["indexing_status"].as_str(), Some("completed" | "error")) {
-            return r.body;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("document {document_id} never settled");
-}
-
-async fn vector_count(state: &api_server::AppState, dataset_id: &str) -> usize {
-    let store = state.indexer.vectors.get().await.expect("vector store");
-    let query = SearchQuery {
-        vector: embedding_for("anything", 1536),
-        top_k: 10_000,
-        score_threshold: None,
-        dataset_id: Some(dataset_id.to_string()),
-    };
-    store.search(&collection_name_for_dataset(dataset_id), &query).await.expect("search").len()
-}
 
 fn lines(word: &str) -> String {
     (0..8).map(|i| format!("Line {i} about {word}.")).collect::<Vec<_>>().join("\n")
@@ -87,7 +25,7 @@ fn lines(word: &str) -> String {
 fn init_body(file_id: &str) -> Value {
     json!({
         "indexing_technique": "high_quality",
-        "data_source": {"type": "upload_file", "info_list": {"data_source_type": "upload_file", "file_info_list": {"file_ids": [file_id]}}},
+        "data_source": upload_source(&[file_id]),
         "process_rule": {"mode": "custom", "rules": {
             "pre_processing_rules": [{"id": "remove_extra_spaces", "enabled": true}],
             "segmentation": {"separator": "\\n", "max_tokens": 100}
@@ -137,7 +75,7 @@ async fn dataset_keys_add_text_documents_and_delete_them() {
     assert_eq!(r.status.as_u16(), 200, "{r:?}");
     let dataset_id = r.body["dataset"]["id"].as_str().expect("dataset").to_string();
     let seed_doc = r.body["documents"][0]["id"].as_str().expect("doc").to_string();
-    settled(&app, &mut c, &dataset_id, &seed_doc).await;
+    document_settled(&app, &mut c, &dataset_id, &seed_doc).await;
     let r = send(&app, &mut c, Method::POST, "/console/api/datasets", Some(json!({"name": "Empty"}))).await;
     let empty_id = r.body["id"].as_str().expect("id").to_string();
     let mut key = key_for(&app, &mut c, &dataset_id).await;
@@ -178,7 +116,7 @@ async fn dataset_keys_add_text_documents_and_delete_them() {
     assert_eq!(r.status.as_u16(), 200, "{r:?}");
     let doc_id = r.body["id"].as_str().expect("id").to_string();
     assert_eq!(r.body.as_object().map(|o| o.len()), Some(1), "only the id: {r:?}");
-    let status = settled(&app, &mut c, &dataset_id, &doc_id).await;
+    let status = document_settled(&app, &mut c, &dataset_id, &doc_id).await;
     assert_eq!(status["indexing_status"], "completed", "{status}");
     let doc_uuid: Uuid = doc_id.parse().expect("uuid");
     let doc = documents::Entity::find_by_id(doc_uuid).one(&env.infra.db).await.expect("q").expect("doc");
@@ -211,7 +149,7 @@ async fn dataset_keys_add_text_documents_and_delete_them() {
     assert!(documents::Entity::find_by_id(doc_uuid).one(&env.infra.db).await.expect("q").is_none());
     assert_eq!(segments_of(&env, doc_uuid).await, 0);
     assert_eq!(vector_count(&state, &dataset_id).await, 8, "only the seed document's vectors remain");
-    let kw = datasets::indexing::search_keywords(&env.infra.db, dataset_id.parse().expect("uuid"), "matcha", 5)
+    let kw = ::datasets::indexing::search_keywords(&env.infra.db, dataset_id.parse().expect("uuid"), "matcha", 5)
         .await
         .expect("keywords");
     assert!(kw.is_empty(), "{kw:?}");

@@ -2,6 +2,8 @@
 
 #![allow(dead_code)]
 
+pub mod datasets;
+
 use accounts::TenantRole;
 use accounts::account::{NewAccount, status};
 use accounts::tenant::NewTenant;
