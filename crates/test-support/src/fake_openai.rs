@@ -22,13 +22,12 @@
 //! Every request is recorded for assertions.
 
 use std::collections::VecDeque;
-use std::net::TcpListener;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use actix_web::dev::ServerHandle;
 use actix_web::http::{Method, StatusCode};
-use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use bytes::Bytes;
 use serde_json::{Value, json};
 
@@ -148,41 +147,12 @@ impl FakeOpenAi {
                 next_id: 1,
             }),
         });
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind fake OpenAI listener");
-        let addr = listener.local_addr().expect("fake OpenAI listener address");
-        let (ready_tx, ready_rx) = tokio::sync::oneshot::channel();
-        let server_state = Arc::clone(&state);
-        // Its own thread and actix system, so it outlives whichever test runtime started it.
-        std::thread::Builder::new()
-            .name(format!("fake-openai-{}", addr.port()))
-            .spawn(move || {
-                actix_web::rt::System::new().block_on(async move {
-                    let data = web::Data::from(server_state);
-                    let server = HttpServer::new(move || {
-                        App::new()
-                            .app_data(data.clone())
-                            .app_data(web::PayloadConfig::new(MAX_BODY))
-                            .default_service(web::to(handle))
-                    })
-                    .workers(2)
-                    .disable_signals()
-                    .shutdown_timeout(1)
-                    .listen(listener);
-                    match server {
-                        Ok(server) => {
-                            let server = server.run();
-                            let _ = ready_tx.send(Ok(server.handle()));
-                            let _ = server.await;
-                        }
-                        Err(e) => {
-                            let _ = ready_tx.send(Err(e));
-                        }
-                    }
-                });
-            })
-            .expect("spawn fake OpenAI thread");
-        let handle = ready_rx.await.expect("fake OpenAI thread died").expect("start fake OpenAI");
-        Self { base: format!("http://{addr}"), state, handle }
+        let data = web::Data::from(Arc::clone(&state));
+        let (base, handle) = crate::serve::serve("fake-openai", 2, move |cfg| {
+            cfg.app_data(data.clone()).app_data(web::PayloadConfig::new(MAX_BODY)).default_service(web::to(handle));
+        })
+        .await;
+        Self { base, state, handle }
     }
 
     /// `http://127.0.0.1:<port>`, without `/v1`: the value for Dify's `openai_api_base` (the

@@ -4,7 +4,6 @@
 //! Signatures are not checked.
 
 use std::collections::BTreeMap;
-use std::net::TcpListener;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::SystemTime;
@@ -12,7 +11,7 @@ use std::time::SystemTime;
 use actix_web::dev::ServerHandle;
 use actix_web::http::header::{self, HttpDate};
 use actix_web::http::{Method, StatusCode};
-use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use bytes::Bytes;
 
 /// Largest object the fake accepts in one PUT.
@@ -65,43 +64,13 @@ impl FakeS3 {
             objects: Mutex::new(BTreeMap::new()),
             next_etag: AtomicU64::new(1),
         });
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind fake S3 listener");
-        let addr = listener.local_addr().expect("fake S3 listener address");
-        let (ready_tx, ready_rx) = tokio::sync::oneshot::channel();
-        let server_state = Arc::clone(&state);
-        // The server gets its own thread and actix system so it outlives whichever test
-        // runtime started it and works under both tokio test flavors.
-        std::thread::Builder::new()
-            .name(format!("fake-s3-{}", addr.port()))
-            .spawn(move || {
-                actix_web::rt::System::new().block_on(async move {
-                    let data = web::Data::from(server_state);
-                    let server = HttpServer::new(move || {
-                        App::new()
-                            .app_data(data.clone())
-                            .app_data(web::PayloadConfig::new(MAX_OBJECT))
-                            .default_service(web::to(handle))
-                    })
-                    .workers(1)
-                    .disable_signals()
-                    .shutdown_timeout(1)
-                    .listen(listener);
-                    match server {
-                        Ok(server) => {
-                            let server = server.run();
-                            let _ = ready_tx.send(Ok(server.handle()));
-                            let _ = server.await;
-                        }
-                        Err(e) => {
-                            let _ = ready_tx.send(Err(e));
-                        }
-                    }
-                });
-            })
-            .expect("spawn fake S3 thread");
-        let handle = ready_rx.await.expect("fake S3 thread died").expect("start fake S3");
+        let data = web::Data::from(Arc::clone(&state));
+        let (endpoint, handle) = crate::serve::serve("fake-s3", 1, move |cfg| {
+            cfg.app_data(data.clone()).app_data(web::PayloadConfig::new(MAX_OBJECT)).default_service(web::to(handle));
+        })
+        .await;
         Self {
-            endpoint: format!("http://{addr}"),
+            endpoint,
             bucket: state.bucket.clone(),
             access_key: "fake-access-key".to_owned(),
             secret_key: "fake-secret-key".to_owned(),

@@ -3,11 +3,10 @@
 //! cosine distance in memory. Checks the API key when one is set.
 
 use std::collections::HashMap;
-use std::net::TcpListener;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use actix_web::dev::ServerHandle;
-use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use regex::Regex;
 use serde_json::{Map, Value, json};
 
@@ -52,40 +51,14 @@ impl FakeWeaviate {
     /// Starts a server that requires `Authorization: Bearer <api_key>` when one is given.
     pub async fn start(api_key: Option<&str>) -> Self {
         let state = Arc::new(State { api_key: api_key.map(str::to_owned), inner: Mutex::default() });
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind fake Weaviate");
-        let addr = listener.local_addr().expect("fake Weaviate address");
-        let (ready_tx, ready_rx) = tokio::sync::oneshot::channel();
-        let server_state = Arc::clone(&state);
-        std::thread::Builder::new()
-            .name(format!("fake-weaviate-{}", addr.port()))
-            .spawn(move || {
-                actix_web::rt::System::new().block_on(async move {
-                    let data = web::Data::from(server_state);
-                    let server = HttpServer::new(move || {
-                        App::new()
-                            .app_data(data.clone())
-                            .app_data(web::PayloadConfig::new(64 * 1024 * 1024))
-                            .default_service(web::to(handle))
-                    })
-                    .workers(1)
-                    .disable_signals()
-                    .shutdown_timeout(1)
-                    .listen(listener);
-                    match server {
-                        Ok(server) => {
-                            let server = server.run();
-                            let _ = ready_tx.send(Ok(server.handle()));
-                            let _ = server.await;
-                        }
-                        Err(e) => {
-                            let _ = ready_tx.send(Err(e));
-                        }
-                    }
-                });
-            })
-            .expect("spawn fake Weaviate thread");
-        let handle = ready_rx.await.expect("fake Weaviate thread died").expect("start fake Weaviate");
-        Self { base: format!("http://{addr}"), state, handle }
+        let data = web::Data::from(Arc::clone(&state));
+        let (base, handle) = crate::serve::serve("fake-weaviate", 1, move |cfg| {
+            cfg.app_data(data.clone())
+                .app_data(web::PayloadConfig::new(64 * 1024 * 1024))
+                .default_service(web::to(handle));
+        })
+        .await;
+        Self { base, state, handle }
     }
 
     /// `http://127.0.0.1:<port>`: the value for `WEAVIATE_ENDPOINT`.

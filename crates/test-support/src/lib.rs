@@ -11,5 +11,6 @@ pub mod fake_smtp;
 pub mod fake_weaviate;
 pub mod files;
 pub mod seed;
+mod serve;
 
 pub use env::{TempDatabase, TestEnv, pg_admin_url, services_mode};
