@@ -55,8 +55,13 @@ fn document(n: usize, paragraphs: usize) -> String {
         .collect()
 }
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
+fn main() -> anyhow::Result<()> {
+    // Documents are read by this binary started again as the extraction child.
+    datasets::extract::serve_if_child();
+    tokio::runtime::Builder::new_multi_thread().enable_all().build()?.block_on(run())
+}
+
+async fn run() -> anyhow::Result<()> {
     let args = Args::parse();
     let env = TestEnv::new().await;
     let fake = FakeOpenAi::start().await;
@@ -72,6 +77,8 @@ async fn main() -> anyhow::Result<()> {
         http: providers::runtime::http_client()?,
         credentials: providers::credentials::CredentialCache::default(),
         hosting: providers::hosted::Hosting::default(),
+        extractor: datasets::extract::extractor(&env.config),
+        max_attempts: env.config.indexing_max_attempts,
     };
 
     let started = Instant::now();

@@ -7,10 +7,12 @@
 mod adopt;
 mod m20230913_000001_dify_schema;
 mod m20230913_000002_hot_indexes;
+mod m20261205_000003_indexing_attempts;
 mod schema;
 
 pub use m20230913_000001_dify_schema::Migration as DifySchema;
 pub use m20230913_000002_hot_indexes::Migration as HotIndexes;
+pub use m20261205_000003_indexing_attempts::Migration as IndexingAttempts;
 pub use sea_orm_migration::MigratorTrait;
 
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, DbErr, TransactionTrait};
@@ -25,8 +27,29 @@ pub struct Migrator;
 
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(DifySchema), Box::new(HotIndexes)]
+        vec![Box::new(DifySchema), Box::new(HotIndexes), Box::new(IndexingAttempts)]
     }
+}
+
+/// The most characters each `varchar(n)` column holds, by `(table, column)`, read from the
+/// schema's own DDL: what a write must be checked against so that SQLite (which does not
+/// enforce lengths) and PostgreSQL give the same answer.
+pub fn column_limits() -> &'static std::collections::HashMap<(String, String), u32> {
+    use sea_orm_migration::prelude::{ColumnType, StringLen};
+    static LIMITS: std::sync::LazyLock<std::collections::HashMap<(String, String), u32>> =
+        std::sync::LazyLock::new(|| {
+            let cx = schema::Cx::new(DbBackend::Postgres);
+            let mut limits = std::collections::HashMap::new();
+            for spec in schema::tables(&cx) {
+                for col in spec.create.get_columns() {
+                    if let Some(ColumnType::String(StringLen::N(n))) = col.get_column_type() {
+                        limits.insert((spec.name.to_owned(), col.get_column_name()), *n);
+                    }
+                }
+            }
+            limits
+        });
+    &LIMITS
 }
 
 /// What one [`upgrade`] call did.

@@ -12,6 +12,7 @@ mod pyjson;
 pub mod routes;
 pub mod service_api;
 pub mod state;
+mod text_guard;
 pub mod web_app;
 
 use actix_web::body::MessageBody;
@@ -63,6 +64,7 @@ pub fn app_with(
         .configure(extra)
         .configure(|cfg| table.mount(cfg, &config))
         .default_service(web::to(http_error::route_not_found))
+        .wrap(actix_web::middleware::from_fn(text_guard::refuse_nul))
         .wrap(ErrorHandlers::new().default_handler(http_error::render_as_dify_json))
         .wrap(DefaultHeaders::new().add(("X-Version", kernel::DIFY_VERSION)).add(("X-Env", config.deploy_env.clone())))
         .wrap(tracing_actix_web::TracingLogger::default())

@@ -8,8 +8,13 @@ use api_server::{AppState, app};
 use infra::Infra;
 use kernel::Config;
 
-#[actix_web::main]
-async fn main() -> anyhow::Result<()> {
+fn main() -> anyhow::Result<()> {
+    // Started again as the extraction child: parse one file and exit, before any runtime.
+    rag::extract::serve_if_child();
+    actix_web::rt::System::new().block_on(serve())
+}
+
+async fn serve() -> anyhow::Result<()> {
     let config = Config::from_env()?;
     init_tracing(&config.log_level);
     let infra = Infra::connect(&config, "").await.context("cannot reach a configured service")?;

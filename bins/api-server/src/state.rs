@@ -35,7 +35,16 @@ impl AppState {
         let models_http = providers::runtime::http_client().unwrap_or_else(|_| http.clone());
         let hosting = providers::hosted::Hosting::from_config(&config);
         let vectors = datasets::vectors::Vectors::new(config.vector_store.clone());
-        let engine = conversations::Engine::new(&infra, provider_credentials.clone(), models_http, hosting, vectors);
+        let extractor = datasets::extract::extractor(&config);
+        let engine = conversations::Engine::new(
+            &infra,
+            provider_credentials.clone(),
+            models_http,
+            hosting,
+            vectors,
+            extractor,
+            config.indexing_max_attempts,
+        );
         let indexer = engine.indexer();
         Self {
             config: Arc::new(config),

@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use datasets::indexing::DocumentOutcome;
 use infra::Infra;
 use infra::mail::Mail;
 use infra::worker::{JobHandler, JobOutcome};
@@ -43,7 +44,14 @@ impl JobHandler for Dispatcher {
             }
             Job::IndexDocuments { dataset_id, document_ids } => {
                 match datasets::indexing::index_documents(&self.indexer, dataset_id, &document_ids).await {
-                    Ok(_) => JobOutcome::Done,
+                    // A document its runs kept killing: the job goes to the dead-letter queue.
+                    Ok(outcomes) => match outcomes.into_iter().find_map(|(id, o)| match o {
+                        DocumentOutcome::Abandoned(reason) => Some(format!("document {id}: {reason}")),
+                        _ => None,
+                    }) {
+                        Some(reason) => JobOutcome::Reject(reason),
+                        None => JobOutcome::Done,
+                    },
                     Err(e) => JobOutcome::Retry(e.to_string()),
                 }
             }
@@ -83,12 +91,19 @@ pub async fn run(config: Config, infra: Infra, queues: Vec<String>, shutdown: wa
     };
     let hosting = providers::hosted::Hosting::from_config(&config);
     let vectors = datasets::vectors::Vectors::new(config.vector_store.clone());
-    let engine =
-        conversations::Engine::new(&infra, providers::credentials::CredentialCache::default(), http, hosting, vectors);
+    let engine = conversations::Engine::new(
+        &infra,
+        providers::credentials::CredentialCache::default(),
+        http,
+        hosting,
+        vectors,
+        datasets::extract::extractor(&config),
+        config.indexing_max_attempts,
+    );
     let indexer = engine.indexer();
     if infra.in_process_queue && queues.iter().any(|q| q == "dataset") {
         // The queue died with the last process: its unfinished documents are queued again.
-        requeue_unfinished(&infra).await;
+        requeue_unfinished(&infra, config.indexing_max_attempts).await;
     }
     let handler: Arc<dyn JobHandler> = Arc::new(Dispatcher { config, infra: infra.clone(), engine, indexer });
     let loops: Vec<_> = queues
@@ -104,8 +119,8 @@ pub async fn run(config: Config, infra: Infra, queues: Vec<String>, shutdown: wa
     }
 }
 
-async fn requeue_unfinished(infra: &Infra) {
-    match datasets::indexing::resume_unfinished(&infra.db).await {
+async fn requeue_unfinished(infra: &Infra, max_attempts: u32) {
+    match datasets::indexing::resume_unfinished(&infra.db, max_attempts).await {
         Ok(groups) => {
             for (dataset_id, document_ids) in groups {
                 let job = Job::IndexDocuments { dataset_id, document_ids };

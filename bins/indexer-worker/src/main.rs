@@ -14,8 +14,13 @@ struct Args {
     queues: Vec<String>,
 }
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
+fn main() -> anyhow::Result<()> {
+    // Started again as the extraction child: parse one file and exit, before any runtime.
+    rag::extract::serve_if_child();
+    tokio::runtime::Builder::new_multi_thread().enable_all().build()?.block_on(work())
+}
+
+async fn work() -> anyhow::Result<()> {
     let args = Args::parse();
     let config = Config::from_env()?;
     let filter = tracing_subscriber::EnvFilter::try_from_env("RUST_LOG")

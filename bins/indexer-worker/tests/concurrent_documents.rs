@@ -27,6 +27,8 @@ async fn one_jobs_documents_all_complete_side_by_side() {
         http: providers::runtime::http_client().expect("http"),
         credentials: providers::credentials::CredentialCache::default(),
         hosting: providers::hosted::Hosting::default(),
+        extractor: datasets::extract::extractor(&env.config),
+        max_attempts: env.config.indexing_max_attempts,
     };
     let outcomes =
         index_documents(&indexer, seeded.dataset_id, &seeded.document_ids).await.expect("no transient error");

@@ -260,8 +260,19 @@ pub async fn copy(db: &DatabaseConnection, app: &apps::Model, account_language: 
 
 /// Deletes the app and what hangs off it that nothing else needs (sites, API keys,
 /// installed-app entries, dataset links); conversations stay for the logs, as in Dify.
+///
+/// The app row goes first: of parallel deletes, one deletes it and the others wait on its
+/// lock, find nothing and answer 404 (their transactions roll back untouched).
 pub async fn delete(db: &DatabaseConnection, app: &apps::Model) -> Result<(), ApiError> {
     let txn = db.begin().await?;
+    let gone = apps::Entity::delete_many()
+        .filter(apps::Column::Id.eq(app.id))
+        .filter(apps::Column::TenantId.eq(app.tenant_id))
+        .exec(&txn)
+        .await?;
+    if gone.rows_affected == 0 {
+        return Err(ApiError::new(404, "app_not_found", "App not found."));
+    }
     sites::Entity::delete_many().filter(sites::Column::AppId.eq(app.id)).exec(&txn).await?;
     entities::api_tokens::Entity::delete_many()
         .filter(entities::api_tokens::Column::AppId.eq(app.id))
@@ -276,7 +287,6 @@ pub async fn delete(db: &DatabaseConnection, app: &apps::Model) -> Result<(), Ap
         .filter(entities::app_dataset_joins::Column::AppId.eq(app.id))
         .exec(&txn)
         .await?;
-    apps::Entity::delete_by_id(app.id).exec(&txn).await?;
     txn.commit().await?;
     Ok(())
 }

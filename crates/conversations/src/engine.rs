@@ -27,6 +27,10 @@ pub struct Engine {
     pub hosting: Hosting,
     /// The vector store datasets are retrieved from.
     pub vectors: Vectors,
+    /// Reads uploaded files in child processes (previews, estimates, indexing).
+    pub extractor: rag::extract::Extractor,
+    /// Unfinished indexing starts after which a document is given up.
+    pub indexing_max_attempts: u32,
 }
 
 impl std::fmt::Debug for Engine {
@@ -42,6 +46,8 @@ impl Engine {
         http: reqwest::Client,
         hosting: Hosting,
         vectors: Vectors,
+        extractor: rag::extract::Extractor,
+        indexing_max_attempts: u32,
     ) -> Self {
         Self {
             db: infra.db.clone(),
@@ -52,6 +58,8 @@ impl Engine {
             http,
             hosting,
             vectors,
+            extractor,
+            indexing_max_attempts,
         }
     }
 }
@@ -66,6 +74,8 @@ impl Engine {
             http: self.http.clone(),
             credentials: self.credentials.clone(),
             hosting: self.hosting.clone(),
+            extractor: self.extractor.clone(),
+            max_attempts: self.indexing_max_attempts,
         }
     }
 }

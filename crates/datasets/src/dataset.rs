@@ -293,8 +293,18 @@ pub async fn source_files(db: &impl ConnectionTrait, d: &datasets::Model) -> Res
 /// Deletes the dataset with its documents, segments, process rules, queries, keyword table,
 /// app links and API keys, in one transaction. (The caller then drops its vector collection
 /// and the uploads no other document uses.)
+///
+/// The dataset row goes first: of parallel deletes, one wins and the others answer 404.
 pub async fn delete(db: &DatabaseConnection, d: &datasets::Model) -> Result<(), ApiError> {
     let txn = db.begin().await?;
+    let gone = datasets::Entity::delete_many()
+        .filter(datasets::Column::Id.eq(d.id))
+        .filter(datasets::Column::TenantId.eq(d.tenant_id))
+        .exec(&txn)
+        .await?;
+    if gone.rows_affected == 0 {
+        return Err(not_found());
+    }
     document_segments::Entity::delete_many().filter(document_segments::Column::DatasetId.eq(d.id)).exec(&txn).await?;
     documents::Entity::delete_many().filter(documents::Column::DatasetId.eq(d.id)).exec(&txn).await?;
     dataset_process_rules::Entity::delete_many()
@@ -308,7 +318,6 @@ pub async fn delete(db: &DatabaseConnection, d: &datasets::Model) -> Result<(), 
         .await?;
     app_dataset_joins::Entity::delete_many().filter(app_dataset_joins::Column::DatasetId.eq(d.id)).exec(&txn).await?;
     api_tokens::Entity::delete_many().filter(api_tokens::Column::DatasetId.eq(d.id)).exec(&txn).await?;
-    datasets::Entity::delete_by_id(d.id).exec(&txn).await?;
     txn.commit().await?;
     Ok(())
 }

@@ -312,8 +312,18 @@ pub async fn delete(indexer: &Indexer, dataset: &datasets::Model, d: &documents:
     let segs = segments::of_document(db, d).await?;
     index_entries::remove_document(indexer, dataset, d.id, &node_ids(&segs)).await?;
     let txn = db.begin().await?;
+    // The row first: of parallel deletes one wins, the others answer 404 (index removal
+    // above is idempotent, so their repeating it is harmless).
+    let gone = documents::Entity::delete_many()
+        .filter(documents::Column::Id.eq(d.id))
+        .filter(documents::Column::DatasetId.eq(dataset.id))
+        .filter(documents::Column::TenantId.eq(dataset.tenant_id))
+        .exec(&txn)
+        .await?;
+    if gone.rows_affected == 0 {
+        return Err(ApiError::not_found("Document not found."));
+    }
     segments_model::Entity::delete_many().filter(segments_model::Column::DocumentId.eq(d.id)).exec(&txn).await?;
-    documents::Entity::delete_by_id(d.id).exec(&txn).await?;
     txn.commit().await?;
     if let Some(file) = crate::upload::source_file(d) {
         crate::upload::remove_orphans(db, indexer.storage.as_ref(), d.tenant_id, &[file]).await;

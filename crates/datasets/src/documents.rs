@@ -433,13 +433,14 @@ pub async fn list(
         .filter(documents::Column::DatasetId.eq(dataset.id))
         .filter(documents::Column::TenantId.eq(dataset.tenant_id));
     if let Some(k) = keyword.map(str::trim).filter(|k| !k.is_empty()) {
-        q = q.filter(documents::Column::Name.contains(k));
+        let pattern = kernel::like::contains_pattern(k);
+        q = q.filter(documents::Column::Name.like(sea_orm::sea_query::LikeExpr::new(pattern).escape('\\')));
     }
     let total = q.clone().count(db).await?;
     let rows = q
         .order_by_desc(documents::Column::CreatedAt)
         .order_by_desc(documents::Column::Position)
-        .offset((page.page - 1) * page.limit)
+        .offset(page.offset())
         .limit(page.limit)
         .all(db)
         .await?;
@@ -460,7 +461,7 @@ pub async fn list(
         .collect();
     Ok(json!({
         "data": data,
-        "has_more": page.page * page.limit < total,
+        "has_more": page.page.saturating_mul(page.limit) < total,
         "limit": page.limit,
         "total": total,
         "page": page.page,

@@ -239,7 +239,7 @@ pub async fn estimate_files(
             ApiError::not_found("File not found.")
         })?;
         let name = format!("{}.{}", file.id, file.extension);
-        match rag::extract::extract_in_background(name, bytes.to_vec()).await {
+        match indexer.extractor.extract(&name, bytes.to_vec()).await {
             Ok(docs) => texts.push(docs),
             // A file without text gives no segments.
             Err(ExtractError::Empty) => {}

@@ -23,17 +23,36 @@ pub struct Page {
 }
 
 impl Page {
-    /// Dify's reading of `page` and `limit`: unparsable values fall back to 1 and 20, and
-    /// `limit` is held to at most 100 rows (flask-sqlalchemy's `max_per_page`).
-    pub fn from_args(page: Option<&str>, limit: Option<&str>) -> Self {
-        let num = |v: Option<&str>, default: u64| v.and_then(|v| v.trim().parse::<u64>().ok()).unwrap_or(default);
-        Self { page: Ord::max(num(page, 1), 1), limit: Ord::clamp(num(limit, 20), 1, 100) }
+    /// Dify's reading of `page` and `limit` (`type=int`, then flask-sqlalchemy's paginate
+    /// without `error_out`): unparsable values fall back to 1 and 20, a page below 1 is 1, a
+    /// limit below 1 is 20 and above 100 is 100. A page whose rows start past what a
+    /// database offset can hold is 400 (Dify answered 500 there).
+    pub fn from_args(page: Option<&str>, limit: Option<&str>) -> Result<Self, ApiError> {
+        let num = |v: Option<&str>| v.and_then(|v| v.trim().parse::<i128>().ok());
+        let limit = match num(limit) {
+            Some(n) if n >= 1 => u64::try_from(n.min(100)).unwrap_or(100),
+            _ => 20,
+        };
+        let last_page = i64::MAX as u64 / limit;
+        let page = match num(page) {
+            Some(n) if n > i128::from(last_page) => {
+                return Err(ApiError::invalid_param("page", format!("page must be at most {last_page}.")));
+            }
+            Some(n) if n >= 1 => u64::try_from(n).unwrap_or(1),
+            _ => 1,
+        };
+        Ok(Self { page, limit })
+    }
+
+    /// Rows before this page; fits a database offset by construction.
+    pub fn offset(self) -> u64 {
+        (self.page - 1).saturating_mul(self.limit)
     }
 
     fn envelope(self, data: Vec<Value>, total: u64) -> Value {
         json!({
             "data": data,
-            "has_more": self.page * self.limit < total,
+            "has_more": self.page.saturating_mul(self.limit) < total,
             "limit": self.limit,
             "total": total,
             "page": self.page,
@@ -241,9 +260,18 @@ mod tests {
 
     #[test]
     fn page_args_fall_back_and_clamp() {
-        assert_eq!(Page::from_args(None, None), Page { page: 1, limit: 20 });
-        assert_eq!(Page::from_args(Some("x"), Some("500")), Page { page: 1, limit: 100 });
-        assert_eq!(Page::from_args(Some("0"), Some("0")), Page { page: 1, limit: 1 });
-        assert_eq!(Page::from_args(Some("3"), Some("5")), Page { page: 3, limit: 5 });
+        let page = |p, l| Page::from_args(p, l).map_err(|e| e.code.to_string());
+        assert_eq!(page(None, None), Ok(Page { page: 1, limit: 20 }));
+        assert_eq!(page(Some("x"), Some("500")), Ok(Page { page: 1, limit: 100 }));
+        assert_eq!(page(Some("0"), Some("0")), Ok(Page { page: 1, limit: 20 }));
+        assert_eq!(page(Some("-4"), Some("-1")), Ok(Page { page: 1, limit: 20 }));
+        assert_eq!(page(Some("3"), Some("5")), Ok(Page { page: 3, limit: 5 }));
+        // Offsets must fit a BIGINT: the last page of 20 rows, and one past it.
+        let last = (i64::MAX as u64 / 20).to_string();
+        assert_eq!(page(Some(&last), None).map(Page::offset), Ok((i64::MAX as u64 / 20 - 1) * 20));
+        let past = (i64::MAX as u64 / 20 + 1).to_string();
+        assert_eq!(page(Some(&past), None), Err("invalid_param".into()));
+        assert_eq!(page(Some("9223372036854775807"), Some("1")).map(|p| p.page), Ok(i64::MAX as u64));
+        assert_eq!(page(Some("99999999999999999999999"), None), Err("invalid_param".into()));
     }
 }

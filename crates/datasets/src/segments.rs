@@ -4,7 +4,7 @@
 use entities::{datasets, document_segments as segments, documents};
 use kernel::ApiError;
 use kernel::time::{now_naive, unix_seconds};
-use sea_orm::sea_query::{Expr, Func};
+use sea_orm::sea_query::{Expr, Func, LikeExpr};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, ExprTrait, PaginatorTrait, QueryFilter,
     QueryOrder, QuerySelect, Set,
@@ -138,7 +138,7 @@ pub async fn list(db: &impl ConnectionTrait, doc: &documents::Model, q: &Segment
     }
     if let Some(k) = &q.keyword {
         // ILIKE on both backends.
-        let pattern = format!("%{}%", k.to_lowercase());
+        let pattern = LikeExpr::new(kernel::like::contains_pattern(&k.to_lowercase())).escape('\\');
         find = find
             .filter(Condition::all().add(Expr::expr(Func::lower(Expr::col(segments::Column::Content))).like(pattern)));
     }
@@ -252,7 +252,15 @@ pub async fn delete(indexer: &Indexer, dataset: &datasets::Model, segment: &segm
     if segment.enabled {
         index_entries::remove(indexer, dataset, &node_ids(std::slice::from_ref(segment))).await?;
     }
-    segments::Entity::delete_by_id(segment.id).exec(&indexer.db).await?;
+    // Of parallel deletes one removes the row; the others answer 404.
+    let gone = segments::Entity::delete_many()
+        .filter(segments::Column::Id.eq(segment.id))
+        .filter(segments::Column::DatasetId.eq(dataset.id))
+        .exec(&indexer.db)
+        .await?;
+    if gone.rows_affected == 0 {
+        return Err(ApiError::not_found("Segment not found."));
+    }
     Ok(())
 }
 

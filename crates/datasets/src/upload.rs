@@ -259,6 +259,7 @@ pub async fn find(db: &impl ConnectionTrait, tenant_id: Uuid, id: Uuid) -> Resul
 pub async fn preview(
     db: &impl ConnectionTrait,
     storage: &dyn Storage,
+    extractor: &rag::extract::Extractor,
     tenant_id: Uuid,
     id: Uuid,
 ) -> Result<Value, ApiError> {
@@ -274,7 +275,7 @@ pub async fn preview(
             ApiError::internal()
         }
     })?;
-    let text = crate::extract::extract_text_in_background(&ext, bytes.to_vec()).await?;
+    let text = crate::extract::extract_text_sandboxed(extractor, &ext, bytes.to_vec()).await?;
     let content: String = text.chars().take(PREVIEW_CHARS).collect();
     Ok(json!({ "content": content }))
 }

@@ -55,4 +55,4 @@ impl Related<super::message_annotations::Entity> for Entity {
     }
 }
 
-impl ActiveModelBehavior for ActiveModel {}
+crate::checked_saves!();

@@ -4,6 +4,9 @@
 //! sea-orm cannot infer from the Rust type (text, numeric precision, jsonb, bytea).
 //! Enum-like string columns stay `String`: the domain crates parse them.
 
+#[doc(hidden)]
+pub mod values;
+
 // Accounts and workspaces
 pub mod account_integrates;
 pub mod accounts;
@@ -43,6 +46,7 @@ pub mod dataset_keyword_tables;
 pub mod dataset_process_rules;
 pub mod dataset_queries;
 pub mod datasets;
+pub mod document_indexing_attempts;
 pub mod document_segments;
 pub mod documents;
 pub mod embeddings;

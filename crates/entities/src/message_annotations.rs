@@ -35,4 +35,4 @@ impl Related<super::conversations::Entity> for Entity {
     }
 }
 
-impl ActiveModelBehavior for ActiveModel {}
+crate::checked_saves!();

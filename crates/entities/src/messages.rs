@@ -60,4 +60,4 @@ impl Related<super::conversations::Entity> for Entity {
     }
 }
 
-impl ActiveModelBehavior for ActiveModel {}
+crate::checked_saves!();

@@ -120,6 +120,26 @@ pub struct Config {
     pub check_update_url: String,
     /// Dify's hosted model providers (`HOSTED_OPENAI_*`, `HOSTED_ANTHROPIC_*`).
     pub hosted: HostedProviders,
+    /// Limits of the child process that reads uploaded files.
+    pub extract: ExtractSettings,
+    /// Starts of one document's indexing that may end without finishing before it is
+    /// given up as `error` (`INDEXING_MAX_ATTEMPTS`).
+    pub indexing_max_attempts: u32,
+}
+
+/// How uploaded files are read: in a child process of the running binary, under these limits.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExtractSettings {
+    /// `EXTRACT_MEMORY_LIMIT_MB` (default 512): the child's data size limit.
+    pub memory_limit_mb: u64,
+    /// `EXTRACT_TIMEOUT_SECONDS` (default 60): wall and CPU time of one file.
+    pub timeout: Duration,
+    /// `EXTRACT_MAX_TEXT_MB` (default 32): the most text one file may give.
+    pub max_text_mb: u64,
+    /// `EXTRACT_CONCURRENCY` (default: the number of CPUs): files read at once per process.
+    pub concurrency: usize,
+    /// `EXTRACT_PROGRAM`: the binary to run as the child (default: the running one).
+    pub program: Option<PathBuf>,
 }
 
 /// The operator's own vendor keys that workspaces may use on a trial quota (CLOUD only, as
@@ -310,6 +330,16 @@ impl Config {
                 openai: hosted_provider(&v, "HOSTED_OPENAI")?,
                 anthropic: hosted_provider(&v, "HOSTED_ANTHROPIC")?,
             },
+            extract: ExtractSettings {
+                memory_limit_mb: v.num_or("EXTRACT_MEMORY_LIMIT_MB", 512u64)?.max(64),
+                timeout: Duration::from_secs(v.num_or("EXTRACT_TIMEOUT_SECONDS", 60u64)?.clamp(1, 86_400)),
+                max_text_mb: v.num_or("EXTRACT_MAX_TEXT_MB", 32u64)?.clamp(1, 4096),
+                concurrency: v
+                    .num_or("EXTRACT_CONCURRENCY", std::thread::available_parallelism().map_or(2, usize::from))?
+                    .max(1),
+                program: v.get("EXTRACT_PROGRAM").map(PathBuf::from),
+            },
+            indexing_max_attempts: v.num_or("INDEXING_MAX_ATTEMPTS", 3u32)?.max(1),
             database_url,
             data_dir,
         };

@@ -116,6 +116,13 @@ impl ApiError {
 impl From<sea_orm::DbErr> for ApiError {
     fn from(e: sea_orm::DbErr) -> Self {
         use sea_orm::DbErr;
+        if let Some((field, message)) = crate::values::as_refused(&e) {
+            return Self::invalid_param(field, format!("{field} {message}"));
+        }
+        if let Some(message) = crate::values::postgres_refusal(&e) {
+            tracing::info!(error = %e, "PostgreSQL refused a value");
+            return Self::value_error(message);
+        }
         match e {
             DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => {
                 tracing::error!(error = %e, "database unavailable");

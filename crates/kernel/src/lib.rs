@@ -4,7 +4,9 @@ pub mod config;
 pub mod crypto;
 pub mod error;
 pub mod jobs;
+pub mod like;
 pub mod time;
+pub mod values;
 
 pub use config::Config;
 pub use error::ApiError;

@@ -106,6 +106,9 @@ impl TestEnv {
         vars.insert("SECRET_KEY".into(), format!("test-secret-{id}"));
         vars.insert("QUEUE_BACKOFF_MS".into(), "50".into());
         vars.insert("QUEUE_MAX_ATTEMPTS".into(), "3".into());
+        if let Some(program) = extract_program() {
+            vars.insert("EXTRACT_PROGRAM".into(), program.display().to_string());
+        }
         let mut pg_database = None;
         if services_mode() {
             let db = TempDatabase::create().await;
@@ -128,6 +131,22 @@ impl TestEnv {
     pub fn data_dir(&self) -> &std::path::Path {
         &self.config.data_dir
     }
+}
+
+/// The binary extraction children run as. A test harness (`target/<profile>/deps/<test>`)
+/// cannot be one, so a built `api-server` or `indexer-worker` beside it is used
+/// (`DIFY_TEST_EXTRACT_PROGRAM` overrides); other programs (benchmarks) serve as their own.
+pub fn extract_program() -> Option<std::path::PathBuf> {
+    if let Some(program) = std::env::var_os("DIFY_TEST_EXTRACT_PROGRAM") {
+        return Some(program.into());
+    }
+    let exe = std::env::current_exe().ok()?;
+    let dir = exe.parent()?;
+    if dir.file_name()? != "deps" {
+        return None;
+    }
+    let profile = dir.parent()?;
+    ["api-server", "indexer-worker"].iter().map(|name| profile.join(name)).find(|p| p.is_file())
 }
 
 /// `postgres://u@h:p/admin_db?x` with the database name replaced.

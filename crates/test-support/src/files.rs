@@ -83,30 +83,53 @@ pub fn xlsx(rows: &[&[&str]]) -> Vec<u8> {
 
 /// A zip archive of uncompressed entries, with correct CRCs.
 pub fn zip_stored(entries: &[(&str, &[u8])]) -> Vec<u8> {
+    let raw: Vec<RawEntry<'_>> = entries
+        .iter()
+        .map(|&(name, data)| RawEntry { name, method: 0, crc: crc32(data), size: data.len(), data })
+        .collect();
+    zip_raw(&raw)
+}
+
+/// One zip entry exactly as it sits in the archive, so callers that compress (or lie about
+/// sizes) reuse one writer: `method` is 0 (stored) or 8 (deflate), `crc` and `size` describe the
+/// uncompressed data and `data` holds the bytes as stored.
+pub(crate) struct RawEntry<'a> {
+    pub name: &'a str,
+    pub method: u16,
+    pub crc: u32,
+    pub size: usize,
+    pub data: &'a [u8],
+}
+
+/// A zip archive of entries already encoded: local headers, central directory and end record.
+pub(crate) fn zip_raw(entries: &[RawEntry<'_>]) -> Vec<u8> {
     let mut out = Vec::new();
     let mut central = Vec::new();
-    for (name, data) in entries {
+    for entry in entries {
         let offset = u32::try_from(out.len()).unwrap_or(u32::MAX);
-        let size = u32::try_from(data.len()).unwrap_or(u32::MAX);
-        let name_len = u16::try_from(name.len()).unwrap_or(u16::MAX);
+        let stored = u32::try_from(entry.data.len()).unwrap_or(u32::MAX);
+        let size = u32::try_from(entry.size).unwrap_or(u32::MAX);
+        let name_len = u16::try_from(entry.name.len()).unwrap_or(u16::MAX);
         let mut common = Vec::new();
         common.extend_from_slice(&20u16.to_le_bytes()); // version needed
-        common.extend_from_slice(&[0; 8]); // flags, method (stored), time, date
-        common.extend_from_slice(&crc32(data).to_le_bytes());
-        common.extend_from_slice(&size.to_le_bytes());
+        common.extend_from_slice(&0u16.to_le_bytes()); // flags
+        common.extend_from_slice(&entry.method.to_le_bytes());
+        common.extend_from_slice(&[0; 4]); // time, date
+        common.extend_from_slice(&entry.crc.to_le_bytes());
+        common.extend_from_slice(&stored.to_le_bytes());
         common.extend_from_slice(&size.to_le_bytes());
         common.extend_from_slice(&name_len.to_le_bytes());
         common.extend_from_slice(&0u16.to_le_bytes()); // extra length
         out.extend_from_slice(b"PK\x03\x04");
         out.extend_from_slice(&common);
-        out.extend_from_slice(name.as_bytes());
-        out.extend_from_slice(data);
+        out.extend_from_slice(entry.name.as_bytes());
+        out.extend_from_slice(entry.data);
         central.extend_from_slice(b"PK\x01\x02");
         central.extend_from_slice(&20u16.to_le_bytes()); // version made by
         central.extend_from_slice(&common);
         central.extend_from_slice(&[0; 10]); // comment length, disk, internal and external attributes
         central.extend_from_slice(&offset.to_le_bytes());
-        central.extend_from_slice(name.as_bytes());
+        central.extend_from_slice(entry.name.as_bytes());
     }
     let dir_offset = u32::try_from(out.len()).unwrap_or(u32::MAX);
     let count = u16::try_from(entries.len()).unwrap_or(u16::MAX);

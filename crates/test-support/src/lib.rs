@@ -10,7 +10,8 @@ pub mod fake_s3;
 pub mod fake_smtp;
 pub mod fake_weaviate;
 pub mod files;
+pub mod hostile;
 pub mod seed;
 mod serve;
 
-pub use env::{TempDatabase, TestEnv, pg_admin_url, services_mode};
+pub use env::{TempDatabase, TestEnv, extract_program, pg_admin_url, services_mode};

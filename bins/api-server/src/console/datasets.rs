@@ -40,7 +40,7 @@ fn first<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
     pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
 }
 
-fn page_of(pairs: &[(String, String)]) -> Page {
+fn page_of(pairs: &[(String, String)]) -> Result<Page, ApiError> {
     Page::from_args(first(pairs, "page"), first(pairs, "limit"))
 }
 
@@ -49,7 +49,7 @@ async fn list(req: HttpRequest, state: web::Data<AppState>, user: Console) -> Ht
     let ids: Vec<&str> = pairs.iter().filter(|(k, _)| k == "ids" || k == "ids[]").map(|(_, v)| v.as_str()).collect();
     let (selection, page) = if ids.is_empty() {
         let provider = first(&pairs, "provider").unwrap_or("vendor").to_string();
-        (Selection::Visible { account_id: user.account.id, provider }, page_of(&pairs))
+        (Selection::Visible { account_id: user.account.id, provider }, page_of(&pairs)?)
     } else {
         let mut ids = ids
             .iter()
@@ -187,7 +187,7 @@ async fn drop_vectors(state: &AppState, dataset_id: Uuid) {
 async fn queries(req: HttpRequest, state: web::Data<AppState>, user: Console, path: web::Path<Uuid>) -> HttpResult {
     let db = &state.infra.db;
     let d = dataset::find_accessible(db, user.tenant_id(), user.account.id, path.into_inner()).await?;
-    Ok(HttpResponse::Ok().json(listing::queries(db, d.id, page_of(&query_pairs(&req))).await?))
+    Ok(HttpResponse::Ok().json(listing::queries(db, d.id, page_of(&query_pairs(&req))?).await?))
 }
 
 async fn related_apps(state: web::Data<AppState>, user: Console, path: web::Path<Uuid>) -> HttpResult {

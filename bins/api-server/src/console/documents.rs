@@ -154,7 +154,7 @@ async fn list(req: HttpRequest, state: web::Data<AppState>, user: Console, path:
     let pairs: Vec<(String, String)> =
         url::form_urlencoded::parse(req.query_string().as_bytes()).into_owned().collect();
     let get = |n: &str| pairs.iter().find(|(k, _)| k == n).map(|(_, v)| v.as_str());
-    let page = Page::from_args(get("page"), get("limit"));
+    let page = Page::from_args(get("page"), get("limit"))?;
     Ok(HttpResponse::Ok().json(documents::list(db, &d, get("keyword"), page).await?))
 }
 

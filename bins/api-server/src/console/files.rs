@@ -79,7 +79,13 @@ async fn create(state: web::Data<AppState>, user: Console, form: Multipart) -> H
 }
 
 async fn preview(state: web::Data<AppState>, user: Console, path: web::Path<Uuid>) -> HttpResult {
-    let content =
-        upload::preview(&state.infra.db, state.infra.storage.as_ref(), user.tenant_id(), path.into_inner()).await?;
+    let content = upload::preview(
+        &state.infra.db,
+        state.infra.storage.as_ref(),
+        &state.indexer.extractor,
+        user.tenant_id(),
+        path.into_inner(),
+    )
+    .await?;
     Ok(HttpResponse::Ok().json(content))
 }

@@ -65,6 +65,8 @@ async fn delete(state: web::Data<AppState>, key: DatasetApiKey, path: web::Path<
     if ["parsing", "cleaning", "splitting", "indexing"].contains(&doc.indexing_status.as_str()) {
         return Err(ApiError::new(403, "document_indexing", "Cannot delete document during indexing.").into());
     }
-    document_admin::delete(&state.indexer, d, &doc).await?;
+    document_admin::delete(&state.indexer, d, &doc)
+        .await
+        .map_err(|e| if e.status == 404 { ApiError::not_found("Document Not Exists.") } else { e })?;
     Ok(HttpResponse::NoContent().finish())
 }

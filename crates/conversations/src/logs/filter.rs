@@ -55,7 +55,7 @@ impl Filter {
     pub(crate) fn query(&self, app_id: Uuid, mode: AppMode) -> Select<conversations::Entity> {
         let mut q = live(app_id).filter(conversations::Column::Mode.eq(mode.as_str()));
         if let Some(keyword) = &self.keyword {
-            let pattern = contains_pattern(keyword);
+            let pattern = kernel::like::contains_pattern(&keyword.to_lowercase());
             let in_messages = of_conversation(messages::Entity, messages::Column::ConversationId)
                 .cond_where(
                     Condition::any()
@@ -107,20 +107,6 @@ fn of_conversation<E: EntityTrait, C: ColumnTrait>(entity: E, column: C) -> Sele
         .to_owned()
 }
 
-/// `%keyword%` with the keyword's own `%`, `_` and `\` matched literally.
-fn contains_pattern(keyword: &str) -> String {
-    let mut p = String::with_capacity(keyword.len() + 2);
-    p.push('%');
-    for c in keyword.to_lowercase().chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            p.push('\\');
-        }
-        p.push(c);
-    }
-    p.push('%');
-    p
-}
-
 /// Dify's `ilike`, which SQLite lacks: `LOWER(column) LIKE <lowercased pattern>`, bound as a
 /// parameter.
 fn ci_like<C: sea_orm::sea_query::IntoColumnRef>(column: C, pattern: &str) -> Expr {
@@ -132,14 +118,4 @@ pub(crate) fn live(app_id: Uuid) -> Select<conversations::Entity> {
     conversations::Entity::find()
         .filter(conversations::Column::AppId.eq(app_id))
         .filter(conversations::Column::IsDeleted.eq(false))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn keyword_wildcards_match_literally() {
-        assert_eq!(contains_pattern("50%_Off\\"), "%50\\%\\_off\\\\%");
-    }
 }

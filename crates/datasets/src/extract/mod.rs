@@ -1,22 +1,35 @@
 //! Text from an upload, as Dify's `FileExtractor` gives it for previews: the `rag` crate's
 //! extractors (the indexing worker's), documents joined by newlines.
 
-use kernel::ApiError;
-use rag::extract::ExtractError;
+use kernel::{ApiError, Config};
+pub use rag::extract::serve_if_child;
+use rag::extract::{ExtractError, Extractor, Limits};
 
 use crate::upload::unsupported_file_type;
 
-/// The text of a file with extension `ext`, pages, sections or rows joined by newlines.
+/// The extraction sandbox as configured (`EXTRACT_*`).
+pub fn extractor(config: &Config) -> Extractor {
+    let settings = &config.extract;
+    let limits = Limits {
+        memory_mb: settings.memory_limit_mb,
+        timeout: settings.timeout,
+        max_text_bytes: settings.max_text_mb.saturating_mul(1024 * 1024),
+    };
+    Extractor::new(settings.program.clone(), limits, settings.concurrency)
+}
+
+/// The text of a file with extension `ext`, pages, sections or rows joined by newlines, read
+/// in-process (tests and trusted bytes only: servers use [`extract_text_sandboxed`]).
 ///
-/// Blocking (PDF and archive parsing); a file without text is empty, an unknown type is 415,
-/// and a file its parser cannot read is 400 with the parser's reason.
+/// A file without text is empty, an unknown type is 415, and a file its parser cannot read
+/// is 400 with the parser's reason.
 pub fn extract_text(ext: &str, bytes: &[u8]) -> Result<String, ApiError> {
     answer(rag::extract::extract(&format!("file.{ext}"), bytes))
 }
 
-/// [`extract_text`] on the extractor's own large-stack thread, for async callers.
-pub async fn extract_text_in_background(ext: &str, bytes: Vec<u8>) -> Result<String, ApiError> {
-    answer(rag::extract::extract_in_background(format!("file.{ext}"), bytes).await)
+/// [`extract_text`] in the extraction sandbox: a file that breaks a limit is 400 naming it.
+pub async fn extract_text_sandboxed(extractor: &Extractor, ext: &str, bytes: Vec<u8>) -> Result<String, ApiError> {
+    answer(extractor.extract(&format!("file.{ext}"), bytes).await)
 }
 
 fn answer(docs: Result<Vec<String>, ExtractError>) -> Result<String, ApiError> {

@@ -12,6 +12,7 @@
 //! at start-up. A paused document stops between batches; resuming queues it again.
 //! Re-processing a document (Dify's `document_indexing_update_task`) is just another run.
 
+mod attempts;
 mod keyword_index;
 pub mod qa;
 mod stages;
@@ -32,6 +33,7 @@ use uuid::Uuid;
 
 use crate::vectors::Vectors;
 
+pub use attempts::abandoned_reason;
 pub use keyword_index::{add_nodes as add_keywords, remove_nodes as remove_keywords, search as search_keywords};
 pub use stages::{DocumentOutcome, document_segments, index_document};
 pub use technique::sync_vector_index;
@@ -55,6 +57,10 @@ pub struct Indexer {
     pub http: reqwest::Client,
     pub credentials: CredentialCache,
     pub hosting: Hosting,
+    /// Reads uploaded files in child processes under the configured limits.
+    pub extractor: rag::extract::Extractor,
+    /// Unfinished starts after which a document is given up (`INDEXING_MAX_ATTEMPTS`).
+    pub max_attempts: u32,
 }
 
 impl std::fmt::Debug for Indexer {
@@ -91,8 +97,10 @@ pub async fn index_documents(
 }
 
 /// Documents a previous process left unfinished (not paused), grouped by dataset: to queue
-/// again at start-up when the queue itself did not survive (embedded mode).
-pub async fn resume_unfinished(db: &impl ConnectionTrait) -> Result<Vec<(Uuid, Vec<Uuid>)>, DbErr> {
+/// again at start-up when the queue itself did not survive (embedded mode). Documents whose
+/// runs died `max_attempts` times are marked `error` instead, so no file can put the
+/// instance in a restart loop.
+pub async fn resume_unfinished(db: &DatabaseConnection, max_attempts: u32) -> Result<Vec<(Uuid, Vec<Uuid>)>, DbErr> {
     let rows: Vec<(Uuid, Uuid)> = documents::Entity::find()
         .select_only()
         .column(documents::Column::DatasetId)
@@ -103,8 +111,13 @@ pub async fn resume_unfinished(db: &impl ConnectionTrait) -> Result<Vec<(Uuid, V
         .into_tuple()
         .all(db)
         .await?;
+    let ids: Vec<Uuid> = rows.iter().map(|(_, id)| *id).collect();
+    let exhausted = attempts::exhausted(db, &ids, max_attempts).await?;
+    for id in &exhausted {
+        attempts::abandon(db, *id, max_attempts).await?;
+    }
     let mut grouped: Vec<(Uuid, Vec<Uuid>)> = Vec::new();
-    for (dataset_id, id) in rows {
+    for (dataset_id, id) in rows.into_iter().filter(|(_, id)| !exhausted.contains(id)) {
         match grouped.iter_mut().find(|(d, _)| *d == dataset_id) {
             Some((_, ids)) => ids.push(id),
             None => grouped.push((dataset_id, vec![id])),

@@ -17,7 +17,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::{BATCH, Indexer, Transient, fail, keyword_index, qa};
+use super::{BATCH, Indexer, Transient, attempts, fail, keyword_index, qa};
 use crate::embedding_cache;
 
 /// How a document's run ended.
@@ -33,6 +33,8 @@ pub enum DocumentOutcome {
     Paused,
     /// Nothing to do: gone, archived, paused, or already completed.
     Skipped,
+    /// Marked `error` without a run: earlier runs kept dying with their process.
+    Abandoned(String),
 }
 
 /// A failure that ends the document in `error` (the reason the console shows) or, for the
@@ -63,8 +65,19 @@ pub async fn index_document(
     if doc.archived || doc.is_paused == Some(true) || doc.indexing_status == "completed" {
         return Ok(DocumentOutcome::Skipped);
     }
-    match run(indexer, dataset, &doc).await {
-        Ok(outcome) => Ok(outcome),
+    // Counted before any work: a run that kills its process still leaves its mark.
+    if attempts::count_start(db, doc.id).await? > indexer.max_attempts {
+        let reason = attempts::abandon(db, doc.id, indexer.max_attempts).await?;
+        return Ok(DocumentOutcome::Abandoned(reason));
+    }
+    let outcome = run(indexer, dataset, &doc).await;
+    // However the run ended, it ended: only a dead process leaves its start counted.
+    let cleared = attempts::finished(db, doc.id).await;
+    match outcome {
+        Ok(outcome) => {
+            cleared?;
+            Ok(outcome)
+        }
         Err(StageError::Db(e)) => Err(Transient(e)),
         Err(StageError::Document(reason)) => {
             tracing::info!(document_id = %doc.id, %reason, "document indexing failed");
@@ -231,7 +244,7 @@ async fn load_source(indexer: &Indexer, doc: &documents::Model) -> Result<Vec<St
         missing()
     })?;
     let name = format!("{}.{}", file.id, file.extension);
-    rag::extract::extract_in_background(name, bytes.to_vec()).await.map_err(|e| StageError::Document(e.to_string()))
+    indexer.extractor.extract(&name, bytes.to_vec()).await.map_err(|e| StageError::Document(e.to_string()))
 }
 
 async fn process_rule(db: &impl ConnectionTrait, doc: &documents::Model) -> Result<ProcessRule, StageError> {

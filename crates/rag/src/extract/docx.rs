@@ -47,7 +47,11 @@ pub(super) fn text(bytes: &[u8]) -> Result<String, ExtractError> {
 fn read_entry(archive: &mut ZipArchive<Cursor<&[u8]>>, index: usize) -> Result<String, ExtractError> {
     let entry = archive.by_index(index).map_err(|e| corrupt(format!("unreadable part ({e})")))?;
     let mut buf = Vec::new();
-    entry.take(MAX_ZIP_ENTRY_BYTES + 1).read_to_end(&mut buf).map_err(|e| corrupt(format!("unreadable part ({e})")))?;
+    entry.take(MAX_ZIP_ENTRY_BYTES + 1).read_to_end(&mut buf).map_err(|e| match e.kind() {
+        // The reader's buffer could not grow under the sandbox's memory limit.
+        std::io::ErrorKind::OutOfMemory => ExtractError::TooLarge { kind: FileKind::Docx.label() },
+        _ => corrupt(format!("unreadable part ({e})")),
+    })?;
     if buf.len() as u64 > MAX_ZIP_ENTRY_BYTES {
         return Err(ExtractError::TooLarge { kind: FileKind::Docx.label() });
     }

@@ -3,17 +3,21 @@
 //! A file becomes a list of text documents, each split on its own later: one per PDF page, per
 //! markdown section, per CSV or spreadsheet row, and a single one for the other formats.
 //! Hostile bytes give an [`ExtractError`], never a panic: every parser runs behind
-//! `catch_unwind`, zip entries are read with a size cap, and [`extract_in_background`] runs the
-//! parse on its own thread with a large stack for deeply nested documents.
+//! `catch_unwind`, zip entries are read with a size cap, spreadsheets are read cell by cell
+//! (never as a dense grid), and servers read files through [`Extractor`], which parses in a
+//! child process under memory, time and output limits.
 
 mod docx;
 mod html;
 mod markdown;
 mod pdf;
+mod sandbox;
 mod sheet;
 mod text;
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
+
+pub use sandbox::{CHILD_ARG, Extractor, Limits, serve_if_child};
 
 /// Extensions accepted for dataset documents (`ALLOWED_EXTENSIONS` in Dify's file service).
 pub const SUPPORTED_EXTENSIONS: [&str; 9] = ["txt", "markdown", "md", "pdf", "html", "htm", "xlsx", "docx", "csv"];
@@ -23,9 +27,6 @@ const MAX_ZIP_ENTRY_BYTES: u64 = 256 * 1024 * 1024;
 
 /// Largest declared decompressed size of a DOCX or XLSX archive.
 const MAX_ARCHIVE_BYTES: u64 = 1024 * 1024 * 1024;
-
-/// Stack for [`extract_in_background`]: parsers recurse on nesting depth.
-const EXTRACT_STACK_BYTES: usize = 256 * 1024 * 1024;
 
 /// A file format we can read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -71,6 +72,19 @@ impl FileKind {
             Self::Xlsx => "XLSX",
         }
     }
+
+    /// The extension this kind is read by.
+    pub fn extension(self) -> &'static str {
+        match self {
+            Self::Text => "txt",
+            Self::Markdown => "md",
+            Self::Pdf => "pdf",
+            Self::Html => "html",
+            Self::Docx => "docx",
+            Self::Csv => "csv",
+            Self::Xlsx => "xlsx",
+        }
+    }
 }
 
 /// Why a file gave no text.
@@ -84,6 +98,10 @@ pub enum ExtractError {
     TooLarge { kind: &'static str },
     #[error("No text could be extracted from the file.")]
     Empty,
+    /// A limit of the extraction process was broken, or the process failed; the message
+    /// says which.
+    #[error("{0}")]
+    Failed(String),
 }
 
 impl ExtractError {
@@ -94,7 +112,7 @@ impl ExtractError {
 
 /// Extracts the text documents of a file, choosing the parser by the name's extension.
 ///
-/// CPU-bound and blocking; async callers should use [`extract_in_background`].
+/// CPU-bound, blocking and unbounded in memory: servers use [`Extractor`] instead.
 pub fn extract(file_name: &str, bytes: &[u8]) -> Result<Vec<String>, ExtractError> {
     let kind = FileKind::from_file_name(file_name)
         .ok_or_else(|| ExtractError::Unsupported(extension_of(file_name).to_ascii_lowercase()))?;
@@ -145,21 +163,6 @@ pub fn pdf_text_cache_key(tenant_id: &str, file_hash: &str) -> String {
 /// The document's `word_count`: characters of the extracted text, before sanitising (as Dify counts).
 pub fn word_count(docs: &[String]) -> usize {
     docs.iter().map(|d| d.chars().count()).sum()
-}
-
-/// [`extract`] on a dedicated thread with a large stack, so neither the async runtime nor a
-/// deeply nested file can be hurt by the parse.
-pub async fn extract_in_background(file_name: String, bytes: Vec<u8>) -> Result<Vec<String>, ExtractError> {
-    let (tx, rx) = tokio::sync::oneshot::channel();
-    let spawned =
-        std::thread::Builder::new().name("rag-extract".into()).stack_size(EXTRACT_STACK_BYTES).spawn(move || {
-            let _ = tx.send(extract(&file_name, &bytes));
-        });
-    let lost = || ExtractError::Corrupt { kind: "uploaded", reason: "the extraction thread failed".into() };
-    if spawned.is_err() {
-        return Err(lost());
-    }
-    rx.await.unwrap_or_else(|_| Err(lost()))
 }
 
 /// Rejects an archive whose entries declare more than `limit` bytes in all, before a parser
@@ -258,12 +261,5 @@ mod tests {
         assert_eq!(check_archive_size(FileKind::Docx, &bytes, 9_999), Err(ExtractError::TooLarge { kind: "DOCX" }));
         assert_eq!(check_archive_size(FileKind::Docx, &bytes, 10_000), Ok(()));
         assert_eq!(check_archive_size(FileKind::Xlsx, b"not a zip", 1), Ok(()));
-    }
-
-    #[tokio::test]
-    async fn background_extraction() {
-        let docs = extract_in_background("a.md".into(), b"# Title\nbody".to_vec()).await;
-        assert_eq!(docs, Ok(vec!["\n\nTitle\nbody".to_owned()]));
-        assert_eq!(extract_in_background("a.bin".into(), vec![1]).await, Err(ExtractError::Unsupported("bin".into())));
     }
 }

@@ -33,33 +33,126 @@ pub(super) fn csv_rows(text: &str) -> Result<Vec<String>, ExtractError> {
 ///
 /// Dify writes empty cells as `"None"` (Python's `str(None)` slips past its emptiness
 /// filter); we leave them out, which is what that filter meant.
+///
+/// Cells are read one by one and kept sparse: a sheet with one cell at `A1` and one at
+/// `XFD1048576` costs two cells, not the dense 16384 × 1048576 grid a `Range` would allocate.
+/// The answer is the one the dense grid gives: a sheet's columns run from its leftmost to its
+/// rightmost non-empty cell, header columns without a name are `"None"`, and a repeated
+/// header keeps its first position and its last value, empty or not (a dict in Dify).
 pub(super) fn xlsx_rows(bytes: &[u8]) -> Result<Vec<String>, ExtractError> {
     let mut workbook: Xlsx<_> = open_workbook_from_rs(Cursor::new(bytes)).map_err(corrupt)?;
-    let mut keys: Option<Vec<String>> = None;
+    let mut header: Option<Header> = None;
     let mut rows = Vec::new();
     for name in workbook.sheet_names() {
-        let range = workbook.worksheet_range(&name).map_err(corrupt)?;
-        for row in range.rows() {
-            if row.iter().all(|c| matches!(c, Data::Empty)) {
-                continue;
-            }
-            let Some(keys) = &keys else {
-                keys = Some(row.iter().map(|c| cell_text(c).unwrap_or_else(|| "None".into())).collect());
-                continue;
-            };
-            // A dict in Dify: a repeated header keeps its first position and its last value.
-            let mut pairs: Vec<(&str, Option<String>)> = Vec::new();
-            for (key, cell) in keys.iter().zip(row) {
-                let value = cell_text(cell);
-                match pairs.iter_mut().find(|(k, _)| k == key) {
-                    Some(pair) => pair.1 = value,
-                    None => pairs.push((key, value)),
-                }
-            }
-            rows.push(pairs.into_iter().filter_map(|(k, v)| v.map(|v| format!("{k}:{v};"))).collect());
+        let cells = sheet_cells(&mut workbook, &name)?;
+        let (Some(first_col), Some(last_col)) = (cells.iter().map(|c| c.1).min(), cells.iter().map(|c| c.1).max())
+        else {
+            continue;
+        };
+        let width = (last_col - first_col).saturating_add(1);
+        let mut sheet_rows = cells.chunk_by(|a, b| a.0 == b.0);
+        if header.is_none() {
+            let Some(first) = sheet_rows.next() else { continue };
+            let names = first.iter().filter_map(|(_, col, cell)| Some((col - first_col, cell_text(cell)?))).collect();
+            header = Some(Header { width, names });
+        }
+        let Some(header) = &header else { continue };
+        let keys = Keys::new(header, header.width.min(width));
+        for row in sheet_rows {
+            // A key's value comes from its last column; its place from its first.
+            let mut pairs: Vec<(u32, &str, String)> = row
+                .iter()
+                .filter_map(|(_, col, cell)| {
+                    let offset = col - first_col;
+                    let (first, last, key) = keys.span(offset)?;
+                    (last == offset).then_some(())?;
+                    Some((first, key, cell_text(cell)?))
+                })
+                .collect();
+            pairs.sort_by_key(|p| p.0);
+            rows.push(pairs.into_iter().map(|(_, k, v)| format!("{k}:{v};")).collect());
         }
     }
     Ok(rows)
+}
+
+/// A sheet's non-empty cells as `(row, column, value)`, sorted by row, then column.
+fn sheet_cells(workbook: &mut Xlsx<Cursor<&[u8]>>, name: &str) -> Result<Vec<(u32, u32, Data)>, ExtractError> {
+    let mut reader = match workbook.worksheet_cells_reader(name) {
+        Ok(reader) => reader,
+        // Chart sheets and the like have no cells.
+        Err(calamine::XlsxError::NotAWorksheet(_)) => return Ok(Vec::new()),
+        Err(e) => return Err(corrupt(e)),
+    };
+    let mut cells = Vec::new();
+    while let Some(cell) = reader.next_cell().map_err(corrupt)? {
+        let (row, col) = cell.get_position();
+        let value = Data::from(cell.get_value().clone());
+        if !matches!(value, Data::Empty) {
+            cells.push((row, col, value));
+        }
+    }
+    // Stable: of two cells at one place, the later one is kept, as a grid would.
+    cells.sort_by_key(|c| (c.0, c.1));
+    cells.dedup_by(|later, earlier| {
+        let same = (later.0, later.1) == (earlier.0, earlier.1);
+        if same {
+            std::mem::swap(later, earlier);
+        }
+        same
+    });
+    Ok(cells)
+}
+
+/// The header row: its width (the columns of its sheet) and its named columns by offset.
+struct Header {
+    width: u32,
+    names: Vec<(u32, String)>,
+}
+
+/// For a sheet's rows: each column offset's key with the first and last offset that key has.
+struct Keys<'h> {
+    limit: u32,
+    names: std::collections::HashMap<u32, &'h str>,
+    spans: std::collections::HashMap<&'h str, (u32, u32)>,
+}
+
+impl<'h> Keys<'h> {
+    /// Keys of the first `limit` offsets (the header's and the sheet's common width).
+    fn new(header: &'h Header, limit: u32) -> Self {
+        let names: std::collections::HashMap<u32, &str> =
+            header.names.iter().filter(|(o, _)| *o < limit).map(|(o, n)| (*o, n.as_str())).collect();
+        let mut spans: std::collections::HashMap<&str, (u32, u32)> = std::collections::HashMap::new();
+        let mut widen = |key: &'h str, offset: u32| {
+            let span = spans.entry(key).or_insert((offset, offset));
+            span.0 = span.0.min(offset);
+            span.1 = span.1.max(offset);
+        };
+        for (offset, name) in &names {
+            widen(name, *offset);
+        }
+        // Unnamed columns are all "None": only the first and the last of them matter.
+        if let Some(first) = (0..limit).find(|o| !names.contains_key(o)) {
+            widen("None", first);
+        }
+        if let Some(last) = (0..limit).rev().find(|o| !names.contains_key(o)) {
+            widen("None", last);
+        }
+        Self { limit, names, spans }
+    }
+
+    /// `(first, last, key)` of the key at `offset`; None past the header's width.
+    fn span(&self, offset: u32) -> Option<(u32, u32, &'h str)> {
+        let key = match self.names.get(&offset) {
+            Some(name) => *name,
+            None => "None",
+        };
+        if offset >= self.limit {
+            return None;
+        }
+        let (first, last) = *self.spans.get(key)?;
+        Some((first, last, key))
+    }
 }
 
 /// A cell as openpyxl's value would print in Python; `None` for empty cells.

@@ -1,0 +1,310 @@
+//! Extraction in a child process under memory, time and output limits.
+//!
+//! Parsers of PDF, Office and HTML files can be driven by a small hostile file into
+//! allocating gigabytes or looping; in a child process that costs only the child. The child
+//! is the running binary started again with [`CHILD_ARG`] (every binary calls
+//! [`serve_if_child`] first thing in `main`), so no other program has to be installed. It
+//! sets its own rlimits before it reads a byte, gets the file on stdin and answers one JSON
+//! [`Reply`] on stdout; the parent reads at most a bounded answer, so its own memory never
+//! grows with the file.
+
+use std::ffi::OsString;
+use std::io::{Read, Write};
+use std::path::PathBuf;
+use std::process::{ExitStatus, Stdio};
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::sync::Semaphore;
+
+use super::{ExtractError, FileKind, extract_kind};
+
+/// The first argument that turns a binary into an extraction child.
+pub const CHILD_ARG: &str = "__extract-sandbox";
+
+/// Stack of the child's parsing thread: parsers recurse on nesting depth.
+const CHILD_STACK_BYTES: usize = 64 * 1024 * 1024;
+
+/// What the parent keeps of the child's stderr, to tell why it died.
+const STDERR_BYTES: u64 = 16 * 1024;
+
+/// The limits one extraction runs under.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Limits {
+    /// The child's data size (heap, stacks, anonymous mappings), in MB.
+    pub memory_mb: u64,
+    /// Wall time (and CPU time) for one file.
+    pub timeout: Duration,
+    /// The most text, in bytes, one file may give.
+    pub max_text_bytes: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self { memory_mb: 512, timeout: Duration::from_secs(60), max_text_bytes: 32 * 1024 * 1024 }
+    }
+}
+
+impl Limits {
+    fn memory_message(&self) -> String {
+        format!("This file needs more than {} MB to read (EXTRACT_MEMORY_LIMIT_MB).", self.memory_mb)
+    }
+
+    fn time_message(&self) -> String {
+        format!("This file takes longer than {} s to read (EXTRACT_TIMEOUT_SECONDS).", self.timeout.as_secs())
+    }
+
+    fn text_message(&self) -> String {
+        format!("This file gives more than {} MB of text (EXTRACT_MAX_TEXT_MB).", self.max_text_bytes / (1024 * 1024))
+    }
+
+    /// The most bytes a well-behaved child writes: its text, JSON-escaped, plus framing.
+    fn reply_cap(&self) -> u64 {
+        self.max_text_bytes.saturating_mul(6).saturating_add(64 * 1024)
+    }
+}
+
+/// Runs extractions in child processes; cheap to clone, shared by a process's handlers.
+#[derive(Debug, Clone)]
+pub struct Extractor {
+    program: Option<PathBuf>,
+    limits: Limits,
+    permits: Arc<Semaphore>,
+}
+
+impl Extractor {
+    /// Children run `program` (None: the running binary) under `limits`, at most
+    /// `concurrency` at once.
+    pub fn new(program: Option<PathBuf>, limits: Limits, concurrency: usize) -> Self {
+        let program = program.or_else(|| std::env::current_exe().ok());
+        Self { program, limits, permits: Arc::new(Semaphore::new(concurrency.max(1))) }
+    }
+
+    pub fn limits(&self) -> &Limits {
+        &self.limits
+    }
+
+    /// The text documents of a file, read in a child process; see [`super::extract`].
+    pub async fn extract(&self, file_name: &str, bytes: Vec<u8>) -> Result<Vec<String>, ExtractError> {
+        let kind = FileKind::from_file_name(file_name)
+            .ok_or_else(|| ExtractError::Unsupported(super::extension_of(file_name).to_ascii_lowercase()))?;
+        let Some(program) = &self.program else {
+            return Err(unavailable("the path of this program is unknown"));
+        };
+        let _permit = self.permits.acquire().await.map_err(|_| unavailable("shutting down"))?;
+
+        let mut child = tokio::process::Command::new(program)
+            .arg(CHILD_ARG)
+            .arg(kind.extension())
+            .arg(self.limits.memory_mb.to_string())
+            .arg(self.limits.timeout.as_secs().max(1).to_string())
+            .arg(self.limits.max_text_bytes.to_string())
+            // The child needs none of the parent's secrets.
+            .env_clear()
+            .env("RUST_BACKTRACE", "0")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .map_err(|e| {
+                tracing::error!(error = %e, program = %program.display(), "cannot start the extraction process");
+                unavailable("the extraction process could not start")
+            })?;
+        let (Some(mut stdin), Some(stdout), Some(stderr)) =
+            (child.stdin.take(), child.stdout.take(), child.stderr.take())
+        else {
+            return Err(unavailable("the extraction process has no pipes"));
+        };
+
+        let cap = self.limits.reply_cap();
+        let finished = {
+            let feed = async move {
+                // A child that stops reading (it failed early) closes the pipe: not our error.
+                let _ = stdin.write_all(&bytes).await;
+                drop(stdin);
+            };
+            let answer = async move {
+                let mut out = Vec::new();
+                let _ = stdout.take(cap + 1).read_to_end(&mut out).await;
+                out
+            };
+            let diagnostics = async move {
+                let mut err = Vec::new();
+                let _ = stderr.take(STDERR_BYTES).read_to_end(&mut err).await;
+                err
+            };
+            let run = async {
+                let ((), out, err) = tokio::join!(feed, answer, diagnostics);
+                if out.len() as u64 > cap {
+                    let _ = child.start_kill();
+                }
+                let status = child.wait().await;
+                (out, err, status)
+            };
+            tokio::time::timeout(self.limits.timeout, run).await
+        };
+        let Ok((out, err, status)) = finished else {
+            let _ = child.kill().await;
+            return Err(ExtractError::Failed(self.limits.time_message()));
+        };
+        if out.len() as u64 > cap {
+            return Err(ExtractError::Failed(self.limits.text_message()));
+        }
+        match status {
+            Ok(status) if status.success() => match serde_json::from_slice::<Reply>(&out) {
+                Ok(reply) => reply.into_result(),
+                Err(e) => {
+                    tracing::error!(error = %e, "the extraction process answered something unreadable");
+                    Err(unavailable("the extraction process answered something unreadable"))
+                }
+            },
+            Ok(status) => Err(self.why_it_died(status, &String::from_utf8_lossy(&err))),
+            Err(e) => {
+                tracing::error!(error = %e, "cannot wait for the extraction process");
+                Err(unavailable("the extraction process was lost"))
+            }
+        }
+    }
+
+    /// The limit a child broke, told from how it ended.
+    fn why_it_died(&self, status: ExitStatus, stderr: &str) -> ExtractError {
+        use std::os::unix::process::ExitStatusExt;
+        const SIGKILL: i32 = 9;
+        const SIGXCPU: i32 = 24;
+        if stderr.contains("memory allocation of") || stderr.contains("out of memory") {
+            return ExtractError::Failed(self.limits.memory_message());
+        }
+        if stderr.contains("overflowed its stack") {
+            return ExtractError::Failed("This file is nested too deeply to read.".into());
+        }
+        match status.signal() {
+            Some(SIGXCPU) | Some(SIGKILL) => ExtractError::Failed(self.limits.time_message()),
+            // A failed thread or mapping under the data limit ends the same way as a failed allocation.
+            Some(_) if stderr.contains("failed to spawn") || stderr.contains("Cannot allocate memory") => {
+                ExtractError::Failed(self.limits.memory_message())
+            }
+            _ => {
+                let last = stderr.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("");
+                tracing::warn!(%status, stderr = %last, "the extraction process failed");
+                ExtractError::Failed(format!("The file could not be read: the extraction process failed ({status})."))
+            }
+        }
+    }
+}
+
+fn unavailable(why: &str) -> ExtractError {
+    ExtractError::Failed(format!("The file could not be read: {why}."))
+}
+
+/// The child's one answer.
+#[derive(Debug, Serialize, Deserialize)]
+enum Reply {
+    Docs(Vec<String>),
+    Empty,
+    Unsupported(String),
+    Failed(String),
+}
+
+impl Reply {
+    fn into_result(self) -> Result<Vec<String>, ExtractError> {
+        match self {
+            Self::Docs(docs) => Ok(docs),
+            Self::Empty => Err(ExtractError::Empty),
+            Self::Unsupported(ext) => Err(ExtractError::Unsupported(ext)),
+            Self::Failed(message) => Err(ExtractError::Failed(message)),
+        }
+    }
+}
+
+/// If this process was started as an extraction child, does the extraction and exits;
+/// otherwise returns at once. Call it first in `main`, before any runtime starts.
+pub fn serve_if_child() {
+    let mut args = std::env::args_os();
+    args.next();
+    if args.next().as_deref() != Some(std::ffi::OsStr::new(CHILD_ARG)) {
+        return;
+    }
+    let code = match child(args.collect()) {
+        Ok(()) => 0,
+        Err(e) => {
+            let _ = writeln!(std::io::stderr(), "extraction child: {e}");
+            2
+        }
+    };
+    std::process::exit(code);
+}
+
+/// The child: limits first, then the file from stdin, then one [`Reply`] on stdout.
+fn child(args: Vec<OsString>) -> Result<(), String> {
+    let arg = |i: usize| args.get(i).and_then(|a| a.to_str()).ok_or_else(|| format!("argument {i} is missing"));
+    let number = |i: usize| arg(i)?.parse::<u64>().map_err(|e| format!("argument {i}: {e}"));
+    let kind = FileKind::from_extension(arg(0)?).ok_or("unknown file kind")?;
+    let limits = Limits { memory_mb: number(1)?, timeout: Duration::from_secs(number(2)?), max_text_bytes: number(3)? };
+    apply_limits(&limits).map_err(|e| format!("cannot set resource limits: {e}"))?;
+
+    let mut bytes = Vec::new();
+    std::io::stdin().read_to_end(&mut bytes).map_err(|e| format!("cannot read the file: {e}"))?;
+    let worker = std::thread::Builder::new()
+        .name("extract".into())
+        .stack_size(CHILD_STACK_BYTES)
+        .spawn(move || extract_kind(kind, &bytes))
+        .map_err(|e| format!("failed to spawn the parser thread: {e}"))?;
+    let result = worker.join().map_err(|_| "the parser thread failed".to_string())?;
+    let reply = match result {
+        Ok(docs) if docs.iter().map(|d| d.len() as u64).sum::<u64>() > limits.max_text_bytes => {
+            Reply::Failed(limits.text_message())
+        }
+        Ok(docs) => Reply::Docs(docs),
+        Err(ExtractError::Empty) => Reply::Empty,
+        Err(ExtractError::Unsupported(ext)) => Reply::Unsupported(ext),
+        Err(e) => Reply::Failed(e.to_string()),
+    };
+    let mut out = std::io::stdout().lock();
+    serde_json::to_writer(&mut out, &reply).map_err(|e| format!("cannot write the answer: {e}"))?;
+    out.flush().map_err(|e| format!("cannot write the answer: {e}"))
+}
+
+/// Data size, CPU time, no files written, no core dumps, few descriptors.
+fn apply_limits(limits: &Limits) -> std::io::Result<()> {
+    use rlimit::Resource;
+    let data = limits.memory_mb.saturating_mul(1024 * 1024);
+    Resource::DATA.set(data, data)?;
+    let cpu = limits.timeout.as_secs().max(1);
+    Resource::CPU.set(cpu, cpu.saturating_add(1))?;
+    Resource::FSIZE.set(0, 0)?;
+    Resource::CORE.set(0, 0)?;
+    Resource::NOFILE.set(16, 16)?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn unsupported_files_never_start_a_child() {
+        let extractor = Extractor::new(Some("/nonexistent/program".into()), Limits::default(), 1);
+        assert_eq!(extractor.extract("a.exe", vec![1]).await, Err(ExtractError::Unsupported("exe".into())));
+    }
+
+    #[tokio::test]
+    async fn a_missing_program_is_an_error_not_a_panic() {
+        let extractor = Extractor::new(Some("/nonexistent/program".into()), Limits::default(), 1);
+        let err = extractor.extract("a.txt", b"hello".to_vec()).await.expect_err("no program");
+        assert!(err.to_string().contains("could not start"), "{err}");
+    }
+
+    #[test]
+    fn replies_round_trip() {
+        let json = serde_json::to_vec(&Reply::Docs(vec!["a\u{0}b".into()])).expect("json");
+        let back: Reply = serde_json::from_slice(&json).expect("parse");
+        assert_eq!(back.into_result(), Ok(vec!["a\u{0}b".to_owned()]));
+        let messages = Limits::default();
+        assert!(messages.memory_message().contains("512 MB"));
+        assert!(messages.time_message().contains("60 s"));
+        assert!(messages.text_message().contains("32 MB"));
+    }
+}
