@@ -81,11 +81,14 @@ fn parse_title(answer: &str) -> String {
     }
 }
 
+/// At most 75 characters and `...`, without control characters (a model's NUL would make
+/// PostgreSQL refuse the name and the job retry forever).
 fn cap(name: &str) -> String {
+    let name: String = name.chars().filter(|c| !c.is_control()).collect();
     if name.chars().count() > MAX_NAME_CHARS {
         format!("{}...", name.chars().take(MAX_NAME_CHARS).collect::<String>())
     } else {
-        name.to_owned()
+        name
     }
 }
 

@@ -71,6 +71,9 @@ fn parse_rows(bytes: &[u8], qa: bool) -> Result<Vec<SegmentRow>, ApiError> {
         if record.iter().all(|f| f.trim().is_empty()) {
             continue;
         }
+        if record.iter().any(|f| f.contains('\0')) {
+            return Err(ApiError::value_error(format!("Row {line} of the CSV file contains a NUL character.")));
+        }
         let content = record.get(0).unwrap_or_default();
         if content.trim().is_empty() {
             return Err(ApiError::value_error(format!("Row {line} of the CSV file has no content.")));

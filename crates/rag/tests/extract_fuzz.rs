@@ -222,5 +222,5 @@ fn csv() {
 #[test]
 fn text() {
     let seeds = vec!["Plain text, héllo wörld, 中文.".as_bytes().to_vec(), b"\xff\xfe\x00t\x00e\x00a".to_vec()];
-    fuzz("f.txt", &seeds, |rng| random_bytes(rng));
+    fuzz("f.txt", &seeds, random_bytes);
 }

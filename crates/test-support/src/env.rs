@@ -99,6 +99,16 @@ impl TestEnv {
 
     /// Like `new`, with extra configuration variables.
     pub async fn with_vars(extra: &[(&str, &str)]) -> Self {
+        Self::build(services_mode(), extra).await
+    }
+
+    /// An embedded environment (SQLite, in-process cache and queue) whatever the mode, for
+    /// tests that compare the two layouts in one run.
+    pub async fn embedded_with(extra: &[(&str, &str)]) -> Self {
+        Self::build(false, extra).await
+    }
+
+    async fn build(services: bool, extra: &[(&str, &str)]) -> Self {
         let id = uuid::Uuid::new_v4().simple().to_string();
         let dir = tempfile::tempdir().expect("temp dir");
         let mut vars: HashMap<String, String> = HashMap::new();
@@ -110,7 +120,7 @@ impl TestEnv {
             vars.insert("EXTRACT_PROGRAM".into(), program.display().to_string());
         }
         let mut pg_database = None;
-        if services_mode() {
+        if services {
             let db = TempDatabase::create().await;
             vars.insert("DATABASE_URL".into(), db.url.clone());
             vars.insert("REDIS_URL".into(), var_or("TEST_REDIS_URL", "redis://127.0.0.1:6379/0"));

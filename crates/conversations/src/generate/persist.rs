@@ -148,7 +148,8 @@ pub async fn finish(
         message_tokens: Set(tokens(usage.prompt_tokens)),
         message_unit_price: Set(price.message_unit_price),
         message_price_unit: Set(price.message_price_unit),
-        answer: Set(neutralize(answer.trim())),
+        // A model's NUL would make PostgreSQL refuse the whole message row.
+        answer: Set(neutralize(answer.trim()).replace('\0', "")),
         answer_tokens: Set(tokens(usage.completion_tokens)),
         answer_unit_price: Set(price.answer_unit_price),
         answer_price_unit: Set(price.answer_price_unit),

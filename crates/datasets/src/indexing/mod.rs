@@ -131,7 +131,8 @@ pub(crate) async fn fail(db: &impl ConnectionTrait, id: Uuid, error: &str) -> Re
     use sea_orm::sea_query::Expr;
     documents::Entity::update_many()
         .col_expr(documents::Column::IndexingStatus, Expr::value("error"))
-        .col_expr(documents::Column::Error, Expr::value(error))
+        // Vendor messages end up here: a NUL would make the failure itself fail on PostgreSQL.
+        .col_expr(documents::Column::Error, Expr::value(error.replace('\0', "")))
         .col_expr(documents::Column::StoppedAt, Expr::value(now_naive()))
         .filter(documents::Column::Id.eq(id))
         .exec(db)

@@ -96,7 +96,10 @@ pub async fn generate(
     let replies: Vec<Result<String, String>> = futures::stream::iter(calls).buffered(PARALLEL).collect().await;
     let mut out = Vec::new();
     for reply in replies {
-        for pair in parse_qa_pairs(&reply?) {
+        for mut pair in parse_qa_pairs(&reply?) {
+            // Model output is cleaned like extracted text (a NUL would fail the segment write).
+            pair.question = rag::clean::sanitize(&pair.question);
+            pair.answer = rag::clean::sanitize(&pair.answer);
             let tokens = encoding.map_or(0, |e| e.count(&pair.question));
             out.push(QaChunk {
                 chunk: Chunk {
