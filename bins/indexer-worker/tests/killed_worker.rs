@@ -134,3 +134,54 @@ async fn a_killed_worker_leaves_nothing_half_done() {
     let points = vectors.search(&collection_name_for_dataset(&dataset_id.to_string()), &query).await.expect("search");
     assert_eq!(points.len() as u64, expected, "no duplicate vectors");
 }
+
+/// A document whose runs kill the worker again and again (here: SIGKILL three times while it
+/// indexes): the fourth worker gives it up as `error` instead of dying on it once more, and
+/// stays up; its start-up resume skips the document. Embedded only: the binary consumes the
+/// broker's real `dataset` queue, which the test above owns in the services pass (the
+/// redelivered-job path is tested over HTTP in api-server's `hostile_files`, on the test's
+/// own queues).
+#[tokio::test]
+async fn a_document_that_kills_its_worker_three_times_is_given_up() {
+    if services_mode() {
+        return;
+    }
+    let env = TestEnv::new().await;
+    let fake = FakeOpenAi::start().await;
+    fake.set_embedding_latency(Duration::from_millis(1500));
+    let seeded = test_support::seed::high_quality_dataset(&env, &fake, RULES, &[("notes.txt", text())]).await;
+    let doc = seeded.document_ids[0];
+    let db = &env.infra.db;
+    for death in 1..=3 {
+        let mut worker = spawn_worker(&env);
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while attempts(db, doc).await < death {
+            assert!(Instant::now() < deadline, "run {death} never started");
+            assert!(worker.0.try_wait().expect("wait").is_none(), "the worker exited on its own");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        worker.0.kill().expect("SIGKILL");
+        worker.0.wait().expect("reaped");
+        assert_ne!(status(db, doc).await, "completed", "killed mid-document");
+    }
+
+    let mut worker = spawn_worker(&env);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while status(db, doc).await != "error" {
+        assert!(Instant::now() < deadline, "the document was never given up: {}", status(db, doc).await);
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let d = documents::Entity::find_by_id(doc).one(db).await.expect("q").expect("doc");
+    assert_eq!(d.error.as_deref(), Some(datasets::indexing::abandoned_reason(3).as_str()));
+    assert_eq!(attempts(db, doc).await, 0, "the count goes with the document");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(worker.0.try_wait().expect("wait").is_none(), "the worker stays up");
+}
+
+/// Unfinished starts counted for `doc`.
+async fn attempts(db: &DatabaseConnection, doc: Uuid) -> i32 {
+    match entities::document_indexing_attempts::Entity::find_by_id(doc).one(db).await {
+        Ok(Some(row)) => row.attempts,
+        _ => 0,
+    }
+}

@@ -165,16 +165,30 @@ pub fn word_count(docs: &[String]) -> usize {
     docs.iter().map(|d| d.chars().count()).sum()
 }
 
-/// Rejects an archive whose entries declare more than `limit` bytes in all, before a parser
-/// inflates them. Entries sized only after their data escape this; docx reads are capped too.
+/// Entries this large that inflate more than [`BOMB_RATIO`] times are refused unread.
+const BOMB_ENTRY_BYTES: u64 = 64 * 1024 * 1024;
+
+/// Office XML compresses 10–20 times; a large part far beyond that is a zip bomb.
+const BOMB_RATIO: u64 = 100;
+
+/// Rejects an archive whose entries declare more than `limit` bytes in all, or a large entry
+/// that inflates like a bomb, before a parser inflates anything. Entries sized only after
+/// their data escape this; docx reads are capped too, and the sandbox is the guarantee.
 fn check_archive_size(kind: FileKind, bytes: &[u8], limit: u64) -> Result<(), ExtractError> {
-    let Ok(archive) = zip::ZipArchive::new(std::io::Cursor::new(bytes)) else {
+    let Ok(mut archive) = zip::ZipArchive::new(std::io::Cursor::new(bytes)) else {
         return Ok(()); // Not a zip: the parser says so in its own words.
     };
-    match archive.decompressed_size() {
-        Some(total) if total > u128::from(limit) => Err(ExtractError::TooLarge { kind: kind.label() }),
-        _ => Ok(()),
+    let too_large = || Err(ExtractError::TooLarge { kind: kind.label() });
+    if archive.decompressed_size().is_some_and(|total| total > u128::from(limit)) {
+        return too_large();
     }
+    for i in 0..archive.len() {
+        let Ok(entry) = archive.by_index_raw(i) else { continue };
+        if entry.size() > BOMB_ENTRY_BYTES && entry.size() / entry.compressed_size().max(1) > BOMB_RATIO {
+            return too_large();
+        }
+    }
+    Ok(())
 }
 
 fn extension_of(name: &str) -> &str {
@@ -261,5 +275,11 @@ mod tests {
         assert_eq!(check_archive_size(FileKind::Docx, &bytes, 9_999), Err(ExtractError::TooLarge { kind: "DOCX" }));
         assert_eq!(check_archive_size(FileKind::Docx, &bytes, 10_000), Ok(()));
         assert_eq!(check_archive_size(FileKind::Xlsx, b"not a zip", 1), Ok(()));
+        // A 200 MB part that deflates to half a megabyte: refused before anything inflates it.
+        let bomb = test_support::hostile::docx_zip_bomb(200 << 20);
+        assert_eq!(
+            check_archive_size(FileKind::Docx, &bomb, MAX_ARCHIVE_BYTES),
+            Err(ExtractError::TooLarge { kind: "DOCX" })
+        );
     }
 }
