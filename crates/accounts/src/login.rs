@@ -38,13 +38,6 @@ fn ip_key(ip: &str) -> String {
 static DECOY: LazyLock<kernel::crypto::PasswordHash> =
     LazyLock::new(|| kernel::crypto::hash_password("decoy-password-for-timing-1"));
 
-async fn failures(cache: &dyn Cache, key: &str) -> i64 {
-    match cache.get(key).await {
-        Ok(Some(v)) => std::str::from_utf8(&v).ok().and_then(|s| s.parse().ok()).unwrap_or(0),
-        _ => 0,
-    }
-}
-
 /// Checks credentials and returns the account, or Dify's 401 (429 while throttled).
 /// A legacy Dify hash is upgraded to Argon2 on success.
 pub async fn authenticate(
@@ -55,7 +48,12 @@ pub async fn authenticate(
     ip: &str,
 ) -> Result<accounts::Model, ApiError> {
     let (ek, ik) = (email_key(email), ip_key(ip));
-    if failures(cache, &ek).await >= MAX_FAILURES_PER_EMAIL || failures(cache, &ik).await >= MAX_FAILURES_PER_IP {
+    // Every attempt is counted before it is judged, with one atomic increment: however many
+    // arrive at once, no more than the allowed number reach the password check in a window.
+    // (Counting is best effort: a cache outage must not lock everyone out.)
+    let by_email = cache.incr(&ek, 1, Some(FAILURE_WINDOW)).await.ok();
+    let by_ip = cache.incr(&ik, 1, Some(FAILURE_WINDOW)).await.ok();
+    if by_email.is_some_and(|n| n > MAX_FAILURES_PER_EMAIL) || by_ip.is_some_and(|n| n > MAX_FAILURES_PER_IP) {
         return Err(throttled());
     }
     let found = account::by_email(db, email).await?;
@@ -71,12 +69,13 @@ pub async fn authenticate(
         }
     };
     let Some(account) = usable.filter(|_| ok) else {
-        // Counting is best effort: a cache outage must not lock everyone out.
-        let _ = cache.incr(&ek, 1, Some(FAILURE_WINDOW)).await;
-        let _ = cache.incr(&ik, 1, Some(FAILURE_WINDOW)).await;
         return Err(invalid());
     };
+    // A success was no failure: the email starts afresh and the address gets its attempt back.
     let _ = cache.delete(&ek).await;
+    if by_ip.is_some() {
+        let _ = cache.incr(&ik, -1, Some(FAILURE_WINDOW)).await;
+    }
 
     let mut row: accounts::ActiveModel = account.clone().into();
     if account.status == status::PENDING {

@@ -68,19 +68,29 @@ impl KeyResource {
 /// Keys per resource, as Dify limits them.
 pub const MAX_KEYS: u64 = 10;
 
-fn fields(t: &api_tokens::Model) -> Value {
+fn fields(t: &api_tokens::Model, reveal: bool) -> Value {
     json!({
         "id": t.id,
         "type": t.r#type,
-        "token": t.token,
+        "token": if reveal { t.token.clone() } else { masked(&t.token) },
         "last_used_at": t.last_used_at.map(unix_seconds),
         "created_at": unix_seconds(t.created_at),
     })
 }
 
-pub async fn list(db: &sea_orm::DatabaseConnection, resource: KeyResource) -> Result<Value, ApiError> {
+/// A key as a normal member sees it: its prefix and last four characters.
+pub fn masked(token: &str) -> String {
+    let (prefix, rest) = token.split_once('-').map_or(("", token), |(p, r)| (p, r));
+    let tail: String = rest.chars().rev().take(4).collect::<Vec<_>>().into_iter().rev().collect();
+    let dash = if prefix.is_empty() { "" } else { "-" };
+    format!("{prefix}{dash}{}{tail}", "*".repeat(rest.chars().count().saturating_sub(4)))
+}
+
+/// The resource's keys; in full only for owners and admins (`reveal`), since a key opens the
+/// service API on the workspace's model account; masked for normal members.
+pub async fn list(db: &sea_orm::DatabaseConnection, resource: KeyResource, reveal: bool) -> Result<Value, ApiError> {
     let rows = resource.filter(api_tokens::Entity::find()).order_by_asc(api_tokens::Column::CreatedAt).all(db).await?;
-    Ok(json!({"data": rows.iter().map(fields).collect::<Vec<_>>()}))
+    Ok(json!({"data": rows.iter().map(|t| fields(t, reveal)).collect::<Vec<_>>()}))
 }
 
 /// Creates a key: prefix + 24 random letters and digits, unique among all keys.
@@ -116,7 +126,7 @@ pub async fn create(db: &sea_orm::DatabaseConnection, resource: KeyResource) -> 
     .insert(&txn)
     .await?;
     txn.commit().await?;
-    Ok(fields(&row))
+    Ok(fields(&row, true))
 }
 
 /// Deletes a key of the resource; a key of another resource is not found.
@@ -134,4 +144,16 @@ pub async fn delete(db: &sea_orm::DatabaseConnection, resource: KeyResource, key
         return Err(ApiError::not_found("API key not found"));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::masked;
+
+    #[test]
+    fn normal_members_see_masked_keys() {
+        assert_eq!(masked("app-abcdefghijklmnopqrstuvwx"), "app-********************uvwx");
+        assert_eq!(masked("ds-xyz"), "ds-xyz");
+        assert_eq!(masked("nodash"), "**dash");
+    }
 }

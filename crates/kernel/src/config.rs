@@ -125,6 +125,9 @@ pub struct Config {
     /// Starts of one document's indexing that may end without finishing before it is
     /// given up as `error` (`INDEXING_MAX_ATTEMPTS`).
     pub indexing_max_attempts: u32,
+    /// Proxies whose forwarded headers are believed (`TRUSTED_PROXIES`, comma-separated CIDRs
+    /// or addresses; default none: the peer address is the client).
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 /// How uploaded files are read: in a child process of the running binary, under these limits.
@@ -340,6 +343,7 @@ impl Config {
                 program: v.get("EXTRACT_PROGRAM").map(PathBuf::from),
             },
             indexing_max_attempts: v.num_or("INDEXING_MAX_ATTEMPTS", 3u32)?.max(1),
+            trusted_proxies: trusted_proxies(&v)?,
             database_url,
             data_dir,
         };
@@ -350,6 +354,19 @@ impl Config {
     pub fn bind(&self) -> String {
         format!("{}:{}", self.bind_address, self.port)
     }
+}
+
+/// `TRUSTED_PROXIES`: CIDRs (`172.28.0.0/16`) or single addresses (`10.0.0.5`, `::1`).
+fn trusted_proxies(v: &Vars<'_>) -> Result<Vec<ipnet::IpNet>, ConfigError> {
+    v.list("TRUSTED_PROXIES")
+        .unwrap_or_default()
+        .iter()
+        .map(|item| {
+            item.parse::<ipnet::IpNet>()
+                .or_else(|_| item.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                .map_err(|_| ConfigError(format!("TRUSTED_PROXIES: {item:?} is not an address or CIDR")))
+        })
+        .collect()
 }
 
 fn database_url(v: &Vars<'_>, data_dir: &Path) -> String {

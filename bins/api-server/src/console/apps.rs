@@ -234,7 +234,8 @@ async fn site_reset(state: web::Data<AppState>, user: Manager, path: web::Path<U
 
 async fn keys_list(state: web::Data<AppState>, user: Console, path: web::Path<Uuid>) -> HttpResult {
     let app = load(&state, &user, path.into_inner()).await?;
-    Ok(HttpResponse::Ok().json(api_keys::list(&state.infra.db, KeyResource::App(app.id)).await?))
+    let reveal = user.role().is_manager();
+    Ok(HttpResponse::Ok().json(api_keys::list(&state.infra.db, KeyResource::App(app.id), reveal).await?))
 }
 
 async fn keys_create(state: web::Data<AppState>, user: Manager, path: web::Path<Uuid>) -> HttpResult {

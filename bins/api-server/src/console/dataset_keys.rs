@@ -45,7 +45,7 @@ async fn dataset(state: &AppState, user: &Console, id: Uuid) -> Result<KeyResour
 
 async fn list(state: web::Data<AppState>, user: Console, path: web::Path<Uuid>) -> HttpResult {
     let resource = dataset(&state, &user, path.into_inner()).await?;
-    Ok(HttpResponse::Ok().json(api_keys::list(&state.infra.db, resource).await?))
+    Ok(HttpResponse::Ok().json(api_keys::list(&state.infra.db, resource, user.role().is_manager()).await?))
 }
 
 async fn create(state: web::Data<AppState>, user: Manager, path: web::Path<Uuid>) -> HttpResult {

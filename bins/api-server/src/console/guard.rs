@@ -212,15 +212,61 @@ impl FromRequest for Manager {
     }
 }
 
-/// The client address as Dify reads it: `CF-Connecting-IP`, the first `X-Forwarded-For`,
-/// else the peer.
+/// The client's address: the peer, unless the peer is one of `TRUSTED_PROXIES`; then
+/// `X-Forwarded-For` is read right to left and the first address that is not itself a trusted
+/// proxy is the client. A header from anyone else is ignored, so it can neither spread
+/// password guesses over made-up addresses nor lock a victim's address out.
 pub fn client_ip(req: &HttpRequest) -> String {
-    let h = req.headers();
-    if let Some(ip) = h.get("CF-Connecting-IP").and_then(|v| v.to_str().ok()) {
-        return ip.trim().to_string();
+    let trusted: &[ipnet::IpNet] =
+        req.app_data::<web::Data<AppState>>().map_or(&[], |s| s.config.trusted_proxies.as_slice());
+    let Some(peer) = req.peer_addr().map(|a| a.ip()) else { return "unknown".into() };
+    forwarded_client(peer, trusted, req.headers().get_all("X-Forwarded-For").filter_map(|v| v.to_str().ok()))
+        .to_string()
+}
+
+fn forwarded_client<'a>(
+    peer: std::net::IpAddr,
+    trusted: &[ipnet::IpNet],
+    headers: impl Iterator<Item = &'a str>,
+) -> std::net::IpAddr {
+    let is_trusted = |ip: &std::net::IpAddr| trusted.iter().any(|net| net.contains(ip));
+    if !is_trusted(&peer) {
+        return peer;
     }
-    if let Some(first) = h.get("X-Forwarded-For").and_then(|v| v.to_str().ok()).and_then(|v| v.split(',').next()) {
-        return first.trim().to_string();
+    let hops: Vec<&str> = headers.flat_map(|h| h.split(',')).map(str::trim).collect();
+    let mut client = peer;
+    for hop in hops.iter().rev() {
+        // Something that is not an address ends what the proxies vouch for.
+        let Ok(ip) = hop.parse::<std::net::IpAddr>() else { break };
+        client = ip;
+        if !is_trusted(&ip) {
+            break;
+        }
     }
-    req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_else(|| "unknown".into())
+    client
+}
+
+#[cfg(test)]
+mod forwarded_tests {
+    use super::forwarded_client;
+
+    #[test]
+    fn forwarded_headers_count_only_from_trusted_proxies() {
+        let trusted: Vec<ipnet::IpNet> =
+            vec!["172.28.0.0/16".parse().expect("cidr"), "10.0.0.9/32".parse().expect("ip")];
+        let ip = |s: &str| s.parse::<std::net::IpAddr>().expect("ip");
+        // An untrusted peer's header is ignored.
+        assert_eq!(forwarded_client(ip("203.0.113.7"), &trusted, ["1.2.3.4"].into_iter()), ip("203.0.113.7"));
+        // Through nginx: the address nginx saw.
+        assert_eq!(forwarded_client(ip("172.28.0.5"), &trusted, ["198.51.100.1"].into_iter()), ip("198.51.100.1"));
+        // A client-made prefix is skipped: right to left, the first untrusted hop.
+        let spoofed = ["6.6.6.6, 198.51.100.1"].into_iter();
+        assert_eq!(forwarded_client(ip("172.28.0.5"), &trusted, spoofed), ip("198.51.100.1"));
+        // Chained trusted proxies, several headers.
+        let chained = ["198.51.100.1", "10.0.0.9"].into_iter();
+        assert_eq!(forwarded_client(ip("172.28.0.5"), &trusted, chained), ip("198.51.100.1"));
+        // Garbage stops the walk at the last vouched hop; no header leaves the peer.
+        assert_eq!(forwarded_client(ip("172.28.0.5"), &trusted, ["nonsense"].into_iter()), ip("172.28.0.5"));
+        assert_eq!(forwarded_client(ip("172.28.0.5"), &trusted, std::iter::empty()), ip("172.28.0.5"));
+    }
 }

@@ -1,0 +1,150 @@
+//! Attacks on sign-in and secrets, in both run modes: parallel password guesses cannot slip
+//! past the throttle, forwarded headers count only from trusted proxies, and normal members
+//! do not read API keys.
+
+mod common;
+
+use accounts::TenantRole;
+use actix_web::http::Method;
+use actix_web::test::{self, TestRequest};
+use api_server::app;
+use common::*;
+use futures::future::join_all;
+use serde_json::json;
+
+const LOGIN: &str = "/console/api/login";
+
+/// A wrong-password login from `peer`, with an `X-Forwarded-For` when given: its status.
+async fn guess<S, B>(app: &S, peer: &str, forwarded: Option<&str>, email: &str) -> u16
+where
+    S: actix_web::dev::Service<
+            actix_http::Request,
+            Response = actix_web::dev::ServiceResponse<B>,
+            Error = actix_web::Error,
+        >,
+    B: actix_web::body::MessageBody,
+{
+    let mut req = TestRequest::post()
+        .uri(LOGIN)
+        .peer_addr(peer.parse().expect("peer"))
+        .set_json(json!({"email": email, "password": "Wrong1234"}));
+    if let Some(f) = forwarded {
+        req = req.insert_header(("X-Forwarded-For", f));
+    }
+    test::call_service(app, req.to_request()).await.status().as_u16()
+}
+
+#[actix_web::test]
+async fn thirty_parallel_guesses_get_at_most_five_tries() {
+    let (_env, state) = state_with(&[]).await;
+    let app = test::init_service(app(state)).await;
+    let mut admin = Client::default();
+    send(&app, &mut admin, Method::POST, "/console/api/setup", Some(setup_body())).await;
+
+    let statuses = join_all((0..30).map(|_| guess(&app, "10.0.0.1:1234", None, ADMIN_EMAIL))).await;
+    let tried = statuses.iter().filter(|s| **s == 401).count();
+    let refused = statuses.iter().filter(|s| **s == 429).count();
+    assert_eq!((tried, refused), (5, 25), "{statuses:?}");
+    // The right password waits out the window too.
+    let r = send(
+        &app,
+        &mut Client::default(),
+        Method::POST,
+        LOGIN,
+        Some(json!({"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD})),
+    )
+    .await;
+    assert_error(&r, 429, "too_many_requests");
+}
+
+#[actix_web::test]
+async fn forwarded_addresses_count_only_from_trusted_proxies() {
+    let (_env, state) = state_with(&[("TRUSTED_PROXIES", "172.28.0.0/16")]).await;
+    let app = test::init_service(app(state)).await;
+    let mut admin = Client::default();
+    send(&app, &mut admin, Method::POST, "/console/api/setup", Some(setup_body())).await;
+    let per_ip = accounts::login::MAX_FAILURES_PER_IP as usize;
+
+    // From an untrusted peer, a new X-Forwarded-For per guess changes nothing: after the
+    // address's 20 tries (over many emails, so no email runs out first), it is refused.
+    let mut statuses = Vec::new();
+    for i in 0..per_ip + 3 {
+        let forged = format!("198.51.100.{i}");
+        statuses.push(guess(&app, "203.0.113.9:5000", Some(&forged), &format!("u{i}@example.com")).await);
+    }
+    assert_eq!(statuses.iter().filter(|s| **s == 401).count(), per_ip, "{statuses:?}");
+    assert!(statuses[per_ip..].iter().all(|s| *s == 429), "{statuses:?}");
+    // Nor can a forged header lock out the address it names.
+    assert_eq!(guess(&app, "198.51.100.1:5000", None, "fresh@example.com").await, 401);
+
+    // Through the trusted proxy each client counts on its own, whatever it prepends.
+    for i in 0..per_ip + 3 {
+        let client = format!("6.6.6.6, 192.0.2.{i}");
+        assert_eq!(guess(&app, "172.28.0.5:40000", Some(&client), &format!("v{i}@example.com")).await, 401);
+    }
+    // ...and one client behind it still runs out.
+    let mut statuses = Vec::new();
+    for i in 0..per_ip + 1 {
+        statuses.push(guess(&app, "172.28.0.5:40000", Some("192.0.2.200"), &format!("w{i}@example.com")).await);
+    }
+    assert_eq!(statuses.last(), Some(&429), "{statuses:?}");
+}
+
+#[actix_web::test]
+async fn normal_members_see_api_keys_masked() {
+    let (env, state) = state_with(&[]).await;
+    let svc = test::init_service(app(state)).await;
+    let mut owner = Client::default();
+    send(&svc, &mut owner, Method::POST, "/console/api/setup", Some(setup_body())).await;
+    let mut owner = login(&svc, ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let r = send(&svc, &mut owner, Method::GET, "/console/api/workspaces/current", None).await;
+    let tenant: uuid::Uuid = r.body["id"].as_str().expect("id").parse().expect("uuid");
+    seed_account(&env, "normal@example.com", "Member123", Some((tenant, TenantRole::Normal))).await;
+    let mut normal = login(&svc, "normal@example.com", "Member123").await;
+    let app = history_app(&env, tenant).await;
+    let keys = format!("/console/api/apps/{app}/api-keys");
+    let r = send(&svc, &mut owner, Method::POST, &keys, None).await;
+    assert_eq!(r.status.as_u16(), 201, "{r:?}");
+    let token = r.body["token"].as_str().expect("token").to_owned();
+
+    let r = send(&svc, &mut owner, Method::GET, &keys, None).await;
+    assert_eq!(r.body["data"][0]["token"], token.as_str());
+    let r = send(&svc, &mut normal, Method::GET, &keys, None).await;
+    assert_eq!(r.status.as_u16(), 200, "{r:?}");
+    let shown = r.body["data"][0]["token"].as_str().expect("token");
+    assert_ne!(shown, token);
+    assert!(
+        shown.starts_with("app-") && shown.ends_with(&token[token.len() - 4..]) && shown.contains("****"),
+        "{shown}"
+    );
+}
+
+/// A chat app of `tenant`, straight in the database.
+async fn history_app(env: &test_support::TestEnv, tenant: uuid::Uuid) -> uuid::Uuid {
+    use sea_orm::{ActiveModelTrait, Set};
+    let id = uuid::Uuid::new_v4();
+    let now = kernel::time::now_naive();
+    entities::apps::ActiveModel {
+        id: Set(id),
+        tenant_id: Set(tenant),
+        name: Set("Keys".into()),
+        mode: Set("chat".into()),
+        icon: Set(None),
+        icon_background: Set(None),
+        app_model_config_id: Set(None),
+        status: Set("normal".into()),
+        enable_site: Set(true),
+        enable_api: Set(true),
+        api_rpm: Set(0),
+        api_rph: Set(0),
+        is_demo: Set(false),
+        is_public: Set(false),
+        created_at: Set(now),
+        updated_at: Set(now),
+        is_universal: Set(false),
+    }
+    .insert(&env.infra.db)
+    .await
+    .expect("app");
+    id
+}
