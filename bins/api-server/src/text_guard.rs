@@ -14,7 +14,6 @@ use actix_web::{HttpMessage, ResponseError, web};
 use bytes::BytesMut;
 use futures::StreamExt;
 use kernel::ApiError;
-use serde_json::Value;
 
 use crate::AppState;
 use crate::http_error::HttpError;
@@ -74,26 +73,98 @@ fn nul_in_query(query: &str) -> Option<String> {
 }
 
 /// The path (`inputs.name`, `files.0`) of the first string in a JSON body holding a NUL.
-/// JSON can only spell NUL as the escape `\u0000`, so bodies without it are not parsed here.
+/// JSON can only spell NUL as the escape `\u0000`, so bodies without it are not parsed here;
+/// those with it are walked as a stream, never built as a tree (a body of millions of tiny
+/// values costs no memory here).
 fn nul_in_json(body: &[u8]) -> Option<String> {
     if !body.windows(6).any(|w| w == b"\\u0000") {
         return None;
     }
+    let mut path = Vec::new();
+    let mut found = None;
+    let mut de = serde_json::Deserializer::from_slice(body);
     // A body that does not parse is the handler's to refuse, in its own words.
-    let value: Value = serde_json::from_slice(body).ok()?;
-    find_nul(&value, String::new())
+    serde::de::DeserializeSeed::deserialize(NulFinder { path: &mut path, found: &mut found }, &mut de).ok()?;
+    found
 }
 
-fn find_nul(value: &Value, path: String) -> Option<String> {
-    let join =
-        |key: &str| if path.is_empty() { key.replace('\0', "") } else { format!("{path}.{}", key.replace('\0', "")) };
-    match value {
-        Value::String(s) if s.contains('\0') => Some(if path.is_empty() { "body".into() } else { path }),
-        Value::Array(items) => items.iter().enumerate().find_map(|(i, v)| find_nul(v, join(&i.to_string()))),
-        Value::Object(map) => {
-            map.iter().find_map(|(k, v)| if k.contains('\0') { Some(join(k)) } else { find_nul(v, join(k)) })
+/// Walks one JSON value, noting the path of the first string (or key) holding a NUL.
+struct NulFinder<'a> {
+    path: &'a mut Vec<String>,
+    found: &'a mut Option<String>,
+}
+
+impl NulFinder<'_> {
+    fn note(&mut self, text: &str, key: Option<&str>) {
+        if self.found.is_none() && text.contains('\0') {
+            let mut path: Vec<String> = self.path.clone();
+            path.extend(key.map(|k| k.replace('\0', "")));
+            *self.found = Some(if path.is_empty() { "body".into() } else { path.join(".") });
         }
-        _ => None,
+    }
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for NulFinder<'_> {
+    type Value = ();
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for NulFinder<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_str<E>(mut self, v: &str) -> Result<(), E> {
+        self.note(v, None);
+        Ok(())
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_i64<E>(self, _: i64) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_u64<E>(self, _: u64) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_f64<E>(self, _: f64) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_unit<E>(self) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        let mut i = 0usize;
+        loop {
+            self.path.push(i.to_string());
+            let more = seq.next_element_seed(NulFinder { path: self.path, found: self.found })?;
+            self.path.pop();
+            if more.is_none() {
+                return Ok(());
+            }
+            i += 1;
+        }
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(mut self, mut map: A) -> Result<(), A::Error> {
+        while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+            self.note(&key, Some(&key));
+            self.path.push(key.replace('\0', ""));
+            map.next_value_seed(NulFinder { path: self.path, found: self.found })?;
+            self.path.pop();
+        }
+        Ok(())
     }
 }
 
@@ -111,5 +182,11 @@ mod tests {
         assert_eq!(nul_in_json(br#"{"name":"a\\u0000b"}"#), None, "a backslash, then the text u0000");
         assert_eq!(nul_in_json(br#"{"name":"tea"}"#), None);
         assert_eq!(nul_in_json(br#""\u0000""#), Some("body".into()));
+        assert_eq!(nul_in_json(br#"{"a\u0000":1}"#), Some("a".into()));
+        // A huge flat body is walked, not built: the path still comes out.
+        let mut many = "[".to_owned() + &"0,".repeat(200_000);
+        many.push_str(r#""\u0000"]"#);
+        assert_eq!(nul_in_json(many.as_bytes()), Some("200000".into()));
+        assert_eq!(nul_in_json(br#"{"a": "\u0000"#), None, "unparsable: the handler answers");
     }
 }

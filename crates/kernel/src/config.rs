@@ -137,7 +137,8 @@ pub struct ExtractSettings {
     pub memory_limit_mb: u64,
     /// `EXTRACT_TIMEOUT_SECONDS` (default 60): wall and CPU time of one file.
     pub timeout: Duration,
-    /// `EXTRACT_MAX_TEXT_MB` (default 32): the most text one file may give.
+    /// `EXTRACT_MAX_TEXT_MB` (default 64): the most text one file may give (rows repeat their
+    /// headers, so a table's text outgrows its file).
     pub max_text_mb: u64,
     /// `EXTRACT_CONCURRENCY` (default: the number of CPUs): files read at once per process.
     pub concurrency: usize,
@@ -336,7 +337,7 @@ impl Config {
             extract: ExtractSettings {
                 memory_limit_mb: v.num_or("EXTRACT_MEMORY_LIMIT_MB", 512u64)?.max(64),
                 timeout: Duration::from_secs(v.num_or("EXTRACT_TIMEOUT_SECONDS", 60u64)?.clamp(1, 86_400)),
-                max_text_mb: v.num_or("EXTRACT_MAX_TEXT_MB", 32u64)?.clamp(1, 4096),
+                max_text_mb: v.num_or("EXTRACT_MAX_TEXT_MB", 64u64)?.clamp(1, 4096),
                 concurrency: v
                     .num_or("EXTRACT_CONCURRENCY", std::thread::available_parallelism().map_or(2, usize::from))?
                     .max(1),

@@ -11,7 +11,7 @@ use rag::extract::{ExtractError, extract};
 use test_support::{files, hostile, services_mode};
 
 /// Text the extraction sandbox would accept by default.
-const MAX_TEXT: usize = 32 * 1024 * 1024;
+const MAX_TEXT: usize = 64 * 1024 * 1024;
 
 /// Slowest acceptable single input (debug build, loaded machine).
 const MAX_ONE: Duration = Duration::from_secs(10);

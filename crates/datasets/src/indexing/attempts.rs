@@ -54,13 +54,10 @@ pub(crate) async fn abandon(db: &DatabaseConnection, document_id: Uuid, max: u32
 
 /// Documents with at least `max` unfinished starts, among `ids`.
 pub(crate) async fn exhausted(db: &impl ConnectionTrait, ids: &[Uuid], max: u32) -> Result<Vec<Uuid>, DbErr> {
-    if ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    attempts::Entity::find()
-        .filter(attempts::Column::DocumentId.is_in(ids.iter().copied()))
+    // The table holds only runs in flight or dead, so it is small: no IN list of every id.
+    let rows = attempts::Entity::find()
         .filter(attempts::Column::Attempts.gte(i32::try_from(max).unwrap_or(i32::MAX)))
         .all(db)
-        .await
-        .map(|rows| rows.into_iter().map(|r| r.document_id).collect())
+        .await?;
+    Ok(rows.into_iter().map(|r| r.document_id).filter(|id| ids.contains(id)).collect())
 }

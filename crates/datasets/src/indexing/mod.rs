@@ -21,7 +21,7 @@ mod technique;
 use std::sync::Arc;
 
 use entities::{datasets, documents};
-use futures::{StreamExt, TryStreamExt};
+use futures::StreamExt;
 use infra::storage::Storage;
 use kernel::time::now_naive;
 use providers::credentials::CredentialCache;
@@ -93,7 +93,10 @@ pub async fn index_documents(
             async move { index_document(indexer, dataset, id).await.map(|o| (id, o)) }
         })
         .buffered(CONCURRENT_DOCUMENTS);
-    runs.try_collect().await
+    // Every run ends before a database error is returned: a run dropped mid-way would leave
+    // its start counted as if its process had died.
+    let results: Vec<Result<(Uuid, DocumentOutcome), Transient>> = runs.collect().await;
+    results.into_iter().collect()
 }
 
 /// Documents a previous process left unfinished (not paused), grouped by dataset: to queue

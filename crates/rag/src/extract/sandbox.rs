@@ -4,9 +4,10 @@
 //! allocating gigabytes or looping; in a child process that costs only the child. The child
 //! is the running binary started again with [`CHILD_ARG`] (every binary calls
 //! [`serve_if_child`] first thing in `main`), so no other program has to be installed. It
-//! sets its own rlimits before it reads a byte, gets the file on stdin and answers one JSON
-//! [`Reply`] on stdout; the parent reads at most a bounded answer, so its own memory never
-//! grows with the file.
+//! sets its own rlimits before it reads a byte, gets the file on stdin and answers one framed
+//! [`Reply`] on stdout (raw UTF-8 with length prefixes, so the answer is no bigger than its
+//! text); the parent reads at most a bounded answer, so its own memory never grows with the
+//! file beyond the text limit.
 
 use std::ffi::OsString;
 use std::io::{Read, Write};
@@ -15,7 +16,6 @@ use std::process::{ExitStatus, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
 
-use serde::{Deserialize, Serialize};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::Semaphore;
 
@@ -43,7 +43,7 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Self { memory_mb: 512, timeout: Duration::from_secs(60), max_text_bytes: 32 * 1024 * 1024 }
+        Self { memory_mb: 512, timeout: Duration::from_secs(60), max_text_bytes: 64 * 1024 * 1024 }
     }
 }
 
@@ -60,9 +60,9 @@ impl Limits {
         format!("This file gives more than {} MB of text (EXTRACT_MAX_TEXT_MB).", self.max_text_bytes / (1024 * 1024))
     }
 
-    /// The most bytes a well-behaved child writes: its text, JSON-escaped, plus framing.
+    /// The most bytes a well-behaved child writes: its text plus at most as much framing.
     fn reply_cap(&self) -> u64 {
-        self.max_text_bytes.saturating_mul(6).saturating_add(64 * 1024)
+        self.max_text_bytes.saturating_mul(2).saturating_add(64 * 1024)
     }
 }
 
@@ -154,10 +154,10 @@ impl Extractor {
             return Err(ExtractError::Failed(self.limits.text_message()));
         }
         match status {
-            Ok(status) if status.success() => match serde_json::from_slice::<Reply>(&out) {
-                Ok(reply) => reply.into_result(),
-                Err(e) => {
-                    tracing::error!(error = %e, "the extraction process answered something unreadable");
+            Ok(status) if status.success() => match Reply::decode(&out) {
+                Some(reply) => reply.into_result(),
+                None => {
+                    tracing::error!("the extraction process answered something unreadable");
                     Err(unavailable("the extraction process answered something unreadable"))
                 }
             },
@@ -200,7 +200,7 @@ fn unavailable(why: &str) -> ExtractError {
 }
 
 /// The child's one answer.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, PartialEq, Eq)]
 enum Reply {
     Docs(Vec<String>),
     Empty,
@@ -209,6 +209,50 @@ enum Reply {
 }
 
 impl Reply {
+    /// A tag byte, then for documents `u32` little-endian lengths each followed by the text,
+    /// else the message.
+    fn encode(&self) -> Vec<u8> {
+        let (tag, message) = match self {
+            Self::Docs(docs) => {
+                let mut out = Vec::with_capacity(1 + docs.iter().map(|d| d.len() + 4).sum::<usize>());
+                out.push(b'D');
+                for doc in docs {
+                    out.extend_from_slice(&u32::try_from(doc.len()).unwrap_or(u32::MAX).to_le_bytes());
+                    out.extend_from_slice(doc.as_bytes());
+                }
+                return out;
+            }
+            Self::Empty => (b'E', ""),
+            Self::Unsupported(ext) => (b'U', ext.as_str()),
+            Self::Failed(message) => (b'F', message.as_str()),
+        };
+        let mut out = vec![tag];
+        out.extend_from_slice(message.as_bytes());
+        out
+    }
+
+    fn decode(bytes: &[u8]) -> Option<Self> {
+        let (tag, mut rest) = bytes.split_first()?;
+        let text = |b: &[u8]| String::from_utf8(b.to_vec()).ok();
+        match tag {
+            b'D' => {
+                let mut docs = Vec::new();
+                while !rest.is_empty() {
+                    let (len, tail) = rest.split_first_chunk::<4>()?;
+                    let len = usize::try_from(u32::from_le_bytes(*len)).ok()?;
+                    let doc = tail.get(..len)?;
+                    docs.push(text(doc)?);
+                    rest = &tail[len..];
+                }
+                Some(Self::Docs(docs))
+            }
+            b'E' => Some(Self::Empty),
+            b'U' => text(rest).map(Self::Unsupported),
+            b'F' => text(rest).map(Self::Failed),
+            _ => None,
+        }
+    }
+
     fn into_result(self) -> Result<Vec<String>, ExtractError> {
         match self {
             Self::Docs(docs) => Ok(docs),
@@ -254,7 +298,11 @@ fn child(args: Vec<OsString>) -> Result<(), String> {
         .map_err(|e| format!("failed to spawn the parser thread: {e}"))?;
     let result = worker.join().map_err(|_| "the parser thread failed".to_string())?;
     let reply = match result {
-        Ok(docs) if docs.iter().map(|d| d.len() as u64).sum::<u64>() > limits.max_text_bytes => {
+        // Text and framing each within the limit keep the answer within the parent's cap.
+        Ok(docs)
+            if docs.iter().map(|d| d.len() as u64).sum::<u64>() > limits.max_text_bytes
+                || (docs.len() as u64).saturating_mul(4) > limits.max_text_bytes =>
+        {
             Reply::Failed(limits.text_message())
         }
         Ok(docs) => Reply::Docs(docs),
@@ -263,14 +311,15 @@ fn child(args: Vec<OsString>) -> Result<(), String> {
         Err(e) => Reply::Failed(e.to_string()),
     };
     let mut out = std::io::stdout().lock();
-    serde_json::to_writer(&mut out, &reply).map_err(|e| format!("cannot write the answer: {e}"))?;
+    out.write_all(&reply.encode()).map_err(|e| format!("cannot write the answer: {e}"))?;
     out.flush().map_err(|e| format!("cannot write the answer: {e}"))
 }
 
 /// Data size, CPU time, no files written, no core dumps, few descriptors.
 fn apply_limits(limits: &Limits) -> std::io::Result<()> {
     use rlimit::Resource;
-    let data = limits.memory_mb.saturating_mul(1024 * 1024);
+    // The parser thread's stack is a private mapping too: not the file's budget.
+    let data = limits.memory_mb.saturating_mul(1024 * 1024).saturating_add(CHILD_STACK_BYTES as u64);
     Resource::DATA.set(data, data)?;
     let cpu = limits.timeout.as_secs().max(1);
     Resource::CPU.set(cpu, cpu.saturating_add(1))?;
@@ -299,12 +348,22 @@ mod tests {
 
     #[test]
     fn replies_round_trip() {
-        let json = serde_json::to_vec(&Reply::Docs(vec!["a\u{0}b".into()])).expect("json");
-        let back: Reply = serde_json::from_slice(&json).expect("parse");
-        assert_eq!(back.into_result(), Ok(vec!["a\u{0}b".to_owned()]));
+        for reply in [
+            Reply::Docs(vec!["a\u{0}b".into(), String::new(), "中文".into()]),
+            Reply::Docs(Vec::new()),
+            Reply::Empty,
+            Reply::Unsupported("exe".into()),
+            Reply::Failed("too big".into()),
+        ] {
+            assert_eq!(Reply::decode(&reply.encode()).as_ref(), Some(&reply));
+        }
+        assert_eq!(Reply::decode(b"D\x05\0\0\0ab"), None, "a length past the end");
+        assert_eq!(Reply::decode(b""), None);
+        let docs = Reply::Docs(vec!["x\u{1}".repeat(1000)]);
+        assert_eq!(docs.encode().len(), 1 + 4 + 2000, "no escaping: the answer is as big as its text");
         let messages = Limits::default();
         assert!(messages.memory_message().contains("512 MB"));
         assert!(messages.time_message().contains("60 s"));
-        assert!(messages.text_message().contains("32 MB"));
+        assert!(messages.text_message().contains("64 MB"));
     }
 }
