@@ -64,7 +64,6 @@ pub fn app_with(
         .configure(extra)
         .configure(|cfg| table.mount(cfg, &config))
         .default_service(web::to(http_error::route_not_found))
-        .wrap(actix_web::middleware::from_fn(text_guard::refuse_nul))
         .wrap(ErrorHandlers::new().default_handler(http_error::render_as_dify_json))
         .wrap(DefaultHeaders::new().add(("X-Version", kernel::DIFY_VERSION)).add(("X-Env", config.deploy_env.clone())))
         .wrap(tracing_actix_web::TracingLogger::default())

@@ -184,6 +184,16 @@ async fn nul_and_overlong_values_are_400_naming_the_field_on_every_surface() {
     let r = send(&svc, &mut k, Method::POST, "/v1/chat-messages", Some(body)).await;
     assert_error(&r, 400, "invalid_param");
     assert_eq!(r.body["params"], "query");
+    // Its 400 carries CORS headers like any answer of the surface, so browsers can read it.
+    let req = test::TestRequest::post()
+        .uri("/v1/chat-messages")
+        .insert_header(("Origin", "https://elsewhere.example"))
+        .insert_header(("Authorization", format!("Bearer {}", seeded.key)))
+        .set_json(json!({"inputs": {}, "query": "\u{0}", "user": "alice", "response_mode": "blocking"}))
+        .to_request();
+    let resp = test::call_service(&svc, req).await;
+    assert_eq!(resp.status().as_u16(), 400);
+    assert!(resp.headers().contains_key("access-control-allow-origin"), "{:?}", resp.headers());
     let alice =
         conversations::end_user::for_service_api(&env.infra.db, &seeded.app, Some("alice")).await.expect("user");
     let conv = seed_conversation(&env, &seeded.app, conversations::Caller::EndUser(alice.id), "first", at(1)).await;

@@ -243,6 +243,7 @@ pub async fn estimate_files(
             Ok(docs) => texts.push(docs),
             // A file without text gives no segments.
             Err(ExtractError::Empty) => {}
+            Err(ExtractError::Unavailable(message)) => return Err(ApiError::unavailable(message)),
             Err(e) => return Err(bad(&format!("{}: {e}", file.name))),
         }
     }

@@ -6,12 +6,14 @@ mod system;
 use std::collections::{BTreeMap, BTreeSet};
 
 use actix_web::http::Method;
+use actix_web::middleware::from_fn;
 use actix_web::{Route, web};
 use kernel::{ApiError, Config};
 
 use crate::contract::CONTRACT_ROUTES;
 use crate::cors;
 use crate::http_error::{HttpError, method_not_allowed};
+use crate::text_guard::refuse_nul;
 
 /// The API surface a path belongs to; each has its own CORS policy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -146,14 +148,23 @@ impl RouteTable {
                         cfg.service(r);
                     }
                 }
+                // The NUL check sits inside CORS, so its 400s reach browsers on other origins.
                 Surface::Console => {
-                    cfg.service(scoped(surface, resources).wrap(cors::console(&config.console_cors_allow_origins)));
+                    cfg.service(
+                        scoped(surface, resources)
+                            .wrap(from_fn(refuse_nul))
+                            .wrap(cors::console(&config.console_cors_allow_origins)),
+                    );
                 }
                 Surface::Web => {
-                    cfg.service(scoped(surface, resources).wrap(cors::web(&config.web_api_cors_allow_origins)));
+                    cfg.service(
+                        scoped(surface, resources)
+                            .wrap(from_fn(refuse_nul))
+                            .wrap(cors::web(&config.web_api_cors_allow_origins)),
+                    );
                 }
                 Surface::Service => {
-                    cfg.service(scoped(surface, resources).wrap(cors::service()));
+                    cfg.service(scoped(surface, resources).wrap(from_fn(refuse_nul)).wrap(cors::service()));
                 }
             }
         }

@@ -37,6 +37,7 @@ fn answer(docs: Result<Vec<String>, ExtractError>) -> Result<String, ApiError> {
         Ok(docs) => Ok(docs.join("\n")),
         Err(ExtractError::Empty) => Ok(String::new()),
         Err(ExtractError::Unsupported(_)) => Err(unsupported_file_type()),
+        Err(ExtractError::Unavailable(message)) => Err(ApiError::unavailable(message)),
         Err(e) => Err(ApiError::value_error(e.to_string())),
     }
 }

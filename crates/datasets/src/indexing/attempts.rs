@@ -52,6 +52,12 @@ pub(crate) async fn abandon(db: &DatabaseConnection, document_id: Uuid, max: u32
     Ok(reason)
 }
 
+/// Whether any of `ids` has an unfinished start (a run that died).
+pub(crate) async fn any_started(db: &impl ConnectionTrait, ids: &[Uuid]) -> Result<bool, DbErr> {
+    let rows = attempts::Entity::find().all(db).await?;
+    Ok(rows.iter().any(|r| ids.contains(&r.document_id)))
+}
+
 /// Documents with at least `max` unfinished starts, among `ids`.
 pub(crate) async fn exhausted(db: &impl ConnectionTrait, ids: &[Uuid], max: u32) -> Result<Vec<Uuid>, DbErr> {
     // The table holds only runs in flight or dead, so it is small: no IN list of every id.

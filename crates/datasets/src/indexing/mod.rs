@@ -86,13 +86,16 @@ pub async fn index_documents(
         return Ok(Vec::new());
     };
     // Documents go through side by side: most of a document's time is spent waiting on the
-    // embedding vendor. Keyword-table writes are short row-locked transactions.
+    // embedding vendor. Keyword-table writes are short row-locked transactions. But when a
+    // run of one of them already died, they go one at a time, so that a death is counted
+    // against the document that caused it and not against its neighbours.
+    let side_by_side = if attempts::any_started(&indexer.db, document_ids).await? { 1 } else { CONCURRENT_DOCUMENTS };
     let runs = futures::stream::iter(document_ids.iter().copied())
         .map(|id| {
             let dataset = &dataset;
             async move { index_document(indexer, dataset, id).await.map(|o| (id, o)) }
         })
-        .buffered(CONCURRENT_DOCUMENTS);
+        .buffered(side_by_side);
     // Every run ends before a database error is returned: a run dropped mid-way would leave
     // its start counted as if its process had died.
     let results: Vec<Result<(Uuid, DocumentOutcome), Transient>> = runs.collect().await;

@@ -244,7 +244,11 @@ async fn load_source(indexer: &Indexer, doc: &documents::Model) -> Result<Vec<St
         missing()
     })?;
     let name = format!("{}.{}", file.id, file.extension);
-    indexer.extractor.extract(&name, bytes.to_vec()).await.map_err(|e| StageError::Document(e.to_string()))
+    indexer.extractor.extract(&name, bytes.to_vec()).await.map_err(|e| match e {
+        // Not the document's fault: the job runs again later (its backoff, then dead letters).
+        rag::extract::ExtractError::Unavailable(why) => StageError::Db(sea_orm::DbErr::Custom(why)),
+        other => StageError::Document(other.to_string()),
+    })
 }
 
 async fn process_rule(db: &impl ConnectionTrait, doc: &documents::Model) -> Result<ProcessRule, StageError> {

@@ -102,6 +102,9 @@ pub enum ExtractError {
     /// says which.
     #[error("{0}")]
     Failed(String),
+    /// The extraction process could not run (not the file's fault): try again later.
+    #[error("{0}")]
+    Unavailable(String),
 }
 
 impl ExtractError {

@@ -101,8 +101,10 @@ impl Extractor {
             .arg(self.limits.memory_mb.to_string())
             .arg(self.limits.timeout.as_secs().max(1).to_string())
             .arg(self.limits.max_text_bytes.to_string())
-            // The child needs none of the parent's secrets.
+            // The child needs none of the parent's secrets, and a signal to the server's process
+            // group (Ctrl-C, a service manager's stop) is not one for it.
             .env_clear()
+            .process_group(0)
             .env("RUST_BACKTRACE", "0")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -180,8 +182,15 @@ impl Extractor {
         if stderr.contains("overflowed its stack") {
             return ExtractError::Failed("This file is nested too deeply to read.".into());
         }
+        const SIGINT: i32 = 2;
+        const SIGTERM: i32 = 15;
         match status.signal() {
-            Some(SIGXCPU) | Some(SIGKILL) => ExtractError::Failed(self.limits.time_message()),
+            Some(SIGXCPU) => ExtractError::Failed(self.limits.time_message()),
+            // Our own timeout returns before this; a SIGKILL from outside is the kernel's
+            // out-of-memory killer (a container cap below the child's limit).
+            Some(SIGKILL) => ExtractError::Failed(self.limits.memory_message()),
+            // Stopped with the machine or the service, not by the file.
+            Some(SIGINT) | Some(SIGTERM) => unavailable("the extraction process was stopped"),
             // A failed thread or mapping under the data limit ends the same way as a failed allocation.
             Some(_) if stderr.contains("failed to spawn") || stderr.contains("Cannot allocate memory") => {
                 ExtractError::Failed(self.limits.memory_message())
@@ -195,8 +204,9 @@ impl Extractor {
     }
 }
 
+/// A failure of the machinery, not of the file: worth trying again later.
 fn unavailable(why: &str) -> ExtractError {
-    ExtractError::Failed(format!("The file could not be read: {why}."))
+    ExtractError::Unavailable(format!("Files cannot be read right now: {why}."))
 }
 
 /// The child's one answer.
