@@ -42,7 +42,7 @@ fn spawn_worker(env: &TestEnv) -> Worker {
         .env("DATA_DIR", &env.config.data_dir)
         .env("SECRET_KEY", &env.config.secret_key)
         .env("LOG_LEVEL", "warn")
-        // The retry queues' TTLs must match what the broker already holds.
+        // The test's own retry settings (any would do: delay queues are named by their delay).
         .env("QUEUE_BACKOFF_MS", env.config.queue_backoff.as_millis().to_string())
         .env("QUEUE_MAX_ATTEMPTS", env.config.queue_max_attempts.to_string())
         .stdout(Stdio::null())

@@ -39,11 +39,7 @@ impl Infra {
             Some(url) => Arc::new(RedisCache::connect(url, prefix).await?),
             None => Arc::new(MemoryCache::new()),
         };
-        let policy = RetryPolicy {
-            max_attempts: config.queue_max_attempts,
-            backoff_base: config.queue_backoff,
-            ..RetryPolicy::default()
-        };
+        let policy = RetryPolicy::from_config(config);
         let (queue, in_process_queue): (Arc<dyn JobQueue>, bool) = match &config.broker_url {
             Some(url) => (Arc::new(RabbitQueue::connect(url, prefix, policy, config.worker_prefetch).await?), false),
             None => (Arc::new(MemoryQueue::new(policy, config.worker_prefetch as usize)), true),

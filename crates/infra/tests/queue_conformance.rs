@@ -88,9 +88,7 @@ impl Env {
         let Backend::Rabbit { url, prefix } = &self.backend else {
             return;
         };
-        let full = format!("{prefix}{QUEUE}");
-        let mut names = vec![full.clone(), format!("{full}.dead")];
-        names.extend((1..self.policy.max_attempts).map(|n| format!("{full}.retry.{n}")));
+        let names = infra::queue::topology(&format!("{prefix}{QUEUE}"), &self.policy);
         let result = timeout(STEP, async {
             let conn = lapin::Connection::connect(url, lapin::ConnectionProperties::default()).await?;
             let channel = conn.create_channel().await?;
@@ -357,3 +355,41 @@ conformance!(
     reject_dead_letters_at_once(policy(3), 8),
     prefetch_is_respected(policy(3), 2),
 );
+
+/// Replicas configured with other retry settings (`QUEUE_BACKOFF_MS`, `QUEUE_MAX_ATTEMPTS`)
+/// share one broker: each declares its own delay queues, none is refused as inequivalent,
+/// and a job one of them retries comes back to the queue every replica consumes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rabbitmq_replicas_with_other_retry_settings_share_the_queues() {
+    run(Kind::Rabbit, policy(3), 8, |env| async move {
+        let Backend::Rabbit { url, prefix } = &env.backend else { return };
+        let a = env.open().await;
+        let other = RetryPolicy { max_attempts: 4, backoff_base: Duration::from_millis(80), ..policy(4) };
+        let b = timeout(STEP, RabbitQueue::connect(url, prefix, other.clone(), 8))
+            .await
+            .expect("connect timed out")
+            .expect("connect");
+        publish(&a, "from-a").await;
+        timeout(STEP, b.publish(QUEUE, b"from-b")).await.expect("publish timed out").expect("declared alongside");
+
+        let mut on_b = timeout(STEP, b.consume(QUEUE)).await.expect("consume timed out").expect("consume");
+        for _ in 0..2 {
+            let d = next(&mut on_b).await;
+            d.retry().await.expect("retry through b's delay");
+        }
+        drop(on_b);
+        let mut on_a = consume(&a).await;
+        let mut back = Vec::new();
+        for _ in 0..2 {
+            let d = next(&mut on_a).await;
+            assert_eq!(d.attempt, 2, "retried once");
+            back.push(String::from_utf8(d.payload.clone()).expect("utf-8"));
+            d.ack().await.expect("ack");
+        }
+        back.sort();
+        assert_eq!(back, ["from-a", "from-b"]);
+        drop(on_a);
+        let _ = infra::queue::delete_topology(url, prefix, &[QUEUE], &other).await;
+    })
+    .await;
+}

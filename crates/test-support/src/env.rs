@@ -34,14 +34,14 @@ impl Drop for TestEnv {
     fn drop(&mut self) {
         let (Some(url), false) = (self.config.broker_url.clone(), self.infra.in_process_queue) else { return };
         let prefix = self.prefix.clone();
-        let attempts = self.config.queue_max_attempts;
+        let policy = infra::queue::RetryPolicy::from_config(&self.config);
         // Durable test queues would outlive the test on the broker: delete them.
         let _ = std::thread::spawn(move || {
             let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else { return };
             rt.block_on(async {
                 let _ = tokio::time::timeout(
                     std::time::Duration::from_secs(10),
-                    infra::queue::delete_topology(&url, &prefix, &infra::queue::QUEUES, attempts),
+                    infra::queue::delete_topology(&url, &prefix, &infra::queue::QUEUES, &policy),
                 )
                 .await;
             });

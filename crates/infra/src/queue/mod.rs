@@ -8,7 +8,7 @@ mod memory;
 mod rabbit;
 
 pub use self::memory::MemoryQueue;
-pub use self::rabbit::{RabbitQueue, delete_topology};
+pub use self::rabbit::{RabbitQueue, delete_topology, topology};
 
 use std::time::Duration;
 
@@ -37,6 +37,11 @@ impl Default for RetryPolicy {
 }
 
 impl RetryPolicy {
+    /// `QUEUE_MAX_ATTEMPTS` and `QUEUE_BACKOFF_MS`.
+    pub fn from_config(config: &kernel::Config) -> Self {
+        Self { max_attempts: config.queue_max_attempts, backoff_base: config.queue_backoff, ..Self::default() }
+    }
+
     /// Delay before delivery number `attempt + 1`, given `attempt` deliveries so far.
     pub fn backoff(&self, attempt: u32) -> Duration {
         let factor = 2u32.saturating_pow(attempt.saturating_sub(1));

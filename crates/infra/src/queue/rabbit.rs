@@ -2,16 +2,18 @@
 //!
 //! Topology per logical queue `q` (all durable, on the default exchange):
 //! - `q`: the jobs;
-//! - `q.retry.<n>` for n in 1..max_attempts: a job whose n-th delivery failed waits here.
-//!   The queue's `x-message-ttl` is `backoff(n)` and it dead-letters into `q`, so the job
-//!   flows back by itself. One queue per level keeps every message in a queue with the same
-//!   TTL, so an expired job is never stuck behind a longer-lived one;
+//! - `q.delay.<ms>` for each delay the retry policy uses: a failed job waits here. The
+//!   queue's `x-message-ttl` is `<ms>` and it dead-letters into `q`, so the job flows back by
+//!   itself. One queue per delay keeps every message in a queue with one TTL, so an expired
+//!   job is never stuck behind a longer-lived one; and since the name says the TTL, a queue's
+//!   arguments never depend on who declares it: replicas with different `QUEUE_BACKOFF_MS`
+//!   (or `QUEUE_MAX_ATTEMPTS`) share a broker, each using its own delays, and RabbitMQ never
+//!   refuses a declaration as inequivalent. (Queues of earlier versions, `q.retry.<n>`, are
+//!   never declared again; the jobs in them still flow back into `q` when they expire.)
 //! - `q.dead`: jobs that exhausted their attempts or were rejected.
 //!
 //! The delivery count travels in the `x-attempt` header (absent = first delivery); a
 //! delivery the broker flags as redelivered (its previous one ended unacked) counts one more.
-//! Changing the backoff for an existing broker needs the old `q.retry.<n>` queues deleted
-//! first: RabbitMQ refuses to re-declare a queue with a different TTL.
 //!
 //! Reconnection is lazy: after the connection drops, the next `publish`/`consume`/... opens a
 //! new one. Consumers do not survive it: their `next` returns `Unavailable` and the caller
@@ -168,13 +170,12 @@ impl Inner {
         let durable = QueueDeclareOptions::durable();
         channel.queue_declare(full.as_str().into(), durable, FieldTable::default()).await.map_err(map_err)?;
         channel.queue_declare(format!("{full}.dead").into(), durable, FieldTable::default()).await.map_err(map_err)?;
-        for level in 1..self.policy.max_attempts {
-            let ttl_ms = i64::try_from(self.policy.backoff(level).as_millis()).unwrap_or(i64::MAX);
+        for delay in delays(&self.policy) {
             let mut args = FieldTable::default();
-            args.insert("x-message-ttl".into(), AMQPValue::LongLongInt(ttl_ms));
+            args.insert("x-message-ttl".into(), AMQPValue::LongLongInt(i64::try_from(delay).unwrap_or(i64::MAX)));
             args.insert("x-dead-letter-exchange".into(), AMQPValue::LongString(LongString::from("")));
             args.insert("x-dead-letter-routing-key".into(), AMQPValue::LongString(LongString::from(full.as_str())));
-            channel.queue_declare(retry_queue(&full, level).into(), durable, args).await.map_err(map_err)?;
+            channel.queue_declare(delay_queue(&full, delay).into(), durable, args).await.map_err(map_err)?;
         }
         self.declared.lock().unwrap_or_else(|e| e.into_inner()).insert(queue.to_owned());
         Ok(full)
@@ -208,8 +209,21 @@ impl Inner {
     }
 }
 
-fn retry_queue(full: &str, level: u32) -> String {
-    format!("{full}.retry.{level}")
+/// The queue a job waits `delay_ms` in before it goes back to `full`.
+fn delay_queue(full: &str, delay_ms: u64) -> String {
+    format!("{full}.delay.{delay_ms}")
+}
+
+/// The delay before delivery `attempt + 1`, in milliseconds.
+fn delay_ms(policy: &RetryPolicy, attempt: u32) -> u64 {
+    u64::try_from(policy.backoff(attempt).as_millis()).unwrap_or(u64::MAX)
+}
+
+/// Every distinct delay `policy` uses, in order.
+fn delays(policy: &RetryPolicy) -> Vec<u64> {
+    let mut all: Vec<u64> = (1..policy.max_attempts).map(|level| delay_ms(policy, level)).collect();
+    all.dedup();
+    all
 }
 
 /// The delivery count from the `x-attempt` header; absent or unreadable means first delivery.
@@ -342,7 +356,7 @@ impl Settle for RabbitSettle {
         let (target, attempt) = if dead_letter || self.attempt >= self.inner.policy.max_attempts {
             (format!("{}.dead", self.queue), self.attempt)
         } else {
-            (retry_queue(&self.queue, self.attempt), self.attempt + 1)
+            (delay_queue(&self.queue, delay_ms(&self.inner.policy, self.attempt)), self.attempt + 1)
         };
         // Publish before ack: a crash in between duplicates the job rather than losing it.
         // On failure the acker stays in place, so Drop hands the job back to the queue.
@@ -375,16 +389,21 @@ impl Drop for RabbitSettle {
     }
 }
 
-/// Deletes the whole topology of `queues` under `prefix` (main, `.dead` and every
-/// `.retry.<n>` queue) on its own connection. For teardown of tests and namespaces.
-pub async fn delete_topology(url: &str, prefix: &str, queues: &[&str], max_attempts: u32) -> Result<()> {
+/// The broker queues of the queue named `full` under `policy`: itself, `.dead` and its
+/// `.delay.<ms>` queues.
+pub fn topology(full: &str, policy: &RetryPolicy) -> Vec<String> {
+    let mut names = vec![full.to_owned(), format!("{full}.dead")];
+    names.extend(delays(policy).into_iter().map(|ms| delay_queue(full, ms)));
+    names
+}
+
+/// Deletes the whole topology of `queues` under `prefix` (main, `.dead` and the `.delay.<ms>`
+/// queues of `policy`) on its own connection. For teardown of tests and namespaces.
+pub async fn delete_topology(url: &str, prefix: &str, queues: &[&str], policy: &RetryPolicy) -> Result<()> {
     let conn = Connection::connect(url, ConnectionProperties::default()).await.map_err(map_err)?;
     let channel = conn.create_channel().await.map_err(map_err)?;
     for q in queues {
-        let full = format!("{prefix}{q}");
-        let mut names = vec![full.clone(), format!("{full}.dead")];
-        names.extend((1..max_attempts.max(1)).map(|n| retry_queue(&full, n)));
-        for name in names {
+        for name in topology(&format!("{prefix}{q}"), policy) {
             channel
                 .queue_delete(name.as_str().into(), lapin::options::QueueDeleteOptions::default())
                 .await
