@@ -59,6 +59,8 @@ pub struct UpgradeReport {
     pub applied: Vec<String>,
     /// True when this call took over a schema created by Dify's Alembic migrations.
     pub adopted_from_alembic: bool,
+    /// What the operator should fix (e.g. accounts sharing an email), not fatal.
+    pub warnings: Vec<String>,
 }
 
 /// Brings the database up to date; safe to call on every start.
@@ -71,13 +73,48 @@ pub async fn upgrade(db: &DatabaseConnection) -> Result<UpgradeReport, DbErr> {
             let txn = db.begin().await?;
             txn.execute_unprepared(&format!("SELECT pg_advisory_xact_lock({UPGRADE_LOCK_KEY})")).await?;
             let adopted = adopt::adopt_alembic_schema(&txn).await?;
-            let report = apply_pending(&txn, adopted).await?;
+            let mut report = apply_pending(&txn, adopted).await?;
+            report.warnings.extend(unique_emails(&txn).await?);
             txn.commit().await?;
             Ok(report)
         }
-        _ => apply_pending(db, false).await,
+        _ => {
+            let mut report = apply_pending(db, false).await?;
+            report.warnings.extend(unique_emails(db).await?);
+            Ok(report)
+        }
     }
 }
+
+/// The unique index that keeps one account per email (case-insensitively) under any
+/// concurrency. Dify never had one, so a database it wrote may hold duplicates: then the
+/// index is not created and the duplicates are reported instead, on every upgrade until
+/// they are resolved.
+async fn unique_emails<C: ConnectionTrait>(db: &C) -> Result<Vec<String>, DbErr> {
+    let backend = db.get_database_backend();
+    let rows = db
+        .query_all_raw(sea_orm::Statement::from_string(
+            backend,
+            "SELECT lower(email) AS email FROM accounts GROUP BY lower(email) HAVING count(*) > 1 ORDER BY 1",
+        ))
+        .await?;
+    let shared: Vec<String> = rows.iter().filter_map(|r| r.try_get::<String>("", "email").ok()).collect();
+    if shared.is_empty() {
+        db.execute_unprepared(&format!("CREATE UNIQUE INDEX IF NOT EXISTS {EMAIL_INDEX} ON accounts (lower(email))"))
+            .await?;
+        return Ok(Vec::new());
+    }
+    Ok(vec![format!(
+        "{} email address(es) belong to more than one account ({}); the unique index {EMAIL_INDEX} was not \
+         created, so two invitations at once could add another. Merge or rename those accounts, then run \
+         `admin db upgrade` again.",
+        shared.len(),
+        shared.join(", ")
+    )])
+}
+
+/// One account per email, case-insensitively.
+pub const EMAIL_INDEX: &str = "account_email_lower_key";
 
 /// Names of the migrations not yet applied, oldest first.
 pub async fn pending(db: &DatabaseConnection) -> Result<Vec<String>, DbErr> {
@@ -99,7 +136,7 @@ where
     let pending = pending_on(db).await?;
     Migrator::up(db, None).await?;
     applied.extend(pending);
-    Ok(UpgradeReport { applied, adopted_from_alembic: adopted })
+    Ok(UpgradeReport { applied, adopted_from_alembic: adopted, warnings: Vec::new() })
 }
 
 async fn pending_on<C: ConnectionTrait>(db: &C) -> Result<Vec<String>, DbErr> {

@@ -193,7 +193,11 @@ async fn upgrade_on_empty_database_creates_every_table() {
     for backend in backends() {
         let t = TestDb::new(backend).await;
         let report = migration::upgrade(&t.db).await.expect("upgrade");
-        assert_eq!(report, UpgradeReport { applied: all_migrations(), adopted_from_alembic: false }, "{backend:?}");
+        assert_eq!(
+            report,
+            UpgradeReport { applied: all_migrations(), adopted_from_alembic: false, warnings: vec![] },
+            "{backend:?}"
+        );
 
         let tables = table_names(&t.db).await;
         for table in DIFY_TABLES {
@@ -433,7 +437,7 @@ async fn adopts_database_created_by_dify_at_head() {
     dify_created_database(&t.db, "6e2cfb077b04").await;
 
     let report = migration::upgrade(&t.db).await.expect("adopting upgrade");
-    assert_eq!(report, UpgradeReport { applied: all_migrations(), adopted_from_alembic: true });
+    assert_eq!(report, UpgradeReport { applied: all_migrations(), adopted_from_alembic: true, warnings: vec![] });
     let indexes = index_names(&t.db).await;
     assert!(indexes.iter().any(|i| i == "message_conversation_created_idx"));
     assert!(migration::pending(&t.db).await.expect("pending").is_empty());
@@ -456,4 +460,40 @@ async fn refuses_other_alembic_revisions() {
     assert!(message.contains("6e2cfb077b04"), "{message}");
     // Nothing was recorded, so a later attempt (after Dify's migrations) starts clean.
     assert!(!table_names(&t.db).await.iter().any(|t| t == "seaql_migrations"));
+}
+
+/// A database Python Dify wrote may hold two accounts for one email (it had no unique index):
+/// upgrading reports them instead of failing, and adds the index once they are resolved.
+#[tokio::test]
+async fn accounts_sharing_an_email_are_reported_then_the_index_is_added() {
+    for backend in backends() {
+        let t = TestDb::new(backend).await;
+        // As a database Dify wrote arrives: no such index, duplicates possible.
+        migration::upgrade(&t.db).await.expect("first upgrade");
+        t.db.execute_unprepared(&format!("DROP INDEX {}", migration::EMAIL_INDEX)).await.expect("drop index");
+        for (id, email) in [(1, "Ann@Example.com"), (2, "ann@example.com"), (3, "bob@example.com")] {
+            let id = uuid::Uuid::from_u128(id);
+            let sql = format!(
+                "INSERT INTO accounts (id, name, email, status, created_at, updated_at, last_active_at) \
+                 VALUES ('{id}', 'x', '{email}', 'active', '2023-09-13 00:00:00', '2023-09-13 00:00:00', '2023-09-13 00:00:00')"
+            );
+            t.db.execute_unprepared(&sql).await.expect("insert account");
+        }
+        let report = migration::upgrade(&t.db).await.expect("upgrade does not fail");
+        assert_eq!(report.warnings.len(), 1, "{backend:?}: {report:?}");
+        assert!(report.warnings[0].contains("ann@example.com"), "{backend:?}: {report:?}");
+        assert!(!index_names(&t.db).await.iter().any(|i| i == migration::EMAIL_INDEX), "{backend:?}");
+
+        let merged = uuid::Uuid::from_u128(2);
+        t.db.execute_unprepared(&format!("DELETE FROM accounts WHERE id = '{merged}'")).await.expect("merge");
+        let report = migration::upgrade(&t.db).await.expect("upgrade");
+        assert!(report.warnings.is_empty(), "{backend:?}: {report:?}");
+        assert!(index_names(&t.db).await.iter().any(|i| i == migration::EMAIL_INDEX), "{backend:?}");
+        let dup = format!(
+            "INSERT INTO accounts (id, name, email, status, created_at, updated_at, last_active_at) \
+             VALUES ('{}', 'x', 'BOB@example.com', 'active', '2023-09-13 00:00:00', '2023-09-13 00:00:00', '2023-09-13 00:00:00')",
+            uuid::Uuid::from_u128(9)
+        );
+        assert!(t.db.execute_unprepared(&dup).await.is_err(), "{backend:?}: a second account for bob");
+    }
 }

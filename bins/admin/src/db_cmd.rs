@@ -26,6 +26,9 @@ pub async fn run(command: DbCommand, config: &Config) -> anyhow::Result<()> {
             for m in report.applied {
                 println!("Applied {m}");
             }
+            for w in report.warnings {
+                println!("Warning: {w}");
+            }
         }
         DbCommand::Pending => {
             let pending = migration::pending(&db).await?;

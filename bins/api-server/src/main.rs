@@ -21,6 +21,9 @@ async fn serve() -> anyhow::Result<()> {
     if config.migration_enabled {
         let report = migration::upgrade(&infra.db).await.context("database migration failed")?;
         tracing::info!(applied = ?report.applied, adopted = report.adopted_from_alembic, "database is up to date");
+        for warning in &report.warnings {
+            tracing::warn!("{warning}");
+        }
     }
 
     let (stop_worker, worker) = if infra.in_process_queue {

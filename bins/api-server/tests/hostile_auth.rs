@@ -148,3 +148,34 @@ async fn history_app(env: &test_support::TestEnv, tenant: uuid::Uuid) -> uuid::U
     .expect("app");
     id
 }
+
+#[actix_web::test]
+async fn fifty_parallel_invites_of_one_address_make_one_account() {
+    let (env, state) = state_with(&[]).await;
+    let svc = test::init_service(app(state)).await;
+    let mut owner = Client::default();
+    send(&svc, &mut owner, Method::POST, "/console/api/setup", Some(setup_body())).await;
+    let owner = login(&svc, ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let invites = (0..50).map(|i| {
+        let mut c = owner.clone();
+        // The same address in other cases counts as the same person.
+        let email = if i % 2 == 0 { "New.Person@example.com" } else { "new.person@example.com" };
+        let svc = &svc;
+        async move {
+            let body = json!({"emails": [email], "role": "normal"});
+            send(svc, &mut c, Method::POST, "/console/api/workspaces/current/members/invite-email", Some(body)).await
+        }
+    });
+    let replies = join_all(invites).await;
+    assert!(replies.iter().all(|r| r.status.as_u16() == 201), "{:?}", replies.iter().find(|r| r.status != 201));
+    let ok = replies.iter().filter(|r| r.body["invitation_results"][0]["status"] == "success").count();
+    assert_eq!(ok, 1, "{replies:?}");
+
+    use sea_orm::{EntityTrait, QueryFilter, sea_query::Expr, sea_query::ExprTrait, sea_query::Func};
+    let accounts = entities::accounts::Entity::find()
+        .filter(Expr::expr(Func::lower(Expr::col(entities::accounts::Column::Email))).eq("new.person@example.com"))
+        .all(&env.infra.db)
+        .await
+        .expect("accounts");
+    assert_eq!(accounts.len(), 1, "{accounts:?}");
+}

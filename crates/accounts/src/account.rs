@@ -4,7 +4,7 @@ use entities::accounts;
 use kernel::ApiError;
 use kernel::crypto::PasswordHash;
 use kernel::time::{now_naive, unix_seconds};
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
+use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -71,11 +71,13 @@ impl NewAccount<'_> {
     }
 }
 
-/// The account with this email (Dify does not enforce uniqueness; the oldest wins).
+/// The account with this email, in any case (`lower(email)`, what the unique index covers;
+/// a database Dify wrote may still hold duplicates: the oldest wins).
 pub async fn by_email<C: ConnectionTrait>(conn: &C, email: &str) -> Result<Option<accounts::Model>, ApiError> {
     use sea_orm::QueryOrder;
+    use sea_orm::sea_query::{Expr, ExprTrait, Func};
     Ok(accounts::Entity::find()
-        .filter(accounts::Column::Email.eq(email))
+        .filter(Expr::expr(Func::lower(Expr::col(accounts::Column::Email))).eq(email.to_lowercase()))
         .order_by_asc(accounts::Column::CreatedAt)
         .one(conn)
         .await?)

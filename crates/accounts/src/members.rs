@@ -8,6 +8,7 @@ use infra::queue::JobQueue;
 use kernel::ApiError;
 use kernel::jobs::Job;
 use kernel::time::{now_naive, unix_seconds};
+use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set,
     TransactionTrait,
@@ -100,7 +101,32 @@ async fn invite_one(
     role: TenantRole,
 ) -> Result<String, ApiError> {
     let email = crate::validate::email("emails", email)?;
+    // Another workspace's invitation may create the account between our look and our insert:
+    // the unique index refuses ours (409) and the second try finds theirs.
+    match invite_once(db, cache, queue, inviter, &email, role).await {
+        Err(e) if e.status == 409 => invite_once(db, cache, queue, inviter, &email, role).await,
+        other => other,
+    }
+}
+
+async fn invite_once(
+    db: &DatabaseConnection,
+    cache: &dyn Cache,
+    queue: &dyn JobQueue,
+    inviter: &Inviter<'_>,
+    email: &str,
+    role: TenantRole,
+) -> Result<String, ApiError> {
+    let email = email.to_owned();
     let txn = db.begin().await?;
+    // The workspace row's write lock first: invitations to one workspace go in turn
+    // (PostgreSQL's row lock; on SQLite the write lock up front, so a later insert waits
+    // instead of failing as busy).
+    tenants::Entity::update_many()
+        .col_expr(tenants::Column::UpdatedAt, Expr::col(tenants::Column::UpdatedAt))
+        .filter(tenants::Column::Id.eq(inviter.tenant.id))
+        .exec(&txn)
+        .await?;
     let account = match crate::account::by_email(&txn, &email).await? {
         Some(a) => {
             let joined = joins::Entity::find()

@@ -119,6 +119,11 @@ impl From<sea_orm::DbErr> for ApiError {
         if let Some((field, message)) = crate::values::as_refused(&e) {
             return Self::invalid_param(field, format!("{field} {message}"));
         }
+        // A unique index decided a race: the loser is told, never a 500.
+        if let Some(sea_orm::SqlErr::UniqueConstraintViolation(detail)) = e.sql_err() {
+            tracing::info!(%detail, "a unique index refused a write");
+            return Self::conflict("conflict", "It already exists.");
+        }
         if let Some(message) = crate::values::postgres_refusal(&e) {
             tracing::info!(error = %e, "PostgreSQL refused a value");
             return Self::value_error(message);
