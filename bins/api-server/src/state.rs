@@ -11,7 +11,7 @@ use kernel::Config;
 pub struct AppState {
     pub config: Arc<Config>,
     pub infra: Infra,
-    /// Outgoing HTTP (update checks; later model providers), with connection reuse.
+    /// Outgoing HTTP (update checks, credential checks), guarded, with connection reuse.
     pub http: reqwest::Client,
     /// Workspace private keys and decrypted provider secrets, kept briefly in memory.
     pub provider_credentials: providers::credentials::CredentialCache,
@@ -25,7 +25,8 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(config: Config, infra: Infra) -> Self {
-        let http = reqwest::Client::builder()
+        // Every server-side fetch goes through the guarded client (`infra::outbound`).
+        let http = infra::outbound::client_builder()
             .connect_timeout(std::time::Duration::from_secs(5))
             .user_agent(concat!("dify-rs/", env!("CARGO_PKG_VERSION")))
             .build()

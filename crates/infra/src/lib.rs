@@ -4,6 +4,7 @@ pub mod cache;
 pub mod db;
 pub mod error;
 pub mod mail;
+pub mod outbound;
 pub mod queue;
 pub mod storage;
 mod wiring;

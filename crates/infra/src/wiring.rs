@@ -39,6 +39,7 @@ impl Infra {
             Some(url) => Arc::new(RedisCache::connect(url, prefix).await?),
             None => Arc::new(MemoryCache::new()),
         };
+        crate::outbound::configure(config.outbound_allow_private);
         let policy = RetryPolicy::from_config(config);
         let (queue, in_process_queue): (Arc<dyn JobQueue>, bool) = match &config.broker_url {
             Some(url) => (Arc::new(RabbitQueue::connect(url, prefix, policy, config.worker_prefetch).await?), false),

@@ -128,6 +128,9 @@ pub struct Config {
     /// Proxies whose forwarded headers are believed (`TRUSTED_PROXIES`, comma-separated CIDRs
     /// or addresses; default none: the peer address is the client).
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Whether requests to URLs users supply may reach loopback and private networks
+    /// (`OUTBOUND_ALLOW_PRIVATE`, default true: self-hosted models live there).
+    pub outbound_allow_private: bool,
 }
 
 /// How uploaded files are read: in a child process of the running binary, under these limits.
@@ -345,6 +348,7 @@ impl Config {
             },
             indexing_max_attempts: v.num_or("INDEXING_MAX_ATTEMPTS", 3u32)?.max(1),
             trusted_proxies: trusted_proxies(&v)?,
+            outbound_allow_private: v.bool_or("OUTBOUND_ALLOW_PRIVATE", true)?,
             database_url,
             data_dir,
         };

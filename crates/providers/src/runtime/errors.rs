@@ -2,16 +2,21 @@
 //!
 //! HTTP status decides the variant: 401/403 → `Authentication`, 429 → `RateLimited`, other
 //! 4xx → `BadRequest`, 5xx → `Unavailable`; a failed connect, a timeout or a broken body →
-//! `Connection`. The message is the vendor's own text (what Dify shows), after the backend's
-//! label ("Azure ", "Anthropic: ", ...; empty for OpenAI).
+//! `Connection`. The message is the vendor's own error message field (what Dify shows), after
+//! the backend's label ("Azure ", "Anthropic: ", ...; empty for OpenAI), cut to 200
+//! characters. A body without one is never quoted: the endpoint is a URL a user supplied,
+//! and echoing what it answered would let anyone read any page the server can reach.
 
 use async_openai::error::OpenAIError;
 use serde_json::Value;
 
 use crate::ProviderError;
 
-/// Longest piece of an unexpected response body quoted in an error message.
-const MAX_QUOTED_BODY: usize = 500;
+/// Longest vendor message passed on.
+const MAX_MESSAGE: usize = 200;
+
+/// What is said of a response that carried no error message of its own.
+const NO_MESSAGE: &str = "the server answered without an error message";
 
 /// The variant for an HTTP error status.
 pub(crate) fn from_status(status: u16, message: String) -> ProviderError {
@@ -43,8 +48,13 @@ pub(crate) fn from_openai(label: &str, e: OpenAIError) -> ProviderError {
     match e {
         OpenAIError::ApiError(resp) => {
             let raw = resp.api_error.message;
-            // Server errors arrive as the raw body, which may still be OpenAI's error JSON.
-            let message = error_message_in(&raw).unwrap_or_else(|| truncate(raw.trim()));
+            // Server errors arrive as the raw body, which may still be OpenAI's error JSON;
+            // anything else that looks like a document (an HTML page, other JSON) is not quoted.
+            let plain = |raw: &str| {
+                let raw = raw.trim();
+                (!raw.is_empty() && !raw.contains('<') && !raw.starts_with(['{', '['])).then(|| truncate(raw))
+            };
+            let message = error_message_in(&raw).or_else(|| plain(&raw)).unwrap_or_else(|| NO_MESSAGE.to_owned());
             from_status(resp.status_code.as_u16(), format!("{label}{message}"))
         }
         OpenAIError::Reqwest(e) => from_reqwest(label, &e),
@@ -59,10 +69,10 @@ pub(crate) fn from_openai(label: &str, e: OpenAIError) -> ProviderError {
 /// or a 4xx whose error JSON did not match OpenAI's shape), or garbage.
 pub(crate) fn from_unexpected_body(label: &str, content: &str) -> ProviderError {
     let Ok(json) = serde_json::from_str::<Value>(content) else {
-        return ProviderError::Other(format!("{label}unexpected response: {}", truncate(content)));
+        return ProviderError::Other(format!("{label}unexpected response ({} bytes)", content.len()));
     };
-    let Some(message) = message_of(&json) else {
-        return ProviderError::Other(format!("{label}unexpected response: {}", truncate(content)));
+    let Some(message) = message_of(&json).map(|m| truncate(&m)) else {
+        return ProviderError::Other(format!("{label}unexpected response ({} bytes)", content.len()));
     };
     let error = json.get("error");
     let kind = error.and_then(|e| e.get("type")).and_then(Value::as_str).unwrap_or_default();
@@ -86,7 +96,7 @@ pub(crate) fn from_unexpected_body(label: &str, content: &str) -> ProviderError 
 
 /// The human message of a vendor error body, if it is JSON with one.
 pub(crate) fn error_message_in(body: &str) -> Option<String> {
-    serde_json::from_str::<Value>(body).ok().as_ref().and_then(message_of)
+    serde_json::from_str::<Value>(body).ok().as_ref().and_then(message_of).map(|m| truncate(&m))
 }
 
 /// `{"error":{"message":..}}` (OpenAI, Anthropic), `{"error":".."}`, `{"detail":..}`
@@ -106,13 +116,13 @@ fn message_of(json: &Value) -> Option<String> {
     json.get("detail").and_then(text).or_else(|| json.get("message").and_then(text))
 }
 
-/// The message for a response body of a failed call: the vendor's message, else the body.
+/// The message for a response body of a failed call: the vendor's message, never the body.
 pub(crate) fn body_message(body: &str) -> String {
-    error_message_in(body).unwrap_or_else(|| truncate(body.trim()))
+    error_message_in(body).unwrap_or_else(|| NO_MESSAGE.to_owned())
 }
 
 fn truncate(s: &str) -> String {
-    match s.char_indices().nth(MAX_QUOTED_BODY) {
+    match s.char_indices().nth(MAX_MESSAGE) {
         Some((cut, _)) => format!("{}...", &s[..cut]),
         None => s.to_owned(),
     }
@@ -156,5 +166,11 @@ mod tests {
         let detail = r#"{"detail":"Model not found in the model list, uid: x"}"#;
         assert_eq!(error_message_in(detail).as_deref(), Some("Model not found in the model list, uid: x"));
         assert!(matches!(from_unexpected_body("X: ", "<html>"), ProviderError::Other(m) if m.starts_with("X: ")));
+        // A page the endpoint answered is never quoted back; a message is cut to 200 characters.
+        let page = "<html><body>internal admin panel: secret</body></html>";
+        assert_eq!(body_message(page), NO_MESSAGE);
+        assert!(!format!("{:?}", from_unexpected_body("", page)).contains("secret"));
+        let long = format!(r#"{{"error":{{"message":"{}"}}}}"#, "x".repeat(1000));
+        assert_eq!(body_message(&long).chars().count(), 203, "200 and an ellipsis");
     }
 }

@@ -133,7 +133,8 @@ pub fn is_supported(provider: &str) -> bool {
 
 /// A client for model calls: rustls, 10 s connect timeout, pooled keep-alive connections.
 pub fn http_client() -> Result<reqwest::Client, ProviderError> {
-    reqwest::Client::builder()
+    // Model endpoints are URLs users supply: the guarded client (see `infra::outbound`).
+    infra::outbound::client_builder()
         .connect_timeout(CONNECT_TIMEOUT)
         .pool_idle_timeout(Duration::from_secs(90))
         .user_agent(concat!("dify-rs/", env!("CARGO_PKG_VERSION")))
@@ -331,6 +332,12 @@ impl Backend {
             )));
         }
         let (name, creds, counter) = (model.model.as_str(), &model.credentials, counter_for(model));
+        // An address written in the URL is checked here; names by the client's resolver.
+        for key in ["openai_api_base", "server_url", "anthropic_api_url"] {
+            if let Some(url) = creds.get(key).and_then(|v| v.as_str()).filter(|u| !u.trim().is_empty()) {
+                infra::outbound::check_url(url.trim()).map_err(|e| ProviderError::BadRequest(format!("{key}: {e}")))?;
+            }
+        }
         Ok(match provider {
             "openai" => Backend::Compat(CompatBackend::openai(http, name, creds, counter)?),
             "azure_openai" => Backend::Compat(CompatBackend::azure(http, name, creds, counter)?),

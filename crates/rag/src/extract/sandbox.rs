@@ -93,7 +93,13 @@ impl Extractor {
         let Some(program) = &self.program else {
             return Err(unavailable("the path of this program is unknown"));
         };
-        let _permit = self.permits.acquire().await.map_err(|_| unavailable("shutting down"))?;
+        // A bounded wait for a free slot: hostile files may hold them all for a while, and a
+        // caller waiting longer than one extraction may take is better told to come back.
+        let _permit = match tokio::time::timeout(self.limits.timeout, self.permits.acquire()).await {
+            Ok(Ok(permit)) => permit,
+            Ok(Err(_)) => return Err(unavailable("shutting down")),
+            Err(_) => return Err(unavailable("every extraction slot is busy")),
+        };
 
         let mut child = tokio::process::Command::new(program)
             .arg(CHILD_ARG)
