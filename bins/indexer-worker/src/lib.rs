@@ -105,6 +105,10 @@ pub async fn run(config: Config, infra: Infra, queues: Vec<String>, shutdown: wa
         // The queue died with the last process: its unfinished documents are queued again.
         requeue_unfinished(&infra, config.indexing_max_attempts).await;
     }
+    let sweeper = queues
+        .iter()
+        .any(|q| q == "dataset")
+        .then(|| tokio::spawn(requeue_lost_documents(infra.clone(), config.indexing_requeue_after, shutdown.clone())));
     let handler: Arc<dyn JobHandler> = Arc::new(Dispatcher { config, infra: infra.clone(), engine, indexer });
     let loops: Vec<_> = queues
         .into_iter()
@@ -115,6 +119,34 @@ pub async fn run(config: Config, infra: Infra, queues: Vec<String>, shutdown: wa
     for l in loops {
         if let Err(e) = l.await {
             tracing::error!(error = %e, "a queue loop panicked");
+        }
+    }
+    if let Some(sweeper) = sweeper {
+        sweeper.abort();
+    }
+}
+
+/// Every so often, queues again the documents left `waiting` longer than `after` with no run
+/// started: a publish that failed after its rows committed, or a delivery nobody started.
+/// In every layout, so no document waits forever; a repeated job is harmless (runs replace).
+async fn requeue_lost_documents(infra: Infra, after: std::time::Duration, mut shutdown: watch::Receiver<bool>) {
+    let every = (after / 2).clamp(std::time::Duration::from_millis(200), std::time::Duration::from_secs(60));
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(every) => {}
+            _ = shutdown.changed() => return,
+        }
+        match datasets::indexing::claim_stale_waiting(&infra.db, after).await {
+            Ok(groups) => {
+                for (dataset_id, document_ids) in groups {
+                    tracing::warn!(%dataset_id, documents = document_ids.len(), "queuing documents whose job was lost");
+                    let job = Job::IndexDocuments { dataset_id, document_ids };
+                    if let Err(e) = infra.queue.publish(job.queue(), &job.to_bytes()).await {
+                        tracing::warn!(error = %e, "cannot queue lost documents yet; the next sweep tries again");
+                    }
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "cannot look for lost documents"),
         }
     }
 }

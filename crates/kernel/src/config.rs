@@ -125,6 +125,9 @@ pub struct Config {
     /// Starts of one document's indexing that may end without finishing before it is
     /// given up as `error` (`INDEXING_MAX_ATTEMPTS`).
     pub indexing_max_attempts: u32,
+    /// A document `waiting` this long with no run started is queued again
+    /// (`INDEXING_REQUEUE_AFTER_SECONDS`, default 600): its job was lost.
+    pub indexing_requeue_after: Duration,
     /// Proxies whose forwarded headers are believed (`TRUSTED_PROXIES`, comma-separated CIDRs
     /// or addresses; default none: the peer address is the client).
     pub trusted_proxies: Vec<ipnet::IpNet>,
@@ -347,6 +350,7 @@ impl Config {
                 program: v.get("EXTRACT_PROGRAM").map(PathBuf::from),
             },
             indexing_max_attempts: v.num_or("INDEXING_MAX_ATTEMPTS", 3u32)?.max(1),
+            indexing_requeue_after: Duration::from_secs(v.num_or("INDEXING_REQUEUE_AFTER_SECONDS", 600u64)?.max(1)),
             trusted_proxies: trusted_proxies(&v)?,
             outbound_allow_private: v.bool_or("OUTBOUND_ALLOW_PRIVATE", true)?,
             database_url,

@@ -52,6 +52,11 @@ pub(crate) async fn abandon(db: &DatabaseConnection, document_id: Uuid, max: u32
     Ok(reason)
 }
 
+/// Documents with a run started and not finished (in flight, or dead).
+pub(crate) async fn started(db: &impl ConnectionTrait) -> Result<std::collections::HashSet<Uuid>, DbErr> {
+    Ok(attempts::Entity::find().all(db).await?.into_iter().map(|r| r.document_id).collect())
+}
+
 /// Whether any of `ids` has an unfinished start (a run that died).
 pub(crate) async fn any_started(db: &impl ConnectionTrait, ids: &[Uuid]) -> Result<bool, DbErr> {
     let rows = attempts::Entity::find().all(db).await?;

@@ -132,6 +132,48 @@ pub async fn resume_unfinished(db: &DatabaseConnection, max_attempts: u32) -> Re
     Ok(grouped)
 }
 
+/// Documents still `waiting` (not paused, not archived, no run started) whose row has not
+/// changed for `older_than`: their job was lost (a publish that failed after the commit, a
+/// delivery no worker started). Each is claimed by moving its `updated_at` on, so of several
+/// workers sweeping at once only one queues it again. Grouped by dataset.
+pub async fn claim_stale_waiting(
+    db: &DatabaseConnection,
+    older_than: std::time::Duration,
+) -> Result<Vec<(Uuid, Vec<Uuid>)>, DbErr> {
+    use sea_orm::sea_query::Expr;
+    let cutoff = now_naive() - chrono::Duration::from_std(older_than).unwrap_or(chrono::Duration::MAX);
+    let stale: Vec<(Uuid, Uuid, chrono::NaiveDateTime)> = documents::Entity::find()
+        .select_only()
+        .column(documents::Column::DatasetId)
+        .column(documents::Column::Id)
+        .column(documents::Column::UpdatedAt)
+        .filter(documents::Column::IndexingStatus.eq("waiting"))
+        .filter(documents::Column::UpdatedAt.lt(cutoff))
+        .filter(documents::Column::IsPaused.eq(false).or(documents::Column::IsPaused.is_null()))
+        .filter(documents::Column::Archived.eq(false))
+        .into_tuple()
+        .all(db)
+        .await?;
+    let started = attempts::started(db).await?;
+    let mut grouped: Vec<(Uuid, Vec<Uuid>)> = Vec::new();
+    for (dataset_id, id, seen) in stale.into_iter().filter(|(_, id, _)| !started.contains(id)) {
+        let claimed = documents::Entity::update_many()
+            .col_expr(documents::Column::UpdatedAt, Expr::value(now_naive()))
+            .filter(documents::Column::Id.eq(id))
+            .filter(documents::Column::UpdatedAt.eq(seen))
+            .exec(db)
+            .await?;
+        if claimed.rows_affected == 0 {
+            continue; // Another worker queued it.
+        }
+        match grouped.iter_mut().find(|(d, _)| *d == dataset_id) {
+            Some((_, ids)) => ids.push(id),
+            None => grouped.push((dataset_id, vec![id])),
+        }
+    }
+    Ok(grouped)
+}
+
 /// Marks a document failed with the reason the console shows.
 pub(crate) async fn fail(db: &impl ConnectionTrait, id: Uuid, error: &str) -> Result<(), DbErr> {
     use sea_orm::sea_query::Expr;
