@@ -207,6 +207,19 @@ async fn nul_and_overlong_values_are_400_naming_the_field_on_every_surface() {
     .await;
     assert_error(&r, 400, "invalid_param");
     assert_eq!(r.body["params"], "name", "{r:?}");
+    // Twenty deletes of it at once: one winner.
+    let deletes = (0..20).map(|_| {
+        let mut k = k.clone();
+        let svc = &svc;
+        async move {
+            let uri = format!("/v1/conversations/{conv}");
+            send(svc, &mut k, Method::DELETE, &uri, Some(json!({"user": "alice"}))).await.status.as_u16()
+        }
+    });
+    let mut statuses = join_all(deletes).await;
+    statuses.sort_unstable();
+    assert_eq!(statuses.iter().filter(|s| **s == 404).count(), 19, "{statuses:?}");
+    assert!(statuses[0] < 300, "{statuses:?}");
 
     // Web app.
     let token = passport(&svc, &seeded.code).await;

@@ -231,19 +231,22 @@ pub async fn rename(
 }
 
 /// Soft-deletes the caller's conversation (it stays in the app's logs) and drops their pin.
+///
+/// The update comes first and only matches a live conversation of the caller: of parallel
+/// deletes one wins and the others answer 404 (and SQLite's write lock is taken up front).
 pub async fn delete(db: &DatabaseConnection, app_id: Uuid, caller: Caller, id: Uuid) -> Result<(), ApiError> {
     let txn = db.begin().await?;
-    let found = conversation(&txn, app_id, caller, id).await?;
-    conversations::Entity::update_many()
+    let gone = conversations::Entity::update_many()
         .col_expr(conversations::Column::IsDeleted, Expr::value(true))
         .col_expr(conversations::Column::UpdatedAt, Expr::value(now_naive()))
-        .filter(conversations::Column::Id.eq(found.id))
+        .filter(conversations::Column::Id.eq(id))
+        .filter(own_conversations(app_id, caller))
         .exec(&txn)
         .await?;
-    pinned_conversations::Entity::delete_many()
-        .filter(crate::pinned::pin_of(app_id, caller, found.id))
-        .exec(&txn)
-        .await?;
+    if gone.rows_affected == 0 {
+        return Err(conversation_not_found());
+    }
+    pinned_conversations::Entity::delete_many().filter(crate::pinned::pin_of(app_id, caller, id)).exec(&txn).await?;
     txn.commit().await?;
     Ok(())
 }

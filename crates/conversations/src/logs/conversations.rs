@@ -401,12 +401,17 @@ pub async fn delete_conversation(
 ) -> Result<(), ApiError> {
     let app = app_for_tenant(db, tenant_id, app_id, Some(mode)).await?;
     let conv = live_conversation(db, app.id, id).await?;
-    conversations::Entity::update_many()
+    // Only a live one: of parallel deletes one wins, the others answer 404.
+    let gone = conversations::Entity::update_many()
         .col_expr(conversations::Column::IsDeleted, Expr::value(true))
         .col_expr(conversations::Column::UpdatedAt, Expr::value(now_naive()))
         .filter(conversations::Column::Id.eq(conv.id))
+        .filter(conversations::Column::IsDeleted.eq(false))
         .exec(db)
         .await?;
+    if gone.rows_affected == 0 {
+        return Err(ApiError::not_found("Conversation Not Exists."));
+    }
     Ok(())
 }
 
