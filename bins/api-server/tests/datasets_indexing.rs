@@ -37,16 +37,6 @@ fn embedding_calls(fake: &FakeOpenAi) -> usize {
     fake.requests().iter().filter(|r| r.path.ends_with("/embeddings")).count()
 }
 
-fn init_body(technique: &str, file_ids: &[String]) -> Value {
-    json!({
-        "indexing_technique": technique,
-        "data_source": upload_source(file_ids),
-        "process_rule": {"mode": "automatic", "rules": {}},
-        "doc_form": "text_model",
-        "doc_language": "English"
-    })
-}
-
 #[actix_web::test]
 async fn uploads_are_indexed_and_hit_testing_finds_the_planted_sentence() {
     let (env, state) = state_with(&[]).await;
@@ -68,7 +58,9 @@ async fn uploads_are_indexed_and_hit_testing_finds_the_planted_sentence() {
         upload(&app, &c, "blank.docx", &empty_docx).await,
     ];
 
-    let r = send(&app, &mut c, Method::POST, "/console/api/datasets/init", Some(init_body("high_quality", &ids))).await;
+    let r =
+        send(&app, &mut c, Method::POST, "/console/api/datasets/init", Some(automatic_documents("high_quality", &ids)))
+            .await;
     assert_eq!(r.status.as_u16(), 200, "{r:?}");
     let dataset_id = r.body["dataset"]["id"].as_str().expect("dataset").to_string();
     assert_eq!(r.body["dataset"]["name"], "tea.pdf...");
@@ -174,8 +166,14 @@ async fn a_document_left_mid_way_is_finished_at_the_next_start() {
     let text: String = (0..40).map(|i| format!("Paragraph {i} talks about tea number {i}.\n\n")).collect();
     let id = upload(&app, &c, "long.txt", text.repeat(30).as_bytes()).await;
     let worker = start_worker(&env);
-    let r =
-        send(&app, &mut c, Method::POST, "/console/api/datasets/init", Some(init_body("high_quality", &[id]))).await;
+    let r = send(
+        &app,
+        &mut c,
+        Method::POST,
+        "/console/api/datasets/init",
+        Some(automatic_documents("high_quality", &[id])),
+    )
+    .await;
     assert_eq!(r.status.as_u16(), 200, "{r:?}");
     let dataset_id = r.body["dataset"]["id"].as_str().expect("id").to_string();
     let batch = r.body["batch"].as_str().expect("batch").to_string();
@@ -225,7 +223,7 @@ async fn economy_datasets_index_keywords_and_other_workspaces_see_nothing() {
     let dataset_id = r.body["id"].as_str().expect("id").to_string();
     let id = upload(&app, &c, "kw.md", format!("# Notes\n\n{PLANTED}\n").as_bytes()).await;
     let docs_uri = format!("/console/api/datasets/{dataset_id}/documents");
-    let mut body = init_body("economy", std::slice::from_ref(&id));
+    let mut body = automatic_documents("economy", std::slice::from_ref(&id));
     let r = send(&app, &mut c, Method::POST, &docs_uri, Some(body.clone())).await;
     assert_eq!(r.status.as_u16(), 200, "{r:?}");
     let batch = r.body["batch"].as_str().expect("batch").to_string();
@@ -278,7 +276,7 @@ async fn economy_datasets_index_keywords_and_other_workspaces_see_nothing() {
         &mut other,
         Method::POST,
         &format!("/console/api/datasets/{theirs}/documents"),
-        Some(init_body("economy", &[id])),
+        Some(automatic_documents("economy", &[id])),
     )
     .await;
     assert_error(&r, 404, "file_not_exists");
@@ -296,7 +294,9 @@ async fn a_chat_app_with_the_dataset_answers_from_it_and_shows_its_sources() {
     let docx = files::docx(&["Field notes from the river trip.", PLANTED]);
     let other = "# Weather\n\nRain falls mostly in the northern valleys during spring.\n";
     let ids = vec![upload(&app, &c, "notes.docx", &docx).await, upload(&app, &c, "weather.md", other.as_bytes()).await];
-    let r = send(&app, &mut c, Method::POST, "/console/api/datasets/init", Some(init_body("high_quality", &ids))).await;
+    let r =
+        send(&app, &mut c, Method::POST, "/console/api/datasets/init", Some(automatic_documents("high_quality", &ids)))
+            .await;
     assert_eq!(r.status.as_u16(), 200, "{r:?}");
     let dataset_id = r.body["dataset"]["id"].as_str().expect("id").to_string();
     let batch = r.body["batch"].as_str().expect("batch").to_string();
@@ -371,7 +371,8 @@ async fn switching_the_indexing_technique_builds_or_drops_the_vectors() {
         upload(&app, &c, "notes.docx", &docx).await,
         upload(&app, &c, "other.md", b"# Rain\n\nRain falls in spring.\n").await,
     ];
-    let r = send(&app, &mut c, Method::POST, "/console/api/datasets/init", Some(init_body("economy", &ids))).await;
+    let r = send(&app, &mut c, Method::POST, "/console/api/datasets/init", Some(automatic_documents("economy", &ids)))
+        .await;
     assert_eq!(r.status.as_u16(), 200, "{r:?}");
     let dataset_id = r.body["dataset"]["id"].as_str().expect("id").to_string();
     let batch = r.body["batch"].as_str().expect("batch").to_string();
@@ -428,7 +429,9 @@ async fn with_weaviate_configured_vectors_live_in_dify_s_classes() {
     let docx = files::docx(&["Field notes from the river trip.", PLANTED]);
     let md = "# Rain\n\nRain falls in spring.\n\n# Sun\n\nSummers are dry.\n";
     let ids = vec![upload(&app, &c, "notes.docx", &docx).await, upload(&app, &c, "weather.md", md.as_bytes()).await];
-    let r = send(&app, &mut c, Method::POST, "/console/api/datasets/init", Some(init_body("high_quality", &ids))).await;
+    let r =
+        send(&app, &mut c, Method::POST, "/console/api/datasets/init", Some(automatic_documents("high_quality", &ids)))
+            .await;
     assert_eq!(r.status.as_u16(), 200, "{r:?}");
     let dataset_id = r.body["dataset"]["id"].as_str().expect("id").to_string();
     let batch = r.body["batch"].as_str().expect("batch").to_string();
@@ -487,8 +490,14 @@ async fn with_several_datasets_the_model_picks_the_one_to_search() {
         ("weather.md", b"# Rain\n\nRain falls mostly in the northern valleys during spring.\n".to_vec()),
     ] {
         let id = upload(&app, &c, name, &bytes).await;
-        let r = send(&app, &mut c, Method::POST, "/console/api/datasets/init", Some(init_body("high_quality", &[id])))
-            .await;
+        let r = send(
+            &app,
+            &mut c,
+            Method::POST,
+            "/console/api/datasets/init",
+            Some(automatic_documents("high_quality", &[id])),
+        )
+        .await;
         assert_eq!(r.status.as_u16(), 200, "{r:?}");
         let dataset_id = r.body["dataset"]["id"].as_str().expect("id").to_string();
         batch_settled(&app, &mut c, &dataset_id, r.body["batch"].as_str().expect("batch")).await;
@@ -549,7 +558,8 @@ async fn deleting_documents_and_datasets_removes_the_uploads_nothing_else_uses()
         upload(&app, &c, "a.md", b"# A\n\nApples are red.\n").await,
         upload(&app, &c, "b.md", b"# B\n\nBananas are yellow.\n").await,
     ];
-    let r = send(&app, &mut c, Method::POST, "/console/api/datasets/init", Some(init_body("economy", &ids))).await;
+    let r = send(&app, &mut c, Method::POST, "/console/api/datasets/init", Some(automatic_documents("economy", &ids)))
+        .await;
     assert_eq!(r.status.as_u16(), 200, "{r:?}");
     let dataset_id = r.body["dataset"]["id"].as_str().expect("id").to_string();
     let docs = r.body["documents"].as_array().expect("docs").clone();

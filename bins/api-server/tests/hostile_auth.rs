@@ -3,6 +3,7 @@
 //! do not read API keys.
 
 mod common;
+mod history_seed;
 
 use accounts::TenantRole;
 use actix_web::http::Method;
@@ -10,6 +11,7 @@ use actix_web::test::{self, TestRequest};
 use api_server::app;
 use common::*;
 use futures::future::join_all;
+use history_seed::seed_app;
 use serde_json::json;
 
 const LOGIN: &str = "/console/api/login";
@@ -101,14 +103,12 @@ async fn normal_members_see_api_keys_masked() {
     let tenant: uuid::Uuid = r.body["id"].as_str().expect("id").parse().expect("uuid");
     seed_account(&env, "normal@example.com", "Member123", Some((tenant, TenantRole::Normal))).await;
     let mut normal = login(&svc, "normal@example.com", "Member123").await;
-    let app = history_app(&env, tenant).await;
-    let keys = format!("/console/api/apps/{app}/api-keys");
-    let r = send(&svc, &mut owner, Method::POST, &keys, None).await;
-    assert_eq!(r.status.as_u16(), 201, "{r:?}");
-    let token = r.body["token"].as_str().expect("token").to_owned();
+    // An app with its one key, as the service API uses it.
+    let seeded = seed_app(&env, tenant, "chat").await;
+    let (keys, token) = (format!("/console/api/apps/{}/api-keys", seeded.app.id), seeded.key);
 
     let r = send(&svc, &mut owner, Method::GET, &keys, None).await;
-    assert_eq!(r.body["data"][0]["token"], token.as_str());
+    assert_eq!(r.body["data"][0]["token"], token.as_str(), "{r:?}");
     let r = send(&svc, &mut normal, Method::GET, &keys, None).await;
     assert_eq!(r.status.as_u16(), 200, "{r:?}");
     let shown = r.body["data"][0]["token"].as_str().expect("token");
@@ -117,36 +117,6 @@ async fn normal_members_see_api_keys_masked() {
         shown.starts_with("app-") && shown.ends_with(&token[token.len() - 4..]) && shown.contains("****"),
         "{shown}"
     );
-}
-
-/// A chat app of `tenant`, straight in the database.
-async fn history_app(env: &test_support::TestEnv, tenant: uuid::Uuid) -> uuid::Uuid {
-    use sea_orm::{ActiveModelTrait, Set};
-    let id = uuid::Uuid::new_v4();
-    let now = kernel::time::now_naive();
-    entities::apps::ActiveModel {
-        id: Set(id),
-        tenant_id: Set(tenant),
-        name: Set("Keys".into()),
-        mode: Set("chat".into()),
-        icon: Set(None),
-        icon_background: Set(None),
-        app_model_config_id: Set(None),
-        status: Set("normal".into()),
-        enable_site: Set(true),
-        enable_api: Set(true),
-        api_rpm: Set(0),
-        api_rph: Set(0),
-        is_demo: Set(false),
-        is_public: Set(false),
-        created_at: Set(now),
-        updated_at: Set(now),
-        is_universal: Set(false),
-    }
-    .insert(&env.infra.db)
-    .await
-    .expect("app");
-    id
 }
 
 #[actix_web::test]

@@ -35,16 +35,6 @@ fn rss_mb() -> u64 {
         .map_or(0, |kb| kb / 1024)
 }
 
-fn init_body(file_ids: &[String]) -> Value {
-    json!({
-        "indexing_technique": "economy",
-        "data_source": upload_source(file_ids),
-        "process_rule": {"mode": "automatic", "rules": {}},
-        "doc_form": "text_model",
-        "doc_language": "English"
-    })
-}
-
 #[actix_web::test]
 async fn hostile_previews_and_estimates_fail_alone_within_the_limits() {
     let (env, state) = state_with(LIMITS).await;
@@ -119,7 +109,14 @@ async fn a_hostile_document_ends_in_error_and_the_next_one_is_indexed() {
 
     let bomb = upload(&app, &c, "bomb.pdf", &hostile::flate_bomb_pdf(30 << 20)).await;
     let good = upload(&app, &c, "good.txt", b"Oolong is partly oxidised.\n\nPu-erh is aged.").await;
-    let r = send(&app, &mut c, Method::POST, "/console/api/datasets/init", Some(init_body(&[bomb, good]))).await;
+    let r = send(
+        &app,
+        &mut c,
+        Method::POST,
+        "/console/api/datasets/init",
+        Some(automatic_documents("economy", &[bomb, good])),
+    )
+    .await;
     assert_eq!(r.status.as_u16(), 200, "{r:?}");
     let dataset_id = r.body["dataset"]["id"].as_str().expect("dataset").to_string();
     let batch = r.body["batch"].as_str().expect("batch").to_string();
@@ -152,14 +149,10 @@ async fn a_document_whose_runs_kept_dying_is_given_up() {
     let app = test::init_service(app(state)).await;
     let (mut c, _) = owner(&env, &app, &fake).await;
 
-    let poison = upload(&app, &c, "poison.txt", b"This file killed its worker three times.").await;
-    let r = send(&app, &mut c, Method::POST, "/console/api/datasets/init", Some(init_body(&[poison]))).await;
-    assert_eq!(r.status.as_u16(), 200, "{r:?}");
-    let dataset_id: Uuid = r.body["dataset"]["id"].as_str().expect("dataset").parse().expect("uuid");
-    let doc: Uuid = r.body["documents"][0]["id"].as_str().expect("doc").parse().expect("uuid");
+    let (dataset_id, doc, batch) = poison_document(&app, &mut c).await;
     // Indexed once, so no job for it is left in any queue; then left as three dead runs leave it.
     let worker = start_worker(&env);
-    batch_settled(&app, &mut c, &dataset_id.to_string(), r.body["batch"].as_str().expect("batch")).await;
+    batch_settled(&app, &mut c, &dataset_id.to_string(), &batch).await;
     stop_worker(worker).await;
     left_by_three_dead_runs(&env, doc).await;
 
@@ -176,8 +169,7 @@ async fn a_document_whose_runs_kept_dying_is_given_up() {
 
     // The worker goes on: a new document of the same dataset is indexed.
     let next = upload(&app, &c, "next.txt", b"Sencha is steamed green tea.").await;
-    let body = json!({"data_source": upload_source(&[next]), "process_rule": {"mode": "automatic", "rules": {}},
-                      "indexing_technique": "economy", "doc_form": "text_model", "doc_language": "English"});
+    let body = automatic_documents("economy", &[next]);
     let r =
         send(&app, &mut c, Method::POST, &format!("/console/api/datasets/{dataset_id}/documents"), Some(body)).await;
     assert_eq!(r.status.as_u16(), 200, "{r:?}");
@@ -185,6 +177,25 @@ async fn a_document_whose_runs_kept_dying_is_given_up() {
     let settled = batch_settled(&app, &mut c, &dataset_id.to_string(), &batch).await;
     assert_eq!(settled[0]["indexing_status"], "completed", "{settled:?}");
     stop_worker(worker).await;
+}
+
+/// A dataset made with one small document (its dataset, the document and its batch).
+async fn poison_document<S, B>(app: &S, c: &mut Client) -> (Uuid, Uuid, String)
+where
+    S: actix_web::dev::Service<
+            actix_http::Request,
+            Response = actix_web::dev::ServiceResponse<B>,
+            Error = actix_web::Error,
+        >,
+    B: actix_web::body::MessageBody,
+{
+    let poison = upload(app, c, "poison.txt", b"This file killed its worker three times.").await;
+    let body = automatic_documents("economy", &[poison]);
+    let r = send(app, c, Method::POST, "/console/api/datasets/init", Some(body)).await;
+    assert_eq!(r.status.as_u16(), 200, "{r:?}");
+    let dataset_id = r.body["dataset"]["id"].as_str().expect("dataset").parse().expect("uuid");
+    let doc = r.body["documents"][0]["id"].as_str().expect("doc").parse().expect("uuid");
+    (dataset_id, doc, r.body["batch"].as_str().expect("batch").to_owned())
 }
 
 /// What three runs killed with their process leave: the document mid-way, three starts counted.
@@ -214,10 +225,7 @@ async fn an_embedded_restart_with_a_poison_document_comes_up_and_gives_it_up() {
     let fake = FakeOpenAi::start().await;
     let app = test::init_service(app(state)).await;
     let (mut c, _) = owner(&env, &app, &fake).await;
-    let poison = upload(&app, &c, "poison.txt", b"This file killed its worker three times.").await;
-    let r = send(&app, &mut c, Method::POST, "/console/api/datasets/init", Some(init_body(&[poison]))).await;
-    assert_eq!(r.status.as_u16(), 200, "{r:?}");
-    let doc: Uuid = r.body["documents"][0]["id"].as_str().expect("doc").parse().expect("uuid");
+    let (_, doc, _) = poison_document(&app, &mut c).await;
     left_by_three_dead_runs(&env, doc).await;
 
     let port = std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port();

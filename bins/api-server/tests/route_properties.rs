@@ -287,8 +287,7 @@ impl World {
         let r = send(svc, &mut owner, Method::POST, "/console/api/datasets", Some(json!({"name": "Probe KB"}))).await;
         let dataset = r.body["id"].as_str().expect("dataset").to_owned();
         let file = upload(svc, &owner, "probe.txt", b"Probing text.").await;
-        let body = json!({"indexing_technique": "economy", "data_source": upload_source(&[file]),
-                          "process_rule": {"mode": "automatic", "rules": {}}, "doc_form": "text_model", "doc_language": "English"});
+        let body = automatic_documents("economy", &[file]);
         let r = send(svc, &mut owner, Method::POST, &format!("/console/api/datasets/{dataset}/documents"), Some(body))
             .await;
         let document = r.body["documents"][0]["id"].as_str().expect("document").to_owned();

@@ -133,3 +133,14 @@ pub fn upload_source<S: AsRef<str>>(file_ids: &[S]) -> Value {
     let ids: Vec<&str> = file_ids.iter().map(AsRef::as_ref).collect();
     json!({"type": "upload_file", "info_list": {"data_source_type": "upload_file", "file_info_list": {"file_ids": ids}}})
 }
+
+/// A `datasets/init` or documents body for uploaded files with the automatic process rule.
+pub fn automatic_documents(technique: &str, file_ids: &[String]) -> Value {
+    json!({
+        "indexing_technique": technique,
+        "data_source": upload_source(file_ids),
+        "process_rule": {"mode": "automatic", "rules": {}},
+        "doc_form": "text_model",
+        "doc_language": "English"
+    })
+}

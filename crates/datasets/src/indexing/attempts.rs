@@ -59,8 +59,8 @@ pub(crate) async fn started(db: &impl ConnectionTrait) -> Result<std::collection
 
 /// Whether any of `ids` has an unfinished start (a run that died).
 pub(crate) async fn any_started(db: &impl ConnectionTrait, ids: &[Uuid]) -> Result<bool, DbErr> {
-    let rows = attempts::Entity::find().all(db).await?;
-    Ok(rows.iter().any(|r| ids.contains(&r.document_id)))
+    let started = started(db).await?;
+    Ok(ids.iter().any(|id| started.contains(id)))
 }
 
 /// Documents with at least `max` unfinished starts, among `ids`.

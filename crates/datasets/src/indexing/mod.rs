@@ -122,14 +122,19 @@ pub async fn resume_unfinished(db: &DatabaseConnection, max_attempts: u32) -> Re
     for id in &exhausted {
         attempts::abandon(db, *id, max_attempts).await?;
     }
+    Ok(by_dataset(rows.into_iter().filter(|(_, id)| !exhausted.contains(id))))
+}
+
+/// `(dataset, document)` pairs as one list of documents per dataset, in first-seen order.
+fn by_dataset(rows: impl IntoIterator<Item = (Uuid, Uuid)>) -> Vec<(Uuid, Vec<Uuid>)> {
     let mut grouped: Vec<(Uuid, Vec<Uuid>)> = Vec::new();
-    for (dataset_id, id) in rows.into_iter().filter(|(_, id)| !exhausted.contains(id)) {
+    for (dataset_id, id) in rows {
         match grouped.iter_mut().find(|(d, _)| *d == dataset_id) {
             Some((_, ids)) => ids.push(id),
             None => grouped.push((dataset_id, vec![id])),
         }
     }
-    Ok(grouped)
+    grouped
 }
 
 /// Documents still `waiting` (not paused, not archived, no run started) whose row has not
@@ -155,7 +160,7 @@ pub async fn claim_stale_waiting(
         .all(db)
         .await?;
     let started = attempts::started(db).await?;
-    let mut grouped: Vec<(Uuid, Vec<Uuid>)> = Vec::new();
+    let mut claimed_rows = Vec::new();
     for (dataset_id, id, seen) in stale.into_iter().filter(|(_, id, _)| !started.contains(id)) {
         let claimed = documents::Entity::update_many()
             .col_expr(documents::Column::UpdatedAt, Expr::value(now_naive()))
@@ -163,15 +168,12 @@ pub async fn claim_stale_waiting(
             .filter(documents::Column::UpdatedAt.eq(seen))
             .exec(db)
             .await?;
-        if claimed.rows_affected == 0 {
-            continue; // Another worker queued it.
-        }
-        match grouped.iter_mut().find(|(d, _)| *d == dataset_id) {
-            Some((_, ids)) => ids.push(id),
-            None => grouped.push((dataset_id, vec![id])),
+        // None affected: another worker queued it.
+        if claimed.rows_affected > 0 {
+            claimed_rows.push((dataset_id, id));
         }
     }
-    Ok(grouped)
+    Ok(by_dataset(claimed_rows))
 }
 
 /// Marks a document failed with the reason the console shows.
