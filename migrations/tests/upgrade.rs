@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use chrono::{NaiveDate, NaiveDateTime};
-use migration::{DifySchema, HotIndexes, IndexingAttempts, UpgradeReport};
+use migration::{DifySchema, HotIndexes, IndexingAttempts, JobOutbox, UpgradeReport};
 use rust_decimal::Decimal;
 use sea_orm::{
     ActiveModelTrait, ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, EntityTrait,
@@ -157,7 +157,12 @@ impl Drop for PgDatabase {
 }
 
 fn all_migrations() -> Vec<String> {
-    vec![DifySchema.name().to_owned(), HotIndexes.name().to_owned(), IndexingAttempts.name().to_owned()]
+    vec![
+        DifySchema.name().to_owned(),
+        HotIndexes.name().to_owned(),
+        IndexingAttempts.name().to_owned(),
+        JobOutbox.name().to_owned(),
+    ]
 }
 
 async fn names(db: &DatabaseConnection, sql: &str) -> Vec<String> {

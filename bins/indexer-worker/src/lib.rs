@@ -102,9 +102,12 @@ pub async fn run(config: Config, infra: Infra, queues: Vec<String>, shutdown: wa
     );
     let indexer = engine.indexer();
     if infra.in_process_queue && queues.iter().any(|q| q == "dataset") {
-        // The queue died with the last process: its unfinished documents are queued again.
+        // Documents a crash interrupted before the outbox existed have no job left anywhere.
         requeue_unfinished(&infra, config.indexing_max_attempts).await;
     }
+    // Sends what the outbox still holds: with a broker, jobs whose publish failed; in-process,
+    // every job the last process did not finish.
+    let relay = tokio::spawn(infra.outbox.clone().run_relay(shutdown.clone()));
     let sweeper = queues
         .iter()
         .any(|q| q == "dataset")
@@ -124,6 +127,7 @@ pub async fn run(config: Config, infra: Infra, queues: Vec<String>, shutdown: wa
     if let Some(sweeper) = sweeper {
         sweeper.abort();
     }
+    relay.abort();
 }
 
 /// Every so often, queues again the documents left `waiting` longer than `after` with no run
@@ -141,7 +145,7 @@ async fn requeue_lost_documents(infra: Infra, after: std::time::Duration, mut sh
                 for (dataset_id, document_ids) in groups {
                     tracing::warn!(%dataset_id, documents = document_ids.len(), "queuing documents whose job was lost");
                     let job = Job::IndexDocuments { dataset_id, document_ids };
-                    if let Err(e) = infra.queue.publish(job.queue(), &job.to_bytes()).await {
+                    if let Err(e) = infra.outbox.enqueue(&job).await {
                         tracing::warn!(error = %e, "cannot queue lost documents yet; the next sweep tries again");
                     }
                 }
@@ -151,12 +155,30 @@ async fn requeue_lost_documents(infra: Infra, after: std::time::Duration, mut sh
     }
 }
 
+/// Queues the unfinished documents that no job in the outbox names.
 async fn requeue_unfinished(infra: &Infra, max_attempts: u32) {
+    let queued: std::collections::HashSet<uuid::Uuid> = match infra.outbox.pending().await {
+        Ok(jobs) => jobs
+            .into_iter()
+            .flat_map(|j| match j {
+                Job::IndexDocuments { document_ids, .. } => document_ids,
+                _ => Vec::new(),
+            })
+            .collect(),
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot read the outbox; unfinished documents wait for the sweep");
+            return;
+        }
+    };
     match datasets::indexing::resume_unfinished(&infra.db, max_attempts).await {
         Ok(groups) => {
             for (dataset_id, document_ids) in groups {
+                let document_ids: Vec<_> = document_ids.into_iter().filter(|id| !queued.contains(id)).collect();
+                if document_ids.is_empty() {
+                    continue;
+                }
                 let job = Job::IndexDocuments { dataset_id, document_ids };
-                if let Err(e) = infra.queue.publish(job.queue(), &job.to_bytes()).await {
+                if let Err(e) = infra.outbox.enqueue(&job).await {
                     tracing::warn!(error = %e, "cannot queue an unfinished document again");
                 }
             }

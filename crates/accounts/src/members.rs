@@ -4,7 +4,7 @@
 
 use entities::{accounts, tenant_account_joins as joins, tenants};
 use infra::cache::Cache;
-use infra::queue::JobQueue;
+use infra::outbox::Outbox;
 use kernel::ApiError;
 use kernel::jobs::Job;
 use kernel::time::{now_naive, unix_seconds};
@@ -72,7 +72,7 @@ pub fn invitable_role(role: &str) -> Result<TenantRole, ApiError> {
 pub async fn invite(
     db: &DatabaseConnection,
     cache: &dyn Cache,
-    queue: &dyn JobQueue,
+    outbox: &Outbox,
     inviter: &Inviter<'_>,
     emails: &[String],
     role: TenantRole,
@@ -82,7 +82,7 @@ pub async fn invite(
     }
     let mut results = Vec::with_capacity(emails.len());
     for email in emails {
-        let result = match invite_one(db, cache, queue, inviter, email, role).await {
+        let result = match invite_one(db, cache, outbox, inviter, email, role).await {
             Ok(url) => json!({"status": "success", "email": email, "url": url}),
             Err(e) if e.status < 500 => json!({"status": "failed", "email": email, "message": e.message}),
             Err(e) => return Err(e),
@@ -95,7 +95,7 @@ pub async fn invite(
 async fn invite_one(
     db: &DatabaseConnection,
     cache: &dyn Cache,
-    queue: &dyn JobQueue,
+    outbox: &Outbox,
     inviter: &Inviter<'_>,
     email: &str,
     role: TenantRole,
@@ -103,8 +103,8 @@ async fn invite_one(
     let email = crate::validate::email("emails", email)?;
     // Another workspace's invitation may create the account between our look and our insert:
     // the unique index refuses ours (409) and the second try finds theirs.
-    match invite_once(db, cache, queue, inviter, &email, role).await {
-        Err(e) if e.status == 409 => invite_once(db, cache, queue, inviter, &email, role).await,
+    match invite_once(db, cache, outbox, inviter, &email, role).await {
+        Err(e) if e.status == 409 => invite_once(db, cache, outbox, inviter, &email, role).await,
         other => other,
     }
 }
@@ -112,7 +112,7 @@ async fn invite_one(
 async fn invite_once(
     db: &DatabaseConnection,
     cache: &dyn Cache,
-    queue: &dyn JobQueue,
+    outbox: &Outbox,
     inviter: &Inviter<'_>,
     email: &str,
     role: TenantRole,
@@ -154,8 +154,8 @@ async fn invite_once(
         }
     };
     crate::tenant::add_member(&txn, inviter.tenant.id, account.id, role, Some(inviter.account.id)).await?;
-    txn.commit().await?;
-
+    // The mail is written with the membership, so it is sent however the queue fares. A
+    // token whose transaction then fails names a membership that does not exist: useless.
     let token = crate::invitation::issue(cache, &account, inviter.tenant.id).await?;
     let base = inviter.console_web_url.trim_end_matches('/');
     let mail = Job::SendMail {
@@ -163,10 +163,9 @@ async fn invite_once(
         subject: format!("{} invited you to join {}", inviter.account.name, inviter.tenant.name),
         html: invitation_html(&inviter.account.name, &inviter.tenant.name, &format!("{base}/activate?token={token}")),
     };
-    if let Err(e) = queue.publish(mail.queue(), &mail.to_bytes()).await {
-        // The member exists and the link works; only the mail is lost, so report, don't fail.
-        tracing::error!(error = %e, "cannot queue invitation mail");
-    }
+    let mail = Outbox::stage(&txn, &mail).await?;
+    txn.commit().await?;
+    outbox.send([mail]).await;
     let query = url::form_urlencoded::Serializer::new(String::new())
         .append_pair("email", &email)
         .append_pair("token", &token)

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use datasets::vectors::Vectors;
 use infra::Infra;
 use infra::cache::Cache;
-use infra::queue::JobQueue;
+use infra::outbox::Outbox;
 use infra::storage::Storage;
 use providers::credentials::CredentialCache;
 use providers::hosted::Hosting;
@@ -17,7 +17,8 @@ use sea_orm::DatabaseConnection;
 pub struct Engine {
     pub db: DatabaseConnection,
     pub cache: Arc<dyn Cache>,
-    pub queue: Arc<dyn JobQueue>,
+    /// Jobs (conversation names) go out with the rows they follow.
+    pub outbox: Outbox,
     pub storage: Arc<dyn Storage>,
     /// Decrypted provider keys, kept briefly so a message does not pay RSA.
     pub credentials: CredentialCache,
@@ -52,7 +53,7 @@ impl Engine {
         Self {
             db: infra.db.clone(),
             cache: infra.cache.clone(),
-            queue: infra.queue.clone(),
+            outbox: infra.outbox.clone(),
             storage: infra.storage.clone(),
             credentials,
             http,

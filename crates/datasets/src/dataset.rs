@@ -4,7 +4,9 @@ use entities::{
     api_tokens, app_dataset_joins, dataset_keyword_tables, dataset_process_rules, dataset_queries, datasets,
     document_segments, documents,
 };
+use infra::outbox::Outbox;
 use kernel::ApiError;
+use kernel::jobs::Job;
 use kernel::time::now_naive;
 use providers::hosted::Hosting;
 use sea_orm::sea_query::Expr;
@@ -231,10 +233,11 @@ pub struct DatasetEdit {
 }
 
 /// Applies `edit`. Switching to high quality picks the default embedding model and its
-/// collection; switching to economy clears them. (Re-indexing the documents for the new
-/// technique belongs to the indexing pipeline.)
+/// collection; switching to economy clears them. A switch queues the move of the dataset's
+/// vectors with the change (the indexing pipeline does it).
 pub async fn update(
     db: &DatabaseConnection,
+    outbox: &Outbox,
     hosting: &Hosting,
     d: datasets::Model,
     account_id: Uuid,
@@ -248,6 +251,8 @@ pub async fn update(
     let txn = db.begin().await?;
     let tenant_id = d.tenant_id;
     let id = d.id;
+    // A dataset without documents yet has no vectors to move.
+    let moves_vectors = switch_to.is_some() && d.indexing_technique.is_some();
     let mut row: datasets::ActiveModel = d.into();
     if let Some(name) = edit.name {
         lock_workspace(&txn, tenant_id).await?;
@@ -280,7 +285,12 @@ pub async fn update(
     row.updated_by = Set(Some(account_id));
     row.updated_at = Set(now_naive());
     let updated = row.update(&txn).await?;
+    let job = match moves_vectors {
+        true => Some(Outbox::stage(&txn, &Job::SyncDatasetVectors { dataset_id: id }).await?),
+        false => None,
+    };
     txn.commit().await?;
+    outbox.send(job).await;
     Ok(updated)
 }
 

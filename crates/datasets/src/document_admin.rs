@@ -3,9 +3,13 @@
 
 use entities::document_segments as segments_model;
 use entities::{datasets, documents, upload_files};
+use infra::outbox::Outbox;
 use kernel::ApiError;
+use kernel::jobs::Job;
 use kernel::time::now_naive;
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set, TransactionTrait};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, Set, TransactionTrait,
+};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -172,14 +176,16 @@ pub async fn pause(db: &impl ConnectionTrait, d: &documents::Model, account_id: 
     Ok(())
 }
 
-/// `PATCH .../processing/resume`: clears the pause; the caller queues the document again.
-pub async fn resume(db: &impl ConnectionTrait, d: &documents::Model) -> Result<(), ApiError> {
+/// `PATCH .../processing/resume`: clears the pause and queues the document again, together
+/// (the pipeline starts it over, as Dify's recover task does by stage).
+pub async fn resume(db: &DatabaseConnection, outbox: &Outbox, d: &documents::Model) -> Result<(), ApiError> {
     if d.archived {
         return Err(archived_immutable());
     }
     if d.is_paused != Some(true) {
         return Err(document_indexing("Document is not in paused status."));
     }
+    let txn = db.begin().await?;
     documents::ActiveModel {
         id: Set(d.id),
         is_paused: Set(Some(false)),
@@ -187,8 +193,11 @@ pub async fn resume(db: &impl ConnectionTrait, d: &documents::Model) -> Result<(
         paused_at: Set(None),
         ..Default::default()
     }
-    .update(db)
+    .update(&txn)
     .await?;
+    let job = Outbox::stage(&txn, &Job::IndexDocuments { dataset_id: d.dataset_id, document_ids: vec![d.id] }).await?;
+    txn.commit().await?;
+    outbox.send([job]).await;
     Ok(())
 }
 

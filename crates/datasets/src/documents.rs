@@ -2,7 +2,9 @@
 //! their console fields, listing, and indexing status.
 
 use entities::{dataset_process_rules as rules, datasets, document_segments as segments, documents, upload_files};
+use infra::outbox::Outbox;
 use kernel::ApiError;
+use kernel::jobs::Job;
 use kernel::time::{now_naive, unix_seconds};
 use providers::hosted::Hosting;
 use rag::rules::ProcessRule;
@@ -163,10 +165,11 @@ fn stored_rules(custom: &Option<Value>) -> String {
 }
 
 /// Dify's `update_document_with_dataset_id`: an available document gets the new rule and
-/// source, goes back to `waiting` with its segments marked `re_segment`, in one transaction.
-/// The caller queues its indexing, which replaces the segments and their index entries.
+/// source, goes back to `waiting` with its segments marked `re_segment`, and its indexing is
+/// queued (which replaces the segments and their index entries), in one transaction.
 pub async fn update(
     db: &DatabaseConnection,
+    outbox: &Outbox,
     dataset: &datasets::Model,
     account_id: Uuid,
     args: &DocumentUpdate,
@@ -224,14 +227,17 @@ pub async fn update(
         .filter(segments::Column::DocumentId.eq(doc.id))
         .exec(&txn)
         .await?;
+    let job = Outbox::stage(&txn, &Job::IndexDocuments { dataset_id: dataset.id, document_ids: vec![doc.id] }).await?;
     txn.commit().await?;
+    outbox.send([job]).await;
     Ok(doc)
 }
 
-/// Creates the documents (and their process rule) in one transaction, settling the dataset's
-/// technique and embedding model on its first documents. The caller queues their indexing.
+/// Creates the documents (and their process rule) and queues their indexing in one
+/// transaction, settling the dataset's technique and embedding model on its first documents.
 pub async fn create(
     db: &DatabaseConnection,
+    outbox: &Outbox,
     hosting: &Hosting,
     dataset: &datasets::Model,
     account_id: Uuid,
@@ -356,7 +362,10 @@ pub async fn create(
         .filter(upload_files::Column::TenantId.eq(dataset.tenant_id))
         .exec(&txn)
         .await?;
+    let job = Job::IndexDocuments { dataset_id: dataset.id, document_ids: created.iter().map(|d| d.id).collect() };
+    let job = Outbox::stage(&txn, &job).await?;
     txn.commit().await?;
+    outbox.send([job]).await;
     Ok((dataset, created, batch))
 }
 

@@ -136,10 +136,11 @@ pub fn dataset_not_inited() -> ApiError {
     ApiError::new(403, "dataset_not_inited", "Dataset indexing technique must be set.")
 }
 
-/// Stores the text as an upload and creates its document (status `waiting`); the caller
-/// queues the indexing. A dataset without a process rule yet uses the automatic one (Dify: 500).
+/// Stores the text as an upload and creates its document (status `waiting`) with its
+/// indexing queued. A dataset without a process rule yet uses the automatic one (Dify: 500).
 pub async fn create(
     db: &DatabaseConnection,
+    outbox: &infra::outbox::Outbox,
     storage: &dyn infra::storage::Storage,
     hosting: &Hosting,
     storage_type: &'static str,
@@ -177,7 +178,7 @@ pub async fn create(
         doc_form: "text_model".into(),
         doc_language: "English".into(),
     };
-    let (_, created, _) = crate::documents::create(db, hosting, dataset, dataset.created_by, &args).await?;
+    let (_, created, _) = crate::documents::create(db, outbox, hosting, dataset, dataset.created_by, &args).await?;
     let created = created.into_iter().next().ok_or_else(ApiError::internal)?;
     let mut row = documents::ActiveModel { id: Set(created.id), ..Default::default() };
     row.created_from = Set("api".into());

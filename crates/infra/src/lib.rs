@@ -5,6 +5,7 @@ pub mod db;
 pub mod error;
 pub mod mail;
 pub mod outbound;
+pub mod outbox;
 pub mod queue;
 pub mod storage;
 mod wiring;

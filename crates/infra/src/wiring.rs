@@ -9,6 +9,7 @@ use sea_orm::DatabaseConnection;
 use crate::cache::{Cache, MemoryCache, RedisCache};
 use crate::error::Result;
 use crate::mail::{LogOutbox, MailTransport, SmtpSettings, SmtpTransport};
+use crate::outbox::Outbox;
 use crate::queue::{JobQueue, MemoryQueue, RabbitQueue, RetryPolicy};
 use crate::storage::{LocalStorage, S3Settings, S3Storage, Storage};
 
@@ -18,6 +19,8 @@ pub struct Infra {
     pub db: DatabaseConnection,
     pub cache: Arc<dyn Cache>,
     pub queue: Arc<dyn JobQueue>,
+    /// How jobs reach `queue`: written with the rows they act on, then sent.
+    pub outbox: Outbox,
     pub storage: Arc<dyn Storage>,
     pub mail: Arc<dyn MailTransport>,
     /// True when jobs run in this process (no broker configured).
@@ -41,10 +44,15 @@ impl Infra {
         };
         crate::outbound::configure(config.outbound_allow_private);
         let policy = RetryPolicy::from_config(config);
-        let (queue, in_process_queue): (Arc<dyn JobQueue>, bool) = match &config.broker_url {
-            Some(url) => (Arc::new(RabbitQueue::connect(url, prefix, policy, config.worker_prefetch).await?), false),
-            None => (Arc::new(MemoryQueue::new(policy, config.worker_prefetch as usize)), true),
+        let (queue, settled): (Arc<dyn JobQueue>, _) = match &config.broker_url {
+            Some(url) => (Arc::new(RabbitQueue::connect(url, prefix, policy, config.worker_prefetch).await?), None),
+            None => {
+                let (queue, settled) = MemoryQueue::with_receipts(policy, config.worker_prefetch as usize);
+                (Arc::new(queue), Some(settled))
+            }
         };
+        let in_process_queue = settled.is_some();
+        let outbox = Outbox::new(db.clone(), queue.clone(), settled);
         let storage: Arc<dyn Storage> = match &config.storage {
             StorageConfig::Local { path } => Arc::new(LocalStorage::new(path.clone())),
             StorageConfig::S3 { endpoint, bucket, access_key, secret_key, region } => {
@@ -71,6 +79,6 @@ impl Infra {
                 },
             })?),
         };
-        Ok(Self { db, cache, queue, storage, mail, in_process_queue })
+        Ok(Self { db, cache, queue, outbox, storage, mail, in_process_queue })
     }
 }

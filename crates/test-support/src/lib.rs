@@ -13,5 +13,6 @@ pub mod files;
 pub mod hostile;
 pub mod seed;
 mod serve;
+pub mod tcp_proxy;
 
 pub use env::{TempDatabase, TestEnv, extract_program, pg_admin_url, services_mode};

@@ -149,14 +149,7 @@ async fn update(
     if !dataset::can_access(&d, user.account.id) {
         return Err(dataset::no_permission().into());
     }
-    let before = d.indexing_technique.clone();
-    let d = dataset::update(db, &state.engine.hosting, d, user.account.id, edit).await?;
-    if d.indexing_technique != before && before.is_some() {
-        let job = kernel::jobs::Job::SyncDatasetVectors { dataset_id: d.id };
-        if let Err(e) = state.infra.queue.publish(job.queue(), &job.to_bytes()).await {
-            tracing::error!(error = %e, dataset_id = %d.id, "cannot queue the vector index change");
-        }
-    }
+    let d = dataset::update(db, &state.infra.outbox, &state.engine.hosting, d, user.account.id, edit).await?;
     Ok(HttpResponse::Ok().json(listing::detail(db, &state.engine.hosting, &d, false).await?))
 }
 

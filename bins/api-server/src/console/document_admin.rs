@@ -10,7 +10,6 @@ use datasets::segments::{self, SegmentQuery};
 use datasets::{dataset, documents};
 use entities::{datasets as dataset_rows, documents as document_rows};
 use kernel::ApiError;
-use kernel::jobs::Job;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -148,15 +147,8 @@ async fn pause(state: web::Data<AppState>, Manager(user): Manager, path: web::Pa
 
 async fn resume(state: web::Data<AppState>, Manager(user): Manager, path: web::Path<(Uuid, Uuid)>) -> HttpResult {
     let (dataset_id, document_id) = path.into_inner();
-    let (d, doc) = document_of(&state, &user, dataset_id, document_id).await?;
-    document_admin::resume(&state.infra.db, &doc).await?;
-    // The pipeline starts the document over (Dify's recover task, by stage).
-    let job = Job::IndexDocuments { dataset_id: d.id, document_ids: vec![doc.id] };
-    state.infra.queue.publish(job.queue(), &job.to_bytes()).await.map_err(|e| {
-        // Unpaused and unfinished: the start-up sweep (embedded) queues it again.
-        tracing::error!(error = %e, "cannot queue document indexing");
-        ApiError::new(503, "queue_unavailable", "Indexing could not be queued, please try again later.")
-    })?;
+    let (_, doc) = document_of(&state, &user, dataset_id, document_id).await?;
+    document_admin::resume(&state.infra.db, &state.infra.outbox, &doc).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

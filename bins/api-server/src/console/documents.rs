@@ -6,7 +6,6 @@ use datasets::dataset::{self, DatasetName, IndexingTechnique};
 use datasets::documents::{self, DocumentUpdate, NewDocuments};
 use datasets::listing::{self, Page};
 use kernel::ApiError;
-use kernel::jobs::Job;
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
@@ -52,19 +51,6 @@ fn object(body: web::Json<Value>) -> Result<Map<String, Value>, ApiError> {
     }
 }
 
-async fn queue_indexing(
-    state: &AppState,
-    dataset_id: Uuid,
-    docs: &[entities::documents::Model],
-) -> Result<(), ApiError> {
-    let job = Job::IndexDocuments { dataset_id, document_ids: docs.iter().map(|d| d.id).collect() };
-    state.infra.queue.publish(job.queue(), &job.to_bytes()).await.map_err(|e| {
-        // The rows stand; the worker's start-up sweep (embedded) or a re-upload picks them up.
-        tracing::error!(error = %e, "cannot queue document indexing");
-        ApiError::new(503, "queue_unavailable", "Indexing could not be queued, please try again later.")
-    })
-}
-
 async fn create(
     state: web::Data<AppState>,
     Manager(user): Manager,
@@ -78,8 +64,8 @@ async fn create(
         return reprocess(&state, &user, &d, &args).await;
     }
     let args = NewDocuments::parse(&args)?;
-    let (d, docs, batch) = documents::create(db, &state.engine.hosting, &d, user.account.id, &args).await?;
-    queue_indexing(&state, d.id, &docs).await?;
+    let (_, docs, batch) =
+        documents::create(db, &state.infra.outbox, &state.engine.hosting, &d, user.account.id, &args).await?;
     let docs: Vec<Value> = docs.iter().map(|doc| documents::fields(doc, 0)).collect();
     Ok(HttpResponse::Ok().json(json!({"documents": docs, "batch": batch})))
 }
@@ -94,8 +80,7 @@ async fn reprocess(
     let db = &state.infra.db;
     let args = DocumentUpdate::parse(args)?;
     dataset::check_model_setting(db, &state.engine.hosting, d).await?;
-    let doc = documents::update(db, d, user.account.id, &args).await?;
-    queue_indexing(state, d.id, std::slice::from_ref(&doc)).await?;
+    let doc = documents::update(db, &state.infra.outbox, d, user.account.id, &args).await?;
     Ok(HttpResponse::Ok().json(json!({"documents": [documents::fields(&doc, 0)], "batch": doc.batch})))
 }
 
@@ -122,6 +107,7 @@ async fn init(state: web::Data<AppState>, Manager(user): Manager, body: web::Jso
     let d = dataset::create(db, &state.engine.hosting, user.tenant_id(), user.account.id, name, technique).await?;
     let d = dataset::update(
         db,
+        &state.infra.outbox,
         &state.engine.hosting,
         d,
         user.account.id,
@@ -133,7 +119,7 @@ async fn init(state: web::Data<AppState>, Manager(user): Manager, body: web::Jso
         },
     )
     .await?;
-    let created = documents::create(db, &state.engine.hosting, &d, user.account.id, &args).await;
+    let created = documents::create(db, &state.infra.outbox, &state.engine.hosting, &d, user.account.id, &args).await;
     let (d, docs, batch) = match created {
         Ok(c) => c,
         Err(e) => {
@@ -142,7 +128,6 @@ async fn init(state: web::Data<AppState>, Manager(user): Manager, body: web::Jso
             return Err(e.into());
         }
     };
-    queue_indexing(&state, d.id, &docs).await?;
     let dataset = listing::detail(db, &state.engine.hosting, &d, false).await?;
     let docs: Vec<Value> = docs.iter().map(|doc| documents::fields(doc, 0)).collect();
     Ok(HttpResponse::Ok().json(json!({"dataset": dataset, "documents": docs, "batch": batch})))

@@ -47,15 +47,9 @@ async fn invite(state: web::Data<AppState>, user: Console, body: web::Json<Value
         role: user.role(),
         console_web_url: &state.config.console_web_url,
     };
-    let results = members::invite(
-        &state.infra.db,
-        state.infra.cache.as_ref(),
-        state.infra.queue.as_ref(),
-        &inviter,
-        &emails,
-        role,
-    )
-    .await?;
+    let results =
+        members::invite(&state.infra.db, state.infra.cache.as_ref(), &state.infra.outbox, &inviter, &emails, role)
+            .await?;
     Ok(HttpResponse::Created().json(json!({"result": "success", "invitation_results": results})))
 }
 

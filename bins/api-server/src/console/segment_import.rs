@@ -54,7 +54,7 @@ async fn import(
         account_id: user.account.id,
         rows,
     };
-    state.infra.queue.publish(job.queue(), &job.to_bytes()).await.map_err(|e| {
+    state.infra.outbox.enqueue(&job).await.map_err(|e| {
         tracing::error!(error = %e, "cannot queue a segment import");
         ApiError::unavailable("The import could not be queued, please try again later.")
     })?;

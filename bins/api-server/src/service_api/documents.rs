@@ -6,7 +6,6 @@ use datasets::document_admin;
 use datasets::text_documents::{self, TextDocument};
 use kernel::ApiError;
 use kernel::config::StorageConfig;
-use kernel::jobs::Job;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -35,6 +34,7 @@ async fn create(state: web::Data<AppState>, key: DatasetApiKey, body: web::Json<
     let storage = state.infra.storage.as_ref();
     let created = text_documents::create(
         &state.infra.db,
+        &state.infra.outbox,
         storage,
         &state.engine.hosting,
         storage_type(&state),
@@ -42,12 +42,6 @@ async fn create(state: web::Data<AppState>, key: DatasetApiKey, body: web::Json<
         doc,
     )
     .await?;
-    let job = Job::IndexDocuments { dataset_id: key.dataset.id, document_ids: vec![created.id] };
-    state.infra.queue.publish(job.queue(), &job.to_bytes()).await.map_err(|e| {
-        // The row stands; the worker's start-up sweep (embedded) picks it up.
-        tracing::error!(error = %e, "cannot queue document indexing");
-        ApiError::new(503, "queue_unavailable", "Indexing could not be queued, please try again later.")
-    })?;
     Ok(HttpResponse::Ok().json(json!({"id": created.id})))
 }
 

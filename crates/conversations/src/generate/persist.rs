@@ -4,7 +4,9 @@
 
 use ::apps::lookup::AppMode;
 use entities::{apps, conversations, messages};
+use infra::outbox::{Outbox, Staged};
 use kernel::ApiError;
+use kernel::jobs::Job;
 use kernel::time::now_naive;
 use providers::pricing::{message_price_for, price_config};
 use providers::runtime::{ChatMessage, Usage, count_prompt_tokens, count_text_tokens};
@@ -124,14 +126,17 @@ pub async fn begin(engine: &Engine, s: Start<'_>) -> Result<Rows, ApiError> {
     Ok(Rows { conversation_id, message_id })
 }
 
-/// Writes the answer as far as it got; tokens the vendor did not report are counted here.
+/// Writes the answer as far as it got, with `then` (a job that follows it) in the same
+/// transaction; tokens the vendor did not report are counted here. Returns the staged job,
+/// to send once the caller is ready.
 pub async fn finish(
     engine: &Engine,
     plan: &Plan,
     answer: &str,
     reported: Option<Usage>,
     latency_secs: f64,
-) -> Result<(), ApiError> {
+    then: Option<&Job>,
+) -> Result<Option<Staged>, ApiError> {
     let model = &plan.model.model;
     let usage = match reported.filter(|u| u.prompt_tokens > 0) {
         Some(u) => u,
@@ -142,7 +147,7 @@ pub async fn finish(
     };
     let price = message_price_for(model, usage);
     let tokens = |n: u32| i32::try_from(n).unwrap_or(i32::MAX);
-    messages::ActiveModel {
+    let row = messages::ActiveModel {
         id: Set(plan.message_id),
         message: Set(plan.prompt_json.clone()),
         message_tokens: Set(tokens(usage.prompt_tokens)),
@@ -158,9 +163,21 @@ pub async fn finish(
         currency: Set(price.currency),
         updated_at: Set(now_naive()),
         ..Default::default()
-    }
-    .update(&engine.db)
-    .await?;
+    };
+    // Most answers follow no job: one statement, no transaction round trips.
+    let staged = match then {
+        None => {
+            row.update(&engine.db).await?;
+            None
+        }
+        Some(job) => {
+            let txn = engine.db.begin().await?;
+            row.update(&txn).await?;
+            let staged = Outbox::stage(&txn, job).await?;
+            txn.commit().await?;
+            Some(staged)
+        }
+    };
     if let Err(e) = providers::store::touch_last_used(&engine.db, plan.tenant_id, &model.provider).await {
         tracing::warn!(error = %e, "cannot record provider use");
     }
@@ -171,5 +188,5 @@ pub async fn finish(
             tracing::warn!(error = %e, "cannot charge the hosted quota");
         }
     }
-    Ok(())
+    Ok(staged)
 }

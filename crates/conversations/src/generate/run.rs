@@ -65,20 +65,21 @@ pub async fn run(engine: Engine, plan: Plan, tx: mpsc::Sender<Event>) {
         None => stream_answer(&engine, &plan, &tx, &mut answer, &mut usage).await,
     };
     let latency = started.elapsed().as_secs_f64();
-    if let Err(e) = persist::finish(&engine, &plan, &answer, usage, latency).await {
-        tracing::error!(error = %e, message_id = %plan.message_id, "cannot save the answer");
-        emit(&tx, Event::Error(ApiError::internal())).await;
-        return;
-    }
+    // A new conversation that got its answer is named by a job saved with that answer.
+    let naming = (plan.new_chat_conversation && matches!(outcome, Outcome::Finished))
+        .then_some(Job::GenerateConversationName { conversation_id: plan.conversation_id });
+    let staged = match persist::finish(&engine, &plan, &answer, usage, latency, naming.as_ref()).await {
+        Ok(staged) => staged,
+        Err(e) => {
+            tracing::error!(error = %e, message_id = %plan.message_id, "cannot save the answer");
+            emit(&tx, Event::Error(ApiError::internal())).await;
+            return;
+        }
+    };
     match outcome {
         Outcome::Finished => {
             emit(&tx, Event::End { retriever_resources: plan.retriever_resources.clone() }).await;
-            if plan.new_chat_conversation {
-                let job = Job::GenerateConversationName { conversation_id: plan.conversation_id };
-                if let Err(e) = engine.queue.publish(job.queue(), &job.to_bytes()).await {
-                    tracing::warn!(error = %e, "cannot queue conversation naming");
-                }
-            }
+            engine.outbox.send(staged).await;
         }
         // Dify ends a stopped stream without message_end.
         Outcome::Stopped => {}

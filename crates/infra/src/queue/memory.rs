@@ -1,12 +1,15 @@
 //! In-process job queue for the embedded mode: api-server and its worker loop share one
-//! `MemoryQueue` handle. Same contract as RabbitMQ, minus durability across restarts.
+//! `MemoryQueue` handle. Same contract as RabbitMQ, minus durability across restarts: that
+//! comes from the outbox, whose rows (receipts) this queue reports back once their job is
+//! settled, so a row outlives its job only when the process dies first.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use async_trait::async_trait;
-use tokio::sync::Notify;
+use tokio::sync::{Notify, mpsc};
+use uuid::Uuid;
 
 use super::{Consumer, Delivery, JobQueue, RetryPolicy, Settle};
 use crate::error::{InfraError, Result};
@@ -32,6 +35,8 @@ struct Shared {
     prefetch: usize,
     queues: Mutex<HashMap<String, Arc<QueueState>>>,
     next_id: AtomicU64,
+    /// Where the receipts of settled (acked or dead-lettered) jobs go.
+    settled: Option<mpsc::UnboundedSender<Uuid>>,
 }
 
 /// One named queue.
@@ -58,6 +63,8 @@ struct Job {
     /// Deliveries so far.
     attempt: u32,
     redelivered: bool,
+    /// The outbox row this job came from.
+    receipt: Option<Uuid>,
 }
 
 impl QueueInner {
@@ -86,14 +93,34 @@ fn lock(m: &Mutex<QueueInner>) -> MutexGuard<'_, QueueInner> {
 impl MemoryQueue {
     /// Empty queues; each consumer holds at most `prefetch` unacked jobs (0 = no limit).
     pub fn new(policy: RetryPolicy, prefetch: usize) -> Self {
+        Self::build(policy, prefetch, None)
+    }
+
+    /// Like [`MemoryQueue::new`], and reports the receipt of every job published with
+    /// [`JobQueue::publish_receipt`] on the returned channel once the job is acked or
+    /// dead-lettered.
+    pub fn with_receipts(policy: RetryPolicy, prefetch: usize) -> (Self, mpsc::UnboundedReceiver<Uuid>) {
+        let (tx, rx) = mpsc::unbounded_channel();
+        (Self::build(policy, prefetch, Some(tx)), rx)
+    }
+
+    fn build(policy: RetryPolicy, prefetch: usize, settled: Option<mpsc::UnboundedSender<Uuid>>) -> Self {
         Self {
             shared: Arc::new(Shared {
                 policy,
                 prefetch,
                 queues: Mutex::new(HashMap::new()),
                 next_id: AtomicU64::new(1),
+                settled,
             }),
         }
+    }
+
+    fn push(&self, queue: &str, payload: &[u8], receipt: Option<Uuid>) {
+        let state = self.queue(queue);
+        let job = Job { id: self.next_id(), payload: payload.to_vec(), attempt: 0, redelivered: false, receipt };
+        lock(&state.inner).ready.push_back(job);
+        state.changed.notify_waiters();
     }
 
     fn queue(&self, name: &str) -> Arc<QueueState> {
@@ -114,11 +141,17 @@ impl MemoryQueue {
 #[async_trait]
 impl JobQueue for MemoryQueue {
     async fn publish(&self, queue: &str, payload: &[u8]) -> Result<()> {
-        let state = self.queue(queue);
-        let job = Job { id: self.next_id(), payload: payload.to_vec(), attempt: 0, redelivered: false };
-        lock(&state.inner).ready.push_back(job);
-        state.changed.notify_waiters();
+        self.push(queue, payload, None);
         Ok(())
+    }
+
+    async fn publish_receipt(&self, queue: &str, payload: &[u8], receipt: Uuid) -> Result<()> {
+        self.push(queue, payload, Some(receipt));
+        Ok(())
+    }
+
+    fn durable(&self) -> bool {
+        false
     }
 
     async fn consume(&self, queue: &str) -> Result<Box<dyn Consumer>> {
@@ -191,6 +224,16 @@ impl Drop for MemoryConsumer {
     }
 }
 
+impl Shared {
+    /// Hands a settled job's receipt back to its outbox.
+    fn report(&self, job: &Job) {
+        if let (Some(tx), Some(receipt)) = (&self.settled, job.receipt) {
+            // A closed channel means the outbox is gone with its process: nothing to tell.
+            let _ = tx.send(receipt);
+        }
+    }
+}
+
 struct MemorySettle {
     job_id: u64,
     state: Arc<QueueState>,
@@ -206,7 +249,9 @@ impl Settle for MemorySettle {
     async fn ack(self: Box<Self>) -> Result<()> {
         let job = lock(&self.state.inner).settle(self.job_id);
         self.state.changed.notify_waiters();
-        job.map(drop).ok_or_else(requeued_error)
+        let job = job.ok_or_else(requeued_error)?;
+        self.shared.report(&job);
+        Ok(())
     }
 
     async fn retry(self: Box<Self>, dead_letter: bool) -> Result<()> {
@@ -216,6 +261,7 @@ impl Settle for MemorySettle {
         };
         let policy = &self.shared.policy;
         if dead_letter || job.attempt >= policy.max_attempts {
+            self.shared.report(&job);
             inner.dead.push(job.payload);
             drop(inner);
             self.state.changed.notify_waiters();

@@ -54,6 +54,19 @@ impl RetryPolicy {
 pub trait JobQueue: Send + Sync + 'static {
     /// Durably enqueues `payload` on `queue` (confirmed by the broker before returning).
     async fn publish(&self, queue: &str, payload: &[u8]) -> Result<()>;
+    /// Enqueues a job the outbox holds as row `receipt`. A queue that is not [`durable`]
+    /// reports the receipt back once the job is settled; a durable one needs nothing more.
+    ///
+    /// [`durable`]: JobQueue::durable
+    async fn publish_receipt(&self, queue: &str, payload: &[u8], receipt: uuid::Uuid) -> Result<()> {
+        let _ = receipt;
+        self.publish(queue, payload).await
+    }
+    /// True when a published job outlives this process (a broker), so the outbox may forget
+    /// it once published; false for the in-process queue.
+    fn durable(&self) -> bool {
+        true
+    }
     /// Starts consuming `queue`; each consumer receives at most `prefetch` unacked jobs.
     async fn consume(&self, queue: &str) -> Result<Box<dyn Consumer>>;
     /// Removes and returns the jobs that exhausted their attempts on `queue`.
