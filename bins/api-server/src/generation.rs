@@ -44,8 +44,10 @@ impl GenerateArgs {
         {
             return Err(ApiError::invalid_param("response_mode", format!("{m} is not a valid choice")));
         }
+        // Dify's `uuid_value` lets "" through and its services read it as no conversation: the
+        // console's first debug message sends exactly that.
         let conversation_id = match args.optional_str("conversation_id")? {
-            Some(id) if chat => Some(
+            Some(id) if chat && !id.is_empty() => Some(
                 id.parse()
                     .map_err(|_| ApiError::invalid_param("conversation_id", format!("{id} is not a valid uuid.")))?,
             ),

@@ -211,6 +211,9 @@ fn rating_arg(args: &JsonArgs) -> Result<Option<feedback::Rating>, ApiError> {
 pub fn required_uuid(args: &JsonArgs, name: &str) -> Result<Uuid, ApiError> {
     match args.value(name) {
         None => Err(ApiError::invalid_param(name, "Missing required parameter in the JSON body")),
+        // Dify's `uuid_value` passes "" on and the lookup then fails on PostgreSQL (a 500);
+        // what it means is a message that does not exist: no row has the nil id.
+        Some(Value::String(v)) if v.is_empty() => Ok(Uuid::nil()),
         Some(Value::String(v)) => parse_uuid(name, v),
         Some(v) => Err(ApiError::invalid_param(name, format!("{v} is not a valid uuid."))),
     }

@@ -498,12 +498,91 @@ async fn the_first_answer_names_the_conversation_in_a_generation_job() {
     for _ in 0..200 {
         let conv = conversations::Entity::find_by_id(id).one(&env.infra.db).await.expect("q").expect("c");
         name = conv.name;
-        if !name.is_empty() {
+        if name != "New conversation" {
             break;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     assert_eq!(name, "Brewing tea");
+    let _ = stop_tx.send(true);
+    let _ = tokio::time::timeout(Duration::from_secs(10), worker).await;
+}
+
+#[actix_web::test]
+async fn an_empty_conversation_id_starts_a_conversation_listed_as_new_on_every_surface() {
+    let (env, state) = state_with(&[]).await;
+    let fake = FakeOpenAi::start().await;
+    // Not Dify's JSON: the naming job must keep the fallback name.
+    fake.set_answer(Some(ANSWER));
+    let app = test::init_service(app(state)).await;
+    let (mut owner, _, chat_id) = world(&env, &app, &fake, "empty@example.com", "chat", chat_config()).await;
+    let ask = |extra: Value| {
+        let mut body =
+            json!({"inputs": {"topic": "tea"}, "query": "hello", "conversation_id": "", "response_mode": "blocking"});
+        if let (Some(b), Value::Object(e)) = (body.as_object_mut(), extra) {
+            b.extend(e);
+        }
+        body
+    };
+
+    // The console's first debug message on Prompt Eng. sends exactly this.
+    let uri = format!("/console/api/apps/{chat_id}/chat-messages");
+    let r = send(&app, &mut owner, Method::POST, &uri, Some(ask(json!({"model_config": chat_config()})))).await;
+    assert_eq!(r.status.as_u16(), 200, "console: {r:?}");
+    assert!(r.body["conversation_id"].as_str().is_some_and(|c| !c.is_empty()), "{r:?}");
+
+    let r = send(&app, &mut owner, Method::GET, "/console/api/installed-apps", None).await;
+    let installed = r.body["installed_apps"][0]["id"].as_str().expect("installed").to_string();
+    let uri = format!("/console/api/installed-apps/{installed}/chat-messages");
+    let r = send(&app, &mut owner, Method::POST, &uri, Some(ask(json!({})))).await;
+    assert_eq!(r.status.as_u16(), 200, "explore: {r:?}");
+
+    let mut visitor = web_visitor(&app, &mut owner, &chat_id).await;
+    let r = send(&app, &mut visitor, Method::POST, "/api/chat-messages", Some(ask(json!({})))).await;
+    assert_eq!(r.status.as_u16(), 200, "web app: {r:?}");
+
+    let r = send(&app, &mut owner, Method::POST, &format!("/console/api/apps/{chat_id}/api-keys"), None).await;
+    let mut key = Client { bearer: Some(r.body["token"].as_str().expect("token").to_string()), ..Client::default() };
+    let r = send(&app, &mut key, Method::POST, "/v1/chat-messages", Some(ask(json!({"user": "alice"})))).await;
+    assert_eq!(r.status.as_u16(), 200, "service API: {r:?}");
+
+    // Listed at once, before any job ran, never blank.
+    let lists = [
+        (format!("/console/api/installed-apps/{installed}/conversations?limit=20"), &mut owner),
+        ("/api/conversations?limit=20".to_string(), &mut visitor),
+        ("/v1/conversations?user=alice&limit=20".to_string(), &mut key),
+    ];
+    let mut clients = Vec::new();
+    for (uri, client) in lists {
+        let r = send(&app, client, Method::GET, &uri, None).await;
+        assert_eq!(r.status.as_u16(), 200, "{uri}: {r:?}");
+        let names: Vec<&str> =
+            r.body["data"].as_array().expect("data").iter().filter_map(|c| c["name"].as_str()).collect();
+        // Explore also lists the owner's debug conversation, as Dify does (both are the account's).
+        assert!(!names.is_empty() && names.iter().all(|n| *n == "New conversation"), "{uri}: {r:?}");
+        clients.push((uri, client.clone()));
+    }
+
+    // The naming jobs run; an answer that is not Dify's JSON keeps the name.
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let worker =
+        tokio::spawn(indexer_worker::run(env.config.clone(), env.infra.clone(), vec!["generation".into()], stop_rx));
+    let naming = || fake.requests().iter().filter(|r| r.messages.iter().any(|m| m.1.contains("Your Output"))).count();
+    for _ in 0..200 {
+        if naming() == 4 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(naming(), 4, "one naming call per new conversation");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let all = conversations::Entity::find().all(&env.infra.db).await.expect("q");
+    assert_eq!(all.len(), 4);
+    assert!(all.iter().all(|c| c.name == "New conversation"), "{:?}", all.iter().map(|c| &c.name).collect::<Vec<_>>());
+    for (uri, mut client) in clients {
+        let r = send(&app, &mut client, Method::GET, &uri, None).await;
+        assert_eq!(r.body["data"][0]["name"], "New conversation", "{uri}: {r:?}");
+    }
     let _ = stop_tx.send(true);
     let _ = tokio::time::timeout(Duration::from_secs(10), worker).await;
 }

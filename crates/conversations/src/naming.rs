@@ -1,5 +1,6 @@
 //! Titles for new chat conversations, asked of the workspace's default model by a
 //! `generation` job after the first answer (the console and web apps show them in the list).
+//! A chat conversation is created as [`FALLBACK_NAME`], so no list ever shows it blank.
 
 use entities::{apps, conversations, messages};
 use kernel::time::now_naive;
@@ -20,11 +21,13 @@ const TITLE_PROMPT: &str = "Give the conversation that starts with the user's in
 user's intention and subject, as short as possible, in the SAME language as the input (an emoji is welcome when \
 the question is about you). Answer with JSON only, in the form {\"Your Output\": \"<title>\"}.\n\nUser Input: ";
 
-/// Names conversation `id` if it still has no name. Database failures are returned (the job
-/// retries); a model failure names it [`FALLBACK_NAME`], as Dify does.
+/// Names conversation `id` if it still has the name it was created with. Database failures
+/// are returned (the job retries); a model failure or an answer that is not Dify's JSON keeps
+/// [`FALLBACK_NAME`], as Dify does.
 pub async fn name_conversation(engine: &Engine, id: Uuid) -> Result<(), DbErr> {
     let Some(conversation) = conversations::Entity::find_by_id(id).one(&engine.db).await? else { return Ok(()) };
-    if !conversation.name.is_empty() || conversation.mode != "chat" {
+    let unnamed = conversation.name.is_empty() || conversation.name == FALLBACK_NAME;
+    if !unnamed || conversation.mode != "chat" {
         return Ok(());
     }
     let Some(app) = apps::Entity::find_by_id(conversation.app_id).one(&engine.db).await? else { return Ok(()) };
@@ -38,12 +41,16 @@ pub async fn name_conversation(engine: &Engine, id: Uuid) -> Result<(), DbErr> {
         Some(t) if !t.is_empty() => cap(&t),
         _ => FALLBACK_NAME.to_owned(),
     };
-    // Only an unnamed conversation: a rename that came first wins.
+    if name == conversation.name {
+        return Ok(());
+    }
+    // Only as it was read: a rename that came first (it moves `updated_at`) wins.
     conversations::Entity::update_many()
         .col_expr(conversations::Column::Name, Expr::value(name))
         .col_expr(conversations::Column::UpdatedAt, Expr::value(now_naive()))
         .filter(conversations::Column::Id.eq(id))
-        .filter(conversations::Column::Name.eq(""))
+        .filter(conversations::Column::Name.eq(conversation.name.as_str()))
+        .filter(conversations::Column::UpdatedAt.eq(conversation.updated_at))
         .exec(&engine.db)
         .await?;
     Ok(())
@@ -57,7 +64,7 @@ async fn title(engine: &Engine, tenant_id: Uuid, query: &str) -> Option<String> 
         .await
         .map_err(|e| tracing::info!(error = %e, "conversation naming failed"))
         .ok()?;
-    Some(parse_title(&result.text))
+    parse_title(&result.text)
 }
 
 /// Long queries keep their head and tail, as Dify trims them.
@@ -71,14 +78,12 @@ pub fn shorten(text: &str) -> String {
     format!("{head}...[TRUNCATED]...{tail}")
 }
 
-/// The title from the model's JSON answer, or its plain text when it wrote no JSON.
-fn parse_title(answer: &str) -> String {
-    let json = answer.find('{').zip(answer.rfind('}')).and_then(|(a, b)| (a < b).then(|| &answer[a..=b]));
-    let parsed = json.and_then(|j| serde_json::from_str::<Value>(j).ok());
-    match parsed.as_ref().and_then(|v| v.get("Your Output")).and_then(Value::as_str) {
-        Some(t) => t.trim().to_owned(),
-        None => answer.trim().trim_matches('"').to_owned(),
-    }
+/// `"Your Output"` of the model's JSON answer (found inside any text around it); None when
+/// the answer holds no such JSON, as Dify's `json.loads` then fails.
+fn parse_title(answer: &str) -> Option<String> {
+    let json = answer.find('{').zip(answer.rfind('}')).and_then(|(a, b)| (a < b).then(|| &answer[a..=b]))?;
+    let parsed = serde_json::from_str::<Value>(json).ok()?;
+    parsed.get("Your Output").and_then(Value::as_str).map(|t| t.trim().to_owned())
 }
 
 /// At most 75 characters and `...`, without control characters (a model's NUL would make
@@ -98,8 +103,9 @@ mod tests {
 
     #[test]
     fn titles_are_parsed_and_capped() {
-        assert_eq!(parse_title("sure: {\"Your Output\": \" Tea talk \"}"), "Tea talk");
-        assert_eq!(parse_title("\"Just text\""), "Just text");
+        assert_eq!(parse_title("sure: {\"Your Output\": \" Tea talk \"}").as_deref(), Some("Tea talk"));
+        assert_eq!(parse_title("\"Just text\""), None);
+        assert_eq!(parse_title("{\"title\": \"x\"}"), None);
         assert_eq!(cap(&"x".repeat(80)).chars().count(), 78);
         let long = format!("{}{}", "a".repeat(1500), "b".repeat(1500));
         let s = shorten(&long);

@@ -1,5 +1,6 @@
 //! Datasets, documents, segments, process rules, upload files, data sources and indexing orchestration.
 
+pub mod data_sources;
 pub mod dataset;
 pub mod document_admin;
 pub mod documents;

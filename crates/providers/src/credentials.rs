@@ -140,6 +140,22 @@ pub async fn decrypt_secrets(
     Ok(())
 }
 
+/// Decrypts one value encrypted with the workspace's key (a tool's API key).
+pub async fn decrypt_value(
+    storage: &dyn Storage,
+    cache: &CredentialCache,
+    tenant_id: Uuid,
+    cipher: &str,
+) -> Result<String, CredentialError> {
+    if let Some(plain) = cache.plaintext(tenant_id, cipher) {
+        return Ok(plain.to_string());
+    }
+    let (pem, _) = private_key(storage, cache, tenant_id).await?;
+    let plain = decrypt_all(cache, &[cipher.to_owned()], pem).await?.pop().unwrap_or_default();
+    cache.remember_plaintext(tenant_id, cipher.to_owned(), &plain);
+    Ok(plain)
+}
+
 async fn decrypt_all(
     cache: &CredentialCache,
     ciphers: &[String],

@@ -9,6 +9,7 @@ pub mod pricing;
 pub mod runtime;
 pub mod store;
 pub mod tokens;
+pub mod tools;
 
 pub use error::ProviderError;
 pub use model_type::ModelType;

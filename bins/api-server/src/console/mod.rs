@@ -7,6 +7,7 @@ mod app_generation;
 mod app_logs;
 mod app_models;
 mod apps;
+mod data_sources;
 mod dataset_keys;
 mod datasets;
 mod document_admin;
@@ -41,6 +42,7 @@ pub fn register(t: &mut RouteTable) {
     apps::register(t);
     app_generation::register(t);
     installed_generation::register(t);
+    data_sources::register(t);
     dataset_keys::register(t);
     datasets::register(t);
     documents::register(t);

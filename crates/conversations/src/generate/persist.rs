@@ -72,7 +72,12 @@ pub async fn begin(engine: &Engine, s: Start<'_>) -> Result<Rows, ApiError> {
                 override_model_configs: Set(overrides.clone()),
                 model_id: Set(model_name.clone()),
                 mode: Set(s.mode.as_str().to_owned()),
-                name: Set(String::new()),
+                // Listed under this until the naming job replaces it (Dify names the
+                // conversation before `message_end`; we never hold the stream for it).
+                name: Set(match s.mode {
+                    AppMode::Chat => crate::naming::FALLBACK_NAME.to_owned(),
+                    AppMode::Completion => String::new(),
+                }),
                 summary: Set(None),
                 inputs: Set(Some(Value::Object(s.inputs.clone()))),
                 introduction: Set(Some(introduction)),

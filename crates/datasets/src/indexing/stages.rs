@@ -31,7 +31,7 @@ pub enum DocumentOutcome {
     Failed(String),
     /// Stopped between batches because the document was paused.
     Paused,
-    /// Nothing to do: gone, archived, paused, or already completed.
+    /// Nothing to do: gone, archived, paused, or already completed or failed.
     Skipped,
     /// Marked `error` without a run: earlier runs kept dying with their process.
     Abandoned(String),
@@ -62,7 +62,10 @@ pub async fn index_document(
     else {
         return Ok(DocumentOutcome::Skipped);
     };
-    if doc.archived || doc.is_paused == Some(true) || doc.indexing_status == "completed" {
+    // A job may come more than once (at-least-once, or an outbox row outliving a process that
+    // gave its document up): a document that ended, either way, is not run again by it. Work
+    // that re-indexes a document sets it `waiting` first.
+    if doc.archived || doc.is_paused == Some(true) || matches!(doc.indexing_status.as_str(), "completed" | "error") {
         return Ok(DocumentOutcome::Skipped);
     }
     // Counted before any work: a run that kills its process still leaves its mark.
