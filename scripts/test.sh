@@ -17,6 +17,12 @@ services_up() {
   (exec 3<>/dev/tcp/127.0.0.1/5672) 2>/dev/null
 }
 
+# The client SDKs the `sdk_clients` test drives (from PyPI and npm, once per machine).
+if [[ -z "${DIFY_TEST_SDK_DIR:-}" ]]; then
+  DIFY_TEST_SDK_DIR="$(scripts/sdks.sh)"
+  export DIFY_TEST_SDK_DIR
+fi
+
 if [[ "$mode" == all || "$mode" == embedded ]]; then
   echo "=== tests, embedded mode ==="
   DIFY_TEST_BACKEND=embedded "${runner[@]}"

@@ -9,7 +9,8 @@ fn params() -> Value {
     json!({"max_tokens": 512, "temperature": 1, "top_p": 1, "presence_penalty": 0, "frequency_penalty": 0})
 }
 
-fn defaults(model: Value, user_input_form: Value, pre_prompt: &str, opening: &str) -> Value {
+/// A whole model config; what Dify's templates leave out is null (and shown as its default).
+fn defaults(model: Value, user_input_form: Value, pre_prompt: Option<&str>, opening: Option<&str>) -> Value {
     json!({
         "opening_statement": opening,
         "suggested_questions": [],
@@ -17,11 +18,11 @@ fn defaults(model: Value, user_input_form: Value, pre_prompt: &str, opening: &st
         "speech_to_text": {"enabled": false},
         "retriever_resource": {"enabled": false},
         "more_like_this": {"enabled": false},
-        "sensitive_word_avoidance": {"enabled": false, "words": "", "canned_response": ""},
+        "sensitive_word_avoidance": {"enabled": false, "words": [], "canned_response": []},
         "model": model,
         "user_input_form": user_input_form,
         "pre_prompt": pre_prompt,
-        "agent_mode": {"enabled": false, "strategy": "router", "tools": []},
+        "agent_mode": {"enabled": false, "strategy": null, "tools": []},
     })
 }
 
@@ -31,14 +32,14 @@ pub fn default_config(mode: AppMode) -> Value {
         AppMode::Completion => defaults(
             json!({"provider": "openai", "name": "gpt-3.5-turbo-instruct", "completion_params": params()}),
             json!([{"paragraph": {"label": "Query", "variable": "query", "required": true, "default": ""}}]),
-            "{{query}}",
-            "",
+            Some("{{query}}"),
+            None,
         ),
         AppMode::Chat => defaults(
             json!({"provider": "openai", "name": "gpt-3.5-turbo", "completion_params": params()}),
             json!([]),
-            "",
-            "",
+            None,
+            None,
         ),
     }
 }
@@ -49,9 +50,10 @@ fn template(name: &str, icon: &str, bg: &str, description: &str, mode: AppMode, 
 
 /// The demo templates for `language`, falling back to English.
 pub fn demo_templates(language: &str) -> Value {
-    let translation_form = |target_label: &str, text_label: &str| {
+    let translation_form = |target_label: &str, target_help: &str, text_label: &str| {
         json!([
-            {"select": {"label": target_label, "variable": "target_language", "required": true, "default": "English",
+            {"select": {"label": target_label, "variable": "target_language", "description": target_help,
+                        "required": true, "default": "English",
                         "options": ["English", "中文", "日本語", "Français", "Deutsch", "Español"]}},
             {"paragraph": {"label": text_label, "variable": "query", "required": true, "default": ""}}
         ])
@@ -60,16 +62,16 @@ pub fn demo_templates(language: &str) -> Value {
         defaults(
             json!({"provider": "openai", "name": "gpt-3.5-turbo-instruct", "completion_params": params()}),
             form,
-            prompt,
-            "",
+            Some(prompt),
+            Some(""),
         )
     };
     let chat = |prompt: &str, opening: &str| {
         defaults(
             json!({"provider": "openai", "name": "gpt-3.5-turbo", "completion_params": params()}),
             json!([]),
-            prompt,
-            opening,
+            Some(prompt),
+            Some(opening),
         )
     };
     let data = if language == "zh-Hans" {
@@ -81,7 +83,7 @@ pub fn demo_templates(language: &str) -> Value {
                 "一个多语言翻译器，把输入的文字翻译成你选择的语言。",
                 AppMode::Completion,
                 completion(
-                    translation_form("目标语言", "要翻译的文本"),
+                    translation_form("目标语言", "你想把文本翻译成的语言。", "要翻译的文本"),
                     "请把下面的文本翻译成{{target_language}}，只输出译文：\n{{query}}",
                 ),
             ),
@@ -107,7 +109,7 @@ pub fn demo_templates(language: &str) -> Value {
                 "A multilingual translator that renders the text you give it in the language you pick.",
                 AppMode::Completion,
                 completion(
-                    translation_form("Target language", "Text to translate"),
+                    translation_form("Target language", "The language you want the text in.", "Text to translate"),
                     "Translate the following text into {{target_language}}. Reply with the translation only:\n{{query}}",
                 ),
             ),

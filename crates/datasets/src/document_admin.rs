@@ -98,7 +98,7 @@ pub async fn detail(db: &impl ConnectionTrait, d: &documents::Model, view: Metad
         "created_from": d.created_from,
         "created_by": d.created_by,
         "created_at": float_seconds(d.created_at),
-        "tokens": d.tokens,
+        "tokens": d.tokens.unwrap_or(0),
         "indexing_status": d.indexing_status,
         "completed_at": secs(d.completed_at),
         "updated_at": secs(Some(d.updated_at)),

@@ -403,7 +403,7 @@ pub fn fields(d: &documents::Model, hit_count: i64) -> Value {
         "created_from": d.created_from,
         "created_by": d.created_by,
         "created_at": unix_seconds(d.created_at),
-        "tokens": d.tokens,
+        "tokens": d.tokens.unwrap_or(0),
         "indexing_status": d.indexing_status,
         "error": d.error,
         "enabled": d.enabled,
@@ -411,7 +411,7 @@ pub fn fields(d: &documents::Model, hit_count: i64) -> Value {
         "disabled_by": d.disabled_by,
         "archived": d.archived,
         "display_status": display_status(d),
-        "word_count": d.word_count,
+        "word_count": d.word_count.unwrap_or(0),
         "hit_count": hit_count,
         "doc_form": d.doc_form,
     })

@@ -84,8 +84,10 @@ pub struct SimpleModelConfig {
 }
 
 impl From<ModelConfigView> for SimpleModelConfig {
+    /// Dify's list fields read `model_dict`, which the conversation's config dict does not
+    /// have: its lists always show `"model": null` (the detail shows the model).
     fn from(c: ModelConfigView) -> Self {
-        Self { model: c.model, pre_prompt: c.pre_prompt }
+        Self { model: Value::Null, pre_prompt: c.pre_prompt }
     }
 }
 
