@@ -325,3 +325,423 @@ async fn every_recorded_answer_of_python_dify_has_the_same_shape_here() {
     }
     assert!(findings.is_empty(), "{} differences from Python Dify 0.3.23:\n{}", findings.len(), findings.join("\n"));
 }
+
+/// Shapes of routes the recording does not reach, written from Dify 0.3.23's marshal fields and
+/// controllers (`fixtures/dify-0.3.23-skeletons.json`: each entry names the source lines).
+/// Leaves are `"string"`, `"number"`, `"bool"`, `"any"`, or alternatives such as
+/// `"string|null"`; an array holds its element's skeleton; `"__nullable": true` lets an
+/// object be null; `"__optional": [keys]` lists keys some items leave out.
+const SKELETONS: &str = include_str!("fixtures/dify-0.3.23-skeletons.json");
+
+fn fits(path: &str, want: &Value, got: &Value, out: &mut Vec<String>) {
+    match want {
+        Value::String(types) => {
+            if types != "any" && !types.split('|').any(|t| t == kind(got)) {
+                out.push(format!("{path}: {} (Dify: {types})", kind(got)));
+            }
+        }
+        Value::Array(w) => match (w.first(), got) {
+            (Some(element), Value::Array(g)) => {
+                if let Some(first) = g.first() {
+                    fits(&format!("{path}[0]"), element, first, out);
+                }
+            }
+            (None, Value::Array(_)) => {}
+            _ => out.push(format!("{path}: {} (Dify: array)", kind(got))),
+        },
+        Value::Object(w) => {
+            if got.is_null() && w.get("__nullable") == Some(&Value::Bool(true)) {
+                return;
+            }
+            let Value::Object(g) = got else {
+                out.push(format!("{path}: {} (Dify: object)", kind(got)));
+                return;
+            };
+            let wk: BTreeSet<&String> = w.keys().filter(|k| !k.starts_with("__")).collect();
+            let gk: BTreeSet<&String> = g.keys().collect();
+            // Keys Dify sends only on some items of a list (e.g. quotas of system providers).
+            let optional: Vec<&str> = w
+                .get("__optional")
+                .and_then(Value::as_array)
+                .map(|o| o.iter().filter_map(Value::as_str).collect())
+                .unwrap_or_default();
+            for k in wk.difference(&gk).filter(|k| !optional.contains(&k.as_str())) {
+                out.push(format!("{path}.{k}: missing"));
+            }
+            for k in gk.difference(&wk) {
+                out.push(format!("{path}.{k}: not in Dify's answer"));
+            }
+            for k in wk.intersection(&gk) {
+                fits(&format!("{path}.{k}"), &w[*k], &g[*k], out);
+            }
+        }
+        other => out.push(format!("{path}: bad skeleton {other}")),
+    }
+}
+
+/// `<uuid:x>` and `<x>` alike, so routes match however their converters are written.
+fn bare(route: &str) -> String {
+    let mut out = String::new();
+    let mut depth = false;
+    for ch in route.chars() {
+        match ch {
+            '<' => {
+                depth = true;
+                out.push_str("<>");
+            }
+            '>' => depth = false,
+            c if !depth => out.push(c),
+            _ => {}
+        }
+    }
+    out
+}
+
+struct Skeletons {
+    entries: Vec<Value>,
+    checked: BTreeSet<String>,
+    findings: Vec<String>,
+}
+
+impl Skeletons {
+    fn load() -> Self {
+        let entries: Vec<Value> = serde_json::from_str(SKELETONS).expect("skeletons");
+        Self { entries, checked: BTreeSet::new(), findings: Vec::new() }
+    }
+
+    /// Compares `got` (the answer to `method` on a path of `route`) with Dify's skeleton.
+    fn check(&mut self, method: &str, route: &str, got: &Answer) {
+        let key = format!("{method} {}", bare(route));
+        let Some(entry) = self
+            .entries
+            .iter()
+            .find(|e| e["method"] == method && bare(e["route"].as_str().unwrap_or("")) == bare(route))
+        else {
+            panic!("no skeleton for {key}");
+        };
+        self.checked.insert(key.clone());
+        let status = entry["status"].as_u64().unwrap_or(200) as u16;
+        if got.status != status {
+            self.findings.push(format!("{key}: status {} (Dify: {status}): {}", got.status, got.body));
+            return;
+        }
+        let mut out = Vec::new();
+        match &entry["skeleton"] {
+            Value::Null => {}
+            skeleton => fits("$", skeleton, &got.body, &mut out),
+        }
+        self.findings.extend(out.into_iter().map(|d| format!("{key}: {d}")));
+    }
+}
+
+async fn ask<S, B>(app: &S, c: &Client, method: Method, uri: &str, body: Option<Value>) -> Answer
+where
+    S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
+    B: MessageBody,
+{
+    let mut req = TestRequest::default().method(method).uri(uri).peer_addr("10.0.0.1:1234".parse().expect("addr"));
+    if let Some(cookie) = &c.cookie {
+        req = req.insert_header((header::COOKIE, format!("session={cookie}")));
+    }
+    if let Some(t) = &c.bearer {
+        req = req.insert_header((header::AUTHORIZATION, format!("Bearer {t}")));
+    }
+    if let Some(b) = body {
+        req = req.set_json(b);
+    }
+    let mut a = call(app, req).await;
+    if let Value::Object(m) = &mut a.body {
+        m.remove("__session");
+    }
+    a
+}
+
+#[actix_web::test]
+async fn routes_the_recording_does_not_reach_answer_in_dify_s_fields() {
+    use common::datasets::{automatic_documents, batch_settled, owner, start_worker, stop_worker, upload};
+    use serde_json::json;
+
+    let (env, state) = state_with(&[]).await;
+    let fake = FakeOpenAi::start().await;
+    let app = test::init_service(app(state)).await;
+    let (mut c, tenant) = owner(&env, &app, &fake).await;
+    let mut s = Skeletons::load();
+    let worker = start_worker(&env);
+
+    // A dataset with one indexed document.
+    let file = upload(&app, &c, "tea.txt", b"Green tea is steamed.\n\nBlack tea is oxidised.").await;
+    let r = send(
+        &app,
+        &mut c,
+        Method::POST,
+        "/console/api/datasets/init",
+        Some(automatic_documents("high_quality", &[file])),
+    )
+    .await;
+    assert_eq!(r.status.as_u16(), 200, "{r:?}");
+    let ds = r.body["dataset"]["id"].as_str().expect("dataset").to_string();
+    let doc = r.body["documents"][0]["id"].as_str().expect("doc").to_string();
+    let batch = r.body["batch"].as_str().expect("batch").to_string();
+    batch_settled(&app, &mut c, &ds, &batch).await;
+    let d = format!("/console/api/datasets/{ds}");
+    let route_doc = "/console/api/datasets/<uuid:dataset_id>/documents/<uuid:document_id>";
+    let a = ask(&app, &c, Method::GET, &format!("{d}/documents/{doc}"), None).await;
+    s.check("GET", route_doc, &a);
+    let a = ask(&app, &c, Method::GET, &format!("{d}/indexing-status"), None).await;
+    s.check("GET", "/console/api/datasets/<uuid:dataset_id>/indexing-status", &a);
+    let a = ask(&app, &c, Method::GET, &format!("{d}/documents/{doc}/indexing-status"), None).await;
+    s.check("GET", &format!("{route_doc}/indexing-status"), &a);
+    let a = ask(&app, &c, Method::POST, &format!("{d}/hit-testing"), Some(json!({"query": "green tea"}))).await;
+    s.check("POST", "/console/api/datasets/<uuid:dataset_id>/hit-testing", &a);
+    let a = ask(
+        &app,
+        &c,
+        Method::POST,
+        &format!("{d}/documents/{doc}/segment"),
+        Some(json!({"content": "Oolong sits between."})),
+    )
+    .await;
+    s.check("POST", &format!("{route_doc}/segment"), &a);
+    let segment = a.body["data"]["id"].as_str().unwrap_or_default().to_string();
+    let a = ask(
+        &app,
+        &c,
+        Method::PATCH,
+        &format!("{d}/documents/{doc}/segments/{segment}"),
+        Some(json!({"content": "Oolong sits between green and black."})),
+    )
+    .await;
+    s.check("PATCH", &format!("{route_doc}/segments/<uuid:segment_id>"), &a);
+    let a = ask(&app, &c, Method::GET, &format!("{d}/documents/{doc}/segments?limit=20"), None).await;
+    s.check("GET", &format!("{route_doc}/segments"), &a);
+    let a = ask(&app, &c, Method::POST, &format!("{d}/api-keys"), None).await;
+    s.check("POST", "/console/api/datasets/<uuid:resource_id>/api-keys", &a);
+    let dataset_key = a.body["token"].as_str().unwrap_or_default().to_string();
+    let a = ask(&app, &c, Method::GET, &format!("{d}/api-keys"), None).await;
+    s.check("GET", "/console/api/datasets/<uuid:resource_id>/api-keys", &a);
+
+    // The service API's dataset routes.
+    let dk = Client { bearer: Some(dataset_key), ..Client::default() };
+    let a = ask(&app, &dk, Method::POST, "/v1/documents", Some(json!({"name": "api.txt", "text": "Sencha is green."})))
+        .await;
+    s.check("POST", "/v1/documents", &a);
+    let api_doc = a.body["id"].as_str().unwrap_or_default().to_string();
+    // Deleting while it indexes is refused (403), in Dify too.
+    common::datasets::document_settled(&app, &mut c, &ds, &api_doc).await;
+    let a = ask(&app, &dk, Method::DELETE, &format!("/v1/documents/{api_doc}"), None).await;
+    s.check("DELETE", "/v1/documents/<uuid:document_id>", &a);
+    stop_worker(worker).await;
+    // A document still waiting (no worker runs now): Dify estimates only unfinished ones.
+    let file = upload(&app, &c, "more.txt", b"Oolong is partly oxidised.").await;
+    let body = automatic_documents("high_quality", &[file]);
+    let r = send(&app, &mut c, Method::POST, &format!("{d}/documents"), Some(body)).await;
+    let waiting = r.body["documents"][0]["id"].as_str().expect("doc").to_string();
+    let a = ask(&app, &c, Method::GET, &format!("{d}/documents/{waiting}/indexing-estimate"), None).await;
+    s.check("GET", &format!("{route_doc}/indexing-estimate"), &a);
+
+    // Apps.
+    let model = json!({"provider": "openai", "name": "gpt-3.5-turbo", "completion_params": {"max_tokens": 64}});
+    let mut ids = Vec::new();
+    for (name, mode, prompt) in [("Chat", "chat", "You help."), ("Writer", "completion", "Write about {{topic}}.")] {
+        let form = if mode == "completion" {
+            json!([{"text-input": {"label": "Topic", "variable": "topic", "required": false, "max_length": 20}}])
+        } else {
+            json!([])
+        };
+        let config = json!({
+            "pre_prompt": prompt,
+            "user_input_form": form,
+            "model": model,
+            "more_like_this": {"enabled": true},
+            "suggested_questions_after_answer": {"enabled": true},
+        });
+        let body =
+            json!({"name": name, "mode": mode, "icon": "🤖", "icon_background": "#FFEAD5", "model_config": config});
+        let r = send(&app, &mut c, Method::POST, "/console/api/apps", Some(body)).await;
+        assert_eq!(r.status.as_u16(), 201, "{r:?}");
+        ids.push(r.body["id"].as_str().expect("id").to_string());
+    }
+    let (chat, writer) = (ids[0].clone(), ids[1].clone());
+    let a = ask(&app, &c, Method::POST, &format!("/console/api/apps/{chat}/copy"), Some(json!({}))).await;
+    s.check("POST", "/console/api/apps/<uuid:app_id>/copy", &a);
+    let a =
+        ask(&app, &c, Method::POST, &format!("/console/api/apps/{chat}/name"), Some(json!({"name": "Tea chat"}))).await;
+    s.check("POST", "/console/api/apps/<uuid:app_id>/name", &a);
+    let a = ask(&app, &c, Method::POST, &format!("/console/api/apps/{chat}/site/access-token-reset"), None).await;
+    s.check("POST", "/console/api/apps/<uuid:app_id>/site/access-token-reset", &a);
+    let a = ask(&app, &c, Method::GET, &format!("/console/api/apps/{chat}/annotations/count"), None).await;
+    s.check("GET", "/console/api/apps/<uuid:app_id>/annotations/count", &a);
+
+    let chat_body = json!({"inputs": {}, "query": "Hello", "response_mode": "blocking", "model_config": {"pre_prompt": "You help.", "model": model, "user_input_form": []}});
+    let r = send(&app, &mut c, Method::POST, &format!("/console/api/apps/{chat}/chat-messages"), Some(chat_body)).await;
+    assert_eq!(r.status.as_u16(), 200, "{r:?}");
+    let message = r.body["id"].as_str().expect("message").to_string();
+    let a = ask(&app, &c, Method::GET, &format!("/console/api/apps/{chat}/messages/{message}"), None).await;
+    s.check("GET", "/console/api/apps/<uuid:app_id>/messages/<uuid:message_id>", &a);
+    let a = ask(
+        &app,
+        &c,
+        Method::POST,
+        &format!("/console/api/apps/{chat}/annotations"),
+        Some(json!({"message_id": message, "content": "A better answer."})),
+    )
+    .await;
+    s.check("POST", "/console/api/apps/<uuid:app_id>/annotations", &a);
+
+    let write = json!({"inputs": {"topic": "tea"}, "response_mode": "blocking", "model_config": {"pre_prompt": "Write about {{topic}}.", "model": model, "user_input_form": [{"text-input": {"label": "Topic", "variable": "topic", "required": false, "max_length": 20}}], "more_like_this": {"enabled": true}}});
+    let r =
+        send(&app, &mut c, Method::POST, &format!("/console/api/apps/{writer}/completion-messages"), Some(write)).await;
+    assert_eq!(r.status.as_u16(), 200, "{r:?}");
+    let written = r.body["id"].as_str().expect("message").to_string();
+    let a = ask(
+        &app,
+        &c,
+        Method::GET,
+        &format!("/console/api/apps/{writer}/completion-messages/{written}/more-like-this?response_mode=blocking"),
+        None,
+    )
+    .await;
+    s.check("GET", "/console/api/apps/<uuid:app_id>/completion-messages/<uuid:message_id>/more-like-this", &a);
+
+    // Explore: installed apps.
+    let r = send(&app, &mut c, Method::GET, "/console/api/installed-apps", None).await;
+    let installed = r.body["installed_apps"]
+        .as_array()
+        .and_then(|a| a.iter().find(|i| i["app"]["id"] == chat.as_str()))
+        .and_then(|i| i["id"].as_str())
+        .expect("installed")
+        .to_string();
+    let r = send(
+        &app,
+        &mut c,
+        Method::POST,
+        &format!("/console/api/installed-apps/{installed}/chat-messages"),
+        Some(json!({"inputs": {}, "query": "Hi", "response_mode": "blocking"})),
+    )
+    .await;
+    let (conv, imsg) =
+        (r.body["conversation_id"].as_str().expect("cid").to_string(), r.body["id"].as_str().expect("id").to_string());
+    let i = "/console/api/installed-apps/<uuid:installed_app_id>";
+    let a = ask(
+        &app,
+        &c,
+        Method::GET,
+        &format!("/console/api/installed-apps/{installed}/messages/{imsg}/suggested-questions"),
+        None,
+    )
+    .await;
+    s.check("GET", &format!("{i}/messages/<uuid:message_id>/suggested-questions"), &a);
+    let a = ask(
+        &app,
+        &c,
+        Method::POST,
+        &format!("/console/api/installed-apps/{installed}/conversations/{conv}/name"),
+        Some(json!({"name": "Tea talk"})),
+    )
+    .await;
+    s.check("POST", &format!("{i}/conversations/<uuid:c_id>/name"), &a);
+
+    // Account and workspace.
+    let a = ask(
+        &app,
+        &c,
+        Method::POST,
+        "/console/api/account/interface-language",
+        Some(json!({"interface_language": "en-US"})),
+    )
+    .await;
+    s.check("POST", "/console/api/account/interface-language", &a);
+    let a = ask(&app, &c, Method::GET, "/console/api/info", None).await;
+    s.check("GET", "/console/api/info", &a);
+    let a =
+        ask(&app, &c, Method::POST, "/console/api/workspaces/switch", Some(json!({"tenant_id": tenant.to_string()})))
+            .await;
+    s.check("POST", "/console/api/workspaces/switch", &a);
+    let a = ask(&app, &c, Method::GET, "/console/api/workspaces/current/providers", None).await;
+    s.check("GET", "/console/api/workspaces/current/providers", &a);
+    let (member, _) =
+        seed_account(&env, "member@tea.test", ADMIN_PASSWORD, Some((tenant, accounts::TenantRole::Normal))).await;
+    let a = ask(
+        &app,
+        &c,
+        Method::PUT,
+        &format!("/console/api/workspaces/current/members/{member}/update-role"),
+        Some(json!({"role": "admin"})),
+    )
+    .await;
+    s.check("PUT", "/console/api/workspaces/current/members/<uuid:member_id>/update-role", &a);
+    let a = ask(&app, &c, Method::DELETE, &format!("/console/api/workspaces/current/members/{member}"), None).await;
+    s.check("DELETE", "/console/api/workspaces/current/members/<uuid:member_id>", &a);
+
+    // The service API and the web app of the writer and the chat app.
+    let r = send(&app, &mut c, Method::POST, &format!("/console/api/apps/{chat}/api-keys"), None).await;
+    let key_id = r.body["id"].as_str().expect("key id").to_string();
+    let ck = Client { bearer: Some(r.body["token"].as_str().expect("token").to_string()), ..Client::default() };
+    let r = send(
+        &app,
+        &mut ck.clone(),
+        Method::POST,
+        "/v1/chat-messages",
+        Some(json!({"inputs": {}, "query": "Hi", "user": "u", "response_mode": "blocking"})),
+    )
+    .await;
+    let v1_conv = r.body["conversation_id"].as_str().expect("cid").to_string();
+    let a = ask(&app, &ck, Method::DELETE, &format!("/v1/conversations/{v1_conv}"), Some(json!({"user": "u"}))).await;
+    s.check("DELETE", "/v1/conversations/<uuid:c_id>", &a);
+    let a = ask(&app, &c, Method::DELETE, &format!("/console/api/apps/{chat}/api-keys/{key_id}"), None).await;
+    s.check("DELETE", "/console/api/apps/<uuid:resource_id>/api-keys/<uuid:api_key_id>", &a);
+
+    let web = |app_id: String| {
+        let app = &app;
+        let c = c.clone();
+        async move {
+            let r = ask(app, &c, Method::GET, &format!("/console/api/apps/{app_id}"), None).await;
+            let code = r.body["site"]["access_token"].as_str().expect("code").to_string();
+            let req = TestRequest::get().uri("/api/passport").insert_header(("X-App-Code", code));
+            let a = call(app, req).await;
+            Client { bearer: Some(a.body["access_token"].as_str().expect("passport").to_string()), ..Client::default() }
+        }
+    };
+    let visitor = web(writer.clone()).await;
+    let r = ask(
+        &app,
+        &visitor,
+        Method::POST,
+        "/api/completion-messages",
+        Some(json!({"inputs": {"topic": "tea"}, "response_mode": "blocking"})),
+    )
+    .await;
+    let wmsg = r.body["id"].as_str().expect("id").to_string();
+    let a = ask(&app, &visitor, Method::POST, "/api/saved-messages", Some(json!({"message_id": wmsg}))).await;
+    s.check("POST", "/api/saved-messages", &a);
+    let a = ask(&app, &visitor, Method::GET, "/api/saved-messages?limit=20", None).await;
+    s.check("GET", "/api/saved-messages", &a);
+    let chatter = web(chat.clone()).await;
+    let r = ask(
+        &app,
+        &chatter,
+        Method::POST,
+        "/api/chat-messages",
+        Some(json!({"inputs": {}, "query": "Hi", "response_mode": "blocking"})),
+    )
+    .await;
+    let wconv = r.body["conversation_id"].as_str().expect("cid").to_string();
+    let a = ask(&app, &chatter, Method::PATCH, &format!("/api/conversations/{wconv}/unpin"), None).await;
+    s.check("PATCH", "/api/conversations/<uuid:c_id>/unpin", &a);
+    let a = ask(&app, &chatter, Method::DELETE, &format!("/api/conversations/{wconv}"), None).await;
+    s.check("DELETE", "/api/conversations/<uuid:c_id>", &a);
+
+    let unchecked: Vec<String> = s
+        .entries
+        .iter()
+        .map(|e| format!("{} {}", e["method"].as_str().unwrap_or(""), bare(e["route"].as_str().unwrap_or(""))))
+        .filter(|k| !s.checked.contains(k))
+        .collect();
+    assert!(unchecked.is_empty(), "skeletons no step reaches: {unchecked:?}");
+    assert!(
+        s.findings.is_empty(),
+        "{} differences from Dify 0.3.23's fields:\n{}",
+        s.findings.len(),
+        s.findings.join("\n")
+    );
+}
