@@ -405,7 +405,11 @@ struct Skeletons {
 
 impl Skeletons {
     fn load() -> Self {
-        let entries: Vec<Value> = serde_json::from_str(SKELETONS).expect("skeletons");
+        Self::from(SKELETONS)
+    }
+
+    fn from(text: &str) -> Self {
+        let entries: Vec<Value> = serde_json::from_str(text).expect("skeletons");
         Self { entries, checked: BTreeSet::new(), findings: Vec::new() }
     }
 
@@ -731,17 +735,346 @@ async fn routes_the_recording_does_not_reach_answer_in_dify_s_fields() {
     let a = ask(&app, &chatter, Method::DELETE, &format!("/api/conversations/{wconv}"), None).await;
     s.check("DELETE", "/api/conversations/<uuid:c_id>", &a);
 
-    let unchecked: Vec<String> = s
-        .entries
-        .iter()
-        .map(|e| format!("{} {}", e["method"].as_str().unwrap_or(""), bare(e["route"].as_str().unwrap_or(""))))
-        .filter(|k| !s.checked.contains(k))
-        .collect();
-    assert!(unchecked.is_empty(), "skeletons no step reaches: {unchecked:?}");
-    assert!(
-        s.findings.is_empty(),
-        "{} differences from Dify 0.3.23's fields:\n{}",
-        s.findings.len(),
-        s.findings.join("\n")
-    );
+    s.finish();
+}
+
+impl Skeletons {
+    /// Every skeleton was reached, and every answer fits its skeleton.
+    fn finish(self) {
+        let s = self;
+        let unchecked: Vec<String> = s
+            .entries
+            .iter()
+            .map(|e| format!("{} {}", e["method"].as_str().unwrap_or(""), bare(e["route"].as_str().unwrap_or(""))))
+            .filter(|k| !s.checked.contains(k))
+            .collect();
+        assert!(unchecked.is_empty(), "skeletons no step reaches: {unchecked:?}");
+        assert!(
+            s.findings.is_empty(),
+            "{} differences from Dify 0.3.23's fields:\n{}",
+            s.findings.len(),
+            s.findings.join("\n")
+        );
+    }
+}
+
+/// The second batch (`fixtures/dify-0.3.23-skeletons-2.json`): stops, explore history,
+/// saved messages, app and dataset admin, segments, account, activation, provider settings,
+/// prompt helpers, deletes.
+const SKELETONS_2: &str = include_str!("fixtures/dify-0.3.23-skeletons-2.json");
+
+#[actix_web::test]
+async fn more_routes_answer_in_dify_s_fields() {
+    use common::datasets::{automatic_documents, batch_settled, owner, start_worker, stop_worker, upload};
+    use serde_json::json;
+
+    let (env, state) = state_with(&[]).await;
+    let fake = FakeOpenAi::start().await;
+    let app = test::init_service(app(state)).await;
+    let (mut c, tenant) = owner(&env, &app, &fake).await;
+    let mut s = Skeletons::from(SKELETONS_2);
+    let model = json!({"provider": "openai", "name": "gpt-3.5-turbo", "completion_params": {"max_tokens": 64}});
+    let writer_form =
+        json!([{"text-input": {"label": "Topic", "variable": "topic", "required": false, "max_length": 20}}]);
+    let mut ids = Vec::new();
+    for (name, mode, prompt, form) in [
+        ("Chat", "chat", "You help.", json!([])),
+        ("Writer", "completion", "Write about {{topic}}.", writer_form.clone()),
+    ] {
+        let config =
+            json!({"pre_prompt": prompt, "user_input_form": form, "model": model, "more_like_this": {"enabled": true}});
+        let body =
+            json!({"name": name, "mode": mode, "icon": "🤖", "icon_background": "#FFEAD5", "model_config": config});
+        let r = send(&app, &mut c, Method::POST, "/console/api/apps", Some(body)).await;
+        assert_eq!(r.status.as_u16(), 201, "{r:?}");
+        ids.push(r.body["id"].as_str().expect("id").to_string());
+    }
+    let (chat, writer) = (ids[0].clone(), ids[1].clone());
+    let a_ = "/console/api/apps/<uuid:app_id>";
+
+    // App admin.
+    for (route, body) in [
+        ("icon", json!({"icon": "🍵", "icon_background": "#E4FBCC"})),
+        ("site-enable", json!({"enable_site": true})),
+        ("api-enable", json!({"enable_api": true})),
+    ] {
+        let a = ask(&app, &c, Method::POST, &format!("/console/api/apps/{chat}/{route}"), Some(body)).await;
+        s.check("POST", &format!("{a_}/{route}"), &a);
+    }
+
+    // Stops: a task that is not running is answered success, as Dify.
+    let task = uuid::Uuid::new_v4();
+    let a = ask(&app, &c, Method::POST, &format!("/console/api/apps/{chat}/chat-messages/{task}/stop"), None).await;
+    s.check("POST", &format!("{a_}/chat-messages/<string:task_id>/stop"), &a);
+
+    // The writer through the console: a completion, its log detail, more like this.
+    let write = json!({"inputs": {"topic": "tea"}, "response_mode": "blocking", "model_config": {"pre_prompt": "Write about {{topic}}.", "model": model, "user_input_form": writer_form, "more_like_this": {"enabled": true}}});
+    let r =
+        send(&app, &mut c, Method::POST, &format!("/console/api/apps/{writer}/completion-messages"), Some(write)).await;
+    assert_eq!(r.status.as_u16(), 200, "{r:?}");
+    let r = send(
+        &app,
+        &mut c,
+        Method::GET,
+        &format!("/console/api/apps/{writer}/completion-conversations?page=1&limit=20"),
+        None,
+    )
+    .await;
+    let wconv = r.body["data"][0]["id"].as_str().expect("conversation").to_string();
+    let a =
+        ask(&app, &c, Method::GET, &format!("/console/api/apps/{writer}/completion-conversations/{wconv}"), None).await;
+    s.check("GET", &format!("{a_}/completion-conversations/<uuid:conversation_id>"), &a);
+
+    // Explore: the installed writer and chat.
+    let r = send(&app, &mut c, Method::GET, "/console/api/installed-apps", None).await;
+    let installed = |app_id: &str| -> String {
+        r.body["installed_apps"]
+            .as_array()
+            .and_then(|a| a.iter().find(|i| i["app"]["id"] == app_id))
+            .and_then(|i| i["id"].as_str())
+            .expect("installed")
+            .to_string()
+    };
+    let (iw, ic) = (installed(&writer), installed(&chat));
+    let i_ = "/console/api/installed-apps/<uuid:installed_app_id>";
+    let a = ask(
+        &app,
+        &c,
+        Method::POST,
+        &format!("/console/api/installed-apps/{iw}/completion-messages"),
+        Some(json!({"inputs": {"topic": "tea"}, "response_mode": "blocking"})),
+    )
+    .await;
+    s.check("POST", &format!("{i_}/completion-messages"), &a);
+    let im = a.body["id"].as_str().unwrap_or_default().to_string();
+    let a = ask(
+        &app,
+        &c,
+        Method::GET,
+        &format!("/console/api/installed-apps/{iw}/messages/{im}/more-like-this?response_mode=blocking"),
+        None,
+    )
+    .await;
+    s.check("GET", &format!("{i_}/messages/<uuid:message_id>/more-like-this"), &a);
+    let a = ask(
+        &app,
+        &c,
+        Method::POST,
+        &format!("/console/api/installed-apps/{iw}/saved-messages"),
+        Some(json!({"message_id": im})),
+    )
+    .await;
+    s.check("POST", &format!("{i_}/saved-messages"), &a);
+    let a =
+        ask(&app, &c, Method::GET, &format!("/console/api/installed-apps/{iw}/saved-messages?limit=20"), None).await;
+    s.check("GET", &format!("{i_}/saved-messages"), &a);
+    let a = ask(&app, &c, Method::DELETE, &format!("/console/api/installed-apps/{iw}/saved-messages/{im}"), None).await;
+    s.check("DELETE", &format!("{i_}/saved-messages/<uuid:message_id>"), &a);
+    let r = send(
+        &app,
+        &mut c,
+        Method::POST,
+        &format!("/console/api/installed-apps/{ic}/chat-messages"),
+        Some(json!({"inputs": {}, "query": "Hi", "response_mode": "blocking"})),
+    )
+    .await;
+    let iconv = r.body["conversation_id"].as_str().expect("cid").to_string();
+    for action in ["pin", "unpin"] {
+        let a = ask(
+            &app,
+            &c,
+            Method::PATCH,
+            &format!("/console/api/installed-apps/{ic}/conversations/{iconv}/{action}"),
+            None,
+        )
+        .await;
+        s.check("PATCH", &format!("{i_}/conversations/<uuid:c_id>/{action}"), &a);
+    }
+    let a =
+        ask(&app, &c, Method::POST, &format!("/console/api/installed-apps/{ic}/chat-messages/{task}/stop"), None).await;
+    s.check("POST", &format!("{i_}/chat-messages/<string:task_id>/stop"), &a);
+    let a =
+        ask(&app, &c, Method::DELETE, &format!("/console/api/installed-apps/{ic}/conversations/{iconv}"), None).await;
+    s.check("DELETE", &format!("{i_}/conversations/<uuid:c_id>"), &a);
+
+    // The web app and the service API.
+    let code_of = |app_id: String| {
+        let app = &app;
+        let c = c.clone();
+        async move {
+            let r = ask(app, &c, Method::GET, &format!("/console/api/apps/{app_id}"), None).await;
+            let code = r.body["site"]["access_token"].as_str().expect("code").to_string();
+            let a = call(app, TestRequest::get().uri("/api/passport").insert_header(("X-App-Code", code))).await;
+            Client { bearer: Some(a.body["access_token"].as_str().expect("passport").to_string()), ..Client::default() }
+        }
+    };
+    let visitor = code_of(writer.clone()).await;
+    let r = ask(
+        &app,
+        &visitor,
+        Method::POST,
+        "/api/completion-messages",
+        Some(json!({"inputs": {"topic": "tea"}, "response_mode": "blocking"})),
+    )
+    .await;
+    let vm = r.body["id"].as_str().expect("id").to_string();
+    let a =
+        ask(&app, &visitor, Method::GET, &format!("/api/messages/{vm}/more-like-this?response_mode=blocking"), None)
+            .await;
+    s.check("GET", "/api/messages/<uuid:message_id>/more-like-this", &a);
+    ask(&app, &visitor, Method::POST, "/api/saved-messages", Some(json!({"message_id": vm}))).await;
+    let a = ask(&app, &visitor, Method::DELETE, &format!("/api/saved-messages/{vm}"), None).await;
+    s.check("DELETE", "/api/saved-messages/<uuid:message_id>", &a);
+    let chatter = code_of(chat.clone()).await;
+    let a = ask(&app, &chatter, Method::POST, &format!("/api/chat-messages/{task}/stop"), None).await;
+    s.check("POST", "/api/chat-messages/<string:task_id>/stop", &a);
+    let r = send(&app, &mut c, Method::POST, &format!("/console/api/apps/{chat}/api-keys"), None).await;
+    let key = Client { bearer: Some(r.body["token"].as_str().expect("token").to_string()), ..Client::default() };
+    let a = ask(&app, &key, Method::POST, &format!("/v1/chat-messages/{task}/stop"), Some(json!({"user": "u"}))).await;
+    s.check("POST", "/v1/chat-messages/<string:task_id>/stop", &a);
+
+    // Prompt helpers, on the fake's answers.
+    fake.set_answer(Some(
+        "```json\n{\"prompt\": \"You help with {{topic}}.\", \"variables\": [\"topic\"], \"opening_statement\": \"Hi!\"}\n```",
+    ));
+    let a = ask(
+        &app,
+        &c,
+        Method::POST,
+        "/console/api/rule-generate",
+        Some(json!({"audiences": "tea lovers", "hoping_to_solve": "brewing"})),
+    )
+    .await;
+    s.check("POST", "/console/api/rule-generate", &a);
+    fake.set_answer(Some("Welcome to the tea room."));
+    let a = ask(
+        &app,
+        &c,
+        Method::POST,
+        "/console/api/introduction-generate",
+        Some(json!({"prompt_template": "You help with tea."})),
+    )
+    .await;
+    s.check("POST", "/console/api/introduction-generate", &a);
+    fake.set_answer(None);
+
+    // Provider settings (self-hosted: no payment).
+    let p_ = "/console/api/workspaces/current/model-providers/<string:provider_name>";
+    let a = ask(
+        &app,
+        &c,
+        Method::POST,
+        "/console/api/workspaces/current/model-providers/openai/preferred-provider-type",
+        Some(json!({"preferred_provider_type": "custom"})),
+    )
+    .await;
+    s.check("POST", &format!("{p_}/preferred-provider-type"), &a);
+    let a =
+        ask(&app, &c, Method::GET, "/console/api/workspaces/current/model-providers/openai/checkout-url", None).await;
+    s.check("GET", &format!("{p_}/checkout-url"), &a);
+
+    // A dataset: documents, segments, metadata, processing, estimates, the CSV import.
+    let worker = start_worker(&env);
+    let file = upload(&app, &c, "tea.txt", b"Green tea is steamed.\n\nBlack tea is oxidised.").await;
+    let r =
+        send(&app, &mut c, Method::POST, "/console/api/datasets/init", Some(automatic_documents("economy", &[file])))
+            .await;
+    let ds = r.body["dataset"]["id"].as_str().expect("dataset").to_string();
+    let doc = r.body["documents"][0]["id"].as_str().expect("doc").to_string();
+    let batch = r.body["batch"].as_str().expect("batch").to_string();
+    batch_settled(&app, &mut c, &ds, &batch).await;
+    stop_worker(worker).await;
+    let d_ = "/console/api/datasets/<uuid:dataset_id>";
+    let doc_ = format!("{d_}/documents/<uuid:document_id>");
+    let dd = format!("/console/api/datasets/{ds}/documents/{doc}");
+    let a = ask(&app, &c, Method::GET, &format!("/console/api/datasets/process-rule?document_id={doc}"), None).await;
+    s.check("GET", "/console/api/datasets/process-rule", &a);
+    let a = ask(
+        &app,
+        &c,
+        Method::PUT,
+        &format!("{dd}/metadata"),
+        Some(json!({"doc_type": "others", "doc_metadata": {"source": "notes"}})),
+    )
+    .await;
+    s.check("PUT", &format!("{doc_}/metadata"), &a);
+    let r = send(&app, &mut c, Method::GET, &format!("{dd}/segments?limit=20"), None).await;
+    let segment = r.body["data"][0]["id"].as_str().expect("segment").to_string();
+    let a = ask(&app, &c, Method::PATCH, &format!("/console/api/datasets/{ds}/segments/{segment}/disable"), None).await;
+    s.check("PATCH", &format!("{d_}/segments/<uuid:segment_id>/<string:action>"), &a);
+    let a = ask(&app, &c, Method::DELETE, &format!("{dd}/segments/{segment}"), None).await;
+    s.check("DELETE", &format!("{doc_}/segments/<uuid:segment_id>"), &a);
+    let a = ask(&app, &c, Method::PATCH, &format!("{dd}/status/disable"), None).await;
+    s.check("PATCH", &format!("{doc_}/status/<string:action>"), &a);
+    let (content_type, csv) = files::multipart(&[("file", "segments.csv", b"content\nOolong sits between.\n")]);
+    let req = TestRequest::post()
+        .uri(&format!("{dd}/segments/batch_import"))
+        .insert_header((header::COOKIE, format!("session={}", c.cookie.clone().unwrap_or_default())))
+        .insert_header((header::CONTENT_TYPE, content_type))
+        .set_payload(csv);
+    let a = call(&app, req).await;
+    s.check("POST", &format!("{doc_}/segments/batch_import"), &a);
+    let job = a.body["job_id"].as_str().unwrap_or_default().to_string();
+    let a = ask(&app, &c, Method::GET, &format!("/console/api/datasets/batch_import_status/{job}"), None).await;
+    s.check("GET", "/console/api/datasets/batch_import_status/<uuid:job_id>", &a);
+    // A document still waiting (no worker runs): pause, resume, the batch estimate.
+    let file = upload(&app, &c, "more.txt", b"Oolong is partly oxidised.").await;
+    let r = send(
+        &app,
+        &mut c,
+        Method::POST,
+        &format!("/console/api/datasets/{ds}/documents"),
+        Some(automatic_documents("economy", &[file])),
+    )
+    .await;
+    let waiting = r.body["documents"][0]["id"].as_str().expect("doc").to_string();
+    let wbatch = r.body["batch"].as_str().expect("batch").to_string();
+    let a =
+        ask(&app, &c, Method::GET, &format!("/console/api/datasets/{ds}/batch/{wbatch}/indexing-estimate"), None).await;
+    s.check("GET", &format!("{d_}/batch/<string:batch>/indexing-estimate"), &a);
+    for action in ["pause", "resume"] {
+        let a = ask(
+            &app,
+            &c,
+            Method::PATCH,
+            &format!("/console/api/datasets/{ds}/documents/{waiting}/processing/{action}"),
+            None,
+        )
+        .await;
+        s.check("PATCH", &format!("{doc_}/processing/{action}"), &a);
+    }
+    let a = ask(&app, &c, Method::DELETE, &dd, None).await;
+    s.check("DELETE", &doc_, &a);
+
+    // Account and activation.
+    for (route, body) in [
+        ("interface-theme", json!({"interface_theme": "light"})),
+        ("avatar", json!({"avatar": "https://example.com/a.png"})),
+    ] {
+        let a = ask(&app, &c, Method::POST, &format!("/console/api/account/{route}"), Some(body)).await;
+        s.check("POST", &format!("/console/api/account/{route}"), &a);
+    }
+    let a = ask(
+        &app,
+        &Client::default(),
+        Method::GET,
+        &format!("/console/api/activate/check?workspace_id={tenant}&email=x%40y.test&token=nope"),
+        None,
+    )
+    .await;
+    s.check("GET", "/console/api/activate/check", &a);
+
+    // Deletes last.
+    let r = send(&app, &mut c, Method::POST, &format!("/console/api/apps/{chat}/chat-messages"), Some(json!({"inputs": {}, "query": "Hello", "response_mode": "blocking", "model_config": {"pre_prompt": "You help.", "model": model, "user_input_form": []}})))
+        .await;
+    let cconv = r.body["conversation_id"].as_str().expect("cid").to_string();
+    let a = ask(&app, &c, Method::DELETE, &format!("/console/api/apps/{chat}/chat-conversations/{cconv}"), None).await;
+    s.check("DELETE", &format!("{a_}/chat-conversations/<uuid:conversation_id>"), &a);
+    let a = ask(&app, &c, Method::DELETE, &format!("/console/api/apps/{writer}"), None).await;
+    s.check("DELETE", a_, &a);
+    let a = ask(&app, &c, Method::DELETE, &format!("/console/api/datasets/{ds}"), None).await;
+    s.check("DELETE", d_, &a);
+    let a = ask(&app, &c, Method::GET, "/console/api/logout", None).await;
+    s.check("GET", "/console/api/logout", &a);
+    s.finish();
 }
