@@ -1078,3 +1078,250 @@ async fn more_routes_answer_in_dify_s_fields() {
     s.check("GET", "/console/api/logout", &a);
     s.finish();
 }
+
+/// The third batch (`fixtures/dify-0.3.23-skeletons-3.json`): completion on every surface and
+/// its stops, audio, activation, installs, explore detail, dataset init and limits, provider
+/// credentials and defaults, the operators' workspace list, the system routes.
+const SKELETONS_3: &str = include_str!("fixtures/dify-0.3.23-skeletons-3.json");
+
+/// A multipart body with one `audio/mpeg` `file` part.
+fn audio(uri: &str) -> TestRequest {
+    let boundary = "XSHAPESX";
+    let mut body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.mp3\"\r\nContent-Type: audio/mpeg\r\n\r\n"
+    )
+    .into_bytes();
+    body.extend_from_slice(b"ID3fake-mp3-bytes");
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    TestRequest::post()
+        .uri(uri)
+        .insert_header((header::CONTENT_TYPE, format!("multipart/form-data; boundary={boundary}")))
+        .set_payload(body)
+}
+
+#[actix_web::test]
+async fn the_last_routes_answer_in_dify_s_fields() {
+    use common::datasets::{automatic_documents, owner, upload};
+    use serde_json::json;
+    use test_support::fake_openai::FAKE_API_KEY;
+
+    let (env, state) = state_with(&[("ADMIN_API_KEY", "operator-key")]).await;
+    let fake = FakeOpenAi::start().await;
+    let app = test::init_service(app(state)).await;
+    let (mut c, _) = owner(&env, &app, &fake).await;
+    let mut s = Skeletons::from(SKELETONS_3);
+    let session = c.cookie.clone().unwrap_or_default();
+    let cookie = || (header::COOKIE, format!("session={session}"));
+    let model = json!({"provider": "openai", "name": "gpt-3.5-turbo", "completion_params": {"max_tokens": 64}});
+    let form = json!([{"text-input": {"label": "Topic", "variable": "topic", "required": false, "max_length": 20}}]);
+    let mut ids = Vec::new();
+    for (name, mode, prompt, form) in
+        [("Chat", "chat", "You help.", json!([])), ("Writer", "completion", "Write about {{topic}}.", form)]
+    {
+        let config =
+            json!({"pre_prompt": prompt, "user_input_form": form, "model": model, "speech_to_text": {"enabled": true}});
+        let body =
+            json!({"name": name, "mode": mode, "icon": "🤖", "icon_background": "#FFEAD5", "model_config": config});
+        let r = send(&app, &mut c, Method::POST, "/console/api/apps", Some(body)).await;
+        assert_eq!(r.status.as_u16(), 201, "{r:?}");
+        ids.push(r.body["id"].as_str().expect("id").to_string());
+    }
+    let (chat, writer) = (ids[0].clone(), ids[1].clone());
+    let task = uuid::Uuid::new_v4();
+
+    // Completion apps on every surface, and their stops.
+    let a =
+        ask(&app, &c, Method::POST, &format!("/console/api/apps/{writer}/completion-messages/{task}/stop"), None).await;
+    s.check("POST", "/console/api/apps/<uuid:app_id>/completion-messages/<string:task_id>/stop", &a);
+    let r = send(&app, &mut c, Method::GET, "/console/api/installed-apps", None).await;
+    let installed = |app_id: &str| -> String {
+        r.body["installed_apps"]
+            .as_array()
+            .and_then(|a| a.iter().find(|i| i["app"]["id"] == app_id))
+            .and_then(|i| i["id"].as_str())
+            .expect("installed")
+            .to_string()
+    };
+    let (iw, ic) = (installed(&writer), installed(&chat));
+    let a =
+        ask(&app, &c, Method::POST, &format!("/console/api/installed-apps/{iw}/completion-messages/{task}/stop"), None)
+            .await;
+    s.check(
+        "POST",
+        "/console/api/installed-apps/<uuid:installed_app_id>/completion-messages/<string:task_id>/stop",
+        &a,
+    );
+    let r = send(&app, &mut c, Method::GET, &format!("/console/api/apps/{writer}"), None).await;
+    let code = r.body["site"]["access_token"].as_str().expect("code").to_string();
+    let a = call(&app, TestRequest::get().uri("/api/passport").insert_header(("X-App-Code", code))).await;
+    let visitor =
+        Client { bearer: Some(a.body["access_token"].as_str().expect("passport").to_string()), ..Client::default() };
+    let a = ask(
+        &app,
+        &visitor,
+        Method::POST,
+        "/api/completion-messages",
+        Some(json!({"inputs": {"topic": "tea"}, "response_mode": "blocking"})),
+    )
+    .await;
+    s.check("POST", "/api/completion-messages", &a);
+    let a = ask(&app, &visitor, Method::POST, &format!("/api/completion-messages/{task}/stop"), None).await;
+    s.check("POST", "/api/completion-messages/<string:task_id>/stop", &a);
+    let r = send(&app, &mut c, Method::POST, &format!("/console/api/apps/{writer}/api-keys"), None).await;
+    let wkey = Client { bearer: Some(r.body["token"].as_str().expect("token").to_string()), ..Client::default() };
+    let a = ask(
+        &app,
+        &wkey,
+        Method::POST,
+        "/v1/completion-messages",
+        Some(json!({"inputs": {"topic": "tea"}, "user": "u", "response_mode": "blocking"})),
+    )
+    .await;
+    s.check("POST", "/v1/completion-messages", &a);
+    let a = ask(&app, &wkey, Method::POST, &format!("/v1/completion-messages/{task}/stop"), Some(json!({"user": "u"})))
+        .await;
+    s.check("POST", "/v1/completion-messages/<string:task_id>/stop", &a);
+    let r = send(
+        &app,
+        &mut c,
+        Method::GET,
+        "/console/api/apps/{writer}/completion-conversations?page=1&limit=20".replace("{writer}", &writer).as_str(),
+        None,
+    )
+    .await;
+    let wconv = r.body["data"][0]["id"].as_str().expect("conversation").to_string();
+    let a =
+        ask(&app, &c, Method::DELETE, &format!("/console/api/apps/{writer}/completion-conversations/{wconv}"), None)
+            .await;
+    s.check("DELETE", "/console/api/apps/<uuid:app_id>/completion-conversations/<uuid:conversation_id>", &a);
+
+    // Audio on every surface (the chat app has speech to text).
+    let a = call(&app, audio(&format!("/console/api/apps/{chat}/audio-to-text")).insert_header(cookie())).await;
+    s.check("POST", "/console/api/apps/<uuid:app_id>/audio-to-text", &a);
+    let a = call(&app, audio(&format!("/console/api/installed-apps/{ic}/audio-to-text")).insert_header(cookie())).await;
+    s.check("POST", "/console/api/installed-apps/<uuid:installed_app_id>/audio-to-text", &a);
+    let r = send(&app, &mut c, Method::GET, &format!("/console/api/apps/{chat}"), None).await;
+    let ccode = r.body["site"]["access_token"].as_str().expect("code").to_string();
+    let a = call(&app, TestRequest::get().uri("/api/passport").insert_header(("X-App-Code", ccode))).await;
+    let chatter = a.body["access_token"].as_str().expect("passport").to_string();
+    let a = call(&app, audio("/api/audio-to-text").insert_header((header::AUTHORIZATION, format!("Bearer {chatter}"))))
+        .await;
+    s.check("POST", "/api/audio-to-text", &a);
+    let r = send(&app, &mut c, Method::POST, &format!("/console/api/apps/{chat}/api-keys"), None).await;
+    let ckey = r.body["token"].as_str().expect("token").to_string();
+    let a =
+        call(&app, audio("/v1/audio-to-text").insert_header((header::AUTHORIZATION, format!("Bearer {ckey}")))).await;
+    s.check("POST", "/v1/audio-to-text", &a);
+
+    // Explore and installs: another workspace lists its app; this one installs, pins and
+    // uninstalls it (a workspace cannot uninstall its own apps, in Dify too).
+    let (_, other_tenant) = seed_account(&env, "other@tea.test", ADMIN_PASSWORD, None).await;
+    configure_openai_at(&env, other_tenant, FAKE_API_KEY, Some(&fake.base_url())).await;
+    let mut other = login(&app, "other@tea.test", ADMIN_PASSWORD).await;
+    let body = json!({"name": "Theirs", "mode": "chat", "icon": "🤖", "icon_background": "#FFEAD5"});
+    let r = send(&app, &mut other, Method::POST, "/console/api/apps", Some(body)).await;
+    let theirs = r.body["id"].as_str().expect("id").to_string();
+    let r = send(&app, &mut other, Method::POST, &format!("/console/api/explore/apps/{theirs}"), Some(json!({}))).await;
+    assert_eq!(r.status.as_u16(), 201, "{r:?}");
+    let a = ask(&app, &c, Method::GET, &format!("/console/api/explore/apps/{theirs}"), None).await;
+    s.check("GET", "/console/api/explore/apps/<uuid:app_id>", &a);
+    let a = ask(&app, &c, Method::POST, "/console/api/installed-apps", Some(json!({"app_id": theirs}))).await;
+    s.check("POST", "/console/api/installed-apps", &a);
+    let r = send(&app, &mut c, Method::GET, "/console/api/installed-apps", None).await;
+    let it = r.body["installed_apps"]
+        .as_array()
+        .and_then(|a| a.iter().find(|i| i["app"]["id"] == theirs.as_str()))
+        .and_then(|i| i["id"].as_str())
+        .expect("installed theirs")
+        .to_string();
+    let a =
+        ask(&app, &c, Method::PATCH, &format!("/console/api/installed-apps/{it}"), Some(json!({"is_pinned": true})))
+            .await;
+    s.check("PATCH", "/console/api/installed-apps/<uuid:installed_app_id>", &a);
+    let a = ask(&app, &c, Method::DELETE, &format!("/console/api/installed-apps/{it}"), None).await;
+    s.check("DELETE", "/console/api/installed-apps/<uuid:installed_app_id>", &a);
+
+    // Datasets.
+    let file = upload(&app, &c, "tea.txt", b"Green tea is steamed.").await;
+    let a =
+        ask(&app, &c, Method::POST, "/console/api/datasets/init", Some(automatic_documents("economy", &[file]))).await;
+    s.check("POST", "/console/api/datasets/init", &a);
+    let ds = a.body["dataset"]["id"].as_str().unwrap_or_default().to_string();
+    let a = ask(&app, &c, Method::GET, "/console/api/datasets/limit", None).await;
+    s.check("GET", "/console/api/datasets/limit", &a);
+    let r = send(&app, &mut c, Method::POST, &format!("/console/api/datasets/{ds}/api-keys"), None).await;
+    let key_id = r.body["id"].as_str().expect("key").to_string();
+    let a = ask(&app, &c, Method::DELETE, &format!("/console/api/datasets/{ds}/api-keys/{key_id}"), None).await;
+    s.check("DELETE", "/console/api/datasets/<uuid:resource_id>/api-keys/<uuid:api_key_id>", &a);
+
+    // Account: activation of an invitation; init of an account already active.
+    let r = send(
+        &app,
+        &mut c,
+        Method::POST,
+        "/console/api/workspaces/current/members/invite-email",
+        Some(json!({"emails": ["new@tea.test"], "role": "normal"})),
+    )
+    .await;
+    let url = r.body["invitation_results"][0]["url"].as_str().expect("url").to_string();
+    let token = url.split("token=").nth(1).unwrap_or_default().split('&').next().unwrap_or_default().to_string();
+    let body = json!({"email": "new@tea.test", "token": token, "name": "New", "password": "Passw0rd1", "interface_language": "en-US", "timezone": "UTC"});
+    let a = ask(&app, &Client::default(), Method::POST, "/console/api/activate", Some(body)).await;
+    s.check("POST", "/console/api/activate", &a);
+    let a = ask(
+        &app,
+        &c,
+        Method::POST,
+        "/console/api/account/init",
+        Some(json!({"interface_language": "en-US", "timezone": "UTC"})),
+    )
+    .await;
+    s.check("POST", "/console/api/account/init", &a);
+
+    // Provider settings.
+    let p_ = "/console/api/workspaces/current/model-providers/<string:provider_name>";
+    let config = json!({"config": {"openai_api_key": FAKE_API_KEY, "openai_api_base": fake.base_url()}});
+    let a = ask(
+        &app,
+        &c,
+        Method::POST,
+        "/console/api/workspaces/current/model-providers/openai/validate",
+        Some(config.clone()),
+    )
+    .await;
+    s.check("POST", &format!("{p_}/validate"), &a);
+    let a = ask(&app, &c, Method::POST, "/console/api/workspaces/current/model-providers/openai", Some(config)).await;
+    s.check("POST", p_, &a);
+    let a = ask(
+        &app,
+        &c,
+        Method::POST,
+        "/console/api/workspaces/current/default-model",
+        Some(json!({"model_name": "gpt-3.5-turbo", "model_type": "text-generation", "provider_name": "openai"})),
+    )
+    .await;
+    s.check("POST", "/console/api/workspaces/current/default-model", &a);
+    let a = ask(
+        &app,
+        &c,
+        Method::GET,
+        "/console/api/workspaces/current/model-providers/openai/models/parameter-rules?model_name=gpt-3.5-turbo",
+        None,
+    )
+    .await;
+    s.check("GET", &format!("{p_}/models/parameter-rules"), &a);
+    let a = ask(&app, &c, Method::GET, "/console/api/workspaces/current/models/model-type/text-generation", None).await;
+    s.check("GET", "/console/api/workspaces/current/models/model-type/<string:model_type>", &a);
+    let a = ask(&app, &c, Method::DELETE, "/console/api/workspaces/current/model-providers/openai", None).await;
+    s.check("DELETE", p_, &a);
+
+    // The operators' list and the system routes.
+    let op = Client { bearer: Some("operator-key".into()), ..Client::default() };
+    let a = ask(&app, &op, Method::GET, "/console/api/all-workspaces?page=1&limit=20", None).await;
+    s.check("GET", "/console/api/all-workspaces", &a);
+    for route in ["/health", "/threads", "/db-pool-stat"] {
+        let a = ask(&app, &Client::default(), Method::GET, route, None).await;
+        s.check("GET", route, &a);
+    }
+    s.finish();
+}

@@ -152,6 +152,20 @@ pub async fn detail(
     Ok(detail_fields(d, &c, available))
 }
 
+/// The short `dataset_fields` that `datasets/init` answers with.
+pub fn brief(d: &datasets::Model) -> Value {
+    json!({
+        "id": d.id,
+        "name": d.name,
+        "description": d.description,
+        "permission": d.permission,
+        "data_source_type": d.data_source_type,
+        "indexing_technique": d.indexing_technique,
+        "created_by": d.created_by,
+        "created_at": unix_seconds(d.created_at),
+    })
+}
+
 /// What to list.
 #[derive(Debug, Clone)]
 pub enum Selection {

@@ -128,7 +128,8 @@ async fn init(state: web::Data<AppState>, Manager(user): Manager, body: web::Jso
             return Err(e.into());
         }
     };
-    let dataset = listing::detail(db, &state.engine.hosting, &d, false).await?;
+    // Dify answers the short `dataset_fields` here, not the detail of `/datasets/<id>`.
+    let dataset = listing::brief(&d);
     let docs: Vec<Value> = docs.iter().map(|doc| documents::fields(doc, 0)).collect();
     Ok(HttpResponse::Ok().json(json!({"dataset": dataset, "documents": docs, "batch": batch})))
 }
