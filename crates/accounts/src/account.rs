@@ -22,7 +22,7 @@ pub async fn hash(password: &str) -> Result<PasswordHash, ApiError> {
     let password = password.to_string();
     tokio::task::spawn_blocking(move || kernel::crypto::hash_password(&password))
         .await
-        .map_err(|_| ApiError::internal())
+        .map_err(|e| ApiError::internal_because("the password hashing task failed", e))
 }
 
 /// Verifies off the async workers.

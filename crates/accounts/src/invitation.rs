@@ -54,7 +54,7 @@ pub async fn issue(cache: &dyn Cache, account: &accounts::Model, workspace_id: U
         email: account.email.clone(),
         workspace_id: workspace_id.to_string(),
     };
-    let bytes = serde_json::to_vec(&data).map_err(|_| ApiError::internal())?;
+    let bytes = serde_json::to_vec(&data).map_err(|e| ApiError::internal_because("cannot encode an invitation", e))?;
     cache.set(&token_key(&token), &bytes, Some(TOKEN_TTL)).await.map_err(cache_err)?;
     Ok(token)
 }

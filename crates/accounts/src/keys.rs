@@ -36,5 +36,6 @@ pub async fn load_private(storage: &dyn Storage, tenant_id: Uuid) -> Result<Stri
         tracing::error!(error = %e, %tenant_id, "cannot load workspace private key");
         ApiError::internal()
     })?;
-    String::from_utf8(bytes.to_vec()).map_err(|_| ApiError::internal())
+    String::from_utf8(bytes.to_vec())
+        .map_err(|e| ApiError::internal_because("the workspace private key is not text", e))
 }

@@ -86,7 +86,7 @@ impl<'a> Sessions<'a> {
 
     async fn store(&self, sid: &str, data: &SessionData) -> Result<(), ApiError> {
         let ttl = if data.remember { REMEMBER_TTL } else { SESSION_TTL };
-        let bytes = serde_json::to_vec(data).map_err(|_| ApiError::internal())?;
+        let bytes = serde_json::to_vec(data).map_err(|e| ApiError::internal_because("cannot encode a session", e))?;
         self.cache.set(&session_key(sid), &bytes, Some(ttl)).await.map_err(cache_err)
     }
 

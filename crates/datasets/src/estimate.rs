@@ -249,7 +249,7 @@ pub async fn estimate_files(
     }
     tokio::task::spawn_blocking(move || estimate_texts(&texts, &rule, model.as_ref()))
         .await
-        .map_err(|_| ApiError::internal())
+        .map_err(|e| ApiError::internal_because("the estimate task failed", e))
 }
 
 /// The workspace's upload files by id, in the order asked; any missing one is 404.

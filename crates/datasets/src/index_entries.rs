@@ -107,7 +107,7 @@ pub async fn add(
             .collect()
     })
     .await
-    .map_err(|_| ApiError::internal())?;
+    .map_err(|e| ApiError::internal_because("the keyword task failed", e))?;
     indexing::add_keywords(&indexer.db, dataset.id, &nodes).await?;
     Ok(nodes)
 }

@@ -156,7 +156,7 @@ pub async fn save(
         Ok::<_, ApiError>(hex::encode(Sha3_256::digest(&bytes)))
     })
     .await
-    .map_err(|_| ApiError::internal())??;
+    .map_err(|e| ApiError::internal_because("the upload check task failed", e))??;
     let id = Uuid::new_v4();
     let key = format!("upload_files/{}/{id}.{ext}", who.tenant_id);
     storage.save(&key, upload.bytes).await.map_err(|e| {

@@ -98,6 +98,13 @@ impl ApiError {
         Self::new(500, "internal_server_error", "Internal Server Error")
     }
 
+    /// [`ApiError::internal`] for `cause`, which is logged (`what` says what failed) so the
+    /// 500 can be traced; the client still sees no detail.
+    pub fn internal_because(what: &str, cause: impl std::fmt::Display) -> Self {
+        tracing::error!(error = %cause, "{what}");
+        Self::internal()
+    }
+
     /// 501 for a contract route dify-rs does not implement yet.
     pub fn not_implemented(endpoint: &str) -> Self {
         Self::new(501, "not_implemented", format!("'{endpoint}' is not implemented by dify-rs yet."))
