@@ -2,6 +2,7 @@
 
 pub mod args;
 mod audio;
+mod bearer;
 pub mod console;
 pub mod contract;
 mod cors;

@@ -8,7 +8,6 @@ use std::pin::Pin;
 use accounts::session::{SessionData, Sessions};
 use accounts::tenant::Membership;
 use accounts::{TenantRole, account::status};
-use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest, web};
 use entities::accounts as account_rows;
 use kernel::ApiError;
@@ -74,19 +73,9 @@ pub async fn setup_required(state: &AppState) -> Result<(), ApiError> {
     Ok(())
 }
 
-fn bad_header() -> ApiError {
-    ApiError::unauthorized_msg("Invalid Authorization header format. Expected 'Bearer <api-key>' format.")
-}
-
 /// The bearer token of the request, if it sent an Authorization header.
 pub fn bearer(req: &HttpRequest) -> Result<Option<String>, ApiError> {
-    let Some(value) = req.headers().get(header::AUTHORIZATION) else { return Ok(None) };
-    let value = value.to_str().map_err(|_| bad_header())?;
-    let (scheme, token) = value.split_once(' ').ok_or_else(bad_header)?;
-    if !scheme.eq_ignore_ascii_case("bearer") || token.trim().is_empty() {
-        return Err(bad_header());
-    }
-    Ok(Some(token.trim().to_string()))
+    Ok(crate::bearer::bearer(req)?.map(str::to_owned))
 }
 
 /// The session id in the cookie, if any.

@@ -4,7 +4,6 @@
 use std::future::Future;
 use std::pin::Pin;
 
-use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest, web};
 use entities::{apps, end_users, sites};
 use jsonwebtoken::errors::ErrorKind;
@@ -39,23 +38,9 @@ struct PassportClaims {
     end_user_id: String,
 }
 
-fn bad_header() -> ApiError {
-    ApiError::unauthorized_msg("Invalid Authorization header format. Expected 'Bearer <api-key>' format.")
-}
-
 /// The passport of the request, with Dify's messages for a missing or malformed header.
 fn passport(req: &HttpRequest) -> Result<&str, ApiError> {
-    let value = req
-        .headers()
-        .get(header::AUTHORIZATION)
-        .ok_or_else(|| ApiError::unauthorized_msg("Authorization header is missing."))?;
-    let value = value.to_str().map_err(|_| bad_header())?;
-    let (scheme, token) = value.split_once(' ').ok_or_else(bad_header)?;
-    let token = token.trim();
-    if !scheme.eq_ignore_ascii_case("bearer") || token.is_empty() {
-        return Err(bad_header());
-    }
-    Ok(token)
+    crate::bearer::bearer(req)?.ok_or_else(|| ApiError::unauthorized_msg("Authorization header is missing."))
 }
 
 /// Checks the signature only: passports carry no expiry (Dify 0.3.23).
