@@ -305,13 +305,7 @@ async fn service_api_and_installed_apps_generate_for_their_own_users() {
     let r = send(&app, &mut chat_key, Method::POST, "/v1/chat-messages", Some(continued)).await;
     assert_eq!(r.body["conversation_id"].as_str(), Some(alice_conversation.as_str()), "{r:?}");
 
-    let r = send(&app, &mut owner, Method::GET, "/console/api/installed-apps", None).await;
-    let installed = r.body["installed_apps"]
-        .as_array()
-        .and_then(|a| a.iter().find(|i| i["app"]["id"] == chat_id.as_str()))
-        .and_then(|i| i["id"].as_str())
-        .expect("the owner's workspace has its app installed")
-        .to_string();
+    let installed = installed_app_id(&app, &mut owner, &chat_id).await;
     let uri = format!("/console/api/installed-apps/{installed}/chat-messages");
     let r = send(&app, &mut owner, Method::POST, &uri, Some(json!({"inputs": {"topic": "tea"}, "query": "hi there"})))
         .await;
@@ -661,13 +655,7 @@ async fn more_like_this_suggested_questions_and_audio() {
     fake.set_answer(Some("[\"How strong?\", \"Which cup?\", \"Hot or iced?\"]"));
     let r = send(&app, &mut c, Method::POST, "/console/api/installed-apps", None).await;
     let _ = r;
-    let r = send(&app, &mut c, Method::GET, "/console/api/installed-apps", None).await;
-    let installed = r.body["installed_apps"]
-        .as_array()
-        .and_then(|a| a.iter().find(|i| i["app"]["id"] == chat_id.as_str()))
-        .and_then(|i| i["id"].as_str())
-        .expect("installed")
-        .to_string();
+    let installed = installed_app_id(&app, &mut c, &chat_id).await;
     let r = send(
         &app,
         &mut c,
@@ -724,19 +712,6 @@ async fn more_like_this_suggested_questions_and_audio() {
     let key = Client { bearer: Some(r.body["token"].as_str().expect("token").to_string()), ..Client::default() };
     let r = upload(&app, &key, "/v1/audio-to-text", "audio/mpeg", b"abc").await;
     assert_error(&r, 400, "app_unavailable");
-}
-
-/// A visitor's passport for the app's shared site, fetched the way the web app does.
-async fn web_visitor<S, B>(app: &S, owner: &mut Client, app_id: &str) -> Client
-where
-    S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
-    B: MessageBody,
-{
-    let r = send(app, owner, Method::GET, &format!("/console/api/apps/{app_id}"), None).await;
-    let code = r.body["site"]["access_token"].as_str().expect("site code").to_string();
-    let req = TestRequest::get().uri("/api/passport").insert_header(("X-App-Code", code)).to_request();
-    let body: Value = test::call_and_read_body_json(app, req).await;
-    Client { bearer: Some(body["access_token"].as_str().expect("passport").to_string()), ..Client::default() }
 }
 
 #[actix_web::test]

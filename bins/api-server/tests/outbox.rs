@@ -11,7 +11,6 @@ use actix_web::test;
 use api_server::app;
 use common::datasets::*;
 use common::*;
-use sea_orm::{ConnectionTrait, Statement};
 use serde_json::json;
 use test_support::fake_openai::FakeOpenAi;
 use test_support::fake_smtp::FakeSmtp;
@@ -20,15 +19,7 @@ use test_support::{TestEnv, services_mode};
 
 /// Jobs still in the outbox.
 async fn outbox_rows(env: &TestEnv) -> i64 {
-    let backend = env.infra.db.get_database_backend();
-    let row = env
-        .infra
-        .db
-        .query_one_raw(Statement::from_string(backend, "SELECT count(*) AS n FROM job_outbox"))
-        .await
-        .expect("count")
-        .expect("a row");
-    row.try_get::<i64>("", "n").expect("n")
+    test_support::rows::row_count(&env.infra.db, "job_outbox").await
 }
 
 /// The broker URL of the services run, with its address replaced by `port` on 127.0.0.1.

@@ -608,13 +608,7 @@ async fn routes_the_recording_does_not_reach_answer_in_dify_s_fields() {
     s.check("GET", "/console/api/apps/<uuid:app_id>/completion-messages/<uuid:message_id>/more-like-this", &a);
 
     // Explore: installed apps.
-    let r = send(&app, &mut c, Method::GET, "/console/api/installed-apps", None).await;
-    let installed = r.body["installed_apps"]
-        .as_array()
-        .and_then(|a| a.iter().find(|i| i["app"]["id"] == chat.as_str()))
-        .and_then(|i| i["id"].as_str())
-        .expect("installed")
-        .to_string();
+    let installed = installed_app_id(&app, &mut c, &chat).await;
     let r = send(
         &app,
         &mut c,
@@ -695,18 +689,7 @@ async fn routes_the_recording_does_not_reach_answer_in_dify_s_fields() {
     let a = ask(&app, &c, Method::DELETE, &format!("/console/api/apps/{chat}/api-keys/{key_id}"), None).await;
     s.check("DELETE", "/console/api/apps/<uuid:resource_id>/api-keys/<uuid:api_key_id>", &a);
 
-    let web = |app_id: String| {
-        let app = &app;
-        let c = c.clone();
-        async move {
-            let r = ask(app, &c, Method::GET, &format!("/console/api/apps/{app_id}"), None).await;
-            let code = r.body["site"]["access_token"].as_str().expect("code").to_string();
-            let req = TestRequest::get().uri("/api/passport").insert_header(("X-App-Code", code));
-            let a = call(app, req).await;
-            Client { bearer: Some(a.body["access_token"].as_str().expect("passport").to_string()), ..Client::default() }
-        }
-    };
-    let visitor = web(writer.clone()).await;
+    let visitor = web_visitor(&app, &mut c, &writer).await;
     let r = ask(
         &app,
         &visitor,
@@ -720,7 +703,7 @@ async fn routes_the_recording_does_not_reach_answer_in_dify_s_fields() {
     s.check("POST", "/api/saved-messages", &a);
     let a = ask(&app, &visitor, Method::GET, "/api/saved-messages?limit=20", None).await;
     s.check("GET", "/api/saved-messages", &a);
-    let chatter = web(chat.clone()).await;
+    let chatter = web_visitor(&app, &mut c, &chat).await;
     let r = ask(
         &app,
         &chatter,
@@ -826,16 +809,7 @@ async fn more_routes_answer_in_dify_s_fields() {
     s.check("GET", &format!("{a_}/completion-conversations/<uuid:conversation_id>"), &a);
 
     // Explore: the installed writer and chat.
-    let r = send(&app, &mut c, Method::GET, "/console/api/installed-apps", None).await;
-    let installed = |app_id: &str| -> String {
-        r.body["installed_apps"]
-            .as_array()
-            .and_then(|a| a.iter().find(|i| i["app"]["id"] == app_id))
-            .and_then(|i| i["id"].as_str())
-            .expect("installed")
-            .to_string()
-    };
-    let (iw, ic) = (installed(&writer), installed(&chat));
+    let (iw, ic) = (installed_app_id(&app, &mut c, &writer).await, installed_app_id(&app, &mut c, &chat).await);
     let i_ = "/console/api/installed-apps/<uuid:installed_app_id>";
     let a = ask(
         &app,
@@ -898,17 +872,7 @@ async fn more_routes_answer_in_dify_s_fields() {
     s.check("DELETE", &format!("{i_}/conversations/<uuid:c_id>"), &a);
 
     // The web app and the service API.
-    let code_of = |app_id: String| {
-        let app = &app;
-        let c = c.clone();
-        async move {
-            let r = ask(app, &c, Method::GET, &format!("/console/api/apps/{app_id}"), None).await;
-            let code = r.body["site"]["access_token"].as_str().expect("code").to_string();
-            let a = call(app, TestRequest::get().uri("/api/passport").insert_header(("X-App-Code", code))).await;
-            Client { bearer: Some(a.body["access_token"].as_str().expect("passport").to_string()), ..Client::default() }
-        }
-    };
-    let visitor = code_of(writer.clone()).await;
+    let visitor = web_visitor(&app, &mut c, &writer).await;
     let r = ask(
         &app,
         &visitor,
@@ -925,7 +889,7 @@ async fn more_routes_answer_in_dify_s_fields() {
     ask(&app, &visitor, Method::POST, "/api/saved-messages", Some(json!({"message_id": vm}))).await;
     let a = ask(&app, &visitor, Method::DELETE, &format!("/api/saved-messages/{vm}"), None).await;
     s.check("DELETE", "/api/saved-messages/<uuid:message_id>", &a);
-    let chatter = code_of(chat.clone()).await;
+    let chatter = web_visitor(&app, &mut c, &chat).await;
     let a = ask(&app, &chatter, Method::POST, &format!("/api/chat-messages/{task}/stop"), None).await;
     s.check("POST", "/api/chat-messages/<string:task_id>/stop", &a);
     let r = send(&app, &mut c, Method::POST, &format!("/console/api/apps/{chat}/api-keys"), None).await;
@@ -1133,16 +1097,7 @@ async fn the_last_routes_answer_in_dify_s_fields() {
     let a =
         ask(&app, &c, Method::POST, &format!("/console/api/apps/{writer}/completion-messages/{task}/stop"), None).await;
     s.check("POST", "/console/api/apps/<uuid:app_id>/completion-messages/<string:task_id>/stop", &a);
-    let r = send(&app, &mut c, Method::GET, "/console/api/installed-apps", None).await;
-    let installed = |app_id: &str| -> String {
-        r.body["installed_apps"]
-            .as_array()
-            .and_then(|a| a.iter().find(|i| i["app"]["id"] == app_id))
-            .and_then(|i| i["id"].as_str())
-            .expect("installed")
-            .to_string()
-    };
-    let (iw, ic) = (installed(&writer), installed(&chat));
+    let (iw, ic) = (installed_app_id(&app, &mut c, &writer).await, installed_app_id(&app, &mut c, &chat).await);
     let a =
         ask(&app, &c, Method::POST, &format!("/console/api/installed-apps/{iw}/completion-messages/{task}/stop"), None)
             .await;
@@ -1151,11 +1106,7 @@ async fn the_last_routes_answer_in_dify_s_fields() {
         "/console/api/installed-apps/<uuid:installed_app_id>/completion-messages/<string:task_id>/stop",
         &a,
     );
-    let r = send(&app, &mut c, Method::GET, &format!("/console/api/apps/{writer}"), None).await;
-    let code = r.body["site"]["access_token"].as_str().expect("code").to_string();
-    let a = call(&app, TestRequest::get().uri("/api/passport").insert_header(("X-App-Code", code))).await;
-    let visitor =
-        Client { bearer: Some(a.body["access_token"].as_str().expect("passport").to_string()), ..Client::default() };
+    let visitor = web_visitor(&app, &mut c, &writer).await;
     let a = ask(
         &app,
         &visitor,
@@ -1200,10 +1151,7 @@ async fn the_last_routes_answer_in_dify_s_fields() {
     s.check("POST", "/console/api/apps/<uuid:app_id>/audio-to-text", &a);
     let a = call(&app, audio(&format!("/console/api/installed-apps/{ic}/audio-to-text")).insert_header(cookie())).await;
     s.check("POST", "/console/api/installed-apps/<uuid:installed_app_id>/audio-to-text", &a);
-    let r = send(&app, &mut c, Method::GET, &format!("/console/api/apps/{chat}"), None).await;
-    let ccode = r.body["site"]["access_token"].as_str().expect("code").to_string();
-    let a = call(&app, TestRequest::get().uri("/api/passport").insert_header(("X-App-Code", ccode))).await;
-    let chatter = a.body["access_token"].as_str().expect("passport").to_string();
+    let chatter = web_visitor(&app, &mut c, &chat).await.bearer.expect("passport");
     let a = call(&app, audio("/api/audio-to-text").insert_header((header::AUTHORIZATION, format!("Bearer {chatter}"))))
         .await;
     s.check("POST", "/api/audio-to-text", &a);
@@ -1227,13 +1175,7 @@ async fn the_last_routes_answer_in_dify_s_fields() {
     s.check("GET", "/console/api/explore/apps/<uuid:app_id>", &a);
     let a = ask(&app, &c, Method::POST, "/console/api/installed-apps", Some(json!({"app_id": theirs}))).await;
     s.check("POST", "/console/api/installed-apps", &a);
-    let r = send(&app, &mut c, Method::GET, "/console/api/installed-apps", None).await;
-    let it = r.body["installed_apps"]
-        .as_array()
-        .and_then(|a| a.iter().find(|i| i["app"]["id"] == theirs.as_str()))
-        .and_then(|i| i["id"].as_str())
-        .expect("installed theirs")
-        .to_string();
+    let it = installed_app_id(&app, &mut c, &theirs).await;
     let a =
         ask(&app, &c, Method::PATCH, &format!("/console/api/installed-apps/{it}"), Some(json!({"is_pinned": true})))
             .await;

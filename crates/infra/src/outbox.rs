@@ -189,7 +189,7 @@ impl Outbox {
             }
             let Some(queue) = crate::queue::QUEUES.iter().find(|q| **q == r.queue) else {
                 tracing::error!(queue = %r.queue, id = %r.id, "outbox row for an unknown queue; dropped");
-                self.forget(&[r.id]).await;
+                forget_rows(&self.inner, &[r.id]).await;
                 continue;
             };
             if let Err(e) = self.publish(r.id, queue, r.payload.as_bytes()).await {
@@ -237,7 +237,7 @@ impl Outbox {
     async fn publish(&self, id: Uuid, queue: &'static str, payload: &[u8]) -> Result<()> {
         if self.inner.durable {
             self.inner.queue.publish(queue, payload).await?;
-            self.forget(&[id]).await;
+            forget_rows(&self.inner, &[id]).await;
         } else {
             self.handed().insert(id);
             self.inner.queue.publish_receipt(queue, payload, id).await?;
@@ -273,16 +273,12 @@ impl Outbox {
         }
     }
 
-    /// Deletes rows whose job the queue has (or finished).
-    async fn forget(&self, ids: &[Uuid]) {
-        forget_rows(&self.inner, ids).await;
-    }
-
     fn handed(&self) -> std::sync::MutexGuard<'_, HashSet<Uuid>> {
         self.inner.handed.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
 
+/// Deletes rows whose job the queue has (or finished).
 async fn forget_rows(inner: &Inner, ids: &[Uuid]) {
     if ids.is_empty() {
         return;

@@ -12,15 +12,7 @@ use sea_orm::{ConnectionTrait, Statement};
 use test_support::{TestEnv, services_mode};
 
 async fn rows(env: &TestEnv) -> i64 {
-    let backend = env.infra.db.get_database_backend();
-    let row = env
-        .infra
-        .db
-        .query_one_raw(Statement::from_string(backend, "SELECT count(*) AS n FROM job_outbox"))
-        .await
-        .expect("count")
-        .expect("row");
-    row.try_get::<i64>("", "n").expect("n")
+    test_support::rows::row_count(&env.infra.db, "job_outbox").await
 }
 
 #[tokio::test]

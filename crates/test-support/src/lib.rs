@@ -11,6 +11,7 @@ pub mod fake_smtp;
 pub mod fake_weaviate;
 pub mod files;
 pub mod hostile;
+pub mod rows;
 pub mod seed;
 mod serve;
 pub mod tcp_proxy;

@@ -2,13 +2,14 @@
 //! workspace's agent-tool list. With no Notion connection every list is empty, as in Dify;
 //! connecting and importing Notion pages belongs to the Notion import.
 
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 use datasets::data_sources::{self, NOTION};
 use kernel::ApiError;
 use serde_json::json;
 use uuid::Uuid;
 
 use super::guard::{Console, Manager};
+use crate::history::QueryArgs;
 use crate::http_error::{HttpResult, method_not_allowed};
 use crate::routes::RouteTable;
 use crate::state::AppState;
@@ -51,10 +52,8 @@ async fn set_binding(state: web::Data<AppState>, user: Console, path: web::Path<
     Ok(HttpResponse::Ok().json(json!({"result": "success"})))
 }
 
-async fn pre_import(req: HttpRequest, state: web::Data<AppState>, user: Console) -> HttpResult {
+async fn pre_import(state: web::Data<AppState>, user: Console, query: QueryArgs) -> HttpResult {
     let db = &state.infra.db;
-    let query = web::Query::<std::collections::HashMap<String, String>>::from_query(req.query_string())
-        .map_err(|_| ApiError::bad_request("The query string could not be read."))?;
     let dataset = match query.get("dataset_id").map(String::as_str) {
         None | Some("") => None,
         Some(id) => {
@@ -82,13 +81,10 @@ async fn connect(_: Manager, path: web::Path<String>) -> HttpResult {
 
 /// `oauth/data-source/callback/<provider>`: Notion's redirect back. Errors go back to the
 /// console as Dify sends them; a code cannot be exchanged without a Notion integration.
-async fn callback(req: HttpRequest, state: web::Data<AppState>, path: web::Path<String>) -> HttpResult {
+async fn callback(state: web::Data<AppState>, path: web::Path<String>, query: QueryArgs) -> HttpResult {
     if path.as_str() != NOTION {
         return Ok(invalid_provider());
     }
-    let query = web::Query::<std::collections::HashMap<String, String>>::from_query(req.query_string())
-        .map(web::Query::into_inner)
-        .unwrap_or_default();
     if query.contains_key("code") {
         return Ok(HttpResponse::BadRequest().json(json!({"error": "OAuth data source process failed"})));
     }

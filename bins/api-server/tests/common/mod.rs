@@ -170,3 +170,31 @@ pub async fn configure_openai_at(env: &TestEnv, tenant_id: Uuid, key: &str, api_
     .await
     .expect("provider row");
 }
+
+/// A visitor's passport for the app's shared site, fetched the way the web app does.
+pub async fn web_visitor<S, B>(app: &S, owner: &mut Client, app_id: &str) -> Client
+where
+    S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
+    B: MessageBody,
+{
+    let r = send(app, owner, Method::GET, &format!("/console/api/apps/{app_id}"), None).await;
+    let code = r.body["site"]["access_token"].as_str().expect("site code").to_string();
+    let req = TestRequest::get().uri("/api/passport").insert_header(("X-App-Code", code)).to_request();
+    let body: Value = test::call_and_read_body_json(app, req).await;
+    Client { bearer: Some(body["access_token"].as_str().expect("passport").to_string()), ..Client::default() }
+}
+
+/// The caller's installed-app id of `app_id` (Explore).
+pub async fn installed_app_id<S, B>(app: &S, client: &mut Client, app_id: &str) -> String
+where
+    S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
+    B: MessageBody,
+{
+    let r = send(app, client, Method::GET, "/console/api/installed-apps", None).await;
+    r.body["installed_apps"]
+        .as_array()
+        .and_then(|a| a.iter().find(|i| i["app"]["id"] == app_id))
+        .and_then(|i| i["id"].as_str())
+        .unwrap_or_else(|| panic!("app {app_id} is not installed: {r:?}"))
+        .to_string()
+}
