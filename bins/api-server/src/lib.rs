@@ -3,12 +3,14 @@
 pub mod args;
 mod audio;
 mod bearer;
+pub mod body;
 pub mod console;
 pub mod contract;
 mod cors;
 pub mod generation;
 mod history;
 pub mod http_error;
+pub mod openapi;
 mod pyjson;
 pub mod routes;
 pub mod service_api;

@@ -88,7 +88,7 @@ pub fn with_base_url(s: &sites::Model, app_base_url: &str) -> Value {
 }
 
 /// The fields `POST /apps/<id>/site` may change; None leaves a field as it is.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::ToSchema)]
 pub struct SiteEdit {
     pub title: Option<String>,
     pub icon: Option<String>,

@@ -13,6 +13,11 @@ use crate::http_error::HttpResult;
 use crate::routes::RouteTable;
 use crate::state::AppState;
 
+/// This module's part of its API's OpenAPI document.
+#[derive(utoipa::OpenApi)]
+#[openapi()]
+pub(super) struct Doc;
+
 pub fn register(t: &mut RouteTable) {
     let completion = "/console/api/apps/<uuid:app_id>/completion-conversations";
     let completion_one = "/console/api/apps/<uuid:app_id>/completion-conversations/<uuid:conversation_id>";

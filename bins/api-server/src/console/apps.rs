@@ -9,14 +9,95 @@ use apps::lookup::AppMode;
 use apps::site::{self, SiteEdit};
 use entities::apps as app_rows;
 use kernel::ApiError;
-use serde_json::{Value, json};
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
 use super::guard::{Console, Manager};
-use crate::args::JsonArgs;
+use crate::body::Body;
 use crate::http_error::HttpResult;
 use crate::routes::RouteTable;
 use crate::state::AppState;
+
+/// `POST /apps`.
+#[derive(Deserialize, utoipa::ToSchema)]
+struct CreateApp {
+    name: AppName,
+    mode: Option<AppMode>,
+    icon: Option<String>,
+    icon_background: Option<String>,
+    /// A model config to start from (Dify's `model_config` object); the default model otherwise.
+    model_config: Option<Map<String, Value>>,
+}
+
+/// `POST /apps/<id>/name`.
+#[derive(Deserialize, utoipa::ToSchema)]
+struct Rename {
+    name: AppName,
+}
+
+/// `POST /apps/<id>/icon`.
+#[derive(Deserialize, utoipa::ToSchema)]
+struct Icon {
+    icon: Option<String>,
+    icon_background: Option<String>,
+}
+
+/// `POST /apps/<id>/site-enable`.
+#[derive(Deserialize, utoipa::ToSchema)]
+struct EnableSite {
+    enable_site: bool,
+}
+
+/// `POST /apps/<id>/api-enable`.
+#[derive(Deserialize, utoipa::ToSchema)]
+struct EnableApi {
+    enable_api: bool,
+}
+
+/// An app's name: 1 to 255 characters, not only blanks.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(try_from = "String")]
+struct AppName(String);
+
+impl TryFrom<String> for AppName {
+    type Error = &'static str;
+
+    fn try_from(name: String) -> Result<Self, Self::Error> {
+        if name.trim().is_empty() || name.chars().count() > 255 {
+            return Err("name must be 1 to 255 characters.");
+        }
+        Ok(Self(name))
+    }
+}
+
+impl From<AppName> for String {
+    fn from(name: AppName) -> Self {
+        name.0
+    }
+}
+
+/// This module's part of the console's OpenAPI document.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(
+    list,
+    create,
+    templates,
+    detail,
+    delete,
+    copy,
+    name,
+    icon,
+    site_enable,
+    api_enable,
+    model_config,
+    site_update,
+    site_reset,
+    keys_list,
+    keys_create,
+    keys_delete
+))]
+pub(super) struct Doc;
 
 pub fn register(t: &mut RouteTable) {
     t.add("GET", "/console/api/apps", "console.applistapi", web::to(list));
@@ -72,46 +153,25 @@ fn page_arg(query: &HashMap<String, String>, name: &str, default: u64, max: u64)
     }
 }
 
+#[utoipa::path(get, path = "/console/api/apps", tag = "apps", params(("page" = Option<u64>, Query), ("limit" = Option<u64>, Query)), responses((status = 200, description = "A page of the workspace's apps")))]
 async fn list(state: web::Data<AppState>, user: Console, query: web::Query<HashMap<String, String>>) -> HttpResult {
     let page = page_arg(&query, "page", 1, 99_999)?;
     let limit = page_arg(&query, "limit", 20, 100)?;
     Ok(HttpResponse::Ok().json(app::list(&state.infra.db, user.tenant_id(), page, limit).await?))
 }
 
-async fn create(state: web::Data<AppState>, user: Manager, body: web::Json<Value>) -> HttpResult {
+#[utoipa::path(post, path = "/console/api/apps", tag = "apps", request_body = CreateApp, responses((status = 201, description = "The new app")))]
+async fn create(state: web::Data<AppState>, user: Manager, body: Body<CreateApp>) -> HttpResult {
     let user = user.0;
-    let Value::Object(map) = body.into_inner() else {
-        return Err(ApiError::bad_request("Failed to decode JSON object: expected a JSON object").into());
-    };
-    let model_config = match map.get("model_config") {
-        None | Some(Value::Null) => None,
-        Some(v @ Value::Object(_)) => Some(v.clone()),
-        Some(_) => return Err(ApiError::invalid_param("model_config", "model_config must be an object.").into()),
-    };
-    let args = JsonArgs::new(web::Json(Value::Object(map)))?;
-    let name = args.required_str("name")?;
-    if name.trim().is_empty() || name.chars().count() > 255 {
-        return Err(ApiError::invalid_param("name", "name must be 1 to 255 characters.").into());
-    }
-    let mode = match args.optional_str("mode")? {
-        None => None,
-        Some(m) => Some(
-            AppMode::parse(&m).ok_or_else(|| ApiError::invalid_param("mode", format!("{m} is not a valid choice")))?,
-        ),
-    };
-    let new = NewApp {
-        name,
-        mode,
-        icon: args.optional_str("icon")?,
-        icon_background: args.optional_str("icon_background")?,
-        model_config,
-    };
+    let CreateApp { name, mode, icon, icon_background, model_config } = body.into_inner();
+    let new = NewApp { name: name.into(), mode, icon, icon_background, model_config: model_config.map(Value::Object) };
     let (choices, default) = super::app_models::choices(&state, user.tenant_id()).await?;
     let language = user.account.interface_language.clone().unwrap_or_else(|| "en-US".into());
     let detail = app::create(&state.infra.db, user.tenant_id(), &language, new, &choices, default.as_ref()).await?;
     Ok(HttpResponse::Created().json(detail))
 }
 
+#[utoipa::path(get, path = "/console/api/app-templates", tag = "apps", responses((status = 200, description = "Demo app templates")))]
 async fn templates(user: Console) -> HttpResult {
     let language = user.account.interface_language.as_deref().unwrap_or("en-US");
     Ok(HttpResponse::Ok().json(apps::templates::demo_templates(language)))
@@ -127,18 +187,21 @@ fn base_urls(req: &HttpRequest, state: &AppState) -> (String, String) {
     (pick(&state.config.app_web_url), pick(&state.config.service_api_url))
 }
 
+#[utoipa::path(get, path = "/console/api/apps/{app_id}", tag = "apps", params(("app_id" = Uuid, Path)), responses((status = 200, description = "The app with its site and model config")))]
 async fn detail(req: HttpRequest, state: web::Data<AppState>, user: Console, path: web::Path<Uuid>) -> HttpResult {
     let app = load(&state, &user, path.into_inner()).await?;
     let (app_base, api_base) = base_urls(&req, &state);
     Ok(HttpResponse::Ok().json(app::detail_with_site(&state.infra.db, &app, &app_base, &api_base).await?))
 }
 
+#[utoipa::path(delete, path = "/console/api/apps/{app_id}", tag = "apps", params(("app_id" = Uuid, Path)), responses((status = 204, description = "Deleted")))]
 async fn delete(state: web::Data<AppState>, user: Manager, path: web::Path<Uuid>) -> HttpResult {
     let app = load(&state, &user.0, path.into_inner()).await?;
     app::delete(&state.infra.db, &app).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
+#[utoipa::path(post, path = "/console/api/apps/{app_id}/copy", tag = "apps", params(("app_id" = Uuid, Path)), responses((status = 201, description = "The copy")))]
 async fn copy(state: web::Data<AppState>, user: Manager, path: web::Path<Uuid>) -> HttpResult {
     let app = load(&state, &user.0, path.into_inner()).await?;
     let language = user.0.account.interface_language.clone().unwrap_or_else(|| "en-US".into());
@@ -150,99 +213,82 @@ async fn apply(state: &AppState, user: &Console, app_id: Uuid, edit: AppEdit) ->
     Ok(HttpResponse::Ok().json(app::edit(&state.infra.db, app, edit).await?))
 }
 
-async fn name(state: web::Data<AppState>, user: Manager, path: web::Path<Uuid>, body: web::Json<Value>) -> HttpResult {
-    let name = JsonArgs::new(body)?.required_str("name")?;
-    if name.trim().is_empty() || name.chars().count() > 255 {
-        return Err(ApiError::invalid_param("name", "name must be 1 to 255 characters.").into());
-    }
-    apply(&state, &user.0, path.into_inner(), AppEdit::Name(name)).await
+#[utoipa::path(post, path = "/console/api/apps/{app_id}/name", tag = "apps", params(("app_id" = Uuid, Path)), request_body = Rename, responses((status = 200, description = "The app")))]
+async fn name(state: web::Data<AppState>, user: Manager, path: web::Path<Uuid>, body: Body<Rename>) -> HttpResult {
+    apply(&state, &user.0, path.into_inner(), AppEdit::Name(body.into_inner().name.into())).await
 }
 
-async fn icon(state: web::Data<AppState>, user: Manager, path: web::Path<Uuid>, body: web::Json<Value>) -> HttpResult {
-    let args = JsonArgs::new(body)?;
-    let edit =
-        AppEdit::Icon { icon: args.optional_str("icon")?, icon_background: args.optional_str("icon_background")? };
-    apply(&state, &user.0, path.into_inner(), edit).await
+#[utoipa::path(post, path = "/console/api/apps/{app_id}/icon", tag = "apps", params(("app_id" = Uuid, Path)), request_body = Icon, responses((status = 200, description = "The app")))]
+async fn icon(state: web::Data<AppState>, user: Manager, path: web::Path<Uuid>, body: Body<Icon>) -> HttpResult {
+    let Icon { icon, icon_background } = body.into_inner();
+    apply(&state, &user.0, path.into_inner(), AppEdit::Icon { icon, icon_background }).await
 }
 
-fn required_bool(args: &JsonArgs, name: &str) -> Result<bool, ApiError> {
-    if !args.has(name) {
-        return Err(ApiError::invalid_param(name, "Missing required parameter in the JSON body"));
-    }
-    args.bool_or(name, false)
-}
-
+#[utoipa::path(post, path = "/console/api/apps/{app_id}/site-enable", tag = "apps", params(("app_id" = Uuid, Path)), request_body = EnableSite, responses((status = 200, description = "The app")))]
 async fn site_enable(
     state: web::Data<AppState>,
     user: Manager,
     path: web::Path<Uuid>,
-    body: web::Json<Value>,
+    body: Body<EnableSite>,
 ) -> HttpResult {
-    let v = required_bool(&JsonArgs::new(body)?, "enable_site")?;
-    apply(&state, &user.0, path.into_inner(), AppEdit::EnableSite(v)).await
+    apply(&state, &user.0, path.into_inner(), AppEdit::EnableSite(body.enable_site)).await
 }
 
+#[utoipa::path(post, path = "/console/api/apps/{app_id}/api-enable", tag = "apps", params(("app_id" = Uuid, Path)), request_body = EnableApi, responses((status = 200, description = "The app")))]
 async fn api_enable(
     state: web::Data<AppState>,
     user: Manager,
     path: web::Path<Uuid>,
-    body: web::Json<Value>,
+    body: Body<EnableApi>,
 ) -> HttpResult {
-    let v = required_bool(&JsonArgs::new(body)?, "enable_api")?;
-    apply(&state, &user.0, path.into_inner(), AppEdit::EnableApi(v)).await
+    apply(&state, &user.0, path.into_inner(), AppEdit::EnableApi(body.enable_api)).await
 }
 
+#[utoipa::path(post, path = "/console/api/apps/{app_id}/model-config", tag = "apps", params(("app_id" = Uuid, Path)), request_body(content = Object, description = "Dify's model config object"), responses((status = 200, description = "`{\"result\": \"success\"}`")))]
 async fn model_config(
     state: web::Data<AppState>,
     user: Manager,
     path: web::Path<Uuid>,
-    body: web::Json<Value>,
+    body: Body<Map<String, Value>>,
 ) -> HttpResult {
     let app = load(&state, &user.0, path.into_inner()).await?;
     let (choices, _) = super::app_models::choices(&state, user.0.tenant_id()).await?;
-    app::set_model_config(&state.infra.db, &app, body.into_inner(), &choices).await?;
+    app::set_model_config(&state.infra.db, &app, Value::Object(body.into_inner()), &choices).await?;
     Ok(HttpResponse::Ok().json(json!({"result": "success"})))
 }
 
+#[utoipa::path(post, path = "/console/api/apps/{app_id}/site", tag = "apps", params(("app_id" = Uuid, Path)), request_body = SiteEdit, responses((status = 200, description = "The site")))]
 async fn site_update(
     state: web::Data<AppState>,
     user: Manager,
     path: web::Path<Uuid>,
-    body: web::Json<Value>,
+    body: Body<SiteEdit>,
 ) -> HttpResult {
     let app = load(&state, &user.0, path.into_inner()).await?;
-    let args = JsonArgs::new(body)?;
-    let edit = SiteEdit {
-        title: args.optional_str("title")?,
-        icon: args.optional_str("icon")?,
-        icon_background: args.optional_str("icon_background")?,
-        description: args.optional_str("description")?,
-        default_language: args.optional_str("default_language")?,
-        customize_domain: args.optional_str("customize_domain")?,
-        copyright: args.optional_str("copyright")?,
-        privacy_policy: args.optional_str("privacy_policy")?,
-        customize_token_strategy: args.optional_str("customize_token_strategy")?,
-        prompt_public: if args.has("prompt_public") { Some(args.bool_or("prompt_public", false)?) } else { None },
-    };
+    let edit = body.into_inner();
     Ok(HttpResponse::Ok().json(site::update(&state.infra.db, &app, edit).await?))
 }
 
+#[utoipa::path(post, path = "/console/api/apps/{app_id}/site/access-token-reset", tag = "apps", params(("app_id" = Uuid, Path)), responses((status = 200, description = "The site with a new code")))]
 async fn site_reset(state: web::Data<AppState>, user: Manager, path: web::Path<Uuid>) -> HttpResult {
     let app = load(&state, &user.0, path.into_inner()).await?;
     Ok(HttpResponse::Ok().json(site::reset_code(&state.infra.db, app.id).await?))
 }
 
+#[utoipa::path(get, path = "/console/api/apps/{resource_id}/api-keys", tag = "apps", params(("resource_id" = Uuid, Path)), responses((status = 200, description = "The app's API keys")))]
 async fn keys_list(state: web::Data<AppState>, user: Console, path: web::Path<Uuid>) -> HttpResult {
     let app = load(&state, &user, path.into_inner()).await?;
     let reveal = user.role().is_manager();
     Ok(HttpResponse::Ok().json(api_keys::list(&state.infra.db, KeyResource::App(app.id), reveal).await?))
 }
 
+#[utoipa::path(post, path = "/console/api/apps/{resource_id}/api-keys", tag = "apps", params(("resource_id" = Uuid, Path)), responses((status = 201, description = "The new key")))]
 async fn keys_create(state: web::Data<AppState>, user: Manager, path: web::Path<Uuid>) -> HttpResult {
     let app = load(&state, &user.0, path.into_inner()).await?;
     Ok(HttpResponse::Created().json(api_keys::create(&state.infra.db, KeyResource::App(app.id)).await?))
 }
 
+#[utoipa::path(delete, path = "/console/api/apps/{resource_id}/api-keys/{api_key_id}", tag = "apps", params(("resource_id" = Uuid, Path), ("api_key_id" = Uuid, Path)), responses((status = 204, description = "Deleted")))]
 async fn keys_delete(state: web::Data<AppState>, user: Manager, path: web::Path<(Uuid, Uuid)>) -> HttpResult {
     let (app_id, key_id) = path.into_inner();
     let app = load(&state, &user.0, app_id).await?;

@@ -17,6 +17,11 @@ use crate::state::AppState;
 const INTEGRATES: &str = "/console/api/data-source/integrates";
 const BINDING: &str = "/console/api/data-source/integrates/<uuid:binding_id>/<string:action>";
 
+/// This module's part of its API's OpenAPI document.
+#[derive(utoipa::OpenApi)]
+#[openapi()]
+pub(super) struct Doc;
+
 pub fn register(t: &mut RouteTable) {
     t.add("GET", INTEGRATES, "console.datasourceapi", web::to(integrates));
     t.add("PATCH", BINDING, "console.datasourceapi", web::to(set_binding));

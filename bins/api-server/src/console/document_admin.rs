@@ -20,6 +20,11 @@ use crate::state::AppState;
 
 const DOC: &str = "/console/api/datasets/<uuid:dataset_id>/documents/<uuid:document_id>";
 
+/// This module's part of its API's OpenAPI document.
+#[derive(utoipa::OpenApi)]
+#[openapi()]
+pub(super) struct Doc;
+
 pub fn register(t: &mut RouteTable) {
     t.add("GET", DOC, "console.documentdetailapi", web::to(detail));
     t.add("DELETE", DOC, "console.documentdeleteapi", web::to(delete));

@@ -18,6 +18,11 @@ use crate::http_error::{HttpError, HttpResult};
 use crate::routes::RouteTable;
 use crate::state::AppState;
 
+/// This module's part of its API's OpenAPI document.
+#[derive(utoipa::OpenApi)]
+#[openapi()]
+pub(super) struct Doc;
+
 pub fn register(t: &mut RouteTable) {
     t.add("GET", "/console/api/explore/apps", "console.recommendedapplistapi", web::to(catalogue));
     t.add("GET", "/console/api/explore/apps/<uuid:app_id>", "console.recommendedappapi", web::to(detail));

@@ -13,6 +13,11 @@ use crate::http_error::HttpResult;
 use crate::routes::RouteTable;
 use crate::state::AppState;
 
+/// This module's part of its API's OpenAPI document.
+#[derive(utoipa::OpenApi)]
+#[openapi()]
+pub(super) struct Doc;
+
 pub fn register(t: &mut RouteTable) {
     t.add("POST", "/console/api/login", "console.loginapi", web::to(login));
     t.add("GET", "/console/api/logout", "console.logoutapi", web::to(logout));

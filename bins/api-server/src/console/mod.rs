@@ -30,7 +30,40 @@ mod workspace;
 
 pub use app_generation::wrong_mode;
 
+use utoipa::OpenApi;
+
 use crate::routes::RouteTable;
+
+/// The operations this API's handlers document, merged from each module.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    let mut doc = utoipa::openapi::OpenApi::default();
+    doc.merge(account::Doc::openapi());
+    doc.merge(activate::Doc::openapi());
+    doc.merge(app_feedbacks::Doc::openapi());
+    doc.merge(app_generation::Doc::openapi());
+    doc.merge(app_logs::Doc::openapi());
+    doc.merge(apps::Doc::openapi());
+    doc.merge(data_sources::Doc::openapi());
+    doc.merge(dataset_keys::Doc::openapi());
+    doc.merge(datasets::Doc::openapi());
+    doc.merge(document_admin::Doc::openapi());
+    doc.merge(documents::Doc::openapi());
+    doc.merge(estimate::Doc::openapi());
+    doc.merge(explore::Doc::openapi());
+    doc.merge(files::Doc::openapi());
+    doc.merge(installed_app_history::Doc::openapi());
+    doc.merge(installed_generation::Doc::openapi());
+    doc.merge(login::Doc::openapi());
+    doc.merge(members::Doc::openapi());
+    doc.merge(model_providers::Doc::openapi());
+    doc.merge(prompt_helpers::Doc::openapi());
+    doc.merge(segment_import::Doc::openapi());
+    doc.merge(setup::Doc::openapi());
+    doc.merge(statistics::Doc::openapi());
+    doc.merge(version::Doc::openapi());
+    doc.merge(workspace::Doc::openapi());
+    doc
+}
 
 pub fn register(t: &mut RouteTable) {
     setup::register(t);

@@ -10,6 +10,11 @@ use crate::http_error::HttpResult;
 use crate::routes::RouteTable;
 use crate::state::AppState;
 
+/// This module's part of its API's OpenAPI document.
+#[derive(utoipa::OpenApi)]
+#[openapi()]
+pub(super) struct Doc;
+
 pub fn register(t: &mut RouteTable) {
     t.add("POST", "/console/api/rule-generate", "console.rulegenerateapi", web::to(rule_generate));
     t.add("POST", "/console/api/introduction-generate", "console.introductiongenerateapi", web::to(introduction));

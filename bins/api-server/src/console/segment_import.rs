@@ -20,6 +20,11 @@ const IMPORT: &str = "/console/api/datasets/<uuid:dataset_id>/documents/<uuid:do
 const STATUS: &str = "/console/api/datasets/batch_import_status/<uuid:job_id>";
 const ENDPOINT: &str = "console.datasetdocumentsegmentbatchimportapi";
 
+/// This module's part of its API's OpenAPI document.
+#[derive(utoipa::OpenApi)]
+#[openapi()]
+pub(super) struct Doc;
+
 pub fn register(t: &mut RouteTable) {
     t.add("POST", IMPORT, ENDPOINT, web::to(import));
     t.add("GET", STATUS, ENDPOINT, web::to(status));

@@ -25,7 +25,7 @@ pub enum Surface {
 }
 
 impl Surface {
-    const fn prefix(self) -> &'static str {
+    pub const fn prefix(self) -> &'static str {
         match self {
             Surface::Console => "/console/api",
             Surface::Service => "/v1",
@@ -34,7 +34,8 @@ impl Surface {
         }
     }
 
-    fn of(path: &str) -> Self {
+    /// The surface a Flask-style path belongs to.
+    pub fn of(path: &str) -> Self {
         [Surface::Console, Surface::Service, Surface::Web]
             .into_iter()
             .find(|s| path == s.prefix() || path.starts_with(&format!("{}/", s.prefix())))
@@ -60,6 +61,15 @@ pub struct RouteInfo {
     pub implemented: bool,
 }
 
+/// One method on one rule, as the OpenAPI documents list it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Operation {
+    pub method: &'static str,
+    pub path: &'static str,
+    pub endpoint: &'static str,
+    pub implemented: bool,
+}
+
 /// Every route the server answers, keyed by Flask-style path.
 #[derive(Default)]
 pub struct RouteTable {
@@ -79,6 +89,7 @@ pub fn table() -> RouteTable {
     crate::console::register(&mut t);
     crate::service_api::register(&mut t);
     crate::web_app::register(&mut t);
+    crate::openapi::register(&mut t);
     t.fill_contract();
     t
 }
@@ -119,6 +130,14 @@ impl RouteTable {
             row.implemented &= e.implemented;
         }
         rows.into_values().collect()
+    }
+
+    /// Every method of every rule, in registration order.
+    pub fn operations(&self) -> Vec<Operation> {
+        self.entries
+            .iter()
+            .map(|e| Operation { method: e.method, path: e.path, endpoint: e.endpoint, implemented: e.implemented })
+            .collect()
     }
 
     /// Mounts every route under its surface's scope, most specific paths first.
@@ -182,6 +201,24 @@ fn specificity(path: &str) -> Vec<u8> {
 
 const UUID_RE: &str = "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}";
 
+/// Flask rule syntax to an OpenAPI path template: `<uuid:app_id>` becomes `{app_id}`.
+pub fn openapi_path(flask: &str) -> String {
+    let mut out = String::with_capacity(flask.len());
+    let mut rest = flask;
+    while let Some(start) = rest.find('<') {
+        out.push_str(&rest[..start]);
+        let Some(end) = rest[start..].find('>') else {
+            break;
+        };
+        let inner = &rest[start + 1..start + end];
+        let name = inner.split_once(':').map_or(inner, |(_, n)| n);
+        out.push_str(&format!("{{{name}}}"));
+        rest = &rest[start + end + 1..];
+    }
+    out.push_str(rest);
+    out
+}
+
 /// Flask rule syntax to an actix pattern: `<uuid:x>` matches only a UUID (so other text is a
 /// 404, as with Werkzeug's converter), `<string:x>`/`<x>` one segment, `<path:x>` the rest.
 pub fn actix_pattern(flask: &str) -> String {
@@ -215,6 +252,7 @@ mod tests {
         assert_eq!(actix_pattern("/x/<string:task_id>/stop"), "/x/{task_id}/stop");
         assert_eq!(actix_pattern("/oauth/login/<provider>"), "/oauth/login/{provider}");
         assert_eq!(actix_pattern("/static/<path:filename>"), "/static/{filename:.*}");
+        assert_eq!(openapi_path("/apps/<uuid:app_id>/keys/<k>"), "/apps/{app_id}/keys/{k}");
     }
 
     #[test]

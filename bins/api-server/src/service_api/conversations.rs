@@ -16,6 +16,11 @@ use crate::http_error::HttpResult;
 use crate::routes::RouteTable;
 use crate::state::AppState;
 
+/// This module's part of its API's OpenAPI document.
+#[derive(utoipa::OpenApi)]
+#[openapi()]
+pub(super) struct Doc;
+
 pub fn register(t: &mut RouteTable) {
     t.add("GET", "/v1/conversations", "service_api.conversationapi", web::to(list));
     t.add("GET", "/v1/conversations/<uuid:c_id>", "service_api.conversation", web::to(show));

@@ -14,6 +14,11 @@ use crate::http_error::HttpResult;
 use crate::routes::RouteTable;
 use crate::state::AppState;
 
+/// This module's part of its API's OpenAPI document.
+#[derive(utoipa::OpenApi)]
+#[openapi()]
+pub(super) struct Doc;
+
 pub fn register(t: &mut RouteTable) {
     t.add("POST", "/v1/documents", "service_api.documentlistapi", web::to(create));
     t.add("DELETE", "/v1/documents/<uuid:document_id>", "service_api.documentapi", web::to(delete));

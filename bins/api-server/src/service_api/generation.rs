@@ -15,6 +15,11 @@ use crate::http_error::HttpResult;
 use crate::routes::RouteTable;
 use crate::state::AppState;
 
+/// This module's part of its API's OpenAPI document.
+#[derive(utoipa::OpenApi)]
+#[openapi()]
+pub(super) struct Doc;
+
 pub fn register(t: &mut RouteTable) {
     t.add("POST", "/v1/completion-messages", "service_api.completionapi", web::to(completion));
     t.add("POST", "/v1/chat-messages", "service_api.chatapi", web::to(chat));

@@ -14,6 +14,11 @@ use crate::http_error::HttpResult;
 use crate::routes::RouteTable;
 use crate::state::AppState;
 
+/// This module's part of its API's OpenAPI document.
+#[derive(utoipa::OpenApi)]
+#[openapi()]
+pub(super) struct Doc;
+
 pub fn register(t: &mut RouteTable) {
     t.add("GET", "/v1/messages", "service_api.messagelistapi", web::to(list));
     t.add("POST", "/v1/messages/<uuid:message_id>/feedbacks", "service_api.messagefeedbackapi", web::to(feedback));

@@ -1,0 +1,199 @@
+//! Typed request bodies, read the way Flask-RESTful's reqparse reads Dify's arguments.
+//!
+//! A handler takes `Body<T>`, where `T` is a plain `Deserialize` struct naming the request's
+//! fields. Serde does the reading; this module only words its failures as Dify does: a missing
+//! argument or a wrong type is a 400 `invalid_param` whose `params` names the argument, and a
+//! field's own check (a newtype's `TryFrom`) speaks with its own message.
+//!
+//! As with reqparse, a `null` top-level argument counts as absent, so `Option` fields read it
+//! as `None` and `#[serde(default)]` fields take their default.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::dev::Payload;
+use actix_web::{FromRequest, HttpRequest, web};
+use kernel::ApiError;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Deserializer};
+use serde_json::Value;
+
+use crate::http_error::HttpError;
+
+/// reqparse's message for a required argument that was not sent.
+pub const MISSING: &str = "Missing required parameter in the JSON body";
+
+/// A JSON object body deserialised into `T`, with Dify-worded errors.
+#[derive(Debug)]
+pub struct Body<T>(pub T);
+
+impl<T> Body<T> {
+    pub fn into_inner(self) -> T {
+        self.0
+    }
+}
+
+impl<T> std::ops::Deref for Body<T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T: DeserializeOwned + 'static> FromRequest for Body<T> {
+    type Error = actix_web::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        // The raw JSON goes through actix's own extractor, so size limits, content type and
+        // syntax errors answer exactly as before.
+        let json = web::Json::<Value>::from_request(req, payload);
+        Box::pin(async move {
+            let value = json.await?.into_inner();
+            parse(value).map(Body).map_err(|e| HttpError(e).into())
+        })
+    }
+}
+
+/// Reads an already parsed JSON body into `T`; anything but an object is refused.
+pub fn parse<T: DeserializeOwned>(value: Value) -> Result<T, ApiError> {
+    let Value::Object(mut map) = value else {
+        return Err(ApiError::bad_request("Failed to decode JSON object: expected a JSON object"));
+    };
+    map.retain(|_, v| !v.is_null());
+    serde_path_to_error::deserialize(Value::Object(map)).map_err(reqparse_error)
+}
+
+/// Words a serde failure as reqparse would, naming the argument it happened in.
+fn reqparse_error(e: serde_path_to_error::Error<serde_json::Error>) -> ApiError {
+    let path = e.path().to_string();
+    let at = |field: &str| if path == "." { field.to_owned() } else { format!("{path}.{field}") };
+    let message = e.into_inner().to_string();
+    if let Some(field) = between(&message, "missing field `", "`") {
+        return ApiError::invalid_param(at(field), MISSING);
+    }
+    if let Some(rest) = message.strip_prefix("invalid type: ") {
+        if rest.starts_with("null,") {
+            return ApiError::invalid_param(path, MISSING);
+        }
+        let expected = rest.split_once(", expected ").map_or("", |(_, e)| e);
+        return ApiError::invalid_param(path.clone(), format!("{path} must be {}.", noun(expected)));
+    }
+    if let Some(value) = between(&message, "unknown variant `", "`") {
+        return ApiError::invalid_param(path, format!("{value} is not a valid choice"));
+    }
+    if message.starts_with("invalid value: ") || message.starts_with("invalid length ") {
+        return ApiError::invalid_param(path.clone(), format!("{path} is not valid: {message}"));
+    }
+    // A field's own check (`TryFrom`, `deserialize_with`) already speaks Dify's words.
+    ApiError::invalid_param(path, message)
+}
+
+fn between<'a>(text: &'a str, start: &str, end: &str) -> Option<&'a str> {
+    let rest = text.strip_prefix(start)?;
+    rest.split_once(end).map(|(inside, _)| inside)
+}
+
+/// The kind of value serde expected, in reqparse's words.
+fn noun(expected: &str) -> &str {
+    match expected {
+        "a string" | "a boolean" | "a list of strings" => expected,
+        "a map" | "a JSON object" => "an object",
+        "a sequence" => "a list",
+        "f32" | "f64" => "a number",
+        e if e.starts_with("struct ") => "an object",
+        e if e.starts_with('u') || e.starts_with('i') => "an integer",
+        e => e,
+    }
+}
+
+/// A string list that also takes one string, as reqparse's `action='append'` does.
+pub fn one_or_many<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum OneOrMany {
+        One(String),
+        Many(Vec<String>),
+    }
+    match OneOrMany::deserialize(d) {
+        Ok(OneOrMany::One(s)) => Ok(vec![s]),
+        Ok(OneOrMany::Many(v)) => Ok(v),
+        Err(_) => Err(serde::de::Error::invalid_type(serde::de::Unexpected::Other("value"), &"a list of strings")),
+    }
+}
+
+/// Dify's `uuid_value`: an empty string passes as no id, anything else must be a UUID
+/// (worded `"<v> is not a valid uuid."`).
+pub fn uuid_value<'de, D: Deserializer<'de>>(d: D) -> Result<Option<uuid::Uuid>, D::Error> {
+    let text = String::deserialize(d)?;
+    if text.is_empty() {
+        return Ok(None);
+    }
+    text.parse().map(Some).map_err(|_| serde::de::Error::custom(format!("{text} is not a valid uuid.")))
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[derive(Debug, Deserialize, PartialEq)]
+    #[serde(rename_all = "snake_case")]
+    enum Mode {
+        Blocking,
+        Streaming,
+    }
+
+    #[derive(Debug, Deserialize)]
+    struct Args {
+        name: String,
+        #[serde(default)]
+        flag: bool,
+        mode: Option<Mode>,
+        inputs: Option<serde_json::Map<String, Value>>,
+        #[serde(default, deserialize_with = "one_or_many")]
+        ids: Vec<String>,
+        #[serde(default, deserialize_with = "uuid_value")]
+        conversation_id: Option<uuid::Uuid>,
+        limit: Option<u32>,
+    }
+
+    fn err(body: Value) -> (String, String) {
+        let e = parse::<Args>(body).expect_err("refused");
+        assert_eq!((e.status, e.code.as_ref()), (400, "invalid_param"));
+        (e.params.unwrap_or_default(), e.message)
+    }
+
+    #[test]
+    fn reads_fields_and_treats_null_as_absent() {
+        let a: Args = parse(json!({"name": "x", "flag": null, "mode": "streaming", "ids": "one"})).expect("ok");
+        assert_eq!((a.name.as_str(), a.flag, a.mode), ("x", false, Some(Mode::Streaming)));
+        assert_eq!(a.ids, vec!["one"]);
+        assert!(a.inputs.is_none() && a.conversation_id.is_none() && a.limit.is_none());
+    }
+
+    #[test]
+    fn words_failures_as_reqparse() {
+        let missing = "Missing required parameter in the JSON body";
+        assert_eq!(err(json!({})), ("name".into(), missing.into()));
+        assert_eq!(err(json!({"name": null})), ("name".into(), missing.into()));
+        assert_eq!(err(json!({"name": 1})), ("name".into(), "name must be a string.".into()));
+        assert_eq!(err(json!({"name": "x", "flag": "y"})), ("flag".into(), "flag must be a boolean.".into()));
+        assert_eq!(err(json!({"name": "x", "inputs": []})), ("inputs".into(), "inputs must be an object.".into()));
+        assert_eq!(err(json!({"name": "x", "mode": "fast"})), ("mode".into(), "fast is not a valid choice".into()));
+        assert_eq!(err(json!({"name": "x", "ids": [1]})), ("ids".into(), "ids must be a list of strings.".into()));
+        assert_eq!(err(json!({"name": "x", "limit": "2"})), ("limit".into(), "limit must be an integer.".into()));
+        assert_eq!(
+            err(json!({"name": "x", "conversation_id": "nope"})),
+            ("conversation_id".into(), "nope is not a valid uuid.".into())
+        );
+    }
+
+    #[test]
+    fn refuses_a_body_that_is_not_an_object() {
+        let e = parse::<Args>(json!([1])).expect_err("refused");
+        assert_eq!((e.status, e.code.as_ref()), (400, "bad_request"));
+    }
+}
