@@ -6,6 +6,7 @@ mod db_cmd;
 mod hosted_cmd;
 mod invitation_cmd;
 mod keys_cmd;
+mod openapi_cmd;
 mod prompt;
 mod recommended_cmd;
 mod routes_table;
@@ -31,6 +32,11 @@ enum Command {
     },
     /// Print the route table, as `flask routes` does.
     Routes,
+    /// Write the OpenAPI documents of the console, service and web-app APIs.
+    ///
+    /// The same documents the server serves at `/console/api/openapi.json`, `/v1/openapi.json`
+    /// and `/api/openapi.json`; no configuration is read.
+    Openapi(openapi_cmd::OpenapiArgs),
     /// Reset the account password and sign the account out of the console.
     ///
     /// Options left out are asked for on the terminal.
@@ -88,6 +94,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
             routes_table::run();
             Ok(())
         }
+        Command::Openapi(args) => openapi_cmd::run(args),
         Command::Db { command } => db_cmd::run(command, &config()?).await,
         Command::ResetPassword(args) => account_cmd::reset_password(args, &config()?).await,
         Command::ResetEmail(args) => account_cmd::reset_email(args, &config()?).await,

@@ -55,6 +55,25 @@ fn routes_lists_the_contract_like_flask_routes() {
     assert!(apps.starts_with("console.applistapi") && apps.contains("GET, POST"), "{apps}");
 }
 
+#[test]
+fn openapi_writes_the_three_documents_the_server_serves() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = stdout(&admin(&["openapi", "--out", dir.path().to_str().expect("utf8")], &[]));
+    assert_eq!(out.lines().count(), 3, "{out}");
+    for (file, prefix) in
+        [("console-api.json", "/console/api/"), ("service-api.json", "/v1/"), ("web-api.json", "/api/")]
+    {
+        let text = std::fs::read_to_string(dir.path().join(file)).expect("document written");
+        let doc: serde_json::Value = serde_json::from_str(&text).expect("json");
+        assert!(doc["openapi"].as_str().is_some_and(|v| v.starts_with("3.")), "{file}");
+        let paths = doc["paths"].as_object().expect("paths");
+        assert!(paths.len() > 10 && paths.keys().all(|p| p.starts_with(prefix)), "{file}: {:?}", paths.keys());
+    }
+    let one = stdout(&admin(&["openapi", "--api", "service"], &[]));
+    let doc: serde_json::Value = serde_json::from_str(&one).expect("json");
+    assert!(doc["paths"]["/v1/chat-messages"]["post"].is_object(), "{one}");
+}
+
 fn upgrade_twice(vars: &[(&str, &str)]) {
     let first = stdout(&admin(&["db", "upgrade"], vars));
     assert!(first.contains("Applied m20230913_000001_dify_schema"), "{first}");

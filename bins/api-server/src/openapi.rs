@@ -54,19 +54,34 @@ pub fn document(surface: Surface, table: &RouteTable) -> OpenApi {
         .version(kernel::DIFY_VERSION)
         .description(Some("Errors answer Dify's JSON `{code, message, status}` (with `params` naming a bad argument)."))
         .build();
+    let mut ids = std::collections::BTreeSet::new();
     for op in table.operations() {
-        if Surface::of(op.path) != surface || op.implemented {
+        if Surface::of(op.path) != surface {
             continue;
         }
+        // Handlers' names repeat across modules; Flask's endpoint and the method do not.
+        let mut id = format!("{}_{}", op.endpoint, op.method.to_ascii_lowercase());
+        while !ids.insert(id.clone()) {
+            id.push('_');
+        }
         let Some(method) = http_method(op.method) else { continue };
+        if op.implemented {
+            if let Some(documented) =
+                doc.paths.paths.get_mut(&openapi_path(op.path)).and_then(|i| operation_mut(i, op.method))
+            {
+                documented.operation_id = Some(id);
+            }
+            continue;
+        }
         let operation = OperationBuilder::new()
-            .operation_id(Some(format!("{}_{}", op.endpoint, op.method.to_ascii_lowercase())))
+            .operation_id(Some(id))
             .summary(Some(format!("{} (not built yet)", op.endpoint)))
             .responses(ResponsesBuilder::new().response("501", ResponseBuilder::new().description("Not built yet")))
             .build();
         doc.paths.add_path_operation(openapi_path(op.path), vec![method], operation);
     }
     let this = OperationBuilder::new()
+        .operation_id(Some(format!("openapi_{}", file_name(surface).trim_end_matches(".json").replace('-', "_"))))
         .summary(Some("This document".to_owned()))
         .responses(ResponsesBuilder::new().response("200", ResponseBuilder::new().description("The OpenAPI document")))
         .build();
@@ -108,6 +123,19 @@ fn with_error_answers(doc: &mut OpenApi) {
         for op in operations_mut(item) {
             op.responses.responses.entry("default".into()).or_insert_with(|| RefOr::T(answer.clone()));
         }
+    }
+}
+
+fn operation_mut<'a>(item: &'a mut PathItem, method: &str) -> Option<&'a mut utoipa::openapi::path::Operation> {
+    match method {
+        "GET" => item.get.as_mut(),
+        "POST" => item.post.as_mut(),
+        "PUT" => item.put.as_mut(),
+        "PATCH" => item.patch.as_mut(),
+        "DELETE" => item.delete.as_mut(),
+        "OPTIONS" => item.options.as_mut(),
+        "HEAD" => item.head.as_mut(),
+        _ => None,
     }
 }
 

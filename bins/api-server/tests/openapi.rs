@@ -50,6 +50,21 @@ fn every_mounted_route_is_documented_and_every_documented_one_mounted() {
 }
 
 #[test]
+fn operation_ids_are_unique() {
+    for surface in SURFACES {
+        let doc = doc_json(surface);
+        let mut seen = BTreeSet::new();
+        for item in doc["paths"].as_object().expect("paths").values() {
+            for m in METHODS {
+                if let Some(id) = item.get(m).and_then(|op| op["operationId"].as_str()) {
+                    assert!(seen.insert(id.to_owned()), "{surface:?}: operationId {id} twice");
+                }
+            }
+        }
+    }
+}
+
+#[test]
 fn built_operations_declare_their_path_variables() {
     let ops = table().operations();
     for surface in SURFACES {

@@ -2,7 +2,9 @@
 //! 10,000-character string, i64::MAX, -1 and 0 — in each field of the bodies Python Dify was
 //! recorded answering (the oracle's requests), in every field name the handlers read, and in
 //! every query argument they read. Never a 5xx, never a panic; and, in the services pass,
-//! the same status and code from PostgreSQL as from SQLite for every single request.
+//! the same status and code from PostgreSQL as from SQLite for every single request. Then the
+//! OpenAPI documents as a source of probes: bodies that fit a route's schema and bodies that
+//! break it, which must be refused; every 4xx is Dify's error JSON.
 
 mod common;
 mod history_seed;
@@ -14,6 +16,7 @@ use actix_web::dev::{Service, ServiceResponse};
 use actix_web::http::Method;
 use actix_web::test;
 use api_server::app;
+use api_server::routes::{Surface, openapi_path};
 use common::datasets::*;
 use common::*;
 use history_seed::*;
@@ -158,6 +161,8 @@ struct Probe {
     method: Method,
     uri: String,
     body: Option<Value>,
+    /// The body breaks the route's documented schema, so it must be refused (4xx).
+    breaks_schema: bool,
 }
 
 /// The requests Python Dify 0.3.23 was recorded answering (the bodies of
@@ -239,6 +244,7 @@ fn probes() -> Vec<Probe> {
                         method: m.clone(),
                         uri: format!("{path}?{}", q.join("&")),
                         body: None,
+                        breaks_schema: false,
                     });
                 }
                 continue;
@@ -249,6 +255,7 @@ fn probes() -> Vec<Probe> {
                 method: m.clone(),
                 uri: path.to_owned(),
                 body: Some(Value::Object(all)),
+                breaks_schema: false,
             });
             for body in recorded.get(&(method.clone(), bare(path))).into_iter().flatten() {
                 for (field, variant) in leaf_variants(body, &value) {
@@ -257,6 +264,7 @@ fn probes() -> Vec<Probe> {
                         method: m.clone(),
                         uri: path.to_owned(),
                         body: Some(variant),
+                        breaks_schema: false,
                     });
                 }
             }
@@ -358,11 +366,166 @@ async fn run(env: &TestEnv, probes: &[Probe]) -> Vec<(String, u16, String)> {
         let r = send(&svc, &mut client, p.method.clone(), &uri, p.body.clone()).await;
         let status = r.status.as_u16();
         assert!(status < 500, "{}: {status} {}", p.label, r.body);
+        if status >= 400 {
+            let shaped = r.body["code"].is_string() && r.body["message"].is_string() && r.body["status"] == status
+                // Dify's OAuth routes answer `{"error": ...}` themselves.
+                || (p.uri.contains("/oauth/") && r.body["error"].is_string());
+            assert!(shaped, "{}: {status} is not Dify's error JSON: {}", p.label, r.body);
+        }
+        assert!(
+            !p.breaks_schema || (400..500).contains(&status),
+            "{}: a body against the documented schema was accepted ({status}): {:?}",
+            p.label,
+            p.body
+        );
         // An error's code; a success's body may have a `code` of its own (a site's share code).
         let code = if status >= 400 { r.body["code"].as_str().unwrap_or_default() } else { "" };
         out.push((p.label.clone(), status, code.to_owned()));
     }
     out
+}
+
+/// The OpenAPI documents' request schemas, as probes: a body made to fit each schema, then for
+/// each property a value of another type, `null`, and (when required) the property left out.
+fn schema_probes() -> Vec<Probe> {
+    let table = api_server::routes::table();
+    let mut out = Vec::new();
+    for surface in api_server::openapi::SURFACES {
+        let doc = serde_json::to_value(api_server::openapi::document(surface, &table)).expect("document");
+        for op in table.operations().into_iter().filter(|o| o.implemented && Surface::of(o.path) == surface) {
+            let method = op.method.to_ascii_lowercase();
+            let Some(operation) = doc["paths"][openapi_path(op.path)].get(&method) else { continue };
+            let Some(schema) = operation["requestBody"]["content"]["application/json"].get("schema") else { continue };
+            let schema = resolve(&doc, schema);
+            let Some(fitting) = sample(&doc, &schema) else { continue };
+            let m = Method::from_bytes(op.method.as_bytes()).expect("method");
+            let probe = |label: String, body: Value, breaks_schema: bool| Probe {
+                label: format!("{} {} {label}", op.method, op.path),
+                method: m.clone(),
+                uri: op.path.to_owned(),
+                body: Some(body),
+                breaks_schema,
+            };
+            out.push(probe("fitting".into(), fitting.clone(), false));
+            let required: Vec<&str> =
+                schema["required"].as_array().into_iter().flatten().filter_map(Value::as_str).collect();
+            for (name, property) in schema["properties"].as_object().into_iter().flatten() {
+                let property = resolve(&doc, property);
+                let with = |v: Value| {
+                    let mut body = fitting.clone();
+                    body[name.as_str()] = v;
+                    body
+                };
+                let needed = required.contains(&name.as_str());
+                if let Some(wrong) = wrong(&property) {
+                    out.push(probe(format!("{name}=wrong type"), with(wrong), true));
+                }
+                out.push(probe(format!("{name}=null"), with(Value::Null), needed));
+                if needed {
+                    let mut body = fitting.clone();
+                    body.as_object_mut().expect("object").remove(name);
+                    out.push(probe(format!("{name} left out"), body, true));
+                }
+            }
+            out.push(probe("a list".into(), json!([fitting]), true));
+        }
+    }
+    out
+}
+
+/// `$ref`s followed, and `Option`'s `oneOf [null, T]` or `type: [T, "null"]` read as `T`.
+fn resolve(doc: &Value, schema: &Value) -> Value {
+    if let Some(r) = schema["$ref"].as_str() {
+        let name = r.rsplit('/').next().unwrap_or_default();
+        return resolve(doc, &doc["components"]["schemas"][name]);
+    }
+    for key in ["oneOf", "anyOf"] {
+        if let Some(alternatives) = schema[key].as_array() {
+            let real: Vec<&Value> = alternatives.iter().filter(|a| a["type"] != "null").collect();
+            if let [one] = real.as_slice() {
+                return resolve(doc, one);
+            }
+        }
+    }
+    if let Some(types) = schema["type"].as_array() {
+        let real: Vec<&Value> = types.iter().filter(|t| *t != "null").collect();
+        if let [one] = real.as_slice() {
+            let mut s = schema.clone();
+            s["type"] = (*one).clone();
+            return s;
+        }
+    }
+    schema.clone()
+}
+
+fn kind(schema: &Value) -> &str {
+    schema["type"].as_str().unwrap_or_default()
+}
+
+/// A value that fits `schema`; None for a free-form value.
+fn sample(doc: &Value, schema: &Value) -> Option<Value> {
+    if let Some(first) = schema["enum"].as_array().and_then(|e| e.first()) {
+        return Some(first.clone());
+    }
+    Some(match kind(schema) {
+        "string" if schema["format"] == "uuid" => json!(Uuid::nil().to_string()),
+        "string" => json!("x"),
+        "boolean" => json!(true),
+        "integer" | "number" => json!(1),
+        "array" => json!([]),
+        "object" => {
+            let mut out = Map::new();
+            let required: Vec<&str> =
+                schema["required"].as_array().into_iter().flatten().filter_map(Value::as_str).collect();
+            for (name, property) in schema["properties"].as_object().into_iter().flatten() {
+                let property = resolve(doc, property);
+                match sample(doc, &property) {
+                    Some(v) => {
+                        out.insert(name.clone(), v);
+                    }
+                    None if required.contains(&name.as_str()) => {
+                        out.insert(name.clone(), json!({}));
+                    }
+                    None => {}
+                }
+            }
+            Value::Object(out)
+        }
+        _ => return None,
+    })
+}
+
+/// A value of another JSON type than `schema` allows; None when anything goes.
+fn wrong(schema: &Value) -> Option<Value> {
+    if schema["enum"].is_array() {
+        return Some(json!("not-one-of-the-choices"));
+    }
+    match kind(schema) {
+        "string" | "array" => Some(json!(12345)),
+        "boolean" | "integer" | "number" | "object" => Some(json!("x")),
+        _ => None,
+    }
+}
+
+#[actix_web::test]
+async fn bodies_made_from_the_openapi_documents_are_answered_as_documented() {
+    let probes = schema_probes();
+    assert!(probes.len() > 20, "{} probes", probes.len());
+    let here = TestEnv::new().await;
+    let answers = run(&here, &probes).await;
+    let accepted = answers.iter().filter(|(l, s, _)| l.ends_with(" fitting") && *s < 300).count();
+    eprintln!("{} schema probes; {accepted} fitting bodies accepted", answers.len());
+    if services_mode() {
+        let embedded = TestEnv::embedded_with(&[]).await;
+        let reference = run(&embedded, &probes).await;
+        let differ: Vec<String> = answers
+            .iter()
+            .zip(&reference)
+            .filter(|(a, b)| (a.1, &a.2) != (b.1, &b.2))
+            .map(|(a, b)| format!("{}: PostgreSQL {} {} / SQLite {} {}", a.0, a.1, a.2, b.1, b.2))
+            .collect();
+        assert!(differ.is_empty(), "{} answers differ:\n{}", differ.len(), differ.join("\n"));
+    }
 }
 
 #[actix_web::test]
