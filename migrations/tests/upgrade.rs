@@ -342,7 +342,7 @@ async fn entities_round_trip_tricky_types() {
             paused_at: None,
             error: None,
             stopped_at: None,
-            indexing_status: "waiting".into(),
+            indexing_status: entities::documents::IndexingStatus::Waiting,
             enabled: true,
             disabled_at: None,
             disabled_by: None,

@@ -11,6 +11,7 @@ use actix_web::http::{Method, header};
 use actix_web::test::{self, TestRequest};
 use api_server::app;
 use common::*;
+use entities::documents::IndexingStatus;
 use entities::{app_dataset_joins, apps, dataset_queries, upload_files};
 use kernel::time::now_naive;
 use sea_orm::{ActiveModelTrait, EntityTrait, Set};
@@ -591,7 +592,7 @@ async fn seed_document(env: &TestEnv, tenant_id: Uuid, dataset_id: Uuid, created
         paused_at: Set(None),
         error: Set(None),
         stopped_at: Set(None),
-        indexing_status: Set("completed".into()),
+        indexing_status: Set(IndexingStatus::Completed),
         enabled: Set(true),
         disabled_at: Set(None),
         disabled_by: Set(None),

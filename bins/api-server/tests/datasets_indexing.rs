@@ -6,6 +6,7 @@
 
 mod common;
 
+use entities::documents::IndexingStatus;
 use std::time::Duration;
 
 use actix_web::http::Method;
@@ -137,7 +138,7 @@ async fn uploads_are_indexed_and_hit_testing_finds_the_planted_sentence() {
     // Indexing the same document again replaces its segments and pays no embedding twice.
     let calls = embedding_calls(&fake);
     let notes = by_name("notes.docx");
-    documents::ActiveModel { id: Set(notes), indexing_status: Set("waiting".into()), ..Default::default() }
+    documents::ActiveModel { id: Set(notes), indexing_status: Set(IndexingStatus::Waiting), ..Default::default() }
         .update(&env.infra.db)
         .await
         .expect("reset");
@@ -146,7 +147,7 @@ async fn uploads_are_indexed_and_hit_testing_finds_the_planted_sentence() {
     batch_settled(&app, &mut c, &dataset_id, &batch).await;
     for _ in 0..100 {
         let d = documents::Entity::find_by_id(notes).one(&env.infra.db).await.expect("q").expect("doc");
-        if d.indexing_status == "completed" {
+        if d.indexing_status == IndexingStatus::Completed {
             break;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
@@ -184,7 +185,7 @@ async fn a_document_left_mid_way_is_finished_at_the_next_start() {
     assert!(clean > 1, "{clean}");
 
     // As a process killed while indexing leaves it: status `indexing`, half its segments.
-    documents::ActiveModel { id: Set(doc), indexing_status: Set("indexing".into()), ..Default::default() }
+    documents::ActiveModel { id: Set(doc), indexing_status: Set(IndexingStatus::Indexing), ..Default::default() }
         .update(&env.infra.db)
         .await
         .expect("mid-way");
@@ -205,7 +206,7 @@ async fn a_document_left_mid_way_is_finished_at_the_next_start() {
     let worker = start_worker(&env);
     batch_settled(&app, &mut c, &dataset_id, &batch).await;
     let d = documents::Entity::find_by_id(doc).one(&env.infra.db).await.expect("q").expect("doc");
-    assert_eq!(d.indexing_status, "completed");
+    assert_eq!(d.indexing_status, IndexingStatus::Completed);
     assert_eq!(segment_count(&env, doc).await, clean, "same segments as a clean run");
     assert_eq!(vector_count(&state, &dataset_id).await, clean as usize);
     stop_worker(worker).await;

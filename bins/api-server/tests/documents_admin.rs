@@ -121,7 +121,7 @@ async fn seed_document(env: &TestEnv, s: &Seeded, status: &str, words: i32) -> U
         paused_at: Set(None),
         error: Set(None),
         stopped_at: Set(None),
-        indexing_status: Set(status.into()),
+        indexing_status: Set(sea_orm::ActiveEnum::try_from_value(&status.to_owned()).expect("a status")),
         enabled: Set(true),
         disabled_at: Set(None),
         disabled_by: Set(None),

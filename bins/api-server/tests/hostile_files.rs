@@ -6,6 +6,7 @@
 
 mod common;
 
+use entities::documents::IndexingStatus;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -200,7 +201,7 @@ where
 
 /// What three runs killed with their process leave: the document mid-way, three starts counted.
 async fn left_by_three_dead_runs(env: &test_support::TestEnv, doc: Uuid) {
-    documents::ActiveModel { id: Set(doc), indexing_status: Set("indexing".into()), ..Default::default() }
+    documents::ActiveModel { id: Set(doc), indexing_status: Set(IndexingStatus::Indexing), ..Default::default() }
         .update(&env.infra.db)
         .await
         .expect("mid-way");
@@ -247,10 +248,10 @@ async fn an_embedded_restart_with_a_poison_document_comes_up_and_gives_it_up() {
     let status = loop {
         assert!(server.try_wait().expect("wait").is_none(), "api-server exited");
         let d = documents::Entity::find_by_id(doc).one(&env.infra.db).await.expect("q").expect("doc");
-        if d.indexing_status == "error" {
+        if d.indexing_status == IndexingStatus::Error {
             break d;
         }
-        assert!(Instant::now() < deadline, "the poison document was never given up: {}", d.indexing_status);
+        assert!(Instant::now() < deadline, "the poison document was never given up: {:?}", d.indexing_status);
         tokio::time::sleep(Duration::from_millis(100)).await;
     };
     assert_eq!(status.error.as_deref(), Some(::datasets::indexing::abandoned_reason(3).as_str()));

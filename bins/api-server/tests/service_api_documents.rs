@@ -11,6 +11,7 @@ use actix_web::test::{self};
 use api_server::app;
 use common::datasets::*;
 use common::*;
+use entities::documents::IndexingStatus;
 use entities::{document_segments, documents, upload_files};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, Set};
 use serde_json::{Value, json};
@@ -169,7 +170,7 @@ async fn dataset_keys_add_text_documents_and_delete_them() {
     documents::ActiveModel {
         id: Set(seed),
         archived: Set(false),
-        indexing_status: Set("indexing".into()),
+        indexing_status: Set(IndexingStatus::Indexing),
         ..Default::default()
     }
     .update(&env.infra.db)

@@ -67,7 +67,7 @@ async fn completed_segments(db: &DatabaseConnection, doc: Uuid) -> u64 {
 
 async fn status(db: &DatabaseConnection, doc: Uuid) -> String {
     match documents::Entity::find_by_id(doc).one(db).await {
-        Ok(Some(d)) => d.indexing_status,
+        Ok(Some(d)) => sea_orm::ActiveEnum::to_value(&d.indexing_status),
         _ => String::new(),
     }
 }

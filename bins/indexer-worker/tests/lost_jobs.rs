@@ -2,6 +2,7 @@
 //! was down), or a delivery that no worker started — is queued again by the worker's sweep
 //! and indexed, with no manual step. Both modes.
 
+use entities::documents::IndexingStatus;
 use std::time::{Duration, Instant};
 
 use entities::documents;
@@ -39,10 +40,10 @@ async fn a_waiting_document_without_a_job_is_queued_again_and_indexed() {
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         let d = documents::Entity::find_by_id(doc).one(&env.infra.db).await.expect("q").expect("doc");
-        if d.indexing_status == "completed" {
+        if d.indexing_status == IndexingStatus::Completed {
             break;
         }
-        assert!(Instant::now() < deadline, "the lost document was never indexed: {}", d.indexing_status);
+        assert!(Instant::now() < deadline, "the lost document was never indexed: {:?}", d.indexing_status);
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let _ = stop.send(true);

@@ -2,6 +2,7 @@
 //! indexing, enabling, disabling and archiving it (its index entries follow), and deleting it.
 
 use entities::document_segments as segments_model;
+use entities::documents::IndexingStatus;
 use entities::{datasets, documents, upload_files};
 use infra::outbox::Outbox;
 use kernel::ApiError;
@@ -15,7 +16,7 @@ use uuid::Uuid;
 
 use crate::documents::display_status;
 use crate::index_entries;
-use crate::indexing::{Indexer, UNFINISHED};
+use crate::indexing::Indexer;
 use crate::segments::{self, document_indexed, node_ids};
 use crate::text_documents::filter_metadata;
 
@@ -161,7 +162,7 @@ pub async fn pause(db: &impl ConnectionTrait, d: &documents::Model, account_id: 
     if d.archived {
         return Err(archived_immutable());
     }
-    if !UNFINISHED.contains(&d.indexing_status.as_str()) {
+    if !d.indexing_status.is_unfinished() {
         return Err(document_indexing("Cannot pause completed document."));
     }
     documents::ActiveModel {
@@ -248,7 +249,7 @@ pub async fn set_status(
             after.enabled = true;
         }
         StatusAction::Disable => {
-            if d.completed_at.is_none() || d.indexing_status != "completed" {
+            if d.completed_at.is_none() || d.indexing_status != IndexingStatus::Completed {
                 return Err(invalid_action("Document is not completed."));
             }
             if !d.enabled {
@@ -314,7 +315,7 @@ pub async fn set_status(
 /// `DELETE .../documents/<doc_id>`: refused while the pipeline works on it; otherwise its
 /// index entries go, then its segments and the row, in one transaction.
 pub async fn delete(indexer: &Indexer, dataset: &datasets::Model, d: &documents::Model) -> Result<(), ApiError> {
-    if ["parsing", "cleaning", "splitting", "indexing"].contains(&d.indexing_status.as_str()) {
+    if d.indexing_status.is_running() {
         return Err(document_indexing("Cannot delete document during indexing."));
     }
     let db = &indexer.db;

@@ -1,6 +1,7 @@
 //! Documents of a dataset: creating them from uploads (Dify's `save_document_with_dataset_id`),
 //! their console fields, listing, and indexing status.
 
+use entities::documents::IndexingStatus;
 use entities::{dataset_process_rules as rules, datasets, document_segments as segments, documents, upload_files};
 use infra::outbox::Outbox;
 use kernel::ApiError;
@@ -192,7 +193,7 @@ pub async fn update(
     let txn = db.begin().await?;
     let mut edit = documents::ActiveModel {
         id: Set(doc.id),
-        indexing_status: Set("waiting".into()),
+        indexing_status: Set(IndexingStatus::Waiting),
         completed_at: Set(None),
         processing_started_at: Set(None),
         parsing_completed_at: Set(None),
@@ -336,7 +337,7 @@ pub async fn create(
             paused_at: Set(None),
             error: Set(None),
             stopped_at: Set(None),
-            indexing_status: Set("waiting".into()),
+            indexing_status: Set(IndexingStatus::Waiting),
             enabled: Set(true),
             disabled_at: Set(None),
             disabled_by: Set(None),
@@ -378,14 +379,14 @@ fn rand_digits() -> String {
 /// Dify's `display_status`.
 pub fn display_status(d: &documents::Model) -> Option<&'static str> {
     let paused = d.is_paused == Some(true);
-    match d.indexing_status.as_str() {
-        "waiting" => Some("queuing"),
-        s if s != "completed" && s != "error" && paused => Some("paused"),
-        "parsing" | "cleaning" | "splitting" | "indexing" => Some("indexing"),
-        "error" => Some("error"),
-        "completed" if !d.archived && d.enabled => Some("available"),
-        "completed" if !d.archived => Some("disabled"),
-        "completed" => Some("archived"),
+    match d.indexing_status {
+        IndexingStatus::Waiting => Some("queuing"),
+        s if !s.is_settled() && paused => Some("paused"),
+        s if s.is_running() => Some("indexing"),
+        IndexingStatus::Error => Some("error"),
+        IndexingStatus::Completed if !d.archived && d.enabled => Some("available"),
+        IndexingStatus::Completed if !d.archived => Some("disabled"),
+        IndexingStatus::Completed => Some("archived"),
         _ => None,
     }
 }

@@ -356,7 +356,7 @@ pub async fn estimate_documents(
     dataset: &datasets::Model,
     docs: &[documents::Model],
 ) -> Result<Value, ApiError> {
-    if docs.iter().any(|d| matches!(d.indexing_status.as_str(), "completed" | "error")) {
+    if docs.iter().any(|d| d.indexing_status.is_settled()) {
         return Err(document_already_finished());
     }
     let Some(first) = docs.first() else { return Ok(Estimate::empty().to_json()) };

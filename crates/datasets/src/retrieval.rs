@@ -2,6 +2,7 @@
 //! a query — by vector for high-quality datasets, by keywords for economy ones — re-read
 //! from the database so only completed, enabled segments count, with their hit counts bumped.
 
+use entities::documents::IndexingStatus;
 use entities::{dataset_process_rules as rules, dataset_queries, datasets, document_segments as segments, documents};
 use kernel::ApiError;
 use kernel::time::now_naive;
@@ -53,7 +54,7 @@ pub async fn usable_datasets(
         .column(documents::Column::DatasetId)
         .distinct()
         .filter(documents::Column::DatasetId.is_in(found.iter().map(|d| d.id)))
-        .filter(documents::Column::IndexingStatus.eq("completed"))
+        .filter(documents::Column::IndexingStatus.eq(IndexingStatus::Completed))
         .filter(documents::Column::Enabled.eq(true))
         .filter(documents::Column::Archived.eq(false))
         .into_tuple()

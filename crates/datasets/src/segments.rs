@@ -1,6 +1,7 @@
 //! Segments of a document through the console: Dify's `segment_fields`, the cursor listing,
 //! enabling, disabling and deleting one, with its index entries kept in step.
 
+use entities::documents::IndexingStatus;
 use entities::{datasets, document_segments as segments, documents};
 use kernel::ApiError;
 use kernel::time::{now_naive, unix_seconds};
@@ -179,7 +180,7 @@ pub fn node_ids(segs: &[segments::Model]) -> Vec<String> {
 
 /// True when the document's segments belong in the indexes (completed, enabled, live).
 pub fn document_indexed(d: &documents::Model) -> bool {
-    d.indexing_status == "completed" && d.enabled && !d.archived
+    d.indexing_status == IndexingStatus::Completed && d.enabled && !d.archived
 }
 
 /// `PATCH /datasets/<id>/segments/<segment_id>/<action>`: `enable` puts a completed

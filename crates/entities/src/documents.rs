@@ -38,7 +38,7 @@ pub struct Model {
     #[sea_orm(column_type = "Text")]
     pub error: Option<String>,
     pub stopped_at: Option<DateTime>,
-    pub indexing_status: String,
+    pub indexing_status: IndexingStatus,
     pub enabled: bool,
     pub disabled_at: Option<DateTime>,
     pub disabled_by: Option<Uuid>,
@@ -51,6 +51,51 @@ pub struct Model {
     pub doc_metadata: Option<Json>,
     pub doc_form: String,
     pub doc_language: Option<String>,
+}
+
+/// Where a document is in indexing, as Dify writes `indexing_status`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, EnumIter, DeriveActiveEnum, Serialize, Deserialize)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(255))")]
+#[serde(rename_all = "snake_case")]
+pub enum IndexingStatus {
+    #[sea_orm(string_value = "waiting")]
+    Waiting,
+    #[sea_orm(string_value = "parsing")]
+    Parsing,
+    #[sea_orm(string_value = "cleaning")]
+    Cleaning,
+    #[sea_orm(string_value = "splitting")]
+    Splitting,
+    #[sea_orm(string_value = "indexing")]
+    Indexing,
+    /// Written by Python Dify when a run meets a paused document; dify-rs keeps the stage and
+    /// sets `is_paused` instead, as Dify's pause route does.
+    #[sea_orm(string_value = "paused")]
+    Paused,
+    #[sea_orm(string_value = "error")]
+    Error,
+    #[sea_orm(string_value = "completed")]
+    Completed,
+}
+
+impl IndexingStatus {
+    /// Queued or part-way: a run still owes this document an end.
+    pub const UNFINISHED: [Self; 5] = [Self::Waiting, Self::Parsing, Self::Cleaning, Self::Splitting, Self::Indexing];
+
+    /// A run is working on it right now (past the queue, before an end).
+    pub fn is_running(self) -> bool {
+        matches!(self, Self::Parsing | Self::Cleaning | Self::Splitting | Self::Indexing)
+    }
+
+    /// Queued or running.
+    pub fn is_unfinished(self) -> bool {
+        Self::UNFINISHED.contains(&self)
+    }
+
+    /// Ended, well or not: a repeated job leaves it alone.
+    pub fn is_settled(self) -> bool {
+        matches!(self, Self::Completed | Self::Error)
+    }
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

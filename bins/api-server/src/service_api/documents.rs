@@ -61,7 +61,7 @@ async fn delete(state: web::Data<AppState>, key: DatasetApiKey, path: web::Path<
             ApiError::new(403, "archived_document_immutable", "Cannot operate when document was archived.").into()
         );
     }
-    if ["parsing", "cleaning", "splitting", "indexing"].contains(&doc.indexing_status.as_str()) {
+    if doc.indexing_status.is_running() {
         return Err(ApiError::new(403, "document_indexing", "Cannot delete document during indexing.").into());
     }
     document_admin::delete(&state.indexer, d, &doc)

@@ -20,6 +20,7 @@ mod technique;
 
 use std::sync::Arc;
 
+use entities::documents::IndexingStatus;
 use entities::{datasets, documents};
 use futures::StreamExt;
 use infra::storage::Storage;
@@ -43,9 +44,6 @@ pub const BATCH: usize = 100;
 
 /// Documents of one job indexed at once.
 pub const CONCURRENT_DOCUMENTS: usize = 4;
-
-/// Statuses of a document that has not finished indexing.
-pub const UNFINISHED: [&str; 5] = ["waiting", "parsing", "cleaning", "splitting", "indexing"];
 
 /// What indexing reaches: the database, file storage, model credentials and vendors, and the
 /// vector store. Cheap to clone.
@@ -111,7 +109,7 @@ pub async fn resume_unfinished(db: &DatabaseConnection, max_attempts: u32) -> Re
         .select_only()
         .column(documents::Column::DatasetId)
         .column(documents::Column::Id)
-        .filter(documents::Column::IndexingStatus.is_in(UNFINISHED))
+        .filter(documents::Column::IndexingStatus.is_in(IndexingStatus::UNFINISHED))
         .filter(documents::Column::IsPaused.eq(false).or(documents::Column::IsPaused.is_null()))
         .filter(documents::Column::Archived.eq(false))
         .into_tuple()
@@ -152,7 +150,7 @@ pub async fn claim_stale_waiting(
         .column(documents::Column::DatasetId)
         .column(documents::Column::Id)
         .column(documents::Column::UpdatedAt)
-        .filter(documents::Column::IndexingStatus.eq("waiting"))
+        .filter(documents::Column::IndexingStatus.eq(IndexingStatus::Waiting))
         .filter(documents::Column::UpdatedAt.lt(cutoff))
         .filter(documents::Column::IsPaused.eq(false).or(documents::Column::IsPaused.is_null()))
         .filter(documents::Column::Archived.eq(false))
@@ -180,7 +178,7 @@ pub async fn claim_stale_waiting(
 pub(crate) async fn fail(db: &impl ConnectionTrait, id: Uuid, error: &str) -> Result<(), DbErr> {
     use sea_orm::sea_query::Expr;
     documents::Entity::update_many()
-        .col_expr(documents::Column::IndexingStatus, Expr::value("error"))
+        .col_expr(documents::Column::IndexingStatus, Expr::value(IndexingStatus::Error))
         // Vendor messages end up here: a NUL would make the failure itself fail on PostgreSQL.
         .col_expr(documents::Column::Error, Expr::value(error.replace('\0', "")))
         .col_expr(documents::Column::StoppedAt, Expr::value(now_naive()))

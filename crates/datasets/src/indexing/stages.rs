@@ -2,6 +2,7 @@
 
 use std::time::Instant;
 
+use entities::documents::IndexingStatus;
 use entities::{dataset_process_rules, datasets, document_segments as segments, documents, upload_files};
 use kernel::time::now_naive;
 use providers::runtime::ModelRef;
@@ -65,7 +66,7 @@ pub async fn index_document(
     // A job may come more than once (at-least-once, or an outbox row outliving a process that
     // gave its document up): a document that ended, either way, is not run again by it. Work
     // that re-indexes a document sets it `waiting` first.
-    if doc.archived || doc.is_paused == Some(true) || matches!(doc.indexing_status.as_str(), "completed" | "error") {
+    if doc.archived || doc.is_paused == Some(true) || doc.indexing_status.is_settled() {
         return Ok(DocumentOutcome::Skipped);
     }
     // Counted before any work: a run that kills its process still leaves its mark.
@@ -98,7 +99,7 @@ async fn run(
     let db = &indexer.db;
     let started = Instant::now();
     let now = now_naive();
-    set_status(db, doc.id, "parsing", |m| {
+    set_status(db, doc.id, IndexingStatus::Parsing, |m| {
         m.processing_started_at = Set(Some(now));
         m.error = Set(None);
         m.stopped_at = Set(None);
@@ -108,7 +109,7 @@ async fn run(
     // Extract (on its own thread) and sanitise.
     let texts: Vec<String> = load_source(indexer, doc).await?.iter().map(|t| rag::clean::sanitize(t)).collect();
     let word_count: usize = texts.iter().map(|t| t.chars().count()).sum();
-    set_status(db, doc.id, "splitting", |m| {
+    set_status(db, doc.id, IndexingStatus::Splitting, |m| {
         m.word_count = Set(Some(i32::try_from(word_count).unwrap_or(i32::MAX)));
         m.parsing_completed_at = Set(Some(now_naive()));
     })
@@ -192,7 +193,7 @@ async fn run(
     }
 
     let latency = started.elapsed().as_secs_f64();
-    set_status(db, doc.id, "completed", |m| {
+    set_status(db, doc.id, IndexingStatus::Completed, |m| {
         m.tokens = Set(Some(i32::try_from(tokens).unwrap_or(i32::MAX)));
         m.completed_at = Set(Some(now_naive()));
         m.indexing_latency = Set(Some(latency));
@@ -217,10 +218,10 @@ fn vector_error(e: rag::vector::VectorError) -> StageError {
 async fn set_status(
     db: &impl ConnectionTrait,
     id: Uuid,
-    status: &str,
+    status: IndexingStatus,
     more: impl FnOnce(&mut documents::ActiveModel),
 ) -> Result<(), sea_orm::DbErr> {
-    let mut m = documents::ActiveModel { id: Set(id), indexing_status: Set(status.to_owned()), ..Default::default() };
+    let mut m = documents::ActiveModel { id: Set(id), indexing_status: Set(status), ..Default::default() };
     more(&mut m);
     m.update(db).await?;
     Ok(())
@@ -281,7 +282,7 @@ async fn replace_segments(
     let txn = db.begin().await?;
     // The document's row is written first, so the transaction holds the write lock before it
     // reads (SQLite would otherwise refuse the later writes as busy).
-    set_status(&txn, doc.id, "indexing", |m| {
+    set_status(&txn, doc.id, IndexingStatus::Indexing, |m| {
         m.cleaning_completed_at = Set(Some(now));
         m.splitting_completed_at = Set(Some(now));
     })

@@ -2,6 +2,7 @@
 //! build its vector index from the segments it already has (economy → high quality), or
 //! drop it (high quality → economy). The keyword table is kept either way.
 
+use entities::documents::IndexingStatus;
 use entities::{datasets, document_segments as segments, documents};
 use rag::vector::collection_name_for_dataset;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
@@ -32,7 +33,7 @@ pub async fn sync_vector_index(indexer: &Indexer, dataset_id: Uuid) -> Result<()
         .select_only()
         .column(documents::Column::Id)
         .filter(documents::Column::DatasetId.eq(dataset.id))
-        .filter(documents::Column::IndexingStatus.eq("completed"))
+        .filter(documents::Column::IndexingStatus.eq(IndexingStatus::Completed))
         .filter(documents::Column::Enabled.eq(true))
         .filter(documents::Column::Archived.eq(false))
         .into_tuple()
