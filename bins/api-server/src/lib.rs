@@ -12,6 +12,7 @@ mod history;
 pub mod http_error;
 pub mod openapi;
 mod pyjson;
+pub mod request_log;
 pub mod routes;
 pub mod service_api;
 pub mod state;
@@ -69,5 +70,5 @@ pub fn app_with(
         .default_service(web::to(http_error::route_not_found))
         .wrap(ErrorHandlers::new().default_handler(http_error::render_as_dify_json))
         .wrap(DefaultHeaders::new().add(("X-Version", kernel::DIFY_VERSION)).add(("X-Env", config.deploy_env.clone())))
-        .wrap(tracing_actix_web::TracingLogger::default())
+        .wrap(actix_web::middleware::from_fn(request_log::request_log))
 }

@@ -16,7 +16,7 @@ fn main() -> anyhow::Result<()> {
 
 async fn serve() -> anyhow::Result<()> {
     let config = Config::from_env()?;
-    init_tracing(&config.log_level);
+    infra::logging::init(&config.log_level, config.log_format);
     let infra = Infra::connect(&config, "").await.context("cannot reach a configured service")?;
     if config.migration_enabled {
         let report = migration::upgrade(&infra.db).await.context("database migration failed")?;
@@ -52,10 +52,4 @@ async fn serve() -> anyhow::Result<()> {
         }
     }
     Ok(())
-}
-
-fn init_tracing(level: &str) {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("RUST_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level.to_ascii_lowercase()));
-    tracing_subscriber::fmt().with_env_filter(filter).init();
 }

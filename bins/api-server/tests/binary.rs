@@ -111,3 +111,102 @@ async fn scaled_server_runs_on_postgres_redis_and_rabbitmq() {
     ];
     tokio::task::spawn_blocking(move || check_serves_and_stops(&vars)).await.expect("join");
 }
+
+/// The binary with `LOG_FORMAT=json`: the job an invitation queues is logged by the worker under
+/// the id of the request that queued it (the client's `X-Request-Id`), and that request's own
+/// line carries it too. The id travels in the job's payload, so a separate worker logs it the
+/// same way.
+#[tokio::test]
+async fn a_job_is_logged_under_the_request_id_of_the_request_that_queued_it() {
+    use std::io::BufRead;
+    use std::sync::{Arc, Mutex};
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let port = free_port();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_api-server"));
+    for key in ["DATABASE_URL", "DB_HOST", "REDIS_URL", "REDIS_HOST", "CELERY_BROKER_URL", "BROKER_URL", "SECRET_KEY"] {
+        cmd.env_remove(key);
+    }
+    cmd.current_dir(dir.path())
+        .env("DATA_DIR", dir.path().join("data"))
+        .env("DIFY_BIND_ADDRESS", "127.0.0.1")
+        .env("DIFY_PORT", port.to_string())
+        .env("LOG_LEVEL", "info")
+        .env("LOG_FORMAT", "json")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit());
+    let mut server = Server(cmd.spawn().expect("spawn api-server"));
+    let lines = Arc::new(Mutex::new(Vec::<String>::new()));
+    let out = server.0.stdout.take().expect("stdout");
+    let sink = lines.clone();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(out).lines().map_while(Result::ok) {
+            sink.lock().expect("lines").push(line);
+        }
+    });
+
+    let base = format!("http://127.0.0.1:{port}");
+    let http = reqwest::Client::new();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while http.get(format!("{base}/health")).send().await.is_err() {
+        assert!(Instant::now() < deadline, "api-server did not come up");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let account = serde_json::json!({"email": "owner@example.com", "name": "Owner", "password": "Passw0rd123"});
+    let r = http.post(format!("{base}/console/api/setup")).json(&account).send().await.expect("setup");
+    assert_eq!(r.status(), 201);
+    let r = http.post(format!("{base}/console/api/login")).json(&account).send().await.expect("login");
+    assert_eq!(r.status(), 200);
+    let cookie = r
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.starts_with("session="))
+        .and_then(|c| c.split(';').next())
+        .expect("session cookie")
+        .to_owned();
+
+    // A plain id is kept; one that would forge a log line is replaced.
+    let r = http
+        .get(format!("{base}/console/api/account/profile"))
+        .header("cookie", &cookie)
+        .header("x-request-id", "bad id\twith\ttabs")
+        .send()
+        .await
+        .expect("profile");
+    let made = r.headers()["x-request-id"].to_str().expect("ascii").to_owned();
+    assert!(made.len() == 36 && !made.contains(' '), "a fresh id: {made}");
+
+    let r = http
+        .post(format!("{base}/console/api/workspaces/current/members/invite-email"))
+        .header("cookie", &cookie)
+        .header("x-request-id", "invite-req-42")
+        .json(&serde_json::json!({"emails": ["new.member@example.com"], "role": "normal"}))
+        .send()
+        .await
+        .expect("invite");
+    assert_eq!(r.status(), 201);
+    assert_eq!(r.headers()["x-request-id"], "invite-req-42");
+
+    let tagged = |line: &serde_json::Value, message: &str| {
+        line["message"] == message
+            && line["spans"].as_array().is_some_and(|spans| spans.iter().any(|s| s["request_id"] == "invite-req-42"))
+    };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let parsed: Vec<serde_json::Value> =
+            lines.lock().expect("lines").iter().filter_map(|l| serde_json::from_str(l).ok()).collect();
+        let job = parsed.iter().find(|l| tagged(l, "job done"));
+        let request = parsed.iter().find(|l| tagged(l, "request answered"));
+        if let (Some(job), Some(request)) = (job, request) {
+            assert_eq!(job["span"]["task"], "send_mail", "{job}");
+            assert_eq!(request["status"], 201, "{request}");
+            break;
+        }
+        assert!(Instant::now() < deadline, "no tagged job line; the log:\n{}", lines.lock().expect("lines").join("\n"));
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let plain = lines.lock().expect("lines").iter().all(|l| !l.contains('\u{1b}'));
+    assert!(plain, "no colour codes in a piped log");
+}

@@ -11,6 +11,7 @@ use infra::worker::{JobHandler, JobOutcome};
 use kernel::Config;
 use kernel::jobs::Job;
 use tokio::sync::watch;
+use tracing::Instrument;
 
 /// Every queue, in Celery's `-Q` order.
 pub fn all_queues() -> Vec<String> {
@@ -34,6 +35,23 @@ impl JobHandler for Dispatcher {
             Ok(job) => job,
             Err(e) => return JobOutcome::Reject(format!("malformed job: {e}")),
         };
+        // Every line of the job carries the id of the request that queued it.
+        let request_id = Job::request_id(payload).unwrap_or_default();
+        let span = tracing::info_span!("job", queue = job.queue(), task = job.task(), request_id = %request_id);
+        let started = std::time::Instant::now();
+        let outcome = self.run(job).instrument(span.clone()).await;
+        let ms = started.elapsed().as_secs_f64() * 1000.0;
+        span.in_scope(|| match &outcome {
+            JobOutcome::Done => tracing::info!(ms, "job done"),
+            JobOutcome::Retry(why) => tracing::warn!(ms, reason = %why, "job will be retried"),
+            JobOutcome::Reject(why) => tracing::error!(ms, reason = %why, "job dead-lettered"),
+        });
+        outcome
+    }
+}
+
+impl Dispatcher {
+    async fn run(&self, job: Job) -> JobOutcome {
         match job {
             Job::SendMail { to, subject, html } => {
                 let mail = Mail { from: self.config.mail_default_send_from.clone(), to, subject, html };

@@ -23,9 +23,7 @@ fn main() -> anyhow::Result<()> {
 async fn work() -> anyhow::Result<()> {
     let args = Args::parse();
     let config = Config::from_env()?;
-    let filter = tracing_subscriber::EnvFilter::try_from_env("RUST_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(config.log_level.to_ascii_lowercase()));
-    tracing_subscriber::fmt().with_env_filter(filter).init();
+    infra::logging::init(&config.log_level, config.log_format);
 
     for q in &args.queues {
         anyhow::ensure!(

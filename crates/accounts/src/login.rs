@@ -40,6 +40,7 @@ static DECOY: LazyLock<kernel::crypto::PasswordHash> =
 
 /// Checks credentials and returns the account, or Dify's 401 (429 while throttled).
 /// A legacy Dify hash is upgraded to Argon2 on success.
+#[tracing::instrument(name = "login", skip_all, fields(ip = %ip))]
 pub async fn authenticate(
     db: &DatabaseConnection,
     cache: &dyn Cache,

@@ -30,6 +30,15 @@ impl Edition {
     }
 }
 
+/// How log lines are written (`LOG_FORMAT`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    /// One human-readable line per event; coloured only on a terminal.
+    Text,
+    /// One JSON object per event, with the fields of its spans (request and job ids).
+    Json,
+}
+
 /// Where files live.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StorageConfig {
@@ -83,6 +92,7 @@ pub struct Config {
     pub edition: Edition,
     pub deploy_env: String,
     pub log_level: String,
+    pub log_format: LogFormat,
     pub database_url: String,
     pub database_pool_size: u32,
     pub migration_enabled: bool,
@@ -271,6 +281,12 @@ impl Config {
             other => return Err(ConfigError(format!("EDITION must be SELF_HOSTED or CLOUD, got {other:?}"))),
         };
 
+        let log_format = match v.or("LOG_FORMAT", "text").to_ascii_lowercase().as_str() {
+            "text" => LogFormat::Text,
+            "json" => LogFormat::Json,
+            other => return Err(ConfigError(format!("LOG_FORMAT must be text or json, got {other:?}"))),
+        };
+
         let broker_url = v.get("CELERY_BROKER_URL").or_else(|| v.get("BROKER_URL"));
         if let Some(url) = &broker_url
             && !(url.starts_with("amqp://") || url.starts_with("amqps://"))
@@ -297,6 +313,7 @@ impl Config {
             edition,
             deploy_env: v.or("DEPLOY_ENV", "PRODUCTION"),
             log_level: v.or("LOG_LEVEL", "INFO"),
+            log_format,
             database_pool_size: v.num_or("SQLALCHEMY_POOL_SIZE", if embedded { 5 } else { 30 })?,
             migration_enabled: v.bool_or("MIGRATION_ENABLED", embedded)?,
             redis_url: redis_url(&v),

@@ -44,19 +44,59 @@ impl Job {
         }
     }
 
+    /// The task's name, as the payload's `task` tag spells it.
+    pub fn task(&self) -> &'static str {
+        match self {
+            Job::SendMail { .. } => "send_mail",
+            Job::GenerateConversationName { .. } => "generate_conversation_name",
+            Job::IndexDocuments { .. } => "index_documents",
+            Job::SyncDatasetVectors { .. } => "sync_dataset_vectors",
+            Job::ImportSegments { .. } => "import_segments",
+        }
+    }
+
+    /// The payload: the job, and the id of the request that queued it when there is one.
     pub fn to_bytes(&self) -> Vec<u8> {
+        let request_id = crate::request_id::current();
+        let envelope = Envelope { job: self, request_id: request_id.as_deref() };
         // Serialising a plain enum of strings cannot fail.
-        serde_json::to_vec(self).unwrap_or_default()
+        serde_json::to_vec(&envelope).unwrap_or_default()
     }
 
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, serde_json::Error> {
         serde_json::from_slice(bytes)
     }
+
+    /// The id of the request that queued the job in `bytes`, if it was queued by one.
+    pub fn request_id(bytes: &[u8]) -> Option<String> {
+        #[derive(Deserialize)]
+        struct Meta {
+            request_id: Option<String>,
+        }
+        serde_json::from_slice::<Meta>(bytes).ok()?.request_id
+    }
+}
+
+#[derive(Serialize)]
+struct Envelope<'a> {
+    #[serde(flatten)]
+    job: &'a Job,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    request_id: Option<&'a str>,
 }
 
 #[cfg(test)]
 mod tests {
     use super::Job;
+
+    #[tokio::test]
+    async fn a_job_carries_the_id_of_the_request_that_queued_it() {
+        let job = Job::GenerateConversationName { conversation_id: uuid::Uuid::nil() };
+        assert_eq!(Job::request_id(&job.to_bytes()), None);
+        let bytes = crate::request_id::scope("req-7".into(), async { job.to_bytes() }).await;
+        assert_eq!(Job::request_id(&bytes).as_deref(), Some("req-7"));
+        assert_eq!(Job::from_bytes(&bytes).expect("parse"), job);
+    }
 
     #[test]
     fn jobs_round_trip_tagged_by_task() {
@@ -65,6 +105,25 @@ mod tests {
         assert!(String::from_utf8_lossy(&bytes).contains(r#""task":"send_mail""#));
         assert_eq!(Job::from_bytes(&bytes).expect("parse"), job);
         assert!(Job::from_bytes(br#"{"task":"nope"}"#).is_err());
+        let uuid = uuid::Uuid::nil();
+        let row = super::SegmentRow { content: "c".into(), answer: None };
+        for job in [
+            job,
+            Job::GenerateConversationName { conversation_id: uuid },
+            Job::IndexDocuments { dataset_id: uuid, document_ids: vec![uuid] },
+            Job::SyncDatasetVectors { dataset_id: uuid },
+            Job::ImportSegments {
+                job_id: uuid,
+                tenant_id: uuid,
+                dataset_id: uuid,
+                document_id: uuid,
+                account_id: uuid,
+                rows: vec![row],
+            },
+        ] {
+            let tag = format!(r#""task":"{}""#, job.task());
+            assert!(String::from_utf8_lossy(&job.to_bytes()).contains(&tag), "{tag}");
+        }
     }
 
     #[test]

@@ -78,6 +78,11 @@ fn prompt_too_long() -> ApiError {
 
 /// Validates the request, writes the conversation (if new) and message rows, and starts the
 /// model call. Errors here are the request's HTTP errors; later ones arrive as [`Event::Error`].
+#[tracing::instrument(
+    name = "generate",
+    skip_all,
+    fields(workspace = %req.app.tenant_id, app = %req.app.id, conversation = ?req.conversation_id)
+)]
 pub async fn start(engine: &Engine, req: Request) -> Result<Generation, ApiError> {
     let mode = AppMode::parse(&req.app.mode).ok_or_else(app_unavailable)?;
     let query = req.query.replace('\0', "");
@@ -223,7 +228,8 @@ async fn launch(engine: &Engine, p: Prepared<'_>) -> Result<Generation, ApiError
         params: p.params,
         retriever_resources,
     };
-    tokio::spawn(run::run(engine.clone(), plan, tx));
+    // The model call outlives this request's handler; it keeps the request's id and span.
+    kernel::request_id::spawn(tracing::Instrument::in_current_span(run::run(engine.clone(), plan, tx)));
     Ok(Generation {
         task_id,
         message_id: rows.message_id,

@@ -52,6 +52,7 @@ impl From<sea_orm::DbErr> for StageError {
 }
 
 /// Indexes one document of `dataset` from scratch (see the module docs of `indexing`).
+#[tracing::instrument(name = "index_document", skip_all, fields(workspace = %dataset.tenant_id, dataset = %dataset.id, document = %document_id))]
 pub async fn index_document(
     indexer: &Indexer,
     dataset: &datasets::Model,

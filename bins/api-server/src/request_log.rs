@@ -1,0 +1,42 @@
+//! One span and one log line per request, under the request's id: a client's `X-Request-Id`
+//! when it is plain, else a fresh one, sent back in the answer and carried into every job the
+//! request queues (see `kernel::request_id`).
+
+use std::time::Instant;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::middleware::Next;
+use tracing::Instrument;
+
+pub const HEADER: HeaderName = HeaderName::from_static("x-request-id");
+
+/// The middleware: scope, span, answer header and the log line.
+pub async fn request_log(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let id = req
+        .headers()
+        .get(&HEADER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(kernel::request_id::accept)
+        .map_or_else(kernel::request_id::fresh, Into::into);
+    let method = req.method().clone();
+    let path = req.path().to_owned();
+    let span = tracing::info_span!("request", request_id = %id, %method, %path);
+    let started = Instant::now();
+    let mut res = kernel::request_id::scope(id.clone(), next.call(req)).instrument(span.clone()).await?;
+    let status = res.status().as_u16();
+    let ms = started.elapsed().as_secs_f64() * 1000.0;
+    span.in_scope(|| match res.response().error() {
+        Some(e) if status >= 500 => tracing::error!(status, ms, error = %e, "request failed"),
+        Some(e) => tracing::info!(status, ms, error = %e, "request refused"),
+        None => tracing::info!(status, ms, "request answered"),
+    });
+    if let Ok(value) = HeaderValue::from_str(&id) {
+        res.headers_mut().insert(HEADER, value);
+    }
+    Ok(res)
+}
