@@ -56,13 +56,51 @@ impl<T: DeserializeOwned + 'static> FromRequest for Body<T> {
     }
 }
 
+/// A JSON object body deserialised into `T` with its `null` arguments kept, for the few bodies
+/// where a null means something of its own (a PATCH clearing a field, an argument refused as
+/// `Must not be null!`). `Option` fields still read null as `None`; see [`nullable`] and
+/// [`sent`] for fields that must tell null apart.
+#[derive(Debug)]
+pub struct BodyWithNulls<T>(pub T);
+
+impl<T> BodyWithNulls<T> {
+    pub fn into_inner(self) -> T {
+        self.0
+    }
+}
+
+impl<T: DeserializeOwned + 'static> FromRequest for BodyWithNulls<T> {
+    type Error = actix_web::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let json = web::Json::<Value>::from_request(req, payload);
+        Box::pin(async move {
+            let value = json.await?.into_inner();
+            parse_keeping_nulls(value).map(BodyWithNulls).map_err(|e| HttpError(e).into())
+        })
+    }
+}
+
 /// Reads an already parsed JSON body into `T`; anything but an object is refused.
 pub fn parse<T: DeserializeOwned>(value: Value) -> Result<T, ApiError> {
     let Value::Object(mut map) = value else {
-        return Err(ApiError::bad_request("Failed to decode JSON object: expected a JSON object"));
+        return Err(not_an_object());
     };
     map.retain(|_, v| !v.is_null());
     serde_path_to_error::deserialize(Value::Object(map)).map_err(reqparse_error)
+}
+
+/// As [`parse`], but a `null` argument reaches `T` as sent.
+pub fn parse_keeping_nulls<T: DeserializeOwned>(value: Value) -> Result<T, ApiError> {
+    if !value.is_object() {
+        return Err(not_an_object());
+    }
+    serde_path_to_error::deserialize(value).map_err(reqparse_error)
+}
+
+fn not_an_object() -> ApiError {
+    ApiError::bad_request("Failed to decode JSON object: expected a JSON object")
 }
 
 /// Words a serde failure as reqparse would, naming the argument it happened in.
@@ -133,6 +171,18 @@ pub fn uuid_value<'de, D: Deserializer<'de>>(d: D) -> Result<Option<uuid::Uuid>,
     text.parse().map(Some).map_err(|_| serde::de::Error::custom(format!("{text} is not a valid uuid.")))
 }
 
+/// A field where absent, `null` and a value differ (with `#[serde(default)]`, in a
+/// [`BodyWithNulls`]): absent is `None`, null `Some(None)`, a value `Some(Some(v))`.
+pub fn nullable<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(d).map(Some)
+}
+
+/// A field that, once sent, `T` reads itself, null included (with `#[serde(default)]`, in a
+/// [`BodyWithNulls`]): absent is `None`, and a null gets `T`'s own refusal rather than `None`.
+pub fn sent<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<T>, D::Error> {
+    T::deserialize(d).map(Some)
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::json;
@@ -195,5 +245,49 @@ mod tests {
     fn refuses_a_body_that_is_not_an_object() {
         let e = parse::<Args>(json!([1])).expect_err("refused");
         assert_eq!((e.status, e.code.as_ref()), (400, "bad_request"));
+        let e = parse_keeping_nulls::<Args>(json!("x")).expect_err("refused");
+        assert_eq!((e.status, e.code.as_ref()), (400, "bad_request"));
+    }
+
+    /// Refuses null and anything but a non-empty string, in its own words.
+    #[derive(Debug, Deserialize, PartialEq)]
+    #[serde(try_from = "Value")]
+    struct Label(String);
+
+    impl TryFrom<Value> for Label {
+        type Error = &'static str;
+
+        fn try_from(v: Value) -> Result<Self, Self::Error> {
+            match v {
+                Value::String(s) if !s.is_empty() => Ok(Self(s)),
+                _ => Err("label must be a non-empty string."),
+            }
+        }
+    }
+
+    #[derive(Debug, Deserialize)]
+    struct Edit {
+        #[serde(default, deserialize_with = "nullable")]
+        note: Option<Option<String>>,
+        #[serde(default, deserialize_with = "sent")]
+        label: Option<Label>,
+        flag: Option<bool>,
+    }
+
+    #[test]
+    fn keeping_nulls_tells_null_from_absent() {
+        let e: Edit = parse_keeping_nulls(json!({})).expect("ok");
+        assert_eq!((e.note, e.label, e.flag), (None, None, None));
+        let e: Edit = parse_keeping_nulls(json!({"note": null, "flag": null})).expect("ok");
+        assert_eq!((e.note, e.flag), (Some(None), None));
+        let e: Edit = parse_keeping_nulls(json!({"note": "n", "label": "l"})).expect("ok");
+        assert_eq!((e.note, e.label), (Some(Some("n".into())), Some(Label("l".into()))));
+        let e = parse_keeping_nulls::<Edit>(json!({"label": null})).expect_err("refused");
+        assert_eq!((e.params.as_deref(), e.message.as_str()), (Some("label"), "label must be a non-empty string."));
+        let e = parse_keeping_nulls::<Edit>(json!({"note": 1})).expect_err("refused");
+        assert_eq!((e.params.as_deref(), e.message.as_str()), (Some("note"), "note must be a string."));
+        // Dropping nulls, the same body reads null as absent.
+        let e: Edit = parse(json!({"note": null, "label": null})).expect("ok");
+        assert_eq!((e.note, e.label), (None, None));
     }
 }

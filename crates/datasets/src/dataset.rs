@@ -14,12 +14,15 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, Set,
     TransactionTrait,
 };
+use serde_json::Value;
 use uuid::Uuid;
 
 use crate::embedding::{self, EmbeddingModel};
 
-/// Who may open a dataset besides its creator.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Who may open a dataset besides its creator. Read from a body, anything but one of its
+/// values (null included) is Dify's `Invalid permission.`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, utoipa::ToSchema)]
+#[serde(try_from = "Value", rename_all = "snake_case")]
 pub enum Permission {
     OnlyMe,
     AllTeamMembers,
@@ -43,8 +46,18 @@ impl Permission {
     }
 }
 
-/// How a dataset's documents are indexed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+impl TryFrom<Value> for Permission {
+    type Error = &'static str;
+
+    fn try_from(v: Value) -> Result<Self, Self::Error> {
+        v.as_str().and_then(Self::parse).ok_or("Invalid permission.")
+    }
+}
+
+/// How a dataset's documents are indexed. Read from a body, anything but one of its values
+/// (null included) is Dify's `Invalid indexing technique.`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, utoipa::ToSchema)]
+#[serde(try_from = "Value", rename_all = "snake_case")]
 pub enum IndexingTechnique {
     /// Embeddings in a vector store.
     HighQuality,
@@ -70,9 +83,31 @@ impl IndexingTechnique {
     }
 }
 
-/// A dataset name: 1 to 40 characters, not blank.
-#[derive(Debug, Clone, PartialEq, Eq)]
+impl TryFrom<Value> for IndexingTechnique {
+    type Error = &'static str;
+
+    fn try_from(v: Value) -> Result<Self, Self::Error> {
+        v.as_str().and_then(Self::parse).ok_or("Invalid indexing technique.")
+    }
+}
+
+/// Dify's help for a dataset name argument that is missing or not a name.
+pub const NAME_HELP: &str = "type is required. Name must be between 1 to 40 characters.";
+
+/// A dataset name: 1 to 40 characters, not blank. Read from a body, anything else (null
+/// included) is refused with [`NAME_HELP`].
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize, utoipa::ToSchema)]
+#[serde(try_from = "Value")]
+#[schema(value_type = String)]
 pub struct DatasetName(String);
+
+impl TryFrom<Value> for DatasetName {
+    type Error = &'static str;
+
+    fn try_from(v: Value) -> Result<Self, Self::Error> {
+        v.as_str().and_then(Self::parse).ok_or(NAME_HELP)
+    }
+}
 
 impl DatasetName {
     /// None when blank or longer than 40 characters.

@@ -122,11 +122,26 @@ pub async fn detail(db: &impl ConnectionTrait, d: &documents::Model, view: Metad
     Ok(out)
 }
 
+/// The body of `PUT .../metadata`; [`set_metadata`] checks it with Dify's messages.
+#[derive(Debug, Clone, Default, PartialEq, serde::Deserialize, utoipa::ToSchema)]
+pub struct MetadataEdit {
+    /// One of the metadata schema's types (`book`, `web_page`, ..., `others`).
+    #[schema(value_type = Option<String>)]
+    pub doc_type: Option<Value>,
+    /// The type's fields (strings); for `others`, any object.
+    #[schema(value_type = Option<Object>)]
+    pub doc_metadata: Option<Value>,
+}
+
 /// `PUT .../metadata`: validates `{doc_type, doc_metadata}` and stores the schema's string
 /// fields (or, for `others`, the object as given).
-pub async fn set_metadata(db: &impl ConnectionTrait, d: &documents::Model, body: &Value) -> Result<(), ApiError> {
-    let doc_type = body.get("doc_type").filter(|v| !v.is_null());
-    let metadata = body.get("doc_metadata").filter(|v| !v.is_null());
+pub async fn set_metadata(
+    db: &impl ConnectionTrait,
+    d: &documents::Model,
+    edit: &MetadataEdit,
+) -> Result<(), ApiError> {
+    let doc_type = edit.doc_type.as_ref().filter(|v| !v.is_null());
+    let metadata = edit.doc_metadata.as_ref().filter(|v| !v.is_null());
     let (Some(doc_type), Some(metadata)) = (doc_type, metadata) else {
         return Err(ApiError::value_error("Both doc_type and doc_metadata must be provided."));
     };

@@ -14,12 +14,73 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
     QueryOrder, QuerySelect, Set, TransactionTrait,
 };
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::dataset::IndexingTechnique;
 use crate::embedding;
 use crate::listing::Page;
+
+/// The body of `POST /datasets/init` (and of `POST /datasets/<id>/documents` for new
+/// documents): Dify's reqparse arguments; `data_source` and `process_rule` are checked by
+/// [`NewDocuments::parse`] with Dify's messages.
+#[derive(Debug, Clone, Default, PartialEq, serde::Deserialize, utoipa::ToSchema)]
+pub struct DocumentsRequest {
+    pub indexing_technique: Option<IndexingTechnique>,
+    /// `{type: "upload_file", info_list: {file_info_list: {file_ids: [...]}}}`.
+    #[schema(value_type = Option<Object>)]
+    pub data_source: Option<Value>,
+    /// `{mode: "automatic"}` or `{mode: "custom", rules: {...}}`.
+    #[schema(value_type = Option<Object>)]
+    pub process_rule: Option<Value>,
+    pub doc_form: Option<DocForm>,
+    pub doc_language: Option<DocLanguage>,
+}
+
+/// How a document is split: plain segments or question/answer pairs (default `text_model`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize, utoipa::ToSchema)]
+#[serde(try_from = "String", rename_all = "snake_case")]
+pub enum DocForm {
+    #[default]
+    TextModel,
+    QaModel,
+}
+
+impl DocForm {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::TextModel => "text_model",
+            Self::QaModel => "qa_model",
+        }
+    }
+}
+
+impl TryFrom<String> for DocForm {
+    type Error = &'static str;
+
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        match s.as_str() {
+            "" => Err("doc_form must be a string."),
+            "text_model" => Ok(Self::TextModel),
+            "qa_model" => Ok(Self::QaModel),
+            _ => Err("doc_form must be text_model or qa_model."),
+        }
+    }
+}
+
+/// The language Q&A documents are written in (default `English`); not empty.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize, utoipa::ToSchema)]
+#[serde(try_from = "String")]
+#[schema(value_type = String)]
+pub struct DocLanguage(String);
+
+impl TryFrom<String> for DocLanguage {
+    type Error = &'static str;
+
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        if s.is_empty() { Err("doc_language must be a string.") } else { Ok(Self(s)) }
+    }
+}
 
 /// What `POST /datasets/<id>/documents` (and `/datasets/init`) asks for, validated.
 #[derive(Debug, Clone, PartialEq)]
@@ -38,22 +99,19 @@ fn bad(message: &str) -> ApiError {
 
 impl NewDocuments {
     /// Dify's `document_create_args_validate` for upload sources, with its messages.
-    pub fn parse(args: &Map<String, Value>) -> Result<Self, ApiError> {
-        let indexing_technique = match args.get("indexing_technique") {
-            None | Some(Value::Null) => None,
-            Some(v) => Some(
-                v.as_str()
-                    .and_then(IndexingTechnique::parse)
-                    .ok_or_else(|| ApiError::invalid_param("indexing_technique", "Invalid indexing technique."))?,
-            ),
-        };
-        let source = args.get("data_source").filter(|v| !v.is_null()).ok_or_else(|| bad("Data source is required"))?;
-        let file_ids = parse_files(source)?;
-        let process_rule = parse_process_rule(
-            args.get("process_rule").filter(|v| !v.is_null()).ok_or_else(|| bad("Process rule is required"))?,
-        )?;
-        let (doc_form, doc_language) = parse_form(args)?;
-        Ok(Self { indexing_technique, file_ids, process_rule, doc_form, doc_language })
+    pub fn parse(args: DocumentsRequest) -> Result<Self, ApiError> {
+        let source = args.data_source.as_ref().filter(|v| !v.is_null());
+        let file_ids = parse_files(source.ok_or_else(|| bad("Data source is required"))?)?;
+        let rule = args.process_rule.as_ref().filter(|v| !v.is_null());
+        let rule = rule.ok_or_else(|| bad("Process rule is required"))?;
+        let process_rule = parse_process_rule(rule)?;
+        Ok(Self {
+            indexing_technique: args.indexing_technique,
+            file_ids,
+            process_rule,
+            doc_form: args.doc_form.unwrap_or_default().as_str().to_owned(),
+            doc_language: args.doc_language.map_or_else(|| "English".to_owned(), |l| l.0),
+        })
     }
 }
 
@@ -107,20 +165,6 @@ fn parse_process_rule(rule: &Value) -> Result<(String, Option<Value>), ApiError>
     }
 }
 
-/// `doc_form` (text_model | qa_model) and `doc_language`, with Dify's defaults.
-fn parse_form(args: &Map<String, Value>) -> Result<(String, String), ApiError> {
-    let text = |name: &str, default: &str| match args.get(name) {
-        None | Some(Value::Null) => Ok(default.to_owned()),
-        Some(Value::String(s)) if !s.is_empty() => Ok(s.clone()),
-        Some(_) => Err(ApiError::invalid_param(name, format!("{name} must be a string."))),
-    };
-    let doc_form = text("doc_form", "text_model")?;
-    if !matches!(doc_form.as_str(), "text_model" | "qa_model") {
-        return Err(ApiError::invalid_param("doc_form", "doc_form must be text_model or qa_model."));
-    }
-    Ok((doc_form, text("doc_language", "English")?))
-}
-
 /// What `POST /datasets/<id>/documents` with `original_document_id` asks for: processing a
 /// document again, optionally with a new process rule or a new upload file.
 #[derive(Debug, Clone, PartialEq)]
@@ -132,21 +176,24 @@ pub struct DocumentUpdate {
 }
 
 impl DocumentUpdate {
-    /// Dify's `document_create_args_validate` for an update: each part given is validated.
-    pub fn parse(args: &Map<String, Value>) -> Result<Self, ApiError> {
-        let document_id =
-            args.get("original_document_id").and_then(Value::as_str).and_then(|s| s.parse::<Uuid>().ok()).ok_or_else(
-                || ApiError::invalid_param("original_document_id", "original_document_id must be a document id."),
-            )?;
-        let given = |name: &str| args.get(name).filter(|v| !v.is_null() && v.as_object().is_none_or(|o| !o.is_empty()));
+    /// Dify's `document_create_args_validate` for an update of `document_id`: each part given
+    /// (not null, not `{}`) is validated.
+    pub fn parse(
+        document_id: Uuid,
+        data_source: Option<&Value>,
+        process_rule: Option<&Value>,
+        doc_form: Option<DocForm>,
+    ) -> Result<Self, ApiError> {
+        fn given(v: Option<&Value>) -> Option<&Value> {
+            v.filter(|v| !v.is_null() && v.as_object().is_none_or(|o| !o.is_empty()))
+        }
         // Dify keeps the last of several files.
-        let file_id = match given("data_source") {
+        let file_id = match given(data_source) {
             Some(source) => parse_files(source)?.pop(),
             None => None,
         };
-        let process_rule = given("process_rule").map(parse_process_rule).transpose()?;
-        let (doc_form, _) = parse_form(args)?;
-        Ok(Self { document_id, file_id, process_rule, doc_form })
+        let process_rule = given(process_rule).map(parse_process_rule).transpose()?;
+        Ok(Self { document_id, file_id, process_rule, doc_form: doc_form.unwrap_or_default().as_str().to_owned() })
     }
 }
 

@@ -98,10 +98,6 @@ fn bad(message: &str) -> ApiError {
     ApiError::value_error(message)
 }
 
-fn missing(name: &str) -> ApiError {
-    ApiError::invalid_param(name, "Missing required parameter in the JSON body")
-}
-
 fn not_built(what: &str) -> ApiError {
     ApiError::new(501, "not_implemented", format!("{what} is not supported by dify-rs yet."))
 }
@@ -150,40 +146,64 @@ pub fn parse_process_rule(rule: &Value) -> Result<ProcessRule, ApiError> {
     }
 }
 
+/// The body of `POST /datasets/indexing-estimate`, read with its nulls kept (Dify's reqparse
+/// arguments: the required ones may be null, the optional ones may not), checked by
+/// [`EstimateArgs::parse`] with Dify's messages.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize, utoipa::ToSchema)]
+pub struct EstimateRequest {
+    /// `{data_source_type: "upload_file", file_info_list: {file_ids: [...]}}`.
+    #[schema(value_type = Object)]
+    pub info_list: Value,
+    /// `{mode: "automatic"}` or `{mode: "custom", rules: {...}}`.
+    #[schema(value_type = Object)]
+    pub process_rule: Value,
+    /// Required, null allowed; only `high_quality` counts tokens, any other text is economy.
+    #[serde(deserialize_with = "Option::deserialize")]
+    pub indexing_technique: Option<String>,
+    /// `qa_model` estimates Q&A documents; default `text_model`.
+    #[serde(default, deserialize_with = "not_null")]
+    pub doc_form: Option<String>,
+    /// The dataset the documents go to (its embedding model prices them).
+    #[serde(default, deserialize_with = "not_null")]
+    pub dataset_id: Option<String>,
+    /// Default `English`.
+    #[serde(default, deserialize_with = "not_null")]
+    pub doc_language: Option<String>,
+}
+
+/// An optional string argument that, once sent, must be a string (reqparse's `nullable=False`).
+fn not_null<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    use serde::Deserialize;
+    match Value::deserialize(d)? {
+        Value::String(s) => Ok(Some(s)),
+        _ => Err(serde::de::Error::custom("Must not be null!")),
+    }
+}
+
 impl EstimateArgs {
-    /// Validates the JSON body. Notion sources answer 501 (not built).
-    pub fn parse(args: &Map<String, Value>) -> Result<Self, ApiError> {
-        let info = args.get("info_list").ok_or_else(|| missing("info_list"))?;
-        let rule = args.get("process_rule").ok_or_else(|| missing("process_rule"))?;
-        let technique = match args.get("indexing_technique").ok_or_else(|| missing("indexing_technique"))? {
-            Value::Null => None,
-            // Dify only tests for 'high_quality'; any other text estimates as economy.
-            Value::String(s) => IndexingTechnique::parse(s),
-            _ => return Err(ApiError::invalid_param("indexing_technique", "indexing_technique must be a string.")),
-        };
-        let info = truthy_object(info, "Data info is invalid")?.ok_or_else(|| bad("Data source info is required"))?;
-        let rule = parse_process_rule(rule)?;
-        let doc_form = match args.get("doc_form") {
-            None => "text_model",
-            Some(Value::String(s)) => s.as_str(),
-            Some(_) => return Err(ApiError::invalid_param("doc_form", "Must not be null!")),
-        };
-        let dataset_id = match args.get("dataset_id") {
+    /// Validates the body. Notion sources answer 501 (not built).
+    pub fn parse(args: EstimateRequest) -> Result<Self, ApiError> {
+        // Dify only tests for 'high_quality'; any other text estimates as economy.
+        let technique = args.indexing_technique.as_deref().and_then(IndexingTechnique::parse);
+        let info = truthy_object(&args.info_list, "Data info is invalid")?
+            .ok_or_else(|| bad("Data source info is required"))?;
+        let rule = parse_process_rule(&args.process_rule)?;
+        let qa = args.doc_form.as_deref() == Some("qa_model");
+        let dataset_id = match args.dataset_id {
             None => None,
-            Some(Value::String(s)) => Some(s.parse::<Uuid>().map_err(|_| bad("Dataset not found."))?),
-            Some(_) => return Err(ApiError::invalid_param("dataset_id", "Must not be null!")),
+            Some(s) => Some(s.parse::<Uuid>().map_err(|_| bad("Dataset not found."))?),
         };
         let file_ids = match info.get("data_source_type").and_then(Value::as_str) {
             Some("upload_file") => file_ids(info)?,
             Some("notion_import") => return Err(not_built("Estimating Notion imports")),
             _ => return Err(bad("Data source type not support")),
         };
-        let language = match args.get("doc_language") {
+        let language = match args.doc_language {
             None => "English".to_owned(),
-            Some(Value::String(s)) if !s.is_empty() => s.clone(),
-            Some(_) => return Err(ApiError::invalid_param("doc_language", "Must not be null!")),
+            Some(s) if s.is_empty() => return Err(ApiError::invalid_param("doc_language", "Must not be null!")),
+            Some(s) => s,
         };
-        Ok(Self { file_ids, rule, indexing_technique: technique, qa: doc_form == "qa_model", dataset_id, language })
+        Ok(Self { file_ids, rule, indexing_technique: technique, qa, dataset_id, language })
     }
 }
 
@@ -420,21 +440,35 @@ mod tests {
 
     #[test]
     fn arguments_are_validated_with_difys_messages() {
-        let body = |v: Value| v.as_object().cloned().expect("object");
+        let body = |v: Value| serde_json::from_value::<EstimateRequest>(v).expect("a body");
         let ok = json!({
             "info_list": {"data_source_type": "upload_file", "file_info_list": {"file_ids": [Uuid::nil()]}},
             "process_rule": {"mode": "automatic"},
             "indexing_technique": "high_quality"
         });
-        let args = EstimateArgs::parse(&body(ok.clone())).expect("valid");
+        let args = EstimateArgs::parse(body(ok.clone())).expect("valid");
         assert_eq!(args.file_ids, vec![Uuid::nil()]);
         assert_eq!(args.indexing_technique, Some(IndexingTechnique::HighQuality));
         assert!(!args.qa);
 
-        let err = |v: Value| EstimateArgs::parse(&body(v)).expect_err("invalid");
+        let err = |v: Value| EstimateArgs::parse(body(v)).expect_err("invalid");
         let mut v = ok.clone();
-        v.as_object_mut().expect("o").remove("info_list");
-        assert_eq!(err(v).params.as_deref(), Some("info_list"));
+        v.as_object_mut().expect("o").remove("indexing_technique");
+        assert!(serde_json::from_value::<EstimateRequest>(v).is_err(), "indexing_technique is required");
+        let mut v = ok.clone();
+        v["indexing_technique"] = Value::Null;
+        assert_eq!(EstimateArgs::parse(body(v)).expect("null technique").indexing_technique, None);
+        let mut v = ok.clone();
+        v["doc_form"] = Value::Null;
+        let e = serde_json::from_value::<EstimateRequest>(v).expect_err("not null");
+        assert_eq!(e.to_string(), "Must not be null!");
+        let mut v = ok.clone();
+        v["info_list"] = Value::Null;
+        assert_eq!(err(v).message, "Data source info is required");
+        let mut v = ok.clone();
+        v["dataset_id"] = json!("nope");
+        let e = err(v);
+        assert_eq!((e.message.as_str(), e.params), ("Dataset not found.", None));
         let mut v = ok.clone();
         v["info_list"]["data_source_type"] = json!("web");
         assert_eq!(err(v).message, "Data source type not support");

@@ -15,51 +15,47 @@ use crate::index_entries;
 use crate::indexing::Indexer;
 use crate::segments::document_indexed;
 
-/// What `POST .../segment` and `PATCH .../segments/<id>` accept, validated.
-#[derive(Debug, Clone, PartialEq)]
+/// What `POST .../segment` and `PATCH .../segments/<id>` accept (Dify's reqparse arguments);
+/// [`SegmentInput::validated`] adds `segment_create_args_validate`.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize, utoipa::ToSchema)]
 pub struct SegmentInput {
     pub content: String,
+    /// The answer of a Q&A document's segment (required there).
     pub answer: Option<String>,
-    /// Keywords given by hand; None lets them be extracted.
+    /// Keywords given by hand; None (or none) lets them be extracted.
+    #[serde(default, deserialize_with = "string_list")]
     pub keywords: Option<Vec<String>>,
 }
 
+/// A list of strings, refused as a whole (`keywords must be a list of strings.`) otherwise.
+fn string_list<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Vec<String>>, D::Error> {
+    use serde::Deserialize;
+    let refused = || serde::de::Error::invalid_type(serde::de::Unexpected::Other("value"), &"a list of strings");
+    match Value::deserialize(d)? {
+        Value::Array(list) => list
+            .into_iter()
+            .map(|k| k.as_str().map(str::to_owned))
+            .collect::<Option<Vec<_>>>()
+            .map(Some)
+            .ok_or_else(refused),
+        _ => Err(refused()),
+    }
+}
+
 impl SegmentInput {
-    /// Dify's reqparse arguments and `segment_create_args_validate`, with its messages.
-    pub fn parse(body: &Value, doc: &documents::Model) -> Result<Self, ApiError> {
-        let content = match body.get("content") {
-            Some(Value::String(s)) => s.clone(),
-            Some(Value::Null) | None => {
-                return Err(ApiError::invalid_param("content", "Missing required parameter in the JSON body"));
-            }
-            Some(_) => return Err(ApiError::invalid_param("content", "content must be a string.")),
-        };
-        let answer = match body.get("answer") {
-            None | Some(Value::Null) => None,
-            Some(Value::String(s)) => Some(s.clone()),
-            Some(_) => return Err(ApiError::invalid_param("answer", "answer must be a string.")),
-        };
-        let keywords = match body.get("keywords") {
-            None | Some(Value::Null) => None,
-            Some(Value::Array(list)) => Some(
-                list.iter()
-                    .map(|k| k.as_str().map(str::to_owned))
-                    .collect::<Option<Vec<String>>>()
-                    .ok_or_else(|| ApiError::invalid_param("keywords", "keywords must be a list of strings."))?,
-            ),
-            Some(_) => return Err(ApiError::invalid_param("keywords", "keywords must be a list of strings.")),
-        };
+    /// Dify's `segment_create_args_validate` for `doc`, with its messages.
+    pub fn validated(self, doc: &documents::Model) -> Result<Self, ApiError> {
         if doc.doc_form == "qa_model" {
-            match answer.as_deref() {
+            match self.answer.as_deref() {
                 None | Some("") => return Err(ApiError::value_error("Answer is required")),
                 Some(a) if a.trim().is_empty() => return Err(ApiError::value_error("Answer is empty")),
                 _ => {}
             }
         }
-        if content.trim().is_empty() {
+        if self.content.trim().is_empty() {
             return Err(ApiError::value_error("Content is empty"));
         }
-        Ok(Self { content, answer, keywords: keywords.filter(|k| !k.is_empty()) })
+        Ok(Self { keywords: self.keywords.filter(|k| !k.is_empty()), ..self })
     }
 }
 

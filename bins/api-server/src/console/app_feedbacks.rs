@@ -13,13 +13,16 @@ use crate::state::AppState;
 
 /// This module's part of its API's OpenAPI document.
 #[derive(utoipa::OpenApi)]
-#[openapi()]
+#[openapi(paths(feedback))]
 pub(super) struct Doc;
 
 pub fn register(t: &mut RouteTable) {
     t.add("POST", "/console/api/apps/<uuid:app_id>/feedbacks", "console.messagefeedbackapi", web::to(feedback));
 }
 
+// Still read with `JsonArgs`: `history::rate_as_admin` (shared with the other surfaces' ratings)
+// takes them; it moves to a typed body with `history.rs`.
+#[utoipa::path(post, path = "/console/api/apps/{app_id}/feedbacks", tag = "feedbacks", params(("app_id" = Uuid, Path)), request_body(content = Object, description = "`{message_id, rating}`: `rating` is `like`, `dislike` or null (taken back)"), responses((status = 200, description = "`{\"result\": \"success\"}`")))]
 async fn feedback(
     state: web::Data<AppState>,
     user: Console,

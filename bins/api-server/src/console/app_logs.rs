@@ -4,18 +4,39 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 use apps::lookup::AppMode;
 use conversations::logs;
-use serde_json::{Value, json};
+use serde::Deserialize;
+use serde_json::json;
 use uuid::Uuid;
 
 use super::guard::Console;
-use crate::args::JsonArgs;
+use crate::body::Body;
 use crate::http_error::HttpResult;
 use crate::routes::RouteTable;
 use crate::state::AppState;
 
+/// `POST /apps/<id>/annotations`.
+#[derive(Deserialize, utoipa::ToSchema)]
+struct Annotate {
+    /// The message to annotate.
+    message_id: Option<String>,
+    /// The annotation.
+    content: Option<String>,
+}
+
 /// This module's part of its API's OpenAPI document.
 #[derive(utoipa::OpenApi)]
-#[openapi()]
+#[openapi(paths(
+    completion_list,
+    completion_detail,
+    completion_delete,
+    chat_list,
+    chat_detail,
+    chat_delete,
+    messages,
+    message,
+    annotate,
+    annotation_count
+))]
 pub(super) struct Doc;
 
 pub fn register(t: &mut RouteTable) {
@@ -51,6 +72,7 @@ fn query_pairs(req: &HttpRequest) -> Vec<(String, String)> {
     url::form_urlencoded::parse(req.query_string().as_bytes()).into_owned().collect()
 }
 
+#[utoipa::path(get, path = "/console/api/apps/{app_id}/completion-conversations", tag = "logs", params(("app_id" = Uuid, Path), ("keyword" = Option<String>, Query), ("start" = Option<String>, Query, description = "`YYYY-MM-DD HH:MM` in the caller's timezone"), ("end" = Option<String>, Query, description = "`YYYY-MM-DD HH:MM` in the caller's timezone"), ("annotation_status" = Option<String>, Query, description = "`annotated`, `not_annotated` or `all` (default)"), ("page" = Option<u64>, Query), ("limit" = Option<u64>, Query)), responses((status = 200, description = "A page of the completion app's conversations")))]
 async fn completion_list(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -64,6 +86,7 @@ async fn completion_list(
     Ok(HttpResponse::Ok().json(page))
 }
 
+#[utoipa::path(get, path = "/console/api/apps/{app_id}/chat-conversations", tag = "logs", params(("app_id" = Uuid, Path), ("keyword" = Option<String>, Query), ("start" = Option<String>, Query, description = "`YYYY-MM-DD HH:MM` in the caller's timezone"), ("end" = Option<String>, Query, description = "`YYYY-MM-DD HH:MM` in the caller's timezone"), ("annotation_status" = Option<String>, Query, description = "`annotated`, `not_annotated` or `all` (default)"), ("page" = Option<u64>, Query), ("limit" = Option<u64>, Query), ("message_count_gte" = Option<u64>, Query)), responses((status = 200, description = "A page of the chat app's conversations")))]
 async fn chat_list(req: HttpRequest, state: web::Data<AppState>, user: Console, path: web::Path<Uuid>) -> HttpResult {
     let tz = user.account.timezone.as_deref();
     let page =
@@ -71,12 +94,14 @@ async fn chat_list(req: HttpRequest, state: web::Data<AppState>, user: Console, 
     Ok(HttpResponse::Ok().json(page))
 }
 
+#[utoipa::path(get, path = "/console/api/apps/{app_id}/completion-conversations/{conversation_id}", tag = "logs", params(("app_id" = Uuid, Path), ("conversation_id" = Uuid, Path)), responses((status = 200, description = "The conversation with its message")))]
 async fn completion_detail(state: web::Data<AppState>, user: Console, path: web::Path<(Uuid, Uuid)>) -> HttpResult {
     let (app_id, id) = path.into_inner();
     let detail = logs::completion_conversation(&state.infra.db, user.tenant_id(), app_id, id, user.account.id).await?;
     Ok(HttpResponse::Ok().json(detail))
 }
 
+#[utoipa::path(get, path = "/console/api/apps/{app_id}/chat-conversations/{conversation_id}", tag = "logs", params(("app_id" = Uuid, Path), ("conversation_id" = Uuid, Path)), responses((status = 200, description = "The conversation")))]
 async fn chat_detail(state: web::Data<AppState>, user: Console, path: web::Path<(Uuid, Uuid)>) -> HttpResult {
     let (app_id, id) = path.into_inner();
     let detail = logs::chat_conversation(&state.infra.db, user.tenant_id(), app_id, id, user.account.id).await?;
@@ -89,33 +114,36 @@ async fn delete(state: &AppState, user: &Console, path: web::Path<(Uuid, Uuid)>,
     Ok(HttpResponse::NoContent().finish())
 }
 
+#[utoipa::path(delete, path = "/console/api/apps/{app_id}/completion-conversations/{conversation_id}", tag = "logs", params(("app_id" = Uuid, Path), ("conversation_id" = Uuid, Path)), responses((status = 204, description = "Deleted")))]
 async fn completion_delete(state: web::Data<AppState>, user: Console, path: web::Path<(Uuid, Uuid)>) -> HttpResult {
     delete(&state, &user, path, AppMode::Completion).await
 }
 
+#[utoipa::path(delete, path = "/console/api/apps/{app_id}/chat-conversations/{conversation_id}", tag = "logs", params(("app_id" = Uuid, Path), ("conversation_id" = Uuid, Path)), responses((status = 204, description = "Deleted")))]
 async fn chat_delete(state: web::Data<AppState>, user: Console, path: web::Path<(Uuid, Uuid)>) -> HttpResult {
     delete(&state, &user, path, AppMode::Chat).await
 }
 
+#[utoipa::path(get, path = "/console/api/apps/{app_id}/chat-messages", tag = "logs", params(("app_id" = Uuid, Path), ("conversation_id" = Uuid, Query), ("first_id" = Option<Uuid>, Query), ("limit" = Option<u64>, Query)), responses((status = 200, description = "A page of the conversation's messages, newest first")))]
 async fn messages(req: HttpRequest, state: web::Data<AppState>, user: Console, path: web::Path<Uuid>) -> HttpResult {
     let page = logs::chat_messages(&state.infra.db, user.tenant_id(), path.into_inner(), &query_pairs(&req)).await?;
     Ok(HttpResponse::Ok().json(page))
 }
 
+#[utoipa::path(get, path = "/console/api/apps/{app_id}/messages/{message_id}", tag = "logs", params(("app_id" = Uuid, Path), ("message_id" = Uuid, Path)), responses((status = 200, description = "The message")))]
 async fn message(state: web::Data<AppState>, user: Console, path: web::Path<(Uuid, Uuid)>) -> HttpResult {
     let (app_id, message_id) = path.into_inner();
     Ok(HttpResponse::Ok().json(logs::message_detail(&state.infra.db, user.tenant_id(), app_id, message_id).await?))
 }
 
+#[utoipa::path(post, path = "/console/api/apps/{app_id}/annotations", tag = "logs", params(("app_id" = Uuid, Path)), request_body = Annotate, responses((status = 200, description = "`{\"result\": \"success\"}`")))]
 async fn annotate(
     state: web::Data<AppState>,
     user: Console,
     path: web::Path<Uuid>,
-    body: web::Json<Value>,
+    body: Body<Annotate>,
 ) -> HttpResult {
-    let args = JsonArgs::new(body)?;
-    let message_id = args.optional_str("message_id")?;
-    let content = args.optional_str("content")?;
+    let Annotate { message_id, content } = body.into_inner();
     logs::annotate(
         &state.infra.db,
         user.tenant_id(),
@@ -128,6 +156,7 @@ async fn annotate(
     Ok(HttpResponse::Ok().json(json!({"result": "success"})))
 }
 
+#[utoipa::path(get, path = "/console/api/apps/{app_id}/annotations/count", tag = "logs", params(("app_id" = Uuid, Path)), responses((status = 200, description = "`{\"count\": n}`")))]
 async fn annotation_count(state: web::Data<AppState>, user: Console, path: web::Path<Uuid>) -> HttpResult {
     let count = logs::annotation_count(&state.infra.db, user.tenant_id(), path.into_inner()).await?;
     Ok(HttpResponse::Ok().json(json!({"count": count})))

@@ -2,21 +2,59 @@
 //! queries and related apps, the default process rule and the document limit.
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use datasets::dataset::{self, DatasetEdit, DatasetName, IndexingTechnique, Permission};
+use datasets::dataset::{self, DatasetEdit, DatasetName, IndexingTechnique, NAME_HELP, Permission};
 use datasets::listing::{self, Page, Selection};
 use datasets::process_rule;
 use kernel::ApiError;
-use serde_json::{Map, Value};
+use serde::Deserialize;
 use uuid::Uuid;
 
 use super::guard::{Console, Manager};
+use crate::body::{self, Body, BodyWithNulls};
 use crate::http_error::HttpResult;
 use crate::routes::RouteTable;
 use crate::state::AppState;
 
+/// `POST /datasets`.
+#[derive(Deserialize, utoipa::ToSchema)]
+struct CreateDataset {
+    /// Required (refused with Dify's help when missing).
+    name: Option<DatasetName>,
+    indexing_technique: Option<IndexingTechnique>,
+}
+
+/// `PATCH /datasets/<id>`, read with its nulls: a null `description` clears it, a null `name`
+/// is refused; other nulls leave the field as it is.
+#[derive(Deserialize, utoipa::ToSchema)]
+struct EditDataset {
+    #[serde(default, deserialize_with = "body::sent")]
+    name: Option<DatasetName>,
+    #[serde(default, deserialize_with = "body::nullable")]
+    #[schema(value_type = Option<String>, max_length = 400)]
+    description: Option<Option<Description>>,
+    permission: Option<Permission>,
+    indexing_technique: Option<IndexingTechnique>,
+}
+
+/// A dataset's description: at most 400 characters.
+#[derive(Deserialize)]
+#[serde(try_from = "String")]
+struct Description(String);
+
+impl TryFrom<String> for Description {
+    type Error = &'static str;
+
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        if s.chars().count() > 400 {
+            return Err("Description cannot exceed 400 characters.");
+        }
+        Ok(Self(s))
+    }
+}
+
 /// This module's part of its API's OpenAPI document.
 #[derive(utoipa::OpenApi)]
-#[openapi()]
+#[openapi(paths(list, create, detail, update, delete, queries, related_apps, process_rule, limit))]
 pub(super) struct Doc;
 
 pub fn register(t: &mut RouteTable) {
@@ -49,6 +87,7 @@ fn page_of(pairs: &[(String, String)]) -> Result<Page, ApiError> {
     Page::from_args(first(pairs, "page"), first(pairs, "limit"))
 }
 
+#[utoipa::path(get, path = "/console/api/datasets", tag = "datasets", params(("page" = Option<u64>, Query), ("limit" = Option<u64>, Query), ("provider" = Option<String>, Query, description = "Default `vendor`"), ("ids" = Option<Vec<Uuid>>, Query, description = "These datasets (at most 100), all on one page; also `ids[]`")), responses((status = 200, description = "A page of the datasets the caller may open")))]
 async fn list(req: HttpRequest, state: web::Data<AppState>, user: Console) -> HttpResult {
     let pairs = query_pairs(&req);
     let ids: Vec<&str> = pairs.iter().filter(|(k, _)| k == "ids" || k == "ids[]").map(|(_, v)| v.as_str()).collect();
@@ -73,84 +112,37 @@ async fn list(req: HttpRequest, state: web::Data<AppState>, user: Console) -> Ht
     Ok(HttpResponse::Ok().json(body))
 }
 
-const NAME_HELP: &str = "type is required. Name must be between 1 to 40 characters.";
-
-/// The JSON object body.
-fn object(body: web::Json<Value>) -> Result<Map<String, Value>, ApiError> {
-    match body.into_inner() {
-        Value::Object(m) => Ok(m),
-        _ => Err(ApiError::bad_request("Failed to decode JSON object: expected a JSON object")),
-    }
-}
-
-fn name_arg(v: &Value) -> Result<DatasetName, ApiError> {
-    v.as_str().and_then(DatasetName::parse).ok_or_else(|| ApiError::invalid_param("name", NAME_HELP))
-}
-
-/// An optional choice argument: absent or null is None, anything else must be a choice.
-fn choice<T>(
-    args: &Map<String, Value>,
-    name: &str,
-    parse: fn(&str) -> Option<T>,
-    help: &str,
-) -> Result<Option<T>, ApiError> {
-    match args.get(name) {
-        None | Some(Value::Null) => Ok(None),
-        Some(v) => v.as_str().and_then(parse).map(Some).ok_or_else(|| ApiError::invalid_param(name, help)),
-    }
-}
-
-async fn create(state: web::Data<AppState>, user: Manager, body: web::Json<Value>) -> HttpResult {
+#[utoipa::path(post, path = "/console/api/datasets", tag = "datasets", request_body = CreateDataset, responses((status = 201, description = "The new dataset")))]
+async fn create(state: web::Data<AppState>, user: Manager, body: Body<CreateDataset>) -> HttpResult {
     let user = user.0;
-    let args = object(body)?;
-    let name = name_arg(args.get("name").unwrap_or(&Value::Null))?;
-    let technique = choice(&args, "indexing_technique", IndexingTechnique::parse, "Invalid indexing technique.")?;
+    let CreateDataset { name, indexing_technique } = body.into_inner();
+    let name = name.ok_or_else(|| ApiError::invalid_param("name", NAME_HELP))?;
     let db = &state.infra.db;
-    let d = dataset::create(db, &state.engine.hosting, user.tenant_id(), user.account.id, name, technique).await?;
+    let d =
+        dataset::create(db, &state.engine.hosting, user.tenant_id(), user.account.id, name, indexing_technique).await?;
     Ok(HttpResponse::Created().json(listing::detail(db, &state.engine.hosting, &d, false).await?))
 }
 
+#[utoipa::path(get, path = "/console/api/datasets/{dataset_id}", tag = "datasets", params(("dataset_id" = Uuid, Path)), responses((status = 200, description = "The dataset")))]
 async fn detail(state: web::Data<AppState>, user: Console, path: web::Path<Uuid>) -> HttpResult {
     let db = &state.infra.db;
     let d = dataset::find_accessible(db, user.tenant_id(), user.account.id, path.into_inner()).await?;
     Ok(HttpResponse::Ok().json(listing::detail(db, &state.engine.hosting, &d, true).await?))
 }
 
-fn edit_args(args: &Map<String, Value>) -> Result<DatasetEdit, ApiError> {
-    let name = args.get("name").map(name_arg).transpose()?;
-    let description = match args.get("description") {
-        None => None,
-        Some(Value::Null) => Some(None),
-        Some(Value::String(s)) if s.chars().count() <= 400 => Some(Some(s.clone())),
-        Some(Value::String(_)) => {
-            return Err(ApiError::invalid_param("description", "Description cannot exceed 400 characters."));
-        }
-        Some(_) => return Err(ApiError::invalid_param("description", "description must be a string.")),
-    };
-    Ok(DatasetEdit {
-        name,
-        description,
-        permission: choice(args, "permission", Permission::parse, "Invalid permission.")?,
-        indexing_technique: choice(
-            args,
-            "indexing_technique",
-            IndexingTechnique::parse,
-            "Invalid indexing technique.",
-        )?,
-    })
-}
-
+#[utoipa::path(patch, path = "/console/api/datasets/{dataset_id}", tag = "datasets", params(("dataset_id" = Uuid, Path)), request_body = EditDataset, responses((status = 200, description = "The dataset")))]
 async fn update(
     state: web::Data<AppState>,
     user: Manager,
     path: web::Path<Uuid>,
-    body: web::Json<Value>,
+    body: BodyWithNulls<EditDataset>,
 ) -> HttpResult {
     let user = user.0;
     let db = &state.infra.db;
     let d = dataset::find(db, user.tenant_id(), path.into_inner()).await?;
     dataset::check_model_setting(db, &state.engine.hosting, &d).await?;
-    let edit = edit_args(&object(body)?)?;
+    let EditDataset { name, description, permission, indexing_technique } = body.into_inner();
+    let edit = DatasetEdit { name, description: description.map(|d| d.map(|d| d.0)), permission, indexing_technique };
     if !dataset::can_access(&d, user.account.id) {
         return Err(dataset::no_permission().into());
     }
@@ -158,6 +150,7 @@ async fn update(
     Ok(HttpResponse::Ok().json(listing::detail(db, &state.engine.hosting, &d, false).await?))
 }
 
+#[utoipa::path(delete, path = "/console/api/datasets/{dataset_id}", tag = "datasets", params(("dataset_id" = Uuid, Path)), responses((status = 204, description = "Deleted, with its documents and vectors")))]
 async fn delete(state: web::Data<AppState>, user: Manager, path: web::Path<Uuid>) -> HttpResult {
     let user = user.0;
     let db = &state.infra.db;
@@ -182,18 +175,21 @@ async fn drop_vectors(state: &AppState, dataset_id: Uuid) {
     }
 }
 
+#[utoipa::path(get, path = "/console/api/datasets/{dataset_id}/queries", tag = "datasets", params(("dataset_id" = Uuid, Path), ("page" = Option<u64>, Query), ("limit" = Option<u64>, Query)), responses((status = 200, description = "A page of the dataset's queries")))]
 async fn queries(req: HttpRequest, state: web::Data<AppState>, user: Console, path: web::Path<Uuid>) -> HttpResult {
     let db = &state.infra.db;
     let d = dataset::find_accessible(db, user.tenant_id(), user.account.id, path.into_inner()).await?;
     Ok(HttpResponse::Ok().json(listing::queries(db, d.id, page_of(&query_pairs(&req))?).await?))
 }
 
+#[utoipa::path(get, path = "/console/api/datasets/{dataset_id}/related-apps", tag = "datasets", params(("dataset_id" = Uuid, Path)), responses((status = 200, description = "The apps using the dataset")))]
 async fn related_apps(state: web::Data<AppState>, user: Console, path: web::Path<Uuid>) -> HttpResult {
     let db = &state.infra.db;
     let d = dataset::find_accessible(db, user.tenant_id(), user.account.id, path.into_inner()).await?;
     Ok(HttpResponse::Ok().json(listing::related_apps(db, user.tenant_id(), d.id).await?))
 }
 
+#[utoipa::path(get, path = "/console/api/datasets/process-rule", tag = "datasets", params(("document_id" = Option<Uuid>, Query, description = "The document whose rule to read; the default rule otherwise")), responses((status = 200, description = "A process rule and its limits")))]
 async fn process_rule(req: HttpRequest, state: web::Data<AppState>, user: Console) -> HttpResult {
     let pairs = query_pairs(&req);
     let document_id = match first(&pairs, "document_id").filter(|v| !v.is_empty()) {
@@ -205,7 +201,48 @@ async fn process_rule(req: HttpRequest, state: web::Data<AppState>, user: Consol
     Ok(HttpResponse::Ok().json(body))
 }
 
+#[utoipa::path(get, path = "/console/api/datasets/limit", tag = "datasets", responses((status = 200, description = "The workspace's document limit")))]
 async fn limit(state: web::Data<AppState>, user: Console) -> HttpResult {
     let body = listing::document_limit(&state.infra.db, user.tenant_id(), state.config.tenant_document_count).await?;
     Ok(HttpResponse::Ok().json(body))
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::body::{parse, parse_keeping_nulls};
+
+    fn refusal<T: serde::de::DeserializeOwned>(r: Result<T, ApiError>) -> (Option<String>, String) {
+        let e = r.err().expect("refused");
+        (e.params, e.message)
+    }
+
+    #[test]
+    fn edits_tell_a_null_from_an_absent_field() {
+        let e: EditDataset = parse_keeping_nulls(json!({"description": null, "permission": null})).expect("ok");
+        assert!(matches!(e.description, Some(None)) && e.permission.is_none() && e.name.is_none());
+        let e: EditDataset = parse_keeping_nulls(json!({"permission": "only_me"})).expect("ok");
+        assert!(e.description.is_none() && e.permission == Some(Permission::OnlyMe));
+        let name = Some("name".to_owned());
+        assert_eq!(
+            refusal(parse_keeping_nulls::<EditDataset>(json!({"name": null}))),
+            (name.clone(), NAME_HELP.into())
+        );
+        assert_eq!(refusal(parse_keeping_nulls::<EditDataset>(json!({"name": 7}))), (name, NAME_HELP.into()));
+        let long = json!({"description": "d".repeat(401)});
+        let said = (Some("description".to_owned()), "Description cannot exceed 400 characters.".to_owned());
+        assert_eq!(refusal(parse_keeping_nulls::<EditDataset>(long)), said);
+        let said = (Some("permission".to_owned()), "Invalid permission.".to_owned());
+        assert_eq!(refusal(parse_keeping_nulls::<EditDataset>(json!({"permission": "everyone"}))), said);
+    }
+
+    #[test]
+    fn creation_reads_a_missing_name_as_none_and_refuses_bad_choices() {
+        let c: CreateDataset = parse(json!({"name": null, "indexing_technique": null})).expect("ok");
+        assert!(c.name.is_none() && c.indexing_technique.is_none());
+        let said = (Some("indexing_technique".to_owned()), "Invalid indexing technique.".to_owned());
+        assert_eq!(refusal(parse::<CreateDataset>(json!({"name": "x", "indexing_technique": 1}))), said);
+    }
 }

@@ -4,16 +4,17 @@
 //! every change needs an admin or owner.
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use datasets::document_admin::{self, MetadataView, StatusAction};
+use datasets::document_admin::{self, MetadataEdit, MetadataView, StatusAction};
 use datasets::segment_edit::{self, SegmentInput};
 use datasets::segments::{self, SegmentQuery};
 use datasets::{dataset, documents};
 use entities::{datasets as dataset_rows, documents as document_rows};
 use kernel::ApiError;
-use serde_json::{Value, json};
+use serde_json::json;
 use uuid::Uuid;
 
 use super::guard::{Console, Manager};
+use crate::body::Body;
 use crate::http_error::HttpResult;
 use crate::routes::RouteTable;
 use crate::state::AppState;
@@ -22,7 +23,20 @@ const DOC: &str = "/console/api/datasets/<uuid:dataset_id>/documents/<uuid:docum
 
 /// This module's part of its API's OpenAPI document.
 #[derive(utoipa::OpenApi)]
-#[openapi()]
+#[openapi(paths(
+    detail,
+    delete,
+    metadata,
+    pause,
+    resume,
+    processing_other,
+    status,
+    list_segments,
+    segment_action,
+    add_segment,
+    update_segment,
+    delete_segment
+))]
 pub(super) struct Doc;
 
 pub fn register(t: &mut RouteTable) {
@@ -111,6 +125,7 @@ fn query_pairs(req: &HttpRequest) -> Vec<(String, String)> {
     url::form_urlencoded::parse(req.query_string().as_bytes()).into_owned().collect()
 }
 
+#[utoipa::path(get, path = "/console/api/datasets/{dataset_id}/documents/{document_id}", tag = "documents", params(("dataset_id" = Uuid, Path), ("document_id" = Uuid, Path), ("metadata" = Option<String>, Query, description = "`all` (default), `only` or `without`")), responses((status = 200, description = "The document")))]
 async fn detail(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -124,6 +139,7 @@ async fn detail(
     Ok(HttpResponse::Ok().json(document_admin::detail(&state.infra.db, &doc, view).await?))
 }
 
+#[utoipa::path(delete, path = "/console/api/datasets/{dataset_id}/documents/{document_id}", tag = "documents", params(("dataset_id" = Uuid, Path), ("document_id" = Uuid, Path)), responses((status = 204, description = "Deleted, with its segments and index entries")))]
 async fn delete(state: web::Data<AppState>, Manager(user): Manager, path: web::Path<(Uuid, Uuid)>) -> HttpResult {
     let (dataset_id, document_id) = path.into_inner();
     let (d, doc) = document_of(&state, &user, dataset_id, document_id).await?;
@@ -131,11 +147,12 @@ async fn delete(state: web::Data<AppState>, Manager(user): Manager, path: web::P
     Ok(HttpResponse::NoContent().finish())
 }
 
+#[utoipa::path(put, path = "/console/api/datasets/{dataset_id}/documents/{document_id}/metadata", tag = "documents", params(("dataset_id" = Uuid, Path), ("document_id" = Uuid, Path)), request_body = MetadataEdit, responses((status = 200, description = "`{\"result\": \"success\", \"message\": ...}`")))]
 async fn metadata(
     state: web::Data<AppState>,
     Manager(user): Manager,
     path: web::Path<(Uuid, Uuid)>,
-    body: web::Json<Value>,
+    body: Body<MetadataEdit>,
 ) -> HttpResult {
     let (dataset_id, document_id) = path.into_inner();
     let (_, doc) = document_of(&state, &user, dataset_id, document_id).await?;
@@ -143,6 +160,7 @@ async fn metadata(
     Ok(HttpResponse::Ok().json(json!({"result": "success", "message": "Document metadata updated."})))
 }
 
+#[utoipa::path(patch, path = "/console/api/datasets/{dataset_id}/documents/{document_id}/processing/pause", tag = "documents", params(("dataset_id" = Uuid, Path), ("document_id" = Uuid, Path)), responses((status = 204, description = "Paused")))]
 async fn pause(state: web::Data<AppState>, Manager(user): Manager, path: web::Path<(Uuid, Uuid)>) -> HttpResult {
     let (dataset_id, document_id) = path.into_inner();
     let (_, doc) = document_of(&state, &user, dataset_id, document_id).await?;
@@ -150,6 +168,7 @@ async fn pause(state: web::Data<AppState>, Manager(user): Manager, path: web::Pa
     Ok(HttpResponse::NoContent().finish())
 }
 
+#[utoipa::path(patch, path = "/console/api/datasets/{dataset_id}/documents/{document_id}/processing/resume", tag = "documents", params(("dataset_id" = Uuid, Path), ("document_id" = Uuid, Path)), responses((status = 204, description = "Queued again")))]
 async fn resume(state: web::Data<AppState>, Manager(user): Manager, path: web::Path<(Uuid, Uuid)>) -> HttpResult {
     let (dataset_id, document_id) = path.into_inner();
     let (_, doc) = document_of(&state, &user, dataset_id, document_id).await?;
@@ -157,6 +176,7 @@ async fn resume(state: web::Data<AppState>, Manager(user): Manager, path: web::P
     Ok(HttpResponse::NoContent().finish())
 }
 
+#[utoipa::path(patch, path = "/console/api/datasets/{dataset_id}/documents/{document_id}/processing/{action}", tag = "documents", params(("dataset_id" = Uuid, Path), ("document_id" = Uuid, Path), ("action" = String, Path)), responses((status = 400, description = "Any action but `pause` and `resume` is `invalid_action`")))]
 async fn processing_other(
     state: web::Data<AppState>,
     Manager(user): Manager,
@@ -167,6 +187,7 @@ async fn processing_other(
     Err(ApiError::new(400, "invalid_action", "Invalid action.").into())
 }
 
+#[utoipa::path(patch, path = "/console/api/datasets/{dataset_id}/documents/{document_id}/status/{action}", tag = "documents", params(("dataset_id" = Uuid, Path), ("document_id" = Uuid, Path), ("action" = String, Path, description = "`enable`, `disable`, `archive` or `un_archive`")), responses((status = 200, description = "`{\"result\": \"success\"}`")))]
 async fn status(
     state: web::Data<AppState>,
     Manager(user): Manager,
@@ -180,6 +201,7 @@ async fn status(
     Ok(success())
 }
 
+#[utoipa::path(get, path = "/console/api/datasets/{dataset_id}/documents/{document_id}/segments", tag = "documents", params(("dataset_id" = Uuid, Path), ("document_id" = Uuid, Path), ("last_id" = Option<String>, Query), ("limit" = Option<u64>, Query), ("status" = Option<Vec<String>>, Query), ("hit_count_gte" = Option<i32>, Query), ("enabled" = Option<String>, Query, description = "`true`, `false` or `all`"), ("keyword" = Option<String>, Query)), responses((status = 200, description = "A page of the document's segments")))]
 async fn list_segments(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -192,6 +214,7 @@ async fn list_segments(
     Ok(HttpResponse::Ok().json(segments::list(&state.infra.db, &doc, &query).await?))
 }
 
+#[utoipa::path(patch, path = "/console/api/datasets/{dataset_id}/segments/{segment_id}/{action}", tag = "documents", params(("dataset_id" = Uuid, Path), ("segment_id" = Uuid, Path), ("action" = String, Path, description = "`enable` or `disable`")), responses((status = 200, description = "`{\"result\": \"success\"}`")))]
 async fn segment_action(
     state: web::Data<AppState>,
     Manager(user): Manager,
@@ -206,6 +229,7 @@ async fn segment_action(
     Ok(success())
 }
 
+#[utoipa::path(delete, path = "/console/api/datasets/{dataset_id}/documents/{document_id}/segments/{segment_id}", tag = "documents", params(("dataset_id" = Uuid, Path), ("document_id" = Uuid, Path), ("segment_id" = Uuid, Path)), responses((status = 200, description = "`{\"result\": \"success\"}`")))]
 async fn delete_segment(
     state: web::Data<AppState>,
     Manager(user): Manager,
@@ -232,31 +256,33 @@ async fn segment_of(
     Ok(segment)
 }
 
+#[utoipa::path(post, path = "/console/api/datasets/{dataset_id}/documents/{document_id}/segment", tag = "documents", params(("dataset_id" = Uuid, Path), ("document_id" = Uuid, Path)), request_body = SegmentInput, responses((status = 200, description = "The new segment and the document's form")))]
 async fn add_segment(
     state: web::Data<AppState>,
     Manager(user): Manager,
     path: web::Path<(Uuid, Uuid)>,
-    body: web::Json<Value>,
+    body: Body<SegmentInput>,
 ) -> HttpResult {
     let (dataset_id, document_id) = path.into_inner();
     let (d, doc) = document_of(&state, &user, dataset_id, document_id).await?;
     dataset::check_model_setting(&state.infra.db, &state.engine.hosting, &d).await?;
-    let input = SegmentInput::parse(&body, &doc)?;
+    let input = body.into_inner().validated(&doc)?;
     let row = segment_edit::create(&state.indexer, &d, &doc, user.account.id, input).await?;
     Ok(HttpResponse::Ok().json(json!({"data": segments::fields(&row), "doc_form": doc.doc_form})))
 }
 
+#[utoipa::path(patch, path = "/console/api/datasets/{dataset_id}/documents/{document_id}/segments/{segment_id}", tag = "documents", params(("dataset_id" = Uuid, Path), ("document_id" = Uuid, Path), ("segment_id" = Uuid, Path)), request_body = SegmentInput, responses((status = 200, description = "The segment and the document's form")))]
 async fn update_segment(
     state: web::Data<AppState>,
     Manager(user): Manager,
     path: web::Path<(Uuid, Uuid, Uuid)>,
-    body: web::Json<Value>,
+    body: Body<SegmentInput>,
 ) -> HttpResult {
     let (dataset_id, document_id, segment_id) = path.into_inner();
     let (d, doc) = document_of(&state, &user, dataset_id, document_id).await?;
     dataset::check_model_setting(&state.infra.db, &state.engine.hosting, &d).await?;
     let segment = segment_of(&state, &d, &doc, segment_id).await?;
-    let input = SegmentInput::parse(&body, &doc)?;
+    let input = body.into_inner().validated(&doc)?;
     let row = segment_edit::update(&state.indexer, &d, &doc, user.account.id, segment, input).await?;
     Ok(HttpResponse::Ok().json(json!({"data": segments::fields(&row), "doc_form": doc.doc_form})))
 }

@@ -3,20 +3,67 @@
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use datasets::dataset::{self, DatasetName, IndexingTechnique};
-use datasets::documents::{self, DocumentUpdate, NewDocuments};
+use datasets::documents::{self, DocForm, DocLanguage, DocumentUpdate, DocumentsRequest, NewDocuments};
 use datasets::listing::{self, Page};
 use kernel::ApiError;
-use serde_json::{Map, Value, json};
+use serde::{Deserialize, Deserializer};
+use serde_json::{Value, json};
 use uuid::Uuid;
 
 use super::guard::{Console, Manager};
+use crate::body::Body;
 use crate::http_error::HttpResult;
 use crate::routes::RouteTable;
 use crate::state::AppState;
 
+/// `POST /datasets/<id>/documents`: new documents from uploads, or (with
+/// `original_document_id`) one document processed again.
+#[derive(Deserialize, utoipa::ToSchema)]
+struct CreateDocuments {
+    /// The document to process again; an empty string is none.
+    #[serde(default, deserialize_with = "original_document")]
+    #[schema(value_type = Option<String>, format = Uuid)]
+    original_document_id: Option<Uuid>,
+    /// Checked for new documents only (reprocessing a document ignores it).
+    #[schema(value_type = Option<IndexingTechnique>)]
+    indexing_technique: Option<Value>,
+    #[schema(value_type = Option<Object>)]
+    data_source: Option<Value>,
+    #[schema(value_type = Option<Object>)]
+    process_rule: Option<Value>,
+    doc_form: Option<DocForm>,
+    doc_language: Option<DocLanguage>,
+}
+
+/// `original_document_id`: "" is none, anything but a document id is refused.
+fn original_document<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Uuid>, D::Error> {
+    let refused = || serde::de::Error::custom("original_document_id must be a document id.");
+    match Value::deserialize(d)? {
+        Value::String(s) if s.is_empty() => Ok(None),
+        Value::String(s) => s.parse().map(Some).map_err(|_| refused()),
+        _ => Err(refused()),
+    }
+}
+
+/// `POST /datasets/<id>/hit-testing`.
+#[derive(Deserialize, utoipa::ToSchema)]
+struct HitTesting {
+    /// 1 to 250 characters (anything but a string counts as none).
+    #[serde(default, deserialize_with = "string_or_none")]
+    query: Option<String>,
+}
+
+/// A string, or None for any other value.
+fn string_or_none<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    Ok(match Value::deserialize(d)? {
+        Value::String(s) => Some(s),
+        _ => None,
+    })
+}
+
 /// This module's part of its API's OpenAPI document.
 #[derive(utoipa::OpenApi)]
-#[openapi()]
+#[openapi(paths(list, create, init, dataset_status, document_status, batch_status, hit_testing))]
 pub(super) struct Doc;
 
 pub fn register(t: &mut RouteTable) {
@@ -49,26 +96,32 @@ pub fn register(t: &mut RouteTable) {
     t.add("POST", "/console/api/datasets/<uuid:dataset_id>/hit-testing", "console.hittestingapi", web::to(hit_testing));
 }
 
-fn object(body: web::Json<Value>) -> Result<Map<String, Value>, ApiError> {
-    match body.into_inner() {
-        Value::Object(m) => Ok(m),
-        _ => Err(ApiError::bad_request("Failed to decode JSON object: expected a JSON object")),
-    }
-}
-
+#[utoipa::path(post, path = "/console/api/datasets/{dataset_id}/documents", tag = "documents", params(("dataset_id" = Uuid, Path)), request_body = CreateDocuments, responses((status = 200, description = "The documents and their batch, queued for indexing")))]
 async fn create(
     state: web::Data<AppState>,
     Manager(user): Manager,
     path: web::Path<Uuid>,
-    body: web::Json<Value>,
+    body: Body<CreateDocuments>,
 ) -> HttpResult {
     let db = &state.infra.db;
     let d = dataset::find_accessible(db, user.tenant_id(), user.account.id, path.into_inner()).await?;
-    let args = object(body)?;
-    if args.get("original_document_id").is_some_and(|v| !v.is_null() && v != "") {
+    let CreateDocuments { original_document_id, indexing_technique, data_source, process_rule, doc_form, doc_language } =
+        body.into_inner();
+    if let Some(document_id) = original_document_id {
+        let args = DocumentUpdate::parse(document_id, data_source.as_ref(), process_rule.as_ref(), doc_form)?;
         return reprocess(&state, &user, &d, &args).await;
     }
-    let args = NewDocuments::parse(&args)?;
+    let indexing_technique = indexing_technique
+        .map(IndexingTechnique::try_from)
+        .transpose()
+        .map_err(|message| ApiError::invalid_param("indexing_technique", message))?;
+    let args = NewDocuments::parse(DocumentsRequest {
+        indexing_technique,
+        data_source,
+        process_rule,
+        doc_form,
+        doc_language,
+    })?;
     let (_, docs, batch) =
         documents::create(db, &state.infra.outbox, &state.engine.hosting, &d, user.account.id, &args).await?;
     let docs: Vec<Value> = docs.iter().map(|doc| documents::fields(doc, 0)).collect();
@@ -80,22 +133,22 @@ async fn reprocess(
     state: &AppState,
     user: &super::guard::Console,
     d: &entities::datasets::Model,
-    args: &Map<String, Value>,
+    args: &DocumentUpdate,
 ) -> HttpResult {
     let db = &state.infra.db;
-    let args = DocumentUpdate::parse(args)?;
     dataset::check_model_setting(db, &state.engine.hosting, d).await?;
-    let doc = documents::update(db, &state.infra.outbox, d, user.account.id, &args).await?;
+    let doc = documents::update(db, &state.infra.outbox, d, user.account.id, args).await?;
     Ok(HttpResponse::Ok().json(json!({"documents": [documents::fields(&doc, 0)], "batch": doc.batch})))
 }
 
-async fn init(state: web::Data<AppState>, Manager(user): Manager, body: web::Json<Value>) -> HttpResult {
+#[utoipa::path(post, path = "/console/api/datasets/init", tag = "documents", request_body = DocumentsRequest, responses((status = 200, description = "A new dataset named after the first file, with its documents and their batch")))]
+async fn init(state: web::Data<AppState>, Manager(user): Manager, body: Body<DocumentsRequest>) -> HttpResult {
     let db = &state.infra.db;
-    let raw = object(body)?;
-    if raw.get("indexing_technique").is_none_or(Value::is_null) {
+    let body = body.into_inner();
+    if body.indexing_technique.is_none() {
         return Err(ApiError::invalid_param("indexing_technique", "Invalid indexing technique.").into());
     }
-    let args = NewDocuments::parse(&raw)?;
+    let args = NewDocuments::parse(body)?;
     let first = entities::upload_files::Entity::find_by_id(args.file_ids[0]);
     use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
     let first = first
@@ -139,6 +192,7 @@ async fn init(state: web::Data<AppState>, Manager(user): Manager, body: web::Jso
     Ok(HttpResponse::Ok().json(json!({"dataset": dataset, "documents": docs, "batch": batch})))
 }
 
+#[utoipa::path(get, path = "/console/api/datasets/{dataset_id}/documents", tag = "documents", params(("dataset_id" = Uuid, Path), ("page" = Option<u64>, Query), ("limit" = Option<u64>, Query), ("keyword" = Option<String>, Query)), responses((status = 200, description = "A page of the dataset's documents")))]
 async fn list(req: HttpRequest, state: web::Data<AppState>, user: Console, path: web::Path<Uuid>) -> HttpResult {
     let db = &state.infra.db;
     let d = dataset::find_accessible(db, user.tenant_id(), user.account.id, path.into_inner()).await?;
@@ -149,6 +203,7 @@ async fn list(req: HttpRequest, state: web::Data<AppState>, user: Console, path:
     Ok(HttpResponse::Ok().json(documents::list(db, &d, get("keyword"), page).await?))
 }
 
+#[utoipa::path(get, path = "/console/api/datasets/{dataset_id}/indexing-status", tag = "documents", params(("dataset_id" = Uuid, Path)), responses((status = 200, description = "The indexing status of each document")))]
 async fn dataset_status(state: web::Data<AppState>, user: Console, path: web::Path<Uuid>) -> HttpResult {
     use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
     let db = &state.infra.db;
@@ -166,6 +221,7 @@ async fn dataset_status(state: web::Data<AppState>, user: Console, path: web::Pa
     Ok(HttpResponse::Ok().json(json!({"data": data})))
 }
 
+#[utoipa::path(get, path = "/console/api/datasets/{dataset_id}/documents/{document_id}/indexing-status", tag = "documents", params(("dataset_id" = Uuid, Path), ("document_id" = Uuid, Path)), responses((status = 200, description = "The document's indexing status")))]
 async fn document_status(state: web::Data<AppState>, user: Console, path: web::Path<(Uuid, Uuid)>) -> HttpResult {
     let db = &state.infra.db;
     let (dataset_id, document_id) = path.into_inner();
@@ -174,6 +230,7 @@ async fn document_status(state: web::Data<AppState>, user: Console, path: web::P
     Ok(HttpResponse::Ok().json(documents::indexing_status(db, &doc).await?))
 }
 
+#[utoipa::path(get, path = "/console/api/datasets/{dataset_id}/batch/{batch}/indexing-status", tag = "documents", params(("dataset_id" = Uuid, Path), ("batch" = String, Path)), responses((status = 200, description = "The indexing status of the batch's documents")))]
 async fn batch_status(state: web::Data<AppState>, user: Console, path: web::Path<(Uuid, String)>) -> HttpResult {
     let db = &state.infra.db;
     let (dataset_id, batch) = path.into_inner();
@@ -185,16 +242,44 @@ async fn batch_status(state: web::Data<AppState>, user: Console, path: web::Path
     Ok(HttpResponse::Ok().json(json!({"data": data})))
 }
 
+#[utoipa::path(post, path = "/console/api/datasets/{dataset_id}/hit-testing", tag = "documents", params(("dataset_id" = Uuid, Path)), request_body = HitTesting, responses((status = 200, description = "The query and the segments it retrieves")))]
 async fn hit_testing(
     state: web::Data<AppState>,
     user: Console,
     path: web::Path<Uuid>,
-    body: web::Json<Value>,
+    body: Body<HitTesting>,
 ) -> HttpResult {
     let db = &state.infra.db;
     let d = dataset::find_accessible(db, user.tenant_id(), user.account.id, path.into_inner()).await?;
-    let args = object(body)?;
-    let query = args.get("query").and_then(Value::as_str);
-    let result = datasets::hit_testing::hit_test(&state.indexer, &d, user.account.id, query).await?;
+    let query = body.into_inner().query;
+    let result = datasets::hit_testing::hit_test(&state.indexer, &d, user.account.id, query.as_deref()).await?;
     Ok(HttpResponse::Ok().json(result))
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::body::parse;
+
+    #[test]
+    fn an_empty_original_document_id_is_none_and_a_bad_one_refused() {
+        let c: CreateDocuments = parse(json!({"original_document_id": "", "indexing_technique": "fast"})).expect("ok");
+        assert!(c.original_document_id.is_none() && c.indexing_technique == Some(json!("fast")));
+        let id = Uuid::new_v4();
+        let c: CreateDocuments = parse(json!({"original_document_id": id.to_string()})).expect("ok");
+        assert_eq!(c.original_document_id, Some(id));
+        for bad in [json!("nope"), json!(5)] {
+            let e = parse::<CreateDocuments>(json!({"original_document_id": bad})).err().expect("refused");
+            assert_eq!(
+                (e.params.as_deref(), e.message.as_str()),
+                (Some("original_document_id"), "original_document_id must be a document id.")
+            );
+        }
+        let e = parse::<CreateDocuments>(json!({"doc_form": "pdf"})).err().expect("refused");
+        assert_eq!(e.message, "doc_form must be text_model or qa_model.");
+        let h: HitTesting = parse(json!({"query": 5})).expect("a non-string query is none");
+        assert!(h.query.is_none());
+    }
 }

@@ -4,19 +4,18 @@
 use actix_web::{HttpResponse, web};
 use datasets::dataset;
 use datasets::documents;
-use datasets::estimate::{self, EstimateArgs};
-use kernel::ApiError;
-use serde_json::Value;
+use datasets::estimate::{self, EstimateArgs, EstimateRequest};
 use uuid::Uuid;
 
 use super::guard::Console;
+use crate::body::BodyWithNulls;
 use crate::http_error::HttpResult;
 use crate::routes::RouteTable;
 use crate::state::AppState;
 
 /// This module's part of its API's OpenAPI document.
 #[derive(utoipa::OpenApi)]
-#[openapi()]
+#[openapi(paths(estimate_uploads, estimate_document, estimate_batch))]
 pub(super) struct Doc;
 
 pub fn register(t: &mut RouteTable) {
@@ -40,14 +39,18 @@ pub fn register(t: &mut RouteTable) {
     );
 }
 
-async fn estimate_uploads(state: web::Data<AppState>, user: Console, body: web::Json<Value>) -> HttpResult {
-    let Value::Object(args) = body.into_inner() else {
-        return Err(ApiError::bad_request("Failed to decode JSON object: expected a JSON object").into());
-    };
-    let args = EstimateArgs::parse(&args)?;
+/// The body keeps its nulls: Dify's required arguments here may be null, its optional ones not.
+#[utoipa::path(post, path = "/console/api/datasets/indexing-estimate", tag = "datasets", request_body = EstimateRequest, responses((status = 200, description = "Segments, tokens, price and a preview of the uploads under the rule")))]
+async fn estimate_uploads(
+    state: web::Data<AppState>,
+    user: Console,
+    body: BodyWithNulls<EstimateRequest>,
+) -> HttpResult {
+    let args = EstimateArgs::parse(body.into_inner())?;
     Ok(HttpResponse::Ok().json(estimate::estimate_upload(&state.indexer, user.tenant_id(), args).await?))
 }
 
+#[utoipa::path(get, path = "/console/api/datasets/{dataset_id}/documents/{document_id}/indexing-estimate", tag = "datasets", params(("dataset_id" = Uuid, Path), ("document_id" = Uuid, Path)), responses((status = 200, description = "The estimate of a document not indexed yet")))]
 async fn estimate_document(state: web::Data<AppState>, user: Console, path: web::Path<(Uuid, Uuid)>) -> HttpResult {
     let db = &state.infra.db;
     let (dataset_id, document_id) = path.into_inner();
@@ -56,6 +59,7 @@ async fn estimate_document(state: web::Data<AppState>, user: Console, path: web:
     Ok(HttpResponse::Ok().json(estimate::estimate_documents(&state.indexer, &d, &[doc]).await?))
 }
 
+#[utoipa::path(get, path = "/console/api/datasets/{dataset_id}/batch/{batch}/indexing-estimate", tag = "datasets", params(("dataset_id" = Uuid, Path), ("batch" = String, Path)), responses((status = 200, description = "The estimate of a batch's documents not indexed yet")))]
 async fn estimate_batch(state: web::Data<AppState>, user: Console, path: web::Path<(Uuid, String)>) -> HttpResult {
     let db = &state.infra.db;
     let (dataset_id, batch) = path.into_inner();

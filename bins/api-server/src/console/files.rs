@@ -17,7 +17,7 @@ use crate::state::AppState;
 
 /// This module's part of its API's OpenAPI document.
 #[derive(utoipa::OpenApi)]
-#[openapi()]
+#[openapi(paths(config, create, preview))]
 pub(super) struct Doc;
 
 pub fn register(t: &mut RouteTable) {
@@ -26,6 +26,7 @@ pub fn register(t: &mut RouteTable) {
     t.add("GET", "/console/api/files/<uuid:file_id>/preview", "console.filepreviewapi", web::to(preview));
 }
 
+#[utoipa::path(get, path = "/console/api/files/upload", tag = "files", responses((status = 200, description = "The upload size and batch limits")))]
 async fn config(state: web::Data<AppState>, _user: Console) -> HttpResult {
     Ok(HttpResponse::Ok().json(json!({
         "file_size_limit": state.config.upload_file_size_limit_mb,
@@ -70,6 +71,7 @@ fn storage_type(state: &AppState) -> &'static str {
     }
 }
 
+#[utoipa::path(post, path = "/console/api/files/upload", tag = "files", request_body(content_type = "multipart/form-data", description = "One `file` part"), responses((status = 201, description = "The stored upload")))]
 async fn create(state: web::Data<AppState>, user: Console, form: Multipart) -> HttpResult {
     let limit = state.config.upload_file_size_limit_mb.saturating_mul(1024 * 1024);
     let file = read_file(form, limit).await?;
@@ -83,6 +85,7 @@ async fn create(state: web::Data<AppState>, user: Console, form: Multipart) -> H
     Ok(HttpResponse::Created().json(upload::fields(&row)))
 }
 
+#[utoipa::path(get, path = "/console/api/files/{file_id}/preview", tag = "files", params(("file_id" = Uuid, Path)), responses((status = 200, description = "The start of the file's text")))]
 async fn preview(state: web::Data<AppState>, user: Console, path: web::Path<Uuid>) -> HttpResult {
     let content = upload::preview(
         &state.infra.db,

@@ -12,7 +12,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::guard::Console;
-use crate::http_error::{HttpResult, method_not_allowed};
+use crate::http_error::{HttpError, HttpResult, method_not_allowed};
 use crate::routes::RouteTable;
 use crate::state::AppState;
 
@@ -22,17 +22,28 @@ const ENDPOINT: &str = "console.datasetdocumentsegmentbatchimportapi";
 
 /// This module's part of its API's OpenAPI document.
 #[derive(utoipa::OpenApi)]
-#[openapi()]
+#[openapi(paths(import, status, import_get, status_post))]
 pub(super) struct Doc;
 
 pub fn register(t: &mut RouteTable) {
     t.add("POST", IMPORT, ENDPOINT, web::to(import));
     t.add("GET", STATUS, ENDPOINT, web::to(status));
     // Dify's resource answers these with a 500 (its handlers' signatures do not fit them).
-    t.add("GET", IMPORT, ENDPOINT, web::to(method_not_allowed));
-    t.add("POST", STATUS, ENDPOINT, web::to(method_not_allowed));
+    t.add("GET", IMPORT, ENDPOINT, web::to(import_get));
+    t.add("POST", STATUS, ENDPOINT, web::to(status_post));
 }
 
+#[utoipa::path(get, path = "/console/api/datasets/{dataset_id}/documents/{document_id}/segments/batch_import", tag = "segments", params(("dataset_id" = Uuid, Path), ("document_id" = Uuid, Path)), responses((status = 405, description = "Not a method of this path")))]
+async fn import_get() -> HttpError {
+    method_not_allowed().await
+}
+
+#[utoipa::path(post, path = "/console/api/datasets/batch_import_status/{job_id}", tag = "segments", params(("job_id" = Uuid, Path)), responses((status = 405, description = "Not a method of this path")))]
+async fn status_post() -> HttpError {
+    method_not_allowed().await
+}
+
+#[utoipa::path(post, path = "/console/api/datasets/{dataset_id}/documents/{document_id}/segments/batch_import", tag = "segments", params(("dataset_id" = Uuid, Path), ("document_id" = Uuid, Path)), request_body(content_type = "multipart/form-data", description = "One `file` part: a CSV of segments"), responses((status = 200, description = "The queued job")))]
 async fn import(
     state: web::Data<AppState>,
     user: Console,
@@ -66,6 +77,7 @@ async fn import(
     Ok(HttpResponse::Ok().json(json!({"job_id": job_id, "job_status": "waiting"})))
 }
 
+#[utoipa::path(get, path = "/console/api/datasets/batch_import_status/{job_id}", tag = "segments", params(("job_id" = Uuid, Path)), responses((status = 200, description = "The job's status")))]
 async fn status(state: web::Data<AppState>, user: Console, path: web::Path<Uuid>) -> HttpResult {
     let job_id = path.into_inner();
     let status = segment_import::status(state.infra.cache.as_ref(), job_id, user.tenant_id()).await?;
