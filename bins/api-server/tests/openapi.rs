@@ -102,9 +102,12 @@ async fn the_documents_are_served_and_every_documented_operation_is_routed() {
                 .map(|s| if s.starts_with('{') { "00000000-0000-0000-0000-000000000000" } else { s })
                 .collect::<Vec<_>>()
                 .join("/");
+            // Routes Dify answers 405 on (crossed methods) are documented as answering just that.
+            let documented_405 =
+                served.body["paths"][&path][method.to_ascii_lowercase()]["responses"].get("405").is_some();
             let method = Method::from_bytes(method.as_bytes()).expect("method");
             let r = send(&app, &mut anonymous, method.clone(), &uri, None).await;
-            let routed = r.status != 405
+            let routed = (r.status != 405 || documented_405)
                 && !(r.status == 404 && r.body["message"].as_str().is_some_and(|m| m.starts_with("The requested URL")));
             assert!(routed, "{method} {uri} is documented but the router answered {}: {}", r.status, r.body);
         }
