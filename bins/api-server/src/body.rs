@@ -9,6 +9,7 @@
 //! as `None` and `#[serde(default)]` fields take their default.
 
 use std::future::Future;
+use std::marker::PhantomData;
 use std::pin::Pin;
 
 use actix_web::dev::Payload;
@@ -53,6 +54,53 @@ impl<T: DeserializeOwned + 'static> FromRequest for Body<T> {
             let value = json.await?.into_inner();
             parse(value).map(Body).map_err(|e| HttpError(e).into())
         })
+    }
+}
+
+/// A JSON object body that is read into `T` only when the handler calls [`LateBody::read`].
+///
+/// Dify authenticates, then finds the app (404, wrong mode), and only then reads its
+/// arguments. Extractors run side by side and the first to fail answers, so a `Body` that
+/// fails at once would answer before an authentication guard that is still looking up its
+/// session or key, and before any lookup in the handler. A handler that must answer those
+/// first takes `LateBody<T>` and reads it after them. The raw JSON is still taken by actix's
+/// own extractor, so size limits, content type and syntax errors answer as they always did
+/// (and `Option<LateBody<T>>` reads a missing or unreadable body as `None`, as
+/// `Option<web::Json<Value>>` did).
+#[derive(Debug)]
+pub struct LateBody<T> {
+    value: Value,
+    read_as: PhantomData<fn() -> T>,
+}
+
+impl<T: DeserializeOwned> LateBody<T> {
+    /// Reads the body as [`Body`] does: an object, `null` fields absent, reqparse's wording.
+    pub fn read(self) -> Result<T, ApiError> {
+        parse(self.value)
+    }
+
+    /// reqparse's `nullable=False` for required `fields`, taken in order as reqparse takes
+    /// them: the first sent as `null` is refused with "Must not be null!" (which `read` would
+    /// take as absent); one left out stops the check, for `read` to call it missing.
+    pub fn not_null(&self, fields: &[&str]) -> Result<(), ApiError> {
+        for field in fields {
+            match self.value.get(*field) {
+                None => break,
+                Some(Value::Null) => return Err(ApiError::invalid_param(*field, "Must not be null!")),
+                Some(_) => {}
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<T: 'static> FromRequest for LateBody<T> {
+    type Error = actix_web::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let json = web::Json::<Value>::from_request(req, payload);
+        Box::pin(async move { Ok(LateBody { value: json.await?.into_inner(), read_as: PhantomData }) })
     }
 }
 
@@ -189,6 +237,41 @@ mod tests {
             err(json!({"name": "x", "conversation_id": "nope"})),
             ("conversation_id".into(), "nope is not a valid uuid.".into())
         );
+    }
+
+    async fn late(body: &'static str) -> Option<LateBody<Args>> {
+        let (req, mut payload) = actix_web::test::TestRequest::post()
+            .insert_header((actix_web::http::header::CONTENT_TYPE, "application/json"))
+            .set_payload(body)
+            .to_http_parts();
+        Option::<LateBody<Args>>::from_request(&req, &mut payload).await.expect("infallible")
+    }
+
+    #[actix_web::test]
+    async fn a_late_body_is_read_only_when_asked() {
+        // Taking a bad body is no error; reading it is, worded as `Body` words it.
+        let bad = late(r#"{"name": 1}"#).await.expect("taken");
+        assert_eq!(bad.read().map(|a| a.name).expect_err("refused").message, "name must be a string.");
+        let not_object = late("[1]").await.expect("taken").read().map(|a| a.name).expect_err("refused");
+        assert_eq!((not_object.status, not_object.code.as_ref()), (400, "bad_request"));
+        let a = late(r#"{"name": "x", "flag": null}"#).await.expect("taken").read().expect("ok");
+        assert_eq!((a.name.as_str(), a.flag), ("x", false));
+        // Unreadable JSON is no body at all to an optional one.
+        assert!(late("{not json").await.is_none());
+    }
+
+    #[actix_web::test]
+    async fn not_null_refuses_the_first_null_before_anything_missing() {
+        let check = |body: &'static str| async move {
+            late(body).await.expect("taken").not_null(&["name", "ids"]).map_err(|e| (e.params, e.message))
+        };
+        let null = |field: &str| Err((Some(field.to_owned()), "Must not be null!".to_owned()));
+        assert_eq!(check(r#"{"name": null}"#).await, null("name"));
+        assert_eq!(check(r#"{"name": "x", "ids": null}"#).await, null("ids"));
+        // `name` is missing: reading says so first.
+        assert_eq!(check(r#"{"ids": null}"#).await, Ok(()));
+        assert_eq!(check(r#"{"name": "x", "flag": null}"#).await, Ok(()));
+        assert_eq!(check("[null]").await, Ok(()));
     }
 
     #[test]
