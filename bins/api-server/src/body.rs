@@ -1,14 +1,22 @@
 //! Typed request bodies, read the way Flask-RESTful's reqparse reads Dify's arguments.
 //!
 //! A handler takes `Body<T>`, where `T` is a plain `Deserialize` struct naming the request's
-//! fields. Serde does the reading; this module only words its failures as Dify does: a missing
+//! fields, and calls [`Body::read`] where Dify's handler would call `parser.parse_args()`.
+//! Serde does the reading; this module only words its failures as Dify does: a missing
 //! argument or a wrong type is a 400 `invalid_param` whose `params` names the argument, and a
 //! field's own check (a newtype's `TryFrom`) speaks with its own message.
 //!
 //! As with reqparse, a `null` top-level argument counts as absent, so `Option` fields read it
-//! as `None` and `#[serde(default)]` fields take their default.
+//! as `None` and `#[serde(default)]` fields take their default; the few bodies where a null
+//! means something of its own use [`Body::read_keeping_nulls`].
+//!
+//! Why reading is the handler's step and not the extractor's: actix runs a handler's
+//! extractors side by side and the first to fail answers. A body refused at extraction would
+//! answer before an authentication guard still looking up its session or key (a 400 to a
+//! caller Dify answers 401), and before the app or dataset lookups Dify makes first.
 
 use std::future::Future;
+use std::marker::PhantomData;
 use std::pin::Pin;
 
 use actix_web::dev::Payload;
@@ -18,67 +26,52 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer};
 use serde_json::Value;
 
-use crate::http_error::HttpError;
-
 /// reqparse's message for a required argument that was not sent.
 pub const MISSING: &str = "Missing required parameter in the JSON body";
 
-/// A JSON object body deserialised into `T`, with Dify-worded errors.
+/// A JSON body, to be read into `T` by [`Body::read`]. Taking it fails only as actix's own JSON
+/// extractor fails (size, content type, syntax), so those answer as they always did; and
+/// `Option<Body<T>>` reads a missing or unreadable body as `None`.
 #[derive(Debug)]
-pub struct Body<T>(pub T);
+pub struct Body<T> {
+    value: Value,
+    read_as: PhantomData<fn() -> T>,
+}
 
-impl<T> Body<T> {
-    pub fn into_inner(self) -> T {
-        self.0
+impl<T: DeserializeOwned> Body<T> {
+    /// The body as `T`: an object, `null` fields absent, reqparse's wording.
+    pub fn read(self) -> Result<T, ApiError> {
+        parse(self.value)
+    }
+
+    /// As [`Body::read`], but a `null` argument reaches `T` as sent (a PATCH clearing a field,
+    /// an argument refused as `Must not be null!`); see [`nullable`] and [`sent`].
+    pub fn read_keeping_nulls(self) -> Result<T, ApiError> {
+        parse_keeping_nulls(self.value)
+    }
+
+    /// reqparse's `nullable=False` for required `fields`, taken in order as reqparse takes
+    /// them: the first sent as `null` is refused with "Must not be null!" (which `read` would
+    /// take as absent); one left out stops the check, for `read` to call it missing.
+    pub fn not_null(&self, fields: &[&str]) -> Result<(), ApiError> {
+        for field in fields {
+            match self.value.get(*field) {
+                None => break,
+                Some(Value::Null) => return Err(ApiError::invalid_param(*field, "Must not be null!")),
+                Some(_) => {}
+            }
+        }
+        Ok(())
     }
 }
 
-impl<T> std::ops::Deref for Body<T> {
-    type Target = T;
-
-    fn deref(&self) -> &T {
-        &self.0
-    }
-}
-
-impl<T: DeserializeOwned + 'static> FromRequest for Body<T> {
-    type Error = actix_web::Error;
-    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
-
-    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        // The raw JSON goes through actix's own extractor, so size limits, content type and
-        // syntax errors answer exactly as before.
-        let json = web::Json::<Value>::from_request(req, payload);
-        Box::pin(async move {
-            let value = json.await?.into_inner();
-            parse(value).map(Body).map_err(|e| HttpError(e).into())
-        })
-    }
-}
-
-/// A JSON object body deserialised into `T` with its `null` arguments kept, for the few bodies
-/// where a null means something of its own (a PATCH clearing a field, an argument refused as
-/// `Must not be null!`). `Option` fields still read null as `None`; see [`nullable`] and
-/// [`sent`] for fields that must tell null apart.
-#[derive(Debug)]
-pub struct BodyWithNulls<T>(pub T);
-
-impl<T> BodyWithNulls<T> {
-    pub fn into_inner(self) -> T {
-        self.0
-    }
-}
-
-impl<T: DeserializeOwned + 'static> FromRequest for BodyWithNulls<T> {
+impl<T: 'static> FromRequest for Body<T> {
     type Error = actix_web::Error;
     type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let json = web::Json::<Value>::from_request(req, payload);
-        Box::pin(async move {
-            let value = json.await?.into_inner();
-            parse_keeping_nulls(value).map(BodyWithNulls).map_err(|e| HttpError(e).into())
-        })
+        Box::pin(async move { Ok(Body { value: json.await?.into_inner(), read_as: PhantomData }) })
     }
 }
 
@@ -172,13 +165,13 @@ pub fn uuid_value<'de, D: Deserializer<'de>>(d: D) -> Result<Option<uuid::Uuid>,
 }
 
 /// A field where absent, `null` and a value differ (with `#[serde(default)]`, in a
-/// [`BodyWithNulls`]): absent is `None`, null `Some(None)`, a value `Some(Some(v))`.
+/// body read with [`Body::read_keeping_nulls`]): absent is `None`, null `Some(None)`, a value `Some(Some(v))`.
 pub fn nullable<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
     Option::<T>::deserialize(d).map(Some)
 }
 
 /// A field that, once sent, `T` reads itself, null included (with `#[serde(default)]`, in a
-/// [`BodyWithNulls`]): absent is `None`, and a null gets `T`'s own refusal rather than `None`.
+/// body read with [`Body::read_keeping_nulls`]): absent is `None`, and a null gets `T`'s own refusal rather than `None`.
 pub fn sent<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<T>, D::Error> {
     T::deserialize(d).map(Some)
 }
@@ -239,6 +232,41 @@ mod tests {
             err(json!({"name": "x", "conversation_id": "nope"})),
             ("conversation_id".into(), "nope is not a valid uuid.".into())
         );
+    }
+
+    async fn taken(body: &'static str) -> Option<Body<Args>> {
+        let (req, mut payload) = actix_web::test::TestRequest::post()
+            .insert_header((actix_web::http::header::CONTENT_TYPE, "application/json"))
+            .set_payload(body)
+            .to_http_parts();
+        Option::<Body<Args>>::from_request(&req, &mut payload).await.expect("infallible")
+    }
+
+    #[actix_web::test]
+    async fn a_body_is_read_only_when_asked() {
+        // Taking a bad body is no error; reading it is, worded as `Body` words it.
+        let bad = taken(r#"{"name": 1}"#).await.expect("taken");
+        assert_eq!(bad.read().map(|a| a.name).expect_err("refused").message, "name must be a string.");
+        let not_object = taken("[1]").await.expect("taken").read().map(|a| a.name).expect_err("refused");
+        assert_eq!((not_object.status, not_object.code.as_ref()), (400, "bad_request"));
+        let a = taken(r#"{"name": "x", "flag": null}"#).await.expect("taken").read().expect("ok");
+        assert_eq!((a.name.as_str(), a.flag), ("x", false));
+        // Unreadable JSON is no body at all to an optional one.
+        assert!(taken("{not json").await.is_none());
+    }
+
+    #[actix_web::test]
+    async fn not_null_refuses_the_first_null_before_anything_missing() {
+        let check = |body: &'static str| async move {
+            taken(body).await.expect("taken").not_null(&["name", "ids"]).map_err(|e| (e.params, e.message))
+        };
+        let null = |field: &str| Err((Some(field.to_owned()), "Must not be null!".to_owned()));
+        assert_eq!(check(r#"{"name": null}"#).await, null("name"));
+        assert_eq!(check(r#"{"name": "x", "ids": null}"#).await, null("ids"));
+        // `name` is missing: reading says so first.
+        assert_eq!(check(r#"{"ids": null}"#).await, Ok(()));
+        assert_eq!(check(r#"{"name": "x", "flag": null}"#).await, Ok(()));
+        assert_eq!(check("[null]").await, Ok(()));
     }
 
     #[test]

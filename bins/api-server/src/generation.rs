@@ -1,5 +1,5 @@
-//! The HTTP side of a generation on every surface: reading the request's arguments, and
-//! answering as one JSON body (blocking) or as Dify's server-sent events (streaming).
+//! The HTTP side of a generation on every surface: the request bodies, and answering as one
+//! JSON body (blocking) or as Dify's server-sent events (streaming).
 
 use std::time::Duration;
 
@@ -7,64 +7,119 @@ use actix_web::HttpResponse;
 use actix_web::http::header;
 use apps::lookup::AppMode;
 use bytes::Bytes;
-use conversations::generate::{Event, Generation};
+use conversations::Caller;
+use conversations::generate::{Event, Generation, Request};
+use entities::apps as app_rows;
 use futures::stream;
 use kernel::ApiError;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
-use crate::args::JsonArgs;
 use crate::http_error::HttpResult;
 use crate::pyjson::dumps;
 
 /// Quiet time after which a stream sends Dify's keep-alive `event: ping`.
 const PING_AFTER: Duration = Duration::from_secs(10);
 
-/// The arguments every generation route reads.
+/// How the answer comes back: one JSON body, or server-sent events.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, utoipa::ToSchema)]
+#[serde(try_from = "String", rename_all = "snake_case")]
+pub enum ResponseMode {
+    Blocking,
+    Streaming,
+}
+
+impl TryFrom<String> for ResponseMode {
+    type Error = String;
+
+    fn try_from(mode: String) -> Result<Self, String> {
+        match mode.as_str() {
+            "blocking" => Ok(Self::Blocking),
+            "streaming" => Ok(Self::Streaming),
+            _ => Err(format!("{mode} is not a valid choice")),
+        }
+    }
+}
+
+/// `POST chat-messages` (web app, installed apps).
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct ChatBody {
+    /// The values of the app's input form.
+    pub inputs: Map<String, Value>,
+    pub query: String,
+    /// Streams only when `streaming`.
+    pub response_mode: Option<ResponseMode>,
+    /// The conversation to go on with; absent or `""` starts one.
+    // Dify's `uuid_value` lets "" through and its services read it as no conversation: the
+    // console's first debug message sends exactly that.
+    #[serde(default, deserialize_with = "crate::body::uuid_value")]
+    pub conversation_id: Option<Uuid>,
+    /// Where the request comes from (defaults to the surface's own name).
+    pub retriever_from: Option<String>,
+}
+
+/// `POST completion-messages` (web app, installed apps). A completion has no conversation:
+/// `conversation_id` is not read, as in Dify.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct CompletionBody {
+    /// The values of the app's input form.
+    pub inputs: Map<String, Value>,
+    #[serde(default)]
+    pub query: String,
+    /// Streams only when `streaming`.
+    pub response_mode: Option<ResponseMode>,
+    /// Where the request comes from (defaults to the surface's own name).
+    pub retriever_from: Option<String>,
+}
+
+/// The arguments every generation route passes on, whatever its body.
 #[derive(Debug)]
 pub struct GenerateArgs {
     pub inputs: Map<String, Value>,
     pub query: String,
-    /// `blocking`, `streaming`, or absent.
-    pub response_mode: Option<String>,
+    pub response_mode: Option<ResponseMode>,
     pub conversation_id: Option<Uuid>,
     pub retriever_from: String,
 }
 
 impl GenerateArgs {
-    /// Reads the body as Dify's reqparse does; `query` is required for chat routes.
-    pub fn parse(args: &JsonArgs, chat: bool, retriever_from: &str) -> Result<Self, ApiError> {
-        let inputs = args.required_object("inputs")?;
-        let query = if chat { args.required_str("query")? } else { args.optional_str("query")?.unwrap_or_default() };
-        let response_mode = args.optional_str("response_mode")?;
-        if let Some(m) = &response_mode
-            && m != "blocking"
-            && m != "streaming"
-        {
-            return Err(ApiError::invalid_param("response_mode", format!("{m} is not a valid choice")));
-        }
-        // Dify's `uuid_value` lets "" through and its services read it as no conversation: the
-        // console's first debug message sends exactly that.
-        let conversation_id = match args.optional_str("conversation_id")? {
-            Some(id) if chat && !id.is_empty() => Some(
-                id.parse()
-                    .map_err(|_| ApiError::invalid_param("conversation_id", format!("{id} is not a valid uuid.")))?,
-            ),
-            _ => None,
-        };
-        let retriever_from = args.optional_str("retriever_from")?.unwrap_or_else(|| retriever_from.to_owned());
-        Ok(Self { inputs, query, response_mode, conversation_id, retriever_from })
+    /// A chat body's arguments; `retriever_from` unless the body names its own.
+    pub fn chat(body: ChatBody, retriever_from: &str) -> Self {
+        let ChatBody { inputs, query, response_mode, conversation_id, retriever_from: from } = body;
+        let retriever_from = from.unwrap_or_else(|| retriever_from.to_owned());
+        Self { inputs, query, response_mode, conversation_id, retriever_from }
+    }
+
+    /// A completion body's arguments (no conversation); `retriever_from` unless the body
+    /// names its own.
+    pub fn completion(body: CompletionBody, retriever_from: &str) -> Self {
+        let CompletionBody { inputs, query, response_mode, retriever_from: from } = body;
+        let retriever_from = from.unwrap_or_else(|| retriever_from.to_owned());
+        Self { inputs, query, response_mode, conversation_id: None, retriever_from }
     }
 
     /// Web, installed-app and service routes stream only when asked to.
     pub fn streams_if_asked(&self) -> bool {
-        self.response_mode.as_deref() == Some("streaming")
+        self.response_mode == Some(ResponseMode::Streaming)
     }
 
     /// Console debugging streams unless told `blocking`.
     pub fn streams_unless_blocking(&self) -> bool {
-        self.response_mode.as_deref() != Some("blocking")
+        self.response_mode != Some(ResponseMode::Blocking)
+    }
+
+    /// The generation request these arguments make for `caller` of `app`.
+    pub fn request(self, app: app_rows::Model, caller: Caller, override_config: Option<Value>) -> Request {
+        Request {
+            app,
+            caller,
+            inputs: self.inputs,
+            query: self.query,
+            conversation_id: self.conversation_id,
+            override_config,
+            retriever_from: self.retriever_from,
+        }
     }
 }
 

@@ -11,11 +11,68 @@ use conversations::{Caller, feedback, pinned, saved};
 use entities::{app_model_configs, apps as app_rows};
 use kernel::ApiError;
 use sea_orm::{DatabaseConnection, EntityTrait};
+use serde::{Deserialize, Deserializer};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::args::JsonArgs;
+use crate::body::Body;
 use crate::http_error::HttpResult;
+
+/// `POST conversations/<c_id>/name`.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct RenameConversation {
+    pub name: String,
+}
+
+/// `POST messages/<message_id>/feedbacks`.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct Feedback {
+    /// `like` or `dislike`; absent or null takes the feedback back.
+    #[serde(default, deserialize_with = "rating")]
+    #[schema(value_type = Option<String>)]
+    pub rating: Option<feedback::Rating>,
+}
+
+/// `POST saved-messages`.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct SaveMessage {
+    #[serde(deserialize_with = "message_id")]
+    #[schema(value_type = String, format = Uuid)]
+    pub message_id: Uuid,
+}
+
+/// `POST /console/api/apps/<app_id>/feedbacks`: a member rates any message of the app.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct AdminFeedback {
+    #[serde(deserialize_with = "message_id")]
+    #[schema(value_type = String, format = Uuid)]
+    pub message_id: Uuid,
+    /// `like` or `dislike`; absent or null takes the feedback back.
+    #[serde(default, deserialize_with = "rating")]
+    #[schema(value_type = Option<String>)]
+    pub rating: Option<feedback::Rating>,
+}
+
+/// `rating`: 'like' or 'dislike'; any other value, string or not, is not a valid choice.
+pub fn rating<'de, D: Deserializer<'de>>(d: D) -> Result<Option<feedback::Rating>, D::Error> {
+    let v = Value::deserialize(d)?;
+    let text = v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string());
+    feedback::Rating::parse(&text)
+        .map(Some)
+        .ok_or_else(|| serde::de::Error::custom(format!("{text} is not a valid choice")))
+}
+
+/// A message id as Dify's `uuid_value` takes it, anything but a UUID string worded
+/// `"<v> is not a valid uuid."`. Dify passes "" on and the lookup then fails on PostgreSQL (a
+/// 500); what it means is a message that does not exist: no row has the nil id.
+fn message_id<'de, D: Deserializer<'de>>(d: D) -> Result<Uuid, D::Error> {
+    let invalid = |v: &dyn std::fmt::Display| serde::de::Error::custom(format!("{v} is not a valid uuid."));
+    match Value::deserialize(d)? {
+        Value::String(v) if v.is_empty() => Ok(Uuid::nil()),
+        Value::String(v) => v.parse().map_err(|_| invalid(&v)),
+        v => Err(invalid(&v)),
+    }
+}
 
 /// Query-string arguments as sent.
 pub type QueryArgs = web::Query<HashMap<String, String>>;
@@ -158,11 +215,21 @@ pub async fn delete_conversation(db: &DatabaseConnection, s: Scope<'_>, c_id: Uu
     Ok(HttpResponse::NoContent().finish())
 }
 
-/// `POST conversations/<c_id>/name` with `{name}`.
-pub async fn rename_conversation(db: &DatabaseConnection, s: Scope<'_>, c_id: Uuid, args: &JsonArgs) -> HttpResult {
+/// `POST conversations/<c_id>/name` with `{name}`, read once the app is known to chat.
+pub async fn rename_conversation(
+    db: &DatabaseConnection,
+    s: Scope<'_>,
+    c_id: Uuid,
+    body: Body<RenameConversation>,
+) -> HttpResult {
     require_chat(s.app, s.wording)?;
-    let name = args.required_str("name")?;
-    let renamed = listing::rename(db, s.app.id, s.caller, c_id, &name).await?;
+    rename(db, s, c_id, body.read()?).await
+}
+
+/// Renames one of the caller's conversations (of a chat app).
+pub async fn rename(db: &DatabaseConnection, s: Scope<'_>, c_id: Uuid, body: RenameConversation) -> HttpResult {
+    require_chat(s.app, s.wording)?;
+    let renamed = listing::rename(db, s.app.id, s.caller, c_id, &body.name).await?;
     Ok(HttpResponse::Ok().json(renamed))
 }
 
@@ -194,35 +261,9 @@ pub async fn list_messages(db: &DatabaseConnection, s: Scope<'_>, query: &QueryA
     Ok(HttpResponse::Ok().json(page))
 }
 
-/// `rating`: 'like', 'dislike' or null/absent (take the feedback back).
-fn rating_arg(args: &JsonArgs) -> Result<Option<feedback::Rating>, ApiError> {
-    match args.value("rating") {
-        None => Ok(None),
-        Some(v) => {
-            let text = v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string());
-            feedback::Rating::parse(&text)
-                .map(Some)
-                .ok_or_else(|| ApiError::invalid_param("rating", format!("{text} is not a valid choice")))
-        }
-    }
-}
-
-/// A required uuid in a JSON body.
-pub fn required_uuid(args: &JsonArgs, name: &str) -> Result<Uuid, ApiError> {
-    match args.value(name) {
-        None => Err(ApiError::invalid_param(name, "Missing required parameter in the JSON body")),
-        // Dify's `uuid_value` passes "" on and the lookup then fails on PostgreSQL (a 500);
-        // what it means is a message that does not exist: no row has the nil id.
-        Some(Value::String(v)) if v.is_empty() => Ok(Uuid::nil()),
-        Some(Value::String(v)) => parse_uuid(name, v),
-        Some(v) => Err(ApiError::invalid_param(name, format!("{v} is not a valid uuid."))),
-    }
-}
-
 /// `POST messages/<mid>/feedbacks` with `{rating}`: the caller's own message.
-pub async fn rate_message(db: &DatabaseConnection, s: Scope<'_>, message_id: Uuid, args: &JsonArgs) -> HttpResult {
-    let rating = rating_arg(args)?;
-    feedback::rate_own(db, s.app.id, s.caller, message_id, rating).await?;
+pub async fn rate_message(db: &DatabaseConnection, s: Scope<'_>, message_id: Uuid, body: Feedback) -> HttpResult {
+    feedback::rate_own(db, s.app.id, s.caller, message_id, body.rating).await?;
     Ok(success())
 }
 
@@ -231,11 +272,9 @@ pub async fn rate_as_admin(
     db: &DatabaseConnection,
     app: &app_rows::Model,
     account_id: Uuid,
-    args: &JsonArgs,
+    body: AdminFeedback,
 ) -> HttpResult {
-    let message_id = required_uuid(args, "message_id")?;
-    let rating = rating_arg(args)?;
-    feedback::rate_as_admin(db, app.id, account_id, message_id, rating).await?;
+    feedback::rate_as_admin(db, app.id, account_id, body.message_id, body.rating).await?;
     Ok(success())
 }
 
@@ -247,10 +286,10 @@ pub async fn list_saved(db: &DatabaseConnection, s: Scope<'_>, query: &QueryArgs
     Ok(HttpResponse::Ok().json(saved::list(db, s.app.id, s.caller, last_id, limit).await?))
 }
 
-/// `POST saved-messages` with `{message_id}`.
-pub async fn save_message(db: &DatabaseConnection, s: Scope<'_>, args: &JsonArgs) -> HttpResult {
+/// `POST saved-messages` with `{message_id}`, read once the app is known to complete.
+pub async fn save_message(db: &DatabaseConnection, s: Scope<'_>, body: Body<SaveMessage>) -> HttpResult {
     require_completion(s.app, s.wording)?;
-    let message_id = required_uuid(args, "message_id")?;
+    let SaveMessage { message_id } = body.read()?;
     saved::save(db, s.app.id, s.caller, message_id).await?;
     Ok(success())
 }

@@ -16,11 +16,23 @@ use uuid::Uuid;
 
 use crate::model_config;
 
-/// The catalogue languages (Dify's `supported_language`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// The catalogue languages (Dify's `supported_language`); read from a request as Dify's
+/// check words it (`"<v> is not a valid language."`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, utoipa::ToSchema)]
+#[serde(try_from = "String")]
 pub enum Language {
+    #[serde(rename = "en-US")]
     EnUs,
+    #[serde(rename = "zh-Hans")]
     ZhHans,
+}
+
+impl TryFrom<String> for Language {
+    type Error = String;
+
+    fn try_from(tag: String) -> Result<Self, String> {
+        Language::parse(&tag).ok_or_else(|| format!("{tag} is not a valid language."))
+    }
 }
 
 impl Language {
@@ -370,5 +382,13 @@ mod tests {
         let e = Listing::new(None, None, None, Language::EnUs, "  ".into(), 0).expect_err("blank");
         assert_eq!(e.params.as_deref(), Some("category"));
         assert_eq!(Language::parse("fr-FR"), None);
+    }
+
+    #[test]
+    fn languages_are_read_by_tag() {
+        let read = |v: Value| serde_json::from_value::<Language>(v).map_err(|e| e.to_string());
+        assert_eq!(read(json!("zh-Hans")), Ok(Language::ZhHans));
+        assert_eq!(read(json!("fr-FR")), Err("fr-FR is not a valid language.".into()));
+        assert!(read(json!(1)).is_err_and(|e| e.starts_with("invalid type: integer")));
     }
 }

@@ -100,32 +100,25 @@ pub struct TextDocument {
 }
 
 impl TextDocument {
-    /// reqparse's checks and Dify's `Invalid doc_type.`.
-    pub fn parse(args: &Map<String, Value>) -> Result<Self, ApiError> {
-        let required = |name: &str| match args.get(name) {
-            None => Err(ApiError::invalid_param(name, "Missing required parameter in the JSON body")),
-            Some(Value::Null) => Err(ApiError::invalid_param(name, "Must not be null!")),
-            Some(Value::String(s)) => Ok(s.clone()),
-            Some(v) => Ok(v.to_string()),
-        };
-        let name = required("name")?;
-        let text = required("text")?;
+    /// Dify's checks on what reqparse read: a name that is not blank, some text, and a known
+    /// `doc_type` (`""` is none; anything else is `Invalid doc_type.`).
+    pub fn new(
+        name: String,
+        text: String,
+        doc_type: Option<Value>,
+        doc_metadata: Option<Map<String, Value>>,
+    ) -> Result<Self, ApiError> {
         if name.trim().is_empty() {
             return Err(ApiError::invalid_param("name", "name must not be empty."));
         }
         if text.is_empty() {
             return Err(ApiError::invalid_param("text", "text must not be empty."));
         }
-        let doc_type = match args.get("doc_type") {
-            None | Some(Value::Null) => None,
+        let doc_type = match doc_type {
+            None => None,
             Some(Value::String(s)) if s.is_empty() => None,
-            Some(Value::String(s)) if DOCUMENT_METADATA_SCHEMA.iter().any(|(t, _)| t == s) => Some(s.clone()),
+            Some(Value::String(s)) if DOCUMENT_METADATA_SCHEMA.iter().any(|(t, _)| *t == s) => Some(s),
             Some(_) => return Err(ApiError::value_error("Invalid doc_type.")),
-        };
-        let doc_metadata = match args.get("doc_metadata") {
-            None | Some(Value::Null) => None,
-            Some(Value::Object(m)) => Some(m.clone()),
-            Some(_) => return Err(ApiError::invalid_param("doc_metadata", "doc_metadata must be an object.")),
         };
         Ok(Self { name, text, doc_type, doc_metadata })
     }
@@ -204,12 +197,15 @@ mod tests {
 
     #[test]
     fn bodies_are_checked() {
-        let parse = |v: Value| TextDocument::parse(v.as_object().expect("o"));
-        assert_eq!(parse(json!({"text": "x"})).map_err(|e| e.params), Err(Some("name".into())));
-        assert_eq!(parse(json!({"name": "n", "text": null})).map_err(|e| e.message), Err("Must not be null!".into()));
-        let e = parse(json!({"name": "n", "text": "t", "doc_type": "comic"})).expect_err("bad type");
+        let new = |name: &str, text: &str, doc_type: Option<Value>| {
+            TextDocument::new(name.into(), text.into(), doc_type, Some(Map::new()))
+        };
+        assert_eq!(new(" ", "t", None).map_err(|e| e.params), Err(Some("name".into())));
+        assert_eq!(new("n", "", None).map_err(|e| e.message), Err("text must not be empty.".into()));
+        let e = new("n", "t", Some(json!("comic"))).expect_err("bad type");
         assert_eq!(e.message, "Invalid doc_type.");
-        let ok = parse(json!({"name": "n", "text": "t", "doc_type": "book", "doc_metadata": {"title": "T"}}));
-        assert_eq!(ok.map(|d| d.doc_type), Ok(Some("book".into())));
+        assert_eq!(new("n", "t", Some(json!(1))).map_err(|e| e.message), Err("Invalid doc_type.".into()));
+        assert_eq!(new("n", "t", Some(json!(""))).map(|d| d.doc_type), Ok(None));
+        assert_eq!(new("n", "t", Some(json!("book"))).map(|d| d.doc_type), Ok(Some("book".into())));
     }
 }

@@ -143,7 +143,7 @@ async fn annotate(
     path: web::Path<Uuid>,
     body: Body<Annotate>,
 ) -> HttpResult {
-    let Annotate { message_id, content } = body.into_inner();
+    let Annotate { message_id, content } = body.read()?;
     logs::annotate(
         &state.infra.db,
         user.tenant_id(),

@@ -163,7 +163,7 @@ async fn list(state: web::Data<AppState>, user: Console, query: web::Query<HashM
 #[utoipa::path(post, path = "/console/api/apps", tag = "apps", request_body = CreateApp, responses((status = 201, description = "The new app")))]
 async fn create(state: web::Data<AppState>, user: Manager, body: Body<CreateApp>) -> HttpResult {
     let user = user.0;
-    let CreateApp { name, mode, icon, icon_background, model_config } = body.into_inner();
+    let CreateApp { name, mode, icon, icon_background, model_config } = body.read()?;
     let new = NewApp { name: name.into(), mode, icon, icon_background, model_config: model_config.map(Value::Object) };
     let (choices, default) = super::app_models::choices(&state, user.tenant_id()).await?;
     let language = user.account.interface_language.clone().unwrap_or_else(|| "en-US".into());
@@ -215,12 +215,12 @@ async fn apply(state: &AppState, user: &Console, app_id: Uuid, edit: AppEdit) ->
 
 #[utoipa::path(post, path = "/console/api/apps/{app_id}/name", tag = "apps", params(("app_id" = Uuid, Path)), request_body = Rename, responses((status = 200, description = "The app")))]
 async fn name(state: web::Data<AppState>, user: Manager, path: web::Path<Uuid>, body: Body<Rename>) -> HttpResult {
-    apply(&state, &user.0, path.into_inner(), AppEdit::Name(body.into_inner().name.into())).await
+    apply(&state, &user.0, path.into_inner(), AppEdit::Name(body.read()?.name.into())).await
 }
 
 #[utoipa::path(post, path = "/console/api/apps/{app_id}/icon", tag = "apps", params(("app_id" = Uuid, Path)), request_body = Icon, responses((status = 200, description = "The app")))]
 async fn icon(state: web::Data<AppState>, user: Manager, path: web::Path<Uuid>, body: Body<Icon>) -> HttpResult {
-    let Icon { icon, icon_background } = body.into_inner();
+    let Icon { icon, icon_background } = body.read()?;
     apply(&state, &user.0, path.into_inner(), AppEdit::Icon { icon, icon_background }).await
 }
 
@@ -231,7 +231,7 @@ async fn site_enable(
     path: web::Path<Uuid>,
     body: Body<EnableSite>,
 ) -> HttpResult {
-    apply(&state, &user.0, path.into_inner(), AppEdit::EnableSite(body.enable_site)).await
+    apply(&state, &user.0, path.into_inner(), AppEdit::EnableSite(body.read()?.enable_site)).await
 }
 
 #[utoipa::path(post, path = "/console/api/apps/{app_id}/api-enable", tag = "apps", params(("app_id" = Uuid, Path)), request_body = EnableApi, responses((status = 200, description = "The app")))]
@@ -241,7 +241,7 @@ async fn api_enable(
     path: web::Path<Uuid>,
     body: Body<EnableApi>,
 ) -> HttpResult {
-    apply(&state, &user.0, path.into_inner(), AppEdit::EnableApi(body.enable_api)).await
+    apply(&state, &user.0, path.into_inner(), AppEdit::EnableApi(body.read()?.enable_api)).await
 }
 
 #[utoipa::path(post, path = "/console/api/apps/{app_id}/model-config", tag = "apps", params(("app_id" = Uuid, Path)), request_body(content = Object, description = "Dify's model config object"), responses((status = 200, description = "`{\"result\": \"success\"}`")))]
@@ -253,7 +253,7 @@ async fn model_config(
 ) -> HttpResult {
     let app = load(&state, &user.0, path.into_inner()).await?;
     let (choices, _) = super::app_models::choices(&state, user.0.tenant_id()).await?;
-    app::set_model_config(&state.infra.db, &app, Value::Object(body.into_inner()), &choices).await?;
+    app::set_model_config(&state.infra.db, &app, Value::Object(body.read()?), &choices).await?;
     Ok(HttpResponse::Ok().json(json!({"result": "success"})))
 }
 
@@ -265,7 +265,7 @@ async fn site_update(
     body: Body<SiteEdit>,
 ) -> HttpResult {
     let app = load(&state, &user.0, path.into_inner()).await?;
-    let edit = body.into_inner();
+    let edit = body.read()?;
     Ok(HttpResponse::Ok().json(site::update(&state.infra.db, &app, edit).await?))
 }
 

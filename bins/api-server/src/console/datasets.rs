@@ -10,7 +10,7 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::guard::{Console, Manager};
-use crate::body::{self, Body, BodyWithNulls};
+use crate::body::{self, Body};
 use crate::http_error::HttpResult;
 use crate::routes::RouteTable;
 use crate::state::AppState;
@@ -115,7 +115,7 @@ async fn list(req: HttpRequest, state: web::Data<AppState>, user: Console) -> Ht
 #[utoipa::path(post, path = "/console/api/datasets", tag = "datasets", request_body = CreateDataset, responses((status = 201, description = "The new dataset")))]
 async fn create(state: web::Data<AppState>, user: Manager, body: Body<CreateDataset>) -> HttpResult {
     let user = user.0;
-    let CreateDataset { name, indexing_technique } = body.into_inner();
+    let CreateDataset { name, indexing_technique } = body.read()?;
     let name = name.ok_or_else(|| ApiError::invalid_param("name", NAME_HELP))?;
     let db = &state.infra.db;
     let d =
@@ -135,13 +135,13 @@ async fn update(
     state: web::Data<AppState>,
     user: Manager,
     path: web::Path<Uuid>,
-    body: BodyWithNulls<EditDataset>,
+    body: Body<EditDataset>,
 ) -> HttpResult {
     let user = user.0;
     let db = &state.infra.db;
     let d = dataset::find(db, user.tenant_id(), path.into_inner()).await?;
     dataset::check_model_setting(db, &state.engine.hosting, &d).await?;
-    let EditDataset { name, description, permission, indexing_technique } = body.into_inner();
+    let EditDataset { name, description, permission, indexing_technique } = body.read_keeping_nulls()?;
     let edit = DatasetEdit { name, description: description.map(|d| d.map(|d| d.0)), permission, indexing_technique };
     if !dataset::can_access(&d, user.account.id) {
         return Err(dataset::no_permission().into());

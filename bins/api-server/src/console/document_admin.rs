@@ -156,7 +156,7 @@ async fn metadata(
 ) -> HttpResult {
     let (dataset_id, document_id) = path.into_inner();
     let (_, doc) = document_of(&state, &user, dataset_id, document_id).await?;
-    document_admin::set_metadata(&state.infra.db, &doc, &body).await?;
+    document_admin::set_metadata(&state.infra.db, &doc, &body.read()?).await?;
     Ok(HttpResponse::Ok().json(json!({"result": "success", "message": "Document metadata updated."})))
 }
 
@@ -266,7 +266,7 @@ async fn add_segment(
     let (dataset_id, document_id) = path.into_inner();
     let (d, doc) = document_of(&state, &user, dataset_id, document_id).await?;
     dataset::check_model_setting(&state.infra.db, &state.engine.hosting, &d).await?;
-    let input = body.into_inner().validated(&doc)?;
+    let input = body.read()?.validated(&doc)?;
     let row = segment_edit::create(&state.indexer, &d, &doc, user.account.id, input).await?;
     Ok(HttpResponse::Ok().json(json!({"data": segments::fields(&row), "doc_form": doc.doc_form})))
 }
@@ -282,7 +282,7 @@ async fn update_segment(
     let (d, doc) = document_of(&state, &user, dataset_id, document_id).await?;
     dataset::check_model_setting(&state.infra.db, &state.engine.hosting, &d).await?;
     let segment = segment_of(&state, &d, &doc, segment_id).await?;
-    let input = body.into_inner().validated(&doc)?;
+    let input = body.read()?.validated(&doc)?;
     let row = segment_edit::update(&state.indexer, &d, &doc, user.account.id, segment, input).await?;
     Ok(HttpResponse::Ok().json(json!({"data": segments::fields(&row), "doc_form": doc.doc_form})))
 }

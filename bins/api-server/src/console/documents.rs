@@ -106,7 +106,7 @@ async fn create(
     let db = &state.infra.db;
     let d = dataset::find_accessible(db, user.tenant_id(), user.account.id, path.into_inner()).await?;
     let CreateDocuments { original_document_id, indexing_technique, data_source, process_rule, doc_form, doc_language } =
-        body.into_inner();
+        body.read()?;
     if let Some(document_id) = original_document_id {
         let args = DocumentUpdate::parse(document_id, data_source.as_ref(), process_rule.as_ref(), doc_form)?;
         return reprocess(&state, &user, &d, &args).await;
@@ -144,7 +144,7 @@ async fn reprocess(
 #[utoipa::path(post, path = "/console/api/datasets/init", tag = "documents", request_body = DocumentsRequest, responses((status = 200, description = "A new dataset named after the first file, with its documents and their batch")))]
 async fn init(state: web::Data<AppState>, Manager(user): Manager, body: Body<DocumentsRequest>) -> HttpResult {
     let db = &state.infra.db;
-    let body = body.into_inner();
+    let body = body.read()?;
     if body.indexing_technique.is_none() {
         return Err(ApiError::invalid_param("indexing_technique", "Invalid indexing technique.").into());
     }
@@ -251,7 +251,7 @@ async fn hit_testing(
 ) -> HttpResult {
     let db = &state.infra.db;
     let d = dataset::find_accessible(db, user.tenant_id(), user.account.id, path.into_inner()).await?;
-    let query = body.into_inner().query;
+    let query = body.read()?.query;
     let result = datasets::hit_testing::hit_test(&state.indexer, &d, user.account.id, query.as_deref()).await?;
     Ok(HttpResponse::Ok().json(result))
 }

@@ -8,7 +8,7 @@ use datasets::estimate::{self, EstimateArgs, EstimateRequest};
 use uuid::Uuid;
 
 use super::guard::Console;
-use crate::body::BodyWithNulls;
+use crate::body::Body;
 use crate::http_error::HttpResult;
 use crate::routes::RouteTable;
 use crate::state::AppState;
@@ -41,12 +41,8 @@ pub fn register(t: &mut RouteTable) {
 
 /// The body keeps its nulls: Dify's required arguments here may be null, its optional ones not.
 #[utoipa::path(post, path = "/console/api/datasets/indexing-estimate", tag = "datasets", request_body = EstimateRequest, responses((status = 200, description = "Segments, tokens, price and a preview of the uploads under the rule")))]
-async fn estimate_uploads(
-    state: web::Data<AppState>,
-    user: Console,
-    body: BodyWithNulls<EstimateRequest>,
-) -> HttpResult {
-    let args = EstimateArgs::parse(body.into_inner())?;
+async fn estimate_uploads(state: web::Data<AppState>, user: Console, body: Body<EstimateRequest>) -> HttpResult {
+    let args = EstimateArgs::parse(body.read_keeping_nulls()?)?;
     Ok(HttpResponse::Ok().json(estimate::estimate_upload(&state.indexer, user.tenant_id(), args).await?))
 }
 

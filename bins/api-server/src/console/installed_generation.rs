@@ -4,24 +4,24 @@
 use actix_web::{HttpResponse, web};
 use apps::lookup::AppMode;
 use conversations::Caller;
-use conversations::generate::{self, Request};
+use conversations::generate;
 use entities::apps as app_rows;
 use kernel::ApiError;
 use sea_orm::EntityTrait;
-use serde_json::{Value, json};
+use serde_json::json;
 use uuid::Uuid;
 
 use super::app_generation::wrong_mode;
 use super::guard::Console;
-use crate::args::JsonArgs;
-use crate::generation::{GenerateArgs, respond};
+use crate::body::Body;
+use crate::generation::{ChatBody, CompletionBody, GenerateArgs, respond};
 use crate::http_error::HttpResult;
 use crate::routes::RouteTable;
 use crate::state::AppState;
 
 /// This module's part of its API's OpenAPI document.
 #[derive(utoipa::OpenApi)]
-#[openapi()]
+#[openapi(paths(completion, chat, stop_completion, stop_chat, more_like_this, suggested, audio))]
 pub(super) struct Doc;
 
 pub fn register(t: &mut RouteTable) {
@@ -69,6 +69,8 @@ pub fn register(t: &mut RouteTable) {
     );
 }
 
+/// Another completion like one of the caller's answers.
+#[utoipa::path(get, path = "/console/api/installed-apps/{installed_app_id}/messages/{message_id}/more-like-this", tag = "installed apps", params(("installed_app_id" = Uuid, Path), ("message_id" = Uuid, Path), ("response_mode" = String, Query, description = "`blocking` or `streaming`")), responses((status = 200, description = "The answer, as one JSON body or as server-sent events")))]
 async fn more_like_this(
     state: web::Data<AppState>,
     user: Console,
@@ -82,6 +84,8 @@ async fn more_like_this(
     respond(g, streaming).await
 }
 
+/// Suggested follow-ups for one of the caller's answers.
+#[utoipa::path(get, path = "/console/api/installed-apps/{installed_app_id}/messages/{message_id}/suggested-questions", tag = "installed apps", params(("installed_app_id" = Uuid, Path), ("message_id" = Uuid, Path)), responses((status = 200, description = "`{\"data\": [question, ...]}`")))]
 async fn suggested(state: web::Data<AppState>, user: Console, path: web::Path<(Uuid, Uuid)>) -> HttpResult {
     let (id, message_id) = path.into_inner();
     // Dify answers a completion app here with not_completion_app (sic).
@@ -99,6 +103,8 @@ async fn suggested(state: web::Data<AppState>, user: Console, path: web::Path<(U
     Ok(HttpResponse::Ok().json(json!({"data": data})))
 }
 
+/// Speech to text for the installed app.
+#[utoipa::path(post, path = "/console/api/installed-apps/{installed_app_id}/audio-to-text", tag = "installed apps", params(("installed_app_id" = Uuid, Path)), request_body(content_type = "multipart/form-data", description = "The recording, in the form field `file`"), responses((status = 200, description = "`{\"text\": ...}`")))]
 async fn audio(
     state: web::Data<AppState>,
     user: Console,
@@ -132,43 +138,40 @@ pub async fn installed_app(
     Ok(app)
 }
 
+/// A completion from the installed app, as the signed-in account.
+#[utoipa::path(post, path = "/console/api/installed-apps/{installed_app_id}/completion-messages", tag = "installed apps", params(("installed_app_id" = Uuid, Path)), request_body = CompletionBody, responses((status = 200, description = "The answer, as one JSON body or (`streaming`) as server-sent events")))]
 async fn completion(
     state: web::Data<AppState>,
     user: Console,
     path: web::Path<Uuid>,
-    body: web::Json<Value>,
+    body: Body<CompletionBody>,
 ) -> HttpResult {
-    run(state, user, path.into_inner(), body, AppMode::Completion).await
+    // The app and its mode are checked before the body is read, as Dify does.
+    let app = installed_app(&state, &user, path.into_inner(), AppMode::Completion).await?;
+    run(&state, &user, app, GenerateArgs::completion(body.read()?, "explore_app")).await
 }
 
-async fn chat(state: web::Data<AppState>, user: Console, path: web::Path<Uuid>, body: web::Json<Value>) -> HttpResult {
-    run(state, user, path.into_inner(), body, AppMode::Chat).await
+/// A chat answer from the installed app, as the signed-in account.
+#[utoipa::path(post, path = "/console/api/installed-apps/{installed_app_id}/chat-messages", tag = "installed apps", params(("installed_app_id" = Uuid, Path)), request_body = ChatBody, responses((status = 200, description = "The answer, as one JSON body or (`streaming`) as server-sent events")))]
+async fn chat(state: web::Data<AppState>, user: Console, path: web::Path<Uuid>, body: Body<ChatBody>) -> HttpResult {
+    let app = installed_app(&state, &user, path.into_inner(), AppMode::Chat).await?;
+    run(&state, &user, app, GenerateArgs::chat(body.read()?, "explore_app")).await
 }
 
-async fn run(state: web::Data<AppState>, user: Console, id: Uuid, body: web::Json<Value>, mode: AppMode) -> HttpResult {
-    let app = installed_app(&state, &user, id, mode).await?;
-    let args = GenerateArgs::parse(&JsonArgs::new(body)?, mode == AppMode::Chat, "explore_app")?;
+async fn run(state: &AppState, user: &Console, app: app_rows::Model, args: GenerateArgs) -> HttpResult {
     let streaming = args.streams_if_asked();
-    let generation = generate::start(
-        &state.engine,
-        Request {
-            app,
-            caller: Caller::Account(user.account.id),
-            inputs: args.inputs,
-            query: args.query,
-            conversation_id: args.conversation_id,
-            override_config: None,
-            retriever_from: args.retriever_from,
-        },
-    )
-    .await?;
-    respond(generation, streaming).await
+    let request = args.request(app, Caller::Account(user.account.id), None);
+    respond(generate::start(&state.engine, request).await?, streaming).await
 }
 
+/// Stops a completion the caller started.
+#[utoipa::path(post, path = "/console/api/installed-apps/{installed_app_id}/completion-messages/{task_id}/stop", tag = "installed apps", params(("installed_app_id" = Uuid, Path), ("task_id" = String, Path)), responses((status = 200, description = "`{\"result\": \"success\"}`")))]
 async fn stop_completion(state: web::Data<AppState>, user: Console, path: web::Path<(Uuid, String)>) -> HttpResult {
     stop(state, user, path.into_inner(), AppMode::Completion).await
 }
 
+/// Stops a chat answer the caller started.
+#[utoipa::path(post, path = "/console/api/installed-apps/{installed_app_id}/chat-messages/{task_id}/stop", tag = "installed apps", params(("installed_app_id" = Uuid, Path), ("task_id" = String, Path)), responses((status = 200, description = "`{\"result\": \"success\"}`")))]
 async fn stop_chat(state: web::Data<AppState>, user: Console, path: web::Path<(Uuid, String)>) -> HttpResult {
     stop(state, user, path.into_inner(), AppMode::Chat).await
 }

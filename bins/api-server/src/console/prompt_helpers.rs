@@ -39,7 +39,7 @@ pub fn register(t: &mut RouteTable) {
 
 #[utoipa::path(post, path = "/console/api/rule-generate", tag = "prompts", request_body = RuleGenerate, responses((status = 200, description = "A prompt, its variables and an opening statement")))]
 async fn rule_generate(state: web::Data<AppState>, user: Console, body: Body<RuleGenerate>) -> HttpResult {
-    let RuleGenerate { audiences, hoping_to_solve } = body.into_inner();
+    let RuleGenerate { audiences, hoping_to_solve } = body.read()?;
     let rules =
         conversations::assist::rule_config(&state.engine, user.tenant_id(), &audiences, &hoping_to_solve).await?;
     Ok(HttpResponse::Ok().json(rules))
@@ -47,7 +47,7 @@ async fn rule_generate(state: web::Data<AppState>, user: Console, body: Body<Rul
 
 #[utoipa::path(post, path = "/console/api/introduction-generate", tag = "prompts", request_body = IntroductionGenerate, responses((status = 200, description = "`{\"introduction\": ...}`")))]
 async fn introduction(state: web::Data<AppState>, user: Console, body: Body<IntroductionGenerate>) -> HttpResult {
-    let prompt_template = body.into_inner().prompt_template;
+    let prompt_template = body.read()?.prompt_template;
     let text = conversations::assist::introduction(&state.engine, user.tenant_id(), &prompt_template).await?;
     Ok(HttpResponse::Ok().json(json!({"introduction": text})))
 }

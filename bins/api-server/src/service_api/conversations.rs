@@ -6,19 +6,35 @@ use conversations::Caller;
 use conversations::listing::Page;
 use entities::apps as app_rows;
 use kernel::ApiError;
+use serde::Deserialize;
 use serde_json::Value;
 use uuid::Uuid;
 
 use super::guard::AppApiKey;
-use crate::args::JsonArgs;
-use crate::history::{self, QueryArgs, Scope, Wording};
+use crate::body::Body;
+use crate::history::{self, QueryArgs, RenameConversation, Scope, Wording};
 use crate::http_error::HttpResult;
 use crate::routes::RouteTable;
 use crate::state::AppState;
 
+/// A body naming only the end user (`DELETE /conversations/<c_id>`, the stop routes).
+#[derive(Deserialize, utoipa::ToSchema)]
+pub(super) struct UserBody {
+    /// The app's own id for its end user.
+    pub user: Option<String>,
+}
+
+/// `POST /conversations/<c_id>/name`.
+#[derive(Deserialize, utoipa::ToSchema)]
+struct Rename {
+    name: String,
+    /// The app's own id for its end user.
+    user: Option<String>,
+}
+
 /// This module's part of its API's OpenAPI document.
 #[derive(utoipa::OpenApi)]
-#[openapi()]
+#[openapi(paths(list, show, delete, rename))]
 pub(super) struct Doc;
 
 pub fn register(t: &mut RouteTable) {
@@ -48,6 +64,8 @@ fn not_found() -> ApiError {
     ApiError::not_found("Conversation Not Exists.")
 }
 
+/// The user's conversations, newest first.
+#[utoipa::path(get, path = "/v1/conversations", tag = "conversations", params(("user" = Option<String>, Query), ("last_id" = Option<Uuid>, Query), ("limit" = Option<u64>, Query)), responses((status = 200, description = "A page of conversations (empty when no user is named)")))]
 async fn list(state: web::Data<AppState>, key: AppApiKey, query: QueryArgs) -> HttpResult {
     history::require_chat(&key.app, Wording::App)?;
     history::uuid_arg(&query, "last_id")?;
@@ -58,39 +76,40 @@ async fn list(state: web::Data<AppState>, key: AppApiKey, query: QueryArgs) -> H
     }
 }
 
-/// Dify 0.3.23 routes this to the list resource and fails with a 500; what it meant is the
-/// user's one conversation.
+/// One of the user's conversations.
+// Dify 0.3.23 routes this to the list resource and fails with a 500; what it meant is the
+// user's one conversation.
+#[utoipa::path(get, path = "/v1/conversations/{c_id}", tag = "conversations", params(("c_id" = Uuid, Path), ("user" = String, Query)), responses((status = 200, description = "The conversation")))]
 async fn show(state: web::Data<AppState>, key: AppApiKey, c_id: web::Path<Uuid>, query: QueryArgs) -> HttpResult {
     history::require_chat(&key.app, Wording::App)?;
     let c = caller(&state, &key.app, query.get("user").map(String::as_str)).await?.ok_or_else(not_found)?;
     history::show_conversation(&state.infra.db, scope(&key.app, c), *c_id).await
 }
 
-/// The user comes in the JSON body; a request without one names nobody's conversation.
+/// Deletes one of the user's conversations.
+// The user comes in the JSON body; a request without one names nobody's conversation.
+#[utoipa::path(delete, path = "/v1/conversations/{c_id}", tag = "conversations", params(("c_id" = Uuid, Path)), request_body(content = Option<UserBody>), responses((status = 204, description = "Deleted")))]
 async fn delete(
     state: web::Data<AppState>,
     key: AppApiKey,
     c_id: web::Path<Uuid>,
-    body: Option<web::Json<Value>>,
+    body: Option<Body<UserBody>>,
 ) -> HttpResult {
     history::require_chat(&key.app, Wording::App)?;
     let user = match body {
-        Some(body) => JsonArgs::new(body)?.optional_str("user")?,
+        Some(body) => body.read()?.user,
         None => None,
     };
     let c = caller(&state, &key.app, user.as_deref()).await?.ok_or_else(not_found)?;
     history::delete_conversation(&state.infra.db, scope(&key.app, c), *c_id).await
 }
 
-async fn rename(
-    state: web::Data<AppState>,
-    key: AppApiKey,
-    c_id: web::Path<Uuid>,
-    body: web::Json<Value>,
-) -> HttpResult {
+/// Renames one of the user's conversations.
+#[utoipa::path(post, path = "/v1/conversations/{c_id}/name", tag = "conversations", params(("c_id" = Uuid, Path)), request_body = Rename, responses((status = 200, description = "The conversation")))]
+async fn rename(state: web::Data<AppState>, key: AppApiKey, c_id: web::Path<Uuid>, body: Body<Rename>) -> HttpResult {
+    // The app's mode is checked before the body is read, as Dify does.
     history::require_chat(&key.app, Wording::App)?;
-    let args = JsonArgs::new(body)?;
-    args.required_str("name")?;
-    let c = caller(&state, &key.app, args.optional_str("user")?.as_deref()).await?.ok_or_else(not_found)?;
-    history::rename_conversation(&state.infra.db, scope(&key.app, c), *c_id, &args).await
+    let Rename { name, user } = body.read()?;
+    let c = caller(&state, &key.app, user.as_deref()).await?.ok_or_else(not_found)?;
+    history::rename(&state.infra.db, scope(&key.app, c), *c_id, RenameConversation { name }).await
 }

@@ -4,20 +4,55 @@
 use actix_web::{HttpResponse, web};
 use apps::lookup::AppMode;
 use conversations::Caller;
-use conversations::generate::{self, Request};
+use conversations::generate;
 use kernel::ApiError;
-use serde_json::{Value, json};
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+use uuid::Uuid;
 
+use super::conversations::UserBody;
 use super::guard::AppApiKey;
-use crate::args::JsonArgs;
-use crate::generation::{GenerateArgs, respond};
+use crate::body::Body;
+use crate::generation::{GenerateArgs, ResponseMode, respond};
 use crate::http_error::HttpResult;
 use crate::routes::RouteTable;
 use crate::state::AppState;
 
+/// `POST /v1/chat-messages`.
+#[derive(Deserialize, utoipa::ToSchema)]
+struct Chat {
+    /// The values of the app's input form.
+    inputs: Map<String, Value>,
+    query: String,
+    /// Streams only when `streaming`.
+    response_mode: Option<ResponseMode>,
+    /// The conversation to go on with; absent or `""` starts one.
+    #[serde(default, deserialize_with = "crate::body::uuid_value")]
+    conversation_id: Option<Uuid>,
+    /// Where the request comes from (default `dev`).
+    retriever_from: Option<String>,
+    /// The app's own id for its end user.
+    user: Option<String>,
+}
+
+/// `POST /v1/completion-messages`.
+#[derive(Deserialize, utoipa::ToSchema)]
+struct Completion {
+    /// The values of the app's input form.
+    inputs: Map<String, Value>,
+    #[serde(default)]
+    query: String,
+    /// Streams only when `streaming`.
+    response_mode: Option<ResponseMode>,
+    /// Where the request comes from (default `dev`).
+    retriever_from: Option<String>,
+    /// The app's own id for its end user.
+    user: Option<String>,
+}
+
 /// This module's part of its API's OpenAPI document.
 #[derive(utoipa::OpenApi)]
-#[openapi()]
+#[openapi(paths(completion, chat, stop_completion, stop_chat, audio))]
 pub(super) struct Doc;
 
 pub fn register(t: &mut RouteTable) {
@@ -33,6 +68,8 @@ pub fn register(t: &mut RouteTable) {
     t.add("POST", "/v1/audio-to-text", "service_api.audioapi", web::to(audio));
 }
 
+/// Speech to text for the app.
+#[utoipa::path(post, path = "/v1/audio-to-text", tag = "generation", request_body(content_type = "multipart/form-data", description = "The recording, in the form field `file`"), responses((status = 200, description = "`{\"text\": ...}`")))]
 async fn audio(state: web::Data<AppState>, key: AppApiKey, form: actix_multipart::Multipart) -> HttpResult {
     crate::audio::transcribe_for(&state, &key.app, form).await
 }
@@ -53,51 +90,52 @@ fn check_mode(key: &AppApiKey, mode: AppMode) -> Result<(), ApiError> {
     })
 }
 
-async fn completion(state: web::Data<AppState>, key: AppApiKey, body: web::Json<Value>) -> HttpResult {
-    run(state, key, body, AppMode::Completion).await
+/// A completion for the end user `user` names.
+#[utoipa::path(post, path = "/v1/completion-messages", tag = "generation", request_body = Completion, responses((status = 200, description = "The answer, as one JSON body or (`streaming`) as server-sent events")))]
+async fn completion(state: web::Data<AppState>, key: AppApiKey, body: Body<Completion>) -> HttpResult {
+    // The app's mode is checked before the body is read, as Dify does.
+    check_mode(&key, AppMode::Completion)?;
+    let Completion { inputs, query, response_mode, retriever_from, user } = body.read()?;
+    let retriever_from = retriever_from.unwrap_or_else(|| "dev".into());
+    let args = GenerateArgs { inputs, query, response_mode, conversation_id: None, retriever_from };
+    run(&state, key, args, user).await
 }
 
-async fn chat(state: web::Data<AppState>, key: AppApiKey, body: web::Json<Value>) -> HttpResult {
-    run(state, key, body, AppMode::Chat).await
+/// A chat answer for the end user `user` names.
+#[utoipa::path(post, path = "/v1/chat-messages", tag = "generation", request_body = Chat, responses((status = 200, description = "The answer, as one JSON body or (`streaming`) as server-sent events")))]
+async fn chat(state: web::Data<AppState>, key: AppApiKey, body: Body<Chat>) -> HttpResult {
+    check_mode(&key, AppMode::Chat)?;
+    let Chat { inputs, query, response_mode, conversation_id, retriever_from, user } = body.read()?;
+    let retriever_from = retriever_from.unwrap_or_else(|| "dev".into());
+    let args = GenerateArgs { inputs, query, response_mode, conversation_id, retriever_from };
+    run(&state, key, args, user).await
 }
 
-async fn run(state: web::Data<AppState>, key: AppApiKey, body: web::Json<Value>, mode: AppMode) -> HttpResult {
-    check_mode(&key, mode)?;
-    let json = JsonArgs::new(body)?;
-    let args = GenerateArgs::parse(&json, mode == AppMode::Chat, "dev")?;
-    let user = json.optional_str("user")?;
+async fn run(state: &AppState, key: AppApiKey, args: GenerateArgs, user: Option<String>) -> HttpResult {
     let end_user = conversations::end_user::for_service_api(&state.infra.db, &key.app, user.as_deref()).await?;
     let streaming = args.streams_if_asked();
-    let generation = generate::start(
-        &state.engine,
-        Request {
-            app: key.app,
-            caller: Caller::EndUser(end_user.id),
-            inputs: args.inputs,
-            query: args.query,
-            conversation_id: args.conversation_id,
-            override_config: None,
-            retriever_from: args.retriever_from,
-        },
-    )
-    .await?;
-    respond(generation, streaming).await
+    let request = args.request(key.app, Caller::EndUser(end_user.id), None);
+    respond(generate::start(&state.engine, request).await?, streaming).await
 }
 
+/// Stops a completion of the end user `user` names.
+#[utoipa::path(post, path = "/v1/completion-messages/{task_id}/stop", tag = "generation", params(("task_id" = String, Path)), request_body(content = Option<UserBody>), responses((status = 200, description = "`{\"result\": \"success\"}`")))]
 async fn stop_completion(
     state: web::Data<AppState>,
     key: AppApiKey,
     path: web::Path<String>,
-    body: Option<web::Json<Value>>,
+    body: Option<Body<UserBody>>,
 ) -> HttpResult {
     stop(state, key, path.into_inner(), body, AppMode::Completion).await
 }
 
+/// Stops a chat answer of the end user `user` names.
+#[utoipa::path(post, path = "/v1/chat-messages/{task_id}/stop", tag = "generation", params(("task_id" = String, Path)), request_body(content = Option<UserBody>), responses((status = 200, description = "`{\"result\": \"success\"}`")))]
 async fn stop_chat(
     state: web::Data<AppState>,
     key: AppApiKey,
     path: web::Path<String>,
-    body: Option<web::Json<Value>>,
+    body: Option<Body<UserBody>>,
 ) -> HttpResult {
     stop(state, key, path.into_inner(), body, AppMode::Chat).await
 }
@@ -108,12 +146,12 @@ async fn stop(
     state: web::Data<AppState>,
     key: AppApiKey,
     task_id: String,
-    body: Option<web::Json<Value>>,
+    body: Option<Body<UserBody>>,
     mode: AppMode,
 ) -> HttpResult {
     check_mode(&key, mode)?;
     let user = match body {
-        Some(b) => JsonArgs::new(b)?.optional_str("user")?,
+        Some(b) => b.read()?.user,
         None => None,
     };
     let end_user = conversations::end_user::for_service_api(&state.infra.db, &key.app, user.as_deref()).await?;

@@ -1,22 +1,35 @@
 //! `/v1/messages*`: a conversation's history and user feedback, for an app backend.
 
 use actix_web::{HttpResponse, web};
+use conversations::feedback::Rating;
 use conversations::listing::Page;
 use kernel::ApiError;
+use serde::Deserialize;
 use serde_json::Value;
 use uuid::Uuid;
 
 use super::conversations::{caller, scope};
 use super::guard::AppApiKey;
-use crate::args::JsonArgs;
-use crate::history::{self, QueryArgs, Wording};
+use crate::body::Body;
+use crate::history::{self, Feedback, QueryArgs, Wording};
 use crate::http_error::HttpResult;
 use crate::routes::RouteTable;
 use crate::state::AppState;
 
+/// `POST /v1/messages/<message_id>/feedbacks`.
+#[derive(Deserialize, utoipa::ToSchema)]
+struct UserFeedback {
+    /// `like` or `dislike`; absent or null takes the feedback back.
+    #[serde(default, deserialize_with = "history::rating")]
+    #[schema(value_type = Option<String>)]
+    rating: Option<Rating>,
+    /// The app's own id for its end user (required, though Dify's reqparse does not say so).
+    user: Option<String>,
+}
+
 /// This module's part of its API's OpenAPI document.
 #[derive(utoipa::OpenApi)]
-#[openapi()]
+#[openapi(paths(list, feedback))]
 pub(super) struct Doc;
 
 pub fn register(t: &mut RouteTable) {
@@ -24,6 +37,8 @@ pub fn register(t: &mut RouteTable) {
     t.add("POST", "/v1/messages/<uuid:message_id>/feedbacks", "service_api.messagefeedbackapi", web::to(feedback));
 }
 
+/// A page of a conversation's messages, oldest first.
+#[utoipa::path(get, path = "/v1/messages", tag = "messages", params(("conversation_id" = Uuid, Query), ("user" = Option<String>, Query), ("first_id" = Option<Uuid>, Query), ("limit" = Option<u64>, Query)), responses((status = 200, description = "A page of messages (empty when no user is named)")))]
 async fn list(state: web::Data<AppState>, key: AppApiKey, query: QueryArgs) -> HttpResult {
     history::require_chat(&key.app, Wording::App)?;
     match caller(&state, &key.app, query.get("user").map(String::as_str)).await? {
@@ -44,15 +59,16 @@ async fn list(state: web::Data<AppState>, key: AppApiKey, query: QueryArgs) -> H
     }
 }
 
+/// Rates an answer for the end user `user` names (or takes the rating back).
+#[utoipa::path(post, path = "/v1/messages/{message_id}/feedbacks", tag = "messages", params(("message_id" = Uuid, Path)), request_body = UserFeedback, responses((status = 200, description = "`{\"result\": \"success\"}`")))]
 async fn feedback(
     state: web::Data<AppState>,
     key: AppApiKey,
     message_id: web::Path<Uuid>,
-    body: web::Json<Value>,
+    body: Body<UserFeedback>,
 ) -> HttpResult {
-    let args = JsonArgs::new(body)?;
-    let c = caller(&state, &key.app, args.optional_str("user")?.as_deref())
-        .await?
-        .ok_or_else(|| ApiError::value_error("user cannot be None"))?;
-    history::rate_message(&state.infra.db, scope(&key.app, c), *message_id, &args).await
+    let UserFeedback { rating, user } = body.read()?;
+    let c =
+        caller(&state, &key.app, user.as_deref()).await?.ok_or_else(|| ApiError::value_error("user cannot be None"))?;
+    history::rate_message(&state.infra.db, scope(&key.app, c), *message_id, Feedback { rating }).await
 }

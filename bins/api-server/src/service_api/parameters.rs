@@ -9,13 +9,15 @@ use crate::state::AppState;
 
 /// This module's part of its API's OpenAPI document.
 #[derive(utoipa::OpenApi)]
-#[openapi()]
+#[openapi(paths(parameters))]
 pub(super) struct Doc;
 
 pub fn register(t: &mut RouteTable) {
     t.add("GET", "/v1/parameters", "service_api.appparameterapi", web::to(parameters));
 }
 
+/// The app's input form and features.
+#[utoipa::path(get, path = "/v1/parameters", tag = "parameters", responses((status = 200, description = "The app's input form and features")))]
 async fn parameters(state: web::Data<AppState>, key: AppApiKey) -> HttpResult {
     crate::history::parameters(&state.infra.db, &key.app).await
 }

@@ -3,22 +3,22 @@
 
 use actix_web::{HttpResponse, web};
 use apps::lookup::AppMode;
-use conversations::generate::{self, Request};
+use conversations::generate;
 use kernel::ApiError;
-use serde_json::{Value, json};
+use serde_json::json;
 use uuid::Uuid;
 
 use super::guard::WebAppUser;
-use crate::args::JsonArgs;
+use crate::body::Body;
 use crate::console::wrong_mode;
-use crate::generation::{GenerateArgs, query_response_mode, respond};
+use crate::generation::{ChatBody, CompletionBody, GenerateArgs, query_response_mode, respond};
 use crate::http_error::HttpResult;
 use crate::routes::RouteTable;
 use crate::state::AppState;
 
 /// This module's part of its API's OpenAPI document.
 #[derive(utoipa::OpenApi)]
-#[openapi()]
+#[openapi(paths(completion, chat, stop_completion, stop_chat, more_like_this, suggested, audio))]
 pub(super) struct Doc;
 
 pub fn register(t: &mut RouteTable) {
@@ -45,39 +45,36 @@ fn check_mode(user: &WebAppUser, mode: AppMode) -> Result<(), ApiError> {
     if user.app.mode == mode.as_str() { Ok(()) } else { Err(wrong_mode(mode)) }
 }
 
-async fn completion(state: web::Data<AppState>, user: WebAppUser, body: web::Json<Value>) -> HttpResult {
-    run(state, user, body, AppMode::Completion).await
+/// A completion for the visitor.
+#[utoipa::path(post, path = "/api/completion-messages", tag = "generation", request_body = CompletionBody, responses((status = 200, description = "The answer, as one JSON body or (`streaming`) as server-sent events")))]
+async fn completion(state: web::Data<AppState>, user: WebAppUser, body: Body<CompletionBody>) -> HttpResult {
+    // The app's mode is checked before the body is read, as Dify does.
+    check_mode(&user, AppMode::Completion)?;
+    run(&state, user, GenerateArgs::completion(body.read()?, "web_app")).await
 }
 
-async fn chat(state: web::Data<AppState>, user: WebAppUser, body: web::Json<Value>) -> HttpResult {
-    run(state, user, body, AppMode::Chat).await
+/// A chat answer for the visitor.
+#[utoipa::path(post, path = "/api/chat-messages", tag = "generation", request_body = ChatBody, responses((status = 200, description = "The answer, as one JSON body or (`streaming`) as server-sent events")))]
+async fn chat(state: web::Data<AppState>, user: WebAppUser, body: Body<ChatBody>) -> HttpResult {
+    check_mode(&user, AppMode::Chat)?;
+    run(&state, user, GenerateArgs::chat(body.read()?, "web_app")).await
 }
 
-async fn run(state: web::Data<AppState>, user: WebAppUser, body: web::Json<Value>, mode: AppMode) -> HttpResult {
-    check_mode(&user, mode)?;
-    let args = GenerateArgs::parse(&JsonArgs::new(body)?, mode == AppMode::Chat, "web_app")?;
+async fn run(state: &AppState, user: WebAppUser, args: GenerateArgs) -> HttpResult {
     let streaming = args.streams_if_asked();
     let caller = user.caller();
-    let generation = generate::start(
-        &state.engine,
-        Request {
-            app: user.app,
-            caller,
-            inputs: args.inputs,
-            query: args.query,
-            conversation_id: args.conversation_id,
-            override_config: None,
-            retriever_from: args.retriever_from,
-        },
-    )
-    .await?;
-    respond(generation, streaming).await
+    let request = args.request(user.app, caller, None);
+    respond(generate::start(&state.engine, request).await?, streaming).await
 }
 
+/// Stops a completion the visitor started.
+#[utoipa::path(post, path = "/api/completion-messages/{task_id}/stop", tag = "generation", params(("task_id" = String, Path)), responses((status = 200, description = "`{\"result\": \"success\"}`")))]
 async fn stop_completion(state: web::Data<AppState>, user: WebAppUser, path: web::Path<String>) -> HttpResult {
     stop(state, user, path.into_inner(), AppMode::Completion).await
 }
 
+/// Stops a chat answer the visitor started.
+#[utoipa::path(post, path = "/api/chat-messages/{task_id}/stop", tag = "generation", params(("task_id" = String, Path)), responses((status = 200, description = "`{\"result\": \"success\"}`")))]
 async fn stop_chat(state: web::Data<AppState>, user: WebAppUser, path: web::Path<String>) -> HttpResult {
     stop(state, user, path.into_inner(), AppMode::Chat).await
 }
@@ -88,6 +85,8 @@ async fn stop(state: web::Data<AppState>, user: WebAppUser, task_id: String, mod
     Ok(HttpResponse::Ok().json(json!({"result": "success"})))
 }
 
+/// Another completion like one of the visitor's answers.
+#[utoipa::path(get, path = "/api/messages/{message_id}/more-like-this", tag = "generation", params(("message_id" = Uuid, Path), ("response_mode" = String, Query, description = "`blocking` or `streaming`")), responses((status = 200, description = "The answer, as one JSON body or as server-sent events")))]
 async fn more_like_this(
     state: web::Data<AppState>,
     user: WebAppUser,
@@ -100,6 +99,8 @@ async fn more_like_this(
     respond(g, streaming).await
 }
 
+/// Suggested follow-ups for one of the visitor's answers.
+#[utoipa::path(get, path = "/api/messages/{message_id}/suggested-questions", tag = "generation", params(("message_id" = Uuid, Path)), responses((status = 200, description = "`{\"data\": [question, ...]}`")))]
 async fn suggested(state: web::Data<AppState>, user: WebAppUser, path: web::Path<Uuid>) -> HttpResult {
     // Dify answers a completion app here with not_completion_app (sic).
     if user.app.mode != AppMode::Chat.as_str() {
@@ -111,6 +112,8 @@ async fn suggested(state: web::Data<AppState>, user: WebAppUser, path: web::Path
     Ok(HttpResponse::Ok().json(json!({"data": data})))
 }
 
+/// Speech to text for the web app.
+#[utoipa::path(post, path = "/api/audio-to-text", tag = "generation", request_body(content_type = "multipart/form-data", description = "The recording, in the form field `file`"), responses((status = 200, description = "`{\"text\": ...}`")))]
 async fn audio(state: web::Data<AppState>, user: WebAppUser, form: actix_multipart::Multipart) -> HttpResult {
     crate::audio::transcribe_for(&state, &user.app, form).await
 }

@@ -17,7 +17,7 @@ use crate::state::AppState;
 
 /// This module's part of its API's OpenAPI document.
 #[derive(utoipa::OpenApi)]
-#[openapi()]
+#[openapi(paths(passport))]
 pub(super) struct Doc;
 
 pub fn register(t: &mut RouteTable) {
@@ -34,6 +34,8 @@ struct Claims {
     end_user_id: String,
 }
 
+/// A passport (token) for a new anonymous visitor of the site whose code `X-App-Code` gives.
+#[utoipa::path(get, path = "/api/passport", tag = "passport", params(("X-App-Code" = String, Header, description = "The site's share code")), responses((status = 200, description = "`{\"access_token\": ...}`")))]
 async fn passport(req: HttpRequest, state: web::Data<AppState>) -> HttpResult {
     let code = req
         .headers()

@@ -1,20 +1,19 @@
 //! `/api/saved-messages*`: completions the visitor keeps (completion apps).
 
 use actix_web::web;
-use serde_json::Value;
 use uuid::Uuid;
 
 use super::conversations::scope;
 use super::guard::WebAppUser;
-use crate::args::JsonArgs;
-use crate::history::{self, QueryArgs};
+use crate::body::Body;
+use crate::history::{self, QueryArgs, SaveMessage};
 use crate::http_error::HttpResult;
 use crate::routes::RouteTable;
 use crate::state::AppState;
 
 /// This module's part of its API's OpenAPI document.
 #[derive(utoipa::OpenApi)]
-#[openapi()]
+#[openapi(paths(list, save, delete))]
 pub(super) struct Doc;
 
 pub fn register(t: &mut RouteTable) {
@@ -23,14 +22,20 @@ pub fn register(t: &mut RouteTable) {
     t.add("DELETE", "/api/saved-messages/<uuid:message_id>", "web.savedmessageapi", web::to(delete));
 }
 
+/// The visitor's saved messages.
+#[utoipa::path(get, path = "/api/saved-messages", tag = "saved messages", params(("last_id" = Option<Uuid>, Query), ("limit" = Option<u64>, Query)), responses((status = 200, description = "A page of saved messages")))]
 async fn list(state: web::Data<AppState>, user: WebAppUser, query: QueryArgs) -> HttpResult {
     history::list_saved(&state.infra.db, scope(&user), &query).await
 }
 
-async fn save(state: web::Data<AppState>, user: WebAppUser, body: web::Json<Value>) -> HttpResult {
-    history::save_message(&state.infra.db, scope(&user), &JsonArgs::new(body)?).await
+/// Saves one of the visitor's completions.
+#[utoipa::path(post, path = "/api/saved-messages", tag = "saved messages", request_body = SaveMessage, responses((status = 200, description = "`{\"result\": \"success\"}`")))]
+async fn save(state: web::Data<AppState>, user: WebAppUser, body: Body<SaveMessage>) -> HttpResult {
+    history::save_message(&state.infra.db, scope(&user), body).await
 }
 
+/// Forgets a saved message.
+#[utoipa::path(delete, path = "/api/saved-messages/{message_id}", tag = "saved messages", params(("message_id" = Uuid, Path)), responses((status = 200, description = "`{\"result\": \"success\"}`")))]
 async fn delete(state: web::Data<AppState>, user: WebAppUser, message_id: web::Path<Uuid>) -> HttpResult {
     history::unsave_message(&state.infra.db, scope(&user), *message_id).await
 }

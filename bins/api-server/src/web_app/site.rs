@@ -13,7 +13,7 @@ use crate::state::AppState;
 
 /// This module's part of its API's OpenAPI document.
 #[derive(utoipa::OpenApi)]
-#[openapi()]
+#[openapi(paths(site, parameters))]
 pub(super) struct Doc;
 
 pub fn register(t: &mut RouteTable) {
@@ -21,6 +21,8 @@ pub fn register(t: &mut RouteTable) {
     t.add("GET", "/api/parameters", "web.appparameterapi", web::to(parameters));
 }
 
+/// The web app's site: title, icon, texts and (when public) the prompt.
+#[utoipa::path(get, path = "/api/site", tag = "site", responses((status = 200, description = "The site and the app's public config")))]
 async fn site(state: web::Data<AppState>, user: WebAppUser) -> HttpResult {
     let db = &state.infra.db;
     let app = &user.app;
@@ -63,6 +65,8 @@ async fn site(state: web::Data<AppState>, user: WebAppUser) -> HttpResult {
     })))
 }
 
+/// The app's input form and features.
+#[utoipa::path(get, path = "/api/parameters", tag = "site", responses((status = 200, description = "The app's input form and features")))]
 async fn parameters(state: web::Data<AppState>, user: WebAppUser) -> HttpResult {
     crate::history::parameters(&state.infra.db, &user.app).await
 }
