@@ -249,7 +249,7 @@ async fn entities_round_trip_tricky_types() {
             model_provider: Set("openai".into()),
             override_model_configs: Set(None),
             model_id: Set("gpt-3.5-turbo".into()),
-            mode: Set("chat".into()),
+            mode: Set(entities::apps::AppMode::Chat),
             name: Set("New conversation".into()),
             summary: Set(None),
             inputs: Set(Some(json!({"name": "Ada"}))),

@@ -32,7 +32,7 @@ async fn seed_app(env: &TestEnv) -> Uuid {
         id: Set(id),
         tenant_id: Set(Uuid::new_v4()),
         name: Set("Translator".into()),
-        mode: Set("chat".into()),
+        mode: Set(entities::apps::AppMode::Chat),
         icon: Set(None),
         icon_background: Set(None),
         app_model_config_id: Set(None),

@@ -96,7 +96,7 @@ pub struct Scope<'a> {
 
 /// 400 `not_chat_app` unless the app is a chat app.
 pub fn require_chat(app: &app_rows::Model, wording: Wording) -> Result<(), ApiError> {
-    if app.mode == "chat" {
+    if app.mode == apps::lookup::AppMode::Chat {
         return Ok(());
     }
     Err(ApiError::new(
@@ -111,7 +111,7 @@ pub fn require_chat(app: &app_rows::Model, wording: Wording) -> Result<(), ApiEr
 
 /// 400 `not_completion_app` unless the app is a completion app.
 pub fn require_completion(app: &app_rows::Model, wording: Wording) -> Result<(), ApiError> {
-    if app.mode == "completion" {
+    if app.mode == apps::lookup::AppMode::Completion {
         return Ok(());
     }
     Err(ApiError::new(

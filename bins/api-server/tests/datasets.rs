@@ -538,7 +538,7 @@ async fn seed_app(env: &TestEnv, tenant_id: Uuid, name: &str) -> Uuid {
         id: Set(id),
         tenant_id: Set(tenant_id),
         name: Set(name.into()),
-        mode: Set("chat".into()),
+        mode: Set(entities::apps::AppMode::Chat),
         icon: Set(Some("🤖".into())),
         icon_background: Set(Some("#FFEAD5".into())),
         app_model_config_id: Set(None),
@@ -640,7 +640,7 @@ async fn counts_process_rules_and_the_document_limit_follow_the_documents() {
         dataset_process_rules::ActiveModel {
             id: Set(Uuid::new_v4()),
             dataset_id: Set(dataset),
-            mode: Set((*mode).into()),
+            mode: Set(mode.parse().expect("mode")),
             rules: Set(Some(json!({"segmentation": {"separator": "\n\n", "max_tokens": 300 + i}}).to_string())),
             created_by: Set(me),
             created_at: Set(now_naive() + chrono::Duration::seconds(i as i64)),

@@ -27,7 +27,7 @@ async fn seed_app(env: &TestEnv, tenant_id: Uuid, name: &str, site_desc: Option<
         id: Set(app_id),
         tenant_id: Set(tenant_id),
         name: Set(name.into()),
-        mode: Set("chat".into()),
+        mode: Set(entities::apps::AppMode::Chat),
         icon: Set(Some("🤖".into())),
         icon_background: Set(Some("#FFEAD5".into())),
         app_model_config_id: Set(Some(config_id)),

@@ -85,7 +85,7 @@ pub async fn create(
         id: Set(app_id),
         tenant_id: Set(tenant_id),
         name: Set(new.name.clone()),
-        mode: Set(mode.as_str().into()),
+        mode: Set(mode),
         icon: Set(new.icon),
         icon_background: Set(new.icon_background),
         app_model_config_id: Set(Some(config_id)),

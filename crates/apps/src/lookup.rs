@@ -5,30 +5,7 @@ use kernel::ApiError;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
-/// An app mode.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum AppMode {
-    Chat,
-    Completion,
-}
-
-impl AppMode {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            AppMode::Chat => "chat",
-            AppMode::Completion => "completion",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "chat" => Some(AppMode::Chat),
-            "completion" => Some(AppMode::Completion),
-            _ => None,
-        }
-    }
-}
+pub use entities::apps::AppMode;
 
 /// The workspace's normal-status app `app_id`, as Dify's console helper loads it; with `mode`,
 /// an app of another mode is "not found" too. Another workspace's app is never found.
@@ -45,7 +22,7 @@ pub async fn app_for_tenant(
         .await?
         .ok_or_else(|| ApiError::not_found("App not found"))?;
     if let Some(mode) = mode
-        && app.mode != mode.as_str()
+        && app.mode != mode
     {
         return Err(ApiError::not_found(format!("The {} app not found", mode.as_str())));
     }

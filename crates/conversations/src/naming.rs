@@ -27,7 +27,7 @@ the question is about you). Answer with JSON only, in the form {\"Your Output\":
 pub async fn name_conversation(engine: &Engine, id: Uuid) -> Result<(), DbErr> {
     let Some(conversation) = conversations::Entity::find_by_id(id).one(&engine.db).await? else { return Ok(()) };
     let unnamed = conversation.name.is_empty() || conversation.name == FALLBACK_NAME;
-    if !unnamed || conversation.mode != "chat" {
+    if !unnamed || conversation.mode != entities::apps::AppMode::Chat {
         return Ok(());
     }
     let Some(app) = apps::Entity::find_by_id(conversation.app_id).one(&engine.db).await? else { return Ok(()) };

@@ -39,7 +39,7 @@ pub async fn after_answer(
             "The 'Suggested Questions After Answer' feature is disabled. Please refresh your page.",
         ));
     }
-    if app.mode != AppMode::Chat.as_str() {
+    if app.mode != AppMode::Chat {
         return Ok(Vec::new());
     }
     let Ok(model) = default_text_model(engine, app.tenant_id).await else { return Ok(Vec::new()) };

@@ -14,7 +14,7 @@ pub struct Model {
     #[sea_orm(column_type = "Text")]
     pub override_model_configs: Option<String>,
     pub model_id: String,
-    pub mode: String,
+    pub mode: crate::apps::AppMode,
     pub name: String,
     #[sea_orm(column_type = "Text")]
     pub summary: Option<String>,

@@ -132,7 +132,7 @@ pub async fn installed_app(
         .await?
         .filter(|a| a.status == "normal")
         .ok_or_else(|| ApiError::not_found("Installed app not found"))?;
-    if app.mode != mode.as_str() {
+    if app.mode != mode {
         return Err(wrong_mode(mode));
     }
     Ok(app)

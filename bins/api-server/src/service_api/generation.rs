@@ -77,7 +77,7 @@ async fn audio(state: web::Data<AppState>, key: AppApiKey, form: actix_multipart
 /// The service API's mode errors: a chat route on a completion app is `not_chat_app`, the
 /// other way round Dify answers `app_unavailable`.
 fn check_mode(key: &AppApiKey, mode: AppMode) -> Result<(), ApiError> {
-    if key.app.mode == mode.as_str() {
+    if key.app.mode == mode {
         return Ok(());
     }
     Err(match mode {

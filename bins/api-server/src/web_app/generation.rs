@@ -42,7 +42,7 @@ pub fn register(t: &mut RouteTable) {
 }
 
 fn check_mode(user: &WebAppUser, mode: AppMode) -> Result<(), ApiError> {
-    if user.app.mode == mode.as_str() { Ok(()) } else { Err(wrong_mode(mode)) }
+    if user.app.mode == mode { Ok(()) } else { Err(wrong_mode(mode)) }
 }
 
 /// A completion for the visitor.
@@ -103,7 +103,7 @@ async fn more_like_this(
 #[utoipa::path(get, path = "/api/messages/{message_id}/suggested-questions", tag = "generation", params(("message_id" = Uuid, Path)), responses((status = 200, description = "`{\"data\": [question, ...]}`")))]
 async fn suggested(state: web::Data<AppState>, user: WebAppUser, path: web::Path<Uuid>) -> HttpResult {
     // Dify answers a completion app here with not_completion_app (sic).
-    if user.app.mode != AppMode::Chat.as_str() {
+    if user.app.mode != AppMode::Chat {
         return Err(wrong_mode(AppMode::Completion).into());
     }
     let data =

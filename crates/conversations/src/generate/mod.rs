@@ -84,7 +84,7 @@ fn prompt_too_long() -> ApiError {
     fields(workspace = %req.app.tenant_id, app = %req.app.id, conversation = ?req.conversation_id)
 )]
 pub async fn start(engine: &Engine, req: Request) -> Result<Generation, ApiError> {
-    let mode = AppMode::parse(&req.app.mode).ok_or_else(app_unavailable)?;
+    let mode = req.app.mode;
     let query = req.query.replace('\0', "");
     if mode == AppMode::Chat && query.is_empty() {
         return Err(ApiError::value_error("query is required"));

@@ -71,7 +71,7 @@ pub async fn begin(engine: &Engine, s: Start<'_>) -> Result<Rows, ApiError> {
                 model_provider: Set(provider.clone()),
                 override_model_configs: Set(overrides.clone()),
                 model_id: Set(model_name.clone()),
-                mode: Set(s.mode.as_str().to_owned()),
+                mode: Set(s.mode),
                 // Listed under this until the naming job replaces it (Dify names the
                 // conversation before `message_end`; we never hold the stream for it).
                 name: Set(match s.mode {
