@@ -22,9 +22,9 @@ use std::pin::Pin;
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest, web};
 use kernel::ApiError;
-use serde::de::DeserializeOwned;
+use serde::de::{DeserializeOwned, Visitor};
 use serde::{Deserialize, Deserializer};
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 /// reqparse's message for a required argument that was not sent.
 pub const MISSING: &str = "Missing required parameter in the JSON body";
@@ -75,13 +75,115 @@ impl<T: 'static> FromRequest for Body<T> {
     }
 }
 
+/// A JSON body read now and typed later, by the handler: `Body<T>` as the handler's first
+/// statement rather than as an extractor. Dify runs its decorators (setup, login, roles) and
+/// sometimes its own checks before reqparse reads any argument; an extractor's error instead
+/// races the guards (actix polls a handler's extractors together, and a guard awaiting the
+/// database or the session cache loses to a body refused at once), so a 403 or a 401 would
+/// turn into the body's 400. Syntax, size and content-type errors answer at extraction, as
+/// with `Body`; [`Deferred::parse`] then reads the body exactly as `Body` would.
+pub struct Deferred<T> {
+    value: Value,
+    _type: PhantomData<fn() -> T>,
+}
+
+impl<T: DeserializeOwned> Deferred<T> {
+    /// The body as `T`, worded as `Body` words its failures.
+    pub fn parse(&self) -> Result<T, ApiError> {
+        self.parse_as()
+    }
+
+    /// The body as another type: for arguments read before `T`'s (Dify reads some only in
+    /// some editions).
+    pub fn parse_as<U: DeserializeOwned>(&self) -> Result<U, ApiError> {
+        parse(self.value.clone())
+    }
+}
+
+impl<T> std::fmt::Debug for Deferred<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("Deferred").field(&self.value).finish()
+    }
+}
+
+impl<T: 'static> FromRequest for Deferred<T> {
+    type Error = actix_web::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let json = web::Json::<Value>::from_request(req, payload);
+        Box::pin(async move { Ok(Deferred { value: json.await?.into_inner(), _type: PhantomData }) })
+    }
+}
+
 /// Reads an already parsed JSON body into `T`; anything but an object is refused.
 pub fn parse<T: DeserializeOwned>(value: Value) -> Result<T, ApiError> {
     let Value::Object(mut map) = value else {
         return Err(not_an_object());
     };
     map.retain(|_, v| !v.is_null());
-    serde_path_to_error::deserialize(Value::Object(map)).map_err(reqparse_error)
+    let body = Value::Object(map);
+    serde_path_to_error::deserialize(&body).map_err(|e| {
+        let Value::Object(map) = body else { return reqparse_error(e) };
+        first_in_declaration_order::<T>(map).unwrap_or_else(|| reqparse_error(e))
+    })
+}
+
+/// reqparse checks its arguments one by one in the order they were added and answers the
+/// first failure; serde reports wrong values in the order they were sent, and missing ones
+/// last. So on a failure the struct's fields (in declaration order, which is reqparse's order)
+/// are offered one at a time until one of them fails: its failure is the answer.
+/// `None` when `T` is not a struct with named fields.
+fn first_in_declaration_order<T: DeserializeOwned>(mut rest: Map<String, Value>) -> Option<ApiError> {
+    let fields = struct_fields::<T>()?;
+    let mut offered = Value::Object(Map::new());
+    for (i, field) in fields.iter().enumerate() {
+        if let (Some(value), Value::Object(map)) = (rest.remove(*field), &mut offered) {
+            map.insert((*field).to_owned(), value);
+        }
+        let Err(e) = serde_path_to_error::deserialize::<_, T>(&offered) else { continue };
+        let error = reqparse_error(e);
+        let param = error.params.as_deref().unwrap_or("");
+        let top = param.split(['.', '[']).next().unwrap_or("");
+        // A later field missing from what was offered so far is not a failure yet.
+        if fields[..=i].contains(&top) {
+            return Some(error);
+        }
+    }
+    None
+}
+
+/// The field names `T`'s `Deserialize` asks for, in declaration order, if `T` is a struct.
+fn struct_fields<T: DeserializeOwned>() -> Option<&'static [&'static str]> {
+    let mut fields = None;
+    let _ = T::deserialize(FieldProbe(&mut fields));
+    fields
+}
+
+/// A deserializer that only records the fields a struct asks for.
+struct FieldProbe<'a>(&'a mut Option<&'static [&'static str]>);
+
+impl<'de> Deserializer<'de> for FieldProbe<'_> {
+    type Error = serde::de::value::Error;
+
+    fn deserialize_any<V: Visitor<'de>>(self, _: V) -> Result<V::Value, Self::Error> {
+        Err(serde::de::Error::custom("not a struct"))
+    }
+
+    fn deserialize_struct<V: Visitor<'de>>(
+        self,
+        _: &'static str,
+        fields: &'static [&'static str],
+        _: V,
+    ) -> Result<V::Value, Self::Error> {
+        *self.0 = Some(fields);
+        Err(serde::de::Error::custom("fields recorded"))
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf option
+        unit unit_struct newtype_struct seq tuple tuple_struct map enum identifier ignored_any
+    }
 }
 
 /// As [`parse`], but a `null` argument reaches `T` as sent.
@@ -131,6 +233,8 @@ fn noun(expected: &str) -> &str {
     match expected {
         "a string" | "a boolean" | "a list of strings" => expected,
         "a map" | "a JSON object" => "an object",
+        // A unit enum (a choice) is read from a string.
+        "string or map" => "a string",
         "a sequence" => "a list",
         "f32" | "f64" => "a number",
         e if e.starts_with("struct ") => "an object",
@@ -152,6 +256,16 @@ pub fn one_or_many<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Er
         Ok(OneOrMany::Many(v)) => Ok(v),
         Err(_) => Err(serde::de::Error::invalid_type(serde::de::Unexpected::Other("value"), &"a list of strings")),
     }
+}
+
+/// A choice (a unit enum's variants, as `rename_all` spells them) read from a string only, as
+/// reqparse's `choices=` reads it: anything but a string is `"<field> must be a string."` and
+/// a string that is not a variant `"<value> is not a valid choice"`. (Serde alone would also
+/// take `{"<variant>": null}` for a variant, and word other objects as unknown variants.)
+pub fn choice<'de, D: Deserializer<'de>, T: DeserializeOwned>(d: D) -> Result<T, D::Error> {
+    let text = String::deserialize(d)?;
+    let variant = serde::de::value::StrDeserializer::<serde::de::value::Error>::new(&text);
+    T::deserialize(variant).map_err(|_| serde::de::Error::custom(format!("{text} is not a valid choice")))
 }
 
 /// Dify's `uuid_value`: an empty string passes as no id, anything else must be a UUID
@@ -203,6 +317,72 @@ mod tests {
         limit: Option<u32>,
     }
 
+    #[derive(Debug, Deserialize)]
+    struct Ordered {
+        first: String,
+        #[serde(default)]
+        second: bool,
+        third: Name,
+        #[serde(deserialize_with = "choice")]
+        fourth: Mode,
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[serde(try_from = "String")]
+    struct Name(String);
+
+    impl TryFrom<String> for Name {
+        type Error = String;
+
+        fn try_from(v: String) -> Result<Self, String> {
+            if v.len() > 3 { Err(format!("{v} is too long.")) } else { Ok(Self(v)) }
+        }
+    }
+
+    fn ordered_err(body: Value) -> (String, String) {
+        let e = parse::<Ordered>(body).expect_err("refused");
+        assert_eq!((e.status, e.code.as_ref()), (400, "invalid_param"));
+        (e.params.unwrap_or_default(), e.message)
+    }
+
+    #[test]
+    fn the_first_failure_in_declaration_order_is_answered() {
+        let missing = "Missing required parameter in the JSON body";
+        // Sent later, checked earlier: `first` is missing before `fourth` is wrong.
+        assert_eq!(ordered_err(json!({"fourth": 1})), ("first".into(), missing.into()));
+        assert_eq!(
+            ordered_err(json!({"third": "long", "first": 1})),
+            ("first".into(), "first must be a string.".into())
+        );
+        assert_eq!(
+            ordered_err(json!({"fourth": "x", "third": "long", "first": "a"})),
+            ("third".into(), "long is too long.".into())
+        );
+        assert_eq!(
+            ordered_err(json!({"first": "a", "second": 1, "third": "ab"})),
+            ("second".into(), "second must be a boolean.".into())
+        );
+        assert_eq!(ordered_err(json!({"first": "a", "third": "ab"})), ("fourth".into(), missing.into()));
+        let ok: Ordered = parse(json!({"first": "a", "third": "ab", "fourth": "blocking"})).expect("ok");
+        assert_eq!((ok.first.as_str(), ok.second, ok.third.0.as_str(), ok.fourth), ("a", false, "ab", Mode::Blocking));
+        assert_eq!(struct_fields::<Ordered>(), Some(&["first", "second", "third", "fourth"][..]));
+        assert_eq!(struct_fields::<Map<String, Value>>(), None);
+    }
+
+    #[test]
+    fn choices_are_strings_among_the_variants() {
+        let base = json!({"first": "a", "third": "ab"});
+        let with = |v: Value| {
+            let mut b = base.clone();
+            b["fourth"] = v;
+            ordered_err(b)
+        };
+        assert_eq!(with(json!("fast")), ("fourth".into(), "fast is not a valid choice".into()));
+        assert_eq!(with(json!({"blocking": null})), ("fourth".into(), "fourth must be a string.".into()));
+        assert_eq!(with(json!({"a": 1})), ("fourth".into(), "fourth must be a string.".into()));
+        assert_eq!(with(json!(1)), ("fourth".into(), "fourth must be a string.".into()));
+    }
+
     fn err(body: Value) -> (String, String) {
         let e = parse::<Args>(body).expect_err("refused");
         assert_eq!((e.status, e.code.as_ref()), (400, "invalid_param"));
@@ -226,6 +406,7 @@ mod tests {
         assert_eq!(err(json!({"name": "x", "flag": "y"})), ("flag".into(), "flag must be a boolean.".into()));
         assert_eq!(err(json!({"name": "x", "inputs": []})), ("inputs".into(), "inputs must be an object.".into()));
         assert_eq!(err(json!({"name": "x", "mode": "fast"})), ("mode".into(), "fast is not a valid choice".into()));
+        assert_eq!(err(json!({"name": "x", "mode": 1})), ("mode".into(), "mode must be a string.".into()));
         assert_eq!(err(json!({"name": "x", "ids": [1]})), ("ids".into(), "ids must be a list of strings.".into()));
         assert_eq!(err(json!({"name": "x", "limit": "2"})), ("limit".into(), "limit must be an integer.".into()));
         assert_eq!(
@@ -267,6 +448,18 @@ mod tests {
         assert_eq!(check(r#"{"ids": null}"#).await, Ok(()));
         assert_eq!(check(r#"{"name": "x", "flag": null}"#).await, Ok(()));
         assert_eq!(check("[null]").await, Ok(()));
+    }
+
+    #[test]
+    fn a_deferred_body_reads_like_body() {
+        let deferred = |value: Value| Deferred::<Args> { value, _type: PhantomData };
+        let body = deferred(json!({"name": "x", "mode": "chat"}));
+        assert_eq!(body.parse().expect_err("refused").message, "chat is not a valid choice");
+        let body = deferred(json!({"name": "x"}));
+        assert_eq!(body.parse().expect("ok").name, "x");
+        assert_eq!(body.parse_as::<Map<String, Value>>().expect("again")["name"], "x");
+        let e = deferred(json!("x")).parse().expect_err("refused");
+        assert_eq!((e.status, e.code.as_ref()), (400, "bad_request"));
     }
 
     #[test]

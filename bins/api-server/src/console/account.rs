@@ -8,17 +8,138 @@ use kernel::ApiError;
 use kernel::config::Edition;
 use kernel::time::{now_naive, unix_seconds};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set, TransactionTrait};
+use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::guard::{Console, ConsoleUninit, Credential, sessions};
-use crate::args::JsonArgs;
+use crate::body::{Deferred, choice};
 use crate::http_error::HttpResult;
 use crate::routes::RouteTable;
 use crate::state::AppState;
 
+/// A string checked by one of `accounts::validate`'s rules, worded as that rule words it (the
+/// argument is named by the field it is read from).
+macro_rules! checked_string {
+    ($(#[$doc:meta])* $name:ident, $check:expr) => {
+        $(#[$doc])*
+        #[derive(Deserialize, utoipa::ToSchema)]
+        #[serde(try_from = "String")]
+        pub(super) struct $name(pub(super) String);
+
+        impl TryFrom<String> for $name {
+            type Error = String;
+
+            fn try_from(value: String) -> Result<Self, Self::Error> {
+                let check: fn(&str) -> Result<String, ApiError> = $check;
+                check(&value).map(Self).map_err(|e| e.message)
+            }
+        }
+    };
+}
+
+checked_string!(
+    /// An email address, as Dify's `email` type reads it.
+    EmailAddress,
+    |v| validate::email("email", v)
+);
+checked_string!(
+    /// A password: 8 or more characters with a letter and a digit.
+    AccountPassword,
+    |v| validate::password("password", v)
+);
+checked_string!(
+    /// An interface language the console ships (`en-US`, `zh-Hans`).
+    InterfaceLanguage,
+    |v| validate::language("interface_language", v)
+);
+checked_string!(
+    /// An IANA time zone name.
+    TimezoneName,
+    |v| validate::timezone("timezone", v)
+);
+checked_string!(
+    /// A name of at most 30 characters (Dify's `str_len(30)`).
+    AccountName,
+    |v| validate::max_len("name", v, 30)
+);
+
+/// `POST /account/name`.
+#[derive(Deserialize, utoipa::ToSchema)]
+struct AccountNameEdit {
+    name: String,
+}
+
+/// `POST /account/avatar`.
+#[derive(Deserialize, utoipa::ToSchema)]
+struct AccountAvatarEdit {
+    avatar: String,
+}
+
+/// `POST /account/interface-language`.
+#[derive(Deserialize, utoipa::ToSchema)]
+struct AccountLanguageEdit {
+    interface_language: InterfaceLanguage,
+}
+
+/// `POST /account/interface-theme`.
+#[derive(Deserialize, utoipa::ToSchema)]
+struct AccountThemeEdit {
+    #[serde(deserialize_with = "choice")]
+    interface_theme: InterfaceTheme,
+}
+
+/// The console's themes.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+enum InterfaceTheme {
+    Light,
+    Dark,
+}
+
+impl InterfaceTheme {
+    fn as_str(&self) -> &'static str {
+        match self {
+            InterfaceTheme::Light => "light",
+            InterfaceTheme::Dark => "dark",
+        }
+    }
+}
+
+/// `POST /account/timezone`. Checked by the profile edit (a `value_error`, as in Dify).
+#[derive(Deserialize, utoipa::ToSchema)]
+struct AccountTimezoneEdit {
+    timezone: String,
+}
+
+/// `POST /account/password`.
+#[derive(Deserialize, utoipa::ToSchema)]
+struct PasswordChange {
+    /// The current password; an account without one may leave it out.
+    password: Option<String>,
+    new_password: String,
+    repeat_new_password: String,
+}
+
+/// `POST /account/init`.
+#[derive(Deserialize, utoipa::ToSchema)]
+struct InitAccount {
+    /// An unused invitation code: required on Dify Cloud, not read elsewhere.
+    #[schema(value_type = Option<String>)]
+    #[allow(dead_code)]
+    invitation_code: Option<Value>,
+    interface_language: InterfaceLanguage,
+    timezone: TimezoneName,
+}
+
+/// The Cloud edition's first argument of `POST /account/init`.
+#[derive(Deserialize)]
+struct Invitation {
+    invitation_code: Option<String>,
+}
+
 /// This module's part of its API's OpenAPI document.
 #[derive(utoipa::OpenApi)]
-#[openapi()]
+#[openapi(paths(init, profile, name, avatar, language, theme, timezone, password, integrates))]
 pub(super) struct Doc;
 
 pub fn register(t: &mut RouteTable) {
@@ -33,6 +154,7 @@ pub fn register(t: &mut RouteTable) {
     t.add("GET", "/console/api/account/integrates", "console.accountintegrateapi", web::to(integrates));
 }
 
+#[utoipa::path(get, path = "/console/api/account/profile", tag = "account", responses((status = 200, description = "The account's profile")))]
 async fn profile(user: Console) -> HttpResult {
     Ok(HttpResponse::Ok().json(account::profile(&user.account)))
 }
@@ -42,40 +164,40 @@ async fn apply(state: &AppState, user: &Console, edit: ProfileEdit) -> HttpResul
     Ok(HttpResponse::Ok().json(account::profile(&updated)))
 }
 
-async fn name(state: web::Data<AppState>, user: Console, body: web::Json<Value>) -> HttpResult {
-    let v = JsonArgs::new(body)?.required_str("name")?;
-    apply(&state, &user, ProfileEdit::Name(v)).await
+#[utoipa::path(post, path = "/console/api/account/name", tag = "account", request_body = AccountNameEdit, responses((status = 200, description = "The account's profile")))]
+async fn name(state: web::Data<AppState>, user: Console, body: Deferred<AccountNameEdit>) -> HttpResult {
+    let AccountNameEdit { name } = body.parse()?;
+    apply(&state, &user, ProfileEdit::Name(name)).await
 }
 
-async fn avatar(state: web::Data<AppState>, user: Console, body: web::Json<Value>) -> HttpResult {
-    let v = JsonArgs::new(body)?.required_str("avatar")?;
-    apply(&state, &user, ProfileEdit::Avatar(v)).await
+#[utoipa::path(post, path = "/console/api/account/avatar", tag = "account", request_body = AccountAvatarEdit, responses((status = 200, description = "The account's profile")))]
+async fn avatar(state: web::Data<AppState>, user: Console, body: Deferred<AccountAvatarEdit>) -> HttpResult {
+    let AccountAvatarEdit { avatar } = body.parse()?;
+    apply(&state, &user, ProfileEdit::Avatar(avatar)).await
 }
 
-async fn language(state: web::Data<AppState>, user: Console, body: web::Json<Value>) -> HttpResult {
-    let v = validate::language("interface_language", &JsonArgs::new(body)?.required_str("interface_language")?)?;
-    apply(&state, &user, ProfileEdit::InterfaceLanguage(v)).await
+#[utoipa::path(post, path = "/console/api/account/interface-language", tag = "account", request_body = AccountLanguageEdit, responses((status = 200, description = "The account's profile")))]
+async fn language(state: web::Data<AppState>, user: Console, body: Deferred<AccountLanguageEdit>) -> HttpResult {
+    let AccountLanguageEdit { interface_language: InterfaceLanguage(language) } = body.parse()?;
+    apply(&state, &user, ProfileEdit::InterfaceLanguage(language)).await
 }
 
-async fn theme(state: web::Data<AppState>, user: Console, body: web::Json<Value>) -> HttpResult {
-    let v = JsonArgs::new(body)?.required_str("interface_theme")?;
-    if v != "light" && v != "dark" {
-        return Err(ApiError::invalid_param("interface_theme", format!("{v} is not a valid choice")).into());
-    }
-    apply(&state, &user, ProfileEdit::InterfaceTheme(v)).await
+#[utoipa::path(post, path = "/console/api/account/interface-theme", tag = "account", request_body = AccountThemeEdit, responses((status = 200, description = "The account's profile")))]
+async fn theme(state: web::Data<AppState>, user: Console, body: Deferred<AccountThemeEdit>) -> HttpResult {
+    let AccountThemeEdit { interface_theme } = body.parse()?;
+    apply(&state, &user, ProfileEdit::InterfaceTheme(interface_theme.as_str().into())).await
 }
 
-async fn timezone(state: web::Data<AppState>, user: Console, body: web::Json<Value>) -> HttpResult {
-    let v = JsonArgs::new(body)?.required_str("timezone")?;
-    apply(&state, &user, ProfileEdit::Timezone(v)).await
+#[utoipa::path(post, path = "/console/api/account/timezone", tag = "account", request_body = AccountTimezoneEdit, responses((status = 200, description = "The account's profile")))]
+async fn timezone(state: web::Data<AppState>, user: Console, body: Deferred<AccountTimezoneEdit>) -> HttpResult {
+    let AccountTimezoneEdit { timezone } = body.parse()?;
+    apply(&state, &user, ProfileEdit::Timezone(timezone)).await
 }
 
 /// Changes the password and signs out every other session of the account.
-async fn password(state: web::Data<AppState>, user: Console, body: web::Json<Value>) -> HttpResult {
-    let args = JsonArgs::new(body)?;
-    let current = args.optional_str("password")?;
-    let new_password = args.required_str("new_password")?;
-    let repeat = args.required_str("repeat_new_password")?;
+#[utoipa::path(post, path = "/console/api/account/password", tag = "account", request_body = PasswordChange, responses((status = 200, description = "`{\"result\": \"success\"}`")))]
+async fn password(state: web::Data<AppState>, user: Console, body: Deferred<PasswordChange>) -> HttpResult {
+    let PasswordChange { password: current, new_password, repeat_new_password: repeat } = body.parse()?;
     account::change_password(&state.infra.db, &user.account, current.as_deref(), &new_password, &repeat).await?;
     let keep = match &user.credential {
         Credential::Session { sid, data } => Some((sid.as_str(), data)),
@@ -85,6 +207,7 @@ async fn password(state: web::Data<AppState>, user: Console, body: web::Json<Val
     Ok(HttpResponse::Ok().json(json!({"result": "success"})))
 }
 
+#[utoipa::path(get, path = "/console/api/account/integrates", tag = "account", responses((status = 200, description = "The account's GitHub and Google bindings")))]
 async fn integrates(req: HttpRequest, state: web::Data<AppState>, user: Console) -> HttpResult {
     let bound = account_integrates::Entity::find()
         .filter(account_integrates::Column::AccountId.eq(user.account.id))
@@ -113,8 +236,10 @@ fn invalid_invitation_code() -> ApiError {
     ApiError::new(400, "invalid_invitation_code", "Invalid invitation code.")
 }
 
-/// Finishes an uninitialised account (CLOUD: consuming an invitation code).
-async fn init(state: web::Data<AppState>, user: ConsoleUninit, body: web::Json<Value>) -> HttpResult {
+/// Finishes an uninitialised account (CLOUD: consuming an invitation code). As in Dify, an
+/// account already initialised is refused before any argument is read.
+#[utoipa::path(post, path = "/console/api/account/init", tag = "account", request_body = InitAccount, responses((status = 200, description = "`{\"result\": \"success\"}`")))]
+async fn init(state: web::Data<AppState>, user: ConsoleUninit, body: Deferred<InitAccount>) -> HttpResult {
     let user = user.0;
     if user.account.status == account::status::ACTIVE {
         return Err(ApiError::new(
@@ -124,17 +249,14 @@ async fn init(state: web::Data<AppState>, user: ConsoleUninit, body: web::Json<V
         )
         .into());
     }
-    let args = JsonArgs::new(body)?;
     let code = if state.config.edition == Edition::Cloud {
-        Some(
-            args.optional_str("invitation_code")?
-                .ok_or_else(|| ApiError::value_error("invitation_code is required"))?,
-        )
+        let Invitation { invitation_code } = body.parse_as()?;
+        Some(invitation_code.ok_or_else(|| ApiError::value_error("invitation_code is required"))?)
     } else {
         None
     };
-    let language = validate::language("interface_language", &args.required_str("interface_language")?)?;
-    let tz = validate::timezone("timezone", &args.required_str("timezone")?)?;
+    let InitAccount { interface_language: InterfaceLanguage(language), timezone: TimezoneName(tz), .. } =
+        body.parse()?;
 
     let txn = state.infra.db.begin().await?;
     let now = now_naive();

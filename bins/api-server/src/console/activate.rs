@@ -5,16 +5,32 @@ use std::collections::HashMap;
 use accounts::invitation::{self, Activation};
 use accounts::validate;
 use actix_web::{HttpResponse, web};
+use serde::Deserialize;
 use serde_json::json;
 
-use crate::args::{JsonArgs, required_query};
+use super::account::{AccountName, AccountPassword, EmailAddress, InterfaceLanguage, TimezoneName};
+use crate::args::required_query;
+use crate::body::Body;
 use crate::http_error::HttpResult;
 use crate::routes::RouteTable;
 use crate::state::AppState;
 
+/// `POST /activate`: the invited member's name, password and preferences.
+#[derive(Deserialize, utoipa::ToSchema)]
+struct Activate {
+    workspace_id: Option<String>,
+    email: Option<EmailAddress>,
+    /// The invitation's token.
+    token: String,
+    name: AccountName,
+    password: AccountPassword,
+    interface_language: InterfaceLanguage,
+    timezone: TimezoneName,
+}
+
 /// This module's part of its API's OpenAPI document.
 #[derive(utoipa::OpenApi)]
-#[openapi()]
+#[openapi(paths(check, activate))]
 pub(super) struct Doc;
 
 pub fn register(t: &mut RouteTable) {
@@ -22,6 +38,7 @@ pub fn register(t: &mut RouteTable) {
     t.add("POST", "/console/api/activate", "console.activateapi", web::to(activate));
 }
 
+#[utoipa::path(get, path = "/console/api/activate/check", tag = "activate", params(("token" = String, Query), ("workspace_id" = Option<String>, Query), ("email" = Option<String>, Query)), responses((status = 200, description = "`is_valid` and the inviting `workspace_name`")))]
 async fn check(state: web::Data<AppState>, query: web::Query<HashMap<String, String>>) -> HttpResult {
     let token = required_query(&query, "token")?;
     let workspace_id = query.get("workspace_id").filter(|v| !v.is_empty());
@@ -43,19 +60,15 @@ async fn check(state: web::Data<AppState>, query: web::Query<HashMap<String, Str
     })))
 }
 
-async fn activate(state: web::Data<AppState>, body: web::Json<serde_json::Value>) -> HttpResult {
-    let args = JsonArgs::new(body)?;
-    let workspace_id = args.optional_str("workspace_id")?;
-    let email = match args.optional_str("email")? {
-        Some(e) => Some(validate::email("email", &e)?),
-        None => None,
-    };
-    let token = args.required_str("token")?;
+#[utoipa::path(post, path = "/console/api/activate", tag = "activate", request_body = Activate, responses((status = 200, description = "`{\"result\": \"success\"}`")))]
+async fn activate(state: web::Data<AppState>, body: Body<Activate>) -> HttpResult {
+    let Activate { workspace_id, email, token, name, password, interface_language, timezone } = body.into_inner();
+    let email = email.map(|EmailAddress(e)| e);
     let activation = Activation {
-        name: validate::max_len("name", &args.required_str("name")?, 30)?,
-        password: validate::password("password", &args.required_str("password")?)?,
-        interface_language: validate::language("interface_language", &args.required_str("interface_language")?)?,
-        timezone: validate::timezone("timezone", &args.required_str("timezone")?)?,
+        name: name.0,
+        password: password.0,
+        interface_language: interface_language.0,
+        timezone: timezone.0,
     };
     invitation::activate(
         &state.infra.db,

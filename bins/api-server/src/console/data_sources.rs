@@ -19,7 +19,7 @@ const BINDING: &str = "/console/api/data-source/integrates/<uuid:binding_id>/<st
 
 /// This module's part of its API's OpenAPI document.
 #[derive(utoipa::OpenApi)]
-#[openapi()]
+#[openapi(paths(integrates, set_binding, integrates_patch, binding_get, pre_import, connect, callback, sync, tools))]
 pub(super) struct Doc;
 
 pub fn register(t: &mut RouteTable) {
@@ -27,8 +27,8 @@ pub fn register(t: &mut RouteTable) {
     t.add("PATCH", BINDING, "console.datasourceapi", web::to(set_binding));
     // Dify registers both methods on both rules, and the crossed pairs fail on the handlers'
     // signatures (500): they mean nothing.
-    t.add("PATCH", INTEGRATES, "console.datasourceapi", web::to(method_not_allowed));
-    t.add("GET", BINDING, "console.datasourceapi", web::to(method_not_allowed));
+    t.add("PATCH", INTEGRATES, "console.datasourceapi", web::to(integrates_patch));
+    t.add("GET", BINDING, "console.datasourceapi", web::to(binding_get));
     t.add("GET", "/console/api/notion/pre-import/pages", "console.datasourcenotionlistapi", web::to(pre_import));
     t.add("GET", "/console/api/oauth/data-source/<string:provider>", "console.oauthdatasource", web::to(connect));
     t.add(
@@ -46,17 +46,32 @@ pub fn register(t: &mut RouteTable) {
     t.add("GET", "/console/api/workspaces/current/tool-providers", "console.toolproviderlistapi", web::to(tools));
 }
 
+#[utoipa::path(get, path = "/console/api/data-source/integrates", tag = "data-sources", responses((status = 200, description = "The workspace's Notion bindings")))]
 async fn integrates(state: web::Data<AppState>, user: Console) -> HttpResult {
     let link = format!("{}/console/api/oauth/data-source/{NOTION}", state.config.console_api_url.trim_end_matches('/'));
     Ok(HttpResponse::Ok().json(data_sources::integrates(&state.infra.db, user.tenant_id(), &link).await?))
 }
 
+#[utoipa::path(patch, path = "/console/api/data-source/integrates/{binding_id}/{action}", tag = "data-sources", params(("binding_id" = Uuid, Path), ("action" = String, Path, description = "`enable` or `disable`")), responses((status = 200, description = "`{\"result\": \"success\"}`")))]
 async fn set_binding(state: web::Data<AppState>, user: Console, path: web::Path<(Uuid, String)>) -> HttpResult {
     let (binding_id, action) = path.into_inner();
     data_sources::set_disabled(&state.infra.db, user.tenant_id(), binding_id, &action).await?;
     Ok(HttpResponse::Ok().json(json!({"result": "success"})))
 }
 
+/// Dify's crossed pair: `PATCH` on the list rule means nothing.
+#[utoipa::path(patch, path = "/console/api/data-source/integrates", tag = "data-sources", responses((status = 405, description = "Method not allowed")))]
+async fn integrates_patch() -> HttpResult {
+    Err(method_not_allowed().await)
+}
+
+/// Dify's crossed pair: `GET` on a binding's rule means nothing.
+#[utoipa::path(get, path = "/console/api/data-source/integrates/{binding_id}/{action}", tag = "data-sources", params(("binding_id" = Uuid, Path), ("action" = String, Path)), responses((status = 405, description = "Method not allowed")))]
+async fn binding_get() -> HttpResult {
+    Err(method_not_allowed().await)
+}
+
+#[utoipa::path(get, path = "/console/api/notion/pre-import/pages", tag = "data-sources", params(("dataset_id" = Option<String>, Query)), responses((status = 200, description = "The Notion pages that may be imported")))]
 async fn pre_import(state: web::Data<AppState>, user: Console, query: QueryArgs) -> HttpResult {
     let db = &state.infra.db;
     let dataset = match query.get("dataset_id").map(String::as_str) {
@@ -77,6 +92,7 @@ fn invalid_provider() -> HttpResponse {
 
 /// `oauth/data-source/<provider>`: where the console sends an owner or admin to connect
 /// Notion. No Notion integration is configured on this server, so there is nowhere to go.
+#[utoipa::path(get, path = "/console/api/oauth/data-source/{provider}", tag = "data-sources", params(("provider" = String, Path)), responses((status = 400, description = "`{\"error\": …}`: no Notion integration is configured, or the provider is unknown")))]
 async fn connect(_: Manager, path: web::Path<String>) -> HttpResult {
     if path.as_str() != NOTION {
         return Ok(invalid_provider());
@@ -86,6 +102,7 @@ async fn connect(_: Manager, path: web::Path<String>) -> HttpResult {
 
 /// `oauth/data-source/callback/<provider>`: Notion's redirect back. Errors go back to the
 /// console as Dify sends them; a code cannot be exchanged without a Notion integration.
+#[utoipa::path(get, path = "/console/api/oauth/data-source/callback/{provider}", tag = "data-sources", params(("provider" = String, Path), ("code" = Option<String>, Query), ("error" = Option<String>, Query)), responses((status = 302, description = "Back to the console with `oauth_data_source`"), (status = 400, description = "`{\"error\": …}`: a code that cannot be exchanged, or an unknown provider")))]
 async fn callback(state: web::Data<AppState>, path: web::Path<String>, query: QueryArgs) -> HttpResult {
     if path.as_str() != NOTION {
         return Ok(invalid_provider());
@@ -101,6 +118,7 @@ async fn callback(state: web::Data<AppState>, path: web::Path<String>, query: Qu
 }
 
 /// `oauth/data-source/<provider>/<binding>/sync`: refreshes a binding's pages from Notion.
+#[utoipa::path(get, path = "/console/api/oauth/data-source/{provider}/{binding_id}/sync", tag = "data-sources", params(("provider" = String, Path), ("binding_id" = Uuid, Path)), responses((status = 501, description = "Reading pages from Notion is not built yet"), (status = 400, description = "`{\"error\": \"Invalid provider\"}`")))]
 async fn sync(state: web::Data<AppState>, user: Console, path: web::Path<(String, Uuid)>) -> HttpResult {
     let (provider, binding_id) = path.into_inner();
     if provider != NOTION {
@@ -113,6 +131,7 @@ async fn sync(state: web::Data<AppState>, user: Console, path: web::Path<(String
     Err(ApiError::not_implemented("console.oauthdatasourcesync").into())
 }
 
+#[utoipa::path(get, path = "/console/api/workspaces/current/tool-providers", tag = "tool-providers", responses((status = 200, description = "The workspace's agent tools")))]
 async fn tools(state: web::Data<AppState>, user: Console) -> HttpResult {
     let list = providers::tools::list(
         &state.infra.db,

@@ -14,7 +14,7 @@ use crate::state::AppState;
 
 /// This module's part of its API's OpenAPI document.
 #[derive(utoipa::OpenApi)]
-#[openapi()]
+#[openapi(paths(list, create, delete))]
 pub(super) struct Doc;
 
 pub fn register(t: &mut RouteTable) {
@@ -48,16 +48,19 @@ async fn dataset(state: &AppState, user: &Console, id: Uuid) -> Result<KeyResour
         .ok_or_else(|| ApiError::not_found("Dataset not found."))
 }
 
+#[utoipa::path(get, path = "/console/api/datasets/{resource_id}/api-keys", tag = "datasets", params(("resource_id" = Uuid, Path)), responses((status = 200, description = "The dataset's API keys")))]
 async fn list(state: web::Data<AppState>, user: Console, path: web::Path<Uuid>) -> HttpResult {
     let resource = dataset(&state, &user, path.into_inner()).await?;
     Ok(HttpResponse::Ok().json(api_keys::list(&state.infra.db, resource, user.role().is_manager()).await?))
 }
 
+#[utoipa::path(post, path = "/console/api/datasets/{resource_id}/api-keys", tag = "datasets", params(("resource_id" = Uuid, Path)), responses((status = 201, description = "The new key")))]
 async fn create(state: web::Data<AppState>, user: Manager, path: web::Path<Uuid>) -> HttpResult {
     let resource = dataset(&state, &user.0, path.into_inner()).await?;
     Ok(HttpResponse::Created().json(api_keys::create(&state.infra.db, resource).await?))
 }
 
+#[utoipa::path(delete, path = "/console/api/datasets/{resource_id}/api-keys/{api_key_id}", tag = "datasets", params(("resource_id" = Uuid, Path), ("api_key_id" = Uuid, Path)), responses((status = 204, description = "Deleted")))]
 async fn delete(state: web::Data<AppState>, user: Manager, path: web::Path<(Uuid, Uuid)>) -> HttpResult {
     let (dataset_id, key_id) = path.into_inner();
     let resource = dataset(&state, &user.0, dataset_id).await?;

@@ -5,17 +5,40 @@ use actix_web::cookie::{Cookie, SameSite, time::Duration as CookieDuration};
 use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder, web};
 use entities::accounts as account_rows;
 use kernel::ApiError;
+use serde::Deserialize;
 use serde_json::json;
 
+use super::account::EmailAddress;
 use super::guard::{SESSION_COOKIE, bearer, client_ip, cookie_sid, sessions, setup_required};
-use crate::args::JsonArgs;
+use crate::body::Deferred;
 use crate::http_error::HttpResult;
 use crate::routes::RouteTable;
 use crate::state::AppState;
 
+/// `POST /login`.
+#[derive(Deserialize, utoipa::ToSchema)]
+struct Login {
+    /// Read (with `password`) through `Credentials` first.
+    #[allow(dead_code)]
+    email: EmailAddress,
+    /// A password that breaks Dify's rule is answered as a wrong one (401).
+    #[allow(dead_code)]
+    password: String,
+    #[serde(default)]
+    remember_me: bool,
+}
+
+/// The first arguments of `POST /login`: as in Dify, a password that breaks the rule is
+/// refused before `remember_me` is read.
+#[derive(Deserialize)]
+struct Credentials {
+    email: EmailAddress,
+    password: String,
+}
+
 /// This module's part of its API's OpenAPI document.
 #[derive(utoipa::OpenApi)]
-#[openapi()]
+#[openapi(paths(login, logout))]
 pub(super) struct Doc;
 
 pub fn register(t: &mut RouteTable) {
@@ -58,14 +81,16 @@ pub async fn start_session(
     Ok(token)
 }
 
-async fn login(req: HttpRequest, state: web::Data<AppState>, body: web::Json<serde_json::Value>) -> HttpResult {
+/// Signs in with email and password. As in Dify, an instance not set up yet is refused before
+/// any argument is read.
+#[utoipa::path(post, path = "/console/api/login", tag = "login", request_body = Login, responses((status = 200, description = "`result` and a session token in `data`; the session cookie is set")))]
+async fn login(req: HttpRequest, state: web::Data<AppState>, body: Deferred<Login>) -> HttpResult {
     setup_required(&state).await?;
-    let args = JsonArgs::new(body)?;
-    let email = accounts::validate::email("email", &args.required_str("email")?)?;
-    let password = accounts::validate::password("password", &args.required_str("password")?)
+    let Credentials { email: EmailAddress(email), password } = body.parse_as()?;
+    let password = accounts::validate::password("password", &password)
         // A password that breaks the rule cannot be right: same answer as a wrong one.
         .map_err(|_| ApiError::unauthorized_msg("Invalid email or password"))?;
-    let remember = args.bool_or("remember_me", false)?;
+    let Login { remember_me: remember, .. } = body.parse()?;
     let ip = client_ip(&req);
     let account = authenticate(&state.infra.db, state.infra.cache.as_ref(), &email, &password, &ip).await?;
     let mut resp = HttpResponse::Ok();
@@ -73,6 +98,7 @@ async fn login(req: HttpRequest, state: web::Data<AppState>, body: web::Json<ser
     Ok(resp.json(json!({"result": "success", "data": token})))
 }
 
+#[utoipa::path(get, path = "/console/api/logout", tag = "login", responses((status = 200, description = "`{\"result\": \"success\"}`; the session cookie is removed")))]
 async fn logout(req: HttpRequest, state: web::Data<AppState>) -> HttpResult {
     setup_required(&state).await?;
     let s = sessions(&state);

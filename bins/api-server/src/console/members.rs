@@ -2,18 +2,36 @@
 
 use accounts::members::{self, Inviter};
 use actix_web::{HttpResponse, web};
-use serde_json::{Value, json};
+use serde::Deserialize;
+use serde_json::json;
 use uuid::Uuid;
 
 use super::guard::Console;
-use crate::args::JsonArgs;
+use crate::body::{Deferred, one_or_many};
 use crate::http_error::HttpResult;
 use crate::routes::RouteTable;
 use crate::state::AppState;
 
+/// `POST /workspaces/current/members/invite-email`.
+#[derive(Deserialize, utoipa::ToSchema)]
+struct MemberInvite {
+    /// The addresses to invite (one string is taken as a list of one).
+    #[serde(deserialize_with = "one_or_many")]
+    emails: Vec<String>,
+    /// `admin` or `normal` (anything else is Dify's 400 `invalid-role`).
+    role: String,
+}
+
+/// `PUT /workspaces/current/members/<id>/update-role`.
+#[derive(Deserialize, utoipa::ToSchema)]
+struct MemberRoleUpdate {
+    /// `owner`, `admin` or `normal` (anything else is Dify's 400 `invalid-role`).
+    role: String,
+}
+
 /// This module's part of its API's OpenAPI document.
 #[derive(utoipa::OpenApi)]
-#[openapi()]
+#[openapi(paths(list, invite, remove, update_role))]
 pub(super) struct Doc;
 
 pub fn register(t: &mut RouteTable) {
@@ -38,14 +56,15 @@ pub fn register(t: &mut RouteTable) {
     );
 }
 
+#[utoipa::path(get, path = "/console/api/workspaces/current/members", tag = "members", responses((status = 200, description = "The workspace's members")))]
 async fn list(state: web::Data<AppState>, user: Console) -> HttpResult {
     Ok(HttpResponse::Ok().json(members::list(&state.infra.db, user.tenant_id()).await?))
 }
 
-async fn invite(state: web::Data<AppState>, user: Console, body: web::Json<Value>) -> HttpResult {
-    let args = JsonArgs::new(body)?;
-    let emails = args.required_str_list("emails")?;
-    let role = members::invitable_role(&args.required_str("role")?)?;
+#[utoipa::path(post, path = "/console/api/workspaces/current/members/invite-email", tag = "members", request_body = MemberInvite, responses((status = 201, description = "One invitation result per email")))]
+async fn invite(state: web::Data<AppState>, user: Console, body: Deferred<MemberInvite>) -> HttpResult {
+    let MemberInvite { emails, role } = body.parse()?;
+    let role = members::invitable_role(&role)?;
     let inviter = Inviter {
         account: &user.account,
         tenant: &user.membership.tenant,
@@ -58,18 +77,20 @@ async fn invite(state: web::Data<AppState>, user: Console, body: web::Json<Value
     Ok(HttpResponse::Created().json(json!({"result": "success", "invitation_results": results})))
 }
 
+#[utoipa::path(delete, path = "/console/api/workspaces/current/members/{member_id}", tag = "members", params(("member_id" = Uuid, Path)), responses((status = 204, description = "Removed, or the invitation cancelled")))]
 async fn remove(state: web::Data<AppState>, user: Console, path: web::Path<Uuid>) -> HttpResult {
     members::remove(&state.infra.db, user.tenant_id(), &user.account, user.role(), path.into_inner()).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
+#[utoipa::path(put, path = "/console/api/workspaces/current/members/{member_id}/update-role", tag = "members", params(("member_id" = Uuid, Path)), request_body = MemberRoleUpdate, responses((status = 200, description = "`{\"result\": \"success\"}`")))]
 async fn update_role(
     state: web::Data<AppState>,
     user: Console,
     path: web::Path<Uuid>,
-    body: web::Json<Value>,
+    body: Deferred<MemberRoleUpdate>,
 ) -> HttpResult {
-    let role = JsonArgs::new(body)?.required_str("role")?;
+    let MemberRoleUpdate { role } = body.parse()?;
     members::update_role(&state.infra.db, user.tenant_id(), &user.account, user.role(), path.into_inner(), &role)
         .await?;
     Ok(HttpResponse::Ok().json(json!({"result": "success"})))

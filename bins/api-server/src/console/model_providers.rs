@@ -11,17 +11,121 @@ use kernel::ApiError;
 use providers::ModelType;
 use providers::credentials::Credentials;
 use providers::store;
+use serde::{Deserialize, Deserializer};
 use serde_json::{Value, json};
 
 use super::guard::{Console, Manager};
-use crate::args::{JsonArgs, required_query};
+use crate::args::required_query;
+use crate::body::{Deferred, choice};
 use crate::http_error::HttpResult;
 use crate::routes::RouteTable;
 use crate::state::AppState;
 
+/// `POST /model-providers/<name>` and its `validate`: the provider's credentials.
+#[derive(Deserialize, utoipa::ToSchema)]
+struct ProviderCredentials {
+    /// The provider's credential fields.
+    #[serde(deserialize_with = "dict")]
+    #[schema(value_type = Object)]
+    config: Credentials,
+}
+
+/// `POST /model-providers/<name>/models` and its `validate`: one model's credentials.
+#[derive(Deserialize, utoipa::ToSchema)]
+struct ModelCredentials {
+    model_name: String,
+    model_type: ConfigurableModelType,
+    /// The model's credential fields.
+    #[serde(deserialize_with = "dict")]
+    #[schema(value_type = Object)]
+    config: Credentials,
+}
+
+/// `POST /model-providers/<name>/preferred-provider-type`.
+#[derive(Deserialize, utoipa::ToSchema)]
+struct PreferredType {
+    #[serde(deserialize_with = "choice")]
+    preferred_provider_type: QuotaSource,
+}
+
+/// Where a provider's quota comes from.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+enum QuotaSource {
+    System,
+    Custom,
+}
+
+impl QuotaSource {
+    fn as_str(&self) -> &'static str {
+        match self {
+            QuotaSource::System => "system",
+            QuotaSource::Custom => "custom",
+        }
+    }
+}
+
+/// `POST /default-model`.
+#[derive(Deserialize, utoipa::ToSchema)]
+struct DefaultModelEdit {
+    model_name: String,
+    model_type: ConfigurableModelType,
+    provider_name: String,
+}
+
+/// The legacy `providers/<provider>/token` and `token-validate`.
+#[derive(Deserialize, utoipa::ToSchema)]
+struct LegacyToken {
+    /// OpenAI's API key as a string; any other provider's credentials as an object.
+    #[schema(value_type = Object)]
+    token: Value,
+}
+
+/// A model type per-model credentials and default models take (Dify's choices:
+/// `text-generation`, `embeddings`, `speech2text`).
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(try_from = "String")]
+#[schema(value_type = String)]
+struct ConfigurableModelType(ModelType);
+
+impl TryFrom<String> for ConfigurableModelType {
+    type Error = String;
+
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        configurable_model_type("model_type", &value).map(Self).map_err(|e| e.message)
+    }
+}
+
+/// reqparse's `type=dict`: an object, worded `"<name> must be a dict."` otherwise.
+fn dict<'de, D: Deserializer<'de>>(d: D) -> Result<Credentials, D::Error> {
+    match Value::deserialize(d)? {
+        Value::Object(map) => Ok(map),
+        _ => Err(serde::de::Error::invalid_type(serde::de::Unexpected::Other("value"), &"a dict")),
+    }
+}
+
 /// This module's part of its API's OpenAPI document.
 #[derive(utoipa::OpenApi)]
-#[openapi()]
+#[openapi(paths(
+    list,
+    validate_provider,
+    save_provider,
+    delete_provider,
+    validate_model,
+    save_model,
+    delete_model,
+    preferred_provider_type,
+    parameter_rules,
+    checkout_url,
+    free_quota_submit,
+    free_quota_verify,
+    default_model,
+    set_default_model,
+    valid_models,
+    legacy_list,
+    legacy_save_token,
+    legacy_validate_token
+))]
 pub(super) struct Doc;
 
 pub fn register(t: &mut RouteTable) {
@@ -84,13 +188,13 @@ pub fn register(t: &mut RouteTable) {
         "POST",
         "/console/api/workspaces/current/model-providers/<string:provider_name>/free-quota-submit",
         "console.modelproviderfreequotasubmitapi",
-        web::to(free_quota),
+        web::to(free_quota_submit),
     );
     t.add(
         "GET",
         "/console/api/workspaces/current/model-providers/<string:provider_name>/free-quota-qualification-verify",
         "console.modelproviderfreequotaqualificationverifyapi",
-        web::to(free_quota),
+        web::to(free_quota_verify),
     );
     t.add("GET", "/console/api/workspaces/current/default-model", "console.defaultmodelapi", web::to(default_model));
     t.add(
@@ -122,6 +226,7 @@ pub fn register(t: &mut RouteTable) {
 
 type Query = web::Query<HashMap<String, String>>;
 
+#[utoipa::path(get, path = "/console/api/workspaces/current/model-providers", tag = "model-providers", responses((status = 200, description = "Every provider with the workspace's settings")))]
 async fn list(state: web::Data<AppState>, user: Console) -> HttpResult {
     let list = store::provider_list(
         &state.infra.db,
@@ -134,30 +239,31 @@ async fn list(state: web::Data<AppState>, user: Console) -> HttpResult {
     Ok(HttpResponse::Ok().json(list))
 }
 
+#[utoipa::path(post, path = "/console/api/workspaces/current/model-providers/{provider_name}/validate", tag = "model-providers", params(("provider_name" = String, Path)), request_body = ProviderCredentials, responses((status = 200, description = "`result` (`success` or `error`, with `error`)")))]
 async fn validate_provider(
     state: web::Data<AppState>,
     _user: Console,
     path: web::Path<String>,
-    body: web::Json<Value>,
+    body: Deferred<ProviderCredentials>,
 ) -> HttpResult {
-    let (_, config) = split_config(body)?;
-    let config = config_arg(config, "config")?;
+    let config = body.parse()?.config;
     Ok(check_result(store::validate_provider(&state.http, &path, &config).await?))
 }
 
+#[utoipa::path(post, path = "/console/api/workspaces/current/model-providers/{provider_name}", tag = "model-providers", params(("provider_name" = String, Path)), request_body = ProviderCredentials, responses((status = 201, description = "`{\"result\": \"success\"}`")))]
 async fn save_provider(
     state: web::Data<AppState>,
     Manager(user): Manager,
     path: web::Path<String>,
-    body: web::Json<Value>,
+    body: Deferred<ProviderCredentials>,
 ) -> HttpResult {
-    let (_, config) = split_config(body)?;
-    let config = config_arg(config, "config")?;
+    let config = body.parse()?.config;
     store::save_provider(&state.infra.db, &state.http, &state.provider_credentials, user.tenant_id(), &path, config)
         .await?;
     Ok(HttpResponse::Created().json(json!({"result": "success"})))
 }
 
+#[utoipa::path(delete, path = "/console/api/workspaces/current/model-providers/{provider_name}", tag = "model-providers", params(("provider_name" = String, Path)), responses((status = 204, description = "Deleted")))]
 async fn delete_provider(state: web::Data<AppState>, Manager(user): Manager, path: web::Path<String>) -> HttpResult {
     store::delete_provider(
         &state.infra.db,
@@ -170,30 +276,26 @@ async fn delete_provider(state: web::Data<AppState>, Manager(user): Manager, pat
     Ok(HttpResponse::NoContent().finish())
 }
 
+#[utoipa::path(post, path = "/console/api/workspaces/current/model-providers/{provider_name}/models/validate", tag = "model-providers", params(("provider_name" = String, Path)), request_body = ModelCredentials, responses((status = 200, description = "`result` (`success` or `error`, with `error`)")))]
 async fn validate_model(
     state: web::Data<AppState>,
     _user: Console,
     path: web::Path<String>,
-    body: web::Json<Value>,
+    body: Deferred<ModelCredentials>,
 ) -> HttpResult {
-    let (args, config) = split_config(body)?;
-    let model_name = args.required_str("model_name")?;
-    let model_type = configurable_model_type("model_type", &args.required_str("model_type")?)?;
-    let config = config_arg(config, "config")?;
+    let ModelCredentials { model_name, model_type: ConfigurableModelType(model_type), config } = body.parse()?;
     let outcome = store::validate_model(&state.http, &path, &model_name, model_type, &config).await?;
     Ok(check_result(outcome))
 }
 
+#[utoipa::path(post, path = "/console/api/workspaces/current/model-providers/{provider_name}/models", tag = "model-providers", params(("provider_name" = String, Path)), request_body = ModelCredentials, responses((status = 200, description = "`{\"result\": \"success\"}`")))]
 async fn save_model(
     state: web::Data<AppState>,
     Manager(user): Manager,
     path: web::Path<String>,
-    body: web::Json<Value>,
+    body: Deferred<ModelCredentials>,
 ) -> HttpResult {
-    let (args, config) = split_config(body)?;
-    let model_name = args.required_str("model_name")?;
-    let model_type = configurable_model_type("model_type", &args.required_str("model_type")?)?;
-    let config = config_arg(config, "config")?;
+    let ModelCredentials { model_name, model_type: ConfigurableModelType(model_type), config } = body.parse()?;
     store::save_model(
         &state.infra.db,
         &state.http,
@@ -208,6 +310,7 @@ async fn save_model(
     Ok(HttpResponse::Ok().json(json!({"result": "success"})))
 }
 
+#[utoipa::path(delete, path = "/console/api/workspaces/current/model-providers/{provider_name}/models", tag = "model-providers", params(("provider_name" = String, Path), ("model_name" = String, Query), ("model_type" = String, Query)), responses((status = 204, description = "Deleted")))]
 async fn delete_model(
     state: web::Data<AppState>,
     Manager(user): Manager,
@@ -221,21 +324,21 @@ async fn delete_model(
     Ok(HttpResponse::NoContent().finish())
 }
 
+#[utoipa::path(post, path = "/console/api/workspaces/current/model-providers/{provider_name}/preferred-provider-type", tag = "model-providers", params(("provider_name" = String, Path)), request_body = PreferredType, responses((status = 200, description = "`{\"result\": \"success\"}`")))]
 async fn preferred_provider_type(
     state: web::Data<AppState>,
     Manager(user): Manager,
     path: web::Path<String>,
-    body: web::Json<Value>,
+    body: Deferred<PreferredType>,
 ) -> HttpResult {
-    let preferred = JsonArgs::new(body)?.required_str("preferred_provider_type")?;
-    if !matches!(preferred.as_str(), "system" | "custom") {
-        return Err(not_a_choice("preferred_provider_type", &preferred).into());
-    }
-    store::set_preferred_provider_type(&state.infra.db, &state.engine.hosting, user.tenant_id(), &path, &preferred)
+    let PreferredType { preferred_provider_type } = body.parse()?;
+    let preferred = preferred_provider_type.as_str();
+    store::set_preferred_provider_type(&state.infra.db, &state.engine.hosting, user.tenant_id(), &path, preferred)
         .await?;
     Ok(HttpResponse::Ok().json(json!({"result": "success"})))
 }
 
+#[utoipa::path(get, path = "/console/api/workspaces/current/model-providers/{provider_name}/models/parameter-rules", tag = "model-providers", params(("provider_name" = String, Path), ("model_name" = String, Query)), responses((status = 200, description = "The model's parameter rules")))]
 async fn parameter_rules(
     state: web::Data<AppState>,
     user: Console,
@@ -251,6 +354,7 @@ async fn parameter_rules(
 
 /// Stripe checkout for a hosted paid quota. Without hosted providers no provider is payable:
 /// the same 400s a SELF_HOSTED Dify answers.
+#[utoipa::path(get, path = "/console/api/workspaces/current/model-providers/{provider_name}/checkout-url", tag = "model-providers", params(("provider_name" = String, Path)), responses((status = 400, description = "No provider is payable without hosted providers")))]
 async fn checkout_url(_user: Console, path: web::Path<String>) -> HttpResult {
     let message = match providers::catalog::get(&path) {
         None => format!("provider name {path} is invalid"),
@@ -265,17 +369,26 @@ async fn free_quota(_user: Console) -> HttpResult {
     Err(ApiError::not_found("Free quotas are only available on Dify Cloud.").into())
 }
 
+#[utoipa::path(post, path = "/console/api/workspaces/current/model-providers/{provider_name}/free-quota-submit", tag = "model-providers", params(("provider_name" = String, Path)), responses((status = 404, description = "Free quotas are only available on Dify Cloud")))]
+async fn free_quota_submit(user: Console) -> HttpResult {
+    free_quota(user).await
+}
+
+#[utoipa::path(get, path = "/console/api/workspaces/current/model-providers/{provider_name}/free-quota-qualification-verify", tag = "model-providers", params(("provider_name" = String, Path)), responses((status = 404, description = "Free quotas are only available on Dify Cloud")))]
+async fn free_quota_verify(user: Console) -> HttpResult {
+    free_quota(user).await
+}
+
+#[utoipa::path(get, path = "/console/api/workspaces/current/default-model", tag = "model-providers", params(("model_type" = String, Query)), responses((status = 200, description = "The workspace's default model of that type, or null")))]
 async fn default_model(state: web::Data<AppState>, user: Console, query: Query) -> HttpResult {
     let model_type = configurable_model_type("model_type", &required_query(&query, "model_type")?)?;
     let model = store::default_model(&state.infra.db, &state.engine.hosting, user.tenant_id(), model_type).await?;
     Ok(HttpResponse::Ok().json(model))
 }
 
-async fn set_default_model(state: web::Data<AppState>, user: Console, body: web::Json<Value>) -> HttpResult {
-    let args = JsonArgs::new(body)?;
-    let model_name = args.required_str("model_name")?;
-    let model_type = configurable_model_type("model_type", &args.required_str("model_type")?)?;
-    let provider_name = args.required_str("provider_name")?;
+#[utoipa::path(post, path = "/console/api/workspaces/current/default-model", tag = "model-providers", request_body = DefaultModelEdit, responses((status = 200, description = "`{\"result\": \"success\"}`")))]
+async fn set_default_model(state: web::Data<AppState>, user: Console, body: Deferred<DefaultModelEdit>) -> HttpResult {
+    let DefaultModelEdit { model_name, model_type: ConfigurableModelType(model_type), provider_name } = body.parse()?;
     store::set_default_model(
         &state.infra.db,
         &state.engine.hosting,
@@ -288,6 +401,7 @@ async fn set_default_model(state: web::Data<AppState>, user: Console, body: web:
     Ok(HttpResponse::Ok().json(json!({"result": "success"})))
 }
 
+#[utoipa::path(get, path = "/console/api/workspaces/current/models/model-type/{model_type}", tag = "model-providers", params(("model_type" = String, Path)), responses((status = 200, description = "The models of that type the workspace may use")))]
 async fn valid_models(state: web::Data<AppState>, user: Console, path: web::Path<String>) -> HttpResult {
     let model_type = match path.parse::<ModelType>() {
         Ok(t) => t,
@@ -301,6 +415,7 @@ async fn valid_models(state: web::Data<AppState>, user: Console, path: web::Path
     Ok(HttpResponse::Ok().json(models))
 }
 
+#[utoipa::path(get, path = "/console/api/workspaces/current/providers", tag = "model-providers", responses((status = 200, description = "The providers in Dify's legacy shape")))]
 async fn legacy_list(state: web::Data<AppState>, user: Console) -> HttpResult {
     let list = store::provider_list(
         &state.infra.db,
@@ -313,42 +428,40 @@ async fn legacy_list(state: web::Data<AppState>, user: Console) -> HttpResult {
     Ok(HttpResponse::Ok().json(store::legacy_provider_list(&list)))
 }
 
+#[utoipa::path(post, path = "/console/api/workspaces/current/providers/{provider}/token", tag = "model-providers", params(("provider" = String, Path)), request_body = LegacyToken, responses((status = 201, description = "`{\"result\": \"success\"}`")))]
 async fn legacy_save_token(
     state: web::Data<AppState>,
     Manager(user): Manager,
     path: web::Path<String>,
-    body: web::Json<Value>,
+    body: Deferred<LegacyToken>,
 ) -> HttpResult {
-    let config = legacy_token(&path, body)?;
+    let config = legacy_token(&path, body.parse()?.token)?;
     store::save_provider(&state.infra.db, &state.http, &state.provider_credentials, user.tenant_id(), &path, config)
         .await?;
     Ok(HttpResponse::Created().json(json!({"result": "success"})))
 }
 
+#[utoipa::path(post, path = "/console/api/workspaces/current/providers/{provider}/token-validate", tag = "model-providers", params(("provider" = String, Path)), request_body = LegacyToken, responses((status = 200, description = "`result` (`success` or `error`, with `error`)")))]
 async fn legacy_validate_token(
     state: web::Data<AppState>,
     _user: Console,
     path: web::Path<String>,
-    body: web::Json<Value>,
+    body: Deferred<LegacyToken>,
 ) -> HttpResult {
-    let config = legacy_token(&path, body)?;
+    let config = legacy_token(&path, body.parse()?.token)?;
     Ok(check_result(store::validate_provider(&state.http, &path, &config).await?))
 }
 
 /// The legacy `token` argument: OpenAI's key as a string, any other provider's config object.
-fn legacy_token(provider: &str, body: web::Json<Value>) -> Result<Credentials, ApiError> {
-    let (_, token) = split_arg(body, "token")?;
+fn legacy_token(provider: &str, token: Value) -> Result<Credentials, ApiError> {
     match token {
-        Some(Value::String(key)) if provider == "openai" => {
+        Value::String(key) if provider == "openai" => {
             let mut config = Credentials::new();
             config.insert("openai_api_key".into(), Value::String(key));
             Ok(config)
         }
-        Some(Value::Object(config)) if provider != "openai" => Ok(config),
-        None | Some(Value::Null) => {
-            Err(ApiError::invalid_param("token", "Missing required parameter in the JSON body"))
-        }
-        Some(_) => Err(ApiError::invalid_param("token", "token is not valid for this provider.")),
+        Value::Object(config) if provider != "openai" => Ok(config),
+        _ => Err(ApiError::invalid_param("token", "token is not valid for this provider.")),
     }
 }
 
@@ -357,26 +470,6 @@ fn check_result(outcome: Result<(), String>) -> HttpResponse {
     match outcome {
         Ok(()) => HttpResponse::Ok().json(json!({"result": "success"})),
         Err(error) => HttpResponse::Ok().json(json!({"result": "error", "error": error})),
-    }
-}
-
-/// Takes `config` out of the body; the rest is read as reqparse arguments.
-fn split_config(body: web::Json<Value>) -> Result<(JsonArgs, Option<Value>), ApiError> {
-    split_arg(body, "config")
-}
-
-fn split_arg(body: web::Json<Value>, name: &str) -> Result<(JsonArgs, Option<Value>), ApiError> {
-    let mut body = body.into_inner();
-    let taken = body.as_object_mut().and_then(|m| m.remove(name));
-    Ok((JsonArgs::new(web::Json(body))?, taken))
-}
-
-/// A required JSON-object argument (reqparse `type=dict`).
-fn config_arg(value: Option<Value>, name: &str) -> Result<Credentials, ApiError> {
-    match value {
-        Some(Value::Object(map)) => Ok(map),
-        None | Some(Value::Null) => Err(ApiError::invalid_param(name, "Missing required parameter in the JSON body")),
-        Some(_) => Err(ApiError::invalid_param(name, format!("{name} must be a dict."))),
     }
 }
 

@@ -3,17 +3,27 @@
 use actix_web::{HttpResponse, web};
 use kernel::ApiError;
 use kernel::config::Edition;
+use serde::Deserialize;
 use serde_json::json;
 
+use super::account::{AccountName, AccountPassword, EmailAddress};
 use super::login::start_session;
-use crate::args::JsonArgs;
+use crate::body::Deferred;
 use crate::http_error::HttpResult;
 use crate::routes::RouteTable;
 use crate::state::AppState;
 
+/// `POST /setup`: the first account, owner of the first workspace.
+#[derive(Deserialize, utoipa::ToSchema)]
+struct Setup {
+    email: EmailAddress,
+    name: AccountName,
+    password: AccountPassword,
+}
+
 /// This module's part of its API's OpenAPI document.
 #[derive(utoipa::OpenApi)]
-#[openapi()]
+#[openapi(paths(status, setup))]
 pub(super) struct Doc;
 
 pub fn register(t: &mut RouteTable) {
@@ -21,6 +31,7 @@ pub fn register(t: &mut RouteTable) {
     t.add("POST", "/console/api/setup", "console.setupapi", web::to(setup));
 }
 
+#[utoipa::path(get, path = "/console/api/setup", tag = "setup", responses((status = 200, description = "`step` (`not_start` or `finished`) and `setup_at`")))]
 async fn status(state: web::Data<AppState>) -> HttpResult {
     if state.config.edition != Edition::SelfHosted {
         return Ok(HttpResponse::Ok().json(json!({"step": "finished"})));
@@ -31,7 +42,10 @@ async fn status(state: web::Data<AppState>) -> HttpResult {
     }))
 }
 
-async fn setup(state: web::Data<AppState>, body: web::Json<serde_json::Value>) -> HttpResult {
+/// Installs the instance. As in Dify, the edition and setup state are checked before any
+/// argument is read.
+#[utoipa::path(post, path = "/console/api/setup", tag = "setup", request_body = Setup, responses((status = 201, description = "`{\"result\": \"success\"}`; the owner is signed in")))]
+async fn setup(state: web::Data<AppState>, body: Deferred<Setup>) -> HttpResult {
     if state.config.edition != Edition::SelfHosted {
         return Err(ApiError::route_not_found().into());
     }
@@ -39,10 +53,8 @@ async fn setup(state: web::Data<AppState>, body: web::Json<serde_json::Value>) -
     if state.is_setup().await? || accounts::tenant::count(db).await? > 0 {
         return Err(accounts::setup::already_setup().into());
     }
-    let args = JsonArgs::new(body)?;
-    let email = accounts::validate::email("email", &args.required_str("email")?)?;
-    let name = accounts::validate::max_len("name", &args.required_str("name")?, 30)?;
-    let password = accounts::validate::password("password", &args.required_str("password")?)?;
+    let Setup { email: EmailAddress(email), name: AccountName(name), password: AccountPassword(password) } =
+        body.parse()?;
     let account = accounts::setup::run(db, state.infra.storage.as_ref(), &email, &name, &password).await?;
     let mut resp = HttpResponse::Created();
     start_session(&state, &account, false, &mut resp).await?;

@@ -14,7 +14,7 @@ use crate::state::AppState;
 
 /// This module's part of its API's OpenAPI document.
 #[derive(utoipa::OpenApi)]
-#[openapi()]
+#[openapi(paths(version))]
 pub(super) struct Doc;
 
 pub fn register(t: &mut RouteTable) {
@@ -30,6 +30,7 @@ struct Release {
     can_auto_update: bool,
 }
 
+#[utoipa::path(get, path = "/console/api/version", tag = "version", params(("current_version" = String, Query)), responses((status = 200, description = "The newest release (the running one when offline)")))]
 async fn version(state: web::Data<AppState>, query: web::Query<HashMap<String, String>>) -> HttpResult {
     let current = required_query(&query, "current_version")?;
     let url = state.config.check_update_url.trim();

@@ -7,28 +7,37 @@ use entities::tenants;
 use kernel::ApiError;
 use kernel::time::unix_seconds;
 use sea_orm::{EntityTrait, PaginatorTrait, QueryOrder};
+use serde::Deserialize;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
 use super::guard::{Console, Credential, bearer, sessions, setup_required};
-use crate::args::JsonArgs;
+use crate::body::Deferred;
 use crate::http_error::HttpResult;
 use crate::routes::RouteTable;
 use crate::state::AppState;
 
+/// `POST /workspaces/switch`.
+#[derive(Deserialize, utoipa::ToSchema)]
+struct WorkspaceSwitch {
+    /// A workspace the account belongs to (anything else is Dify's 403 `account_not_link_tenant`).
+    tenant_id: String,
+}
+
 /// This module's part of its API's OpenAPI document.
 #[derive(utoipa::OpenApi)]
-#[openapi()]
+#[openapi(paths(list, all, current, info, switch))]
 pub(super) struct Doc;
 
 pub fn register(t: &mut RouteTable) {
     t.add("GET", "/console/api/workspaces", "console.tenantlistapi", web::to(list));
     t.add("GET", "/console/api/all-workspaces", "console.workspacelistapi", web::to(all));
     t.add("GET", "/console/api/workspaces/current", "console.workspaces_current", web::to(current));
-    t.add("GET", "/console/api/info", "console.info", web::to(current));
+    t.add("GET", "/console/api/info", "console.info", web::to(info));
     t.add("POST", "/console/api/workspaces/switch", "console.switchworkspaceapi", web::to(switch));
 }
 
+#[utoipa::path(get, path = "/console/api/workspaces", tag = "workspaces", responses((status = 200, description = "The account's workspaces")))]
 async fn list(state: web::Data<AppState>, user: Console) -> HttpResult {
     let all = accounts::tenant::memberships(&state.infra.db, user.account.id).await?;
     let rows: Vec<Value> =
@@ -36,16 +45,24 @@ async fn list(state: web::Data<AppState>, user: Console) -> HttpResult {
     Ok(HttpResponse::Ok().json(json!({ "workspaces": rows })))
 }
 
+#[utoipa::path(get, path = "/console/api/workspaces/current", tag = "workspaces", responses((status = 200, description = "The current workspace")))]
 async fn current(state: web::Data<AppState>, user: Console) -> HttpResult {
     Ok(HttpResponse::Ok().json(accounts::tenant::info(&state.infra.db, &user.membership).await?))
+}
+
+/// The same answer as `GET /workspaces/current`.
+#[utoipa::path(get, path = "/console/api/info", tag = "workspaces", responses((status = 200, description = "The current workspace")))]
+async fn info(state: web::Data<AppState>, user: Console) -> HttpResult {
+    current(state, user).await
 }
 
 fn not_linked() -> ApiError {
     ApiError::new(403, "account_not_link_tenant", "Account not link tenant")
 }
 
-async fn switch(state: web::Data<AppState>, user: Console, body: web::Json<Value>) -> HttpResult {
-    let tenant_id = JsonArgs::new(body)?.required_str("tenant_id")?;
+#[utoipa::path(post, path = "/console/api/workspaces/switch", tag = "workspaces", request_body = WorkspaceSwitch, responses((status = 200, description = "`result` and the new workspace")))]
+async fn switch(state: web::Data<AppState>, user: Console, body: Deferred<WorkspaceSwitch>) -> HttpResult {
+    let WorkspaceSwitch { tenant_id } = body.parse()?;
     let tenant_id: Uuid = tenant_id.parse().map_err(|_| not_linked())?;
     let membership =
         accounts::tenant::membership(&state.infra.db, user.account.id, tenant_id).await?.ok_or_else(not_linked)?;
@@ -84,6 +101,7 @@ fn int_arg(query: &HashMap<String, String>, name: &str, default: u64, max: u64) 
 }
 
 /// Every workspace on the instance, newest first, for operators.
+#[utoipa::path(get, path = "/console/api/all-workspaces", tag = "workspaces", params(("page" = Option<u64>, Query), ("limit" = Option<u64>, Query)), responses((status = 200, description = "A page of every workspace (operators, with the admin API key)")))]
 async fn all(req: HttpRequest, state: web::Data<AppState>, query: web::Query<HashMap<String, String>>) -> HttpResult {
     setup_required(&state).await?;
     admin_required(&req, &state)?;
