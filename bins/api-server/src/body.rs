@@ -44,6 +44,12 @@ impl<T: DeserializeOwned> Body<T> {
         parse(self.value)
     }
 
+    /// The body as another type, leaving it to be read again: for arguments Dify reads before
+    /// the others (some only in some editions).
+    pub fn read_as<U: DeserializeOwned>(&self) -> Result<U, ApiError> {
+        parse(self.value.clone())
+    }
+
     /// As [`Body::read`], but a `null` argument reaches `T` as sent (a PATCH clearing a field,
     /// an argument refused as `Must not be null!`); see [`nullable`] and [`sent`].
     pub fn read_keeping_nulls(self) -> Result<T, ApiError> {
@@ -75,53 +81,17 @@ impl<T: 'static> FromRequest for Body<T> {
     }
 }
 
-/// A JSON body read now and typed later, by the handler: `Body<T>` as the handler's first
-/// statement rather than as an extractor. Dify runs its decorators (setup, login, roles) and
-/// sometimes its own checks before reqparse reads any argument; an extractor's error instead
-/// races the guards (actix polls a handler's extractors together, and a guard awaiting the
-/// database or the session cache loses to a body refused at once), so a 403 or a 401 would
-/// turn into the body's 400. Syntax, size and content-type errors answer at extraction, as
-/// with `Body`; [`Deferred::parse`] then reads the body exactly as `Body` would.
-pub struct Deferred<T> {
-    value: Value,
-    _type: PhantomData<fn() -> T>,
-}
-
-impl<T: DeserializeOwned> Deferred<T> {
-    /// The body as `T`, worded as `Body` words its failures.
-    pub fn parse(&self) -> Result<T, ApiError> {
-        self.parse_as()
-    }
-
-    /// The body as another type: for arguments read before `T`'s (Dify reads some only in
-    /// some editions).
-    pub fn parse_as<U: DeserializeOwned>(&self) -> Result<U, ApiError> {
-        parse(self.value.clone())
-    }
-}
-
-impl<T> std::fmt::Debug for Deferred<T> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_tuple("Deferred").field(&self.value).finish()
-    }
-}
-
-impl<T: 'static> FromRequest for Deferred<T> {
-    type Error = actix_web::Error;
-    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
-
-    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let json = web::Json::<Value>::from_request(req, payload);
-        Box::pin(async move { Ok(Deferred { value: json.await?.into_inner(), _type: PhantomData }) })
-    }
-}
-
 /// Reads an already parsed JSON body into `T`; anything but an object is refused.
 pub fn parse<T: DeserializeOwned>(value: Value) -> Result<T, ApiError> {
     let Value::Object(mut map) = value else {
         return Err(not_an_object());
     };
     map.retain(|_, v| !v.is_null());
+    deserialize(map)
+}
+
+/// `T` from an object's fields; a failure is the first in `T`'s declaration order.
+fn deserialize<T: DeserializeOwned>(map: Map<String, Value>) -> Result<T, ApiError> {
     let body = Value::Object(map);
     serde_path_to_error::deserialize(&body).map_err(|e| {
         let Value::Object(map) = body else { return reqparse_error(e) };
@@ -188,10 +158,10 @@ impl<'de> Deserializer<'de> for FieldProbe<'_> {
 
 /// As [`parse`], but a `null` argument reaches `T` as sent.
 pub fn parse_keeping_nulls<T: DeserializeOwned>(value: Value) -> Result<T, ApiError> {
-    if !value.is_object() {
+    let Value::Object(map) = value else {
         return Err(not_an_object());
-    }
-    serde_path_to_error::deserialize(value).map_err(reqparse_error)
+    };
+    deserialize(map)
 }
 
 fn not_an_object() -> ApiError {
@@ -451,14 +421,16 @@ mod tests {
     }
 
     #[test]
-    fn a_deferred_body_reads_like_body() {
-        let deferred = |value: Value| Deferred::<Args> { value, _type: PhantomData };
-        let body = deferred(json!({"name": "x", "mode": "chat"}));
-        assert_eq!(body.parse().expect_err("refused").message, "chat is not a valid choice");
-        let body = deferred(json!({"name": "x"}));
-        assert_eq!(body.parse().expect("ok").name, "x");
-        assert_eq!(body.parse_as::<Map<String, Value>>().expect("again")["name"], "x");
-        let e = deferred(json!("x")).parse().expect_err("refused");
+    fn a_body_reads_as_another_type_and_again() {
+        let body = |value: Value| Body::<Args> { value, read_as: PhantomData };
+        assert_eq!(
+            body(json!({"name": "x", "mode": "chat"})).read().expect_err("refused").message,
+            "chat is not a valid choice"
+        );
+        let b = body(json!({"name": "x"}));
+        assert_eq!(b.read_as::<Map<String, Value>>().expect("as a map")["name"], "x");
+        assert_eq!(b.read().expect("then as itself").name, "x");
+        let e = body(json!("x")).read().expect_err("refused");
         assert_eq!((e.status, e.code.as_ref()), (400, "bad_request"));
     }
 

@@ -1,6 +1,5 @@
 //! The HTTP server: Dify's console (`/console/api`), service (`/v1`) and web-app (`/api`) APIs.
 
-pub mod args;
 mod audio;
 mod bearer;
 pub mod body;
@@ -12,6 +11,7 @@ mod history;
 pub mod http_error;
 pub mod openapi;
 mod pyjson;
+mod query;
 pub mod request_log;
 pub mod routes;
 pub mod service_api;

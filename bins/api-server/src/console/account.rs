@@ -12,7 +12,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::guard::{Console, ConsoleUninit, Credential, sessions};
-use crate::body::{Deferred, choice};
+use crate::body::{Body, choice};
 use crate::http_error::HttpResult;
 use crate::routes::RouteTable;
 use crate::state::AppState;
@@ -165,39 +165,39 @@ async fn apply(state: &AppState, user: &Console, edit: ProfileEdit) -> HttpResul
 }
 
 #[utoipa::path(post, path = "/console/api/account/name", tag = "account", request_body = AccountNameEdit, responses((status = 200, description = "The account's profile")))]
-async fn name(state: web::Data<AppState>, user: Console, body: Deferred<AccountNameEdit>) -> HttpResult {
-    let AccountNameEdit { name } = body.parse()?;
+async fn name(state: web::Data<AppState>, user: Console, body: Body<AccountNameEdit>) -> HttpResult {
+    let AccountNameEdit { name } = body.read()?;
     apply(&state, &user, ProfileEdit::Name(name)).await
 }
 
 #[utoipa::path(post, path = "/console/api/account/avatar", tag = "account", request_body = AccountAvatarEdit, responses((status = 200, description = "The account's profile")))]
-async fn avatar(state: web::Data<AppState>, user: Console, body: Deferred<AccountAvatarEdit>) -> HttpResult {
-    let AccountAvatarEdit { avatar } = body.parse()?;
+async fn avatar(state: web::Data<AppState>, user: Console, body: Body<AccountAvatarEdit>) -> HttpResult {
+    let AccountAvatarEdit { avatar } = body.read()?;
     apply(&state, &user, ProfileEdit::Avatar(avatar)).await
 }
 
 #[utoipa::path(post, path = "/console/api/account/interface-language", tag = "account", request_body = AccountLanguageEdit, responses((status = 200, description = "The account's profile")))]
-async fn language(state: web::Data<AppState>, user: Console, body: Deferred<AccountLanguageEdit>) -> HttpResult {
-    let AccountLanguageEdit { interface_language: InterfaceLanguage(language) } = body.parse()?;
+async fn language(state: web::Data<AppState>, user: Console, body: Body<AccountLanguageEdit>) -> HttpResult {
+    let AccountLanguageEdit { interface_language: InterfaceLanguage(language) } = body.read()?;
     apply(&state, &user, ProfileEdit::InterfaceLanguage(language)).await
 }
 
 #[utoipa::path(post, path = "/console/api/account/interface-theme", tag = "account", request_body = AccountThemeEdit, responses((status = 200, description = "The account's profile")))]
-async fn theme(state: web::Data<AppState>, user: Console, body: Deferred<AccountThemeEdit>) -> HttpResult {
-    let AccountThemeEdit { interface_theme } = body.parse()?;
+async fn theme(state: web::Data<AppState>, user: Console, body: Body<AccountThemeEdit>) -> HttpResult {
+    let AccountThemeEdit { interface_theme } = body.read()?;
     apply(&state, &user, ProfileEdit::InterfaceTheme(interface_theme.as_str().into())).await
 }
 
 #[utoipa::path(post, path = "/console/api/account/timezone", tag = "account", request_body = AccountTimezoneEdit, responses((status = 200, description = "The account's profile")))]
-async fn timezone(state: web::Data<AppState>, user: Console, body: Deferred<AccountTimezoneEdit>) -> HttpResult {
-    let AccountTimezoneEdit { timezone } = body.parse()?;
+async fn timezone(state: web::Data<AppState>, user: Console, body: Body<AccountTimezoneEdit>) -> HttpResult {
+    let AccountTimezoneEdit { timezone } = body.read()?;
     apply(&state, &user, ProfileEdit::Timezone(timezone)).await
 }
 
 /// Changes the password and signs out every other session of the account.
 #[utoipa::path(post, path = "/console/api/account/password", tag = "account", request_body = PasswordChange, responses((status = 200, description = "`{\"result\": \"success\"}`")))]
-async fn password(state: web::Data<AppState>, user: Console, body: Deferred<PasswordChange>) -> HttpResult {
-    let PasswordChange { password: current, new_password, repeat_new_password: repeat } = body.parse()?;
+async fn password(state: web::Data<AppState>, user: Console, body: Body<PasswordChange>) -> HttpResult {
+    let PasswordChange { password: current, new_password, repeat_new_password: repeat } = body.read()?;
     account::change_password(&state.infra.db, &user.account, current.as_deref(), &new_password, &repeat).await?;
     let keep = match &user.credential {
         Credential::Session { sid, data } => Some((sid.as_str(), data)),
@@ -239,7 +239,7 @@ fn invalid_invitation_code() -> ApiError {
 /// Finishes an uninitialised account (CLOUD: consuming an invitation code). As in Dify, an
 /// account already initialised is refused before any argument is read.
 #[utoipa::path(post, path = "/console/api/account/init", tag = "account", request_body = InitAccount, responses((status = 200, description = "`{\"result\": \"success\"}`")))]
-async fn init(state: web::Data<AppState>, user: ConsoleUninit, body: Deferred<InitAccount>) -> HttpResult {
+async fn init(state: web::Data<AppState>, user: ConsoleUninit, body: Body<InitAccount>) -> HttpResult {
     let user = user.0;
     if user.account.status == account::status::ACTIVE {
         return Err(ApiError::new(
@@ -250,13 +250,13 @@ async fn init(state: web::Data<AppState>, user: ConsoleUninit, body: Deferred<In
         .into());
     }
     let code = if state.config.edition == Edition::Cloud {
-        let Invitation { invitation_code } = body.parse_as()?;
+        let Invitation { invitation_code } = body.read_as()?;
         Some(invitation_code.ok_or_else(|| ApiError::value_error("invitation_code is required"))?)
     } else {
         None
     };
     let InitAccount { interface_language: InterfaceLanguage(language), timezone: TimezoneName(tz), .. } =
-        body.parse()?;
+        body.read()?;
 
     let txn = state.infra.db.begin().await?;
     let now = now_naive();

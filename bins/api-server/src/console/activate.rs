@@ -9,9 +9,9 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::account::{AccountName, AccountPassword, EmailAddress, InterfaceLanguage, TimezoneName};
-use crate::args::required_query;
 use crate::body::Body;
 use crate::http_error::HttpResult;
+use crate::query::required_query;
 use crate::routes::RouteTable;
 use crate::state::AppState;
 
@@ -62,7 +62,7 @@ async fn check(state: web::Data<AppState>, query: web::Query<HashMap<String, Str
 
 #[utoipa::path(post, path = "/console/api/activate", tag = "activate", request_body = Activate, responses((status = 200, description = "`{\"result\": \"success\"}`")))]
 async fn activate(state: web::Data<AppState>, body: Body<Activate>) -> HttpResult {
-    let Activate { workspace_id, email, token, name, password, interface_language, timezone } = body.into_inner();
+    let Activate { workspace_id, email, token, name, password, interface_language, timezone } = body.read()?;
     let email = email.map(|EmailAddress(e)| e);
     let activation = Activation {
         name: name.0,

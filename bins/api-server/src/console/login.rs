@@ -10,7 +10,7 @@ use serde_json::json;
 
 use super::account::EmailAddress;
 use super::guard::{SESSION_COOKIE, bearer, client_ip, cookie_sid, sessions, setup_required};
-use crate::body::Deferred;
+use crate::body::Body;
 use crate::http_error::HttpResult;
 use crate::routes::RouteTable;
 use crate::state::AppState;
@@ -84,13 +84,13 @@ pub async fn start_session(
 /// Signs in with email and password. As in Dify, an instance not set up yet is refused before
 /// any argument is read.
 #[utoipa::path(post, path = "/console/api/login", tag = "login", request_body = Login, responses((status = 200, description = "`result` and a session token in `data`; the session cookie is set")))]
-async fn login(req: HttpRequest, state: web::Data<AppState>, body: Deferred<Login>) -> HttpResult {
+async fn login(req: HttpRequest, state: web::Data<AppState>, body: Body<Login>) -> HttpResult {
     setup_required(&state).await?;
-    let Credentials { email: EmailAddress(email), password } = body.parse_as()?;
+    let Credentials { email: EmailAddress(email), password } = body.read_as()?;
     let password = accounts::validate::password("password", &password)
         // A password that breaks the rule cannot be right: same answer as a wrong one.
         .map_err(|_| ApiError::unauthorized_msg("Invalid email or password"))?;
-    let Login { remember_me: remember, .. } = body.parse()?;
+    let Login { remember_me: remember, .. } = body.read()?;
     let ip = client_ip(&req);
     let account = authenticate(&state.infra.db, state.infra.cache.as_ref(), &email, &password, &ip).await?;
     let mut resp = HttpResponse::Ok();

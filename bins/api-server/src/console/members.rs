@@ -7,7 +7,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::guard::Console;
-use crate::body::{Deferred, one_or_many};
+use crate::body::{Body, one_or_many};
 use crate::http_error::HttpResult;
 use crate::routes::RouteTable;
 use crate::state::AppState;
@@ -62,8 +62,8 @@ async fn list(state: web::Data<AppState>, user: Console) -> HttpResult {
 }
 
 #[utoipa::path(post, path = "/console/api/workspaces/current/members/invite-email", tag = "members", request_body = MemberInvite, responses((status = 201, description = "One invitation result per email")))]
-async fn invite(state: web::Data<AppState>, user: Console, body: Deferred<MemberInvite>) -> HttpResult {
-    let MemberInvite { emails, role } = body.parse()?;
+async fn invite(state: web::Data<AppState>, user: Console, body: Body<MemberInvite>) -> HttpResult {
+    let MemberInvite { emails, role } = body.read()?;
     let role = members::invitable_role(&role)?;
     let inviter = Inviter {
         account: &user.account,
@@ -88,9 +88,9 @@ async fn update_role(
     state: web::Data<AppState>,
     user: Console,
     path: web::Path<Uuid>,
-    body: Deferred<MemberRoleUpdate>,
+    body: Body<MemberRoleUpdate>,
 ) -> HttpResult {
-    let MemberRoleUpdate { role } = body.parse()?;
+    let MemberRoleUpdate { role } = body.read()?;
     members::update_role(&state.infra.db, user.tenant_id(), &user.account, user.role(), path.into_inner(), &role)
         .await?;
     Ok(HttpResponse::Ok().json(json!({"result": "success"})))

@@ -15,9 +15,9 @@ use serde::{Deserialize, Deserializer};
 use serde_json::{Value, json};
 
 use super::guard::{Console, Manager};
-use crate::args::required_query;
-use crate::body::{Deferred, choice};
+use crate::body::{Body, choice};
 use crate::http_error::HttpResult;
+use crate::query::required_query;
 use crate::routes::RouteTable;
 use crate::state::AppState;
 
@@ -244,9 +244,9 @@ async fn validate_provider(
     state: web::Data<AppState>,
     _user: Console,
     path: web::Path<String>,
-    body: Deferred<ProviderCredentials>,
+    body: Body<ProviderCredentials>,
 ) -> HttpResult {
-    let config = body.parse()?.config;
+    let config = body.read()?.config;
     Ok(check_result(store::validate_provider(&state.http, &path, &config).await?))
 }
 
@@ -255,9 +255,9 @@ async fn save_provider(
     state: web::Data<AppState>,
     Manager(user): Manager,
     path: web::Path<String>,
-    body: Deferred<ProviderCredentials>,
+    body: Body<ProviderCredentials>,
 ) -> HttpResult {
-    let config = body.parse()?.config;
+    let config = body.read()?.config;
     store::save_provider(&state.infra.db, &state.http, &state.provider_credentials, user.tenant_id(), &path, config)
         .await?;
     Ok(HttpResponse::Created().json(json!({"result": "success"})))
@@ -281,9 +281,9 @@ async fn validate_model(
     state: web::Data<AppState>,
     _user: Console,
     path: web::Path<String>,
-    body: Deferred<ModelCredentials>,
+    body: Body<ModelCredentials>,
 ) -> HttpResult {
-    let ModelCredentials { model_name, model_type: ConfigurableModelType(model_type), config } = body.parse()?;
+    let ModelCredentials { model_name, model_type: ConfigurableModelType(model_type), config } = body.read()?;
     let outcome = store::validate_model(&state.http, &path, &model_name, model_type, &config).await?;
     Ok(check_result(outcome))
 }
@@ -293,9 +293,9 @@ async fn save_model(
     state: web::Data<AppState>,
     Manager(user): Manager,
     path: web::Path<String>,
-    body: Deferred<ModelCredentials>,
+    body: Body<ModelCredentials>,
 ) -> HttpResult {
-    let ModelCredentials { model_name, model_type: ConfigurableModelType(model_type), config } = body.parse()?;
+    let ModelCredentials { model_name, model_type: ConfigurableModelType(model_type), config } = body.read()?;
     store::save_model(
         &state.infra.db,
         &state.http,
@@ -329,9 +329,9 @@ async fn preferred_provider_type(
     state: web::Data<AppState>,
     Manager(user): Manager,
     path: web::Path<String>,
-    body: Deferred<PreferredType>,
+    body: Body<PreferredType>,
 ) -> HttpResult {
-    let PreferredType { preferred_provider_type } = body.parse()?;
+    let PreferredType { preferred_provider_type } = body.read()?;
     let preferred = preferred_provider_type.as_str();
     store::set_preferred_provider_type(&state.infra.db, &state.engine.hosting, user.tenant_id(), &path, preferred)
         .await?;
@@ -387,8 +387,8 @@ async fn default_model(state: web::Data<AppState>, user: Console, query: Query) 
 }
 
 #[utoipa::path(post, path = "/console/api/workspaces/current/default-model", tag = "model-providers", request_body = DefaultModelEdit, responses((status = 200, description = "`{\"result\": \"success\"}`")))]
-async fn set_default_model(state: web::Data<AppState>, user: Console, body: Deferred<DefaultModelEdit>) -> HttpResult {
-    let DefaultModelEdit { model_name, model_type: ConfigurableModelType(model_type), provider_name } = body.parse()?;
+async fn set_default_model(state: web::Data<AppState>, user: Console, body: Body<DefaultModelEdit>) -> HttpResult {
+    let DefaultModelEdit { model_name, model_type: ConfigurableModelType(model_type), provider_name } = body.read()?;
     store::set_default_model(
         &state.infra.db,
         &state.engine.hosting,
@@ -433,9 +433,9 @@ async fn legacy_save_token(
     state: web::Data<AppState>,
     Manager(user): Manager,
     path: web::Path<String>,
-    body: Deferred<LegacyToken>,
+    body: Body<LegacyToken>,
 ) -> HttpResult {
-    let config = legacy_token(&path, body.parse()?.token)?;
+    let config = legacy_token(&path, body.read()?.token)?;
     store::save_provider(&state.infra.db, &state.http, &state.provider_credentials, user.tenant_id(), &path, config)
         .await?;
     Ok(HttpResponse::Created().json(json!({"result": "success"})))
@@ -446,9 +446,9 @@ async fn legacy_validate_token(
     state: web::Data<AppState>,
     _user: Console,
     path: web::Path<String>,
-    body: Deferred<LegacyToken>,
+    body: Body<LegacyToken>,
 ) -> HttpResult {
-    let config = legacy_token(&path, body.parse()?.token)?;
+    let config = legacy_token(&path, body.read()?.token)?;
     Ok(check_result(store::validate_provider(&state.http, &path, &config).await?))
 }
 

@@ -8,7 +8,7 @@ use serde_json::json;
 
 use super::account::{AccountName, AccountPassword, EmailAddress};
 use super::login::start_session;
-use crate::body::Deferred;
+use crate::body::Body;
 use crate::http_error::HttpResult;
 use crate::routes::RouteTable;
 use crate::state::AppState;
@@ -45,7 +45,7 @@ async fn status(state: web::Data<AppState>) -> HttpResult {
 /// Installs the instance. As in Dify, the edition and setup state are checked before any
 /// argument is read.
 #[utoipa::path(post, path = "/console/api/setup", tag = "setup", request_body = Setup, responses((status = 201, description = "`{\"result\": \"success\"}`; the owner is signed in")))]
-async fn setup(state: web::Data<AppState>, body: Deferred<Setup>) -> HttpResult {
+async fn setup(state: web::Data<AppState>, body: Body<Setup>) -> HttpResult {
     if state.config.edition != Edition::SelfHosted {
         return Err(ApiError::route_not_found().into());
     }
@@ -54,7 +54,7 @@ async fn setup(state: web::Data<AppState>, body: Deferred<Setup>) -> HttpResult 
         return Err(accounts::setup::already_setup().into());
     }
     let Setup { email: EmailAddress(email), name: AccountName(name), password: AccountPassword(password) } =
-        body.parse()?;
+        body.read()?;
     let account = accounts::setup::run(db, state.infra.storage.as_ref(), &email, &name, &password).await?;
     let mut resp = HttpResponse::Created();
     start_session(&state, &account, false, &mut resp).await?;

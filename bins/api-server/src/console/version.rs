@@ -7,8 +7,8 @@ use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::args::required_query;
 use crate::http_error::HttpResult;
+use crate::query::required_query;
 use crate::routes::RouteTable;
 use crate::state::AppState;
 

@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use super::guard::{Console, Credential, bearer, sessions, setup_required};
-use crate::body::Deferred;
+use crate::body::Body;
 use crate::http_error::HttpResult;
 use crate::routes::RouteTable;
 use crate::state::AppState;
@@ -61,8 +61,8 @@ fn not_linked() -> ApiError {
 }
 
 #[utoipa::path(post, path = "/console/api/workspaces/switch", tag = "workspaces", request_body = WorkspaceSwitch, responses((status = 200, description = "`result` and the new workspace")))]
-async fn switch(state: web::Data<AppState>, user: Console, body: Deferred<WorkspaceSwitch>) -> HttpResult {
-    let WorkspaceSwitch { tenant_id } = body.parse()?;
+async fn switch(state: web::Data<AppState>, user: Console, body: Body<WorkspaceSwitch>) -> HttpResult {
+    let WorkspaceSwitch { tenant_id } = body.read()?;
     let tenant_id: Uuid = tenant_id.parse().map_err(|_| not_linked())?;
     let membership =
         accounts::tenant::membership(&state.infra.db, user.account.id, tenant_id).await?.ok_or_else(not_linked)?;
