@@ -77,8 +77,18 @@ struct DefaultModelEdit {
 #[derive(Deserialize, utoipa::ToSchema)]
 struct LegacyToken {
     /// OpenAI's API key as a string; any other provider's credentials as an object.
-    #[schema(value_type = Object)]
+    #[schema(schema_with = string_or_object)]
     token: Value,
+}
+
+/// `oneOf: [string, object]`, as the legacy token is sent.
+fn string_or_object() -> utoipa::openapi::Schema {
+    use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Type};
+    OneOfBuilder::new()
+        .item(ObjectBuilder::new().schema_type(Type::String))
+        .item(ObjectBuilder::new().schema_type(Type::Object))
+        .build()
+        .into()
 }
 
 /// A model type per-model credentials and default models take (Dify's choices:
