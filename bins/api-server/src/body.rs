@@ -173,17 +173,27 @@ fn reqparse_error(e: serde_path_to_error::Error<serde_json::Error>) -> ApiError 
     let path = e.path().to_string();
     let at = |field: &str| if path == "." { field.to_owned() } else { format!("{path}.{field}") };
     let message = e.into_inner().to_string();
-    if let Some(field) = between(&message, "missing field `", "`") {
+    // A field's own message may begin with what the client sent ("<v> is not a valid uuid."),
+    // so serde's own shapes are matched whole: the text after the last ", expected " must be
+    // a kind of value serde names, never a sentence.
+    if let Some(field) = between(&message, "missing field `", "`")
+        && message.len() == "missing field ``".len() + field.len()
+    {
         return ApiError::invalid_param(at(field), MISSING);
     }
-    if let Some(rest) = message.strip_prefix("invalid type: ") {
-        if rest.starts_with("null,") {
+    if let Some(rest) = message.strip_prefix("invalid type: ")
+        && let Some((found, expected)) = rest.rsplit_once(", expected ")
+        && let Some(noun) = noun(expected)
+    {
+        if found == "null" {
             return ApiError::invalid_param(path, MISSING);
         }
-        let expected = rest.split_once(", expected ").map_or("", |(_, e)| e);
-        return ApiError::invalid_param(path.clone(), format!("{path} must be {}.", noun(expected)));
+        return ApiError::invalid_param(path.clone(), format!("{path} must be {noun}."));
     }
-    if let Some(value) = between(&message, "unknown variant `", "`") {
+    if let Some(rest) = message.strip_prefix("unknown variant `")
+        && let Some((value, choices)) = rest.rsplit_once("`, expected ")
+        && !choices.ends_with('.')
+    {
         return ApiError::invalid_param(path, format!("{value} is not a valid choice"));
     }
     if message.starts_with("invalid value: ") || message.starts_with("invalid length ") {
@@ -198,19 +208,25 @@ fn between<'a>(text: &'a str, start: &str, end: &str) -> Option<&'a str> {
     rest.split_once(end).map(|(inside, _)| inside)
 }
 
-/// The kind of value serde expected, in reqparse's words.
-fn noun(expected: &str) -> &str {
-    match expected {
+/// The kind of value serde expected, in reqparse's words; None when `expected` is not one
+/// (a sentence of a field's own).
+fn noun(expected: &str) -> Option<&str> {
+    const INTEGERS: [&str; 12] =
+        ["u8", "u16", "u32", "u64", "u128", "usize", "i8", "i16", "i32", "i64", "i128", "isize"];
+    Some(match expected {
         "a string" | "a boolean" | "a list of strings" => expected,
         "a map" | "a JSON object" => "an object",
         // A unit enum (a choice) is read from a string.
         "string or map" => "a string",
         "a sequence" => "a list",
         "f32" | "f64" => "a number",
-        e if e.starts_with("struct ") => "an object",
-        e if e.starts_with('u') || e.starts_with('i') => "an integer",
+        e if INTEGERS.contains(&e) => "an integer",
+        e if e.strip_prefix("struct ").is_some_and(|n| n.chars().all(|c| c.is_alphanumeric() || c == '_')) => {
+            "an object"
+        }
+        e if e.ends_with('.') || e.contains(" is not ") => return None,
         e => e,
-    }
+    })
 }
 
 /// A string list that also takes one string, as reqparse's `action='append'` does.
@@ -236,6 +252,11 @@ pub fn choice<'de, D: Deserializer<'de>, T: DeserializeOwned>(d: D) -> Result<T,
     let text = String::deserialize(d)?;
     let variant = serde::de::value::StrDeserializer::<serde::de::value::Error>::new(&text);
     T::deserialize(variant).map_err(|_| serde::de::Error::custom(format!("{text} is not a valid choice")))
+}
+
+/// An optional [`choice`] (with `#[serde(default)]`: absent or null is `None`).
+pub fn some_choice<'de, D: Deserializer<'de>, T: DeserializeOwned>(d: D) -> Result<Option<T>, D::Error> {
+    choice(d).map(Some)
 }
 
 /// Dify's `uuid_value`: an empty string passes as no id, anything else must be a UUID
@@ -432,6 +453,15 @@ mod tests {
         assert_eq!(b.read().expect("then as itself").name, "x");
         let e = body(json!("x")).read().expect_err("refused");
         assert_eq!((e.status, e.code.as_ref()), (400, "bad_request"));
+    }
+
+    #[test]
+    fn a_value_that_looks_like_a_serde_message_is_still_the_fields_own_refusal() {
+        for sent in ["missing field `name`", "invalid type: null, expected a string", "unknown variant `x`, here"] {
+            let e = parse::<Args>(json!({"name": "x", "conversation_id": sent})).expect_err("refused");
+            assert_eq!(e.params.as_deref(), Some("conversation_id"), "{sent}");
+            assert_eq!(e.message, format!("{sent} is not a valid uuid."));
+        }
     }
 
     #[test]

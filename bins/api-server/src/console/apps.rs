@@ -23,6 +23,7 @@ use crate::state::AppState;
 #[derive(Deserialize, utoipa::ToSchema)]
 struct CreateApp {
     name: AppName,
+    #[serde(default, deserialize_with = "crate::body::some_choice")]
     mode: Option<AppMode>,
     icon: Option<String>,
     icon_background: Option<String>,
