@@ -54,42 +54,7 @@ impl TryFrom<Value> for Permission {
     }
 }
 
-/// How a dataset's documents are indexed. Read from a body, anything but one of its values
-/// (null included) is Dify's `Invalid indexing technique.`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, utoipa::ToSchema)]
-#[serde(try_from = "Value", rename_all = "snake_case")]
-pub enum IndexingTechnique {
-    /// Embeddings in a vector store.
-    HighQuality,
-    /// A keyword table only.
-    Economy,
-}
-
-impl IndexingTechnique {
-    /// Dify's stored value; anything else is None.
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "high_quality" => Some(Self::HighQuality),
-            "economy" => Some(Self::Economy),
-            _ => None,
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::HighQuality => "high_quality",
-            Self::Economy => "economy",
-        }
-    }
-}
-
-impl TryFrom<Value> for IndexingTechnique {
-    type Error = &'static str;
-
-    fn try_from(v: Value) -> Result<Self, Self::Error> {
-        v.as_str().and_then(Self::parse).ok_or("Invalid indexing technique.")
-    }
-}
+pub use entities::datasets::IndexingTechnique;
 
 /// Dify's help for a dataset name argument that is missing or not a name.
 pub const NAME_HELP: &str = "type is required. Name must be between 1 to 40 characters.";
@@ -218,7 +183,7 @@ pub async fn create(
         provider: Set("vendor".into()),
         permission: Set(Permission::OnlyMe.as_str().into()),
         data_source_type: Set(None),
-        indexing_technique: Set(technique.map(|t| t.as_str().to_string())),
+        indexing_technique: Set(technique),
         index_struct: Set(None),
         created_by: Set(account_id),
         created_at: Set(now),
@@ -241,7 +206,7 @@ pub async fn check_model_setting(
     hosting: &Hosting,
     d: &datasets::Model,
 ) -> Result<(), ApiError> {
-    if d.indexing_technique.as_deref() != Some(IndexingTechnique::HighQuality.as_str()) {
+    if d.indexing_technique != Some(IndexingTechnique::HighQuality) {
         return Ok(());
     }
     let wanted = format!(
@@ -278,7 +243,7 @@ pub async fn update(
     account_id: Uuid,
     edit: DatasetEdit,
 ) -> Result<datasets::Model, ApiError> {
-    let switch_to = edit.indexing_technique.filter(|t| d.indexing_technique.as_deref() != Some(t.as_str()));
+    let switch_to = edit.indexing_technique.filter(|t| d.indexing_technique != Some(*t));
     let model: Option<EmbeddingModel> = match switch_to {
         Some(IndexingTechnique::HighQuality) => Some(embedding::default_model(db, hosting, d.tenant_id).await?),
         _ => None,
@@ -307,13 +272,13 @@ pub async fn update(
             row.collection_binding_id = Set(Some(embedding::collection_binding(&txn, &m).await?));
             row.embedding_model = Set(Some(m.model));
             row.embedding_model_provider = Set(Some(m.provider));
-            row.indexing_technique = Set(Some(IndexingTechnique::HighQuality.as_str().into()));
+            row.indexing_technique = Set(Some(IndexingTechnique::HighQuality));
         }
         (Some(IndexingTechnique::Economy), _) => {
             row.embedding_model = Set(None);
             row.embedding_model_provider = Set(None);
             row.collection_binding_id = Set(None);
-            row.indexing_technique = Set(Some(IndexingTechnique::Economy.as_str().into()));
+            row.indexing_technique = Set(Some(IndexingTechnique::Economy));
         }
         _ => {}
     }

@@ -323,7 +323,7 @@ pub async fn create(
             edit.data_source_type = Set(Some("upload_file".into()));
         }
         if let Some(t) = technique {
-            edit.indexing_technique = Set(Some(t.as_str().to_owned()));
+            edit.indexing_technique = Set(Some(t));
             if let Some(m) = &model {
                 edit.embedding_model = Set(Some(m.model.clone()));
                 edit.embedding_model_provider = Set(Some(m.provider.clone()));

@@ -229,7 +229,7 @@ pub async fn model_for(
     dataset: Option<&datasets::Model>,
     technique: Option<IndexingTechnique>,
 ) -> Result<Option<PricedModel>, ApiError> {
-    let dataset_hq = dataset.is_some_and(|d| d.indexing_technique.as_deref() == Some("high_quality"));
+    let dataset_hq = dataset.is_some_and(|d| d.indexing_technique == Some(IndexingTechnique::HighQuality));
     if !dataset_hq && technique != Some(IndexingTechnique::HighQuality) {
         return Ok(None);
     }

@@ -24,7 +24,7 @@ pub async fn hit_test(
     account_id: Uuid,
     query: Option<&str>,
 ) -> Result<Value, ApiError> {
-    if dataset.indexing_technique.as_deref() != Some("high_quality") {
+    if dataset.indexing_technique != Some(entities::datasets::IndexingTechnique::HighQuality) {
         return Err(ApiError::new(
             400,
             "high_quality_dataset_only",

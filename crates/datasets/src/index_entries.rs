@@ -17,7 +17,7 @@ use crate::indexing::{self, Indexer};
 use crate::vectors::unavailable as store_unavailable;
 
 fn high_quality(dataset: &datasets::Model) -> bool {
-    dataset.indexing_technique.as_deref() == Some("high_quality")
+    dataset.indexing_technique == Some(entities::datasets::IndexingTechnique::HighQuality)
 }
 
 async fn store(indexer: &Indexer) -> Result<Arc<dyn VectorStore>, ApiError> {

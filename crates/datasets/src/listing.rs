@@ -124,7 +124,7 @@ fn detail_fields(d: &datasets::Model, c: &Counts, embedding_available: Option<bo
 
 /// True unless the dataset is high quality and its embedding model is not usable now.
 fn embedding_available(d: &datasets::Model, usable: &HashSet<String>) -> bool {
-    if d.indexing_technique.as_deref() != Some(IndexingTechnique::HighQuality.as_str()) {
+    if d.indexing_technique != Some(IndexingTechnique::HighQuality) {
         return true;
     }
     let name = format!(

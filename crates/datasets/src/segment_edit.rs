@@ -62,7 +62,7 @@ impl SegmentInput {
 /// Embedding tokens of `content` for a high-quality dataset; 0 for economy, as in Dify.
 pub(crate) fn tokens(dataset: &datasets::Model, content: &str) -> i32 {
     match (&dataset.indexing_technique, &dataset.embedding_model_provider, &dataset.embedding_model) {
-        (Some(t), Some(provider), Some(model)) if t == "high_quality" => {
+        (Some(t), Some(provider), Some(model)) if *t == entities::datasets::IndexingTechnique::HighQuality => {
             i32::try_from(Encoding::for_provider_model(provider, model).count(content)).unwrap_or(i32::MAX)
         }
         _ => 0,

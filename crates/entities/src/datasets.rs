@@ -15,7 +15,7 @@ pub struct Model {
     pub provider: String,
     pub permission: String,
     pub data_source_type: Option<String>,
-    pub indexing_technique: Option<String>,
+    pub indexing_technique: Option<IndexingTechnique>,
     /// JSON text naming the vector store and its collection.
     #[sea_orm(column_type = "Text")]
     pub index_struct: Option<String>,
@@ -26,6 +26,46 @@ pub struct Model {
     pub embedding_model: Option<String>,
     pub embedding_model_provider: Option<String>,
     pub collection_binding_id: Option<Uuid>,
+}
+
+/// How a dataset's documents are indexed. Read from a body, anything but one of its values
+/// (null included) is Dify's `Invalid indexing technique.`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, EnumIter, DeriveActiveEnum, Serialize, Deserialize, utoipa::ToSchema)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(255))")]
+#[serde(try_from = "serde_json::Value", rename_all = "snake_case")]
+pub enum IndexingTechnique {
+    /// Embeddings in a vector store.
+    #[sea_orm(string_value = "high_quality")]
+    HighQuality,
+    /// A keyword table only.
+    #[sea_orm(string_value = "economy")]
+    Economy,
+}
+
+impl IndexingTechnique {
+    /// Dify's stored value; anything else is None.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "high_quality" => Some(Self::HighQuality),
+            "economy" => Some(Self::Economy),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::HighQuality => "high_quality",
+            Self::Economy => "economy",
+        }
+    }
+}
+
+impl TryFrom<serde_json::Value> for IndexingTechnique {
+    type Error = &'static str;
+
+    fn try_from(v: serde_json::Value) -> Result<Self, Self::Error> {
+        v.as_str().and_then(Self::parse).ok_or("Invalid indexing technique.")
+    }
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

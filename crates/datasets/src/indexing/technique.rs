@@ -23,7 +23,7 @@ pub async fn sync_vector_index(indexer: &Indexer, dataset_id: Uuid) -> Result<()
             return Ok(());
         }
     };
-    if dataset.indexing_technique.as_deref() != Some("high_quality") {
+    if dataset.indexing_technique != Some(entities::datasets::IndexingTechnique::HighQuality) {
         if let Err(e) = store.delete_collection(&collection).await {
             tracing::error!(error = %e, %dataset_id, "cannot drop the vector index");
         }
