@@ -373,7 +373,7 @@ async fn dataset_api_keys_are_ds_prefixed_and_scoped_to_the_workspace() {
         name: Set("Docs".into()),
         description: Set(None),
         provider: Set("vendor".into()),
-        permission: Set("only_me".into()),
+        permission: Set(entities::datasets::Permission::OnlyMe),
         data_source_type: Set(None),
         indexing_technique: Set(None),
         index_struct: Set(None),

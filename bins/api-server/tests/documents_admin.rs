@@ -175,7 +175,7 @@ async fn seed_segment(
         enabled: Set(enabled),
         disabled_at: Set(None),
         disabled_by: Set(None),
-        status: Set(status.into()),
+        status: Set(sea_orm::ActiveEnum::try_from_value(&status.to_owned()).expect("a segment status")),
         created_by: Set(s.account),
         created_at: Set(now),
         indexing_at: Set(Some(now)),

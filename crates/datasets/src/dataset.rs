@@ -19,42 +19,8 @@ use uuid::Uuid;
 
 use crate::embedding::{self, EmbeddingModel};
 
-/// Who may open a dataset besides its creator. Read from a body, anything but one of its
-/// values (null included) is Dify's `Invalid permission.`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, utoipa::ToSchema)]
-#[serde(try_from = "Value", rename_all = "snake_case")]
-pub enum Permission {
-    OnlyMe,
-    AllTeamMembers,
-}
-
-impl Permission {
-    /// Dify's stored value; anything else is None.
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "only_me" => Some(Self::OnlyMe),
-            "all_team_members" => Some(Self::AllTeamMembers),
-            _ => None,
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::OnlyMe => "only_me",
-            Self::AllTeamMembers => "all_team_members",
-        }
-    }
-}
-
-impl TryFrom<Value> for Permission {
-    type Error = &'static str;
-
-    fn try_from(v: Value) -> Result<Self, Self::Error> {
-        v.as_str().and_then(Self::parse).ok_or("Invalid permission.")
-    }
-}
-
 pub use entities::datasets::IndexingTechnique;
+pub use entities::datasets::Permission;
 
 /// Dify's help for a dataset name argument that is missing or not a name.
 pub const NAME_HELP: &str = "type is required. Name must be between 1 to 40 characters.";
@@ -101,7 +67,7 @@ fn duplicate_name() -> ApiError {
 
 /// True when `account_id` may open `d` (its creator, or anyone when shared with the team).
 pub fn can_access(d: &datasets::Model, account_id: Uuid) -> bool {
-    d.created_by == account_id || d.permission != Permission::OnlyMe.as_str()
+    d.created_by == account_id || d.permission != Permission::OnlyMe
 }
 
 /// The workspace's dataset; another workspace's answers 404 like a missing one.
@@ -181,7 +147,7 @@ pub async fn create(
         name: Set(name.0),
         description: Set(None),
         provider: Set("vendor".into()),
-        permission: Set(Permission::OnlyMe.as_str().into()),
+        permission: Set(Permission::OnlyMe),
         data_source_type: Set(None),
         indexing_technique: Set(technique),
         index_struct: Set(None),
@@ -265,7 +231,7 @@ pub async fn update(
         row.description = Set(description);
     }
     if let Some(p) = edit.permission {
-        row.permission = Set(p.as_str().into());
+        row.permission = Set(p);
     }
     match (switch_to, model) {
         (Some(IndexingTechnique::HighQuality), Some(m)) => {

@@ -302,8 +302,11 @@ pub async fn set_status(
         edit.update(db).await?;
     } else if !was && will {
         edit.update(db).await?;
-        let segs: Vec<segments_model::Model> =
-            segments::of_document(db, d).await?.into_iter().filter(|s| s.enabled && s.status == "completed").collect();
+        let segs: Vec<segments_model::Model> = segments::of_document(db, d)
+            .await?
+            .into_iter()
+            .filter(|s| s.enabled && s.status == entities::document_segments::SegmentStatus::Completed)
+            .collect();
         if let Err(e) = index_entries::add(indexer, dataset, &segs).await {
             // Leave nothing half-added and the document as it was.
             let _ = index_entries::remove_document(indexer, dataset, d.id, &node_ids(&segs)).await;

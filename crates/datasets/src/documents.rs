@@ -271,7 +271,7 @@ pub async fn update(
     }
     let doc = edit.update(&txn).await?;
     segments::Entity::update_many()
-        .col_expr(segments::Column::Status, Expr::value("re_segment"))
+        .col_expr(segments::Column::Status, Expr::value(entities::document_segments::SegmentStatus::ReSegment))
         .filter(segments::Column::DocumentId.eq(doc.id))
         .exec(&txn)
         .await?;
@@ -529,13 +529,13 @@ pub async fn list(
 pub async fn indexing_status(db: &impl ConnectionTrait, d: &documents::Model) -> Result<Value, ApiError> {
     let total = segments::Entity::find()
         .filter(segments::Column::DocumentId.eq(d.id))
-        .filter(segments::Column::Status.ne("re_segment"))
+        .filter(segments::Column::Status.ne(entities::document_segments::SegmentStatus::ReSegment))
         .count(db)
         .await?;
     let completed = segments::Entity::find()
         .filter(segments::Column::DocumentId.eq(d.id))
         .filter(segments::Column::CompletedAt.is_not_null())
-        .filter(segments::Column::Status.ne("re_segment"))
+        .filter(segments::Column::Status.ne(entities::document_segments::SegmentStatus::ReSegment))
         .count(db)
         .await?;
     let ts = |t: Option<chrono::NaiveDateTime>| t.map(unix_seconds);

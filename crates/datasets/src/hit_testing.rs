@@ -61,7 +61,7 @@ pub async fn hit_test(
     let segs = segments::Entity::find()
         .filter(segments::Column::DatasetId.eq(dataset.id))
         .filter(segments::Column::Enabled.eq(true))
-        .filter(segments::Column::Status.eq("completed"))
+        .filter(segments::Column::Status.eq(entities::document_segments::SegmentStatus::Completed))
         .filter(segments::Column::IndexNodeId.is_in(node_ids))
         .all(db)
         .await?;

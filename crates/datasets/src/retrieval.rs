@@ -132,7 +132,7 @@ pub async fn retrieve(
     let segs = segments::Entity::find()
         .filter(segments::Column::DatasetId.eq(dataset.id))
         .filter(segments::Column::CompletedAt.is_not_null())
-        .filter(segments::Column::Status.eq("completed"))
+        .filter(segments::Column::Status.eq(entities::document_segments::SegmentStatus::Completed))
         .filter(segments::Column::Enabled.eq(true))
         .filter(segments::Column::IndexNodeId.is_in(node_ids.clone()))
         .all(db)

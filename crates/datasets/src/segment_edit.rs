@@ -99,7 +99,7 @@ async fn index(
                 id: Set(id),
                 enabled: Set(false),
                 disabled_at: Set(Some(now_naive())),
-                status: Set("error".into()),
+                status: Set(entities::document_segments::SegmentStatus::Error),
                 error: Set(Some(e.message)),
                 ..Default::default()
             }
@@ -136,7 +136,7 @@ pub async fn create(
         enabled: Set(true),
         disabled_at: Set(None),
         disabled_by: Set(None),
-        status: Set("completed".into()),
+        status: Set(entities::document_segments::SegmentStatus::Completed),
         created_by: Set(account_id),
         created_at: Set(now),
         indexing_at: Set(Some(now)),
@@ -183,7 +183,7 @@ pub async fn update(
         edit.index_node_hash = Set(Some(text_hash(&input.content)));
         edit.word_count = Set(chars(&input.content));
         edit.tokens = Set(tokens(dataset, &input.content));
-        edit.status = Set("completed".into());
+        edit.status = Set(entities::document_segments::SegmentStatus::Completed);
         edit.indexing_at = Set(Some(now));
         edit.completed_at = Set(Some(now));
         edit.updated_by = Set(Some(account_id));
@@ -192,7 +192,11 @@ pub async fn update(
     }
     let row = edit.update(db).await?;
     let reindex = !same || input.keywords.is_some();
-    if !reindex || !document_indexed(doc) || !row.enabled || row.status != "completed" {
+    if !reindex
+        || !document_indexed(doc)
+        || !row.enabled
+        || row.status != entities::document_segments::SegmentStatus::Completed
+    {
         return Ok(row);
     }
     if let Some(node) = row.index_node_id.clone() {

@@ -270,7 +270,7 @@ async fn insert(
             enabled: Set(true),
             disabled_at: Set(None),
             disabled_by: Set(None),
-            status: Set("completed".into()),
+            status: Set(entities::document_segments::SegmentStatus::Completed),
             created_by: Set(target.account_id),
             created_at: Set(now),
             indexing_at: Set(Some(now)),

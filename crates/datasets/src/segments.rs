@@ -210,7 +210,7 @@ pub async fn set_enabled(
             .update(db)
             .await?;
             if indexed
-                && row.status == "completed"
+                && row.status == entities::document_segments::SegmentStatus::Completed
                 && let Err(e) = index_entries::add(indexer, dataset, std::slice::from_ref(&row)).await
             {
                 // Dify's task leaves a segment it could not index disabled, in error.
@@ -218,7 +218,7 @@ pub async fn set_enabled(
                     id: Set(row.id),
                     enabled: Set(false),
                     disabled_at: Set(Some(now_naive())),
-                    status: Set("error".into()),
+                    status: Set(entities::document_segments::SegmentStatus::Error),
                     error: Set(Some(e.message.clone())),
                     ..Default::default()
                 }

@@ -13,7 +13,7 @@ pub struct Model {
     #[sea_orm(column_type = "Text")]
     pub description: Option<String>,
     pub provider: String,
-    pub permission: String,
+    pub permission: Permission,
     pub data_source_type: Option<String>,
     pub indexing_technique: Option<IndexingTechnique>,
     /// JSON text naming the vector store and its collection.
@@ -26,6 +26,44 @@ pub struct Model {
     pub embedding_model: Option<String>,
     pub embedding_model_provider: Option<String>,
     pub collection_binding_id: Option<Uuid>,
+}
+
+/// Who may open a dataset besides its creator. Read from a body, anything but one of its
+/// values (null included) is Dify's `Invalid permission.`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, EnumIter, DeriveActiveEnum, Serialize, Deserialize, utoipa::ToSchema)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(255))")]
+#[serde(try_from = "serde_json::Value", rename_all = "snake_case")]
+pub enum Permission {
+    #[sea_orm(string_value = "only_me")]
+    OnlyMe,
+    #[sea_orm(string_value = "all_team_members")]
+    AllTeamMembers,
+}
+
+impl Permission {
+    /// Dify's stored value; anything else is None.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "only_me" => Some(Self::OnlyMe),
+            "all_team_members" => Some(Self::AllTeamMembers),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::OnlyMe => "only_me",
+            Self::AllTeamMembers => "all_team_members",
+        }
+    }
+}
+
+impl TryFrom<serde_json::Value> for Permission {
+    type Error = &'static str;
+
+    fn try_from(v: serde_json::Value) -> Result<Self, Self::Error> {
+        v.as_str().and_then(Self::parse).ok_or("Invalid permission.")
+    }
 }
 
 /// How a dataset's documents are indexed. Read from a body, anything but one of its values

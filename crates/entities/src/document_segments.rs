@@ -23,7 +23,7 @@ pub struct Model {
     pub enabled: bool,
     pub disabled_at: Option<DateTime>,
     pub disabled_by: Option<Uuid>,
-    pub status: String,
+    pub status: SegmentStatus,
     pub created_by: Uuid,
     pub created_at: DateTime,
     pub indexing_at: Option<DateTime>,
@@ -35,6 +35,24 @@ pub struct Model {
     pub answer: Option<String>,
     pub updated_by: Option<Uuid>,
     pub updated_at: DateTime,
+}
+
+/// Where a segment is in indexing, as Dify writes `document_segments.status`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, EnumIter, DeriveActiveEnum, Serialize, Deserialize)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(255))")]
+#[serde(rename_all = "snake_case")]
+pub enum SegmentStatus {
+    #[sea_orm(string_value = "waiting")]
+    Waiting,
+    #[sea_orm(string_value = "indexing")]
+    Indexing,
+    #[sea_orm(string_value = "completed")]
+    Completed,
+    #[sea_orm(string_value = "error")]
+    Error,
+    /// Left by a re-process until the new segments replace it; never listed or counted.
+    #[sea_orm(string_value = "re_segment")]
+    ReSegment,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -315,7 +315,7 @@ async fn replace_segments(
             enabled: Set(false),
             disabled_at: Set(None),
             disabled_by: Set(None),
-            status: Set("indexing".into()),
+            status: Set(entities::document_segments::SegmentStatus::Indexing),
             created_by: Set(doc.created_by),
             created_at: Set(now),
             indexing_at: Set(Some(now)),
@@ -354,7 +354,7 @@ async fn complete_segments(
     let txn = db.begin().await?;
     for (node_id, words) in keywords {
         segments::Entity::update_many()
-            .col_expr(segments::Column::Status, Expr::value("completed"))
+            .col_expr(segments::Column::Status, Expr::value(entities::document_segments::SegmentStatus::Completed))
             .col_expr(segments::Column::Enabled, Expr::value(true))
             .col_expr(segments::Column::CompletedAt, Expr::value(now))
             .col_expr(segments::Column::Keywords, Expr::value(serde_json::json!(words)))
