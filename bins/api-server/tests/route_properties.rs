@@ -385,6 +385,19 @@ async fn run(env: &TestEnv, probes: &[Probe]) -> Vec<(String, u16, String)> {
     out
 }
 
+/// The same probes against SQLite: every answer must match PostgreSQL's.
+async fn answered_as_on_sqlite(probes: &[Probe], answers: &[(String, u16, String)]) {
+    let embedded = TestEnv::embedded_with(&[]).await;
+    let reference = run(&embedded, probes).await;
+    let differ: Vec<String> = answers
+        .iter()
+        .zip(&reference)
+        .filter(|(a, b)| (a.1, &a.2) != (b.1, &b.2))
+        .map(|(a, b)| format!("{}: PostgreSQL {} {} / SQLite {} {}", a.0, a.1, a.2, b.1, b.2))
+        .collect();
+    assert!(differ.is_empty(), "{} answers differ:\n{}", differ.len(), differ.join("\n"));
+}
+
 /// The OpenAPI documents' request schemas, as probes: a body made to fit each schema, then for
 /// each property a value of another type, `null`, and (when required) the property left out.
 fn schema_probes() -> Vec<Probe> {
@@ -516,15 +529,7 @@ async fn bodies_made_from_the_openapi_documents_are_answered_as_documented() {
     let accepted = answers.iter().filter(|(l, s, _)| l.ends_with(" fitting") && *s < 300).count();
     eprintln!("{} schema probes; {accepted} fitting bodies accepted", answers.len());
     if services_mode() {
-        let embedded = TestEnv::embedded_with(&[]).await;
-        let reference = run(&embedded, &probes).await;
-        let differ: Vec<String> = answers
-            .iter()
-            .zip(&reference)
-            .filter(|(a, b)| (a.1, &a.2) != (b.1, &b.2))
-            .map(|(a, b)| format!("{}: PostgreSQL {} {} / SQLite {} {}", a.0, a.1, a.2, b.1, b.2))
-            .collect();
-        assert!(differ.is_empty(), "{} answers differ:\n{}", differ.len(), differ.join("\n"));
+        answered_as_on_sqlite(&probes, &answers).await;
     }
 }
 
@@ -543,15 +548,6 @@ async fn hostile_values_in_every_field_of_every_route_are_never_a_5xx() {
     let unauthorized = by_status.get(&401).copied().unwrap_or(0);
     assert!(unauthorized * 10 < answers.len(), "{unauthorized} of {} answered 401", answers.len());
     if services_mode() {
-        // The same probes against SQLite: every answer must match PostgreSQL's.
-        let embedded = TestEnv::embedded_with(&[]).await;
-        let reference = run(&embedded, &probes).await;
-        let differ: Vec<String> = answers
-            .iter()
-            .zip(&reference)
-            .filter(|(a, b)| (a.1, &a.2) != (b.1, &b.2))
-            .map(|(a, b)| format!("{}: PostgreSQL {} {} / SQLite {} {}", a.0, a.1, a.2, b.1, b.2))
-            .collect();
-        assert!(differ.is_empty(), "{} answers differ:\n{}", differ.len(), differ.join("\n"));
+        answered_as_on_sqlite(&probes, &answers).await;
     }
 }

@@ -203,25 +203,21 @@ const UUID_RE: &str = "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{
 
 /// Flask rule syntax to an OpenAPI path template: `<uuid:app_id>` becomes `{app_id}`.
 pub fn openapi_path(flask: &str) -> String {
-    let mut out = String::with_capacity(flask.len());
-    let mut rest = flask;
-    while let Some(start) = rest.find('<') {
-        out.push_str(&rest[..start]);
-        let Some(end) = rest[start..].find('>') else {
-            break;
-        };
-        let inner = &rest[start + 1..start + end];
-        let name = inner.split_once(':').map_or(inner, |(_, n)| n);
-        out.push_str(&format!("{{{name}}}"));
-        rest = &rest[start + end + 1..];
-    }
-    out.push_str(rest);
-    out
+    rewrite_variables(flask, |_, name| format!("{{{name}}}"))
 }
 
 /// Flask rule syntax to an actix pattern: `<uuid:x>` matches only a UUID (so other text is a
 /// 404, as with Werkzeug's converter), `<string:x>`/`<x>` one segment, `<path:x>` the rest.
 pub fn actix_pattern(flask: &str) -> String {
+    rewrite_variables(flask, |converter, name| match converter {
+        "uuid" => format!("{{{name}:{UUID_RE}}}"),
+        "path" => format!("{{{name}:.*}}"),
+        _ => format!("{{{name}}}"),
+    })
+}
+
+/// `flask` with each `<converter:name>` (or `<name>`, a string) replaced by `with(converter, name)`.
+fn rewrite_variables(flask: &str, with: impl Fn(&str, &str) -> String) -> String {
     let mut out = String::with_capacity(flask.len());
     let mut rest = flask;
     while let Some(start) = rest.find('<') {
@@ -231,11 +227,7 @@ pub fn actix_pattern(flask: &str) -> String {
         };
         let inner = &rest[start + 1..start + end];
         let (converter, name) = inner.split_once(':').unwrap_or(("string", inner));
-        match converter {
-            "uuid" => out.push_str(&format!("{{{name}:{UUID_RE}}}")),
-            "path" => out.push_str(&format!("{{{name}:.*}}")),
-            _ => out.push_str(&format!("{{{name}}}")),
-        }
+        out.push_str(&with(converter, name));
         rest = &rest[start + end + 1..];
     }
     out.push_str(rest);
