@@ -27,7 +27,7 @@ use serde::{Deserialize, Deserializer};
 use serde_json::{Map, Value};
 
 /// reqparse's message for a required argument that was not sent.
-pub const MISSING: &str = "Missing required parameter in the JSON body";
+const MISSING: &str = "Missing required parameter in the JSON body";
 
 /// A JSON body, to be read into `T` by [`Body::read`]. Taking it fails only as actix's own JSON
 /// extractor fails (size, content type, syntax), so those answer as they always did; and
