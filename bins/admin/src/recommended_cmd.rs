@@ -43,7 +43,7 @@ pub async fn run(args: AddRecommendedAppArgs, config: &Config) -> anyhow::Result
     let db = crate::connect::db(config).await?;
     let app = match explore::app_by_id(&db, args.app_id).await {
         Ok(app) => app,
-        Err(e) if e.status == 404 => bail!("sorry. {}.", e.message),
+        Err(e @ apps::AppError::NoSuchApp(_)) => bail!("sorry. {e}."),
         Err(e) => return Err(anyhow!(e).context("cannot look up the app")),
     };
     let outcome = explore::recommend(&db, &app, &listing).await.context("cannot list the app")?;

@@ -1,46 +1,42 @@
 //! Reading the `file` part of an audio-to-text upload, checked as Dify checks it: present,
 //! of an audio type it accepts, and at most 15 MB (the size counted on the bytes received).
 
+use crate::error_table::Refusal;
 use actix_multipart::Multipart;
 use bytes::{Bytes, BytesMut};
 use conversations::audio::{AUDIO_TYPES, MAX_AUDIO_BYTES};
 use futures::StreamExt;
-use kernel::ApiError;
-
-fn no_audio() -> ApiError {
-    ApiError::new(400, "no_audio_uploaded", "Please upload your audio.")
-}
 
 /// The uploaded audio and its MIME type.
-pub async fn read_audio(mut form: Multipart) -> Result<(Bytes, String), ApiError> {
+pub async fn read_audio(mut form: Multipart) -> Result<(Bytes, String), Refusal> {
     while let Some(field) = form.next().await {
-        let mut field = field.map_err(|_| no_audio())?;
+        let mut field = field.map_err(|_| Refusal::NoAudioUploaded)?;
         if field.name() != Some("file") {
             continue;
         }
         let mime = field.content_type().map(|m| m.essence_str().to_owned()).unwrap_or_default();
         if !AUDIO_TYPES.contains(&mime.as_str()) {
-            return Err(ApiError::new(415, "unsupported_audio_type", "Audio type not allowed."));
+            return Err(Refusal::UnsupportedAudioType);
         }
         let mut data = BytesMut::new();
         while let Some(chunk) = field.next().await {
-            let chunk = chunk.map_err(|_| no_audio())?;
+            let chunk = chunk.map_err(|_| Refusal::NoAudioUploaded)?;
             if data.len() + chunk.len() > MAX_AUDIO_BYTES {
-                return Err(ApiError::new(413, "audio_too_large", "Audio size exceeded. Audio size larger than 15 mb"));
+                return Err(Refusal::AudioTooLarge);
             }
             data.extend_from_slice(&chunk);
         }
         if data.is_empty() {
-            return Err(no_audio());
+            return Err(Refusal::NoAudioUploaded);
         }
         return Ok((data.freeze(), mime));
     }
-    Err(no_audio())
+    Err(Refusal::NoAudioUploaded)
 }
 
 /// Dify's refusal when the app has speech to text turned off.
-pub fn disabled() -> ApiError {
-    ApiError::new(400, "app_unavailable", "App unavailable, please check your app configurations.")
+pub fn disabled() -> Refusal {
+    Refusal::AppUnavailable
 }
 
 /// Audio-to-text for a web, installed-app or service-API caller: the app must have speech to

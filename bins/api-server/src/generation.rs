@@ -244,7 +244,7 @@ fn sse(g: Generation) -> HttpResponse {
             Ok(None) => return None,
             Ok(Some(Event::Text(t))) => (frame(ids.message(&t, None)), false),
             Ok(Some(Event::End { retriever_resources })) => (frame(ids.end(retriever_resources)), true),
-            Ok(Some(Event::Error(e))) => (frame(dumps(&e.body())), true),
+            Ok(Some(Event::Error(e))) => (frame(dumps(&crate::error_table::conversation(e).body())), true),
         };
         Some((Ok::<_, actix_web::Error>(item.0), (rx, ids, item.1)))
     });

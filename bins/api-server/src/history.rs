@@ -3,6 +3,8 @@
 //! (`/console/api/installed-apps/<id>`) and the service API (`/v1`) share. Each surface
 //! authenticates, names the app and the caller, and calls one of these.
 
+use crate::error_table::{Refusal, require_mode};
+use apps::lookup::AppMode;
 use std::collections::HashMap;
 
 use actix_web::{HttpResponse, web};
@@ -77,14 +79,7 @@ fn message_id<'de, D: Deserializer<'de>>(d: D) -> Result<Uuid, D::Error> {
 /// Query-string arguments as sent.
 pub type QueryArgs = web::Query<HashMap<String, String>>;
 
-/// How a surface words its wrong-mode errors (Dify's explore blueprint says it shorter).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Wording {
-    /// `/api` and `/v1`.
-    App,
-    /// Installed apps in the console's explore section.
-    Explore,
-}
+pub use crate::error_table::Wording;
 
 /// The app a request acts on and the user acting.
 #[derive(Debug, Clone, Copy)]
@@ -95,33 +90,13 @@ pub struct Scope<'a> {
 }
 
 /// 400 `not_chat_app` unless the app is a chat app.
-pub fn require_chat(app: &app_rows::Model, wording: Wording) -> Result<(), ApiError> {
-    if app.mode == apps::lookup::AppMode::Chat {
-        return Ok(());
-    }
-    Err(ApiError::new(
-        400,
-        "not_chat_app",
-        match wording {
-            Wording::App => "Please check if your Chat app mode matches the right API route.",
-            Wording::Explore => "Not Chat App",
-        },
-    ))
+pub fn require_chat(app: &app_rows::Model, wording: Wording) -> Result<(), Refusal> {
+    require_mode(app, AppMode::Chat, wording)
 }
 
 /// 400 `not_completion_app` unless the app is a completion app.
-pub fn require_completion(app: &app_rows::Model, wording: Wording) -> Result<(), ApiError> {
-    if app.mode == apps::lookup::AppMode::Completion {
-        return Ok(());
-    }
-    Err(ApiError::new(
-        400,
-        "not_completion_app",
-        match wording {
-            Wording::App => "Please check if your Completion app mode matches the right API route.",
-            Wording::Explore => "Not Completion App",
-        },
-    ))
+pub fn require_completion(app: &app_rows::Model, wording: Wording) -> Result<(), Refusal> {
+    require_mode(app, AppMode::Completion, wording)
 }
 
 fn parse_uuid(name: &str, v: &str) -> Result<Uuid, ApiError> {
@@ -167,9 +142,7 @@ pub async fn parameters(db: &DatabaseConnection, app: &app_rows::Model) -> HttpR
         None => None,
     };
     // Dify fails with a 500 on an app without a config; say what is wrong instead.
-    let config = config.ok_or_else(|| {
-        ApiError::new(400, "app_unavailable", "App unavailable, please check your app configurations.")
-    })?;
+    let config = config.ok_or(Refusal::AppUnavailable)?;
     let f = apps::model_config::fields(&config);
     Ok(HttpResponse::Ok().json(json!({
         "opening_statement": f["opening_statement"],

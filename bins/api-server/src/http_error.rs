@@ -20,8 +20,14 @@ impl std::fmt::Display for HttpError {
     }
 }
 
-impl<E: Into<ApiError>> From<E> for HttpError {
-    fn from(e: E) -> Self {
+impl From<ApiError> for HttpError {
+    fn from(e: ApiError) -> Self {
+        Self(e)
+    }
+}
+
+impl From<sea_orm::DbErr> for HttpError {
+    fn from(e: sea_orm::DbErr) -> Self {
         Self(e.into())
     }
 }
@@ -48,29 +54,7 @@ impl actix_web::Responder for HttpError {
 /// Result type of every handler.
 pub type HttpResult<T = HttpResponse> = Result<T, HttpError>;
 
-/// The generic error for a status, as Werkzeug names and words it.
-pub fn generic(status: StatusCode) -> ApiError {
-    let s = status.as_u16();
-    match s {
-        400 => ApiError::bad_request("The browser (or proxy) sent a request that this server could not understand."),
-        401 => ApiError::unauthorized(),
-        403 => ApiError::forbidden(),
-        404 => ApiError::route_not_found(),
-        405 => ApiError::method_not_allowed(),
-        413 => ApiError::payload_too_large("The data value transmitted exceeds the capacity limit."),
-        415 => {
-            ApiError::unsupported_media_type("The server does not support the media type transmitted in the request.")
-        }
-        429 => ApiError::too_many_requests("Too many requests, please try again later."),
-        503 => ApiError::unavailable("The server is temporarily unable to service your request."),
-        _ if status.is_server_error() => ApiError::internal(),
-        _ => ApiError::new(
-            s,
-            status.canonical_reason().unwrap_or("error").to_ascii_lowercase().replace([' ', '-'], "_"),
-            status.canonical_reason().unwrap_or("Error"),
-        ),
-    }
-}
+pub use crate::error_table::generic;
 
 /// Rewrites any error response that is not already JSON into Dify's error JSON,
 /// keeping its status and headers (CORS included).

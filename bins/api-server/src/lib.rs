@@ -6,6 +6,7 @@ pub mod body;
 pub mod console;
 pub mod contract;
 mod cors;
+pub(crate) mod error_table;
 pub mod generation;
 mod history;
 pub mod http_error;

@@ -2,6 +2,8 @@
 
 use entities::accounts;
 use kernel::ApiError;
+
+use crate::AccountError;
 use kernel::crypto::PasswordHash;
 use kernel::time::{now_naive, unix_seconds};
 use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
@@ -146,13 +148,9 @@ pub async fn change_password<C: ConnectionTrait>(
     current: Option<&str>,
     new_password: &str,
     repeat: &str,
-) -> Result<(), ApiError> {
+) -> Result<(), AccountError> {
     if new_password != repeat {
-        return Err(ApiError::new(
-            400,
-            "repeat_password_not_match",
-            "New password and repeat password does not match.",
-        ));
+        return Err(AccountError::RepeatPasswordMismatch);
     }
     if let (Some(hash), salt) = (&account.password, account.password_salt.as_deref().unwrap_or_default()) {
         let ok = match current {
@@ -160,14 +158,14 @@ pub async fn change_password<C: ConnectionTrait>(
             None => false,
         };
         if !ok {
-            return Err(ApiError::new(400, "current_password_incorrect", "Current password is incorrect."));
+            return Err(AccountError::CurrentPasswordIncorrect);
         }
     }
     // Dify checks no rule here; an empty new password would lock the account out for good.
     if !kernel::crypto::valid_password(new_password) {
-        return Err(ApiError::invalid_param("new_password", "Not a valid password."));
+        return Err(ApiError::invalid_param("new_password", "Not a valid password.").into());
     }
-    set_password(conn, account.id, new_password).await
+    Ok(set_password(conn, account.id, new_password).await?)
 }
 
 /// Stores a new hash for the account.

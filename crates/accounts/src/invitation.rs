@@ -5,6 +5,8 @@ use std::time::Duration;
 use entities::{accounts, tenant_account_joins as joins, tenants};
 use infra::cache::Cache;
 use kernel::ApiError;
+
+use crate::AccountError;
 use kernel::time::now_naive;
 use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
 use serde::{Deserialize, Serialize};
@@ -111,10 +113,6 @@ pub struct Activation {
     pub timezone: String,
 }
 
-fn already_activated() -> ApiError {
-    ApiError::new(403, "already_activate", "Auth Token is invalid or account already activated, please check again.")
-}
-
 /// Activates the invited account. The token is single-use: of two concurrent activations
 /// only the one that deletes it proceeds.
 pub async fn activate(
@@ -124,10 +122,10 @@ pub async fn activate(
     email: Option<&str>,
     token: &str,
     activation: Activation,
-) -> Result<(), ApiError> {
-    let invitation = find(db, cache, workspace_id, email, token).await?.ok_or_else(already_activated)?;
+) -> Result<(), AccountError> {
+    let invitation = find(db, cache, workspace_id, email, token).await?.ok_or(AccountError::AlreadyActivated)?;
     if !cache.delete(&invitation.key).await.map_err(cache_err)? {
-        return Err(already_activated());
+        return Err(AccountError::AlreadyActivated);
     }
     let hash = crate::account::hash(&activation.password).await?;
     let mut row: accounts::ActiveModel = invitation.account.into();

@@ -1,6 +1,7 @@
 //! Accounts, workspaces (tenants), members and roles, setup, login, sessions and tokens, invitations.
 
 pub mod account;
+pub mod error;
 pub mod invitation;
 pub mod keys;
 pub mod login;
@@ -11,4 +12,5 @@ pub mod setup;
 pub mod tenant;
 pub mod validate;
 
+pub use error::AccountError;
 pub use role::TenantRole;

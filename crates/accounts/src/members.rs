@@ -6,6 +6,8 @@ use entities::{accounts, tenant_account_joins as joins, tenants};
 use infra::cache::Cache;
 use infra::outbox::Outbox;
 use kernel::ApiError;
+
+use crate::AccountError;
 use kernel::jobs::Job;
 use kernel::time::{now_naive, unix_seconds};
 use sea_orm::sea_query::Expr;
@@ -56,15 +58,11 @@ pub struct Inviter<'a> {
     pub console_web_url: &'a str,
 }
 
-fn invalid_role() -> ApiError {
-    ApiError::new(400, "invalid-role", "Invalid role")
-}
-
 /// Parses a role a member may be given by invitation (`admin` or `normal`).
-pub fn invitable_role(role: &str) -> Result<TenantRole, ApiError> {
+pub fn invitable_role(role: &str) -> Result<TenantRole, AccountError> {
     match role.parse() {
         Ok(r @ (TenantRole::Admin | TenantRole::Normal)) => Ok(r),
-        _ => Err(invalid_role()),
+        _ => Err(AccountError::InvalidRole),
     }
 }
 
@@ -76,16 +74,16 @@ pub async fn invite(
     inviter: &Inviter<'_>,
     emails: &[String],
     role: TenantRole,
-) -> Result<Vec<Value>, ApiError> {
+) -> Result<Vec<Value>, AccountError> {
     if !inviter.role.is_manager() {
-        return Err(ApiError::new(403, "forbidden", "No permission to add member."));
+        return Err(AccountError::NoPermission("No permission to add member."));
     }
     let mut results = Vec::with_capacity(emails.len());
     for email in emails {
         let result = match invite_one(db, cache, outbox, inviter, email, role).await {
             Ok(url) => json!({"status": "success", "email": email, "url": url}),
-            Err(e) if e.status < 500 => json!({"status": "failed", "email": email, "message": e.message}),
-            Err(e) => return Err(e),
+            Err(e) if e.is_refusal() => json!({"status": "failed", "email": email, "message": e.message}),
+            Err(e) => return Err(e.into()),
         };
         results.push(result);
     }
@@ -104,7 +102,7 @@ async fn invite_one(
     // Another workspace's invitation may create the account between our look and our insert:
     // the unique index refuses ours (409) and the second try finds theirs.
     match invite_once(db, cache, outbox, inviter, &email, role).await {
-        Err(e) if e.status == 409 => invite_once(db, cache, outbox, inviter, &email, role).await,
+        Err(e) if e.is_conflict() => invite_once(db, cache, outbox, inviter, &email, role).await,
         other => other,
     }
 }
@@ -185,25 +183,17 @@ fn invitation_html(inviter: &str, workspace: &str, link: &str) -> String {
     .replace("{user}", "there")
 }
 
-fn cannot_operate_self() -> ApiError {
-    ApiError::new(400, "cannot-operate-self", "Cannot operate self.")
-}
-
-fn member_not_found() -> ApiError {
-    ApiError::new(404, "member-not-found", "Member not in tenant.")
-}
-
 async fn member_join(
     db: &impl sea_orm::ConnectionTrait,
     tenant_id: Uuid,
     account_id: Uuid,
-) -> Result<joins::Model, ApiError> {
+) -> Result<joins::Model, AccountError> {
     joins::Entity::find()
         .filter(joins::Column::TenantId.eq(tenant_id))
         .filter(joins::Column::AccountId.eq(account_id))
         .one(db)
         .await?
-        .ok_or_else(member_not_found)
+        .ok_or(AccountError::MemberNotFound)
 }
 
 /// Removes a member (owner only). An account left in no workspace is reset to pending, as
@@ -214,12 +204,12 @@ pub async fn remove(
     operator: &accounts::Model,
     operator_role: TenantRole,
     member_id: Uuid,
-) -> Result<(), ApiError> {
+) -> Result<(), AccountError> {
     if operator.id == member_id {
-        return Err(cannot_operate_self());
+        return Err(AccountError::CannotOperateSelf);
     }
     if operator_role != TenantRole::Owner {
-        return Err(ApiError::new(403, "forbidden", "No permission to remove member."));
+        return Err(AccountError::NoPermission("No permission to remove member."));
     }
     let txn = db.begin().await?;
     let join = member_join(&txn, tenant_id, member_id).await?;
@@ -250,18 +240,18 @@ pub async fn update_role(
     operator_role: TenantRole,
     member_id: Uuid,
     new_role: &str,
-) -> Result<(), ApiError> {
-    let new_role: TenantRole = new_role.parse().map_err(|_| invalid_role())?;
+) -> Result<(), AccountError> {
+    let new_role: TenantRole = new_role.parse().map_err(|_| AccountError::InvalidRole)?;
     if operator.id == member_id {
-        return Err(ApiError::value_error("Cannot operate self."));
+        return Err(ApiError::value_error("Cannot operate self.").into());
     }
     if operator_role != TenantRole::Owner {
-        return Err(ApiError::new(403, "forbidden", "No permission to update member."));
+        return Err(AccountError::NoPermission("No permission to update member."));
     }
     let txn = db.begin().await?;
     let target = member_join(&txn, tenant_id, member_id).await?;
     if target.role == new_role.as_str() {
-        return Err(ApiError::value_error("The provided role is already assigned to the member."));
+        return Err(ApiError::value_error("The provided role is already assigned to the member.").into());
     }
     if new_role == TenantRole::Owner {
         let owners = joins::Entity::find()

@@ -8,25 +8,10 @@ use sea_orm::{
     ActiveModelTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryOrder, Set, SqlErr, TransactionTrait,
 };
 
+use crate::AccountError;
 use crate::account::{NewAccount, status};
 use crate::role::TenantRole;
 use crate::tenant::NewTenant;
-
-pub fn already_setup() -> ApiError {
-    ApiError::new(
-        403,
-        "already_setup",
-        "Dify has been successfully installed. Please refresh the page or return to the dashboard homepage.",
-    )
-}
-
-pub fn not_setup() -> ApiError {
-    ApiError::new(
-        401,
-        "not_setup",
-        "Dify has not been initialized and installed yet. Please proceed with the initialization and installation process first.",
-    )
-}
 
 /// When setup finished, if it has.
 pub async fn status(db: &DatabaseConnection) -> Result<Option<dify_setups::Model>, ApiError> {
@@ -46,9 +31,9 @@ pub async fn run(
     email: &str,
     name: &str,
     password: &str,
-) -> Result<accounts::Model, ApiError> {
+) -> Result<accounts::Model, AccountError> {
     if is_done(db).await? || crate::tenant::count(db).await? > 0 {
-        return Err(already_setup());
+        return Err(AccountError::AlreadySetup);
     }
     let hash = crate::account::hash(password).await?;
     let tenant = NewTenant::prepare(storage).await?;
@@ -69,7 +54,7 @@ pub async fn run(
     // Two concurrent setups both pass the check above; the marker's primary key lets one win.
     if let Err(e) = marker.insert(&txn).await {
         return Err(match e.sql_err() {
-            Some(SqlErr::UniqueConstraintViolation(_)) => already_setup(),
+            Some(SqlErr::UniqueConstraintViolation(_)) => AccountError::AlreadySetup,
             _ => e.into(),
         });
     }

@@ -1,5 +1,6 @@
 //! API keys of apps (`app-…`) and datasets (`ds-…`): at most ten per resource, shown in full.
 
+use crate::AppError;
 use entities::api_tokens;
 use kernel::ApiError;
 use kernel::time::{now_naive, unix_seconds};
@@ -94,15 +95,11 @@ pub async fn list(db: &sea_orm::DatabaseConnection, resource: KeyResource, revea
 }
 
 /// Creates a key: prefix + 24 random letters and digits, unique among all keys.
-pub async fn create(db: &sea_orm::DatabaseConnection, resource: KeyResource) -> Result<Value, ApiError> {
+pub async fn create(db: &sea_orm::DatabaseConnection, resource: KeyResource) -> Result<Value, AppError> {
     let txn = db.begin().await?;
     resource.lock(&txn).await?;
     if resource.filter(api_tokens::Entity::find()).count(&txn).await? >= MAX_KEYS {
-        return Err(ApiError::new(
-            400,
-            "max_keys_exceeded",
-            "Cannot create more than 10 API keys for this resource type.",
-        ));
+        return Err(AppError::TooManyKeys);
     }
     let token = loop {
         let t = format!("{}{}", resource.prefix(), crate::site::random_code(24));

@@ -1,5 +1,6 @@
 //! Apps: creation (with their first model config and site), listing, detail, edits, copy, delete.
 
+use crate::AppError;
 use entities::{app_model_configs, apps, installed_apps, sites};
 use kernel::ApiError;
 use kernel::time::{now_naive, unix_seconds};
@@ -24,25 +25,17 @@ pub struct NewApp {
     pub model_config: Option<Value>,
 }
 
-fn no_default_model() -> ApiError {
-    ApiError::new(
-        400,
-        "provider_not_initialize",
-        "No Default System Reasoning Model available. Please configure in the Settings -> Model Provider.",
-    )
-}
-
 /// Points a config at the default model when its provider is not usable, as Dify does.
 fn substitute_model(
     config: &mut Value,
     choices: &ModelChoices,
     default: Option<&(String, String)>,
-) -> Result<(), ApiError> {
+) -> Result<(), AppError> {
     let provider = config["model"]["provider"].as_str().unwrap_or_default().to_string();
     if choices.text_models.get(&provider).is_some_and(|m| !m.is_empty()) {
         return Ok(());
     }
-    let (p, m) = default.ok_or_else(no_default_model)?;
+    let (p, m) = default.ok_or(AppError::NoDefaultModel)?;
     config["model"]["provider"] = json!(p);
     config["model"]["name"] = json!(m);
     Ok(())
@@ -57,11 +50,11 @@ pub async fn create(
     new: NewApp,
     choices: &ModelChoices,
     default_model: Option<&(String, String)>,
-) -> Result<Value, ApiError> {
+) -> Result<Value, AppError> {
     let (mode, config) = match new.model_config {
         Some(mut config) => {
             if !config.get("model").is_some_and(Value::is_object) {
-                return Err(ApiError::value_error("model is required"));
+                return Err(ApiError::value_error("model is required").into());
             }
             substitute_model(&mut config, choices, default_model)?;
             let valid = model_config::validate(config, choices)?;
@@ -118,7 +111,7 @@ pub async fn create(
     .await?;
     txn.commit().await?;
     let app = apps::Entity::find_by_id(app_id).one(db).await?.ok_or_else(ApiError::internal)?;
-    detail(db, &app).await
+    Ok(detail(db, &app).await?)
 }
 
 async fn config_of<C: ConnectionTrait>(
@@ -263,7 +256,7 @@ pub async fn copy(db: &DatabaseConnection, app: &apps::Model, account_language: 
 ///
 /// The app row goes first: of parallel deletes, one deletes it and the others wait on its
 /// lock, find nothing and answer 404 (their transactions roll back untouched).
-pub async fn delete(db: &DatabaseConnection, app: &apps::Model) -> Result<(), ApiError> {
+pub async fn delete(db: &DatabaseConnection, app: &apps::Model) -> Result<(), AppError> {
     let txn = db.begin().await?;
     let gone = apps::Entity::delete_many()
         .filter(apps::Column::Id.eq(app.id))
@@ -271,7 +264,7 @@ pub async fn delete(db: &DatabaseConnection, app: &apps::Model) -> Result<(), Ap
         .exec(&txn)
         .await?;
     if gone.rows_affected == 0 {
-        return Err(ApiError::new(404, "app_not_found", "App not found."));
+        return Err(AppError::NotFound);
     }
     sites::Entity::delete_many().filter(sites::Column::AppId.eq(app.id)).exec(&txn).await?;
     entities::api_tokens::Entity::delete_many()

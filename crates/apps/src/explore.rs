@@ -4,6 +4,7 @@
 
 use std::collections::{HashMap, HashSet};
 
+use crate::AppError;
 use entities::{app_model_configs, apps, installed_apps, recommended_apps, sites};
 use kernel::ApiError;
 use kernel::time::now_naive;
@@ -122,16 +123,9 @@ pub enum Outcome {
     Updated,
 }
 
-fn app_not_found() -> ApiError {
-    ApiError::new(404, "app_not_found", "App not found.")
-}
-
 /// Any app by id, whichever workspace owns it (the operator's view); Dify's wording.
-pub async fn app_by_id(db: &DatabaseConnection, app_id: Uuid) -> Result<apps::Model, ApiError> {
-    apps::Entity::find_by_id(app_id)
-        .one(db)
-        .await?
-        .ok_or_else(|| ApiError::not_found(format!("App '{app_id}' is not found")))
+pub async fn app_by_id(db: &DatabaseConnection, app_id: Uuid) -> Result<apps::Model, AppError> {
+    apps::Entity::find_by_id(app_id).one(db).await?.ok_or(AppError::NoSuchApp(app_id))
 }
 
 /// The site's text when it has one, else the lister's, else empty (Dify's precedence).
@@ -330,16 +324,16 @@ const DETAIL_CONFIG_KEYS: [&str; 8] = [
 
 /// `GET /explore/apps/<id>`: a listed, public app with its current configuration; anything
 /// else is 404 `app_not_found`.
-pub async fn detail(db: &DatabaseConnection, app_id: Uuid) -> Result<Value, ApiError> {
+pub async fn detail(db: &DatabaseConnection, app_id: Uuid) -> Result<Value, AppError> {
     let listed = recommended_apps::Entity::find()
         .filter(recommended_apps::Column::IsListed.eq(true))
         .filter(recommended_apps::Column::AppId.eq(app_id))
         .one(db)
         .await?;
     if listed.is_none() {
-        return Err(app_not_found());
+        return Err(AppError::NotFound);
     }
-    let app = apps::Entity::find_by_id(app_id).one(db).await?.filter(|a| a.is_public).ok_or_else(app_not_found)?;
+    let app = apps::Entity::find_by_id(app_id).one(db).await?.filter(|a| a.is_public).ok_or(AppError::NotFound)?;
     let config = match app.app_model_config_id {
         Some(id) => app_model_configs::Entity::find_by_id(id).one(db).await?,
         None => None,

@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 
+use crate::AppError;
 use entities::{apps, installed_apps, recommended_apps};
 use kernel::ApiError;
 use kernel::time::{now_naive, unix_seconds};
@@ -63,16 +64,16 @@ pub async fn list(db: &DatabaseConnection, tenant_id: Uuid, editable: bool) -> R
 
 /// `POST /installed-apps`: adds a catalogue app to the workspace. Installing twice changes
 /// nothing; the first install counts once towards `install_count`, in the same transaction.
-pub async fn install(db: &DatabaseConnection, tenant_id: Uuid, app_id: Uuid) -> Result<(), ApiError> {
+pub async fn install(db: &DatabaseConnection, tenant_id: Uuid, app_id: Uuid) -> Result<(), AppError> {
     let not_found = || ApiError::not_found("App not found");
     let in_catalogue =
         recommended_apps::Entity::find().filter(recommended_apps::Column::AppId.eq(app_id)).one(db).await?.is_some();
     if !in_catalogue {
-        return Err(not_found());
+        return Err(not_found().into());
     }
     let app = apps::Entity::find_by_id(app_id).one(db).await?.ok_or_else(not_found)?;
     if !app.is_public {
-        return Err(ApiError::new(403, "forbidden", "You can't install a non-public app"));
+        return Err(AppError::NotPublic);
     }
     let entry = installed_apps::ActiveModel {
         id: Set(Uuid::new_v4()),

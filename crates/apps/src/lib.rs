@@ -3,6 +3,7 @@
 pub mod api_keys;
 pub mod app;
 pub mod datasets;
+pub mod error;
 pub mod explore;
 pub mod installed;
 pub mod lookup;
@@ -10,3 +11,5 @@ pub mod model_config;
 pub mod site;
 pub mod statistics;
 pub mod templates;
+
+pub use error::AppError;

@@ -1,7 +1,8 @@
 //! Loading an app the caller may see: always scoped to the caller's workspace.
 
 use entities::apps;
-use kernel::ApiError;
+
+use crate::AppError;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
@@ -14,17 +15,17 @@ pub async fn app_for_tenant(
     tenant_id: Uuid,
     app_id: Uuid,
     mode: Option<AppMode>,
-) -> Result<apps::Model, ApiError> {
+) -> Result<apps::Model, AppError> {
     let app = apps::Entity::find_by_id(app_id)
         .filter(apps::Column::TenantId.eq(tenant_id))
         .filter(apps::Column::Status.eq("normal"))
         .one(db)
         .await?
-        .ok_or_else(|| ApiError::not_found("App not found"))?;
+        .ok_or(AppError::Missing)?;
     if let Some(mode) = mode
         && app.mode != mode
     {
-        return Err(ApiError::not_found(format!("The {} app not found", mode.as_str())));
+        return Err(AppError::WrongMode(mode));
     }
     Ok(app)
 }

@@ -10,6 +10,7 @@ use std::collections::{BTreeMap, HashSet};
 use std::fmt::Write as _;
 use std::str::FromStr;
 
+use crate::AppError;
 use chrono::{Duration, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, TimeZone};
 use chrono_tz::{OffsetComponents, Tz};
 use entities::{conversations, message_feedbacks, messages};
@@ -125,7 +126,7 @@ pub async fn series(
     metric: Metric,
     args: &[(String, String)],
     timezone: Option<&str>,
-) -> Result<Series, ApiError> {
+) -> Result<Series, AppError> {
     let app = app_for_tenant(db, tenant_id, app_id, metric.mode()).await?;
     let tz = account_zone(timezone);
     let window = Window::from_query(args, tz)?;

@@ -2,6 +2,7 @@
 //! default model drafts an app's prompt, variables and opening statement from its audience
 //! and goal, or a greeting from a finished prompt. Vendor errors surface as Dify's codes.
 
+use crate::ConversationError;
 use kernel::ApiError;
 use providers::runtime::{ChatMessage, CompletionParams};
 use serde_json::{Map, Value};
@@ -42,7 +43,7 @@ pub async fn rule_config(
     tenant_id: Uuid,
     audiences: &str,
     hoping_to_solve: &str,
-) -> Result<Value, ApiError> {
+) -> Result<Value, ConversationError> {
     let model = default_text_model(engine, tenant_id).await?;
     let prompt = format!(
         "{RULE_INSTRUCTIONS}\nINTENDED AUDIENCE:\n{audiences}\n\nHOPING TO SOLVE:\n{hoping_to_solve}\n\nOUTPUT:\n"
@@ -50,13 +51,15 @@ pub async fn rule_config(
     let params = CompletionParams { max_tokens: Some(512), temperature: Some(0.0), ..CompletionParams::default() };
     let answer =
         providers::runtime::generate(&engine.http, &model.model, &[ChatMessage::user(prompt)], &params).await?;
-    parse_rule_config(&answer.text)
-        .map(Value::Object)
-        .ok_or_else(|| ApiError::new(400, "invalid_param", INVALID_RULE_INPUT))
+    Ok(parse_rule_config(&answer.text).map(Value::Object).ok_or_else(|| ApiError::value_error(INVALID_RULE_INPUT))?)
 }
 
 /// A greeting of at most about fifty words for users of an app whose prompt is `prompt_template`.
-pub async fn introduction(engine: &Engine, tenant_id: Uuid, prompt_template: &str) -> Result<String, ApiError> {
+pub async fn introduction(
+    engine: &Engine,
+    tenant_id: Uuid,
+    prompt_template: &str,
+) -> Result<String, ConversationError> {
     let model = default_text_model(engine, tenant_id).await?;
     let prompt = format!(
         "Users talk with an AI through a chat product. Before the conversation, the AI is given this prompt:\n\n```\n{prompt_template}\n```\n\nWrite a short introduction, no longer than 50 words, with which the AI greets the user. Keep the prompt's purpose and inner workings to yourself; make the user feel welcome:\n"

@@ -1,7 +1,7 @@
 //! Speech to text for the chat input's microphone: the workspace's default speech2text model.
 
+use crate::ConversationError;
 use bytes::Bytes;
-use kernel::ApiError;
 use providers::ModelType;
 use providers::runtime::ModelRef;
 use uuid::Uuid;
@@ -15,16 +15,16 @@ pub const AUDIO_TYPES: [&str; 7] =
     ["audio/mp3", "audio/mp4", "audio/mpeg", "audio/mpga", "audio/m4a", "audio/wav", "audio/webm"];
 
 /// The text of an audio file, transcribed by the workspace's default speech2text model.
-pub async fn transcribe(engine: &Engine, tenant_id: Uuid, audio: Bytes, mime: &str) -> Result<String, ApiError> {
-    let default = providers::store::usable_default_model(&engine.db, &engine.hosting, tenant_id, ModelType::Speech2Text)
-        .await?
-        .ok_or_else(|| {
-            ApiError::new(
-                400,
-                "provider_not_initialize",
-                "No valid model provider credentials found. Please go to Settings -> Model Provider to complete your provider credentials.",
-            )
-        })?;
+pub async fn transcribe(
+    engine: &Engine,
+    tenant_id: Uuid,
+    audio: Bytes,
+    mime: &str,
+) -> Result<String, ConversationError> {
+    let default =
+        providers::store::usable_default_model(&engine.db, &engine.hosting, tenant_id, ModelType::Speech2Text)
+            .await?
+            .ok_or(ConversationError::NoSpeechModel)?;
     let provider = default.model_provider.provider_name;
     let credentials = providers::store::get_credentials(
         &engine.db,

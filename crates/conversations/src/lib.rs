@@ -6,6 +6,7 @@ pub mod caller;
 pub mod config;
 pub mod end_user;
 pub mod engine;
+pub mod error;
 pub mod feedback;
 pub mod generate;
 pub mod inputs;
@@ -24,3 +25,4 @@ pub mod template;
 
 pub use caller::Caller;
 pub use engine::Engine;
+pub use error::ConversationError;

@@ -1,6 +1,6 @@
 //! Resolving the model an app (or a helper prompt) calls: credentials and parameter rules.
 
-use kernel::ApiError;
+use crate::ConversationError;
 use providers::ModelType;
 use providers::catalog::{self, ParameterRules};
 use providers::runtime::ModelRef;
@@ -27,7 +27,12 @@ impl TextModel {
 }
 
 /// The workspace's credentials for `provider`/`name`, with the model's parameter rules.
-pub async fn text_model(engine: &Engine, tenant_id: Uuid, provider: &str, name: &str) -> Result<TextModel, ApiError> {
+pub async fn text_model(
+    engine: &Engine,
+    tenant_id: Uuid,
+    provider: &str,
+    name: &str,
+) -> Result<TextModel, ConversationError> {
     let call = providers::store::get_credentials(
         &engine.db,
         engine.storage.as_ref(),
@@ -47,16 +52,11 @@ pub async fn text_model(engine: &Engine, tenant_id: Uuid, provider: &str, name: 
 
 /// The workspace's default text model (naming, suggestions, helpers). Without one: Dify's
 /// "Default model is not available" as a `completion_request_error`.
-pub async fn default_text_model(engine: &Engine, tenant_id: Uuid) -> Result<TextModel, ApiError> {
-    let default = providers::store::usable_default_model(&engine.db, &engine.hosting, tenant_id, ModelType::TextGeneration)
-        .await?
-        .ok_or_else(|| {
-            ApiError::new(
-                400,
-                "completion_request_error",
-                "Default model is not available. Please configure a Default System Reasoning Model in the Settings -> Model Provider.",
-            )
-        })?;
+pub async fn default_text_model(engine: &Engine, tenant_id: Uuid) -> Result<TextModel, ConversationError> {
+    let default =
+        providers::store::usable_default_model(&engine.db, &engine.hosting, tenant_id, ModelType::TextGeneration)
+            .await?
+            .ok_or(ConversationError::NoDefaultModel)?;
     let model = text_model(engine, tenant_id, &default.model_provider.provider_name, &default.model_name).await?;
     Ok(TextModel { quota: None, ..model })
 }

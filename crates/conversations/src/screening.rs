@@ -1,7 +1,7 @@
 //! Sensitive-word avoidance before the model is asked: a query with one of the app's words,
 //! or one OpenAI's moderation model flags, is answered with the app's canned response.
 
-use kernel::ApiError;
+use crate::ConversationError;
 use providers::ModelType;
 use providers::runtime::ModelRef;
 use uuid::Uuid;
@@ -18,7 +18,7 @@ pub async fn canned_answer(
     tenant_id: Uuid,
     rule: &SensitiveRule,
     query: &str,
-) -> Result<Option<String>, ApiError> {
+) -> Result<Option<String>, ConversationError> {
     let caught = match &rule.check {
         SensitiveCheck::Keywords(words) => words.iter().any(|w| query.contains(w.as_str())),
         SensitiveCheck::Moderation => flagged(engine, tenant_id, query).await?,
@@ -26,7 +26,7 @@ pub async fn canned_answer(
     Ok(caught.then(|| rule.canned.clone()))
 }
 
-async fn flagged(engine: &Engine, tenant_id: Uuid, query: &str) -> Result<bool, ApiError> {
+async fn flagged(engine: &Engine, tenant_id: Uuid, query: &str) -> Result<bool, ConversationError> {
     let credentials = providers::store::get_credentials(
         &engine.db,
         engine.storage.as_ref(),
@@ -43,6 +43,6 @@ async fn flagged(engine: &Engine, tenant_id: Uuid, query: &str) -> Result<bool, 
     providers::runtime::moderate(&engine.http, &model, query).await.map_err(|e| {
         // Dify hides the vendor's reason behind this message.
         tracing::warn!(error = %e, "moderation failed");
-        ApiError::new(400, "completion_request_error", "Rate limit exceeded, please try again later.")
+        ConversationError::ModerationUnavailable
     })
 }

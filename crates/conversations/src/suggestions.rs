@@ -1,6 +1,7 @@
 //! Suggested questions after an answer: the workspace's default model guesses three short
 //! follow-ups from the conversation's last turns. Any model failure is an empty list.
 
+use crate::ConversationError;
 use ::apps::lookup::AppMode;
 use entities::{apps, conversations};
 use kernel::ApiError;
@@ -24,7 +25,7 @@ pub async fn after_answer(
     caller: Caller,
     message_id: Uuid,
     check_enabled: bool,
-) -> Result<Vec<String>, ApiError> {
+) -> Result<Vec<String>, ConversationError> {
     let message = lookup::caller_message(&engine.db, app, caller, message_id).await?;
     let conversation = conversations::Entity::find_by_id(message.conversation_id)
         .one(&engine.db)
@@ -33,11 +34,7 @@ pub async fn after_answer(
         .ok_or_else(|| ApiError::not_found("Conversation Not Exists."))?;
     let config = crate::generate::conversation_config(engine, app, &conversation).await?;
     if check_enabled && !config.enabled("suggested_questions_after_answer") {
-        return Err(ApiError::new(
-            403,
-            "app_suggested_questions_after_answer_disabled",
-            "The 'Suggested Questions After Answer' feature is disabled. Please refresh your page.",
-        ));
+        return Err(ConversationError::SuggestionsDisabled);
     }
     if app.mode != AppMode::Chat {
         return Ok(Vec::new());

@@ -1,5 +1,6 @@
 //! Datasets (knowledge bases): who may see them, creation, settings edits and deletion.
 
+use crate::DatasetError;
 use entities::{
     api_tokens, app_dataset_joins, dataset_keyword_tables, dataset_process_rules, dataset_queries, datasets,
     document_segments, documents,
@@ -52,31 +53,18 @@ impl DatasetName {
     }
 }
 
-fn not_found() -> ApiError {
-    ApiError::not_found("Dataset not found.")
-}
-
-/// 403 for a teammate's private dataset, with Dify's message.
-pub fn no_permission() -> ApiError {
-    ApiError::new(403, "forbidden", "You do not have permission to access this dataset.")
-}
-
-fn duplicate_name() -> ApiError {
-    ApiError::conflict("dataset_name_duplicate", "The dataset name already exists. Please modify your dataset name.")
-}
-
 /// True when `account_id` may open `d` (its creator, or anyone when shared with the team).
 pub fn can_access(d: &datasets::Model, account_id: Uuid) -> bool {
     d.created_by == account_id || d.permission != Permission::OnlyMe
 }
 
 /// The workspace's dataset; another workspace's answers 404 like a missing one.
-pub async fn find(db: &impl ConnectionTrait, tenant_id: Uuid, id: Uuid) -> Result<datasets::Model, ApiError> {
+pub async fn find(db: &impl ConnectionTrait, tenant_id: Uuid, id: Uuid) -> Result<datasets::Model, DatasetError> {
     datasets::Entity::find_by_id(id)
         .filter(datasets::Column::TenantId.eq(tenant_id))
         .one(db)
         .await?
-        .ok_or_else(not_found)
+        .ok_or(DatasetError::DatasetNotFound)
 }
 
 /// The workspace's dataset, if `account_id` may open it (403 for a teammate's private one).
@@ -85,10 +73,10 @@ pub async fn find_accessible(
     tenant_id: Uuid,
     account_id: Uuid,
     id: Uuid,
-) -> Result<datasets::Model, ApiError> {
+) -> Result<datasets::Model, DatasetError> {
     let d = find(db, tenant_id, id).await?;
     if !can_access(&d, account_id) {
-        return Err(no_permission());
+        return Err(DatasetError::NoPermission);
     }
     Ok(d)
 }
@@ -130,7 +118,7 @@ pub async fn create(
     account_id: Uuid,
     name: DatasetName,
     technique: Option<IndexingTechnique>,
-) -> Result<datasets::Model, ApiError> {
+) -> Result<datasets::Model, DatasetError> {
     let model = match technique {
         Some(IndexingTechnique::HighQuality) => Some(embedding::default_model(db, hosting, tenant_id).await?),
         _ => None,
@@ -138,7 +126,7 @@ pub async fn create(
     let txn = db.begin().await?;
     lock_workspace(&txn, tenant_id).await?;
     if name_taken(&txn, tenant_id, name.as_str(), None).await? {
-        return Err(duplicate_name());
+        return Err(DatasetError::NameDuplicate);
     }
     let now = now_naive();
     let row = datasets::ActiveModel {
@@ -208,7 +196,7 @@ pub async fn update(
     d: datasets::Model,
     account_id: Uuid,
     edit: DatasetEdit,
-) -> Result<datasets::Model, ApiError> {
+) -> Result<datasets::Model, DatasetError> {
     let switch_to = edit.indexing_technique.filter(|t| d.indexing_technique != Some(*t));
     let model: Option<EmbeddingModel> = match switch_to {
         Some(IndexingTechnique::HighQuality) => Some(embedding::default_model(db, hosting, d.tenant_id).await?),
@@ -223,7 +211,7 @@ pub async fn update(
     if let Some(name) = edit.name {
         lock_workspace(&txn, tenant_id).await?;
         if name_taken(&txn, tenant_id, name.as_str(), Some(id)).await? {
-            return Err(duplicate_name());
+            return Err(DatasetError::NameDuplicate);
         }
         row.name = Set(name.0);
     }
@@ -271,7 +259,7 @@ pub async fn source_files(db: &impl ConnectionTrait, d: &datasets::Model) -> Res
 /// and the uploads no other document uses.)
 ///
 /// The dataset row goes first: of parallel deletes, one wins and the others answer 404.
-pub async fn delete(db: &DatabaseConnection, d: &datasets::Model) -> Result<(), ApiError> {
+pub async fn delete(db: &DatabaseConnection, d: &datasets::Model) -> Result<(), DatasetError> {
     let txn = db.begin().await?;
     let gone = datasets::Entity::delete_many()
         .filter(datasets::Column::Id.eq(d.id))
@@ -279,7 +267,7 @@ pub async fn delete(db: &DatabaseConnection, d: &datasets::Model) -> Result<(), 
         .exec(&txn)
         .await?;
     if gone.rows_affected == 0 {
-        return Err(not_found());
+        return Err(DatasetError::DatasetNotFound);
     }
     document_segments::Entity::delete_many().filter(document_segments::Column::DatasetId.eq(d.id)).exec(&txn).await?;
     documents::Entity::delete_many().filter(documents::Column::DatasetId.eq(d.id)).exec(&txn).await?;

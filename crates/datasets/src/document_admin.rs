@@ -1,6 +1,7 @@
 //! One document through the console: its detail, metadata, pausing and resuming its
 //! indexing, enabling, disabling and archiving it (its index entries follow), and deleting it.
 
+use crate::DatasetError;
 use entities::document_segments as segments_model;
 use entities::documents::IndexingStatus;
 use entities::{datasets, documents, upload_files};
@@ -33,12 +34,12 @@ pub enum MetadataView {
 
 impl MetadataView {
     /// The query value (default `all`), or 400 `invalid_metadata`.
-    pub fn parse(value: Option<&str>) -> Result<Self, ApiError> {
+    pub fn parse(value: Option<&str>) -> Result<Self, DatasetError> {
         match value.unwrap_or("all") {
             "all" => Ok(Self::All),
             "only" => Ok(Self::Only),
             "without" => Ok(Self::Without),
-            other => Err(ApiError::new(400, "invalid_metadata", format!("Invalid metadata value: {other}"))),
+            other => Err(DatasetError::InvalidMetadata(other.to_owned())),
         }
     }
 }
@@ -160,25 +161,13 @@ pub async fn set_metadata(
     Ok(())
 }
 
-fn archived_immutable() -> ApiError {
-    ApiError::new(403, "archived_document_immutable", "The archived document is not editable.")
-}
-
-fn document_indexing(message: &str) -> ApiError {
-    ApiError::new(400, "document_indexing", message)
-}
-
-fn invalid_action(message: &str) -> ApiError {
-    ApiError::new(400, "invalid_action", message)
-}
-
 /// `PATCH .../processing/pause`: stops an unfinished document between indexing batches.
-pub async fn pause(db: &impl ConnectionTrait, d: &documents::Model, account_id: Uuid) -> Result<(), ApiError> {
+pub async fn pause(db: &impl ConnectionTrait, d: &documents::Model, account_id: Uuid) -> Result<(), DatasetError> {
     if d.archived {
-        return Err(archived_immutable());
+        return Err(DatasetError::ArchivedImmutable);
     }
     if !d.indexing_status.is_unfinished() {
-        return Err(document_indexing("Cannot pause completed document."));
+        return Err(DatasetError::DocumentIndexing("Cannot pause completed document."));
     }
     documents::ActiveModel {
         id: Set(d.id),
@@ -194,12 +183,12 @@ pub async fn pause(db: &impl ConnectionTrait, d: &documents::Model, account_id: 
 
 /// `PATCH .../processing/resume`: clears the pause and queues the document again, together
 /// (the pipeline starts it over, as Dify's recover task does by stage).
-pub async fn resume(db: &DatabaseConnection, outbox: &Outbox, d: &documents::Model) -> Result<(), ApiError> {
+pub async fn resume(db: &DatabaseConnection, outbox: &Outbox, d: &documents::Model) -> Result<(), DatasetError> {
     if d.archived {
-        return Err(archived_immutable());
+        return Err(DatasetError::ArchivedImmutable);
     }
     if d.is_paused != Some(true) {
-        return Err(document_indexing("Document is not in paused status."));
+        return Err(DatasetError::DocumentIndexing("Document is not in paused status."));
     }
     let txn = db.begin().await?;
     documents::ActiveModel {
@@ -228,13 +217,13 @@ pub enum StatusAction {
 
 impl StatusAction {
     /// The path's action, or 400 `invalid_action`.
-    pub fn parse(s: &str) -> Result<Self, ApiError> {
+    pub fn parse(s: &str) -> Result<Self, DatasetError> {
         match s {
             "enable" => Ok(Self::Enable),
             "disable" => Ok(Self::Disable),
             "archive" => Ok(Self::Archive),
             "un_archive" => Ok(Self::UnArchive),
-            _ => Err(invalid_action("Invalid action.")),
+            _ => Err(DatasetError::InvalidAction("Invalid action.")),
         }
     }
 }
@@ -248,7 +237,7 @@ pub async fn set_status(
     d: &documents::Model,
     account_id: Uuid,
     action: StatusAction,
-) -> Result<(), ApiError> {
+) -> Result<(), DatasetError> {
     let db = &indexer.db;
     let now = now_naive();
     let mut edit = documents::ActiveModel { id: Set(d.id), updated_at: Set(now), ..Default::default() };
@@ -256,7 +245,7 @@ pub async fn set_status(
     match action {
         StatusAction::Enable => {
             if d.enabled {
-                return Err(invalid_action("Document already enabled."));
+                return Err(DatasetError::InvalidAction("Document already enabled."));
             }
             edit.enabled = Set(true);
             edit.disabled_at = Set(None);
@@ -265,10 +254,10 @@ pub async fn set_status(
         }
         StatusAction::Disable => {
             if d.completed_at.is_none() || d.indexing_status != IndexingStatus::Completed {
-                return Err(invalid_action("Document is not completed."));
+                return Err(DatasetError::InvalidAction("Document is not completed."));
             }
             if !d.enabled {
-                return Err(invalid_action("Document already disabled."));
+                return Err(DatasetError::InvalidAction("Document already disabled."));
             }
             edit.enabled = Set(false);
             edit.disabled_at = Set(Some(now));
@@ -277,7 +266,7 @@ pub async fn set_status(
         }
         StatusAction::Archive => {
             if d.archived {
-                return Err(invalid_action("Document already archived."));
+                return Err(DatasetError::InvalidAction("Document already archived."));
             }
             edit.archived = Set(true);
             edit.archived_at = Set(Some(now));
@@ -286,7 +275,7 @@ pub async fn set_status(
         }
         StatusAction::UnArchive => {
             if !d.archived {
-                return Err(invalid_action("Document is not archived."));
+                return Err(DatasetError::InvalidAction("Document is not archived."));
             }
             edit.archived = Set(false);
             edit.archived_at = Set(None);
@@ -332,9 +321,9 @@ pub async fn set_status(
 
 /// `DELETE .../documents/<doc_id>`: refused while the pipeline works on it; otherwise its
 /// index entries go, then its segments and the row, in one transaction.
-pub async fn delete(indexer: &Indexer, dataset: &datasets::Model, d: &documents::Model) -> Result<(), ApiError> {
+pub async fn delete(indexer: &Indexer, dataset: &datasets::Model, d: &documents::Model) -> Result<(), DatasetError> {
     if d.indexing_status.is_running() {
-        return Err(document_indexing("Cannot delete document during indexing."));
+        return Err(DatasetError::DocumentIndexing("Cannot delete document during indexing."));
     }
     let db = &indexer.db;
     let segs = segments::of_document(db, d).await?;
@@ -349,7 +338,7 @@ pub async fn delete(indexer: &Indexer, dataset: &datasets::Model, d: &documents:
         .exec(&txn)
         .await?;
     if gone.rows_affected == 0 {
-        return Err(ApiError::not_found("Document not found."));
+        return Err(DatasetError::DocumentNotFound);
     }
     segments_model::Entity::delete_many().filter(segments_model::Column::DocumentId.eq(d.id)).exec(&txn).await?;
     txn.commit().await?;
@@ -367,10 +356,7 @@ mod tests {
     fn views_and_actions_parse_or_answer_400() {
         assert_eq!(MetadataView::parse(None).ok(), Some(MetadataView::All));
         assert_eq!(MetadataView::parse(Some("only")).ok(), Some(MetadataView::Only));
-        assert_eq!(
-            MetadataView::parse(Some("some")).err().map(|e| e.code.to_string()),
-            Some("invalid_metadata".into())
-        );
+        assert_eq!(MetadataView::parse(Some("some")).err(), Some(DatasetError::InvalidMetadata("some".into())));
         assert_eq!(StatusAction::parse("un_archive").ok(), Some(StatusAction::UnArchive));
         assert!(StatusAction::parse("delete").is_err());
         assert!(

@@ -1,6 +1,7 @@
 //! Documents of a dataset: creating them from uploads (Dify's `save_document_with_dataset_id`),
 //! their console fields, listing, and indexing status.
 
+use crate::DatasetError;
 use entities::documents::IndexingStatus;
 use entities::{dataset_process_rules as rules, datasets, document_segments as segments, documents, upload_files};
 use infra::outbox::Outbox;
@@ -99,7 +100,7 @@ fn bad(message: &str) -> ApiError {
 
 impl NewDocuments {
     /// Dify's `document_create_args_validate` for upload sources, with its messages.
-    pub fn parse(args: DocumentsRequest) -> Result<Self, ApiError> {
+    pub fn parse(args: DocumentsRequest) -> Result<Self, DatasetError> {
         let source = args.data_source.as_ref().filter(|v| !v.is_null());
         let file_ids = parse_files(source.ok_or_else(|| bad("Data source is required"))?)?;
         let rule = args.process_rule.as_ref().filter(|v| !v.is_null());
@@ -116,16 +117,16 @@ impl NewDocuments {
 }
 
 /// The upload files of a `data_source` argument (Dify's `data_source_args_validate`).
-fn parse_files(source: &Value) -> Result<Vec<Uuid>, ApiError> {
+fn parse_files(source: &Value) -> Result<Vec<Uuid>, DatasetError> {
     let source = source.as_object().ok_or_else(|| bad("Data source is invalid"))?;
     let kind = source.get("type").and_then(Value::as_str).filter(|s| !s.is_empty());
     let kind = kind.ok_or_else(|| bad("Data source type is required"))?;
     match kind {
         "upload_file" => {}
         "notion_import" => {
-            return Err(ApiError::new(501, "not_implemented", "Notion import is not supported by dify-rs yet."));
+            return Err(DatasetError::NotSupported("Notion import"));
         }
-        _ => return Err(bad("Data source type is invalid")),
+        _ => return Err(bad("Data source type is invalid").into()),
     }
     let info = source.get("info_list").filter(|v| v.as_object().is_some_and(|o| !o.is_empty()));
     let info = info.ok_or_else(|| bad("Data source info is required"))?;
@@ -141,7 +142,7 @@ fn parse_files(source: &Value) -> Result<Vec<Uuid>, ApiError> {
         }
     }
     if file_ids.is_empty() {
-        return Err(bad("File source info is required"));
+        return Err(bad("File source info is required").into());
     }
     Ok(file_ids)
 }
@@ -183,7 +184,7 @@ impl DocumentUpdate {
         data_source: Option<&Value>,
         process_rule: Option<&Value>,
         doc_form: Option<DocForm>,
-    ) -> Result<Self, ApiError> {
+    ) -> Result<Self, DatasetError> {
         fn given(v: Option<&Value>) -> Option<&Value> {
             v.filter(|v| !v.is_null() && v.as_object().is_none_or(|o| !o.is_empty()))
         }
@@ -221,10 +222,10 @@ pub async fn update(
     dataset: &datasets::Model,
     account_id: Uuid,
     args: &DocumentUpdate,
-) -> Result<documents::Model, ApiError> {
+) -> Result<documents::Model, DatasetError> {
     let doc = find(db, dataset, args.document_id).await?;
     if display_status(&doc) != Some("available") {
-        return Err(bad("Document is not available"));
+        return Err(bad("Document is not available").into());
     }
     let file = match args.file_id {
         Some(id) => Some(
@@ -232,7 +233,7 @@ pub async fn update(
                 .filter(upload_files::Column::TenantId.eq(dataset.tenant_id))
                 .one(db)
                 .await?
-                .ok_or_else(|| ApiError::new(404, "file_not_exists", "File not exists."))?,
+                .ok_or(DatasetError::FileNotExists)?,
         ),
         None => None,
     };
@@ -290,11 +291,11 @@ pub async fn create(
     dataset: &datasets::Model,
     account_id: Uuid,
     args: &NewDocuments,
-) -> Result<(datasets::Model, Vec<documents::Model>, String), ApiError> {
+) -> Result<(datasets::Model, Vec<documents::Model>, String), DatasetError> {
     let technique = match (&dataset.indexing_technique, args.indexing_technique) {
         (Some(_), _) => None,
         (None, Some(t)) => Some(t),
-        (None, None) => return Err(bad("indexing_technique is required.")),
+        (None, None) => return Err(bad("indexing_technique is required.").into()),
     };
     let model = match technique {
         Some(IndexingTechnique::HighQuality) => Some(embedding::default_model(db, hosting, dataset.tenant_id).await?),
@@ -310,7 +311,7 @@ pub async fn create(
         .all(db)
         .await?;
     if files.len() != args.file_ids.len() {
-        return Err(ApiError::new(404, "file_not_exists", "File not exists."));
+        return Err(DatasetError::FileNotExists);
     }
 
     let now = now_naive();
@@ -470,13 +471,13 @@ pub async fn find(
     db: &impl ConnectionTrait,
     dataset: &datasets::Model,
     id: Uuid,
-) -> Result<documents::Model, ApiError> {
+) -> Result<documents::Model, DatasetError> {
     documents::Entity::find_by_id(id)
         .filter(documents::Column::DatasetId.eq(dataset.id))
         .filter(documents::Column::TenantId.eq(dataset.tenant_id))
         .one(db)
         .await?
-        .ok_or_else(|| ApiError::not_found("Document not found."))
+        .ok_or(DatasetError::DocumentNotFound)
 }
 
 /// A page of the dataset's documents, newest first, optionally by name keyword.

@@ -1,6 +1,7 @@
 //! The embedding models a dataset may use: what the workspace can use now, its default, and
 //! the vector collection each (provider, model) pair shares.
 
+use crate::DatasetError;
 use std::collections::HashSet;
 
 use entities::dataset_collection_bindings as bindings;
@@ -16,15 +17,6 @@ use uuid::Uuid;
 pub struct EmbeddingModel {
     pub provider: String,
     pub model: String,
-}
-
-/// 400 `provider_not_initialize` when the workspace has no usable embedding model.
-pub fn no_embedding_model() -> ApiError {
-    ApiError::new(
-        400,
-        "provider_not_initialize",
-        "No Embedding Model available. Please configure a valid provider in the Settings -> Model Provider.",
-    )
 }
 
 /// `"<model>:<provider>"` for every embedding model the workspace can use now.
@@ -45,10 +37,10 @@ pub async fn default_model(
     db: &impl ConnectionTrait,
     hosting: &Hosting,
     tenant_id: Uuid,
-) -> Result<EmbeddingModel, ApiError> {
+) -> Result<EmbeddingModel, DatasetError> {
     let d = providers::store::usable_default_model(db, hosting, tenant_id, ModelType::Embeddings)
         .await?
-        .ok_or_else(no_embedding_model)?;
+        .ok_or(DatasetError::NoEmbeddingModel)?;
     Ok(EmbeddingModel { provider: d.model_provider.provider_name, model: d.model_name })
 }
 

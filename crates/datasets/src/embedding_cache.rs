@@ -25,7 +25,7 @@ pub enum EmbedError {
     Db(#[from] DbErr),
 }
 
-impl From<EmbedError> for kernel::ApiError {
+impl From<EmbedError> for crate::DatasetError {
     fn from(e: EmbedError) -> Self {
         match e {
             EmbedError::Provider(e) => e.into(),

@@ -3,6 +3,7 @@
 //! the first segments as a preview — the same extract → sanitise → clean → split path as the
 //! indexing worker, without writing anything.
 
+use crate::DatasetError;
 use entities::{dataset_process_rules, datasets, documents, upload_files};
 use kernel::ApiError;
 use providers::tokens::Encoding;
@@ -98,10 +99,6 @@ fn bad(message: &str) -> ApiError {
     ApiError::value_error(message)
 }
 
-fn not_built(what: &str) -> ApiError {
-    ApiError::new(501, "not_implemented", format!("{what} is not supported by dify-rs yet."))
-}
-
 /// A non-empty JSON object, or None for null, `{}` and other falsy values Dify rejects.
 fn truthy_object<'a>(v: &'a Value, invalid: &str) -> Result<Option<&'a Map<String, Value>>, ApiError> {
     match v {
@@ -182,7 +179,7 @@ fn not_null<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D:
 
 impl EstimateArgs {
     /// Validates the body. Notion sources answer 501 (not built).
-    pub fn parse(args: EstimateRequest) -> Result<Self, ApiError> {
+    pub fn parse(args: EstimateRequest) -> Result<Self, DatasetError> {
         // Dify only tests for 'high_quality'; any other text estimates as economy.
         let technique = args.indexing_technique.as_deref().and_then(IndexingTechnique::parse);
         let info = truthy_object(&args.info_list, "Data info is invalid")?
@@ -195,12 +192,12 @@ impl EstimateArgs {
         };
         let file_ids = match info.get("data_source_type").and_then(Value::as_str) {
             Some("upload_file") => file_ids(info)?,
-            Some("notion_import") => return Err(not_built("Estimating Notion imports")),
-            _ => return Err(bad("Data source type not support")),
+            Some("notion_import") => return Err(DatasetError::NotSupported("Estimating Notion imports")),
+            _ => return Err(bad("Data source type not support").into()),
         };
         let language = match args.doc_language {
             None => "English".to_owned(),
-            Some(s) if s.is_empty() => return Err(ApiError::invalid_param("doc_language", "Must not be null!")),
+            Some(s) if s.is_empty() => return Err(ApiError::invalid_param("doc_language", "Must not be null!").into()),
             Some(s) => s,
         };
         Ok(Self { file_ids, rule, indexing_technique: technique, qa, dataset_id, language })
@@ -228,7 +225,7 @@ pub async fn model_for(
     tenant_id: Uuid,
     dataset: Option<&datasets::Model>,
     technique: Option<IndexingTechnique>,
-) -> Result<Option<PricedModel>, ApiError> {
+) -> Result<Option<PricedModel>, DatasetError> {
     let dataset_hq = dataset.is_some_and(|d| d.indexing_technique == Some(IndexingTechnique::HighQuality));
     if !dataset_hq && technique != Some(IndexingTechnique::HighQuality) {
         return Ok(None);
@@ -289,7 +286,7 @@ pub async fn upload_files_of(
 }
 
 /// `POST /datasets/indexing-estimate`.
-pub async fn estimate_upload(indexer: &Indexer, tenant_id: Uuid, args: EstimateArgs) -> Result<Value, ApiError> {
+pub async fn estimate_upload(indexer: &Indexer, tenant_id: Uuid, args: EstimateArgs) -> Result<Value, DatasetError> {
     let dataset = match args.dataset_id {
         Some(id) => Some(
             datasets::Entity::find_by_id(id)
@@ -317,7 +314,7 @@ async fn qa_estimate(
     tenant_id: Uuid,
     estimate: Estimate,
     language: &str,
-) -> Result<Value, ApiError> {
+) -> Result<Value, DatasetError> {
     let Some(first) = estimate.preview.first() else { return Ok(estimate.to_json()) };
     let model = crate::indexing::qa::default_text_model(indexer, tenant_id).await?;
     let messages = [
@@ -347,15 +344,6 @@ async fn qa_estimate(
     }))
 }
 
-/// 400 `document_already_finished`.
-pub fn document_already_finished() -> ApiError {
-    ApiError::new(
-        400,
-        "document_already_finished",
-        "The document has been processed. Please refresh the page or go to the document details.",
-    )
-}
-
 /// The stored process rule of a document (automatic when it has none).
 async fn rule_of(db: &impl ConnectionTrait, doc: &documents::Model) -> Result<ProcessRule, ApiError> {
     let Some(id) = doc.dataset_process_rule_id else { return Ok(ProcessRule::automatic()) };
@@ -375,9 +363,9 @@ pub async fn estimate_documents(
     indexer: &Indexer,
     dataset: &datasets::Model,
     docs: &[documents::Model],
-) -> Result<Value, ApiError> {
+) -> Result<Value, DatasetError> {
     if docs.iter().any(|d| d.indexing_status.is_settled()) {
-        return Err(document_already_finished());
+        return Err(DatasetError::DocumentAlreadyFinished);
     }
     let Some(first) = docs.first() else { return Ok(Estimate::empty().to_json()) };
     let ids: Vec<Uuid> =
@@ -464,25 +452,25 @@ mod tests {
         assert_eq!(e.to_string(), "Must not be null!");
         let mut v = ok.clone();
         v["info_list"] = Value::Null;
-        assert_eq!(err(v).message, "Data source info is required");
+        assert_eq!(err(v).message(), "Data source info is required");
         let mut v = ok.clone();
         v["dataset_id"] = json!("nope");
         let e = err(v);
-        assert_eq!((e.message.as_str(), e.params), ("Dataset not found.", None));
+        assert_eq!(e, DatasetError::Common(ApiError::value_error("Dataset not found.")));
         let mut v = ok.clone();
         v["info_list"]["data_source_type"] = json!("web");
-        assert_eq!(err(v).message, "Data source type not support");
+        assert_eq!(err(v).message(), "Data source type not support");
         let mut v = ok.clone();
         v["info_list"]["data_source_type"] = json!("notion_import");
-        assert_eq!(err(v).status, 501);
+        assert_eq!(err(v), DatasetError::NotSupported("Estimating Notion imports"));
         let mut v = ok.clone();
         v["process_rule"] = json!({"mode": "custom", "rules": {"segmentation": {"separator": "\n", "max_tokens": 20}}});
-        assert_eq!(err(v).message, "Custom segment length should be between 50 and 1000.");
+        assert_eq!(err(v).message(), "Custom segment length should be between 50 and 1000.");
         let mut v = ok.clone();
         v["process_rule"] = json!({"mode": "custom", "rules": {"segmentation": {"max_tokens": 200}}});
-        assert_eq!(err(v).message, "Process rule segmentation separator is required");
+        assert_eq!(err(v).message(), "Process rule segmentation separator is required");
         let mut v = ok;
         v["process_rule"] = json!({"mode": "smart"});
-        assert_eq!(err(v).message, "Process rule mode is invalid");
+        assert_eq!(err(v).message(), "Process rule mode is invalid");
     }
 }

@@ -1,6 +1,7 @@
 //! `POST /datasets/<id>/hit-testing`: the segments a query retrieves, best first, with their
 //! scores and documents, recorded in `dataset_queries` (Dify's `HitTestingService`).
 
+use crate::DatasetError;
 use entities::{dataset_queries, datasets, document_segments as segments, documents};
 use kernel::ApiError;
 use kernel::time::now_naive;
@@ -23,23 +24,15 @@ pub async fn hit_test(
     dataset: &datasets::Model,
     account_id: Uuid,
     query: Option<&str>,
-) -> Result<Value, ApiError> {
+) -> Result<Value, DatasetError> {
     if dataset.indexing_technique != Some(entities::datasets::IndexingTechnique::HighQuality) {
-        return Err(ApiError::new(
-            400,
-            "high_quality_dataset_only",
-            "Current operation only supports 'high-quality' datasets.",
-        ));
+        return Err(DatasetError::HighQualityOnly);
     }
     let query = query.filter(|q| !q.is_empty() && q.chars().count() <= MAX_QUERY_CHARS);
     let query = query.ok_or_else(|| ApiError::value_error("Query is required and cannot exceed 250 characters"))?;
     let db = &indexer.db;
     let Some(model) = index_entries::dataset_model(indexer, dataset).await? else {
-        return Err(ApiError::new(
-            400,
-            "dataset_not_initialized",
-            "The dataset is still being initialized or indexing. Please wait a moment.",
-        ));
+        return Err(DatasetError::NotInitialized);
     };
     let vector = embedding_cache::embed_query(db, &indexer.http, &model, query).await?;
     let hits = indexer.vectors.search_dataset(dataset.id, vector, HIT_TESTING_K, Some(0.0)).await?;

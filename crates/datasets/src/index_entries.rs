@@ -3,6 +3,7 @@
 //! enable/disable/delete tasks do). Embeddings come through the cache, so putting back a
 //! segment that was indexed before costs no vendor call.
 
+use crate::DatasetError;
 use entities::{datasets, document_segments as segments};
 use kernel::ApiError;
 use providers::ModelType;
@@ -20,17 +21,17 @@ fn high_quality(dataset: &datasets::Model) -> bool {
     dataset.indexing_technique == Some(entities::datasets::IndexingTechnique::HighQuality)
 }
 
-async fn store(indexer: &Indexer) -> Result<Arc<dyn VectorStore>, ApiError> {
+async fn store(indexer: &Indexer) -> Result<Arc<dyn VectorStore>, DatasetError> {
     indexer.vectors.get().await.map_err(store_unavailable)
 }
 
 /// The dataset's embedding model with the workspace's credentials; None for economy datasets.
-pub async fn dataset_model(indexer: &Indexer, dataset: &datasets::Model) -> Result<Option<ModelRef>, ApiError> {
+pub async fn dataset_model(indexer: &Indexer, dataset: &datasets::Model) -> Result<Option<ModelRef>, DatasetError> {
     if !high_quality(dataset) {
         return Ok(None);
     }
     let (Some(provider), Some(name)) = (&dataset.embedding_model_provider, &dataset.embedding_model) else {
-        return Err(crate::embedding::no_embedding_model());
+        return Err(crate::DatasetError::NoEmbeddingModel);
     };
     embedding_model(indexer, dataset.tenant_id, provider, name).await.map(Some)
 }
@@ -41,7 +42,7 @@ pub async fn embedding_model(
     tenant_id: uuid::Uuid,
     provider: &str,
     name: &str,
-) -> Result<ModelRef, ApiError> {
+) -> Result<ModelRef, DatasetError> {
     let call = providers::store::get_credentials(
         &indexer.db,
         indexer.storage.as_ref(),
@@ -69,7 +70,7 @@ pub async fn add(
     indexer: &Indexer,
     dataset: &datasets::Model,
     segs: &[segments::Model],
-) -> Result<Vec<(String, Vec<String>)>, ApiError> {
+) -> Result<Vec<(String, Vec<String>)>, DatasetError> {
     let segs: Vec<&segments::Model> = segs.iter().filter(|s| s.index_node_id.is_some()).collect();
     if segs.is_empty() {
         return Ok(Vec::new());
@@ -113,7 +114,7 @@ pub async fn add(
 }
 
 /// Takes segments (by index node id) out of the dataset's indexes.
-pub async fn remove(indexer: &Indexer, dataset: &datasets::Model, node_ids: &[String]) -> Result<(), ApiError> {
+pub async fn remove(indexer: &Indexer, dataset: &datasets::Model, node_ids: &[String]) -> Result<(), DatasetError> {
     if node_ids.is_empty() {
         return Ok(());
     }
@@ -132,7 +133,7 @@ pub async fn remove_document(
     dataset: &datasets::Model,
     document_id: uuid::Uuid,
     node_ids: &[String],
-) -> Result<(), ApiError> {
+) -> Result<(), DatasetError> {
     if high_quality(dataset) {
         let collection = collection_name_for_dataset(&dataset.id.to_string());
         store(indexer)

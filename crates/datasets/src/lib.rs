@@ -6,6 +6,7 @@ pub mod document_admin;
 pub mod documents;
 pub mod embedding;
 pub mod embedding_cache;
+pub mod error;
 pub mod estimate;
 pub mod extract;
 pub mod hit_testing;
@@ -22,4 +23,5 @@ pub mod upload;
 pub mod vectors;
 mod zip_names;
 
+pub use error::DatasetError;
 pub use extract::extract_text;

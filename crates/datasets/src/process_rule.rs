@@ -1,5 +1,6 @@
 //! Process rules (cleaning and segmentation): Dify's defaults and a dataset's latest rule.
 
+use crate::DatasetError;
 use entities::{dataset_process_rules, documents};
 use kernel::ApiError;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
@@ -30,15 +31,15 @@ pub async fn for_document(
     tenant_id: Uuid,
     account_id: Uuid,
     document_id: Option<Uuid>,
-) -> Result<Value, ApiError> {
+) -> Result<Value, DatasetError> {
     let Some(document_id) = document_id else { return Ok(default_rules()) };
     let document = documents::Entity::find_by_id(document_id)
         .filter(documents::Column::TenantId.eq(tenant_id))
         .one(db)
         .await?
-        .ok_or_else(|| ApiError::not_found("Document not found."))?;
+        .ok_or(DatasetError::DocumentNotFound)?;
     let d = dataset::find_accessible(db, tenant_id, account_id, document.dataset_id).await?;
-    latest_of_dataset(db, d.id).await
+    Ok(latest_of_dataset(db, d.id).await?)
 }
 
 /// The dataset's latest process rule as `{mode, rules}`, or the defaults when it has none.

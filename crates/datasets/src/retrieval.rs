@@ -2,6 +2,7 @@
 //! a query — by vector for high-quality datasets, by keywords for economy ones — re-read
 //! from the database so only completed, enabled segments count, with their hit counts bumped.
 
+use crate::DatasetError;
 use entities::documents::IndexingStatus;
 use entities::{dataset_process_rules as rules, dataset_queries, datasets, document_segments as segments, documents};
 use kernel::ApiError;
@@ -88,29 +89,30 @@ pub async fn retrieve(
     query: &str,
     k: usize,
     asker: Asker,
-) -> Result<Vec<Retrieved>, ApiError> {
+) -> Result<Vec<Retrieved>, DatasetError> {
     let db = &indexer.db;
     if k == 0 {
         return Ok(Vec::new());
     }
     // (node id, score) in retrieval order.
-    let ranked: Vec<(String, Option<f32>)> =
-        if dataset.indexing_technique == Some(entities::datasets::IndexingTechnique::HighQuality) {
-            let model = match index_entries::dataset_model(indexer, dataset).await {
-                Ok(Some(model)) => model,
-                Ok(None) => return Ok(Vec::new()),
-                // As Dify: a dataset whose embedding model is gone adds no context.
-                Err(e) => {
-                    tracing::warn!(error = %e.message, dataset_id = %dataset.id, "dataset embedding model unavailable");
-                    return Ok(Vec::new());
-                }
-            };
-            let vector = embedding_cache::embed_query(db, &indexer.http, &model, query).await?;
-            let hits = indexer.vectors.search_dataset(dataset.id, vector, k, Some(0.0)).await?;
-            hits.into_iter().map(|h| (h.node_id, Some(h.score))).collect()
-        } else {
-            search_keywords(db, dataset.id, query, k).await?.into_iter().map(|n| (n, None)).collect()
+    let ranked: Vec<(String, Option<f32>)> = if dataset.indexing_technique
+        == Some(entities::datasets::IndexingTechnique::HighQuality)
+    {
+        let model = match index_entries::dataset_model(indexer, dataset).await {
+            Ok(Some(model)) => model,
+            Ok(None) => return Ok(Vec::new()),
+            // As Dify: a dataset whose embedding model is gone adds no context.
+            Err(e) => {
+                tracing::warn!(error = %e.message(), dataset_id = %dataset.id, "dataset embedding model unavailable");
+                return Ok(Vec::new());
+            }
         };
+        let vector = embedding_cache::embed_query(db, &indexer.http, &model, query).await?;
+        let hits = indexer.vectors.search_dataset(dataset.id, vector, k, Some(0.0)).await?;
+        hits.into_iter().map(|h| (h.node_id, Some(h.score))).collect()
+    } else {
+        search_keywords(db, dataset.id, query, k).await?.into_iter().map(|n| (n, None)).collect()
+    };
 
     dataset_queries::ActiveModel {
         id: Set(Uuid::new_v4()),

@@ -2,6 +2,7 @@
 //! create/update): the row is written first, then indexed at once; a segment that cannot be
 //! indexed stays, disabled, with status `error`.
 
+use crate::DatasetError;
 use entities::{datasets, document_segments as segments, documents};
 use kernel::ApiError;
 use kernel::time::now_naive;
@@ -100,7 +101,7 @@ async fn index(
                 enabled: Set(false),
                 disabled_at: Set(Some(now_naive())),
                 status: Set(entities::document_segments::SegmentStatus::Error),
-                error: Set(Some(e.message)),
+                error: Set(Some(e.message())),
                 ..Default::default()
             }
         }
@@ -162,7 +163,7 @@ pub async fn update(
     account_id: Uuid,
     segment: segments::Model,
     input: SegmentInput,
-) -> Result<segments::Model, ApiError> {
+) -> Result<segments::Model, DatasetError> {
     let db = &indexer.db;
     let now = now_naive();
     let same = segment.content == input.content;
@@ -202,5 +203,5 @@ pub async fn update(
     if let Some(node) = row.index_node_id.clone() {
         index_entries::remove(indexer, dataset, &[node]).await?;
     }
-    index(indexer, dataset, doc, row).await
+    Ok(index(indexer, dataset, doc, row).await?)
 }

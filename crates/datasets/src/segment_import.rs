@@ -220,10 +220,10 @@ async fn import(indexer: &Indexer, target: ImportTarget, rows: &[SegmentRow]) ->
             // As Dify's rolled-back session: the rows go, and whatever was indexed with them.
             let nodes: Vec<String> = created.iter().filter_map(|s| s.index_node_id.clone()).collect();
             if let Err(cleanup) = index_entries::remove(indexer, &dataset, &nodes).await {
-                tracing::warn!(error = %cleanup.message, "cannot remove a failed import's index entries");
+                tracing::warn!(error = %cleanup.message(), "cannot remove a failed import's index entries");
             }
             segments::Entity::delete_many().filter(segments::Column::Id.is_in(ids)).exec(db).await?;
-            Err(ImportError::Failed(e.message))
+            Err(ImportError::Failed(e.message()))
         }
     }
 }

@@ -1,6 +1,7 @@
 //! Segments of a document through the console: Dify's `segment_fields`, the cursor listing,
 //! enabling, disabling and deleting one, with its index entries kept in step.
 
+use crate::DatasetError;
 use entities::documents::IndexingStatus;
 use entities::{datasets, document_segments as segments, documents};
 use kernel::ApiError;
@@ -169,10 +170,6 @@ pub async fn find(db: &impl ConnectionTrait, dataset: &datasets::Model, id: Uuid
         .ok_or_else(|| ApiError::not_found("Segment not found."))
 }
 
-fn invalid_action(message: &str) -> ApiError {
-    ApiError::new(400, "invalid_action", message)
-}
-
 /// The node ids of segments, for removing their index entries.
 pub fn node_ids(segs: &[segments::Model]) -> Vec<String> {
     segs.iter().filter_map(|s| s.index_node_id.clone()).collect()
@@ -191,14 +188,14 @@ pub async fn set_enabled(
     account_id: Uuid,
     segment: segments::Model,
     action: &str,
-) -> Result<(), ApiError> {
+) -> Result<(), DatasetError> {
     let db = &indexer.db;
     let doc = documents::Entity::find_by_id(segment.document_id).one(db).await?;
     let indexed = doc.as_ref().is_some_and(document_indexed);
     match action {
         "enable" => {
             if segment.enabled {
-                return Err(invalid_action("Segment is already enabled."));
+                return Err(DatasetError::InvalidAction("Segment is already enabled."));
             }
             let row = segments::ActiveModel {
                 id: Set(segment.id),
@@ -219,7 +216,7 @@ pub async fn set_enabled(
                     enabled: Set(false),
                     disabled_at: Set(Some(now_naive())),
                     status: Set(entities::document_segments::SegmentStatus::Error),
-                    error: Set(Some(e.message.clone())),
+                    error: Set(Some(e.message())),
                     ..Default::default()
                 }
                 .update(db)
@@ -230,7 +227,7 @@ pub async fn set_enabled(
         }
         "disable" => {
             if !segment.enabled {
-                return Err(invalid_action("Segment is already disabled."));
+                return Err(DatasetError::InvalidAction("Segment is already disabled."));
             }
             index_entries::remove(indexer, dataset, &node_ids(std::slice::from_ref(&segment))).await?;
             segments::ActiveModel {
@@ -244,12 +241,16 @@ pub async fn set_enabled(
             .await?;
             Ok(())
         }
-        _ => Err(invalid_action("Invalid action.")),
+        _ => Err(DatasetError::InvalidAction("Invalid action.")),
     }
 }
 
 /// Deletes a segment of `doc` with its index entries.
-pub async fn delete(indexer: &Indexer, dataset: &datasets::Model, segment: &segments::Model) -> Result<(), ApiError> {
+pub async fn delete(
+    indexer: &Indexer,
+    dataset: &datasets::Model,
+    segment: &segments::Model,
+) -> Result<(), DatasetError> {
     if segment.enabled {
         index_entries::remove(indexer, dataset, &node_ids(std::slice::from_ref(segment))).await?;
     }
@@ -260,7 +261,7 @@ pub async fn delete(indexer: &Indexer, dataset: &datasets::Model, segment: &segm
         .exec(&indexer.db)
         .await?;
     if gone.rows_affected == 0 {
-        return Err(ApiError::not_found("Segment not found."));
+        return Err(ApiError::not_found("Segment not found.").into());
     }
     Ok(())
 }

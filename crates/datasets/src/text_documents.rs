@@ -2,6 +2,7 @@
 //! text is stored as a `.txt` upload, then it becomes a document like any console upload,
 //! under the dataset's latest process rule, marked `created_from='api'`.
 
+use crate::DatasetError;
 use bytes::Bytes;
 use entities::{dataset_process_rules as rules, datasets, documents};
 use kernel::ApiError;
@@ -124,11 +125,6 @@ impl TextDocument {
     }
 }
 
-/// 403 `dataset_not_inited`.
-pub fn dataset_not_inited() -> ApiError {
-    ApiError::new(403, "dataset_not_inited", "Dataset indexing technique must be set.")
-}
-
 /// Stores the text as an upload and creates its document (status `waiting`) with its
 /// indexing queued. A dataset without a process rule yet uses the automatic one (Dify: 500).
 pub async fn create(
@@ -139,9 +135,9 @@ pub async fn create(
     storage_type: &'static str,
     dataset: &datasets::Model,
     doc: TextDocument,
-) -> Result<documents::Model, ApiError> {
+) -> Result<documents::Model, DatasetError> {
     if dataset.indexing_technique.is_none() {
-        return Err(dataset_not_inited());
+        return Err(DatasetError::NotInited);
     }
     let who = Uploader {
         tenant_id: dataset.tenant_id,

@@ -1,6 +1,7 @@
 //! Upload files: the types a dataset accepts (checked on the bytes, not only the name), the
 //! size limit, storage under `upload_files/<tenant>/<uuid>.<ext>`, and the `upload_files` row.
 
+use crate::DatasetError;
 use bytes::Bytes;
 use entities::upload_files;
 use infra::storage::Storage;
@@ -32,26 +33,6 @@ pub enum FileKind {
     Xlsx,
 }
 
-/// 400: no `file` part, or an empty one.
-pub fn no_file_uploaded() -> ApiError {
-    ApiError::new(400, "no_file_uploaded", "Please upload your file.")
-}
-
-/// 400: more than one file part.
-pub fn too_many_files() -> ApiError {
-    ApiError::new(400, "too_many_files", "Only one file is allowed.")
-}
-
-/// Dify's 413; its message template was never filled in (a quirk), ours names the sizes.
-pub fn file_too_large(size: u64, limit: u64) -> ApiError {
-    ApiError::new(413, "file_too_large", format!("File size exceeded. ({size} > {limit})"))
-}
-
-/// 415: an extension Dify does not accept, or bytes that are not what the extension says.
-pub fn unsupported_file_type() -> ApiError {
-    ApiError::new(415, "unsupported_file_type", "File type not allowed.")
-}
-
 fn file_not_found() -> ApiError {
     ApiError::not_found("File not found")
 }
@@ -66,13 +47,13 @@ pub fn allowed_extension(name: &str) -> Option<String> {
 /// Checks that `bytes` really are what `ext` claims: `%PDF-` near the start for pdf, a zip
 /// holding the main part of a Word or Excel document for docx/xlsx, and UTF-8 text without
 /// NUL bytes for the text types.
-pub fn sniff(ext: &str, bytes: &[u8]) -> Result<FileKind, ApiError> {
+pub fn sniff(ext: &str, bytes: &[u8]) -> Result<FileKind, DatasetError> {
     let kind = match ext {
         "pdf" => FileKind::Pdf,
         "docx" => FileKind::Docx,
         "xlsx" => FileKind::Xlsx,
         "txt" | "markdown" | "md" | "html" | "htm" | "csv" => FileKind::Text,
-        _ => return Err(unsupported_file_type()),
+        _ => return Err(DatasetError::UnsupportedFileType),
     };
     let ok = match kind {
         // The PDF header may follow a little junk; readers look in the first kilobyte.
@@ -81,7 +62,7 @@ pub fn sniff(ext: &str, bytes: &[u8]) -> Result<FileKind, ApiError> {
         FileKind::Xlsx => zip_has(bytes, "xl/workbook.xml"),
         FileKind::Text => !bytes.contains(&0) && std::str::from_utf8(bytes).is_ok(),
     };
-    if ok { Ok(kind) } else { Err(unsupported_file_type()) }
+    if ok { Ok(kind) } else { Err(DatasetError::UnsupportedFileType) }
 }
 
 fn zip_has(bytes: &[u8], entry: &str) -> bool {
@@ -138,22 +119,22 @@ pub async fn save(
     storage: &dyn Storage,
     who: Uploader<'_>,
     upload: Upload,
-) -> Result<upload_files::Model, ApiError> {
+) -> Result<upload_files::Model, DatasetError> {
     let size = upload.bytes.len() as u64;
     if size == 0 {
-        return Err(no_file_uploaded());
+        return Err(DatasetError::NoFileUploaded);
     }
     if size > who.size_limit {
-        return Err(file_too_large(size, who.size_limit));
+        return Err(DatasetError::FileTooLarge { size, limit: who.size_limit });
     }
     let name = clean_name(&upload.filename);
-    let ext = allowed_extension(&name).ok_or_else(unsupported_file_type)?;
+    let ext = allowed_extension(&name).ok_or(DatasetError::UnsupportedFileType)?;
     // Sniffing and hashing up to the size limit is CPU work: off the async threads.
     let bytes = upload.bytes.clone();
     let check_ext = ext.clone();
     let hash = tokio::task::spawn_blocking(move || {
         sniff(&check_ext, &bytes)?;
-        Ok::<_, ApiError>(hex::encode(Sha3_256::digest(&bytes)))
+        Ok::<_, DatasetError>(hex::encode(Sha3_256::digest(&bytes)))
     })
     .await
     .map_err(|e| ApiError::internal_because("the upload check task failed", e))??;
@@ -262,11 +243,11 @@ pub async fn preview(
     extractor: &rag::extract::Extractor,
     tenant_id: Uuid,
     id: Uuid,
-) -> Result<Value, ApiError> {
+) -> Result<Value, DatasetError> {
     let file = find(db, tenant_id, id).await?;
     let ext = file.extension.to_ascii_lowercase();
     if !ALLOWED_EXTENSIONS.contains(&ext.as_str()) {
-        return Err(unsupported_file_type());
+        return Err(DatasetError::UnsupportedFileType);
     }
     let bytes = storage.load(&file.key).await.map_err(|e| match e {
         infra::InfraError::NotFound(_) => file_not_found(),
@@ -288,10 +269,7 @@ mod tests {
     #[test]
     fn bytes_must_match_the_extension() {
         assert_eq!(sniff("pdf", b"%PDF-1.4\n%..."), Ok(FileKind::Pdf));
-        assert_eq!(
-            sniff("pdf", b"MZ\x90\x00\x03 this is an exe").map_err(|e| e.code),
-            Err("unsupported_file_type".into())
-        );
+        assert_eq!(sniff("pdf", b"MZ\x90\x00\x03 this is an exe"), Err(DatasetError::UnsupportedFileType));
         let docx = zip_of(&[("[Content_Types].xml", b"<x/>"), ("word/document.xml", b"<w:document/>")]);
         let xlsx = zip_of(&[("xl/workbook.xml", b"<workbook/>")]);
         assert_eq!(sniff("docx", &docx), Ok(FileKind::Docx));

@@ -3,11 +3,11 @@
 //! in-process worker), since it holds its collections in memory and allows one instance per
 //! directory.
 
+use crate::DatasetError;
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, LazyLock, Weak};
 
-use kernel::ApiError;
 use kernel::config::VectorStoreConfig;
 use rag::vector::{
     EmbeddedVectorStore, SearchQuery, VectorError, VectorHit, VectorStore, WeaviateVectorStore,
@@ -65,9 +65,9 @@ async fn open(config: &VectorStoreConfig) -> Result<Arc<dyn VectorStore>, Vector
 }
 
 /// The 503 a request gets when the vector store cannot be used (the cause is logged).
-pub fn unavailable(e: VectorError) -> ApiError {
+pub fn unavailable(e: VectorError) -> DatasetError {
     tracing::error!(error = %e, "vector store unavailable");
-    ApiError::new(503, "vector_store_unavailable", "The vector store is unavailable, please try again later.")
+    DatasetError::VectorStoreUnavailable
 }
 
 impl Vectors {
@@ -79,7 +79,7 @@ impl Vectors {
         vector: Vec<f32>,
         top_k: usize,
         threshold: Option<f32>,
-    ) -> Result<Vec<VectorHit>, ApiError> {
+    ) -> Result<Vec<VectorHit>, DatasetError> {
         let store = self.get().await.map_err(unavailable)?;
         let query = SearchQuery { vector, top_k, score_threshold: threshold, dataset_id: Some(dataset_id.to_string()) };
         store.search(&collection_name_for_dataset(&dataset_id.to_string()), &query).await.map_err(unavailable)

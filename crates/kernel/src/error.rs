@@ -115,6 +115,16 @@ impl ApiError {
         Self::new(503, "service_unavailable", message)
     }
 
+    /// A refusal of the request (4xx), as opposed to a failure of the server.
+    pub fn is_refusal(&self) -> bool {
+        (400..500).contains(&self.status)
+    }
+
+    /// A unique index decided a race against this write (see the `DbErr` conversion).
+    pub fn is_conflict(&self) -> bool {
+        self.status == 409
+    }
+
     pub fn body(&self) -> ErrorBody<'_> {
         ErrorBody { code: &self.code, message: &self.message, status: self.status, params: self.params.as_deref() }
     }

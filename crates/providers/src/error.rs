@@ -1,6 +1,4 @@
-//! What a provider call can fail with, mapped to Dify's error codes.
-
-use kernel::ApiError;
+//! What a provider call can fail with; api-server's error table gives each Dify's code.
 
 /// A failed provider operation.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -32,20 +30,14 @@ pub enum ProviderError {
     /// Anything else, with the provider's message.
     #[error("{0}")]
     Other(String),
+    /// A failure every domain shares (invalid parameter, storage), met in the workspace's
+    /// provider settings.
+    #[error(transparent)]
+    Common(#[from] kernel::ApiError),
 }
 
-impl From<ProviderError> for ApiError {
-    fn from(e: ProviderError) -> Self {
-        match e {
-            ProviderError::NotInitialized(m) => ApiError::new(400, "provider_not_initialize", m),
-            ProviderError::QuotaExceeded(m) => ApiError::new(400, "provider_quota_exceeded", m),
-            ProviderError::ModelNotSupported(m) => ApiError::new(400, "model_currently_not_support", m),
-            ProviderError::Authentication(m)
-            | ProviderError::RateLimited(m)
-            | ProviderError::BadRequest(m)
-            | ProviderError::Connection(m)
-            | ProviderError::Unavailable(m)
-            | ProviderError::Other(m) => ApiError::new(400, "completion_request_error", m),
-        }
+impl From<sea_orm::DbErr> for ProviderError {
+    fn from(e: sea_orm::DbErr) -> Self {
+        Self::Common(e.into())
     }
 }

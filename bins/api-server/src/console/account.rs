@@ -1,5 +1,6 @@
 //! `/account/*`: the signed-in user's own profile, password and initialisation.
 
+use accounts::AccountError;
 use accounts::account::{self, ProfileEdit};
 use accounts::validate;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -232,22 +233,13 @@ async fn integrates(req: HttpRequest, state: web::Data<AppState>, user: Console)
     Ok(HttpResponse::Ok().json(json!({ "data": data })))
 }
 
-fn invalid_invitation_code() -> ApiError {
-    ApiError::new(400, "invalid_invitation_code", "Invalid invitation code.")
-}
-
 /// Finishes an uninitialised account (CLOUD: consuming an invitation code). As in Dify, an
 /// account already initialised is refused before any argument is read.
 #[utoipa::path(post, path = "/console/api/account/init", tag = "account", request_body = InitAccount, responses((status = 200, description = "`{\"result\": \"success\"}`")))]
 async fn init(state: web::Data<AppState>, user: ConsoleUninit, body: Body<InitAccount>) -> HttpResult {
     let user = user.0;
     if user.account.status == account::status::ACTIVE {
-        return Err(ApiError::new(
-            400,
-            "account_already_inited",
-            "The account has been initialized. Please refresh the page.",
-        )
-        .into());
+        return Err(AccountError::AlreadyInitialized.into());
     }
     let code = if state.config.edition == Edition::Cloud {
         let Invitation { invitation_code } = body.read_as()?;
@@ -266,7 +258,7 @@ async fn init(state: web::Data<AppState>, user: ConsoleUninit, body: Body<InitAc
             .filter(invitation_codes::Column::Status.eq("unused"))
             .one(&txn)
             .await?
-            .ok_or_else(invalid_invitation_code)?;
+            .ok_or(AccountError::InvalidInvitationCode)?;
         // Conditional update: of two accounts racing for one code, only one flips it.
         let flipped = invitation_codes::Entity::update_many()
             .col_expr(invitation_codes::Column::Status, "used".into())
@@ -278,7 +270,7 @@ async fn init(state: web::Data<AppState>, user: ConsoleUninit, body: Body<InitAc
             .exec(&txn)
             .await?;
         if flipped.rows_affected != 1 {
-            return Err(invalid_invitation_code().into());
+            return Err(AccountError::InvalidInvitationCode.into());
         }
     }
     let mut row: entities::accounts::ActiveModel = user.account.clone().into();

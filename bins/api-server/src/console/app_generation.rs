@@ -1,12 +1,12 @@
 //! Console debugging of an app: `POST /apps/<id>/completion-messages` and `/chat-messages`
 //! run the config the console sends (validated as a model config), and their stop routes.
 
+use crate::error_table::{Refusal, Wording};
 use actix_web::{HttpResponse, web};
 use apps::lookup::AppMode;
 use conversations::Caller;
 use conversations::generate;
 use entities::apps as app_rows;
-use kernel::ApiError;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
@@ -175,7 +175,7 @@ async fn chat(state: web::Data<AppState>, user: Console, path: web::Path<Uuid>, 
 }
 
 /// The caller's app of `mode`; found before the body is read, as Dify does.
-async fn app(state: &AppState, user: &Console, app_id: Uuid, mode: AppMode) -> Result<app_rows::Model, ApiError> {
+async fn app(state: &AppState, user: &Console, app_id: Uuid, mode: AppMode) -> Result<app_rows::Model, apps::AppError> {
     apps::lookup::app_for_tenant(&state.infra.db, user.tenant_id(), app_id, Some(mode)).await
 }
 
@@ -218,15 +218,6 @@ async fn stop(
 }
 
 /// Dify's error for a route of the other mode (installed and web apps).
-pub fn wrong_mode(expected: AppMode) -> ApiError {
-    match expected {
-        AppMode::Chat => {
-            ApiError::new(400, "not_chat_app", "Please check if your Chat app mode matches the right API route.")
-        }
-        AppMode::Completion => ApiError::new(
-            400,
-            "not_completion_app",
-            "Please check if your Completion app mode matches the right API route.",
-        ),
-    }
+pub fn wrong_mode(expected: AppMode) -> Refusal {
+    Refusal::WrongMode { expected, wording: Wording::App }
 }

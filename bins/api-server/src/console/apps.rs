@@ -135,10 +135,10 @@ pub fn register(t: &mut RouteTable) {
 }
 
 /// The caller's app, or Dify's 404 `app_not_found`.
-async fn load(state: &AppState, user: &Console, app_id: Uuid) -> Result<app_rows::Model, ApiError> {
+async fn load(state: &AppState, user: &Console, app_id: Uuid) -> Result<app_rows::Model, apps::AppError> {
     apps::lookup::app_for_tenant(&state.infra.db, user.tenant_id(), app_id, None)
         .await
-        .map_err(|e| if e.status == 404 { ApiError::new(404, "app_not_found", "App not found.") } else { e })
+        .map_err(apps::AppError::as_app_not_found)
 }
 
 fn page_arg(query: &HashMap<String, String>, name: &str, default: u64, max: u64) -> Result<u64, ApiError> {

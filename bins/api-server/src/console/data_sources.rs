@@ -78,8 +78,7 @@ async fn pre_import(state: web::Data<AppState>, user: Console, query: QueryArgs)
         None | Some("") => None,
         Some(id) => {
             let id: Uuid = id.parse().map_err(|_| ApiError::not_found("Dataset not found."))?;
-            let found = datasets::dataset::find(db, user.tenant_id(), id).await;
-            Some(found.map_err(|e| if e.status == 404 { ApiError::not_found("Dataset not found.") } else { e })?)
+            Some(datasets::dataset::find(db, user.tenant_id(), id).await?)
         }
     };
     Ok(HttpResponse::Ok().json(data_sources::pre_import_pages(db, user.tenant_id(), dataset.as_ref()).await?))

@@ -144,7 +144,7 @@ async fn update(
     let EditDataset { name, description, permission, indexing_technique } = body.read_keeping_nulls()?;
     let edit = DatasetEdit { name, description: description.map(|d| d.map(|d| d.0)), permission, indexing_technique };
     if !dataset::can_access(&d, user.account.id) {
-        return Err(dataset::no_permission().into());
+        return Err(datasets::DatasetError::NoPermission.into());
     }
     let d = dataset::update(db, &state.infra.outbox, &state.engine.hosting, d, user.account.id, edit).await?;
     Ok(HttpResponse::Ok().json(listing::detail(db, &state.engine.hosting, &d, false).await?))

@@ -4,6 +4,7 @@
 //! every change needs an admin or owner.
 
 use actix_web::{HttpRequest, HttpResponse, web};
+use datasets::DatasetError;
 use datasets::document_admin::{self, MetadataEdit, MetadataView, StatusAction};
 use datasets::segment_edit::{self, SegmentInput};
 use datasets::segments::{self, SegmentQuery};
@@ -114,7 +115,7 @@ async fn document_of(
     user: &Console,
     dataset_id: Uuid,
     document_id: Uuid,
-) -> Result<(dataset_rows::Model, document_rows::Model), ApiError> {
+) -> Result<(dataset_rows::Model, document_rows::Model), DatasetError> {
     let db = &state.infra.db;
     let d = dataset::find_accessible(db, user.tenant_id(), user.account.id, dataset_id).await?;
     let doc = documents::find(db, &d, document_id).await?;
@@ -184,7 +185,7 @@ async fn processing_other(
 ) -> HttpResult {
     let (dataset_id, document_id, _) = path.into_inner();
     document_of(&state, &user, dataset_id, document_id).await?;
-    Err(ApiError::new(400, "invalid_action", "Invalid action.").into())
+    Err(DatasetError::InvalidAction("Invalid action.").into())
 }
 
 #[utoipa::path(patch, path = "/console/api/datasets/{dataset_id}/documents/{document_id}/status/{action}", tag = "documents", params(("dataset_id" = Uuid, Path), ("document_id" = Uuid, Path), ("action" = String, Path, description = "`enable`, `disable`, `archive` or `un_archive`")), responses((status = 200, description = "`{\"result\": \"success\"}`")))]

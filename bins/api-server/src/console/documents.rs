@@ -156,7 +156,7 @@ async fn init(state: web::Data<AppState>, Manager(user): Manager, body: Body<Doc
         .one(db)
         .await
         .map_err(ApiError::from)?
-        .ok_or_else(|| ApiError::new(404, "file_not_exists", "File not exists."))?;
+        .ok_or(datasets::DatasetError::FileNotExists)?;
     // Dify names the dataset after the first document.
     let short: String = first.name.chars().take(18).collect();
     let name = DatasetName::parse(&format!("{short}..."))

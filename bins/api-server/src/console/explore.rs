@@ -184,10 +184,10 @@ fn listed(outcome: Outcome) -> HttpResponse {
 }
 
 /// The manager's own app; another workspace's is 404 `app_not_found`.
-async fn own_app(state: &AppState, user: &Console, app_id: Uuid) -> Result<entities::apps::Model, ApiError> {
+async fn own_app(state: &AppState, user: &Console, app_id: Uuid) -> Result<entities::apps::Model, apps::AppError> {
     apps::lookup::app_for_tenant(&state.infra.db, user.tenant_id(), app_id, None)
         .await
-        .map_err(|e| if e.status == 404 { ApiError::new(404, "app_not_found", "App not found.") } else { e })
+        .map_err(apps::AppError::as_app_not_found)
 }
 
 /// `POST /explore/apps/<id>` (seed fork): an owner or admin lists their workspace's app.

@@ -3,9 +3,9 @@
 use actix_multipart::Multipart;
 use actix_web::{HttpResponse, web};
 use bytes::BytesMut;
+use datasets::DatasetError;
 use datasets::upload::{self, Upload, Uploader};
 use futures::StreamExt;
-use kernel::ApiError;
 use kernel::config::StorageConfig;
 use serde_json::json;
 use uuid::Uuid;
@@ -36,32 +36,32 @@ async fn config(state: web::Data<AppState>, _user: Console) -> HttpResult {
 
 /// Reads the one `file` part, at most `limit` bytes of it (one more byte is a 413 at once,
 /// whatever the client claimed); a second file part is `too_many_files`.
-pub(super) async fn read_file(mut form: Multipart, limit: u64) -> Result<Upload, ApiError> {
+pub(super) async fn read_file(mut form: Multipart, limit: u64) -> Result<Upload, DatasetError> {
     let mut found: Option<Upload> = None;
     let mut files = 0;
     while let Some(field) = form.next().await {
-        let mut field = field.map_err(|_| upload::no_file_uploaded())?;
+        let mut field = field.map_err(|_| DatasetError::NoFileUploaded)?;
         let filename = field.content_disposition().and_then(|d| d.get_filename()).map(str::to_owned);
         let Some(filename) = filename else { continue };
         files += 1;
         if files > 1 {
-            return Err(upload::too_many_files());
+            return Err(DatasetError::TooManyFiles);
         }
         if field.name() != Some("file") {
             continue;
         }
         let mut data = BytesMut::new();
         while let Some(chunk) = field.next().await {
-            let chunk = chunk.map_err(|_| upload::no_file_uploaded())?;
+            let chunk = chunk.map_err(|_| DatasetError::NoFileUploaded)?;
             let size = (data.len() + chunk.len()) as u64;
             if size > limit {
-                return Err(upload::file_too_large(size, limit));
+                return Err(DatasetError::FileTooLarge { size, limit });
             }
             data.extend_from_slice(&chunk);
         }
         found = Some(Upload { filename, bytes: data.freeze() });
     }
-    found.ok_or_else(upload::no_file_uploaded)
+    found.ok_or(DatasetError::NoFileUploaded)
 }
 
 fn storage_type(state: &AppState) -> &'static str {

@@ -68,7 +68,7 @@ pub fn sessions(state: &AppState) -> Sessions<'_> {
 /// Dify's `setup_required`: SELF_HOSTED instances answer 401 `not_setup` until set up.
 pub async fn setup_required(state: &AppState) -> Result<(), ApiError> {
     if state.config.edition == Edition::SelfHosted && !state.is_setup().await? {
-        return Err(accounts::setup::not_setup());
+        return Err(crate::error_table::account(accounts::AccountError::NotSetup));
     }
     Ok(())
 }
@@ -140,11 +140,7 @@ async fn authenticate(req: HttpRequest, require_init: bool) -> Result<Console, A
     }
     let account = touch_last_active(db, account).await?;
     if require_init && account.status == status::UNINITIALIZED {
-        return Err(ApiError::new(
-            400,
-            "account_not_initialized",
-            "The account has not been initialized yet. Please proceed with the initialization process first.",
-        ));
+        return Err(crate::error_table::account(accounts::AccountError::NotInitialized));
     }
     Ok(Console { account, membership, credential })
 }

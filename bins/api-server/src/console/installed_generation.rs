@@ -1,6 +1,7 @@
 //! Using an installed app from the console's Explore page: generation and stop, as the
 //! signed-in account.
 
+use crate::http_error::HttpError;
 use actix_web::{HttpResponse, web};
 use apps::lookup::AppMode;
 use conversations::Caller;
@@ -89,9 +90,10 @@ async fn more_like_this(
 async fn suggested(state: web::Data<AppState>, user: Console, path: web::Path<(Uuid, Uuid)>) -> HttpResult {
     let (id, message_id) = path.into_inner();
     // Dify answers a completion app here with not_completion_app (sic).
-    let app = installed_app(&state, &user, id, AppMode::Chat)
-        .await
-        .map_err(|e| if e.code == "not_chat_app" { wrong_mode(AppMode::Completion) } else { e })?;
+    let app = installed_app_of_any_mode(&state, &user, id).await?;
+    if app.mode != AppMode::Chat {
+        return Err(wrong_mode(AppMode::Completion).into());
+    }
     let data = conversations::suggestions::after_answer(
         &state.engine,
         &app,
@@ -125,16 +127,22 @@ pub async fn installed_app(
     user: &Console,
     id: Uuid,
     mode: AppMode,
-) -> Result<app_rows::Model, ApiError> {
+) -> Result<app_rows::Model, HttpError> {
+    let app = installed_app_of_any_mode(state, user, id).await?;
+    if app.mode != mode {
+        return Err(wrong_mode(mode).into());
+    }
+    Ok(app)
+}
+
+/// The app behind the caller's installed app `id`.
+async fn installed_app_of_any_mode(state: &AppState, user: &Console, id: Uuid) -> Result<app_rows::Model, ApiError> {
     let entry = apps::installed::for_tenant(&state.infra.db, user.tenant_id(), id).await?;
     let app = app_rows::Entity::find_by_id(entry.app_id)
         .one(&state.infra.db)
         .await?
         .filter(|a| a.status == "normal")
         .ok_or_else(|| ApiError::not_found("Installed app not found"))?;
-    if app.mode != mode {
-        return Err(wrong_mode(mode));
-    }
     Ok(app)
 }
 

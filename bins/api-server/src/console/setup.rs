@@ -51,7 +51,7 @@ async fn setup(state: web::Data<AppState>, body: Body<Setup>) -> HttpResult {
     }
     let db = &state.infra.db;
     if state.is_setup().await? || accounts::tenant::count(db).await? > 0 {
-        return Err(accounts::setup::already_setup().into());
+        return Err(accounts::AccountError::AlreadySetup.into());
     }
     let Setup { email: EmailAddress(email), name: AccountName(name), password: AccountPassword(password) } =
         body.read()?;

@@ -56,16 +56,13 @@ async fn info(state: web::Data<AppState>, user: Console) -> HttpResult {
     current(state, user).await
 }
 
-fn not_linked() -> ApiError {
-    ApiError::new(403, "account_not_link_tenant", "Account not link tenant")
-}
-
 #[utoipa::path(post, path = "/console/api/workspaces/switch", tag = "workspaces", request_body = WorkspaceSwitch, responses((status = 200, description = "`result` and the new workspace")))]
 async fn switch(state: web::Data<AppState>, user: Console, body: Body<WorkspaceSwitch>) -> HttpResult {
     let WorkspaceSwitch { tenant_id } = body.read()?;
-    let tenant_id: Uuid = tenant_id.parse().map_err(|_| not_linked())?;
-    let membership =
-        accounts::tenant::membership(&state.infra.db, user.account.id, tenant_id).await?.ok_or_else(not_linked)?;
+    let tenant_id: Uuid = tenant_id.parse().map_err(|_| accounts::AccountError::NotLinkedToWorkspace)?;
+    let membership = accounts::tenant::membership(&state.infra.db, user.account.id, tenant_id)
+        .await?
+        .ok_or(accounts::AccountError::NotLinkedToWorkspace)?;
     if let Credential::Session { sid, data } = &user.credential {
         sessions(&state).set_workspace(sid, data, tenant_id).await?;
     }

@@ -1,10 +1,11 @@
 //! `/v1/documents`: a dataset's backend adds documents from text and deletes them, with a
 //! `ds-…` dataset key.
 
+use crate::error_table;
 use actix_web::{HttpResponse, web};
+use datasets::DatasetError;
 use datasets::document_admin;
 use datasets::text_documents::{self, TextDocument};
-use kernel::ApiError;
 use kernel::config::StorageConfig;
 use serde::{Deserialize, Deserializer};
 use serde_json::{Map, Value, json};
@@ -82,20 +83,16 @@ async fn create(state: web::Data<AppState>, key: DatasetApiKey, body: Body<NewDo
 #[utoipa::path(delete, path = "/v1/documents/{document_id}", tag = "documents", params(("document_id" = Uuid, Path)), responses((status = 204, description = "Deleted")))]
 async fn delete(state: web::Data<AppState>, key: DatasetApiKey, path: web::Path<Uuid>) -> HttpResult {
     let d = &key.dataset;
-    let doc = datasets::documents::find(&state.infra.db, d, path.into_inner())
-        .await
-        .map_err(|e| if e.status == 404 { ApiError::not_found("Document Not Exists.") } else { e })?;
-    // The v1 surface answers 403 for both refusals (the console: 400 while indexing).
-    if doc.archived {
-        return Err(
-            ApiError::new(403, "archived_document_immutable", "Cannot operate when document was archived.").into()
-        );
-    }
-    if doc.indexing_status.is_running() {
-        return Err(ApiError::new(403, "document_indexing", "Cannot delete document during indexing.").into());
-    }
-    document_admin::delete(&state.indexer, d, &doc)
-        .await
-        .map_err(|e| if e.status == 404 { ApiError::not_found("Document Not Exists.") } else { e })?;
+    let deleted = async {
+        let doc = datasets::documents::find(&state.infra.db, d, path.into_inner()).await?;
+        if doc.archived {
+            return Err(DatasetError::ArchivedImmutable);
+        }
+        if doc.indexing_status.is_running() {
+            return Err(DatasetError::DocumentIndexing("Cannot delete document during indexing."));
+        }
+        document_admin::delete(&state.indexer, d, &doc).await
+    };
+    deleted.await.map_err(error_table::service_document)?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -1,11 +1,11 @@
 //! `POST /v1/completion-messages` and `/v1/chat-messages` with an app key, for the end user
 //! the body's `user` names, and their stop routes.
 
+use crate::error_table::{Refusal, Wording, require_mode};
 use actix_web::{HttpResponse, web};
 use apps::lookup::AppMode;
 use conversations::Caller;
 use conversations::generate;
-use kernel::ApiError;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
@@ -76,18 +76,8 @@ async fn audio(state: web::Data<AppState>, key: AppApiKey, form: actix_multipart
 
 /// The service API's mode errors: a chat route on a completion app is `not_chat_app`, the
 /// other way round Dify answers `app_unavailable`.
-fn check_mode(key: &AppApiKey, mode: AppMode) -> Result<(), ApiError> {
-    if key.app.mode == mode {
-        return Ok(());
-    }
-    Err(match mode {
-        AppMode::Chat => {
-            ApiError::new(400, "not_chat_app", "Please check if your Chat app mode matches the right API route.")
-        }
-        AppMode::Completion => {
-            ApiError::new(400, "app_unavailable", "App unavailable, please check your app configurations.")
-        }
-    })
+fn check_mode(key: &AppApiKey, mode: AppMode) -> Result<(), Refusal> {
+    require_mode(&key.app, mode, Wording::Service)
 }
 
 /// A completion for the end user `user` names.

@@ -1,10 +1,10 @@
 //! The web app's generation routes for its visitor: `completion-messages`, `chat-messages`,
 //! their stop routes, more-like-this, suggested questions and audio-to-text.
 
+use crate::error_table::{Refusal, Wording, require_mode};
 use actix_web::{HttpResponse, web};
 use apps::lookup::AppMode;
 use conversations::generate;
-use kernel::ApiError;
 use serde_json::json;
 use uuid::Uuid;
 
@@ -41,8 +41,8 @@ pub fn register(t: &mut RouteTable) {
     t.add("POST", "/api/audio-to-text", "web.audioapi", web::to(audio));
 }
 
-fn check_mode(user: &WebAppUser, mode: AppMode) -> Result<(), ApiError> {
-    if user.app.mode == mode { Ok(()) } else { Err(wrong_mode(mode)) }
+fn check_mode(user: &WebAppUser, mode: AppMode) -> Result<(), Refusal> {
+    require_mode(&user.app, mode, Wording::App)
 }
 
 /// A completion for the visitor.

@@ -3,6 +3,7 @@
 //! budget left, and the hits become the prompt's context and, when the app shows them, the
 //! answer's sources.
 
+use crate::ConversationError;
 use datasets::retrieval::{self, Asker, Retrieved};
 use entities::dataset_retriever_resources as resources;
 use kernel::ApiError;
@@ -43,7 +44,7 @@ pub async fn retrieve(
     dataset_ids: &[Uuid],
     query: &str,
     rest_tokens: Option<usize>,
-) -> Result<Found, ApiError> {
+) -> Result<Found, ConversationError> {
     let mut datasets = retrieval::usable_datasets(&engine.db, tenant_id, dataset_ids).await?;
     if datasets.is_empty() || query.trim().is_empty() {
         return Ok(Found::default());

@@ -11,6 +11,7 @@ pub(crate) mod history;
 mod persist;
 mod run;
 
+use crate::ConversationError;
 use ::apps::lookup::AppMode;
 use entities::{app_model_configs, apps, conversations};
 use kernel::ApiError;
@@ -34,7 +35,7 @@ pub enum Event {
     /// The answer is complete and saved.
     End { retriever_resources: Option<Value> },
     /// The generation failed; what was answered so far is saved.
-    Error(ApiError),
+    Error(ConversationError),
 }
 
 /// What a surface asks to generate.
@@ -64,18 +65,6 @@ pub struct Generation {
 /// Events buffered between the model and a slow client before the model stream waits.
 const EVENT_BUFFER: usize = 256;
 
-fn app_unavailable() -> ApiError {
-    ApiError::new(400, "app_unavailable", "App unavailable, please check your app configurations.")
-}
-
-fn prompt_too_long() -> ApiError {
-    ApiError::new(
-        400,
-        "completion_request_error",
-        "Query or prefix prompt is too long, you can reduce the prefix prompt, or shrink the max token, or switch to a llm with a larger token limit size.",
-    )
-}
-
 /// Validates the request, writes the conversation (if new) and message rows, and starts the
 /// model call. Errors here are the request's HTTP errors; later ones arrive as [`Event::Error`].
 #[tracing::instrument(
@@ -83,11 +72,11 @@ fn prompt_too_long() -> ApiError {
     skip_all,
     fields(workspace = %req.app.tenant_id, app = %req.app.id, conversation = ?req.conversation_id)
 )]
-pub async fn start(engine: &Engine, req: Request) -> Result<Generation, ApiError> {
+pub async fn start(engine: &Engine, req: Request) -> Result<Generation, ConversationError> {
     let mode = req.app.mode;
     let query = req.query.replace('\0', "");
     if mode == AppMode::Chat && query.is_empty() {
-        return Err(ApiError::value_error("query is required"));
+        return Err(ApiError::value_error("query is required").into());
     }
     let conversation = match req.conversation_id {
         Some(id) => Some(find_conversation(engine, &req.app, req.caller, id).await?),
@@ -102,7 +91,9 @@ pub async fn start(engine: &Engine, req: Request) -> Result<Generation, ApiError
             }
             config
         }
-        (None, Some(over)) => AppConfig::from_json(req.app.app_model_config_id.ok_or_else(app_unavailable)?, over),
+        (None, Some(over)) => {
+            AppConfig::from_json(req.app.app_model_config_id.ok_or(ConversationError::AppUnavailable)?, over)
+        }
         (None, None) => AppConfig::from_row(&current_config(engine, &req.app).await?),
     };
     let mut inputs = inputs::clean(config.user_input_form(), &req.inputs)?;
@@ -122,7 +113,7 @@ pub async fn start(engine: &Engine, req: Request) -> Result<Generation, ApiError
     if let Some(limit) = model.context_size()
         && limit - max_tokens - base_tokens < 0
     {
-        return Err(prompt_too_long());
+        return Err(ConversationError::PromptTooLong);
     }
     // The dataset step runs before the final prompt (an agent step would run here too).
     let dataset_ids = config.dataset_ids();
@@ -170,7 +161,7 @@ pub async fn start(engine: &Engine, req: Request) -> Result<Generation, ApiError
         canned,
         sources: config.enabled("retriever_resource").then(|| (found, req.retriever_from.clone())),
     };
-    launch(engine, prepared).await
+    Ok(launch(engine, prepared).await?)
 }
 
 /// A generation ready to run: its rows are not written yet.
@@ -246,14 +237,10 @@ pub async fn more_like_this(
     app: &apps::Model,
     caller: Caller,
     message_id: Uuid,
-) -> Result<Generation, ApiError> {
+) -> Result<Generation, ConversationError> {
     let message = crate::lookup::caller_message(&engine.db, app, caller, message_id).await?;
     if !AppConfig::from_row(&current_config(engine, app).await?).enabled("more_like_this") {
-        return Err(ApiError::new(
-            403,
-            "app_more_like_this_disabled",
-            "The 'More like this' feature is disabled. Please refresh your page.",
-        ));
+        return Err(ConversationError::MoreLikeThisDisabled);
     }
     let conversation = conversations::Entity::find_by_id(message.conversation_id)
         .one(&engine.db)
@@ -305,7 +292,7 @@ pub async fn more_like_this(
         canned: None,
         sources: None,
     };
-    launch(engine, prepared).await
+    Ok(launch(engine, prepared).await?)
 }
 
 /// The prompt "more like this" wraps the original prompt and answer in.
@@ -317,7 +304,7 @@ async fn find_conversation(
     app: &apps::Model,
     caller: Caller,
     id: Uuid,
-) -> Result<conversations::Model, ApiError> {
+) -> Result<conversations::Model, ConversationError> {
     let mut q = conversations::Entity::find_by_id(id)
         .filter(conversations::Column::AppId.eq(app.id))
         .filter(conversations::Column::IsDeleted.eq(false));
@@ -327,11 +314,7 @@ async fn find_conversation(
     };
     let c = q.one(&engine.db).await?.ok_or_else(|| ApiError::not_found("Conversation Not Exists."))?;
     if c.status != "normal" {
-        return Err(ApiError::new(
-            400,
-            "conversation_completed",
-            "The conversation has ended. Please start a new conversation.",
-        ));
+        return Err(ConversationError::ConversationCompleted);
     }
     Ok(c)
 }
@@ -341,7 +324,7 @@ pub(crate) async fn conversation_config(
     engine: &Engine,
     app: &apps::Model,
     c: &conversations::Model,
-) -> Result<AppConfig, ApiError> {
+) -> Result<AppConfig, ConversationError> {
     if let Some(dict) = c.override_model_configs.as_deref().and_then(|s| serde_json::from_str::<Value>(s).ok()) {
         return Ok(AppConfig::from_json(c.app_model_config_id, dict));
     }
@@ -349,16 +332,16 @@ pub(crate) async fn conversation_config(
         .filter(app_model_configs::Column::AppId.eq(app.id))
         .one(&engine.db)
         .await?
-        .ok_or_else(app_unavailable)?;
+        .ok_or(ConversationError::AppUnavailable)?;
     Ok(AppConfig::from_row(&row))
 }
 
 /// The app's current config row.
-pub async fn current_config(engine: &Engine, app: &apps::Model) -> Result<app_model_configs::Model, ApiError> {
-    let id = app.app_model_config_id.ok_or_else(app_unavailable)?;
+pub async fn current_config(engine: &Engine, app: &apps::Model) -> Result<app_model_configs::Model, ConversationError> {
+    let id = app.app_model_config_id.ok_or(ConversationError::AppUnavailable)?;
     app_model_configs::Entity::find_by_id(id)
         .filter(app_model_configs::Column::AppId.eq(app.id))
         .one(&engine.db)
         .await?
-        .ok_or_else(app_unavailable)
+        .ok_or(ConversationError::AppUnavailable)
 }

@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use crate::ConversationError;
 use futures::StreamExt;
 use kernel::ApiError;
 use kernel::jobs::Job;
@@ -44,7 +45,7 @@ pub struct Plan {
 enum Outcome {
     Finished,
     Stopped,
-    Failed(ApiError),
+    Failed(ConversationError),
 }
 
 /// A client that went away does not stop the generation (as in Dify): sends just fail.
@@ -72,7 +73,7 @@ pub async fn run(engine: Engine, plan: Plan, tx: mpsc::Sender<Event>) {
         Ok(staged) => staged,
         Err(e) => {
             tracing::error!(error = %e, message_id = %plan.message_id, "cannot save the answer");
-            emit(&tx, Event::Error(ApiError::internal())).await;
+            emit(&tx, Event::Error(ApiError::internal().into())).await;
             return;
         }
     };
@@ -124,11 +125,10 @@ async fn stream_answer(
 }
 
 /// A vendor failure as the surfaces report it; a refused key reads as Dify words it.
-fn generation_error(e: ProviderError) -> ApiError {
+fn generation_error(e: ProviderError) -> ConversationError {
     match e {
-        ProviderError::Authentication(_) => {
-            ApiError::new(400, "completion_request_error", "Incorrect API key provided")
-        }
-        other => other.into(),
+        ProviderError::Authentication(_) => ProviderError::Authentication("Incorrect API key provided".into()),
+        other => other,
     }
+    .into()
 }

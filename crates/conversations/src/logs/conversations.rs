@@ -1,5 +1,6 @@
 //! Conversation lists (page pagination, newest first), details and soft deletion.
 
+use crate::ConversationError;
 use std::collections::{HashMap, HashSet};
 
 use apps::lookup::{AppMode, app_for_tenant};
@@ -186,7 +187,7 @@ pub async fn completion_conversations(
     app_id: Uuid,
     args: &[(String, String)],
     timezone: Option<&str>,
-) -> Result<ConversationPage<CompletionConversationItem>, ApiError> {
+) -> Result<ConversationPage<CompletionConversationItem>, ConversationError> {
     let f = Filter::parse(args, timezone, AppMode::Completion)?;
     let app = app_for_tenant(db, tenant_id, app_id, Some(AppMode::Completion)).await?;
     let (total, rows) = page_of(db, f.query(app.id, AppMode::Completion), &f).await?;
@@ -260,7 +261,7 @@ pub async fn chat_conversations(
     app_id: Uuid,
     args: &[(String, String)],
     timezone: Option<&str>,
-) -> Result<ConversationPage<ChatConversationItem>, ApiError> {
+) -> Result<ConversationPage<ChatConversationItem>, ConversationError> {
     let f = Filter::parse(args, timezone, AppMode::Chat)?;
     let app = app_for_tenant(db, tenant_id, app_id, Some(AppMode::Chat)).await?;
     let (total, rows) = page_of(db, f.query(app.id, AppMode::Chat), &f).await?;
@@ -319,7 +320,7 @@ async fn open(
     id: Uuid,
     account_id: Uuid,
     mode: AppMode,
-) -> Result<conversations::Model, ApiError> {
+) -> Result<conversations::Model, ConversationError> {
     let app = app_for_tenant(db, tenant_id, app_id, Some(mode)).await?;
     let conv = live_conversation(db, app.id, id).await?;
     if conv.read_at.is_none() {
@@ -341,7 +342,7 @@ pub async fn completion_conversation(
     app_id: Uuid,
     id: Uuid,
     account_id: Uuid,
-) -> Result<CompletionConversationDetail, ApiError> {
+) -> Result<CompletionConversationDetail, ConversationError> {
     let c = open(db, tenant_id, app_id, id, account_id, AppMode::Completion).await?;
     let configs = shape::configs_of(db, std::slice::from_ref(&c)).await?;
     let first = shape::first_messages(db, &[c.id]).await?.remove(&c.id);
@@ -368,7 +369,7 @@ pub async fn chat_conversation(
     app_id: Uuid,
     id: Uuid,
     account_id: Uuid,
-) -> Result<ChatConversationDetail, ApiError> {
+) -> Result<ChatConversationDetail, ConversationError> {
     let c = open(db, tenant_id, app_id, id, account_id, AppMode::Chat).await?;
     let configs = shape::configs_of(db, std::slice::from_ref(&c)).await?;
     let (user, admin) = shape::feedback_stats(db, &[c.id]).await?.remove(&c.id).unwrap_or_default();
@@ -398,7 +399,7 @@ pub async fn delete_conversation(
     app_id: Uuid,
     id: Uuid,
     mode: AppMode,
-) -> Result<(), ApiError> {
+) -> Result<(), ConversationError> {
     let app = app_for_tenant(db, tenant_id, app_id, Some(mode)).await?;
     let conv = live_conversation(db, app.id, id).await?;
     // Only a live one: of parallel deletes one wins, the others answer 404.
@@ -410,7 +411,7 @@ pub async fn delete_conversation(
         .exec(db)
         .await?;
     if gone.rows_affected == 0 {
-        return Err(ApiError::not_found("Conversation Not Exists."));
+        return Err(ApiError::not_found("Conversation Not Exists.").into());
     }
     Ok(())
 }

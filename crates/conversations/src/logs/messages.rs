@@ -1,6 +1,7 @@
 //! A chat's message history (infinite scroll, oldest first), one message's detail, and the
 //! admins' annotations of answers.
 
+use crate::ConversationError;
 use apps::lookup::{AppMode, app_for_tenant};
 use entities::{message_annotations, messages};
 use kernel::ApiError;
@@ -39,7 +40,7 @@ pub async fn chat_messages(
     tenant_id: Uuid,
     app_id: Uuid,
     args: &[(String, String)],
-) -> Result<MessagePage, ApiError> {
+) -> Result<MessagePage, ConversationError> {
     let app = app_for_tenant(db, tenant_id, app_id, Some(AppMode::Chat)).await?;
     let a = QueryArgs(args);
     let conversation_id = a.required_uuid("conversation_id")?;
@@ -76,10 +77,10 @@ pub async fn message_detail(
     tenant_id: Uuid,
     app_id: Uuid,
     message_id: Uuid,
-) -> Result<MessageDetail, ApiError> {
+) -> Result<MessageDetail, ConversationError> {
     let app = app_for_tenant(db, tenant_id, app_id, Some(AppMode::Chat)).await?;
     let message = app_message(db, app.id, message_id).await?;
-    message_details(db, vec![message]).await?.pop().ok_or_else(|| ApiError::not_found("Message Not Exists."))
+    Ok(message_details(db, vec![message]).await?.pop().ok_or_else(|| ApiError::not_found("Message Not Exists."))?)
 }
 
 async fn app_message(db: &DatabaseConnection, app_id: Uuid, id: Uuid) -> Result<messages::Model, ApiError> {
@@ -99,7 +100,7 @@ pub async fn annotate(
     account_id: Uuid,
     message_id: Option<&str>,
     content: Option<String>,
-) -> Result<(), ApiError> {
+) -> Result<(), ConversationError> {
     let app = app_for_tenant(db, tenant_id, app_id, None).await?;
     let message_id = required_body_uuid("message_id", message_id)?;
     let content = required_body_str("content", content)?;
@@ -137,7 +138,11 @@ pub async fn annotate(
 }
 
 /// `GET /apps/<id>/annotations/count`: the app's annotations.
-pub async fn annotation_count(db: &DatabaseConnection, tenant_id: Uuid, app_id: Uuid) -> Result<u64, ApiError> {
+pub async fn annotation_count(
+    db: &DatabaseConnection,
+    tenant_id: Uuid,
+    app_id: Uuid,
+) -> Result<u64, ConversationError> {
     let app = app_for_tenant(db, tenant_id, app_id, None).await?;
     Ok(message_annotations::Entity::find().filter(message_annotations::Column::AppId.eq(app.id)).count(db).await?)
 }

@@ -5,7 +5,7 @@ use kernel::{ApiError, Config};
 pub use rag::extract::serve_if_child;
 use rag::extract::{ExtractError, Extractor, Limits};
 
-use crate::upload::unsupported_file_type;
+use crate::DatasetError;
 
 /// The extraction sandbox as configured (`EXTRACT_*`).
 pub fn extractor(config: &Config) -> Extractor {
@@ -23,35 +23,36 @@ pub fn extractor(config: &Config) -> Extractor {
 ///
 /// A file without text is empty, an unknown type is 415, and a file its parser cannot read
 /// is 400 with the parser's reason.
-pub fn extract_text(ext: &str, bytes: &[u8]) -> Result<String, ApiError> {
+pub fn extract_text(ext: &str, bytes: &[u8]) -> Result<String, DatasetError> {
     answer(rag::extract::extract(&format!("file.{ext}"), bytes))
 }
 
 /// [`extract_text`] in the extraction sandbox: a file that breaks a limit is 400 naming it.
-pub async fn extract_text_sandboxed(extractor: &Extractor, ext: &str, bytes: Vec<u8>) -> Result<String, ApiError> {
+pub async fn extract_text_sandboxed(extractor: &Extractor, ext: &str, bytes: Vec<u8>) -> Result<String, DatasetError> {
     answer(extractor.extract(&format!("file.{ext}"), bytes).await)
 }
 
-fn answer(docs: Result<Vec<String>, ExtractError>) -> Result<String, ApiError> {
+fn answer(docs: Result<Vec<String>, ExtractError>) -> Result<String, DatasetError> {
     match docs {
         Ok(docs) => Ok(docs.join("\n")),
         Err(ExtractError::Empty) => Ok(String::new()),
-        Err(ExtractError::Unsupported(_)) => Err(unsupported_file_type()),
-        Err(ExtractError::Unavailable(message)) => Err(ApiError::unavailable(message)),
-        Err(e) => Err(ApiError::value_error(e.to_string())),
+        Err(ExtractError::Unsupported(_)) => Err(DatasetError::UnsupportedFileType),
+        Err(ExtractError::Unavailable(message)) => Err(ApiError::unavailable(message).into()),
+        Err(e) => Err(ApiError::value_error(e.to_string()).into()),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::extract_text;
+    use crate::DatasetError;
 
     #[test]
     fn every_upload_type_goes_through_rag() {
         assert_eq!(extract_text("txt", "hello\nworld".as_bytes()).as_deref(), Ok("hello\nworld"));
         assert_eq!(extract_text("csv", b"name,city\nAda,London\n").as_deref(), Ok("name: Ada\ncity: London"));
         assert_eq!(extract_text("txt", b"  ").as_deref(), Ok(""));
-        assert_eq!(extract_text("exe", b"MZ").map_err(|e| e.status), Err(415));
-        assert_eq!(extract_text("pdf", b"%PDF-1.4 broken").map_err(|e| e.status), Err(400));
+        assert_eq!(extract_text("exe", b"MZ"), Err(DatasetError::UnsupportedFileType));
+        assert!(matches!(extract_text("pdf", b"%PDF-1.4 broken"), Err(DatasetError::Common(e)) if e.status == 400));
     }
 }

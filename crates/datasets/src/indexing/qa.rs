@@ -3,8 +3,8 @@
 //! a segment of its own, its answer kept beside it. Only the question is embedded and
 //! keyword-indexed, as in Dify.
 
+use crate::DatasetError;
 use futures::StreamExt;
-use kernel::ApiError;
 use providers::ModelType;
 use providers::runtime::{ChatMessage, CompletionParams, ModelRef};
 use providers::tokens::Encoding;
@@ -42,16 +42,11 @@ pub struct QaChunk {
 }
 
 /// The workspace's default text model; without one, Dify's "Default model is not available".
-pub async fn default_text_model(indexer: &Indexer, tenant_id: Uuid) -> Result<ModelRef, ApiError> {
-    let default = providers::store::usable_default_model(&indexer.db, &indexer.hosting, tenant_id, ModelType::TextGeneration)
-        .await?
-        .ok_or_else(|| {
-            ApiError::new(
-                400,
-                "completion_request_error",
-                "Default model is not available. Please configure a Default System Reasoning Model in the Settings -> Model Provider.",
-            )
-        })?;
+pub async fn default_text_model(indexer: &Indexer, tenant_id: Uuid) -> Result<ModelRef, DatasetError> {
+    let default =
+        providers::store::usable_default_model(&indexer.db, &indexer.hosting, tenant_id, ModelType::TextGeneration)
+            .await?
+            .ok_or(DatasetError::NoDefaultModel)?;
     let provider = default.model_provider.provider_name;
     let call = providers::store::get_credentials(
         &indexer.db,
@@ -89,7 +84,7 @@ pub async fn generate(
                 providers::runtime::generate(&http, &model, &messages, &params)
                     .await
                     .map(|r| r.text.trim().to_owned())
-                    .map_err(|e| ApiError::from(e).message)
+                    .map_err(|e| e.to_string())
             }
         })
         .collect();

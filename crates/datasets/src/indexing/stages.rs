@@ -122,7 +122,7 @@ async fn run(
     // Without a text model a Q&A document cannot be split; fail before any other vendor call.
     let text_model = match qa {
         true => Some(
-            qa::default_text_model(indexer, dataset.tenant_id).await.map_err(|e| StageError::Document(e.message))?,
+            qa::default_text_model(indexer, dataset.tenant_id).await.map_err(|e| StageError::Document(e.message()))?,
         ),
         false => None,
     };
@@ -266,7 +266,7 @@ async fn process_rule(db: &impl ConnectionTrait, doc: &documents::Model) -> Resu
 
 /// The dataset's embedding model with the workspace's credentials; None for economy datasets.
 async fn embedding_model(indexer: &Indexer, dataset: &datasets::Model) -> Result<Option<ModelRef>, StageError> {
-    crate::index_entries::dataset_model(indexer, dataset).await.map_err(|e| StageError::Document(e.message))
+    crate::index_entries::dataset_model(indexer, dataset).await.map_err(|e| StageError::Document(e.message()))
 }
 
 /// Replaces the document's segments with `chunks` (status `indexing`, not yet enabled; Q&A

@@ -68,7 +68,7 @@ pub async fn sync_vector_index(indexer: &Indexer, dataset_id: Uuid) -> Result<()
         let Some(last) = batch.last() else { break };
         after = Some((last.position, last.document_id));
         if let Err(e) = index_entries::add(indexer, &dataset, &batch).await {
-            tracing::error!(error = %e.message, %dataset_id, "cannot build the vector index");
+            tracing::error!(error = %e.message(), %dataset_id, "cannot build the vector index");
             return Ok(());
         }
     }

@@ -13,10 +13,10 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use super::{spec, usable_providers};
-use crate::ModelType;
 use crate::catalog::{self, AGENT_THOUGHT, PROVIDERS, ParameterRules, ProviderSpec, ProviderType, QuotaType};
 use crate::credentials;
 use crate::hosted::Hosting;
+use crate::{ModelType, ProviderError};
 
 /// Azure base models Dify marks as able to drive an agent.
 const AZURE_AGENT_BASE_MODELS: [&str; 4] = ["gpt-4", "gpt-4-32k", "gpt-35-turbo", "gpt-35-turbo-16k"];
@@ -140,18 +140,16 @@ pub async fn set_default_model(
     model_type: ModelType,
     provider: &str,
     model_name: &str,
-) -> Result<(), ApiError> {
+) -> Result<(), ProviderError> {
     let spec = spec(provider)?;
     let Some(row) = usable_providers(db, hosting, tenant_id, &[spec]).await?.remove(spec.name) else {
-        return Err(ApiError::new(
-            400,
-            "provider_not_initialize",
-            format!("Model {model_name} provider credentials is not initialized."),
-        ));
+        return Err(ProviderError::NotInitialized(format!(
+            "Model {model_name} provider credentials is not initialized."
+        )));
     };
     let offered = offered_models(db, tenant_id, spec, model_type, on_trial(&row)).await?;
     if !offered.iter().any(|(name, _, _)| name == model_name) {
-        return Err(ApiError::value_error(format!("Invalid model name: {model_name}")));
+        return Err(ApiError::value_error(format!("Invalid model name: {model_name}")).into());
     }
     let now = now_naive();
     let txn = db.begin().await?;
@@ -195,7 +193,7 @@ pub async fn model_parameter_rules(
     tenant_id: Uuid,
     provider: &str,
     model_name: &str,
-) -> Result<ParameterRules, ApiError> {
+) -> Result<ParameterRules, ProviderError> {
     let spec = spec(provider)?;
     if !usable_providers(db, hosting, tenant_id, &[spec]).await?.contains_key(spec.name) {
         return Ok(ParameterRules::default());
@@ -212,10 +210,8 @@ pub async fn model_parameter_rules(
         .one(db)
         .await?
         .ok_or_else(|| {
-            ApiError::new(
-                400,
-                "provider_not_initialize",
-                "Current Text Generation Model is invalid. Please switch to the available model.",
+            ProviderError::NotInitialized(
+                "Current Text Generation Model is invalid. Please switch to the available model.".into(),
             )
         })?;
     // Only clear fields matter here (base model, model format): nothing to decrypt.
