@@ -138,6 +138,7 @@ pub fn conversation(e: ConversationError) -> ApiError {
         E::SuggestionsDisabled => dify(403, "app_suggested_questions_after_answer_disabled", e),
         E::ConversationCompleted => dify(400, "conversation_completed", e),
         E::NoSpeechModel => dify(400, "provider_not_initialize", e),
+        E::InvalidPassport(_) => dify(401, "unauthorized", e),
         E::Provider(e) => provider(e),
         E::App(e) => app(e),
         E::Dataset(e) => dataset(e),

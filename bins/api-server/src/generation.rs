@@ -124,13 +124,11 @@ impl GenerateArgs {
 }
 
 /// `response_mode` of a more-like-this request (required, in the query string).
-pub fn query_response_mode(query: &std::collections::HashMap<String, String>) -> Result<bool, ApiError> {
-    match query.get("response_mode").map(String::as_str) {
-        Some("streaming") => Ok(true),
-        Some("blocking") => Ok(false),
-        Some(other) => Err(ApiError::invalid_param("response_mode", format!("{other} is not a valid choice"))),
-        None => Err(ApiError::invalid_param("response_mode", "Missing required parameter in the query string")),
+pub fn query_response_mode(query: &crate::query::QueryArgs) -> Result<bool, ApiError> {
+    if !query.contains("response_mode") {
+        return Err(ApiError::invalid_param("response_mode", "Missing required parameter in the query string"));
     }
+    Ok(query.choice("response_mode", &["streaming", "blocking"], "blocking")? == "streaming")
 }
 
 #[derive(Serialize)]

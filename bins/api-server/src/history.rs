@@ -5,9 +5,8 @@
 
 use crate::error_table::{Refusal, require_mode};
 use apps::lookup::AppMode;
-use std::collections::HashMap;
 
-use actix_web::{HttpResponse, web};
+use actix_web::HttpResponse;
 use conversations::listing::{self, PinnedFilter};
 use conversations::{Caller, feedback, pinned, saved};
 use entities::{app_model_configs, apps as app_rows};
@@ -76,8 +75,7 @@ fn message_id<'de, D: Deserializer<'de>>(d: D) -> Result<Uuid, D::Error> {
     }
 }
 
-/// Query-string arguments as sent.
-pub type QueryArgs = web::Query<HashMap<String, String>>;
+pub use crate::query::QueryArgs;
 
 pub use crate::error_table::Wording;
 
@@ -99,40 +97,18 @@ pub fn require_completion(app: &app_rows::Model, wording: Wording) -> Result<(),
     require_mode(app, AppMode::Completion, wording)
 }
 
-fn parse_uuid(name: &str, v: &str) -> Result<Uuid, ApiError> {
-    v.parse().map_err(|_| ApiError::invalid_param(name, format!("{v} is not a valid uuid.")))
-}
-
 /// An optional uuid query argument; empty counts as absent, as Dify's `uuid_value`.
 pub fn uuid_arg(query: &QueryArgs, name: &str) -> Result<Option<Uuid>, ApiError> {
-    match query.get(name).map(String::as_str) {
-        None | Some("") => Ok(None),
-        Some(v) => parse_uuid(name, v).map(Some),
-    }
-}
-
-/// `limit`: `int_range(1, 100)`, default 20, with flask-restful's wording.
-pub fn limit_arg(query: &QueryArgs) -> Result<u64, ApiError> {
-    let Some(v) = query.get("limit") else { return Ok(20) };
-    let n: i64 =
-        v.trim().parse().map_err(|_| ApiError::invalid_param("limit", format!("{v} is not a valid integer")))?;
-    if !(1..=100).contains(&n) {
-        return Err(ApiError::invalid_param(
-            "limit",
-            format!("Invalid argument: {n}. argument must be within the range 1 - 100"),
-        ));
-    }
-    Ok(n as u64)
+    Ok(query.uuid(name)?.id())
 }
 
 /// `pinned`: 'true' or 'false'; absent lists everything.
 fn pinned_arg(query: &QueryArgs) -> Result<PinnedFilter, ApiError> {
-    match query.get("pinned").map(String::as_str) {
-        None => Ok(PinnedFilter::All),
-        Some("true") => Ok(PinnedFilter::OnlyPinned),
-        Some("false") => Ok(PinnedFilter::Unpinned),
-        Some(v) => Err(ApiError::invalid_param("pinned", format!("{v} is not a valid choice"))),
-    }
+    Ok(match query.some_choice("pinned", &["true", "false"])? {
+        None => PinnedFilter::All,
+        Some("true") => PinnedFilter::OnlyPinned,
+        Some(_) => PinnedFilter::Unpinned,
+    })
 }
 
 /// `GET .../parameters`: the app's form and features, verbatim from its current config.
@@ -168,7 +144,7 @@ pub async fn list_conversations(
 ) -> HttpResult {
     require_chat(s.app, s.wording)?;
     let last_id = uuid_arg(query, "last_id")?;
-    let limit = limit_arg(query)?;
+    let limit = query.limit()?;
     let pins = if with_pins { pinned_arg(query)? } else { PinnedFilter::All };
     let page = listing::conversations(db, s.app.id, s.caller, last_id, limit, pins).await?;
     Ok(HttpResponse::Ok().json(page))
@@ -220,12 +196,12 @@ pub async fn set_pinned(db: &DatabaseConnection, s: Scope<'_>, c_id: Uuid, pin: 
 /// `GET messages?conversation_id=` (chat apps): a page of history, oldest first.
 pub async fn list_messages(db: &DatabaseConnection, s: Scope<'_>, query: &QueryArgs) -> HttpResult {
     require_chat(s.app, s.wording)?;
-    if !query.contains_key("conversation_id") {
+    if !query.contains("conversation_id") {
         return Err(ApiError::invalid_param("conversation_id", "Missing required parameter in the query string").into());
     }
     let conversation_id = uuid_arg(query, "conversation_id")?;
     let first_id = uuid_arg(query, "first_id")?;
-    let limit = limit_arg(query)?;
+    let limit = query.limit()?;
     let Some(conversation_id) = conversation_id else {
         // An empty id names no conversation: Dify answers an empty page.
         return Ok(HttpResponse::Ok().json(listing::Page::<Value>::empty(limit)));
@@ -255,7 +231,7 @@ pub async fn rate_as_admin(
 pub async fn list_saved(db: &DatabaseConnection, s: Scope<'_>, query: &QueryArgs) -> HttpResult {
     require_completion(s.app, s.wording)?;
     let last_id = uuid_arg(query, "last_id")?;
-    let limit = limit_arg(query)?;
+    let limit = query.limit()?;
     Ok(HttpResponse::Ok().json(saved::list(db, s.app.id, s.caller, last_id, limit).await?))
 }
 

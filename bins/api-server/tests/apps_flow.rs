@@ -132,6 +132,14 @@ async fn apps_are_created_configured_shared_and_deleted() {
     assert!(r.body["data"][0]["model_config"]["model"].is_object());
     let r = send(&app, &mut admin, Method::GET, "/console/api/apps?limit=101", None).await;
     assert_error(&r, 400, "invalid_param");
+    // Flask-RESTful's int_range names every argument "argument"; params names the field.
+    assert_eq!(r.body["message"], "Invalid argument: 101. argument must be within the range 1 - 100");
+    assert_eq!(r.body["params"], "limit");
+    // Every value sent is checked, as reqparse checks them; a blank-padded number is a number.
+    let r = send(&app, &mut admin, Method::GET, "/console/api/apps?page=1&page=x", None).await;
+    assert_eq!((r.status.as_u16(), r.body["message"].as_str()), (400, Some("x is not a valid integer")));
+    let r = send(&app, &mut admin, Method::GET, "/console/api/apps?page=%201%20&limit=1", None).await;
+    assert_eq!(r.body["page"], 1);
 
     let r = send(&app, &mut admin, Method::GET, &format!("/console/api/apps/{app_id}"), None).await;
     assert_eq!(r.body["api_base_url"], "http://api.test/v1");

@@ -34,6 +34,9 @@ pub enum ConversationError {
     /// Moderation could not be run; Dify hides the vendor's reason behind this message.
     #[error("Rate limit exceeded, please try again later.")]
     ModerationUnavailable,
+    /// A web-app passport that does not (or no longer) open its app.
+    #[error("{0}")]
+    InvalidPassport(&'static str),
     #[error(transparent)]
     Provider(#[from] ProviderError),
     #[error(transparent)]

@@ -15,6 +15,7 @@ pub mod logs;
 pub mod lookup;
 pub mod models;
 pub mod naming;
+pub mod passport;
 pub mod pinned;
 pub mod prompt;
 pub mod saved;

@@ -12,6 +12,7 @@ pub mod extract;
 pub mod hit_testing;
 pub mod index_entries;
 pub mod indexing;
+pub mod init;
 pub mod listing;
 pub mod process_rule;
 pub mod retrieval;

@@ -15,49 +15,17 @@ use uuid::Uuid;
 use crate::dataset::{IndexingTechnique, Permission};
 use crate::embedding;
 
-/// A page request: 1-based page, 1..=100 rows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Page {
-    pub page: u64,
-    pub limit: u64,
-}
+pub use kernel::page::PageRequest as Page;
 
-impl Page {
-    /// Dify's reading of `page` and `limit` (`type=int`, then flask-sqlalchemy's paginate
-    /// without `error_out`): unparsable values fall back to 1 and 20, a page below 1 is 1, a
-    /// limit below 1 is 20 and above 100 is 100. A page whose rows start past what a
-    /// database offset can hold is 400 (Dify answered 500 there).
-    pub fn from_args(page: Option<&str>, limit: Option<&str>) -> Result<Self, ApiError> {
-        let num = |v: Option<&str>| v.and_then(|v| v.trim().parse::<i128>().ok());
-        let limit = match num(limit) {
-            Some(n) if n >= 1 => u64::try_from(n.min(100)).unwrap_or(100),
-            _ => 20,
-        };
-        let last_page = i64::MAX as u64 / limit;
-        let page = match num(page) {
-            Some(n) if n > i128::from(last_page) => {
-                return Err(ApiError::invalid_param("page", format!("page must be at most {last_page}.")));
-            }
-            Some(n) if n >= 1 => u64::try_from(n).unwrap_or(1),
-            _ => 1,
-        };
-        Ok(Self { page, limit })
-    }
-
-    /// Rows before this page; fits a database offset by construction.
-    pub fn offset(self) -> u64 {
-        (self.page - 1).saturating_mul(self.limit)
-    }
-
-    fn envelope(self, data: Vec<Value>, total: u64) -> Value {
-        json!({
-            "data": data,
-            "has_more": self.page.saturating_mul(self.limit) < total,
-            "limit": self.limit,
-            "total": total,
-            "page": self.page,
-        })
-    }
+/// Dify's numbered-page envelope around a page's items.
+fn envelope(page: Page, data: Vec<Value>, total: u64) -> Value {
+    json!({
+        "data": data,
+        "has_more": page.has_more(total),
+        "limit": page.limit,
+        "total": total,
+        "page": page.page,
+    })
 }
 
 /// Per-dataset counts for the details of a page.
@@ -200,7 +168,7 @@ pub async fn list(
     let c = counts(db, &ids).await?;
     let usable = embedding::usable_names(db, hosting, tenant_id).await?;
     let data = items.iter().map(|d| detail_fields(d, &c, Some(embedding_available(d, &usable)))).collect();
-    Ok(page.envelope(data, total))
+    Ok(envelope(page, data, total))
 }
 
 /// `GET /datasets/<id>/queries`: the dataset's queries, newest first.
@@ -227,7 +195,7 @@ pub async fn queries(db: &impl ConnectionTrait, dataset_id: Uuid, page: Page) ->
             })
         })
         .collect();
-    Ok(page.envelope(data, total))
+    Ok(envelope(page, data, total))
 }
 
 /// `GET /datasets/<id>/related-apps`: the workspace's apps linked to the dataset, newest link first.
@@ -266,26 +234,4 @@ pub async fn document_limit(db: &impl ConnectionTrait, tenant_id: Uuid, limit: u
         .count(db)
         .await?;
     Ok(json!({"documents_count": count, "documents_limit": limit}))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::Page;
-
-    #[test]
-    fn page_args_fall_back_and_clamp() {
-        let page = |p, l| Page::from_args(p, l).map_err(|e| e.code.to_string());
-        assert_eq!(page(None, None), Ok(Page { page: 1, limit: 20 }));
-        assert_eq!(page(Some("x"), Some("500")), Ok(Page { page: 1, limit: 100 }));
-        assert_eq!(page(Some("0"), Some("0")), Ok(Page { page: 1, limit: 20 }));
-        assert_eq!(page(Some("-4"), Some("-1")), Ok(Page { page: 1, limit: 20 }));
-        assert_eq!(page(Some("3"), Some("5")), Ok(Page { page: 3, limit: 5 }));
-        // Offsets must fit a BIGINT: the last page of 20 rows, and one past it.
-        let last = (i64::MAX as u64 / 20).to_string();
-        assert_eq!(page(Some(&last), None).map(Page::offset), Ok((i64::MAX as u64 / 20 - 1) * 20));
-        let past = (i64::MAX as u64 / 20 + 1).to_string();
-        assert_eq!(page(Some(&past), None), Err("invalid_param".into()));
-        assert_eq!(page(Some("9223372036854775807"), Some("1")).map(|p| p.page), Ok(i64::MAX as u64));
-        assert_eq!(page(Some("99999999999999999999999"), None), Err("invalid_param".into()));
-    }
 }

@@ -5,6 +5,7 @@ pub mod crypto;
 pub mod error;
 pub mod jobs;
 pub mod like;
+pub mod page;
 pub mod request_id;
 pub mod time;
 pub mod values;

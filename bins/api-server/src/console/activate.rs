@@ -1,7 +1,5 @@
 //! `GET /activate/check` and `POST /activate`: an invited member sets up their account.
 
-use std::collections::HashMap;
-
 use accounts::invitation::{self, Activation};
 use accounts::validate;
 use actix_web::{HttpResponse, web};
@@ -11,7 +9,7 @@ use serde_json::json;
 use super::account::{AccountName, AccountPassword, EmailAddress, InterfaceLanguage, TimezoneName};
 use crate::body::Body;
 use crate::http_error::HttpResult;
-use crate::query::required_query;
+use crate::query::QueryArgs;
 use crate::routes::RouteTable;
 use crate::state::AppState;
 
@@ -39,21 +37,15 @@ pub fn register(t: &mut RouteTable) {
 }
 
 #[utoipa::path(get, path = "/console/api/activate/check", tag = "activate", params(("token" = String, Query), ("workspace_id" = Option<String>, Query), ("email" = Option<String>, Query)), responses((status = 200, description = "`is_valid` and the inviting `workspace_name`")))]
-async fn check(state: web::Data<AppState>, query: web::Query<HashMap<String, String>>) -> HttpResult {
-    let token = required_query(&query, "token")?;
+async fn check(state: web::Data<AppState>, query: QueryArgs) -> HttpResult {
+    let token = query.required("token")?.to_owned();
     let workspace_id = query.get("workspace_id").filter(|v| !v.is_empty());
     let email = match query.get("email").filter(|v| !v.is_empty()) {
         Some(e) => Some(validate::email("email", e)?),
         None => None,
     };
-    let found = invitation::find(
-        &state.infra.db,
-        state.infra.cache.as_ref(),
-        workspace_id.map(String::as_str),
-        email.as_deref(),
-        &token,
-    )
-    .await?;
+    let found =
+        invitation::find(&state.infra.db, state.infra.cache.as_ref(), workspace_id, email.as_deref(), &token).await?;
     Ok(HttpResponse::Ok().json(json!({
         "is_valid": found.is_some(),
         "workspace_name": found.map(|i| i.tenant.name),

@@ -1,26 +1,31 @@
 //! An app's Logs & Annotations: conversation lists and details, a chat's message history,
 //! message details and annotations. Any member of the workspace may read and annotate.
 
-use actix_web::{HttpRequest, HttpResponse, web};
-use apps::lookup::AppMode;
-use conversations::logs;
+use actix_web::{HttpResponse, web};
+use apps::lookup::{AppMode, app_for_tenant};
+use conversations::logs::{self, AnnotationStatus, LogFilter};
+use kernel::ApiError;
 use serde::Deserialize;
 use serde_json::json;
 use uuid::Uuid;
 
 use super::guard::Console;
-use crate::body::Body;
+use crate::body::{Body, uuid_value};
 use crate::http_error::HttpResult;
+use crate::query::QueryArgs;
 use crate::routes::RouteTable;
 use crate::state::AppState;
 
-/// `POST /apps/<id>/annotations`.
+/// `POST /apps/<id>/annotations`. A missing `content` is refused (Dify would fail writing a
+/// null into a NOT NULL column).
 #[derive(Deserialize, utoipa::ToSchema)]
 struct Annotate {
-    /// The message to annotate.
-    message_id: Option<String>,
+    /// The message to annotate (Dify's `uuid_value`: empty names no message).
+    #[serde(deserialize_with = "uuid_value")]
+    #[schema(value_type = String, format = Uuid)]
+    message_id: Option<Uuid>,
     /// The annotation.
-    content: Option<String>,
+    content: String,
 }
 
 /// This module's part of its API's OpenAPI document.
@@ -67,30 +72,41 @@ pub fn register(t: &mut RouteTable) {
     );
 }
 
-/// The query string as Werkzeug decodes it, every value kept in order.
-fn query_pairs(req: &HttpRequest) -> Vec<(String, String)> {
-    url::form_urlencoded::parse(req.query_string().as_bytes()).into_owned().collect()
+/// The list filters, read in reqparse's order so the first bad argument is the one named.
+fn log_filter(query: &QueryArgs, timezone: Option<&str>, mode: AppMode) -> Result<LogFilter, ApiError> {
+    let keyword = query.get("keyword").filter(|k| !k.is_empty()).map(str::to_owned);
+    let start = query.minute("start", timezone, 0)?;
+    // The list's end keeps its whole minute, unlike the statistics' window.
+    let end = query.minute("end", timezone, 59)?;
+    let annotation = match query.choice("annotation_status", &["annotated", "not_annotated", "all"], "all")? {
+        "annotated" => AnnotationStatus::Annotated,
+        "not_annotated" => AnnotationStatus::NotAnnotated,
+        _ => AnnotationStatus::All,
+    };
+    let message_count_gte = match mode {
+        AppMode::Chat => query.int_range("message_count_gte", 1, 99_999)?,
+        AppMode::Completion => None,
+    };
+    let page = query.page_request()?;
+    Ok(LogFilter { keyword, start, end, annotation, message_count_gte, page })
 }
 
 #[utoipa::path(get, path = "/console/api/apps/{app_id}/completion-conversations", tag = "logs", params(("app_id" = Uuid, Path), ("keyword" = Option<String>, Query), ("start" = Option<String>, Query, description = "`YYYY-MM-DD HH:MM` in the caller's timezone"), ("end" = Option<String>, Query, description = "`YYYY-MM-DD HH:MM` in the caller's timezone"), ("annotation_status" = Option<String>, Query, description = "`annotated`, `not_annotated` or `all` (default)"), ("page" = Option<u64>, Query), ("limit" = Option<u64>, Query)), responses((status = 200, description = "A page of the completion app's conversations")))]
 async fn completion_list(
-    req: HttpRequest,
     state: web::Data<AppState>,
     user: Console,
     path: web::Path<Uuid>,
+    query: QueryArgs,
 ) -> HttpResult {
-    let tz = user.account.timezone.as_deref();
-    let page =
-        logs::completion_conversations(&state.infra.db, user.tenant_id(), path.into_inner(), &query_pairs(&req), tz)
-            .await?;
+    let filter = log_filter(&query, user.account.timezone.as_deref(), AppMode::Completion)?;
+    let page = logs::completion_conversations(&state.infra.db, user.tenant_id(), path.into_inner(), &filter).await?;
     Ok(HttpResponse::Ok().json(page))
 }
 
 #[utoipa::path(get, path = "/console/api/apps/{app_id}/chat-conversations", tag = "logs", params(("app_id" = Uuid, Path), ("keyword" = Option<String>, Query), ("start" = Option<String>, Query, description = "`YYYY-MM-DD HH:MM` in the caller's timezone"), ("end" = Option<String>, Query, description = "`YYYY-MM-DD HH:MM` in the caller's timezone"), ("annotation_status" = Option<String>, Query, description = "`annotated`, `not_annotated` or `all` (default)"), ("page" = Option<u64>, Query), ("limit" = Option<u64>, Query), ("message_count_gte" = Option<u64>, Query)), responses((status = 200, description = "A page of the chat app's conversations")))]
-async fn chat_list(req: HttpRequest, state: web::Data<AppState>, user: Console, path: web::Path<Uuid>) -> HttpResult {
-    let tz = user.account.timezone.as_deref();
-    let page =
-        logs::chat_conversations(&state.infra.db, user.tenant_id(), path.into_inner(), &query_pairs(&req), tz).await?;
+async fn chat_list(state: web::Data<AppState>, user: Console, path: web::Path<Uuid>, query: QueryArgs) -> HttpResult {
+    let filter = log_filter(&query, user.account.timezone.as_deref(), AppMode::Chat)?;
+    let page = logs::chat_conversations(&state.infra.db, user.tenant_id(), path.into_inner(), &filter).await?;
     Ok(HttpResponse::Ok().json(page))
 }
 
@@ -125,8 +141,14 @@ async fn chat_delete(state: web::Data<AppState>, user: Console, path: web::Path<
 }
 
 #[utoipa::path(get, path = "/console/api/apps/{app_id}/chat-messages", tag = "logs", params(("app_id" = Uuid, Path), ("conversation_id" = Uuid, Query), ("first_id" = Option<Uuid>, Query), ("limit" = Option<u64>, Query)), responses((status = 200, description = "A page of the conversation's messages, newest first")))]
-async fn messages(req: HttpRequest, state: web::Data<AppState>, user: Console, path: web::Path<Uuid>) -> HttpResult {
-    let page = logs::chat_messages(&state.infra.db, user.tenant_id(), path.into_inner(), &query_pairs(&req)).await?;
+async fn messages(state: web::Data<AppState>, user: Console, path: web::Path<Uuid>, query: QueryArgs) -> HttpResult {
+    let db = &state.infra.db;
+    // Dify finds the app before it reads the arguments.
+    let app = app_for_tenant(db, user.tenant_id(), path.into_inner(), Some(AppMode::Chat)).await?;
+    let conversation_id = query.required_uuid("conversation_id")?;
+    let first_id = query.uuid("first_id")?;
+    let limit = query.limit()?;
+    let page = logs::chat_messages(db, &app, conversation_id.id(), first_id.id(), limit).await?;
     Ok(HttpResponse::Ok().json(page))
 }
 
@@ -143,16 +165,10 @@ async fn annotate(
     path: web::Path<Uuid>,
     body: Body<Annotate>,
 ) -> HttpResult {
+    let db = &state.infra.db;
+    let app = app_for_tenant(db, user.tenant_id(), path.into_inner(), None).await?;
     let Annotate { message_id, content } = body.read()?;
-    logs::annotate(
-        &state.infra.db,
-        user.tenant_id(),
-        path.into_inner(),
-        user.account.id,
-        message_id.as_deref(),
-        content,
-    )
-    .await?;
+    logs::annotate(db, &app, user.account.id, message_id, content).await?;
     Ok(HttpResponse::Ok().json(json!({"result": "success"})))
 }
 

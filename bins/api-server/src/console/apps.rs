@@ -1,6 +1,7 @@
 //! `/apps*`: the console's Studio — apps, their model config, site and API keys, templates.
 
-use std::collections::HashMap;
+use crate::query::QueryArgs;
+use kernel::page::PageRequest;
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use apps::api_keys::{self, KeyResource};
@@ -8,7 +9,6 @@ use apps::app::{self, AppEdit, NewApp};
 use apps::lookup::AppMode;
 use apps::site::{self, SiteEdit};
 use entities::apps as app_rows;
-use kernel::ApiError;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
@@ -141,23 +141,9 @@ async fn load(state: &AppState, user: &Console, app_id: Uuid) -> Result<app_rows
         .map_err(apps::AppError::as_app_not_found)
 }
 
-fn page_arg(query: &HashMap<String, String>, name: &str, default: u64, max: u64) -> Result<u64, ApiError> {
-    match query.get(name) {
-        None => Ok(default),
-        Some(v) => match v.parse::<u64>() {
-            Ok(n) if (1..=max).contains(&n) => Ok(n),
-            _ => Err(ApiError::invalid_param(
-                name,
-                format!("Invalid {name}: {v}. {name} must be within the range 1 - {max}"),
-            )),
-        },
-    }
-}
-
 #[utoipa::path(get, path = "/console/api/apps", tag = "apps", params(("page" = Option<u64>, Query), ("limit" = Option<u64>, Query)), responses((status = 200, description = "A page of the workspace's apps")))]
-async fn list(state: web::Data<AppState>, user: Console, query: web::Query<HashMap<String, String>>) -> HttpResult {
-    let page = page_arg(&query, "page", 1, 99_999)?;
-    let limit = page_arg(&query, "limit", 20, 100)?;
+async fn list(state: web::Data<AppState>, user: Console, query: QueryArgs) -> HttpResult {
+    let PageRequest { page, limit } = query.page_request()?;
     Ok(HttpResponse::Ok().json(app::list(&state.infra.db, user.tenant_id(), page, limit).await?))
 }
 

@@ -74,7 +74,7 @@ async fn binding_get() -> HttpResult {
 #[utoipa::path(get, path = "/console/api/notion/pre-import/pages", tag = "data-sources", params(("dataset_id" = Option<String>, Query)), responses((status = 200, description = "The Notion pages that may be imported")))]
 async fn pre_import(state: web::Data<AppState>, user: Console, query: QueryArgs) -> HttpResult {
     let db = &state.infra.db;
-    let dataset = match query.get("dataset_id").map(String::as_str) {
+    let dataset = match query.get("dataset_id") {
         None | Some("") => None,
         Some(id) => {
             let id: Uuid = id.parse().map_err(|_| ApiError::not_found("Dataset not found."))?;
@@ -106,10 +106,10 @@ async fn callback(state: web::Data<AppState>, path: web::Path<String>, query: Qu
     if path.as_str() != NOTION {
         return Ok(invalid_provider());
     }
-    if query.contains_key("code") {
+    if query.contains("code") {
         return Ok(HttpResponse::BadRequest().json(json!({"error": "OAuth data source process failed"})));
     }
-    let outcome = query.get("error").map_or("access_denied", String::as_str);
+    let outcome = query.get("error").unwrap_or("access_denied");
     let target =
         url::form_urlencoded::Serializer::new(String::new()).append_pair("oauth_data_source", outcome).finish();
     let location = format!("{}?{target}", state.config.console_web_url);

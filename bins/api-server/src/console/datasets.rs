@@ -1,7 +1,8 @@
 //! `/datasets*`: the workspace's datasets (knowledge) — list, create, settings, delete, their
 //! queries and related apps, the default process rule and the document limit.
 
-use actix_web::{HttpRequest, HttpResponse, web};
+use crate::query::QueryArgs;
+use actix_web::{HttpResponse, web};
 use datasets::dataset::{self, DatasetEdit, DatasetName, IndexingTechnique, NAME_HELP, Permission};
 use datasets::listing::{self, Page, Selection};
 use datasets::process_rule;
@@ -75,25 +76,18 @@ pub fn register(t: &mut RouteTable) {
 }
 
 /// The query string as (name, value) pairs; repeated names (`ids=a&ids=b`) are kept.
-fn query_pairs(req: &HttpRequest) -> Vec<(String, String)> {
-    url::form_urlencoded::parse(req.query_string().as_bytes()).into_owned().collect()
-}
-
-fn first<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
-}
-
-fn page_of(pairs: &[(String, String)]) -> Result<Page, ApiError> {
-    Page::from_args(first(pairs, "page"), first(pairs, "limit"))
+/// Dify's lenient `page` and `limit` of the dataset lists (`paginate` without `error_out`).
+fn page_of(query: &QueryArgs) -> Result<Page, ApiError> {
+    Page::lenient(query.get("page"), query.get("limit"))
 }
 
 #[utoipa::path(get, path = "/console/api/datasets", tag = "datasets", params(("page" = Option<u64>, Query), ("limit" = Option<u64>, Query), ("provider" = Option<String>, Query, description = "Default `vendor`"), ("ids" = Option<Vec<Uuid>>, Query, description = "These datasets (at most 100), all on one page; also `ids[]`")), responses((status = 200, description = "A page of the datasets the caller may open")))]
-async fn list(req: HttpRequest, state: web::Data<AppState>, user: Console) -> HttpResult {
-    let pairs = query_pairs(&req);
+async fn list(state: web::Data<AppState>, user: Console, query: QueryArgs) -> HttpResult {
+    let pairs = query.pairs();
     let ids: Vec<&str> = pairs.iter().filter(|(k, _)| k == "ids" || k == "ids[]").map(|(_, v)| v.as_str()).collect();
     let (selection, page) = if ids.is_empty() {
-        let provider = first(&pairs, "provider").unwrap_or("vendor").to_string();
-        (Selection::Visible { account_id: user.account.id, provider }, page_of(&pairs)?)
+        let provider = query.get("provider").unwrap_or("vendor").to_string();
+        (Selection::Visible { account_id: user.account.id, provider }, page_of(&query)?)
     } else {
         let mut ids = ids
             .iter()
@@ -176,10 +170,10 @@ async fn drop_vectors(state: &AppState, dataset_id: Uuid) {
 }
 
 #[utoipa::path(get, path = "/console/api/datasets/{dataset_id}/queries", tag = "datasets", params(("dataset_id" = Uuid, Path), ("page" = Option<u64>, Query), ("limit" = Option<u64>, Query)), responses((status = 200, description = "A page of the dataset's queries")))]
-async fn queries(req: HttpRequest, state: web::Data<AppState>, user: Console, path: web::Path<Uuid>) -> HttpResult {
+async fn queries(state: web::Data<AppState>, user: Console, path: web::Path<Uuid>, query: QueryArgs) -> HttpResult {
     let db = &state.infra.db;
     let d = dataset::find_accessible(db, user.tenant_id(), user.account.id, path.into_inner()).await?;
-    Ok(HttpResponse::Ok().json(listing::queries(db, d.id, page_of(&query_pairs(&req))?).await?))
+    Ok(HttpResponse::Ok().json(listing::queries(db, d.id, page_of(&query)?).await?))
 }
 
 #[utoipa::path(get, path = "/console/api/datasets/{dataset_id}/related-apps", tag = "datasets", params(("dataset_id" = Uuid, Path)), responses((status = 200, description = "The apps using the dataset")))]
@@ -190,9 +184,8 @@ async fn related_apps(state: web::Data<AppState>, user: Console, path: web::Path
 }
 
 #[utoipa::path(get, path = "/console/api/datasets/process-rule", tag = "datasets", params(("document_id" = Option<Uuid>, Query, description = "The document whose rule to read; the default rule otherwise")), responses((status = 200, description = "A process rule and its limits")))]
-async fn process_rule(req: HttpRequest, state: web::Data<AppState>, user: Console) -> HttpResult {
-    let pairs = query_pairs(&req);
-    let document_id = match first(&pairs, "document_id").filter(|v| !v.is_empty()) {
+async fn process_rule(state: web::Data<AppState>, user: Console, query: QueryArgs) -> HttpResult {
+    let document_id = match query.get("document_id").filter(|v| !v.is_empty()) {
         None => None,
         // Not a document id at all: no such document.
         Some(v) => Some(v.parse::<Uuid>().map_err(|_| ApiError::not_found("Document not found."))?),

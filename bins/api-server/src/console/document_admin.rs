@@ -3,7 +3,8 @@
 //! per-segment add/edit/enable/disable/delete. Reads are open to members who may open the dataset;
 //! every change needs an admin or owner.
 
-use actix_web::{HttpRequest, HttpResponse, web};
+use crate::query::QueryArgs;
+use actix_web::{HttpResponse, web};
 use datasets::DatasetError;
 use datasets::document_admin::{self, MetadataEdit, MetadataView, StatusAction};
 use datasets::segment_edit::{self, SegmentInput};
@@ -122,21 +123,16 @@ async fn document_of(
     Ok((d, doc))
 }
 
-fn query_pairs(req: &HttpRequest) -> Vec<(String, String)> {
-    url::form_urlencoded::parse(req.query_string().as_bytes()).into_owned().collect()
-}
-
 #[utoipa::path(get, path = "/console/api/datasets/{dataset_id}/documents/{document_id}", tag = "documents", params(("dataset_id" = Uuid, Path), ("document_id" = Uuid, Path), ("metadata" = Option<String>, Query, description = "`all` (default), `only` or `without`")), responses((status = 200, description = "The document")))]
 async fn detail(
-    req: HttpRequest,
     state: web::Data<AppState>,
     user: Console,
     path: web::Path<(Uuid, Uuid)>,
+    query: QueryArgs,
 ) -> HttpResult {
     let (dataset_id, document_id) = path.into_inner();
     let (_, doc) = document_of(&state, &user, dataset_id, document_id).await?;
-    let pairs = query_pairs(&req);
-    let view = MetadataView::parse(pairs.iter().find(|(k, _)| k == "metadata").map(|(_, v)| v.as_str()))?;
+    let view = MetadataView::parse(query.get("metadata"))?;
     Ok(HttpResponse::Ok().json(document_admin::detail(&state.infra.db, &doc, view).await?))
 }
 
@@ -204,14 +200,14 @@ async fn status(
 
 #[utoipa::path(get, path = "/console/api/datasets/{dataset_id}/documents/{document_id}/segments", tag = "documents", params(("dataset_id" = Uuid, Path), ("document_id" = Uuid, Path), ("last_id" = Option<String>, Query), ("limit" = Option<u64>, Query), ("status" = Option<Vec<String>>, Query), ("hit_count_gte" = Option<i32>, Query), ("enabled" = Option<String>, Query, description = "`true`, `false` or `all`"), ("keyword" = Option<String>, Query)), responses((status = 200, description = "A page of the document's segments")))]
 async fn list_segments(
-    req: HttpRequest,
     state: web::Data<AppState>,
     user: Console,
     path: web::Path<(Uuid, Uuid)>,
+    query: QueryArgs,
 ) -> HttpResult {
     let (dataset_id, document_id) = path.into_inner();
     let (_, doc) = document_of(&state, &user, dataset_id, document_id).await?;
-    let query = SegmentQuery::parse(&query_pairs(&req))?;
+    let query = SegmentQuery::parse(query.pairs())?;
     Ok(HttpResponse::Ok().json(segments::list(&state.infra.db, &doc, &query).await?))
 }
 

@@ -1,9 +1,11 @@
 //! `/datasets/<id>/documents*`, `/datasets/init`, indexing status and hit testing: documents
 //! created from uploads and indexed by the `dataset` queue.
 
-use actix_web::{HttpRequest, HttpResponse, web};
-use datasets::dataset::{self, DatasetName, IndexingTechnique};
+use crate::query::QueryArgs;
+use actix_web::{HttpResponse, web};
+use datasets::dataset::{self, IndexingTechnique};
 use datasets::documents::{self, DocForm, DocLanguage, DocumentUpdate, DocumentsRequest, NewDocuments};
+use datasets::init::Initialized;
 use datasets::listing::{self, Page};
 use kernel::ApiError;
 use serde::{Deserialize, Deserializer};
@@ -143,49 +145,20 @@ async fn reprocess(
 
 #[utoipa::path(post, path = "/console/api/datasets/init", tag = "documents", request_body = DocumentsRequest, responses((status = 200, description = "A new dataset named after the first file, with its documents and their batch")))]
 async fn init(state: web::Data<AppState>, Manager(user): Manager, body: Body<DocumentsRequest>) -> HttpResult {
-    let db = &state.infra.db;
     let body = body.read()?;
     if body.indexing_technique.is_none() {
         return Err(ApiError::invalid_param("indexing_technique", "Invalid indexing technique.").into());
     }
     let args = NewDocuments::parse(body)?;
-    let first = entities::upload_files::Entity::find_by_id(args.file_ids[0]);
-    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
-    let first = first
-        .filter(entities::upload_files::Column::TenantId.eq(user.tenant_id()))
-        .one(db)
-        .await
-        .map_err(ApiError::from)?
-        .ok_or(datasets::DatasetError::FileNotExists)?;
-    // Dify names the dataset after the first document.
-    let short: String = first.name.chars().take(18).collect();
-    let name = DatasetName::parse(&format!("{short}..."))
-        .ok_or_else(|| ApiError::invalid_param("name", "Name must be between 1 to 40 characters."))?;
-    let technique: Option<IndexingTechnique> = args.indexing_technique;
-    let d = dataset::create(db, &state.engine.hosting, user.tenant_id(), user.account.id, name, technique).await?;
-    let d = dataset::update(
-        db,
+    let Initialized { dataset: d, documents: docs, batch } = datasets::init::init(
+        &state.infra.db,
         &state.infra.outbox,
         &state.engine.hosting,
-        d,
+        user.tenant_id(),
         user.account.id,
-        dataset::DatasetEdit {
-            name: None,
-            description: Some(Some(format!("useful for when you want to answer queries about the {}", first.name))),
-            permission: None,
-            indexing_technique: None,
-        },
+        &args,
     )
     .await?;
-    let created = documents::create(db, &state.infra.outbox, &state.engine.hosting, &d, user.account.id, &args).await;
-    let (d, docs, batch) = match created {
-        Ok(c) => c,
-        Err(e) => {
-            // Nothing half-made stays behind.
-            let _ = dataset::delete(db, &d).await;
-            return Err(e.into());
-        }
-    };
     // Dify answers the short `dataset_fields` here, not the detail of `/datasets/<id>`.
     let dataset = listing::brief(&d);
     let docs: Vec<Value> = docs.iter().map(|doc| documents::fields(doc, 0)).collect();
@@ -193,14 +166,11 @@ async fn init(state: web::Data<AppState>, Manager(user): Manager, body: Body<Doc
 }
 
 #[utoipa::path(get, path = "/console/api/datasets/{dataset_id}/documents", tag = "documents", params(("dataset_id" = Uuid, Path), ("page" = Option<u64>, Query), ("limit" = Option<u64>, Query), ("keyword" = Option<String>, Query)), responses((status = 200, description = "A page of the dataset's documents")))]
-async fn list(req: HttpRequest, state: web::Data<AppState>, user: Console, path: web::Path<Uuid>) -> HttpResult {
+async fn list(state: web::Data<AppState>, user: Console, path: web::Path<Uuid>, query: QueryArgs) -> HttpResult {
     let db = &state.infra.db;
     let d = dataset::find_accessible(db, user.tenant_id(), user.account.id, path.into_inner()).await?;
-    let pairs: Vec<(String, String)> =
-        url::form_urlencoded::parse(req.query_string().as_bytes()).into_owned().collect();
-    let get = |n: &str| pairs.iter().find(|(k, _)| k == n).map(|(_, v)| v.as_str());
-    let page = Page::from_args(get("page"), get("limit"))?;
-    Ok(HttpResponse::Ok().json(documents::list(db, &d, get("keyword"), page).await?))
+    let page = Page::lenient(query.get("page"), query.get("limit"))?;
+    Ok(HttpResponse::Ok().json(documents::list(db, &d, query.get("keyword"), page).await?))
 }
 
 #[utoipa::path(get, path = "/console/api/datasets/{dataset_id}/indexing-status", tag = "documents", params(("dataset_id" = Uuid, Path)), responses((status = 200, description = "The indexing status of each document")))]

@@ -76,7 +76,7 @@ async fn more_like_this(
     state: web::Data<AppState>,
     user: Console,
     path: web::Path<(Uuid, Uuid)>,
-    query: web::Query<std::collections::HashMap<String, String>>,
+    query: crate::query::QueryArgs,
 ) -> HttpResult {
     let (id, message_id) = path.into_inner();
     let app = installed_app(&state, &user, id, AppMode::Completion).await?;

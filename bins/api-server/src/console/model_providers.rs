@@ -4,8 +4,6 @@
 //! Reads take `Console`; writes Dify guards with the owner/admin check take `Manager` (403
 //! otherwise). Setting the default model has no role check in Dify, nor here.
 
-use std::collections::HashMap;
-
 use actix_web::{HttpResponse, web};
 use kernel::ApiError;
 use providers::ModelType;
@@ -17,7 +15,7 @@ use serde_json::{Value, json};
 use super::guard::{Console, Manager};
 use crate::body::{Body, choice};
 use crate::http_error::HttpResult;
-use crate::query::required_query;
+use crate::query::QueryArgs;
 use crate::routes::RouteTable;
 use crate::state::AppState;
 
@@ -234,7 +232,7 @@ pub fn register(t: &mut RouteTable) {
     );
 }
 
-type Query = web::Query<HashMap<String, String>>;
+type Query = QueryArgs;
 
 #[utoipa::path(get, path = "/console/api/workspaces/current/model-providers", tag = "model-providers", responses((status = 200, description = "Every provider with the workspace's settings")))]
 async fn list(state: web::Data<AppState>, user: Console) -> HttpResult {
@@ -327,8 +325,8 @@ async fn delete_model(
     path: web::Path<String>,
     query: Query,
 ) -> HttpResult {
-    let model_name = required_query(&query, "model_name")?;
-    let model_type = configurable_model_type("model_type", &required_query(&query, "model_type")?)?;
+    let model_name = query.required("model_name")?.to_owned();
+    let model_type = configurable_model_type("model_type", query.required("model_type")?)?;
     store::delete_model(&state.infra.db, &state.provider_credentials, user.tenant_id(), &path, &model_name, model_type)
         .await?;
     Ok(HttpResponse::NoContent().finish())
@@ -355,7 +353,7 @@ async fn parameter_rules(
     path: web::Path<String>,
     query: Query,
 ) -> HttpResult {
-    let model_name = required_query(&query, "model_name")?;
+    let model_name = query.required("model_name")?.to_owned();
     let rules =
         store::model_parameter_rules(&state.infra.db, &state.engine.hosting, user.tenant_id(), &path, &model_name)
             .await?;
@@ -391,7 +389,7 @@ async fn free_quota_verify(user: Console) -> HttpResult {
 
 #[utoipa::path(get, path = "/console/api/workspaces/current/default-model", tag = "model-providers", params(("model_type" = String, Query)), responses((status = 200, description = "The workspace's default model of that type, or null")))]
 async fn default_model(state: web::Data<AppState>, user: Console, query: Query) -> HttpResult {
-    let model_type = configurable_model_type("model_type", &required_query(&query, "model_type")?)?;
+    let model_type = configurable_model_type("model_type", query.required("model_type")?)?;
     let model = store::default_model(&state.infra.db, &state.engine.hosting, user.tenant_id(), model_type).await?;
     Ok(HttpResponse::Ok().json(model))
 }

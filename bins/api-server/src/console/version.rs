@@ -1,6 +1,5 @@
 //! `GET /version`: the newest release, from `CHECK_UPDATE_URL` (Dify's update service).
 
-use std::collections::HashMap;
 use std::time::Duration;
 
 use actix_web::{HttpResponse, web};
@@ -8,7 +7,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::http_error::HttpResult;
-use crate::query::required_query;
+use crate::query::QueryArgs;
 use crate::routes::RouteTable;
 use crate::state::AppState;
 
@@ -31,8 +30,8 @@ struct Release {
 }
 
 #[utoipa::path(get, path = "/console/api/version", tag = "version", params(("current_version" = String, Query)), responses((status = 200, description = "The newest release (the running one when offline)")))]
-async fn version(state: web::Data<AppState>, query: web::Query<HashMap<String, String>>) -> HttpResult {
-    let current = required_query(&query, "current_version")?;
+async fn version(state: web::Data<AppState>, query: QueryArgs) -> HttpResult {
+    let current = query.required("current_version")?.to_owned();
     let url = state.config.check_update_url.trim();
     if url.is_empty() {
         return Ok(HttpResponse::Ok()

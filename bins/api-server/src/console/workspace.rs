@@ -1,6 +1,7 @@
 //! Workspaces: the caller's list, the current one, switching, and the operators' list of all.
 
-use std::collections::HashMap;
+use crate::query::QueryArgs;
+use kernel::page::PageRequest;
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use entities::tenants;
@@ -11,7 +12,8 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use super::guard::{Console, Credential, bearer, sessions, setup_required};
+use super::guard::{Console, Credential, sessions, setup_required};
+use crate::bearer::Authorization;
 use crate::body::Body;
 use crate::http_error::HttpResult;
 use crate::routes::RouteTable;
@@ -74,36 +76,22 @@ async fn switch(state: web::Data<AppState>, user: Console, body: Body<WorkspaceS
 pub(crate) fn admin_required(req: &HttpRequest, state: &AppState) -> Result<(), ApiError> {
     let invalid = || ApiError::unauthorized_msg("API key is invalid.");
     let key = state.config.admin_api_key.as_deref().ok_or_else(invalid)?;
-    if req.headers().get(actix_web::http::header::AUTHORIZATION).is_none() {
+    if crate::bearer::authorization(req) == Authorization::Missing {
         return Err(ApiError::unauthorized_msg("Authorization header is missing."));
     }
-    let token = bearer(req)?.ok_or_else(invalid)?;
+    let token = crate::bearer::bearer(req)?.ok_or_else(invalid)?;
     if !bool::from(subtle::ConstantTimeEq::ct_eq(token.as_bytes(), key.as_bytes())) {
         return Err(invalid());
     }
     Ok(())
 }
 
-fn int_arg(query: &HashMap<String, String>, name: &str, default: u64, max: u64) -> Result<u64, ApiError> {
-    match query.get(name) {
-        None => Ok(default),
-        Some(v) => match v.parse::<u64>() {
-            Ok(n) if (1..=max).contains(&n) => Ok(n),
-            _ => Err(ApiError::invalid_param(
-                name,
-                format!("Invalid {name}: {v}. {name} must be within the range 1 - {max}"),
-            )),
-        },
-    }
-}
-
 /// Every workspace on the instance, newest first, for operators.
 #[utoipa::path(get, path = "/console/api/all-workspaces", tag = "workspaces", params(("page" = Option<u64>, Query), ("limit" = Option<u64>, Query)), responses((status = 200, description = "A page of every workspace (operators, with the admin API key)")))]
-async fn all(req: HttpRequest, state: web::Data<AppState>, query: web::Query<HashMap<String, String>>) -> HttpResult {
+async fn all(req: HttpRequest, state: web::Data<AppState>, query: QueryArgs) -> HttpResult {
     setup_required(&state).await?;
     admin_required(&req, &state)?;
-    let page = int_arg(&query, "page", 1, 99_999)?;
-    let limit = int_arg(&query, "limit", 20, 100)?;
+    let PageRequest { page, limit } = query.page_request()?;
     let db = &state.infra.db;
     let paginator = tenants::Entity::find().order_by_desc(tenants::Column::CreatedAt).paginate(db, limit);
     let total = paginator.num_items().await?;

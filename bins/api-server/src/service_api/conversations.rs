@@ -69,8 +69,8 @@ fn not_found() -> ApiError {
 async fn list(state: web::Data<AppState>, key: AppApiKey, query: QueryArgs) -> HttpResult {
     history::require_chat(&key.app, Wording::App)?;
     history::uuid_arg(&query, "last_id")?;
-    let limit = history::limit_arg(&query)?;
-    match caller(&state, &key.app, query.get("user").map(String::as_str)).await? {
+    let limit = query.limit()?;
+    match caller(&state, &key.app, query.get("user")).await? {
         None => Ok(HttpResponse::Ok().json(Page::<Value>::empty(limit))),
         Some(c) => history::list_conversations(&state.infra.db, scope(&key.app, c), &query, false).await,
     }
@@ -82,7 +82,7 @@ async fn list(state: web::Data<AppState>, key: AppApiKey, query: QueryArgs) -> H
 #[utoipa::path(get, path = "/v1/conversations/{c_id}", tag = "conversations", params(("c_id" = Uuid, Path), ("user" = String, Query)), responses((status = 200, description = "The conversation")))]
 async fn show(state: web::Data<AppState>, key: AppApiKey, c_id: web::Path<Uuid>, query: QueryArgs) -> HttpResult {
     history::require_chat(&key.app, Wording::App)?;
-    let c = caller(&state, &key.app, query.get("user").map(String::as_str)).await?.ok_or_else(not_found)?;
+    let c = caller(&state, &key.app, query.get("user")).await?.ok_or_else(not_found)?;
     history::show_conversation(&state.infra.db, scope(&key.app, c), *c_id).await
 }
 

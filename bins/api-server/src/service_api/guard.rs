@@ -4,7 +4,6 @@
 use std::future::Future;
 use std::pin::Pin;
 
-use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest, web};
 use entities::{api_tokens, apps, datasets};
 use kernel::ApiError;
@@ -20,18 +19,6 @@ pub struct AppApiKey {
     pub app: apps::Model,
 }
 
-/// The key of the request, with Dify's messages for a malformed header.
-fn token(req: &HttpRequest) -> Result<String, ApiError> {
-    let header = req.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
-    let Some((scheme, token)) = header.and_then(|h| h.split_once(' ')) else {
-        return Err(ApiError::unauthorized_msg("Authorization header must be provided and start with 'Bearer'"));
-    };
-    if !scheme.eq_ignore_ascii_case("bearer") {
-        return Err(ApiError::unauthorized_msg("Authorization scheme must be 'Bearer'"));
-    }
-    Ok(token.trim().to_string())
-}
-
 /// The dataset a dataset API key opens.
 #[derive(Debug, Clone)]
 pub struct DatasetApiKey {
@@ -41,11 +28,11 @@ pub struct DatasetApiKey {
 /// The request's key of type `kind` (`app` or `dataset`), its use recorded.
 async fn api_token(req: &HttpRequest, kind: &str) -> Result<(web::Data<AppState>, api_tokens::Model), ApiError> {
     let state = req.app_data::<web::Data<AppState>>().cloned().ok_or_else(ApiError::internal)?;
-    let token = token(req)?;
+    let token = crate::bearer::api_key(req)?;
     let db = &state.infra.db;
     // The token is the lookup key (indexed); equality in SQL compares the whole value.
     let key = api_tokens::Entity::find()
-        .filter(api_tokens::Column::Token.eq(token.as_str()))
+        .filter(api_tokens::Column::Token.eq(token))
         .filter(api_tokens::Column::Type.eq(kind))
         .one(db)
         .await?

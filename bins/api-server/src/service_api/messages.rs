@@ -41,11 +41,11 @@ pub fn register(t: &mut RouteTable) {
 #[utoipa::path(get, path = "/v1/messages", tag = "messages", params(("conversation_id" = Uuid, Query), ("user" = Option<String>, Query), ("first_id" = Option<Uuid>, Query), ("limit" = Option<u64>, Query)), responses((status = 200, description = "A page of messages (empty when no user is named)")))]
 async fn list(state: web::Data<AppState>, key: AppApiKey, query: QueryArgs) -> HttpResult {
     history::require_chat(&key.app, Wording::App)?;
-    match caller(&state, &key.app, query.get("user").map(String::as_str)).await? {
+    match caller(&state, &key.app, query.get("user")).await? {
         Some(c) => history::list_messages(&state.infra.db, scope(&key.app, c), &query).await,
         None => {
             // Dify checks the arguments, then answers an empty page for nobody.
-            if !query.contains_key("conversation_id") {
+            if !query.contains("conversation_id") {
                 return Err(ApiError::invalid_param(
                     "conversation_id",
                     "Missing required parameter in the query string",
@@ -54,7 +54,7 @@ async fn list(state: web::Data<AppState>, key: AppApiKey, query: QueryArgs) -> H
             }
             history::uuid_arg(&query, "conversation_id")?;
             history::uuid_arg(&query, "first_id")?;
-            Ok(HttpResponse::Ok().json(Page::<Value>::empty(history::limit_arg(&query)?)))
+            Ok(HttpResponse::Ok().json(Page::<Value>::empty(query.limit()?)))
         }
     }
 }

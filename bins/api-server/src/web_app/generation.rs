@@ -91,7 +91,7 @@ async fn more_like_this(
     state: web::Data<AppState>,
     user: WebAppUser,
     path: web::Path<Uuid>,
-    query: web::Query<std::collections::HashMap<String, String>>,
+    query: crate::query::QueryArgs,
 ) -> HttpResult {
     check_mode(&user, AppMode::Completion)?;
     let streaming = query_response_mode(&query)?;

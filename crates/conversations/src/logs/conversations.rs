@@ -15,7 +15,7 @@ use serde::Serialize;
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::filter::{Filter, live};
+use super::filter::{LogFilter, live};
 use super::shape::{
     self, AnnotationView, FeedbackStats, MessageDetail, ModelConfigView, SimpleModelConfig, annotation_view,
 };
@@ -111,14 +111,14 @@ pub struct ChatConversationDetail {
 async fn page_of(
     db: &DatabaseConnection,
     query: Select<conversations::Entity>,
-    f: &Filter,
+    f: &LogFilter,
 ) -> Result<(u64, Vec<conversations::Model>), ApiError> {
     let total = query.clone().count(db).await?;
     let rows = query
         .order_by_desc(conversations::Column::CreatedAt)
         .order_by_desc(conversations::Column::Id)
-        .offset((f.page - 1) * f.limit)
-        .limit(f.limit)
+        .offset(f.page.offset())
+        .limit(f.page.limit)
         .all(db)
         .await?;
     Ok((total, rows))
@@ -167,8 +167,8 @@ impl Extras {
     }
 }
 
-fn page<T>(f: &Filter, total: u64, data: Vec<T>) -> ConversationPage<T> {
-    ConversationPage { page: f.page, limit: f.limit, total, has_more: f.page.saturating_mul(f.limit) < total, data }
+fn page<T>(f: &LogFilter, total: u64, data: Vec<T>) -> ConversationPage<T> {
+    ConversationPage { page: f.page.page, limit: f.page.limit, total, has_more: f.page.has_more(total), data }
 }
 
 /// The text of a prompt's first entry, as Dify's `MessageTextField` reads it.
@@ -185,12 +185,10 @@ pub async fn completion_conversations(
     db: &DatabaseConnection,
     tenant_id: Uuid,
     app_id: Uuid,
-    args: &[(String, String)],
-    timezone: Option<&str>,
+    f: &LogFilter,
 ) -> Result<ConversationPage<CompletionConversationItem>, ConversationError> {
-    let f = Filter::parse(args, timezone, AppMode::Completion)?;
     let app = app_for_tenant(db, tenant_id, app_id, Some(AppMode::Completion)).await?;
-    let (total, rows) = page_of(db, f.query(app.id, AppMode::Completion), &f).await?;
+    let (total, rows) = page_of(db, f.query(app.id, AppMode::Completion), f).await?;
     let extras = Extras::load(db, &rows).await?;
     let ids: Vec<Uuid> = rows.iter().map(|c| c.id).collect();
     let annotations = if ids.is_empty() {
@@ -235,7 +233,7 @@ pub async fn completion_conversations(
             }
         })
         .collect();
-    Ok(page(&f, total, data))
+    Ok(page(f, total, data))
 }
 
 /// The conversations among `ids` that have an annotation.
@@ -259,12 +257,10 @@ pub async fn chat_conversations(
     db: &DatabaseConnection,
     tenant_id: Uuid,
     app_id: Uuid,
-    args: &[(String, String)],
-    timezone: Option<&str>,
+    f: &LogFilter,
 ) -> Result<ConversationPage<ChatConversationItem>, ConversationError> {
-    let f = Filter::parse(args, timezone, AppMode::Chat)?;
     let app = app_for_tenant(db, tenant_id, app_id, Some(AppMode::Chat)).await?;
-    let (total, rows) = page_of(db, f.query(app.id, AppMode::Chat), &f).await?;
+    let (total, rows) = page_of(db, f.query(app.id, AppMode::Chat), f).await?;
     let ids: Vec<Uuid> = rows.iter().map(|c| c.id).collect();
     let extras = Extras::load(db, &rows).await?;
     let counts = shape::message_counts(db, &ids).await?;
@@ -295,7 +291,7 @@ pub async fn chat_conversations(
             }
         })
         .collect();
-    Ok(page(&f, total, data))
+    Ok(page(f, total, data))
 }
 
 /// The app's live conversation `id`, or Dify's 404.

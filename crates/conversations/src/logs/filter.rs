@@ -4,53 +4,36 @@
 use apps::lookup::AppMode;
 use chrono::NaiveDateTime;
 use entities::{conversations, message_annotations, messages};
-use kernel::ApiError;
+use kernel::page::PageRequest;
 use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr, Query, SelectStatement};
 use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, Select};
 use uuid::Uuid;
 
-use super::args::QueryArgs;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum AnnotationStatus {
+/// Which conversations the annotation filter keeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum AnnotationStatus {
+    #[default]
     All,
     Annotated,
     NotAnnotated,
 }
 
-/// The list filters, parsed in reqparse's order so the first bad argument is the one named.
-#[derive(Debug, Clone)]
-pub(crate) struct Filter {
-    keyword: Option<String>,
-    start: Option<NaiveDateTime>,
-    end: Option<NaiveDateTime>,
-    annotation: AnnotationStatus,
-    message_count_gte: Option<u64>,
-    pub(crate) page: u64,
-    pub(crate) limit: u64,
+/// The conversation lists' filters (api-server reads them as reqparse does).
+#[derive(Debug, Clone, Default)]
+pub struct LogFilter {
+    /// Matched case-insensitively in queries and answers (and chat names and introductions).
+    pub keyword: Option<String>,
+    /// Created at or after (UTC).
+    pub start: Option<NaiveDateTime>,
+    /// Created before (UTC).
+    pub end: Option<NaiveDateTime>,
+    pub annotation: AnnotationStatus,
+    /// Chat lists only: conversations with at least this many messages.
+    pub message_count_gte: Option<u64>,
+    pub page: PageRequest,
 }
 
-impl Filter {
-    pub(crate) fn parse(args: &[(String, String)], timezone: Option<&str>, mode: AppMode) -> Result<Self, ApiError> {
-        let a = QueryArgs(args);
-        let keyword = a.string("keyword").filter(|k| !k.is_empty()).map(str::to_owned);
-        let start = a.minute("start", timezone, 0)?;
-        // The list's end keeps its whole minute, unlike the statistics' window.
-        let end = a.minute("end", timezone, 59)?;
-        let annotation = match a.choice("annotation_status", &["annotated", "not_annotated", "all"], "all")? {
-            "annotated" => AnnotationStatus::Annotated,
-            "not_annotated" => AnnotationStatus::NotAnnotated,
-            _ => AnnotationStatus::All,
-        };
-        let message_count_gte = match mode {
-            AppMode::Chat => a.int_range("message_count_gte", 1, 99_999)?,
-            AppMode::Completion => None,
-        };
-        let page = a.int_range("page", 1, 99_999)?.unwrap_or(1);
-        let limit = a.int_range("limit", 1, 100)?.unwrap_or(20);
-        Ok(Self { keyword, start, end, annotation, message_count_gte, page, limit })
-    }
-
+impl LogFilter {
     /// The app's live conversations of `mode` that pass the filter.
     pub(crate) fn query(&self, app_id: Uuid, mode: AppMode) -> Select<conversations::Entity> {
         let mut q = live(app_id).filter(conversations::Column::Mode.eq(mode.as_str()));

@@ -3,7 +3,7 @@
 
 use crate::ConversationError;
 use apps::lookup::{AppMode, app_for_tenant};
-use entities::{message_annotations, messages};
+use entities::{apps as app_rows, message_annotations, messages};
 use kernel::ApiError;
 use kernel::time::now_naive;
 use sea_orm::{
@@ -13,7 +13,6 @@ use sea_orm::{
 use serde::Serialize;
 use uuid::Uuid;
 
-use super::args::{QueryArgs, UuidArg, required_body_str, required_body_uuid};
 use super::conversations::live_conversation;
 use super::shape::{MessageDetail, message_details};
 
@@ -35,22 +34,20 @@ fn before(m: &messages::Model) -> Condition {
 
 /// `GET /apps/<id>/chat-messages`: up to `limit` messages before `first_id` (or the latest
 /// ones), oldest first; `has_more` says whether older ones remain.
+///
+/// `app` is the caller's chat app, found before the arguments are read as Dify does; an empty
+/// `conversation_id` (`None`) names no conversation.
 pub async fn chat_messages(
     db: &DatabaseConnection,
-    tenant_id: Uuid,
-    app_id: Uuid,
-    args: &[(String, String)],
+    app: &app_rows::Model,
+    conversation_id: Option<Uuid>,
+    first_id: Option<Uuid>,
+    limit: u64,
 ) -> Result<MessagePage, ConversationError> {
-    let app = app_for_tenant(db, tenant_id, app_id, Some(AppMode::Chat)).await?;
-    let a = QueryArgs(args);
-    let conversation_id = a.required_uuid("conversation_id")?;
-    let first_id = a.uuid("first_id")?;
-    let limit = a.int_range("limit", 1, 100)?.unwrap_or(20);
-
     let not_found = || ApiError::not_found("Conversation Not Exists.");
-    let conversation = live_conversation(db, app.id, conversation_id.id().ok_or_else(not_found)?).await?;
+    let conversation = live_conversation(db, app.id, conversation_id.ok_or_else(not_found)?).await?;
     let mut query = messages::Entity::find().filter(messages::Column::ConversationId.eq(conversation.id));
-    if let UuidArg::Id(first_id) = first_id {
+    if let Some(first_id) = first_id {
         let first = messages::Entity::find_by_id(first_id)
             .filter(messages::Column::ConversationId.eq(conversation.id))
             .one(db)
@@ -92,20 +89,17 @@ async fn app_message(db: &DatabaseConnection, app_id: Uuid, id: Uuid) -> Result<
 }
 
 /// `POST /apps/<id>/annotations`: sets the message's annotation, creating it on first use.
-/// A missing `content` is refused (Dify would fail writing a null into a NOT NULL column).
+/// `app` is the caller's app, found before the body is read as Dify does; an empty
+/// `message_id` (`None`) names no message.
 pub async fn annotate(
     db: &DatabaseConnection,
-    tenant_id: Uuid,
-    app_id: Uuid,
+    app: &app_rows::Model,
     account_id: Uuid,
-    message_id: Option<&str>,
-    content: Option<String>,
+    message_id: Option<Uuid>,
+    content: String,
 ) -> Result<(), ConversationError> {
-    let app = app_for_tenant(db, tenant_id, app_id, None).await?;
-    let message_id = required_body_uuid("message_id", message_id)?;
-    let content = required_body_str("content", content)?;
     let not_found = || ApiError::not_found("Message Not Exists.");
-    let message = app_message(db, app.id, message_id.id().ok_or_else(not_found)?).await?;
+    let message = app_message(db, app.id, message_id.ok_or_else(not_found)?).await?;
     let now = now_naive();
     let existing = message_annotations::Entity::find()
         .filter(message_annotations::Column::MessageId.eq(message.id))

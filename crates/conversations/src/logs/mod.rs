@@ -5,7 +5,6 @@
 //! conversations are gone from every view, a keyword or annotation filter never repeats a
 //! conversation, and a completion conversation can be deleted from a completion app.
 
-mod args;
 mod conversations;
 mod filter;
 mod messages;
@@ -16,6 +15,7 @@ pub use conversations::{
     ConversationPage, SimpleMessage, chat_conversation, chat_conversations, completion_conversation,
     completion_conversations, delete_conversation,
 };
+pub use filter::{AnnotationStatus, LogFilter};
 pub use messages::{MessagePage, annotate, annotation_count, chat_messages, message_detail};
 pub use shape::{
     AccountRef, AnnotationView, FeedbackStats, FeedbackView, MessageDetail, ModelConfigView, SimpleModelConfig,
