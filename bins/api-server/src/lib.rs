@@ -10,6 +10,7 @@ pub(crate) mod error_table;
 pub mod generation;
 mod history;
 pub mod http_error;
+pub mod net;
 pub mod openapi;
 mod pyjson;
 mod query;

@@ -38,6 +38,7 @@ async fn serve() -> anyhow::Result<()> {
     let state = AppState::new(config, infra);
     tracing::info!(%bind, "api-server listening");
     HttpServer::new(move || app(state.clone()))
+        .on_connect(api_server::net::on_connect)
         .bind(&bind)
         .with_context(|| format!("cannot listen on {bind}"))?
         .shutdown_timeout(30)

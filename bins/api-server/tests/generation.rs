@@ -932,3 +932,62 @@ async fn sensitive_queries_get_the_canned_answer_without_a_model_call() {
     let r = send(&app, &mut c, Method::POST, &uri, Some(ask("anything", &config))).await;
     assert_error(&r, 400, "completion_request_error");
 }
+
+/// Reads from `stream` into `seen` until `done` holds for what arrived (or the peer closes).
+async fn read_until(stream: &mut tokio::net::TcpStream, seen: &mut String, done: impl Fn(&str) -> bool) {
+    use tokio::io::AsyncReadExt;
+    let mut buf = [0u8; 4096];
+    // A guard against hanging forever, not a timing assertion.
+    let read = tokio::time::timeout(Duration::from_secs(30), async {
+        while !done(seen) {
+            let n = stream.read(&mut buf).await.expect("read");
+            if n == 0 {
+                break;
+            }
+            seen.push_str(&String::from_utf8_lossy(&buf[..n]));
+        }
+    });
+    read.await.unwrap_or_else(|_| panic!("nothing more arrived; so far: {seen}"));
+}
+
+#[actix_web::test]
+async fn a_streamed_event_leaves_the_socket_before_the_model_finishes() {
+    use tokio::io::AsyncWriteExt;
+    let (env, state) = state_with(&[]).await;
+    let fake = FakeOpenAi::start().await;
+    let svc = test::init_service(app(state.clone())).await;
+    let (mut owner, _, chat_id) = world(&env, &svc, &fake, "owner@example.com", "chat", chat_config()).await;
+    let r = send(&svc, &mut owner, Method::POST, &format!("/console/api/apps/{chat_id}/api-keys"), None).await;
+    let key = r.body["token"].as_str().expect("token").to_string();
+
+    // The server as main.rs runs it: a real port, the same connection settings.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let server = actix_web::HttpServer::new(move || app(state.clone()))
+        .on_connect(api_server::net::on_connect)
+        .workers(1)
+        .listen(listener)
+        .expect("listen")
+        .run();
+    let handle = server.handle();
+    actix_web::rt::spawn(server);
+
+    let gate = fake.hold_next_stream_after(1);
+    let body =
+        json!({"inputs": {"topic": "tea"}, "query": "hi", "response_mode": "streaming", "user": "u"}).to_string();
+    let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    let request = format!(
+        "POST /v1/chat-messages HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {key}\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).await.expect("send");
+    let mut seen = String::new();
+    read_until(&mut stream, &mut seen, |s| s.contains("\"answer\"")).await;
+    assert!(seen.contains("\"message\""), "the first token's event arrived: {seen}");
+    assert!(!seen.contains("message_end"), "the model has not finished: {seen}");
+    gate.open();
+    read_until(&mut stream, &mut seen, |s| s.contains("message_end")).await;
+    assert!(seen.contains("message_end"), "{seen}");
+    handle.stop(true).await;
+}

@@ -280,7 +280,7 @@ async fn uninitialised_accounts_must_init_first() {
         .expect("q")
         .expect("admin");
     let mut m: account_rows::ActiveModel = row.into();
-    m.status = Set(status::UNINITIALIZED.into());
+    m.status = Set(status::UNINITIALIZED);
     m.update(&env.infra.db).await.expect("update");
 
     let r = send(&app, &mut admin, Method::GET, "/console/api/account/profile", None).await;

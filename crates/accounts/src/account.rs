@@ -10,13 +10,15 @@ use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-/// Account statuses Dify uses.
+pub use entities::accounts::AccountStatus;
+
+/// The account statuses by Dify's names.
 pub mod status {
-    pub const PENDING: &str = "pending";
-    pub const UNINITIALIZED: &str = "uninitialized";
-    pub const ACTIVE: &str = "active";
-    pub const BANNED: &str = "banned";
-    pub const CLOSED: &str = "closed";
+    use super::AccountStatus;
+
+    pub const PENDING: AccountStatus = AccountStatus::Pending;
+    pub const UNINITIALIZED: AccountStatus = AccountStatus::Uninitialized;
+    pub const ACTIVE: AccountStatus = AccountStatus::Active;
 }
 
 /// Hashes off the async workers: Argon2 is deliberately slow.
@@ -39,7 +41,7 @@ pub struct NewAccount<'a> {
     pub name: &'a str,
     pub password: Option<PasswordHash>,
     pub interface_language: &'a str,
-    pub status: &'a str,
+    pub status: AccountStatus,
     pub initialized: bool,
 }
 
@@ -63,7 +65,7 @@ impl NewAccount<'_> {
             timezone: Set(Some(timezone.into())),
             last_login_at: Set(None),
             last_login_ip: Set(None),
-            status: Set(self.status.to_string()),
+            status: Set(self.status),
             initialized_at: Set(self.initialized.then_some(now)),
             created_at: Set(now),
             updated_at: Set(now),

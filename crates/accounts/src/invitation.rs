@@ -135,7 +135,7 @@ pub async fn activate(
     row.interface_language = Set(Some(activation.interface_language));
     row.timezone = Set(Some(activation.timezone));
     row.interface_theme = Set(Some("light".into()));
-    row.status = Set(status::ACTIVE.into());
+    row.status = Set(status::ACTIVE);
     row.initialized_at = Set(Some(now_naive()));
     row.updated_at = Set(now_naive());
     row.update(db).await?;

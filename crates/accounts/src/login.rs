@@ -58,7 +58,7 @@ pub async fn authenticate(
         return Err(throttled());
     }
     let found = account::by_email(db, email).await?;
-    let usable = found.filter(|a| a.status != status::BANNED && a.status != status::CLOSED);
+    let usable = found.filter(|a| !a.status.is_locked_out());
     let ok = match usable.as_ref().and_then(|a| Some((a.password.as_deref()?, a.password_salt.as_deref()))) {
         Some((hash, salt)) => account::verify(password, hash, salt.unwrap_or_default()).await,
         None => {
@@ -80,7 +80,7 @@ pub async fn authenticate(
 
     let mut row: accounts::ActiveModel = account.clone().into();
     if account.status == status::PENDING {
-        row.status = Set(status::ACTIVE.into());
+        row.status = Set(status::ACTIVE);
         row.initialized_at = Set(Some(now_naive()));
     }
     if account.password.as_deref().is_some_and(kernel::crypto::needs_rehash) {

@@ -218,7 +218,7 @@ pub async fn remove(
     if elsewhere == 0 {
         accounts::ActiveModel {
             id: Set(member_id),
-            status: Set(status::PENDING.into()),
+            status: Set(status::PENDING),
             password: Set(None),
             password_salt: Set(None),
             initialized_at: Set(None),
@@ -250,24 +250,24 @@ pub async fn update_role(
     }
     let txn = db.begin().await?;
     let target = member_join(&txn, tenant_id, member_id).await?;
-    if target.role == new_role.as_str() {
+    if target.role == new_role {
         return Err(ApiError::value_error("The provided role is already assigned to the member.").into());
     }
     if new_role == TenantRole::Owner {
         let owners = joins::Entity::find()
             .filter(joins::Column::TenantId.eq(tenant_id))
-            .filter(joins::Column::Role.eq(TenantRole::Owner.as_str()))
+            .filter(joins::Column::Role.eq(TenantRole::Owner))
             .all(&txn)
             .await?;
         for o in owners {
             let mut o: joins::ActiveModel = o.into();
-            o.role = Set(TenantRole::Admin.as_str().into());
+            o.role = Set(TenantRole::Admin);
             o.updated_at = Set(now_naive());
             o.update(&txn).await?;
         }
     }
     let mut t: joins::ActiveModel = target.into();
-    t.role = Set(new_role.as_str().into());
+    t.role = Set(new_role);
     t.updated_at = Set(now_naive());
     t.update(&txn).await?;
     txn.commit().await?;

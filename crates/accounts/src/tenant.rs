@@ -64,7 +64,7 @@ pub async fn add_member<C: ConnectionTrait>(
         id: Set(Uuid::new_v4()),
         tenant_id: Set(tenant_id),
         account_id: Set(account_id),
-        role: Set(role.as_str().into()),
+        role: Set(role),
         invited_by: Set(invited_by),
         created_at: Set(now),
         updated_at: Set(now),
@@ -88,7 +88,7 @@ pub async fn memberships(db: &DatabaseConnection, account_id: Uuid) -> Result<Ve
         .into_iter()
         .filter_map(|j| {
             let tenant = tenants.iter().find(|t| t.id == j.tenant_id)?.clone();
-            Some(Membership { role: j.role.parse().ok()?, tenant })
+            Some(Membership { role: j.role, tenant })
         })
         .collect())
 }
@@ -108,7 +108,7 @@ pub async fn membership(
         return Ok(None);
     };
     let Some(tenant) = tenants::Entity::find_by_id(tenant_id).one(db).await? else { return Ok(None) };
-    Ok(join.role.parse().ok().map(|role| Membership { tenant, role }))
+    Ok(Some(Membership { tenant, role: join.role }))
 }
 
 /// The workspace a request acts in: `preferred` when the account is a member of it, else its

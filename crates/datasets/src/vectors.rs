@@ -55,6 +55,7 @@ async fn open(config: &VectorStoreConfig) -> Result<Arc<dyn VectorStore>, Vector
         }
         VectorStoreConfig::Weaviate { endpoint, api_key, batch_size } => {
             let http = reqwest::Client::builder()
+                .tcp_nodelay(true)
                 .connect_timeout(std::time::Duration::from_secs(5))
                 .timeout(std::time::Duration::from_secs(60))
                 .build()

@@ -18,11 +18,37 @@ pub struct Model {
     pub timezone: Option<String>,
     pub last_login_at: Option<DateTime>,
     pub last_login_ip: Option<String>,
-    pub status: String,
+    pub status: AccountStatus,
     pub initialized_at: Option<DateTime>,
     pub created_at: DateTime,
     pub updated_at: DateTime,
     pub last_active_at: DateTime,
+}
+
+/// An account's `status`, as Dify's `AccountStatus` writes it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, EnumIter, DeriveActiveEnum, Serialize, Deserialize, utoipa::ToSchema)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+#[serde(rename_all = "snake_case")]
+pub enum AccountStatus {
+    /// Invited, not yet activated.
+    #[sea_orm(string_value = "pending")]
+    Pending,
+    /// Signed up, its profile not yet completed (CLOUD).
+    #[sea_orm(string_value = "uninitialized")]
+    Uninitialized,
+    #[sea_orm(string_value = "active")]
+    Active,
+    #[sea_orm(string_value = "banned")]
+    Banned,
+    #[sea_orm(string_value = "closed")]
+    Closed,
+}
+
+impl AccountStatus {
+    /// Banned and closed accounts cannot sign in or use a session.
+    pub fn is_locked_out(self) -> bool {
+        matches!(self, AccountStatus::Banned | AccountStatus::Closed)
+    }
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -130,9 +130,13 @@ impl reqwest::dns::Resolve for GuardedResolver {
     }
 }
 
-/// A client builder with the policy in place (resolver, no redirects); callers add timeouts.
+/// A client builder with the policy in place (resolver, no redirects, no Nagle delay on
+/// small writes); callers add timeouts.
 pub fn client_builder() -> reqwest::ClientBuilder {
-    reqwest::Client::builder().dns_resolver(Arc::new(GuardedResolver)).redirect(reqwest::redirect::Policy::none())
+    reqwest::Client::builder()
+        .dns_resolver(Arc::new(GuardedResolver))
+        .redirect(reqwest::redirect::Policy::none())
+        .tcp_nodelay(true)
 }
 
 #[cfg(test)]

@@ -98,6 +98,7 @@ struct Inner {
     answer: Option<String>,
     failures: VecDeque<Failure>,
     break_after: Option<usize>,
+    hold: Option<(usize, Arc<tokio::sync::Notify>)>,
     requests: Vec<RecordedRequest>,
     next_id: u64,
 }
@@ -109,6 +110,16 @@ struct State {
 impl State {
     fn lock(&self) -> MutexGuard<'_, Inner> {
         self.inner.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// Holds a stream of the fake until opened.
+#[derive(Debug, Clone)]
+pub struct StreamGate(Arc<tokio::sync::Notify>);
+
+impl StreamGate {
+    pub fn open(&self) {
+        self.0.notify_one();
     }
 }
 
@@ -143,6 +154,7 @@ impl FakeOpenAi {
                 answer: None,
                 failures: VecDeque::new(),
                 break_after: None,
+                hold: None,
                 requests: Vec::new(),
                 next_id: 1,
             }),
@@ -197,6 +209,14 @@ impl FakeOpenAi {
     }
 
     /// Every request so far, in order.
+    /// The next stream sends `tokens` tokens, then waits until the returned gate is opened
+    /// (lets a test see what reached it before the model's stream ends).
+    pub fn hold_next_stream_after(&self, tokens: usize) -> StreamGate {
+        let gate = Arc::new(tokio::sync::Notify::new());
+        self.state.lock().hold = Some((tokens, gate.clone()));
+        StreamGate(gate)
+    }
+
     pub fn requests(&self) -> Vec<RecordedRequest> {
         self.state.lock().requests.clone()
     }
@@ -276,12 +296,13 @@ async fn handle(req: HttpRequest, body: web::Bytes, state: web::Data<State>) -> 
     let json: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
     let file = (endpoint == Endpoint::Transcriptions).then(|| multipart_file(&req, &body)).flatten();
     let record = record(&req, &path, &query, &json, deployment, file.clone(), vendor);
-    let (failure, config, answer_override, break_after) = {
+    let (failure, config, answer_override, break_after, hold) = {
         let mut inner = state.lock();
         inner.requests.push(record.clone());
         let failure = inner.failures.pop_front();
         let break_after = if record.stream { inner.break_after.take() } else { None };
-        (failure, inner.config.clone(), inner.answer.clone(), break_after)
+        let hold = if record.stream { inner.hold.take() } else { None };
+        (failure, inner.config.clone(), inner.answer.clone(), break_after, hold)
     };
     if let Some(e) = check_auth(&req, vendor, &config) {
         return e;
@@ -303,7 +324,9 @@ async fn handle(req: HttpRequest, body: web::Bytes, state: web::Data<State>) -> 
             let answer = Answer::plan(&record, &json, answer_override.as_deref());
             let timing = Timing { first: config.first_token_latency, rate: config.tokens_per_second };
             match (endpoint, record.stream) {
-                (Endpoint::Messages, true) => sse(anthropic_events(id, &record, &answer), timing, break_after),
+                (Endpoint::Messages, true) => {
+                    sse(anthropic_events(id, &record, &answer), timing, break_after, hold.clone())
+                }
                 (Endpoint::Messages, false) => {
                     timing.wait_all(answer.tokens.len()).await;
                     HttpResponse::Ok().json(anthropic_message(id, &record, &answer))
@@ -313,7 +336,9 @@ async fn handle(req: HttpRequest, body: web::Bytes, state: web::Data<State>) -> 
                     HttpResponse::Ok()
                         .json(json!({ "responses": [answer.text()], "configuration": json["llm_config"] }))
                 }
-                (_, true) => sse(openai_chunks(id, endpoint, &record, &json, &answer), timing, break_after),
+                (_, true) => {
+                    sse(openai_chunks(id, endpoint, &record, &json, &answer), timing, break_after, hold.clone())
+                }
                 (_, false) => {
                     timing.wait_all(answer.tokens.len()).await;
                     HttpResponse::Ok().json(openai_completion(id, endpoint, &record, &answer))
@@ -564,17 +589,28 @@ struct Frame {
     token: bool,
 }
 
-fn sse(frames: Vec<Frame>, timing: Timing, break_after: Option<usize>) -> HttpResponse {
+fn sse(
+    frames: Vec<Frame>,
+    timing: Timing,
+    break_after: Option<usize>,
+    hold: Option<(usize, Arc<tokio::sync::Notify>)>,
+) -> HttpResponse {
     struct Cursor {
         frames: std::vec::IntoIter<Frame>,
         timing: Timing,
         break_after: Option<usize>,
+        hold: Option<(usize, Arc<tokio::sync::Notify>)>,
         sent_tokens: usize,
     }
-    let cursor = Cursor { frames: frames.into_iter(), timing, break_after, sent_tokens: 0 };
+    let cursor = Cursor { frames: frames.into_iter(), timing, break_after, hold, sent_tokens: 0 };
     let body = futures::stream::unfold(cursor, |mut c| async move {
         let frame = c.frames.next()?;
         if frame.token {
+            if c.hold.as_ref().is_some_and(|(after, _)| *after == c.sent_tokens)
+                && let Some((_, gate)) = c.hold.take()
+            {
+                gate.notified().await;
+            }
             if c.break_after == Some(c.sent_tokens) {
                 // Pausing first lets actix flush what was sent, as a real network would have;
                 // then an error from the body stream makes it drop the connection mid-response.

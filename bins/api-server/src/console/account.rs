@@ -277,7 +277,7 @@ async fn init(state: web::Data<AppState>, user: ConsoleUninit, body: Body<InitAc
     row.interface_language = Set(Some(language));
     row.timezone = Set(Some(tz));
     row.interface_theme = Set(Some("light".into()));
-    row.status = Set(account::status::ACTIVE.into());
+    row.status = Set(account::status::ACTIVE);
     row.initialized_at = Set(Some(now));
     row.updated_at = Set(now);
     row.update(&txn).await?;

@@ -115,7 +115,7 @@ async fn admin_identity(req: &HttpRequest, state: &AppState) -> Result<(Uuid, Cr
         .ok_or_else(ApiError::unauthorized)?;
     let owner = entities::tenant_account_joins::Entity::find()
         .filter(entities::tenant_account_joins::Column::TenantId.eq(ws))
-        .filter(entities::tenant_account_joins::Column::Role.eq(TenantRole::Owner.as_str()))
+        .filter(entities::tenant_account_joins::Column::Role.eq(TenantRole::Owner))
         .one(&state.infra.db)
         .await?
         .ok_or_else(ApiError::unauthorized)?;
@@ -129,7 +129,7 @@ async fn authenticate(req: HttpRequest, require_init: bool) -> Result<Console, A
     let (account_id, credential, preferred) = identify(&req, &state).await?;
     let db = &state.infra.db;
     let account = account_rows::Entity::find_by_id(account_id).one(db).await?.ok_or_else(ApiError::unauthorized)?;
-    if account.status == status::BANNED || account.status == status::CLOSED {
+    if account.status.is_locked_out() {
         return Err(ApiError::forbidden());
     }
     let membership = accounts::tenant::resolve_current(db, state.infra.storage.as_ref(), &account, preferred).await?;
