@@ -6,7 +6,7 @@ use kernel::ApiError;
 use crate::AccountError;
 use kernel::crypto::PasswordHash;
 use kernel::time::{now_naive, unix_seconds};
-use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -141,6 +141,75 @@ pub async fn edit<C: ConnectionTrait>(
     }
     row.updated_at = Set(now_naive());
     Ok(row.update(conn).await?)
+}
+
+/// The account with this id.
+pub async fn by_id<C: ConnectionTrait>(conn: &C, id: Uuid) -> Result<Option<accounts::Model>, ApiError> {
+    Ok(accounts::Entity::find_by_id(id).one(conn).await?)
+}
+
+/// Records activity at most every ten minutes, so reads stay reads.
+pub async fn touch_last_active<C: ConnectionTrait>(
+    conn: &C,
+    account: accounts::Model,
+) -> Result<accounts::Model, ApiError> {
+    let now = now_naive();
+    if now - account.last_active_at < chrono::Duration::minutes(10) {
+        return Ok(account);
+    }
+    let row = accounts::ActiveModel { id: Set(account.id), last_active_at: Set(now), ..Default::default() };
+    row.update(conn).await?;
+    Ok(accounts::Model { last_active_at: now, ..account })
+}
+
+/// Finishes an uninitialised account: its language and zone, active from now; in CLOUD it
+/// consumes an unused invitation `code` in the same transaction (of two accounts racing for one
+/// code, one wins and the other is told the code is invalid).
+pub async fn initialize(
+    db: &sea_orm::DatabaseConnection,
+    account: &accounts::Model,
+    tenant_id: Uuid,
+    code: Option<&str>,
+    language: String,
+    timezone: String,
+) -> Result<(), AccountError> {
+    use entities::invitation_codes as codes;
+    if account.status == status::ACTIVE {
+        return Err(AccountError::AlreadyInitialized);
+    }
+    let txn = sea_orm::TransactionTrait::begin(db).await?;
+    let now = now_naive();
+    if let Some(code) = code {
+        let row = codes::Entity::find()
+            .filter(codes::Column::Code.eq(code))
+            .filter(codes::Column::Status.eq("unused"))
+            .one(&txn)
+            .await?
+            .ok_or(AccountError::InvalidInvitationCode)?;
+        // A conditional update lets one of two racing accounts flip the code.
+        let flipped = codes::Entity::update_many()
+            .col_expr(codes::Column::Status, "used".into())
+            .col_expr(codes::Column::UsedAt, now.into())
+            .col_expr(codes::Column::UsedByTenantId, Some(tenant_id).into())
+            .col_expr(codes::Column::UsedByAccountId, Some(account.id).into())
+            .filter(codes::Column::Id.eq(row.id))
+            .filter(codes::Column::Status.eq("unused"))
+            .exec(&txn)
+            .await?;
+        if flipped.rows_affected != 1 {
+            return Err(AccountError::InvalidInvitationCode);
+        }
+    }
+    let mut row: accounts::ActiveModel = account.clone().into();
+    row.interface_language = Set(Some(language));
+    row.timezone = Set(Some(timezone));
+    row.interface_theme = Set(Some("light".into()));
+    row.status = Set(status::ACTIVE);
+    row.initialized_at = Set(Some(now));
+    row.updated_at = Set(now);
+    row.update(&txn).await?;
+    txn.commit().await?;
+    Ok(())
 }
 
 /// Changes the password after checking the current one (when one is set).

@@ -3,6 +3,7 @@
 use entities::{providers, tenant_account_joins as joins, tenants};
 use infra::storage::Storage;
 use kernel::ApiError;
+use kernel::page::PageRequest;
 use kernel::time::{now_naive, unix_seconds};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
@@ -138,6 +139,48 @@ pub async fn resolve_current(
 /// Number of workspaces on this instance.
 pub async fn count(db: &DatabaseConnection) -> Result<u64, ApiError> {
     Ok(tenants::Entity::find().count(db).await?)
+}
+
+/// `GET /all-workspaces`: a page of every workspace on the instance, newest first.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct WorkspacePage {
+    pub data: Vec<WorkspaceItem>,
+    pub has_more: bool,
+    pub limit: u64,
+    pub page: u64,
+    pub total: u64,
+}
+
+/// One workspace of [`WorkspacePage`].
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct WorkspaceItem {
+    pub id: Uuid,
+    pub name: String,
+    pub status: String,
+    /// Unix seconds.
+    pub created_at: i64,
+}
+
+/// The owner of the workspace, if it has one.
+pub async fn owner_of(db: &DatabaseConnection, tenant_id: Uuid) -> Result<Option<Uuid>, ApiError> {
+    let owner = joins::Entity::find()
+        .filter(joins::Column::TenantId.eq(tenant_id))
+        .filter(joins::Column::Role.eq(TenantRole::Owner))
+        .one(db)
+        .await?;
+    Ok(owner.map(|j| j.account_id))
+}
+
+/// Every workspace, one page of them (operators).
+pub async fn all(db: &DatabaseConnection, page: PageRequest) -> Result<WorkspacePage, ApiError> {
+    let paginator = tenants::Entity::find().order_by_desc(tenants::Column::CreatedAt).paginate(db, page.limit);
+    let total = paginator.num_items().await?;
+    let rows = paginator.fetch_page(page.page - 1).await?;
+    let data = rows
+        .into_iter()
+        .map(|t| WorkspaceItem { id: t.id, name: t.name, status: t.status, created_at: unix_seconds(t.created_at) })
+        .collect();
+    Ok(WorkspacePage { data, has_more: page.has_more(total), limit: page.limit, page: page.page, total })
 }
 
 /// Dify's `tenant_fields` for the current workspace.

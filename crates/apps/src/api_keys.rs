@@ -5,7 +5,8 @@ use entities::api_tokens;
 use kernel::ApiError;
 use kernel::time::{now_naive, unix_seconds};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set,
+    TransactionTrait,
 };
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -68,6 +69,43 @@ impl KeyResource {
 
 /// Keys per resource, as Dify limits them.
 pub const MAX_KEYS: u64 = 10;
+
+/// The key `token` of `kind`, its use recorded; 401 "Access token is invalid" when none is.
+async fn resolve(db: &DatabaseConnection, token: &str, kind: &str) -> Result<api_tokens::Model, ApiError> {
+    // The token is the lookup key (indexed); equality in SQL compares the whole value.
+    let key = api_tokens::Entity::find()
+        .filter(api_tokens::Column::Token.eq(token))
+        .filter(api_tokens::Column::Type.eq(kind))
+        .one(db)
+        .await?
+        .ok_or_else(|| ApiError::unauthorized_msg("Access token is invalid"))?;
+    api_tokens::Entity::update_many()
+        .col_expr(api_tokens::Column::LastUsedAt, sea_orm::sea_query::Expr::value(now_naive()))
+        .filter(api_tokens::Column::Id.eq(key.id))
+        .exec(db)
+        .await?;
+    Ok(key)
+}
+
+/// The app an `app-` key opens: in normal status with its API enabled (404 otherwise, as Dify).
+pub async fn app_for_key(db: &DatabaseConnection, token: &str) -> Result<entities::apps::Model, ApiError> {
+    let key = resolve(db, token, "app").await?;
+    let app = match key.app_id {
+        Some(id) => entities::apps::Entity::find_by_id(id).one(db).await?,
+        None => None,
+    };
+    app.filter(|a| a.status == "normal" && a.enable_api).ok_or_else(ApiError::route_not_found)
+}
+
+/// The dataset a `ds-` key opens (404 when it is gone).
+pub async fn dataset_for_key(db: &DatabaseConnection, token: &str) -> Result<entities::datasets::Model, ApiError> {
+    let key = resolve(db, token, "dataset").await?;
+    let dataset = match key.dataset_id {
+        Some(id) => entities::datasets::Entity::find_by_id(id).one(db).await?,
+        None => None,
+    };
+    dataset.ok_or_else(ApiError::route_not_found)
+}
 
 fn fields(t: &api_tokens::Model, reveal: bool) -> Value {
     json!({

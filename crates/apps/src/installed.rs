@@ -122,6 +122,17 @@ pub async fn for_tenant(db: &DatabaseConnection, tenant_id: Uuid, id: Uuid) -> R
     Ok(entry)
 }
 
+/// The app behind the workspace's installed-app entry `id` (404 "Installed app not found" for
+/// another workspace's entry, or an app that is gone or not in normal status).
+pub async fn app_of(db: &DatabaseConnection, tenant_id: Uuid, id: Uuid) -> Result<apps::Model, ApiError> {
+    let entry = for_tenant(db, tenant_id, id).await?;
+    apps::Entity::find_by_id(entry.app_id)
+        .one(db)
+        .await?
+        .filter(|a| a.status == "normal")
+        .ok_or_else(installed_not_found)
+}
+
 /// Pins or unpins an entry.
 pub async fn set_pinned(db: &DatabaseConnection, entry: &installed_apps::Model, pinned: bool) -> Result<(), ApiError> {
     installed_apps::ActiveModel { id: Set(entry.id), is_pinned: Set(pinned), ..Default::default() }.update(db).await?;

@@ -7,6 +7,7 @@ use rand::Rng;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, Set, TransactionTrait,
 };
+use serde::Serialize;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -182,4 +183,78 @@ pub async fn reset_code(db: &sea_orm::DatabaseConnection, app_id: Uuid) -> Resul
     row.updated_at = Set(now_naive());
     let site = row.update(db).await?;
     Ok(fields(&site))
+}
+
+/// `GET /api/site`: what a web-app visitor sees of the app (Dify's web `site` answer).
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct VisitorSite {
+    pub app_id: Uuid,
+    pub end_user_id: Uuid,
+    pub enable_site: bool,
+    pub site: PublicSite,
+    /// The prompt and features, only when the owner made the prompt public.
+    #[schema(value_type = Option<Object>)]
+    pub model_config: Option<Value>,
+    /// The workspace's plan.
+    pub plan: Option<String>,
+}
+
+/// The site fields a visitor may read.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct PublicSite {
+    pub title: String,
+    pub icon: Option<String>,
+    pub icon_background: Option<String>,
+    pub description: Option<String>,
+    pub copyright: Option<String>,
+    pub privacy_policy: Option<String>,
+    pub default_language: String,
+    pub prompt_public: bool,
+}
+
+/// The site of the app `end_user_id` visits. 403 when the app has no site row (Dify's
+/// `Forbidden`).
+pub async fn for_visitor(
+    db: &sea_orm::DatabaseConnection,
+    app: &apps::Model,
+    end_user_id: Uuid,
+) -> Result<VisitorSite, ApiError> {
+    use entities::{app_model_configs, tenants};
+    let site =
+        sites::Entity::find().filter(sites::Column::AppId.eq(app.id)).one(db).await?.ok_or_else(ApiError::forbidden)?;
+    let plan = tenants::Entity::find_by_id(app.tenant_id).one(db).await?.map(|t| t.plan);
+    // The prompt is shown only when the owner made it public.
+    let config = match app.app_model_config_id {
+        Some(id) if app.enable_site && site.prompt_public => app_model_configs::Entity::find_by_id(id).one(db).await?,
+        _ => None,
+    };
+    let model_config = config.map(|c| {
+        let f = crate::model_config::fields(&c);
+        serde_json::json!({
+            "opening_statement": f["opening_statement"],
+            "suggested_questions": f["suggested_questions"],
+            "suggested_questions_after_answer": f["suggested_questions_after_answer"],
+            "more_like_this": f["more_like_this"],
+            "model": f["model"],
+            "user_input_form": f["user_input_form"],
+            "pre_prompt": f["pre_prompt"],
+        })
+    });
+    Ok(VisitorSite {
+        app_id: app.id,
+        end_user_id,
+        enable_site: app.enable_site,
+        site: PublicSite {
+            title: site.title,
+            icon: site.icon,
+            icon_background: site.icon_background,
+            description: site.description,
+            copyright: site.copyright,
+            privacy_policy: site.privacy_policy,
+            default_language: site.default_language,
+            prompt_public: site.prompt_public,
+        },
+        model_config,
+        plan,
+    })
 }

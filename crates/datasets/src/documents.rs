@@ -526,6 +526,24 @@ pub async fn list(
     }))
 }
 
+/// The indexing status of each of the dataset's documents, in position order.
+pub async fn dataset_indexing_status(
+    db: &impl ConnectionTrait,
+    dataset: &datasets::Model,
+) -> Result<Vec<Value>, ApiError> {
+    let docs = documents::Entity::find()
+        .filter(documents::Column::DatasetId.eq(dataset.id))
+        .filter(documents::Column::TenantId.eq(dataset.tenant_id))
+        .order_by_asc(documents::Column::Position)
+        .all(db)
+        .await?;
+    let mut data = Vec::with_capacity(docs.len());
+    for doc in &docs {
+        data.push(indexing_status(db, doc).await?);
+    }
+    Ok(data)
+}
+
 /// Dify's indexing status of one document: its stage timestamps and segment progress.
 pub async fn indexing_status(db: &impl ConnectionTrait, d: &documents::Model) -> Result<Value, ApiError> {
     let total = segments::Entity::find()

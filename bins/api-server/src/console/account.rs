@@ -4,11 +4,11 @@ use accounts::AccountError;
 use accounts::account::{self, ProfileEdit};
 use accounts::validate;
 use actix_web::{HttpRequest, HttpResponse, web};
-use entities::{account_integrates, invitation_codes};
+use entities::account_integrates;
 use kernel::ApiError;
 use kernel::config::Edition;
-use kernel::time::{now_naive, unix_seconds};
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set, TransactionTrait};
+use kernel::time::unix_seconds;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -249,38 +249,6 @@ async fn init(state: web::Data<AppState>, user: ConsoleUninit, body: Body<InitAc
     };
     let InitAccount { interface_language: InterfaceLanguage(language), timezone: TimezoneName(tz), .. } =
         body.read()?;
-
-    let txn = state.infra.db.begin().await?;
-    let now = now_naive();
-    if let Some(code) = code {
-        let row = invitation_codes::Entity::find()
-            .filter(invitation_codes::Column::Code.eq(code))
-            .filter(invitation_codes::Column::Status.eq("unused"))
-            .one(&txn)
-            .await?
-            .ok_or(AccountError::InvalidInvitationCode)?;
-        // Conditional update: of two accounts racing for one code, only one flips it.
-        let flipped = invitation_codes::Entity::update_many()
-            .col_expr(invitation_codes::Column::Status, "used".into())
-            .col_expr(invitation_codes::Column::UsedAt, now.into())
-            .col_expr(invitation_codes::Column::UsedByTenantId, Some(user.tenant_id()).into())
-            .col_expr(invitation_codes::Column::UsedByAccountId, Some(user.account.id).into())
-            .filter(invitation_codes::Column::Id.eq(row.id))
-            .filter(invitation_codes::Column::Status.eq("unused"))
-            .exec(&txn)
-            .await?;
-        if flipped.rows_affected != 1 {
-            return Err(AccountError::InvalidInvitationCode.into());
-        }
-    }
-    let mut row: entities::accounts::ActiveModel = user.account.clone().into();
-    row.interface_language = Set(Some(language));
-    row.timezone = Set(Some(tz));
-    row.interface_theme = Set(Some("light".into()));
-    row.status = Set(account::status::ACTIVE);
-    row.initialized_at = Set(Some(now));
-    row.updated_at = Set(now);
-    row.update(&txn).await?;
-    txn.commit().await?;
+    account::initialize(&state.infra.db, &user.account, user.tenant_id(), code.as_deref(), language, tz).await?;
     Ok(HttpResponse::Ok().json(json!({"result": "success"})))
 }

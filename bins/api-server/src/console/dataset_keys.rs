@@ -2,9 +2,6 @@
 
 use actix_web::{HttpResponse, web};
 use apps::api_keys::{self, KeyResource};
-use entities::datasets;
-use kernel::ApiError;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
 use super::guard::{Console, Manager};
@@ -39,13 +36,9 @@ pub fn register(t: &mut RouteTable) {
 }
 
 /// The workspace's dataset, or Dify's 404 "Dataset not found." (another workspace's too).
-async fn dataset(state: &AppState, user: &Console, id: Uuid) -> Result<KeyResource, ApiError> {
-    datasets::Entity::find_by_id(id)
-        .filter(datasets::Column::TenantId.eq(user.tenant_id()))
-        .one(&state.infra.db)
-        .await?
-        .map(|d| KeyResource::Dataset(d.id))
-        .ok_or_else(|| ApiError::not_found("Dataset not found."))
+async fn dataset(state: &AppState, user: &Console, id: Uuid) -> Result<KeyResource, ::datasets::DatasetError> {
+    let d = ::datasets::dataset::find(&state.infra.db, user.tenant_id(), id).await?;
+    Ok(KeyResource::Dataset(d.id))
 }
 
 #[utoipa::path(get, path = "/console/api/datasets/{resource_id}/api-keys", tag = "datasets", params(("resource_id" = Uuid, Path)), responses((status = 200, description = "The dataset's API keys")))]

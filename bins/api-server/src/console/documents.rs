@@ -175,20 +175,9 @@ async fn list(state: web::Data<AppState>, user: Console, path: web::Path<Uuid>, 
 
 #[utoipa::path(get, path = "/console/api/datasets/{dataset_id}/indexing-status", tag = "documents", params(("dataset_id" = Uuid, Path)), responses((status = 200, description = "The indexing status of each document")))]
 async fn dataset_status(state: web::Data<AppState>, user: Console, path: web::Path<Uuid>) -> HttpResult {
-    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
     let db = &state.infra.db;
     let d = dataset::find_accessible(db, user.tenant_id(), user.account.id, path.into_inner()).await?;
-    let docs = entities::documents::Entity::find()
-        .filter(entities::documents::Column::DatasetId.eq(d.id))
-        .order_by_asc(entities::documents::Column::Position)
-        .all(db)
-        .await
-        .map_err(ApiError::from)?;
-    let mut data = Vec::with_capacity(docs.len());
-    for doc in &docs {
-        data.push(documents::indexing_status(db, doc).await?);
-    }
-    Ok(HttpResponse::Ok().json(json!({"data": data})))
+    Ok(HttpResponse::Ok().json(json!({"data": documents::dataset_indexing_status(db, &d).await?})))
 }
 
 #[utoipa::path(get, path = "/console/api/datasets/{dataset_id}/documents/{document_id}/indexing-status", tag = "documents", params(("dataset_id" = Uuid, Path), ("document_id" = Uuid, Path)), responses((status = 200, description = "The document's indexing status")))]

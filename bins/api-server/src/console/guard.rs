@@ -12,8 +12,6 @@ use actix_web::{FromRequest, HttpRequest, web};
 use entities::accounts as account_rows;
 use kernel::ApiError;
 use kernel::config::Edition;
-use kernel::time::now_naive;
-use sea_orm::{ActiveModelTrait, EntityTrait, Set};
 use uuid::Uuid;
 
 use crate::http_error::HttpError;
@@ -106,20 +104,14 @@ async fn identify(req: &HttpRequest, state: &AppState) -> Result<(Uuid, Credenti
 
 /// Dify's admin key: acts as the owner of the workspace named by `X-WORKSPACE-ID`.
 async fn admin_identity(req: &HttpRequest, state: &AppState) -> Result<(Uuid, Credential, Option<Uuid>), ApiError> {
-    use sea_orm::{ColumnTrait, QueryFilter};
     let ws: Uuid = req
         .headers()
         .get("X-WORKSPACE-ID")
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse().ok())
         .ok_or_else(ApiError::unauthorized)?;
-    let owner = entities::tenant_account_joins::Entity::find()
-        .filter(entities::tenant_account_joins::Column::TenantId.eq(ws))
-        .filter(entities::tenant_account_joins::Column::Role.eq(TenantRole::Owner))
-        .one(&state.infra.db)
-        .await?
-        .ok_or_else(ApiError::unauthorized)?;
-    Ok((owner.account_id, Credential::AdminKey, Some(ws)))
+    let owner = accounts::tenant::owner_of(&state.infra.db, ws).await?.ok_or_else(ApiError::unauthorized)?;
+    Ok((owner, Credential::AdminKey, Some(ws)))
 }
 
 /// Runs Dify's three console decorators; `require_init` is `account_initialization_required`.
@@ -128,7 +120,7 @@ async fn authenticate(req: HttpRequest, require_init: bool) -> Result<Console, A
     setup_required(&state).await?;
     let (account_id, credential, preferred) = identify(&req, &state).await?;
     let db = &state.infra.db;
-    let account = account_rows::Entity::find_by_id(account_id).one(db).await?.ok_or_else(ApiError::unauthorized)?;
+    let account = accounts::account::by_id(db, account_id).await?.ok_or_else(ApiError::unauthorized)?;
     if account.status.is_locked_out() {
         return Err(ApiError::forbidden());
     }
@@ -138,25 +130,11 @@ async fn authenticate(req: HttpRequest, require_init: bool) -> Result<Console, A
     {
         sessions(&state).set_workspace(sid, data, membership.tenant.id).await?;
     }
-    let account = touch_last_active(db, account).await?;
+    let account = accounts::account::touch_last_active(db, account).await?;
     if require_init && account.status == status::UNINITIALIZED {
         return Err(crate::error_table::account(accounts::AccountError::NotInitialized));
     }
     Ok(Console { account, membership, credential })
-}
-
-/// Records activity at most every ten minutes, so reads stay reads.
-async fn touch_last_active(
-    db: &sea_orm::DatabaseConnection,
-    account: account_rows::Model,
-) -> Result<account_rows::Model, ApiError> {
-    let now = now_naive();
-    if now - account.last_active_at < chrono::Duration::minutes(10) {
-        return Ok(account);
-    }
-    let row = account_rows::ActiveModel { id: Set(account.id), last_active_at: Set(now), ..Default::default() };
-    row.update(db).await?;
-    Ok(account_rows::Model { last_active_at: now, ..account })
 }
 
 type Fut<T> = Pin<Box<dyn Future<Output = Result<T, HttpError>>>>;

@@ -5,7 +5,6 @@ use actix_web::web;
 use conversations::Caller;
 use entities::apps as app_rows;
 use kernel::ApiError;
-use sea_orm::EntityTrait;
 use uuid::Uuid;
 
 use super::guard::Console;
@@ -103,12 +102,7 @@ pub fn register(t: &mut RouteTable) {
 
 /// The app behind the workspace's installed-app entry; another workspace's entry is 404.
 async fn installed_app(state: &AppState, user: &Console, installed_app_id: Uuid) -> Result<app_rows::Model, ApiError> {
-    let db = &state.infra.db;
-    let entry = apps::installed::for_tenant(db, user.tenant_id(), installed_app_id).await?;
-    app_rows::Entity::find_by_id(entry.app_id)
-        .one(db)
-        .await?
-        .ok_or_else(|| ApiError::not_found("Installed app not found"))
+    apps::installed::app_of(&state.infra.db, user.tenant_id(), installed_app_id).await
 }
 
 fn scope<'a>(app: &'a app_rows::Model, user: &Console) -> Scope<'a> {

@@ -7,8 +7,6 @@ use apps::lookup::AppMode;
 use conversations::Caller;
 use conversations::generate;
 use entities::apps as app_rows;
-use kernel::ApiError;
-use sea_orm::EntityTrait;
 use serde_json::json;
 use uuid::Uuid;
 
@@ -90,7 +88,7 @@ async fn more_like_this(
 async fn suggested(state: web::Data<AppState>, user: Console, path: web::Path<(Uuid, Uuid)>) -> HttpResult {
     let (id, message_id) = path.into_inner();
     // Dify answers a completion app here with not_completion_app (sic).
-    let app = installed_app_of_any_mode(&state, &user, id).await?;
+    let app = apps::installed::app_of(&state.infra.db, user.tenant_id(), id).await?;
     if app.mode != AppMode::Chat {
         return Err(wrong_mode(AppMode::Completion).into());
     }
@@ -113,11 +111,7 @@ async fn audio(
     path: web::Path<Uuid>,
     form: actix_multipart::Multipart,
 ) -> HttpResult {
-    let entry = apps::installed::for_tenant(&state.infra.db, user.tenant_id(), path.into_inner()).await?;
-    let app = app_rows::Entity::find_by_id(entry.app_id)
-        .one(&state.infra.db)
-        .await?
-        .ok_or_else(|| ApiError::not_found("Installed app not found"))?;
+    let app = apps::installed::app_of(&state.infra.db, user.tenant_id(), path.into_inner()).await?;
     crate::audio::transcribe_for(&state, &app, form).await
 }
 
@@ -128,21 +122,10 @@ pub async fn installed_app(
     id: Uuid,
     mode: AppMode,
 ) -> Result<app_rows::Model, HttpError> {
-    let app = installed_app_of_any_mode(state, user, id).await?;
+    let app = apps::installed::app_of(&state.infra.db, user.tenant_id(), id).await?;
     if app.mode != mode {
         return Err(wrong_mode(mode).into());
     }
-    Ok(app)
-}
-
-/// The app behind the caller's installed app `id`.
-async fn installed_app_of_any_mode(state: &AppState, user: &Console, id: Uuid) -> Result<app_rows::Model, ApiError> {
-    let entry = apps::installed::for_tenant(&state.infra.db, user.tenant_id(), id).await?;
-    let app = app_rows::Entity::find_by_id(entry.app_id)
-        .one(&state.infra.db)
-        .await?
-        .filter(|a| a.status == "normal")
-        .ok_or_else(|| ApiError::not_found("Installed app not found"))?;
     Ok(app)
 }
 

@@ -1,13 +1,9 @@
 //! Workspaces: the caller's list, the current one, switching, and the operators' list of all.
 
 use crate::query::QueryArgs;
-use kernel::page::PageRequest;
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use entities::tenants;
 use kernel::ApiError;
-use kernel::time::unix_seconds;
-use sea_orm::{EntityTrait, PaginatorTrait, QueryOrder};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -87,24 +83,10 @@ pub(crate) fn admin_required(req: &HttpRequest, state: &AppState) -> Result<(), 
 }
 
 /// Every workspace on the instance, newest first, for operators.
-#[utoipa::path(get, path = "/console/api/all-workspaces", tag = "workspaces", params(("page" = Option<u64>, Query), ("limit" = Option<u64>, Query)), responses((status = 200, description = "A page of every workspace (operators, with the admin API key)")))]
+#[utoipa::path(get, path = "/console/api/all-workspaces", tag = "workspaces", params(("page" = Option<u64>, Query), ("limit" = Option<u64>, Query)), responses((status = 200, description = "A page of every workspace (operators, with the admin API key)", body = accounts::tenant::WorkspacePage)))]
 async fn all(req: HttpRequest, state: web::Data<AppState>, query: QueryArgs) -> HttpResult {
     setup_required(&state).await?;
     admin_required(&req, &state)?;
-    let PageRequest { page, limit } = query.page_request()?;
-    let db = &state.infra.db;
-    let paginator = tenants::Entity::find().order_by_desc(tenants::Column::CreatedAt).paginate(db, limit);
-    let total = paginator.num_items().await?;
-    let items = paginator.fetch_page(page - 1).await?;
-    let data: Vec<Value> = items
-        .iter()
-        .map(|t| json!({"id": t.id, "name": t.name, "status": t.status, "created_at": unix_seconds(t.created_at)}))
-        .collect();
-    Ok(HttpResponse::Ok().json(json!({
-        "data": data,
-        "has_more": page * limit < total,
-        "limit": limit,
-        "page": page,
-        "total": total,
-    })))
+    let page = query.page_request()?;
+    Ok(HttpResponse::Ok().json(accounts::tenant::all(&state.infra.db, page).await?))
 }
