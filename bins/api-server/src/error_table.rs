@@ -118,6 +118,7 @@ pub fn app(e: AppError) -> ApiError {
         E::NotFound => dify(404, "app_not_found", e),
         E::NoDefaultModel => dify(400, "provider_not_initialize", e),
         E::NotPublic => dify(403, "forbidden", e),
+        E::NoConfig => dify(400, "app_unavailable", e),
         E::TooManyKeys => dify(400, "max_keys_exceeded", e),
         E::Common(e) => e,
     }

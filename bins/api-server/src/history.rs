@@ -9,9 +9,9 @@ use apps::lookup::AppMode;
 use actix_web::HttpResponse;
 use conversations::listing::{self, PinnedFilter};
 use conversations::{Caller, feedback, pinned, saved};
-use entities::{app_model_configs, apps as app_rows};
+use entities::apps as app_rows;
 use kernel::ApiError;
-use sea_orm::{DatabaseConnection, EntityTrait};
+use sea_orm::DatabaseConnection;
 use serde::{Deserialize, Deserializer};
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -113,22 +113,7 @@ fn pinned_arg(query: &QueryArgs) -> Result<PinnedFilter, ApiError> {
 
 /// `GET .../parameters`: the app's form and features, verbatim from its current config.
 pub async fn parameters(db: &DatabaseConnection, app: &app_rows::Model) -> HttpResult {
-    let config = match app.app_model_config_id {
-        Some(id) => app_model_configs::Entity::find_by_id(id).one(db).await?,
-        None => None,
-    };
-    // Dify fails with a 500 on an app without a config; say what is wrong instead.
-    let config = config.ok_or(Refusal::AppUnavailable)?;
-    let f = apps::model_config::fields(&config);
-    Ok(HttpResponse::Ok().json(json!({
-        "opening_statement": f["opening_statement"],
-        "suggested_questions": f["suggested_questions"],
-        "suggested_questions_after_answer": f["suggested_questions_after_answer"],
-        "speech_to_text": f["speech_to_text"],
-        "retriever_resource": f["retriever_resource"],
-        "more_like_this": f["more_like_this"],
-        "user_input_form": f["user_input_form"],
-    })))
+    Ok(HttpResponse::Ok().json(apps::model_config::parameters(db, app).await?))
 }
 
 fn success() -> HttpResponse {

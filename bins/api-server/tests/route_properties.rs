@@ -163,6 +163,8 @@ struct Probe {
     body: Option<Value>,
     /// The body breaks the route's documented schema, so it must be refused (4xx).
     breaks_schema: bool,
+    /// The documented schema of a 2xx JSON answer, with the document its `$ref`s point into.
+    answer_schema: Option<(Value, std::sync::Arc<Value>)>,
 }
 
 /// The requests Python Dify 0.3.23 was recorded answering (the bodies of
@@ -245,6 +247,7 @@ fn probes() -> Vec<Probe> {
                         uri: format!("{path}?{}", q.join("&")),
                         body: None,
                         breaks_schema: false,
+                        answer_schema: None,
                     });
                 }
                 continue;
@@ -256,6 +259,7 @@ fn probes() -> Vec<Probe> {
                 uri: path.to_owned(),
                 body: Some(Value::Object(all)),
                 breaks_schema: false,
+                answer_schema: None,
             });
             for body in recorded.get(&(method.clone(), bare(path))).into_iter().flatten() {
                 for (field, variant) in leaf_variants(body, &value) {
@@ -265,6 +269,7 @@ fn probes() -> Vec<Probe> {
                         uri: path.to_owned(),
                         body: Some(variant),
                         breaks_schema: false,
+                        answer_schema: None,
                     });
                 }
             }
@@ -378,6 +383,11 @@ async fn run(env: &TestEnv, probes: &[Probe]) -> Vec<(String, u16, String)> {
             p.label,
             p.body
         );
+        if let (200..300, Some((schema, doc))) = (status, &p.answer_schema)
+            && let Err(at) = conforms(doc, schema, &r.body, "answer")
+        {
+            panic!("{}: the {status} answer breaks its documented schema at {at}: {}", p.label, r.body);
+        }
         // An error's code; a success's body may have a `code` of its own (a site's share code).
         let code = if status >= 400 { r.body["code"].as_str().unwrap_or_default() } else { "" };
         out.push((p.label.clone(), status, code.to_owned()));
@@ -405,10 +415,28 @@ fn schema_probes() -> Vec<Probe> {
     let mut out = Vec::new();
     for surface in api_server::openapi::SURFACES {
         let doc = serde_json::to_value(api_server::openapi::document(surface, &table)).expect("document");
+        let doc = std::sync::Arc::new(doc);
         for op in table.operations().into_iter().filter(|o| o.implemented && Surface::of(o.path) == surface) {
             let method = op.method.to_ascii_lowercase();
             let Some(operation) = doc["paths"][openapi_path(op.path)].get(&method) else { continue };
-            let Some(schema) = operation["requestBody"]["content"]["application/json"].get("schema") else { continue };
+            let answer_schema = ["200", "201"]
+                .iter()
+                .find_map(|s| operation["responses"][*s]["content"]["application/json"].get("schema"))
+                .map(|schema| (schema.clone(), doc.clone()));
+            let Some(schema) = operation["requestBody"]["content"]["application/json"].get("schema") else {
+                // No body: one plain request, for the documented answer.
+                if answer_schema.is_some() {
+                    out.push(Probe {
+                        label: format!("{} {} answer", op.method, op.path),
+                        method: Method::from_bytes(op.method.as_bytes()).expect("method"),
+                        uri: op.path.to_owned(),
+                        body: None,
+                        breaks_schema: false,
+                        answer_schema,
+                    });
+                }
+                continue;
+            };
             let schema = resolve(&doc, schema);
             let Some(fitting) = sample(&doc, &schema) else { continue };
             let m = Method::from_bytes(op.method.as_bytes()).expect("method");
@@ -418,6 +446,7 @@ fn schema_probes() -> Vec<Probe> {
                 uri: op.path.to_owned(),
                 body: Some(body),
                 breaks_schema,
+                answer_schema: answer_schema.clone(),
             };
             out.push(probe("fitting".into(), fitting.clone(), false));
             let required: Vec<&str> =
@@ -444,6 +473,74 @@ fn schema_probes() -> Vec<Probe> {
         }
     }
     out
+}
+
+#[actix_web::test]
+async fn an_answer_is_checked_against_its_schema() {
+    let doc = json!({"components": {"schemas": {"Site": {
+        "type": "object", "required": ["title", "icon"],
+        "properties": {"title": {"type": "string"}, "icon": {"type": ["string", "null"]},
+                       "tags": {"type": "array", "items": {"type": "integer"}}}
+    }}}});
+    let schema = json!({"$ref": "#/components/schemas/Site"});
+    assert_eq!(conforms(&doc, &schema, &json!({"title": "t", "icon": null, "tags": [1]}), "a"), Ok(()));
+    assert_eq!(conforms(&doc, &schema, &json!({"title": "t"}), "a"), Err("a.icon (required, missing)".into()));
+    assert!(conforms(&doc, &schema, &json!({"title": 1, "icon": null}), "a").is_err());
+    assert!(conforms(&doc, &schema, &json!({"title": "t", "icon": null, "tags": ["x"]}), "a").is_err());
+}
+
+/// Whether `value` is what `schema` documents: types (a `null` only where allowed), required
+/// properties, and each property and item in turn. `Err` names where it breaks.
+fn conforms(doc: &Value, schema: &Value, value: &Value, at: &str) -> Result<(), String> {
+    if let Some(r) = schema["$ref"].as_str() {
+        let name = r.rsplit('/').next().unwrap_or_default();
+        return conforms(doc, &doc["components"]["schemas"][name], value, at);
+    }
+    for key in ["oneOf", "anyOf"] {
+        if let Some(alternatives) = schema[key].as_array() {
+            return if alternatives.iter().any(|a| conforms(doc, a, value, at).is_ok()) {
+                Ok(())
+            } else {
+                Err(format!("{at} (none of {key})"))
+            };
+        }
+    }
+    let types: Vec<&str> = match &schema["type"] {
+        Value::String(t) => vec![t.as_str()],
+        Value::Array(ts) => ts.iter().filter_map(Value::as_str).collect(),
+        _ => return Ok(()),
+    };
+    let fits = |t: &str| match t {
+        "null" => value.is_null(),
+        "string" => value.is_string(),
+        "boolean" => value.is_boolean(),
+        "integer" => value.is_i64() || value.is_u64(),
+        "number" => value.is_number(),
+        "array" => value.is_array(),
+        "object" => value.is_object(),
+        _ => true,
+    };
+    if !types.iter().any(|t| fits(t)) {
+        return Err(format!("{at} (expected {types:?})"));
+    }
+    if let Some(object) = value.as_object() {
+        for name in schema["required"].as_array().into_iter().flatten().filter_map(Value::as_str) {
+            if !object.contains_key(name) {
+                return Err(format!("{at}.{name} (required, missing)"));
+            }
+        }
+        for (name, property) in schema["properties"].as_object().into_iter().flatten() {
+            if let Some(v) = object.get(name) {
+                conforms(doc, property, v, &format!("{at}.{name}"))?;
+            }
+        }
+    }
+    if let (Some(items), Some(list)) = (schema.get("items"), value.as_array()) {
+        for (i, v) in list.iter().enumerate() {
+            conforms(doc, items, v, &format!("{at}[{i}]"))?;
+        }
+    }
+    Ok(())
 }
 
 /// `$ref`s followed, and `Option`'s `oneOf [null, T]` or `type: [T, "null"]` read as `T`.
@@ -527,7 +624,12 @@ async fn bodies_made_from_the_openapi_documents_are_answered_as_documented() {
     let here = TestEnv::new().await;
     let answers = run(&here, &probes).await;
     let accepted = answers.iter().filter(|(l, s, _)| l.ends_with(" fitting") && *s < 300).count();
-    eprintln!("{} schema probes; {accepted} fitting bodies accepted", answers.len());
+    let answered = answers.iter().filter(|(l, s, _)| l.ends_with(" answer") && *s < 300).count();
+    eprintln!(
+        "{} schema probes; {accepted} fitting bodies accepted; {answered} documented answers checked",
+        answers.len()
+    );
+    assert!(answered >= 1, "no documented answer schema was checked against a real answer");
     if services_mode() {
         answered_as_on_sqlite(&probes, &answers).await;
     }

@@ -21,6 +21,9 @@ pub enum AppError {
     NotFound,
     #[error("No Default System Reasoning Model available. Please configure in the Settings -> Model Provider.")]
     NoDefaultModel,
+    /// The app has no model configuration to run or describe.
+    #[error("App unavailable, please check your app configurations.")]
+    NoConfig,
     #[error("You can't install a non-public app")]
     NotPublic,
     #[error("Cannot create more than 10 API keys for this resource type.")]

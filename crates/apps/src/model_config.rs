@@ -421,3 +421,46 @@ mod tests {
         assert_eq!(v.config["user_input_form"][1]["select"]["required"], false);
     }
 }
+
+/// `GET .../parameters`: the app's form and features, verbatim from its current config.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct AppParameters {
+    #[schema(value_type = Option<String>)]
+    pub opening_statement: Value,
+    #[schema(value_type = Vec<String>)]
+    pub suggested_questions: Value,
+    #[schema(value_type = Object)]
+    pub suggested_questions_after_answer: Value,
+    #[schema(value_type = Object)]
+    pub speech_to_text: Value,
+    #[schema(value_type = Object)]
+    pub retriever_resource: Value,
+    #[schema(value_type = Object)]
+    pub more_like_this: Value,
+    #[schema(value_type = Vec<Object>)]
+    pub user_input_form: Value,
+}
+
+/// The parameters of the app's current config. Dify fails with a 500 on an app without one;
+/// this says what is wrong instead (`AppError::NoConfig`).
+pub async fn parameters(
+    db: &sea_orm::DatabaseConnection,
+    app: &entities::apps::Model,
+) -> Result<AppParameters, crate::AppError> {
+    use sea_orm::EntityTrait;
+    let config = match app.app_model_config_id {
+        Some(id) => app_model_configs::Entity::find_by_id(id).one(db).await?,
+        None => None,
+    };
+    let f = fields(&config.ok_or(crate::AppError::NoConfig)?);
+    let take = |k: &str| f.get(k).cloned().unwrap_or(Value::Null);
+    Ok(AppParameters {
+        opening_statement: take("opening_statement"),
+        suggested_questions: take("suggested_questions"),
+        suggested_questions_after_answer: take("suggested_questions_after_answer"),
+        speech_to_text: take("speech_to_text"),
+        retriever_resource: take("retriever_resource"),
+        more_like_this: take("more_like_this"),
+        user_input_form: take("user_input_form"),
+    })
+}

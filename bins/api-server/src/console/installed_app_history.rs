@@ -110,7 +110,7 @@ fn scope<'a>(app: &'a app_rows::Model, user: &Console) -> Scope<'a> {
 }
 
 /// The app's input form and features.
-#[utoipa::path(get, path = "/console/api/installed-apps/{installed_app_id}/parameters", tag = "installed apps", params(("installed_app_id" = Uuid, Path)), responses((status = 200, description = "The app's input form and features")))]
+#[utoipa::path(get, path = "/console/api/installed-apps/{installed_app_id}/parameters", tag = "installed apps", params(("installed_app_id" = Uuid, Path)), responses((status = 200, description = "The app's input form and features", body = apps::model_config::AppParameters)))]
 async fn parameters(state: web::Data<AppState>, user: Console, id: web::Path<Uuid>) -> HttpResult {
     let app = installed_app(&state, &user, *id).await?;
     history::parameters(&state.infra.db, &app).await

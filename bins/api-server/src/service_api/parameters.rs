@@ -17,7 +17,7 @@ pub fn register(t: &mut RouteTable) {
 }
 
 /// The app's input form and features.
-#[utoipa::path(get, path = "/v1/parameters", tag = "parameters", responses((status = 200, description = "The app's input form and features")))]
+#[utoipa::path(get, path = "/v1/parameters", tag = "parameters", responses((status = 200, description = "The app's input form and features", body = apps::model_config::AppParameters)))]
 async fn parameters(state: web::Data<AppState>, key: AppApiKey) -> HttpResult {
     crate::history::parameters(&state.infra.db, &key.app).await
 }

@@ -24,7 +24,7 @@ async fn site(state: web::Data<AppState>, user: WebAppUser) -> HttpResult {
 }
 
 /// The app's input form and features.
-#[utoipa::path(get, path = "/api/parameters", tag = "site", responses((status = 200, description = "The app's input form and features")))]
+#[utoipa::path(get, path = "/api/parameters", tag = "site", responses((status = 200, description = "The app's input form and features", body = apps::model_config::AppParameters)))]
 async fn parameters(state: web::Data<AppState>, user: WebAppUser) -> HttpResult {
     crate::history::parameters(&state.infra.db, &user.app).await
 }
