@@ -19,7 +19,7 @@ use crate::Caller;
 use crate::feedback;
 
 /// One infinite-scroll page, as Dify's `InfiniteScrollPagination` marshals it.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
 pub struct Page<T> {
     pub limit: u64,
     pub has_more: bool,
@@ -40,10 +40,11 @@ impl<T> Page<T> {
 }
 
 /// Dify's `conversation_fields`.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
 pub struct ConversationFields {
     pub id: Uuid,
     pub name: String,
+    #[schema(value_type = Option<Object>)]
     pub inputs: Option<Value>,
     pub status: String,
     pub introduction: Option<String>,
@@ -64,13 +65,13 @@ impl From<&conversations::Model> for ConversationFields {
 }
 
 /// `{rating}`: the caller's own feedback on a message.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct FeedbackFields {
     pub rating: String,
 }
 
 /// Dify's `retriever_resource_fields`: a dataset segment the answer quoted.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
 pub struct RetrieverResourceFields {
     pub id: Uuid,
     pub message_id: Uuid,
@@ -114,10 +115,11 @@ impl From<dataset_retriever_resources::Model> for RetrieverResourceFields {
 }
 
 /// Dify's end-user `message_fields`.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
 pub struct MessageFields {
     pub id: Uuid,
     pub conversation_id: Uuid,
+    #[schema(value_type = Option<Object>)]
     pub inputs: Option<Value>,
     pub query: String,
     pub answer: String,

@@ -15,9 +15,10 @@ use crate::feedback;
 use crate::listing::{FeedbackFields, Page, older_than};
 
 /// Dify's saved `message_fields`.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
 pub struct SavedMessageFields {
     pub id: Uuid,
+    #[schema(value_type = Option<Object>)]
     pub inputs: Option<Value>,
     pub query: String,
     pub answer: String,

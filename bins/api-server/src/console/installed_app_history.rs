@@ -117,7 +117,7 @@ async fn parameters(state: web::Data<AppState>, user: Console, id: web::Path<Uui
 }
 
 /// The caller's conversations, newest first.
-#[utoipa::path(get, path = "/console/api/installed-apps/{installed_app_id}/conversations", tag = "installed apps", params(("installed_app_id" = Uuid, Path), ("last_id" = Option<Uuid>, Query), ("limit" = Option<u64>, Query), ("pinned" = Option<bool>, Query)), responses((status = 200, description = "A page of the caller's conversations")))]
+#[utoipa::path(get, path = "/console/api/installed-apps/{installed_app_id}/conversations", tag = "installed apps", params(("installed_app_id" = Uuid, Path), ("last_id" = Option<Uuid>, Query), ("limit" = Option<u64>, Query), ("pinned" = Option<bool>, Query)), responses((status = 200, description = "A page of the caller's conversations", body = conversations::listing::Page<conversations::listing::ConversationFields>)))]
 async fn list_conversations(
     state: web::Data<AppState>,
     user: Console,
@@ -166,7 +166,7 @@ async fn unpin(state: web::Data<AppState>, user: Console, ids: web::Path<(Uuid, 
 }
 
 /// A conversation's messages.
-#[utoipa::path(get, path = "/console/api/installed-apps/{installed_app_id}/messages", tag = "installed apps", params(("installed_app_id" = Uuid, Path), ("conversation_id" = Uuid, Query), ("first_id" = Option<Uuid>, Query), ("limit" = Option<u64>, Query)), responses((status = 200, description = "A page of the conversation's messages, oldest first")))]
+#[utoipa::path(get, path = "/console/api/installed-apps/{installed_app_id}/messages", tag = "installed apps", params(("installed_app_id" = Uuid, Path), ("conversation_id" = Uuid, Query), ("first_id" = Option<Uuid>, Query), ("limit" = Option<u64>, Query)), responses((status = 200, description = "A page of the conversation's messages, oldest first", body = conversations::listing::Page<conversations::listing::MessageFields>)))]
 async fn list_messages(state: web::Data<AppState>, user: Console, id: web::Path<Uuid>, q: QueryArgs) -> HttpResult {
     let app = installed_app(&state, &user, *id).await?;
     history::list_messages(&state.infra.db, scope(&app, &user), &q).await
@@ -187,7 +187,7 @@ async fn feedback(
 }
 
 /// The caller's saved messages.
-#[utoipa::path(get, path = "/console/api/installed-apps/{installed_app_id}/saved-messages", tag = "installed apps", params(("installed_app_id" = Uuid, Path), ("last_id" = Option<Uuid>, Query), ("limit" = Option<u64>, Query)), responses((status = 200, description = "A page of the caller's saved messages")))]
+#[utoipa::path(get, path = "/console/api/installed-apps/{installed_app_id}/saved-messages", tag = "installed apps", params(("installed_app_id" = Uuid, Path), ("last_id" = Option<Uuid>, Query), ("limit" = Option<u64>, Query)), responses((status = 200, description = "A page of the caller's saved messages", body = conversations::listing::Page<conversations::saved::SavedMessageFields>)))]
 async fn list_saved(state: web::Data<AppState>, user: Console, id: web::Path<Uuid>, q: QueryArgs) -> HttpResult {
     let app = installed_app(&state, &user, *id).await?;
     history::list_saved(&state.infra.db, scope(&app, &user), &q).await

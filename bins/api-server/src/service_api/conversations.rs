@@ -65,7 +65,7 @@ fn not_found() -> ApiError {
 }
 
 /// The user's conversations, newest first.
-#[utoipa::path(get, path = "/v1/conversations", tag = "conversations", params(("user" = Option<String>, Query), ("last_id" = Option<Uuid>, Query), ("limit" = Option<u64>, Query)), responses((status = 200, description = "A page of conversations (empty when no user is named)")))]
+#[utoipa::path(get, path = "/v1/conversations", tag = "conversations", params(("user" = Option<String>, Query), ("last_id" = Option<Uuid>, Query), ("limit" = Option<u64>, Query)), responses((status = 200, description = "A page of conversations (empty when no user is named)", body = conversations::listing::Page<conversations::listing::ConversationFields>)))]
 async fn list(state: web::Data<AppState>, key: AppApiKey, query: QueryArgs) -> HttpResult {
     history::require_chat(&key.app, Wording::App)?;
     history::uuid_arg(&query, "last_id")?;

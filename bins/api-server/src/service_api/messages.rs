@@ -38,7 +38,7 @@ pub fn register(t: &mut RouteTable) {
 }
 
 /// A page of a conversation's messages, oldest first.
-#[utoipa::path(get, path = "/v1/messages", tag = "messages", params(("conversation_id" = Uuid, Query), ("user" = Option<String>, Query), ("first_id" = Option<Uuid>, Query), ("limit" = Option<u64>, Query)), responses((status = 200, description = "A page of messages (empty when no user is named)")))]
+#[utoipa::path(get, path = "/v1/messages", tag = "messages", params(("conversation_id" = Uuid, Query), ("user" = Option<String>, Query), ("first_id" = Option<Uuid>, Query), ("limit" = Option<u64>, Query)), responses((status = 200, description = "A page of messages (empty when no user is named)", body = conversations::listing::Page<conversations::listing::MessageFields>)))]
 async fn list(state: web::Data<AppState>, key: AppApiKey, query: QueryArgs) -> HttpResult {
     history::require_chat(&key.app, Wording::App)?;
     match caller(&state, &key.app, query.get("user")).await? {

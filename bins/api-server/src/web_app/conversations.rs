@@ -28,7 +28,7 @@ pub(super) fn scope(user: &WebAppUser) -> Scope<'_> {
 }
 
 /// The visitor's conversations, newest first.
-#[utoipa::path(get, path = "/api/conversations", tag = "conversations", params(("last_id" = Option<Uuid>, Query), ("limit" = Option<u64>, Query), ("pinned" = Option<bool>, Query)), responses((status = 200, description = "A page of conversations")))]
+#[utoipa::path(get, path = "/api/conversations", tag = "conversations", params(("last_id" = Option<Uuid>, Query), ("limit" = Option<u64>, Query), ("pinned" = Option<bool>, Query)), responses((status = 200, description = "A page of conversations", body = conversations::listing::Page<conversations::listing::ConversationFields>)))]
 async fn list(state: web::Data<AppState>, user: WebAppUser, query: QueryArgs) -> HttpResult {
     history::list_conversations(&state.infra.db, scope(&user), &query, true).await
 }

@@ -22,7 +22,7 @@ pub fn register(t: &mut RouteTable) {
 }
 
 /// A page of a conversation's messages, oldest first.
-#[utoipa::path(get, path = "/api/messages", tag = "messages", params(("conversation_id" = Uuid, Query), ("first_id" = Option<Uuid>, Query), ("limit" = Option<u64>, Query)), responses((status = 200, description = "A page of messages")))]
+#[utoipa::path(get, path = "/api/messages", tag = "messages", params(("conversation_id" = Uuid, Query), ("first_id" = Option<Uuid>, Query), ("limit" = Option<u64>, Query)), responses((status = 200, description = "A page of messages", body = conversations::listing::Page<conversations::listing::MessageFields>)))]
 async fn list(state: web::Data<AppState>, user: WebAppUser, query: QueryArgs) -> HttpResult {
     history::list_messages(&state.infra.db, scope(&user), &query).await
 }

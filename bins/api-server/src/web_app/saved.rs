@@ -23,7 +23,7 @@ pub fn register(t: &mut RouteTable) {
 }
 
 /// The visitor's saved messages.
-#[utoipa::path(get, path = "/api/saved-messages", tag = "saved messages", params(("last_id" = Option<Uuid>, Query), ("limit" = Option<u64>, Query)), responses((status = 200, description = "A page of saved messages")))]
+#[utoipa::path(get, path = "/api/saved-messages", tag = "saved messages", params(("last_id" = Option<Uuid>, Query), ("limit" = Option<u64>, Query)), responses((status = 200, description = "A page of saved messages", body = conversations::listing::Page<conversations::saved::SavedMessageFields>)))]
 async fn list(state: web::Data<AppState>, user: WebAppUser, query: QueryArgs) -> HttpResult {
     history::list_saved(&state.infra.db, scope(&user), &query).await
 }
