@@ -148,6 +148,48 @@ pub async fn by_id<C: ConnectionTrait>(conn: &C, id: Uuid) -> Result<Option<acco
     Ok(accounts::Entity::find_by_id(id).one(conn).await?)
 }
 
+/// The account's sign-in bindings as Dify's `integrate_fields`: GitHub and Google, each bound
+/// (with when) or not (with the link that starts the binding, under `base_url`).
+pub async fn integrations<C: ConnectionTrait>(
+    conn: &C,
+    account_id: Uuid,
+    base_url: &str,
+) -> Result<Vec<Integration>, ApiError> {
+    use entities::account_integrates as integrates;
+    let bound = integrates::Entity::find().filter(integrates::Column::AccountId.eq(account_id)).all(conn).await?;
+    Ok(["github", "google"]
+        .into_iter()
+        .map(|provider| match bound.iter().find(|b| b.provider == provider) {
+            Some(b) => {
+                Integration { provider, created_at: Some(unix_seconds(b.created_at)), is_bound: true, link: None }
+            }
+            None => Integration {
+                provider,
+                created_at: None,
+                is_bound: false,
+                link: Some(format!("{base_url}/console/api/oauth/login/{provider}")),
+            },
+        })
+        .collect())
+}
+
+/// One of [`integrations`].
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct Integration {
+    pub provider: &'static str,
+    /// Unix seconds, when bound.
+    pub created_at: Option<i64>,
+    pub is_bound: bool,
+    /// Where binding starts, when not bound.
+    pub link: Option<String>,
+}
+
+/// `GET /account/integrates`.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct Integrations {
+    pub data: Vec<Integration>,
+}
+
 /// Records activity at most every ten minutes, so reads stay reads.
 pub async fn touch_last_active<C: ConnectionTrait>(
     conn: &C,

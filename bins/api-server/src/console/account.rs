@@ -4,11 +4,8 @@ use accounts::AccountError;
 use accounts::account::{self, ProfileEdit};
 use accounts::validate;
 use actix_web::{HttpRequest, HttpResponse, web};
-use entities::account_integrates;
 use kernel::ApiError;
 use kernel::config::Edition;
-use kernel::time::unix_seconds;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -208,29 +205,14 @@ async fn password(state: web::Data<AppState>, user: Console, body: Body<Password
     Ok(HttpResponse::Ok().json(json!({"result": "success"})))
 }
 
-#[utoipa::path(get, path = "/console/api/account/integrates", tag = "account", responses((status = 200, description = "The account's GitHub and Google bindings")))]
+#[utoipa::path(get, path = "/console/api/account/integrates", tag = "account", responses((status = 200, description = "The account's GitHub and Google bindings", body = accounts::account::Integrations)))]
 async fn integrates(req: HttpRequest, state: web::Data<AppState>, user: Console) -> HttpResult {
-    let bound = account_integrates::Entity::find()
-        .filter(account_integrates::Column::AccountId.eq(user.account.id))
-        .all(&state.infra.db)
-        .await?;
-    let info = req.connection_info();
-    let base = format!("{}://{}", info.scheme(), info.host());
-    let data: Vec<Value> = ["github", "google"]
-        .into_iter()
-        .map(|provider| match bound.iter().find(|b| b.provider == provider) {
-            Some(b) => {
-                json!({"provider": provider, "created_at": unix_seconds(b.created_at), "is_bound": true, "link": null})
-            }
-            None => json!({
-                "provider": provider,
-                "created_at": null,
-                "is_bound": false,
-                "link": format!("{base}/console/api/oauth/login/{provider}"),
-            }),
-        })
-        .collect();
-    Ok(HttpResponse::Ok().json(json!({ "data": data })))
+    let base = {
+        let info = req.connection_info();
+        format!("{}://{}", info.scheme(), info.host())
+    };
+    let data = account::integrations(&state.infra.db, user.account.id, &base).await?;
+    Ok(HttpResponse::Ok().json(account::Integrations { data }))
 }
 
 /// Finishes an uninitialised account (CLOUD: consuming an invitation code). As in Dify, an
