@@ -113,6 +113,11 @@ impl QueryArgs {
         choices: &[&'static str],
         default: &'static str,
     ) -> Result<&'static str, ApiError> {
+        Ok(self.some_choice(name, choices)?.unwrap_or(default))
+    }
+
+    /// A `choices=[...]` argument without a default.
+    pub fn some_choice(&self, name: &str, choices: &[&'static str]) -> Result<Option<&'static str>, ApiError> {
         let mut first = None;
         for v in self.values(name) {
             let c = choices
@@ -122,12 +127,7 @@ impl QueryArgs {
                 .ok_or_else(|| ApiError::invalid_param(name, format!("{v} is not a valid choice")))?;
             first.get_or_insert(c);
         }
-        Ok(first.unwrap_or(default))
-    }
-
-    /// A `choices=[...]` argument without a default.
-    pub fn some_choice(&self, name: &str, choices: &[&'static str]) -> Result<Option<&'static str>, ApiError> {
-        Ok(Some(self.choice(name, choices, "")?).filter(|c| !c.is_empty()))
+        Ok(first)
     }
 
     /// A `uuid_value` argument.

@@ -41,16 +41,6 @@ pub enum AccountError {
     Common(#[from] ApiError),
 }
 
-impl AccountError {
-    /// The message a client reads (a shared failure's own, without its status).
-    pub fn message(&self) -> String {
-        match self {
-            Self::Common(e) => e.message.clone(),
-            other => other.to_string(),
-        }
-    }
-}
-
 impl From<sea_orm::DbErr> for AccountError {
     fn from(e: sea_orm::DbErr) -> Self {
         Self::Common(e.into())

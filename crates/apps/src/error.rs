@@ -34,13 +34,6 @@ pub enum AppError {
 }
 
 impl AppError {
-    /// The message a client reads (a shared failure's own, without its status).
-    pub fn message(&self) -> String {
-        match self {
-            Self::Common(e) => e.message.clone(),
-            other => other.to_string(),
-        }
-    }
     /// The console's wording of a missing app: Dify's `AppNotFoundError`.
     pub fn as_app_not_found(self) -> Self {
         match self {

@@ -25,16 +25,27 @@ pub async fn for_service_api(
     if let Some(found) = found {
         return Ok(found);
     }
+    create(db, app, "service_api", user).await
+}
+
+/// A new anonymous end user of the app: `kind` is Dify's `type` (`service_api`, `browser`),
+/// `session_id` the service API's `user` or a browser's random session.
+pub async fn create(
+    db: &impl ConnectionTrait,
+    app: &apps::Model,
+    kind: &str,
+    session_id: &str,
+) -> Result<end_users::Model, DbErr> {
     let now = now_naive();
     end_users::ActiveModel {
         id: Set(Uuid::new_v4()),
         tenant_id: Set(app.tenant_id),
         app_id: Set(Some(app.id)),
-        r#type: Set("service_api".into()),
+        r#type: Set(kind.to_owned()),
         external_user_id: Set(None),
         name: Set(None),
         is_anonymous: Set(true),
-        session_id: Set(user.to_owned()),
+        session_id: Set(session_id.to_owned()),
         created_at: Set(now),
         updated_at: Set(now),
     }

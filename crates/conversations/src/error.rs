@@ -48,16 +48,6 @@ pub enum ConversationError {
     Common(#[from] ApiError),
 }
 
-impl ConversationError {
-    /// The message a client reads (a shared failure's own, without its status).
-    pub fn message(&self) -> String {
-        match self {
-            Self::Common(e) => e.message.clone(),
-            other => other.to_string(),
-        }
-    }
-}
-
 impl From<sea_orm::DbErr> for ConversationError {
     fn from(e: sea_orm::DbErr) -> Self {
         Self::Common(e.into())

@@ -6,8 +6,7 @@ use entities::{apps, end_users, sites};
 use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use kernel::ApiError;
-use kernel::time::now_naive;
-use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -42,21 +41,7 @@ pub async fn issue(db: &DatabaseConnection, secret: &str, code: &str) -> Result<
         .await?
         .filter(|a| a.status == "normal" && a.enable_site)
         .ok_or_else(no_such_site)?;
-    let now = now_naive();
-    let end_user = end_users::ActiveModel {
-        id: Set(Uuid::new_v4()),
-        tenant_id: Set(app.tenant_id),
-        app_id: Set(Some(app.id)),
-        r#type: Set("browser".into()),
-        external_user_id: Set(None),
-        name: Set(None),
-        is_anonymous: Set(true),
-        session_id: Set(Uuid::new_v4().to_string()),
-        created_at: Set(now),
-        updated_at: Set(now),
-    }
-    .insert(db)
-    .await?;
+    let end_user = crate::end_user::create(db, &app, "browser", &Uuid::new_v4().to_string()).await?;
     let claims = Claims {
         iss: app.id.to_string(),
         sub: "Web API Passport".into(),
