@@ -8,7 +8,6 @@ use std::time::{Duration, Instant};
 
 use clap::Parser;
 use datasets::indexing::{DocumentOutcome, Indexer, index_documents};
-use datasets::vectors::Vectors;
 use test_support::TestEnv;
 use test_support::fake_openai::FakeOpenAi;
 
@@ -70,16 +69,7 @@ async fn run() -> anyhow::Result<()> {
         (0..args.docs).map(|n| (format!("doc-{n}.txt"), document(n, args.paragraphs))).collect();
     let named: Vec<(&str, String)> = corpus.iter().map(|(n, t)| (n.as_str(), t.clone())).collect();
     let seeded = test_support::seed::high_quality_dataset(&env, &fake, RULES, &named).await;
-    let indexer = Indexer {
-        db: env.infra.db.clone(),
-        storage: env.infra.storage.clone(),
-        vectors: Vectors::new(env.config.vector_store.clone()),
-        http: providers::runtime::http_client()?,
-        credentials: providers::credentials::CredentialCache::default(),
-        hosting: providers::hosted::Hosting::default(),
-        extractor: datasets::extract::extractor(&env.config),
-        max_attempts: env.config.indexing_max_attempts,
-    };
+    let indexer = Indexer(datasets::Ctx::new(&env.infra, &env.config, providers::runtime::http_client()?));
 
     let started = Instant::now();
     let outcomes = index_documents(&indexer, seeded.dataset_id, &seeded.document_ids).await?;

@@ -31,21 +31,11 @@ impl AppState {
             .user_agent(concat!("dify-rs/", env!("CARGO_PKG_VERSION")))
             .build()
             .unwrap_or_default();
-        let provider_credentials = providers::credentials::CredentialCache::default();
         // Model calls get their own pool with the runtime's longer connect timeout.
         let models_http = providers::runtime::http_client().unwrap_or_else(|_| http.clone());
-        let hosting = providers::hosted::Hosting::from_config(&config);
-        let vectors = datasets::vectors::Vectors::new(config.vector_store.clone());
-        let extractor = datasets::extract::extractor(&config);
-        let engine = conversations::Engine::new(
-            &infra,
-            provider_credentials.clone(),
-            models_http,
-            hosting,
-            vectors,
-            extractor,
-            config.indexing_max_attempts,
-        );
+        let ctx = datasets::Ctx::new(&infra, &config, models_http);
+        let provider_credentials = ctx.credentials.clone();
+        let engine = conversations::Engine(ctx);
         let indexer = engine.indexer();
         Self {
             config: Arc::new(config),

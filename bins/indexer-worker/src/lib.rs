@@ -107,17 +107,7 @@ pub async fn run(config: Config, infra: Infra, queues: Vec<String>, shutdown: wa
             return;
         }
     };
-    let hosting = providers::hosted::Hosting::from_config(&config);
-    let vectors = datasets::vectors::Vectors::new(config.vector_store.clone());
-    let engine = conversations::Engine::new(
-        &infra,
-        providers::credentials::CredentialCache::default(),
-        http,
-        hosting,
-        vectors,
-        datasets::extract::extractor(&config),
-        config.indexing_max_attempts,
-    );
+    let engine = conversations::Engine(datasets::Ctx::new(&infra, &config, http));
     let indexer = engine.indexer();
     if infra.in_process_queue && queues.iter().any(|q| q == "dataset") {
         // Documents a crash interrupted before the outbox existed have no job left anywhere.

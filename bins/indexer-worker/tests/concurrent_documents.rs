@@ -3,7 +3,6 @@
 //! transactions that read before writing could not wait for each other on SQLite).
 
 use datasets::indexing::{DocumentOutcome, Indexer, index_documents};
-use datasets::vectors::Vectors;
 use test_support::TestEnv;
 use test_support::fake_openai::FakeOpenAi;
 
@@ -20,16 +19,8 @@ async fn one_jobs_documents_all_complete_side_by_side() {
         .collect();
     let named: Vec<(&str, String)> = docs.iter().map(|(n, t)| (n.as_str(), t.clone())).collect();
     let seeded = test_support::seed::high_quality_dataset(&env, &fake, RULES, &named).await;
-    let indexer = Indexer {
-        db: env.infra.db.clone(),
-        storage: env.infra.storage.clone(),
-        vectors: Vectors::new(env.config.vector_store.clone()),
-        http: providers::runtime::http_client().expect("http"),
-        credentials: providers::credentials::CredentialCache::default(),
-        hosting: providers::hosted::Hosting::default(),
-        extractor: datasets::extract::extractor(&env.config),
-        max_attempts: env.config.indexing_max_attempts,
-    };
+    let http = providers::runtime::http_client().expect("http");
+    let indexer = Indexer(datasets::Ctx::new(&env.infra, &env.config, http));
     let outcomes =
         index_documents(&indexer, seeded.dataset_id, &seeded.document_ids).await.expect("no transient error");
     assert_eq!(outcomes.len(), 8);

@@ -1,5 +1,6 @@
 //! Datasets, documents, segments, process rules, upload files, data sources and indexing orchestration.
 
+pub mod ctx;
 pub mod data_sources;
 pub mod dataset;
 pub mod document_admin;
@@ -24,5 +25,6 @@ pub mod upload;
 pub mod vectors;
 mod zip_names;
 
+pub use ctx::Ctx;
 pub use error::DatasetError;
 pub use extract::extract_text;

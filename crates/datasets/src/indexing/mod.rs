@@ -23,16 +23,13 @@ use std::sync::Arc;
 use entities::documents::IndexingStatus;
 use entities::{datasets, documents};
 use futures::StreamExt;
-use infra::storage::Storage;
 use kernel::time::now_naive;
-use providers::credentials::CredentialCache;
-use providers::hosted::Hosting;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, ExprTrait, QueryFilter, QuerySelect,
 };
 use uuid::Uuid;
 
-use crate::vectors::Vectors;
+use crate::ctx::Ctx;
 
 pub use attempts::abandoned_reason;
 pub use keyword_index::{add_nodes as add_keywords, remove_nodes as remove_keywords, search as search_keywords};
@@ -45,25 +42,15 @@ pub const BATCH: usize = 100;
 /// Documents of one job indexed at once.
 pub const CONCURRENT_DOCUMENTS: usize = 4;
 
-/// What indexing reaches: the database, file storage, model credentials and vendors, and the
-/// vector store. Cheap to clone.
-#[derive(Clone)]
-pub struct Indexer {
-    pub db: DatabaseConnection,
-    pub storage: Arc<dyn Storage>,
-    pub vectors: Vectors,
-    pub http: reqwest::Client,
-    pub credentials: CredentialCache,
-    pub hosting: Hosting,
-    /// Reads uploaded files in child processes under the configured limits.
-    pub extractor: rag::extract::Extractor,
-    /// Unfinished starts after which a document is given up (`INDEXING_MAX_ATTEMPTS`).
-    pub max_attempts: u32,
-}
+/// The indexing view of the process's [`Ctx`]: the database, file storage, model credentials
+/// and vendors, and the vector store. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Indexer(pub Arc<Ctx>);
 
-impl std::fmt::Debug for Indexer {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Indexer").finish_non_exhaustive()
+impl std::ops::Deref for Indexer {
+    type Target = Ctx;
+    fn deref(&self) -> &Ctx {
+        &self.0
     }
 }
 

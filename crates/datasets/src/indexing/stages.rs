@@ -71,8 +71,8 @@ pub async fn index_document(
         return Ok(DocumentOutcome::Skipped);
     }
     // Counted before any work: a run that kills its process still leaves its mark.
-    if attempts::count_start(db, doc.id).await? > indexer.max_attempts {
-        let reason = attempts::abandon(db, doc.id, indexer.max_attempts).await?;
+    if attempts::count_start(db, doc.id).await? > indexer.indexing_max_attempts {
+        let reason = attempts::abandon(db, doc.id, indexer.indexing_max_attempts).await?;
         return Ok(DocumentOutcome::Abandoned(reason));
     }
     let outcome = run(indexer, dataset, &doc).await;
