@@ -487,6 +487,14 @@ async fn an_answer_is_checked_against_its_schema() {
     assert_eq!(conforms(&doc, &schema, &json!({"title": "t"}), "a"), Err("a.icon (required, missing)".into()));
     assert!(conforms(&doc, &schema, &json!({"title": 1, "icon": null}), "a").is_err());
     assert!(conforms(&doc, &schema, &json!({"title": "t", "icon": null, "tags": ["x"]}), "a").is_err());
+    // A flattened struct conforms to each of its parts.
+    let flat = json!({"allOf": [{"$ref": "#/components/schemas/Site"},
+                                {"type": "object", "required": ["code"], "properties": {"code": {"type": "string"}}}]});
+    assert_eq!(conforms(&doc, &flat, &json!({"title": "t", "icon": null, "code": "c"}), "a"), Ok(()));
+    assert_eq!(
+        conforms(&doc, &flat, &json!({"title": "t", "icon": null}), "a"),
+        Err("a.code (required, missing)".into())
+    );
 }
 
 /// Whether `value` is what `schema` documents: types (a `null` only where allowed), required
@@ -495,6 +503,10 @@ fn conforms(doc: &Value, schema: &Value, value: &Value, at: &str) -> Result<(), 
     if let Some(r) = schema["$ref"].as_str() {
         let name = r.rsplit('/').next().unwrap_or_default();
         return conforms(doc, &doc["components"]["schemas"][name], value, at);
+    }
+    // A flattened struct: the value is every part at once.
+    if let Some(parts) = schema["allOf"].as_array() {
+        return parts.iter().try_for_each(|part| conforms(doc, part, value, at));
     }
     for key in ["oneOf", "anyOf"] {
         if let Some(alternatives) = schema[key].as_array() {

@@ -8,7 +8,7 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set,
     TransactionTrait,
 };
-use serde_json::{Value, json};
+
 use uuid::Uuid;
 
 /// The resource a key opens.
@@ -107,14 +107,35 @@ pub async fn dataset_for_key(db: &DatabaseConnection, token: &str) -> Result<ent
     dataset.ok_or_else(ApiError::route_not_found)
 }
 
-fn fields(t: &api_tokens::Model, reveal: bool) -> Value {
-    json!({
-        "id": t.id,
-        "type": t.r#type,
-        "token": if reveal { t.token.clone() } else { masked(&t.token) },
-        "last_used_at": t.last_used_at.map(unix_seconds),
-        "created_at": unix_seconds(t.created_at),
-    })
+/// Dify's `api_key_fields`.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct ApiKeyFields {
+    pub id: Uuid,
+    /// `app` or `dataset`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// In full, or masked for a member who may not see it.
+    pub token: String,
+    /// Unix seconds.
+    pub last_used_at: Option<i64>,
+    /// Unix seconds.
+    pub created_at: i64,
+}
+
+/// Dify's `api_key_list`.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct ApiKeyList {
+    pub data: Vec<ApiKeyFields>,
+}
+
+fn fields(t: &api_tokens::Model, reveal: bool) -> ApiKeyFields {
+    ApiKeyFields {
+        id: t.id,
+        kind: t.r#type.clone(),
+        token: if reveal { t.token.clone() } else { masked(&t.token) },
+        last_used_at: t.last_used_at.map(unix_seconds),
+        created_at: unix_seconds(t.created_at),
+    }
 }
 
 /// A key as a normal member sees it: its prefix and last four characters.
@@ -127,13 +148,17 @@ pub fn masked(token: &str) -> String {
 
 /// The resource's keys; in full only for owners and admins (`reveal`), since a key opens the
 /// service API on the workspace's model account; masked for normal members.
-pub async fn list(db: &sea_orm::DatabaseConnection, resource: KeyResource, reveal: bool) -> Result<Value, ApiError> {
+pub async fn list(
+    db: &sea_orm::DatabaseConnection,
+    resource: KeyResource,
+    reveal: bool,
+) -> Result<ApiKeyList, ApiError> {
     let rows = resource.filter(api_tokens::Entity::find()).order_by_asc(api_tokens::Column::CreatedAt).all(db).await?;
-    Ok(json!({"data": rows.iter().map(|t| fields(t, reveal)).collect::<Vec<_>>()}))
+    Ok(ApiKeyList { data: rows.iter().map(|t| fields(t, reveal)).collect() })
 }
 
 /// Creates a key: prefix + 24 random letters and digits, unique among all keys.
-pub async fn create(db: &sea_orm::DatabaseConnection, resource: KeyResource) -> Result<Value, AppError> {
+pub async fn create(db: &sea_orm::DatabaseConnection, resource: KeyResource) -> Result<ApiKeyFields, AppError> {
     let txn = db.begin().await?;
     resource.lock(&txn).await?;
     if resource.filter(api_tokens::Entity::find()).count(&txn).await? >= MAX_KEYS {

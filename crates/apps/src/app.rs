@@ -12,8 +12,10 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::lookup::AppMode;
-use crate::model_config::{self, ModelChoices};
+use crate::model_config::{self, ModelChoices, ModelConfigFields, PartialModelConfig};
+use crate::site::AppSite;
 use crate::{site, templates};
+use serde::Serialize;
 
 /// What `POST /apps` asks for.
 #[derive(Debug, Clone)]
@@ -50,7 +52,7 @@ pub async fn create(
     new: NewApp,
     choices: &ModelChoices,
     default_model: Option<&(String, String)>,
-) -> Result<Value, AppError> {
+) -> Result<AppDetail, AppError> {
     let (mode, config) = match new.model_config {
         Some(mut config) => {
             if !config.get("model").is_some_and(Value::is_object) {
@@ -74,7 +76,7 @@ pub async fn create(
     let config_id = Uuid::new_v4();
     let config_row = model_config::new_row(config_id, app_id, &config);
     let txn = db.begin().await?;
-    apps::ActiveModel {
+    let app = apps::ActiveModel {
         id: Set(app_id),
         tenant_id: Set(tenant_id),
         name: Set(new.name.clone()),
@@ -95,7 +97,7 @@ pub async fn create(
     }
     .insert(&txn)
     .await?;
-    config_row.insert(&txn).await?;
+    let config = config_row.insert(&txn).await?;
     site::create(&txn, app_id, &new.name, account_language).await?;
     installed_apps::ActiveModel {
         id: Set(Uuid::new_v4()),
@@ -110,8 +112,7 @@ pub async fn create(
     .insert(&txn)
     .await?;
     txn.commit().await?;
-    let app = apps::Entity::find_by_id(app_id).one(db).await?.ok_or_else(ApiError::internal)?;
-    Ok(detail(db, &app).await?)
+    Ok(detail_of(&app, Some(&config)))
 }
 
 async fn config_of<C: ConnectionTrait>(
@@ -124,32 +125,80 @@ async fn config_of<C: ConnectionTrait>(
     }
 }
 
-fn base_fields(app: &apps::Model) -> serde_json::Map<String, Value> {
-    let v = json!({
-        "id": app.id,
-        "name": app.name,
-        "mode": app.mode,
-        "icon": app.icon,
-        "icon_background": app.icon_background,
-        "enable_site": app.enable_site,
-        "enable_api": app.enable_api,
-        "api_rpm": app.api_rpm,
-        "api_rph": app.api_rph,
-        "is_demo": app.is_demo,
-        "created_at": unix_seconds(app.created_at),
-    });
-    match v {
-        Value::Object(m) => m,
-        _ => serde_json::Map::new(),
+/// Dify's `app_detail_fields`.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct AppDetail {
+    pub id: Uuid,
+    pub name: String,
+    pub mode: AppMode,
+    pub icon: Option<String>,
+    pub icon_background: Option<String>,
+    pub enable_site: bool,
+    pub enable_api: bool,
+    pub api_rpm: i32,
+    pub api_rph: i32,
+    pub is_demo: bool,
+    pub model_config: Option<ModelConfigFields>,
+    /// Unix seconds.
+    pub created_at: i64,
+}
+
+/// Dify's `app_detail_fields_with_site`: the detail, its site and the service API's base URL.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct AppDetailWithSite {
+    #[serde(flatten)]
+    pub app: AppDetail,
+    pub site: Option<AppSite>,
+    pub api_base_url: String,
+}
+
+/// Dify's `app_partial_fields`: an app as the list shows it.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct AppListItem {
+    pub id: Uuid,
+    pub name: String,
+    pub mode: AppMode,
+    pub icon: Option<String>,
+    pub icon_background: Option<String>,
+    pub enable_site: bool,
+    pub enable_api: bool,
+    pub is_demo: bool,
+    pub model_config: Option<PartialModelConfig>,
+    /// Unix seconds.
+    pub created_at: i64,
+}
+
+/// Dify's `app_pagination_fields`.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct AppPage {
+    pub page: u64,
+    pub limit: u64,
+    pub total: u64,
+    pub has_more: bool,
+    pub data: Vec<AppListItem>,
+}
+
+fn detail_of(app: &apps::Model, config: Option<&app_model_configs::Model>) -> AppDetail {
+    AppDetail {
+        id: app.id,
+        name: app.name.clone(),
+        mode: app.mode,
+        icon: app.icon.clone(),
+        icon_background: app.icon_background.clone(),
+        enable_site: app.enable_site,
+        enable_api: app.enable_api,
+        api_rpm: app.api_rpm,
+        api_rph: app.api_rph,
+        is_demo: app.is_demo,
+        model_config: config.map(ModelConfigFields::from),
+        created_at: unix_seconds(app.created_at),
     }
 }
 
 /// Dify's `app_detail_fields`.
-pub async fn detail<C: ConnectionTrait>(db: &C, app: &apps::Model) -> Result<Value, ApiError> {
-    let mut m = base_fields(app);
+pub async fn detail<C: ConnectionTrait>(db: &C, app: &apps::Model) -> Result<AppDetail, ApiError> {
     let config = config_of(db, app).await?;
-    m.insert("model_config".into(), config.as_ref().map(model_config::fields).unwrap_or(Value::Null));
-    Ok(Value::Object(m))
+    Ok(detail_of(app, config.as_ref()))
 }
 
 /// Dify's `app_detail_fields_with_site`.
@@ -158,16 +207,18 @@ pub async fn detail_with_site(
     app: &apps::Model,
     app_base_url: &str,
     api_base_url: &str,
-) -> Result<Value, ApiError> {
-    let Value::Object(mut m) = detail(db, app).await? else { return Err(ApiError::internal()) };
+) -> Result<AppDetailWithSite, ApiError> {
+    let detail = detail(db, app).await?;
     let site = sites::Entity::find().filter(sites::Column::AppId.eq(app.id)).one(db).await?;
-    m.insert("site".into(), site.map(|s| site::with_base_url(&s, app_base_url)).unwrap_or(Value::Null));
-    m.insert("api_base_url".into(), json!(format!("{}/v1", api_base_url.trim_end_matches('/'))));
-    Ok(Value::Object(m))
+    Ok(AppDetailWithSite {
+        app: detail,
+        site: site.map(|s| site::with_base_url(&s, app_base_url)),
+        api_base_url: format!("{}/v1", api_base_url.trim_end_matches('/')),
+    })
 }
 
 /// One page of the workspace's apps, newest first, in Dify's page-pagination shape.
-pub async fn list(db: &DatabaseConnection, tenant_id: Uuid, page: u64, limit: u64) -> Result<Value, ApiError> {
+pub async fn list(db: &DatabaseConnection, tenant_id: Uuid, page: u64, limit: u64) -> Result<AppPage, ApiError> {
     let paginator = apps::Entity::find()
         .filter(apps::Column::TenantId.eq(tenant_id))
         .filter(apps::Column::IsUniversal.eq(false))
@@ -179,18 +230,25 @@ pub async fn list(db: &DatabaseConnection, tenant_id: Uuid, page: u64, limit: u6
     // One query for all the page's configs, not one per app.
     let ids: Vec<Uuid> = items.iter().filter_map(|a| a.app_model_config_id).collect();
     let configs = app_model_configs::Entity::find().filter(app_model_configs::Column::Id.is_in(ids)).all(db).await?;
-    let data: Vec<Value> = items
+    let data = items
         .iter()
         .map(|a| {
-            let mut m = base_fields(a);
-            m.remove("api_rpm");
-            m.remove("api_rph");
             let config = a.app_model_config_id.and_then(|id| configs.iter().find(|c| c.id == id));
-            m.insert("model_config".into(), config.map(model_config::partial_fields).unwrap_or(Value::Null));
-            Value::Object(m)
+            AppListItem {
+                id: a.id,
+                name: a.name.clone(),
+                mode: a.mode,
+                icon: a.icon.clone(),
+                icon_background: a.icon_background.clone(),
+                enable_site: a.enable_site,
+                enable_api: a.enable_api,
+                is_demo: a.is_demo,
+                model_config: config.map(PartialModelConfig::from),
+                created_at: unix_seconds(a.created_at),
+            }
         })
         .collect();
-    Ok(json!({"page": page, "limit": limit, "total": total, "has_more": page * limit < total, "data": data}))
+    Ok(AppPage { page, limit, total, has_more: page * limit < total, data })
 }
 
 /// An edit of the app row itself.
@@ -202,7 +260,7 @@ pub enum AppEdit {
     EnableApi(bool),
 }
 
-pub async fn edit(db: &DatabaseConnection, app: apps::Model, edit: AppEdit) -> Result<Value, ApiError> {
+pub async fn edit(db: &DatabaseConnection, app: apps::Model, edit: AppEdit) -> Result<AppDetail, ApiError> {
     let mut row: apps::ActiveModel = app.into();
     match edit {
         AppEdit::Name(n) => row.name = Set(n),
@@ -220,7 +278,7 @@ pub async fn edit(db: &DatabaseConnection, app: apps::Model, edit: AppEdit) -> R
 
 /// Copies an app with a copy of its current model config (a new row, unlike Dify, whose
 /// copy reused the config id and failed) and a new site.
-pub async fn copy(db: &DatabaseConnection, app: &apps::Model, account_language: &str) -> Result<Value, ApiError> {
+pub async fn copy(db: &DatabaseConnection, app: &apps::Model, account_language: &str) -> Result<AppDetail, ApiError> {
     let config = config_of(db, app).await?;
     let now = now_naive();
     let copy_id = Uuid::new_v4();

@@ -12,10 +12,12 @@ use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
 };
-use serde_json::{Value, json};
+use serde_json::Value;
 use uuid::Uuid;
 
-use crate::model_config;
+use crate::model_config::ModelConfigFields;
+use entities::apps::AppMode;
+use serde::Serialize;
 
 /// The catalogue languages (Dify's `supported_language`); read from a request as Dify's
 /// check words it (`"<v> is not a valid language."`).
@@ -228,14 +230,47 @@ pub async fn unlist(db: &DatabaseConnection, app_id: Uuid) -> Result<bool, ApiEr
 }
 
 /// The `{id, name, mode, icon, icon_background}` summary explore shows of an app.
-pub fn app_summary(app: &apps::Model) -> Value {
-    json!({
-        "id": app.id,
-        "name": app.name,
-        "mode": app.mode,
-        "icon": app.icon,
-        "icon_background": app.icon_background,
-    })
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct AppSummary {
+    pub id: Uuid,
+    pub name: String,
+    pub mode: AppMode,
+    pub icon: Option<String>,
+    pub icon_background: Option<String>,
+}
+
+pub fn app_summary(app: &apps::Model) -> AppSummary {
+    AppSummary {
+        id: app.id,
+        name: app.name.clone(),
+        mode: app.mode,
+        icon: app.icon.clone(),
+        icon_background: app.icon_background.clone(),
+    }
+}
+
+/// One catalogue entry (Dify's `recommended_app_fields`).
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct RecommendedApp {
+    pub app: AppSummary,
+    pub app_id: Uuid,
+    /// The app site's texts.
+    pub description: Option<String>,
+    pub copyright: Option<String>,
+    pub privacy_policy: Option<String>,
+    pub category: String,
+    pub position: i32,
+    pub is_listed: bool,
+    pub install_count: i32,
+    pub installed: bool,
+    pub editable: bool,
+}
+
+/// Dify's `recommended_app_list_fields`.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Catalogue {
+    pub recommended_apps: Vec<RecommendedApp>,
+    pub categories: Vec<String>,
 }
 
 /// `GET /explore/apps`: the listed rows in `language` whose app is public and has a site,
@@ -246,7 +281,7 @@ pub async fn catalogue(
     tenant_id: Uuid,
     language: &str,
     editable: bool,
-) -> Result<Value, ApiError> {
+) -> Result<Catalogue, ApiError> {
     let rows = recommended_apps::Entity::find()
         .filter(recommended_apps::Column::IsListed.eq(true))
         .filter(recommended_apps::Column::Language.eq(language))
@@ -256,7 +291,7 @@ pub async fn catalogue(
         .all(db)
         .await?;
     if rows.is_empty() {
-        return Ok(json!({"recommended_apps": [], "categories": []}));
+        return Ok(Catalogue { recommended_apps: Vec::new(), categories: Vec::new() });
     }
     let app_ids: Vec<Uuid> = rows.iter().map(|r| r.app_id).collect();
     let app_rows: HashMap<Uuid, apps::Model> = apps::Entity::find()
@@ -286,45 +321,64 @@ pub async fn catalogue(
         .collect();
 
     let mut items = Vec::with_capacity(rows.len());
-    let mut categories: Vec<&str> = Vec::new();
+    let mut categories: Vec<String> = Vec::new();
     for row in &rows {
         let Some(app) = app_rows.get(&row.app_id).filter(|a| a.is_public) else { continue };
         let Some(site) = site_rows.get(&row.app_id) else { continue };
-        items.push(json!({
-            "app": app_summary(app),
-            "app_id": row.app_id,
-            "description": site.description,
-            "copyright": site.copyright,
-            "privacy_policy": site.privacy_policy,
-            "category": row.category,
-            "position": row.position,
-            "is_listed": row.is_listed,
-            "install_count": row.install_count,
-            "installed": installed.contains(&row.app_id),
-            "editable": editable,
-        }));
-        if !categories.contains(&row.category.as_str()) {
-            categories.push(&row.category);
+        items.push(RecommendedApp {
+            app: app_summary(app),
+            app_id: row.app_id,
+            description: site.description.clone(),
+            copyright: site.copyright.clone(),
+            privacy_policy: site.privacy_policy.clone(),
+            category: row.category.clone(),
+            position: row.position,
+            is_listed: row.is_listed,
+            install_count: row.install_count,
+            installed: installed.contains(&row.app_id),
+            editable,
+        });
+        if !categories.contains(&row.category) {
+            categories.push(row.category.clone());
         }
     }
-    Ok(json!({"recommended_apps": items, "categories": categories}))
+    Ok(Catalogue { recommended_apps: items, categories })
 }
 
-/// The model-config keys explore shows of an app (a subset of the console's).
-const DETAIL_CONFIG_KEYS: [&str; 8] = [
-    "opening_statement",
-    "suggested_questions",
-    "suggested_questions_after_answer",
-    "more_like_this",
-    "model",
-    "user_input_form",
-    "pre_prompt",
-    "agent_mode",
-];
+/// The part of the model config explore shows (a subset of the console's); with no
+/// configuration every key is null, as Flask-RESTful's Nested renders None.
+#[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
+pub struct ExploreConfig {
+    pub opening_statement: Option<String>,
+    #[schema(value_type = Option<Vec<String>>)]
+    pub suggested_questions: Option<Value>,
+    #[schema(value_type = Option<Object>)]
+    pub suggested_questions_after_answer: Option<Value>,
+    #[schema(value_type = Option<Object>)]
+    pub more_like_this: Option<Value>,
+    #[schema(value_type = Option<Object>)]
+    pub model: Option<Value>,
+    #[schema(value_type = Option<Vec<Object>>)]
+    pub user_input_form: Option<Value>,
+    pub pre_prompt: Option<String>,
+    #[schema(value_type = Option<Object>)]
+    pub agent_mode: Option<Value>,
+}
+
+/// `GET /explore/apps/<id>`.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ExploreAppDetail {
+    pub id: Uuid,
+    pub name: String,
+    pub icon: Option<String>,
+    pub icon_background: Option<String>,
+    pub mode: AppMode,
+    pub app_model_config: ExploreConfig,
+}
 
 /// `GET /explore/apps/<id>`: a listed, public app with its current configuration; anything
 /// else is 404 `app_not_found`.
-pub async fn detail(db: &DatabaseConnection, app_id: Uuid) -> Result<Value, AppError> {
+pub async fn detail(db: &DatabaseConnection, app_id: Uuid) -> Result<ExploreAppDetail, AppError> {
     let listed = recommended_apps::Entity::find()
         .filter(recommended_apps::Column::IsListed.eq(true))
         .filter(recommended_apps::Column::AppId.eq(app_id))
@@ -338,23 +392,31 @@ pub async fn detail(db: &DatabaseConnection, app_id: Uuid) -> Result<Value, AppE
         Some(id) => app_model_configs::Entity::find_by_id(id).one(db).await?,
         None => None,
     };
-    let all = config.as_ref().map(model_config::fields).unwrap_or(Value::Null);
-    // With no configuration every key is null, as Flask-RESTful's Nested renders None.
-    let app_model_config: serde_json::Map<String, Value> =
-        DETAIL_CONFIG_KEYS.iter().map(|k| ((*k).to_string(), all.get(*k).cloned().unwrap_or(Value::Null))).collect();
-    Ok(json!({
-        "id": app.id,
-        "name": app.name,
-        "icon": app.icon,
-        "icon_background": app.icon_background,
-        "mode": app.mode,
-        "app_model_config": app_model_config,
-    }))
+    let app_model_config =
+        config.as_ref().map(ModelConfigFields::from).map_or_else(ExploreConfig::default, |f| ExploreConfig {
+            opening_statement: f.opening_statement,
+            suggested_questions: Some(f.suggested_questions),
+            suggested_questions_after_answer: Some(f.suggested_questions_after_answer),
+            more_like_this: Some(f.more_like_this),
+            model: f.model,
+            user_input_form: Some(f.user_input_form),
+            pre_prompt: f.pre_prompt,
+            agent_mode: Some(f.agent_mode),
+        });
+    Ok(ExploreAppDetail {
+        id: app.id,
+        name: app.name,
+        icon: app.icon,
+        icon_background: app.icon_background,
+        mode: app.mode,
+        app_model_config,
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn site_texts_win_over_the_listers() {

@@ -11,18 +11,37 @@ use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
 };
-use serde_json::{Value, json};
+
 use uuid::Uuid;
 
-use crate::explore::app_summary;
+use crate::explore::{AppSummary, app_summary};
 
 fn installed_not_found() -> ApiError {
     ApiError::not_found("Installed app not found")
 }
 
+/// Dify's `installed_app_fields`.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct InstalledApp {
+    pub id: Uuid,
+    pub app: AppSummary,
+    pub app_owner_tenant_id: Uuid,
+    pub is_pinned: bool,
+    /// Unix seconds.
+    pub last_used_at: Option<i64>,
+    pub editable: bool,
+    pub uninstallable: bool,
+}
+
+/// Dify's `installed_app_list_fields`.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct InstalledApps {
+    pub installed_apps: Vec<InstalledApp>,
+}
+
 /// `GET /installed-apps`: pinned first, then by last use, never-used first (Dify's sort);
 /// ties keep install order. `editable` is the caller's role check.
-pub async fn list(db: &DatabaseConnection, tenant_id: Uuid, editable: bool) -> Result<Value, ApiError> {
+pub async fn list(db: &DatabaseConnection, tenant_id: Uuid, editable: bool) -> Result<InstalledApps, ApiError> {
     let rows = installed_apps::Entity::find()
         .filter(installed_apps::Column::TenantId.eq(tenant_id))
         .order_by_asc(installed_apps::Column::CreatedAt)
@@ -45,21 +64,19 @@ pub async fn list(db: &DatabaseConnection, tenant_id: Uuid, editable: bool) -> R
     let mut rows: Vec<(installed_apps::Model, &apps::Model)> =
         rows.into_iter().filter_map(|r| app_rows.get(&r.app_id).map(|a| (r, a))).collect();
     rows.sort_by_key(|(r, _)| (!r.is_pinned, r.last_used_at));
-    let items: Vec<Value> = rows
+    let installed_apps = rows
         .iter()
-        .map(|(r, app)| {
-            json!({
-                "id": r.id,
-                "app": app_summary(app),
-                "app_owner_tenant_id": r.app_owner_tenant_id,
-                "is_pinned": r.is_pinned,
-                "last_used_at": r.last_used_at.map(unix_seconds),
-                "editable": editable,
-                "uninstallable": r.app_owner_tenant_id == tenant_id,
-            })
+        .map(|(r, app)| InstalledApp {
+            id: r.id,
+            app: app_summary(app),
+            app_owner_tenant_id: r.app_owner_tenant_id,
+            is_pinned: r.is_pinned,
+            last_used_at: r.last_used_at.map(unix_seconds),
+            editable,
+            uninstallable: r.app_owner_tenant_id == tenant_id,
         })
         .collect();
-    Ok(json!({"installed_apps": items}))
+    Ok(InstalledApps { installed_apps })
 }
 
 /// `POST /installed-apps`: adds a catalogue app to the workspace. Installing twice changes

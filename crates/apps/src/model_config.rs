@@ -311,26 +311,76 @@ pub fn new_row(id: Uuid, app_id: Uuid, config: &Value) -> app_model_configs::Act
     }
 }
 
-/// Dify's `model_config_fields` for a stored row.
+/// Dify's `model_config_fields`: a stored row as the console and generations read it. The
+/// features are the JSON the console sent, with Dify's defaults where the row has none.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct ModelConfigFields {
+    pub opening_statement: Option<String>,
+    #[schema(value_type = Vec<String>)]
+    pub suggested_questions: Value,
+    #[schema(value_type = Object)]
+    pub suggested_questions_after_answer: Value,
+    #[schema(value_type = Object)]
+    pub speech_to_text: Value,
+    #[schema(value_type = Object)]
+    pub retriever_resource: Value,
+    #[schema(value_type = Object)]
+    pub more_like_this: Value,
+    #[schema(value_type = Object)]
+    pub sensitive_word_avoidance: Value,
+    /// `{provider, name, completion_params}`; null when the row has none.
+    #[schema(value_type = Option<Object>)]
+    pub model: Option<Value>,
+    #[schema(value_type = Vec<Object>)]
+    pub user_input_form: Value,
+    pub pre_prompt: Option<String>,
+    #[schema(value_type = Object)]
+    pub agent_mode: Value,
+}
+
+impl From<&app_model_configs::Model> for ModelConfigFields {
+    fn from(row: &app_model_configs::Model) -> Self {
+        let or = |s: &Option<String>, default: fn() -> Value| load(s).unwrap_or_else(default);
+        Self {
+            opening_statement: row.opening_statement.clone(),
+            suggested_questions: or(&row.suggested_questions, || json!([])),
+            suggested_questions_after_answer: or(&row.suggested_questions_after_answer, disabled),
+            speech_to_text: or(&row.speech_to_text, disabled),
+            retriever_resource: or(&row.retriever_resource, disabled),
+            more_like_this: or(&row.more_like_this, disabled),
+            sensitive_word_avoidance: or(
+                &row.sensitive_word_avoidance,
+                || json!({"enabled": false, "words": [], "canned_response": []}),
+            ),
+            model: load(&row.model),
+            user_input_form: or(&row.user_input_form, || json!([])),
+            pre_prompt: row.pre_prompt.clone(),
+            agent_mode: or(&row.agent_mode, || json!({"enabled": false, "strategy": null, "tools": []})),
+        }
+    }
+}
+
+fn disabled() -> Value {
+    json!({"enabled": false})
+}
+
+/// The stored row as Dify's `model_config_fields` dict (what a generation reads).
 pub fn fields(row: &app_model_configs::Model) -> Value {
-    json!({
-        "opening_statement": row.opening_statement,
-        "suggested_questions": load(&row.suggested_questions).unwrap_or_else(|| json!([])),
-        "suggested_questions_after_answer": load(&row.suggested_questions_after_answer).unwrap_or_else(|| json!({"enabled": false})),
-        "speech_to_text": load(&row.speech_to_text).unwrap_or_else(|| json!({"enabled": false})),
-        "retriever_resource": load(&row.retriever_resource).unwrap_or_else(|| json!({"enabled": false})),
-        "more_like_this": load(&row.more_like_this).unwrap_or_else(|| json!({"enabled": false})),
-        "sensitive_word_avoidance": load(&row.sensitive_word_avoidance).unwrap_or_else(|| json!({"enabled": false, "words": [], "canned_response": []})),
-        "model": load(&row.model),
-        "user_input_form": load(&row.user_input_form).unwrap_or_else(|| json!([])),
-        "pre_prompt": row.pre_prompt,
-        "agent_mode": load(&row.agent_mode).unwrap_or_else(|| json!({"enabled": false, "strategy": null, "tools": []})),
-    })
+    serde_json::to_value(ModelConfigFields::from(row)).unwrap_or(Value::Null)
 }
 
 /// The `{model, pre_prompt}` subset the app list shows.
-pub fn partial_fields(row: &app_model_configs::Model) -> Value {
-    json!({"model": load(&row.model), "pre_prompt": row.pre_prompt})
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct PartialModelConfig {
+    #[schema(value_type = Option<Object>)]
+    pub model: Option<Value>,
+    pub pre_prompt: Option<String>,
+}
+
+impl From<&app_model_configs::Model> for PartialModelConfig {
+    fn from(row: &app_model_configs::Model) -> Self {
+        Self { model: load(&row.model), pre_prompt: row.pre_prompt.clone() }
+    }
 }
 
 #[cfg(test)]

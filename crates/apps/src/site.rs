@@ -8,7 +8,7 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, Set, TransactionTrait,
 };
 use serde::Serialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 use uuid::Uuid;
 
 const ALPHANUMERIC: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
@@ -59,33 +59,72 @@ pub async fn create<C: ConnectionTrait>(
     .await?)
 }
 
-/// Dify's `app_site_fields`.
-pub fn fields(s: &sites::Model) -> Value {
-    json!({
-        "app_id": s.app_id,
-        "access_token": s.code,
-        "code": s.code,
-        "title": s.title,
-        "icon": s.icon,
-        "icon_background": s.icon_background,
-        "description": s.description,
-        "default_language": s.default_language,
-        "customize_domain": s.customize_domain,
-        "copyright": s.copyright,
-        "privacy_policy": s.privacy_policy,
-        "customize_token_strategy": s.customize_token_strategy,
-        "prompt_public": s.prompt_public,
-    })
+/// Dify's `app_site_fields`: the site as its owner edits it.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct SiteFields {
+    pub app_id: Uuid,
+    /// The share code, under its old name too.
+    pub access_token: Option<String>,
+    pub code: Option<String>,
+    #[serde(flatten)]
+    pub branding: Branding,
+}
+
+/// The site as the app detail shows it (Dify's `site_fields`), with the web app's base URL.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct AppSite {
+    pub access_token: Option<String>,
+    pub code: Option<String>,
+    #[serde(flatten)]
+    pub branding: Branding,
+    pub app_base_url: String,
+}
+
+/// What the owner sets on a site.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Branding {
+    pub title: String,
+    pub icon: Option<String>,
+    pub icon_background: Option<String>,
+    pub description: Option<String>,
+    pub default_language: String,
+    pub customize_domain: Option<String>,
+    pub copyright: Option<String>,
+    pub privacy_policy: Option<String>,
+    pub customize_token_strategy: String,
+    pub prompt_public: bool,
+}
+
+impl From<&sites::Model> for Branding {
+    fn from(s: &sites::Model) -> Self {
+        Self {
+            title: s.title.clone(),
+            icon: s.icon.clone(),
+            icon_background: s.icon_background.clone(),
+            description: s.description.clone(),
+            default_language: s.default_language.clone(),
+            customize_domain: s.customize_domain.clone(),
+            copyright: s.copyright.clone(),
+            privacy_policy: s.privacy_policy.clone(),
+            customize_token_strategy: s.customize_token_strategy.clone(),
+            prompt_public: s.prompt_public,
+        }
+    }
+}
+
+/// Dify's `app_site_fields` for a row.
+pub fn fields(s: &sites::Model) -> SiteFields {
+    SiteFields { app_id: s.app_id, access_token: s.code.clone(), code: s.code.clone(), branding: s.into() }
 }
 
 /// The site as the app detail shows it, with the web app's base URL.
-pub fn with_base_url(s: &sites::Model, app_base_url: &str) -> Value {
-    let mut v = fields(s);
-    if let Value::Object(m) = &mut v {
-        m.remove("app_id");
-        m.insert("app_base_url".into(), json!(app_base_url));
+pub fn with_base_url(s: &sites::Model, app_base_url: &str) -> AppSite {
+    AppSite {
+        access_token: s.code.clone(),
+        code: s.code.clone(),
+        branding: s.into(),
+        app_base_url: app_base_url.to_owned(),
     }
-    v
 }
 
 /// The fields `POST /apps/<id>/site` may change; None leaves a field as it is.
@@ -112,7 +151,11 @@ async fn site_of<C: ConnectionTrait>(db: &C, app_id: Uuid) -> Result<sites::Mode
 }
 
 /// Applies an edit; title, icon and background also rename/re-icon the app, as in Dify.
-pub async fn update(db: &sea_orm::DatabaseConnection, app: &apps::Model, edit: SiteEdit) -> Result<Value, ApiError> {
+pub async fn update(
+    db: &sea_orm::DatabaseConnection,
+    app: &apps::Model,
+    edit: SiteEdit,
+) -> Result<SiteFields, ApiError> {
     if let Some(lang) = &edit.default_language
         && lang != "en-US"
         && lang != "zh-Hans"
@@ -176,7 +219,7 @@ pub async fn update(db: &sea_orm::DatabaseConnection, app: &apps::Model, edit: S
 }
 
 /// A new share code: links and passports made with the old one stop working.
-pub async fn reset_code(db: &sea_orm::DatabaseConnection, app_id: Uuid) -> Result<Value, ApiError> {
+pub async fn reset_code(db: &sea_orm::DatabaseConnection, app_id: Uuid) -> Result<SiteFields, ApiError> {
     let site = site_of(db, app_id).await?;
     let mut row: sites::ActiveModel = site.into();
     row.code = Set(Some(unique_code(db).await?));

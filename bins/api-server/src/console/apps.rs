@@ -141,13 +141,13 @@ async fn load(state: &AppState, user: &Console, app_id: Uuid) -> Result<app_rows
         .map_err(apps::AppError::as_app_not_found)
 }
 
-#[utoipa::path(get, path = "/console/api/apps", tag = "apps", params(("page" = Option<u64>, Query), ("limit" = Option<u64>, Query)), responses((status = 200, description = "A page of the workspace's apps")))]
+#[utoipa::path(get, path = "/console/api/apps", tag = "apps", params(("page" = Option<u64>, Query), ("limit" = Option<u64>, Query)), responses((status = 200, description = "A page of the workspace's apps", body = apps::app::AppPage)))]
 async fn list(state: web::Data<AppState>, user: Console, query: QueryArgs) -> HttpResult {
     let PageRequest { page, limit } = query.page_request()?;
     Ok(HttpResponse::Ok().json(app::list(&state.infra.db, user.tenant_id(), page, limit).await?))
 }
 
-#[utoipa::path(post, path = "/console/api/apps", tag = "apps", request_body = CreateApp, responses((status = 201, description = "The new app")))]
+#[utoipa::path(post, path = "/console/api/apps", tag = "apps", request_body = CreateApp, responses((status = 201, description = "The new app", body = apps::app::AppDetail)))]
 async fn create(state: web::Data<AppState>, user: Manager, body: Body<CreateApp>) -> HttpResult {
     let user = user.0;
     let CreateApp { name, mode, icon, icon_background, model_config } = body.read()?;
@@ -174,7 +174,7 @@ fn base_urls(req: &HttpRequest, state: &AppState) -> (String, String) {
     (pick(&state.config.app_web_url), pick(&state.config.service_api_url))
 }
 
-#[utoipa::path(get, path = "/console/api/apps/{app_id}", tag = "apps", params(("app_id" = Uuid, Path)), responses((status = 200, description = "The app with its site and model config")))]
+#[utoipa::path(get, path = "/console/api/apps/{app_id}", tag = "apps", params(("app_id" = Uuid, Path)), responses((status = 200, description = "The app with its site and model config", body = apps::app::AppDetailWithSite)))]
 async fn detail(req: HttpRequest, state: web::Data<AppState>, user: Console, path: web::Path<Uuid>) -> HttpResult {
     let app = load(&state, &user, path.into_inner()).await?;
     let (app_base, api_base) = base_urls(&req, &state);
@@ -188,7 +188,7 @@ async fn delete(state: web::Data<AppState>, user: Manager, path: web::Path<Uuid>
     Ok(HttpResponse::NoContent().finish())
 }
 
-#[utoipa::path(post, path = "/console/api/apps/{app_id}/copy", tag = "apps", params(("app_id" = Uuid, Path)), responses((status = 201, description = "The copy")))]
+#[utoipa::path(post, path = "/console/api/apps/{app_id}/copy", tag = "apps", params(("app_id" = Uuid, Path)), responses((status = 201, description = "The copy", body = apps::app::AppDetail)))]
 async fn copy(state: web::Data<AppState>, user: Manager, path: web::Path<Uuid>) -> HttpResult {
     let app = load(&state, &user.0, path.into_inner()).await?;
     let language = user.0.account.interface_language.clone().unwrap_or_else(|| "en-US".into());
@@ -200,18 +200,18 @@ async fn apply(state: &AppState, user: &Console, app_id: Uuid, edit: AppEdit) ->
     Ok(HttpResponse::Ok().json(app::edit(&state.infra.db, app, edit).await?))
 }
 
-#[utoipa::path(post, path = "/console/api/apps/{app_id}/name", tag = "apps", params(("app_id" = Uuid, Path)), request_body = Rename, responses((status = 200, description = "The app")))]
+#[utoipa::path(post, path = "/console/api/apps/{app_id}/name", tag = "apps", params(("app_id" = Uuid, Path)), request_body = Rename, responses((status = 200, description = "The app", body = apps::app::AppDetail)))]
 async fn name(state: web::Data<AppState>, user: Manager, path: web::Path<Uuid>, body: Body<Rename>) -> HttpResult {
     apply(&state, &user.0, path.into_inner(), AppEdit::Name(body.read()?.name.into())).await
 }
 
-#[utoipa::path(post, path = "/console/api/apps/{app_id}/icon", tag = "apps", params(("app_id" = Uuid, Path)), request_body = Icon, responses((status = 200, description = "The app")))]
+#[utoipa::path(post, path = "/console/api/apps/{app_id}/icon", tag = "apps", params(("app_id" = Uuid, Path)), request_body = Icon, responses((status = 200, description = "The app", body = apps::app::AppDetail)))]
 async fn icon(state: web::Data<AppState>, user: Manager, path: web::Path<Uuid>, body: Body<Icon>) -> HttpResult {
     let Icon { icon, icon_background } = body.read()?;
     apply(&state, &user.0, path.into_inner(), AppEdit::Icon { icon, icon_background }).await
 }
 
-#[utoipa::path(post, path = "/console/api/apps/{app_id}/site-enable", tag = "apps", params(("app_id" = Uuid, Path)), request_body = EnableSite, responses((status = 200, description = "The app")))]
+#[utoipa::path(post, path = "/console/api/apps/{app_id}/site-enable", tag = "apps", params(("app_id" = Uuid, Path)), request_body = EnableSite, responses((status = 200, description = "The app", body = apps::app::AppDetail)))]
 async fn site_enable(
     state: web::Data<AppState>,
     user: Manager,
@@ -221,7 +221,7 @@ async fn site_enable(
     apply(&state, &user.0, path.into_inner(), AppEdit::EnableSite(body.read()?.enable_site)).await
 }
 
-#[utoipa::path(post, path = "/console/api/apps/{app_id}/api-enable", tag = "apps", params(("app_id" = Uuid, Path)), request_body = EnableApi, responses((status = 200, description = "The app")))]
+#[utoipa::path(post, path = "/console/api/apps/{app_id}/api-enable", tag = "apps", params(("app_id" = Uuid, Path)), request_body = EnableApi, responses((status = 200, description = "The app", body = apps::app::AppDetail)))]
 async fn api_enable(
     state: web::Data<AppState>,
     user: Manager,
@@ -244,7 +244,7 @@ async fn model_config(
     Ok(HttpResponse::Ok().json(json!({"result": "success"})))
 }
 
-#[utoipa::path(post, path = "/console/api/apps/{app_id}/site", tag = "apps", params(("app_id" = Uuid, Path)), request_body = SiteEdit, responses((status = 200, description = "The site")))]
+#[utoipa::path(post, path = "/console/api/apps/{app_id}/site", tag = "apps", params(("app_id" = Uuid, Path)), request_body = SiteEdit, responses((status = 200, description = "The site", body = apps::site::SiteFields)))]
 async fn site_update(
     state: web::Data<AppState>,
     user: Manager,
@@ -256,20 +256,20 @@ async fn site_update(
     Ok(HttpResponse::Ok().json(site::update(&state.infra.db, &app, edit).await?))
 }
 
-#[utoipa::path(post, path = "/console/api/apps/{app_id}/site/access-token-reset", tag = "apps", params(("app_id" = Uuid, Path)), responses((status = 200, description = "The site with a new code")))]
+#[utoipa::path(post, path = "/console/api/apps/{app_id}/site/access-token-reset", tag = "apps", params(("app_id" = Uuid, Path)), responses((status = 200, description = "The site with a new code", body = apps::site::SiteFields)))]
 async fn site_reset(state: web::Data<AppState>, user: Manager, path: web::Path<Uuid>) -> HttpResult {
     let app = load(&state, &user.0, path.into_inner()).await?;
     Ok(HttpResponse::Ok().json(site::reset_code(&state.infra.db, app.id).await?))
 }
 
-#[utoipa::path(get, path = "/console/api/apps/{resource_id}/api-keys", tag = "apps", params(("resource_id" = Uuid, Path)), responses((status = 200, description = "The app's API keys")))]
+#[utoipa::path(get, path = "/console/api/apps/{resource_id}/api-keys", tag = "apps", params(("resource_id" = Uuid, Path)), responses((status = 200, description = "The app's API keys", body = apps::api_keys::ApiKeyList)))]
 async fn keys_list(state: web::Data<AppState>, user: Console, path: web::Path<Uuid>) -> HttpResult {
     let app = load(&state, &user, path.into_inner()).await?;
     let reveal = user.role().is_manager();
     Ok(HttpResponse::Ok().json(api_keys::list(&state.infra.db, KeyResource::App(app.id), reveal).await?))
 }
 
-#[utoipa::path(post, path = "/console/api/apps/{resource_id}/api-keys", tag = "apps", params(("resource_id" = Uuid, Path)), responses((status = 201, description = "The new key")))]
+#[utoipa::path(post, path = "/console/api/apps/{resource_id}/api-keys", tag = "apps", params(("resource_id" = Uuid, Path)), responses((status = 201, description = "The new key", body = apps::api_keys::ApiKeyFields)))]
 async fn keys_create(state: web::Data<AppState>, user: Manager, path: web::Path<Uuid>) -> HttpResult {
     let app = load(&state, &user.0, path.into_inner()).await?;
     Ok(HttpResponse::Created().json(api_keys::create(&state.infra.db, KeyResource::App(app.id)).await?))

@@ -41,13 +41,13 @@ async fn dataset(state: &AppState, user: &Console, id: Uuid) -> Result<KeyResour
     Ok(KeyResource::Dataset(d.id))
 }
 
-#[utoipa::path(get, path = "/console/api/datasets/{resource_id}/api-keys", tag = "datasets", params(("resource_id" = Uuid, Path)), responses((status = 200, description = "The dataset's API keys")))]
+#[utoipa::path(get, path = "/console/api/datasets/{resource_id}/api-keys", tag = "datasets", params(("resource_id" = Uuid, Path)), responses((status = 200, description = "The dataset's API keys", body = apps::api_keys::ApiKeyList)))]
 async fn list(state: web::Data<AppState>, user: Console, path: web::Path<Uuid>) -> HttpResult {
     let resource = dataset(&state, &user, path.into_inner()).await?;
     Ok(HttpResponse::Ok().json(api_keys::list(&state.infra.db, resource, user.role().is_manager()).await?))
 }
 
-#[utoipa::path(post, path = "/console/api/datasets/{resource_id}/api-keys", tag = "datasets", params(("resource_id" = Uuid, Path)), responses((status = 201, description = "The new key")))]
+#[utoipa::path(post, path = "/console/api/datasets/{resource_id}/api-keys", tag = "datasets", params(("resource_id" = Uuid, Path)), responses((status = 201, description = "The new key", body = apps::api_keys::ApiKeyFields)))]
 async fn create(state: web::Data<AppState>, user: Manager, path: web::Path<Uuid>) -> HttpResult {
     let resource = dataset(&state, &user.0, path.into_inner()).await?;
     Ok(HttpResponse::Created().json(api_keys::create(&state.infra.db, resource).await?))

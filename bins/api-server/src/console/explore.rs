@@ -163,7 +163,7 @@ fn account_language(user: &Console) -> &str {
 }
 
 /// The recommended apps in the caller's language, with the workspace's installs marked.
-#[utoipa::path(get, path = "/console/api/explore/apps", tag = "explore", responses((status = 200, description = "The catalogue and its categories")))]
+#[utoipa::path(get, path = "/console/api/explore/apps", tag = "explore", responses((status = 200, description = "The catalogue and its categories", body = apps::explore::Catalogue)))]
 async fn catalogue(state: web::Data<AppState>, user: Console) -> HttpResult {
     let editable = user.role().is_manager();
     let body = explore::catalogue(&state.infra.db, user.tenant_id(), account_language(&user), editable).await?;
@@ -171,7 +171,7 @@ async fn catalogue(state: web::Data<AppState>, user: Console) -> HttpResult {
 }
 
 /// A listed app's public detail and model config.
-#[utoipa::path(get, path = "/console/api/explore/apps/{app_id}", tag = "explore", params(("app_id" = Uuid, Path)), responses((status = 200, description = "The app's detail")))]
+#[utoipa::path(get, path = "/console/api/explore/apps/{app_id}", tag = "explore", params(("app_id" = Uuid, Path)), responses((status = 200, description = "The app's detail", body = apps::explore::ExploreAppDetail)))]
 async fn detail(state: web::Data<AppState>, _user: Console, path: web::Path<Uuid>) -> HttpResult {
     Ok(HttpResponse::Ok().json(explore::detail(&state.infra.db, path.into_inner()).await?))
 }
@@ -222,7 +222,7 @@ async fn unlist(state: web::Data<AppState>, user: Manager, path: web::Path<Uuid>
 }
 
 /// The workspace's installed apps.
-#[utoipa::path(get, path = "/console/api/installed-apps", tag = "explore", responses((status = 200, description = "`{\"installed_apps\": [...]}`")))]
+#[utoipa::path(get, path = "/console/api/installed-apps", tag = "explore", responses((status = 200, description = "`{\"installed_apps\": [...]}`", body = apps::installed::InstalledApps)))]
 async fn installed_list(state: web::Data<AppState>, user: Console) -> HttpResult {
     let body = installed::list(&state.infra.db, user.tenant_id(), user.role().is_manager()).await?;
     Ok(HttpResponse::Ok().json(body))
