@@ -256,8 +256,8 @@ async fn entities_round_trip_tricky_types() {
             introduction: Set(Some(String::new())),
             system_instruction: Set(None),
             system_instruction_tokens: Set(0),
-            status: Set("normal".into()),
-            from_source: Set("api".into()),
+            status: Set(entities::kinds::RowStatus::Normal),
+            from_source: Set(entities::kinds::FromSource::Api),
             from_end_user_id: Set(Some(user_id)),
             from_account_id: Set(None),
             read_at: Set(None),
@@ -288,7 +288,7 @@ async fn entities_round_trip_tricky_types() {
             provider_response_latency: 1.25,
             total_price: Some(Decimal::new(320, 7)),
             currency: "USD".into(),
-            from_source: "api".into(),
+            from_source: entities::kinds::FromSource::Api,
             from_end_user_id: Some(user_id),
             from_account_id: None,
             created_at: at(10, 0, 1, 123_456),
@@ -319,12 +319,12 @@ async fn entities_round_trip_tricky_types() {
             tenant_id,
             dataset_id: Uuid::new_v4(),
             position: 1,
-            data_source_type: "upload_file".into(),
+            data_source_type: entities::kinds::DataSourceType::UploadFile,
             data_source_info: Some(json!({"upload_file_id": Uuid::new_v4()}).to_string()),
             dataset_process_rule_id: Some(Uuid::new_v4()),
             batch: "20230913100000123456".into(),
             name: "handbook.pdf".into(),
-            created_from: "web".into(),
+            created_from: entities::documents::CreatedFrom::Web,
             created_by: user_id,
             created_api_request_id: None,
             created_at: at(11, 0, 0, 0),
@@ -405,7 +405,7 @@ async fn entities_round_trip_tricky_types() {
         let code = invitation_codes::ActiveModel {
             batch: Set("batch-1".into()),
             code: Set("abcdefghijklmnop".into()),
-            status: Set("unused".into()),
+            status: Set(entities::invitation_codes::CodeStatus::Unused),
             ..Default::default()
         }
         .insert(db)

@@ -63,7 +63,7 @@ pub async fn run(args: GenerateArgs, config: &Config) -> anyhow::Result<()> {
         let rows = chunk.iter().map(|code| invitation_codes::ActiveModel {
             batch: Set(batch.clone()),
             code: Set(code.clone()),
-            status: Set("unused".into()),
+            status: Set(entities::invitation_codes::CodeStatus::Unused),
             created_at: Set(now),
             // `id` is left to the database's sequence.
             ..Default::default()

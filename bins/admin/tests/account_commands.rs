@@ -190,7 +190,7 @@ async fn reset_encrypt_key_pair_renews_the_first_workspace_key_and_drops_its_cus
         name: Set("Later".into()),
         encrypt_public_key: Set(Some("unused".into())),
         plan: Set("basic".into()),
-        status: Set("normal".into()),
+        status: Set(entities::kinds::RowStatus::Normal),
         created_at: Set(tenant.created_at + chrono::Duration::hours(1)),
         updated_at: Set(tenant.created_at + chrono::Duration::hours(1)),
     }
@@ -276,7 +276,7 @@ async fn generate_invitation_codes_stores_a_batch_and_its_file() {
     let codes: HashSet<String> = rows.iter().map(|r| r.code.clone()).collect();
     assert_eq!(codes.len(), 5, "codes repeat: {codes:?}");
     for r in &rows {
-        assert_eq!(r.status, "unused");
+        assert_eq!(r.status, entities::invitation_codes::CodeStatus::Unused);
         assert!(
             r.code.len() == 8 && r.code.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit()),
             "{}",

@@ -13,7 +13,7 @@ use entities::apps as app_rows;
 use kernel::ApiError;
 use sea_orm::DatabaseConnection;
 use serde::{Deserialize, Deserializer};
-use serde_json::{Value, json};
+use serde_json::Value;
 use uuid::Uuid;
 
 use crate::body::Body;
@@ -116,10 +116,6 @@ pub async fn parameters(db: &DatabaseConnection, app: &app_rows::Model) -> HttpR
     Ok(HttpResponse::Ok().json(apps::model_config::parameters(db, app).await?))
 }
 
-fn success() -> HttpResponse {
-    HttpResponse::Ok().json(json!({"result": "success"}))
-}
-
 /// `GET conversations` (chat apps); `with_pins` reads the `pinned` filter.
 pub async fn list_conversations(
     db: &DatabaseConnection,
@@ -175,7 +171,7 @@ pub async fn set_pinned(db: &DatabaseConnection, s: Scope<'_>, c_id: Uuid, pin: 
     } else {
         pinned::unpin(db, s.app.id, s.caller, c_id).await?;
     }
-    Ok(success())
+    Ok(crate::answers::success())
 }
 
 /// `GET messages?conversation_id=` (chat apps): a page of history, oldest first.
@@ -198,7 +194,7 @@ pub async fn list_messages(db: &DatabaseConnection, s: Scope<'_>, query: &QueryA
 /// `POST messages/<mid>/feedbacks` with `{rating}`: the caller's own message.
 pub async fn rate_message(db: &DatabaseConnection, s: Scope<'_>, message_id: Uuid, body: Feedback) -> HttpResult {
     feedback::rate_own(db, s.app.id, s.caller, message_id, body.rating).await?;
-    Ok(success())
+    Ok(crate::answers::success())
 }
 
 /// `POST /console/api/apps/<id>/feedbacks` with `{message_id, rating}`: admin side.
@@ -209,7 +205,7 @@ pub async fn rate_as_admin(
     body: AdminFeedback,
 ) -> HttpResult {
     feedback::rate_as_admin(db, app.id, account_id, body.message_id, body.rating).await?;
-    Ok(success())
+    Ok(crate::answers::success())
 }
 
 /// `GET saved-messages` (completion apps).
@@ -225,12 +221,12 @@ pub async fn save_message(db: &DatabaseConnection, s: Scope<'_>, body: Body<Save
     require_completion(s.app, s.wording)?;
     let SaveMessage { message_id } = body.read()?;
     saved::save(db, s.app.id, s.caller, message_id).await?;
-    Ok(success())
+    Ok(crate::answers::success())
 }
 
 /// `DELETE saved-messages/<mid>`: 200, as Dify.
 pub async fn unsave_message(db: &DatabaseConnection, s: Scope<'_>, message_id: Uuid) -> HttpResult {
     require_completion(s.app, s.wording)?;
     saved::delete(db, s.app.id, s.caller, message_id).await?;
-    Ok(success())
+    Ok(crate::answers::success())
 }

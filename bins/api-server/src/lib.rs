@@ -1,5 +1,6 @@
 //! The HTTP server: Dify's console (`/console/api`), service (`/v1`) and web-app (`/api`) APIs.
 
+mod answers;
 mod audio;
 mod bearer;
 pub mod body;

@@ -16,6 +16,8 @@ use actix_web::test;
 use api_server::app;
 use chrono::NaiveDateTime;
 use common::*;
+use entities::kinds::FromSource;
+use entities::message_feedbacks::FeedbackSide;
 use entities::{app_model_configs, apps, conversations, end_users, message_annotations, message_feedbacks, messages};
 use sea_orm::prelude::Decimal;
 use sea_orm::{ActiveModelTrait, DatabaseConnection, EntityTrait, IntoActiveModel};
@@ -59,7 +61,7 @@ async fn insert_app(db: &DatabaseConnection, tenant_id: Uuid, mode: &str) -> (Uu
         icon: None,
         icon_background: None,
         app_model_config_id: Some(config_id),
-        status: "normal".into(),
+        status: entities::kinds::RowStatus::Normal,
         enable_site: true,
         enable_api: true,
         api_rpm: 0,
@@ -80,7 +82,7 @@ async fn insert_end_user(db: &DatabaseConnection, tenant_id: Uuid, app_id: Uuid,
         id: Uuid::new_v4(),
         tenant_id,
         app_id: Some(app_id),
-        r#type: "browser".into(),
+        r#type: entities::end_users::EndUserType::Browser,
         external_user_id: None,
         name: None,
         is_anonymous: true,
@@ -123,8 +125,8 @@ async fn insert_conversation(
         introduction: c.introduction.map(str::to_string),
         system_instruction: None,
         system_instruction_tokens: 0,
-        status: "normal".into(),
-        from_source: if c.end_user.is_some() { "api" } else { "console" }.into(),
+        status: entities::kinds::RowStatus::Normal,
+        from_source: if c.end_user.is_some() { FromSource::Api } else { FromSource::Console },
         from_end_user_id: c.end_user,
         from_account_id: None,
         read_at: None,
@@ -164,7 +166,7 @@ async fn insert_message(
         provider_response_latency: 1.25,
         total_price: Some(Decimal::new(12, 6)),
         currency: "USD".into(),
-        from_source: "api".into(),
+        from_source: FromSource::Api,
         from_end_user_id: None,
         from_account_id: None,
         created_at: at,
@@ -192,7 +194,7 @@ async fn insert_feedback(
         message_id,
         rating: rating.into(),
         content: None,
-        from_source: from.into(),
+        from_source: if from == "admin" { FeedbackSide::Admin } else { FeedbackSide::User },
         from_end_user_id: None,
         from_account_id: account,
         created_at: now,

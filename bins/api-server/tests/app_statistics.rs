@@ -73,7 +73,7 @@ async fn insert_app(db: &DatabaseConnection, tenant_id: Uuid, mode: &str) -> Uui
         icon: None,
         icon_background: None,
         app_model_config_id: None,
-        status: "normal".into(),
+        status: entities::kinds::RowStatus::Normal,
         enable_site: true,
         enable_api: true,
         api_rpm: 0,
@@ -93,7 +93,7 @@ async fn insert_end_user(db: &DatabaseConnection, tenant_id: Uuid, app_id: Uuid)
         id: Uuid::new_v4(),
         tenant_id,
         app_id: Some(app_id),
-        r#type: "browser".into(),
+        r#type: entities::end_users::EndUserType::Browser,
         external_user_id: None,
         name: None,
         is_anonymous: true,
@@ -128,8 +128,12 @@ async fn insert_conversation(
         introduction: None,
         system_instruction: None,
         system_instruction_tokens: 0,
-        status: "normal".into(),
-        from_source: if end_user.is_some() { "api" } else { "console" }.into(),
+        status: entities::kinds::RowStatus::Normal,
+        from_source: if end_user.is_some() {
+            entities::kinds::FromSource::Api
+        } else {
+            entities::kinds::FromSource::Console
+        },
         from_end_user_id: end_user,
         from_account_id: None,
         read_at: None,
@@ -172,7 +176,11 @@ async fn insert_message(db: &DatabaseConnection, app_id: Uuid, m: Msg<'_>) -> Uu
         provider_response_latency: m.latency,
         total_price: m.price.map(|p| Decimal::from_str(p).expect("price")),
         currency: "USD".into(),
-        from_source: if m.end_user.is_some() { "api" } else { "console" }.into(),
+        from_source: if m.end_user.is_some() {
+            entities::kinds::FromSource::Api
+        } else {
+            entities::kinds::FromSource::Console
+        },
         from_end_user_id: m.end_user,
         from_account_id: None,
         created_at: at,
@@ -193,7 +201,11 @@ async fn insert_feedback(db: &DatabaseConnection, app_id: Uuid, conversation_id:
         message_id,
         rating: "like".into(),
         content: None,
-        from_source: from.into(),
+        from_source: if from == "admin" {
+            entities::message_feedbacks::FeedbackSide::Admin
+        } else {
+            entities::message_feedbacks::FeedbackSide::User
+        },
         from_end_user_id: None,
         from_account_id: None,
         created_at: now,

@@ -155,7 +155,7 @@ async fn console_debug_streams_what_blocking_answers_and_carries_history() {
     assert_eq!(row.answer, ANSWER);
     assert!(row.message_tokens > 0 && row.answer_tokens > 0, "{row:?}");
     assert!(row.total_price.is_some_and(|p| p > rust_decimal::Decimal::ZERO), "{row:?}");
-    assert_eq!((row.from_source.as_str(), row.from_end_user_id), ("console", None));
+    assert_eq!((row.from_source, row.from_end_user_id), (entities::kinds::FromSource::Console, None));
     assert_eq!(
         row.message,
         json!([{"role": "user", "text": "You help with tea.\n\nHuman: What is tea?\n\nAssistant: "}])
@@ -236,7 +236,7 @@ async fn service_api_and_installed_apps_generate_for_their_own_users() {
     assert_eq!(r.body["answer"], "Echo: Translate to French: good morning");
     assert!(r.body.get("conversation_id").is_none(), "completion answers name no conversation");
     let row = message_row(&env, r.body["id"].as_str().expect("id")).await;
-    assert_eq!(row.from_source, "api");
+    assert_eq!(row.from_source, entities::kinds::FromSource::Api);
     let alice = row.from_end_user_id.expect("end user");
     let mut streamed = body.clone();
     streamed["response_mode"] = json!("streaming");
@@ -319,7 +319,7 @@ async fn service_api_and_installed_apps_generate_for_their_own_users() {
     assert_eq!(answer_of(&ev), "Echo: You help with tea.", "streamed as it blocked: {ev:?}");
     assert_eq!(ev.last().map(|e| e["event"].clone()), Some(json!("message_end")));
     let row = message_row(&env, ev[0]["id"].as_str().expect("id")).await;
-    assert_eq!((row.from_source.as_str(), row.from_end_user_id), ("console", None), "{row:?}");
+    assert_eq!((row.from_source, row.from_end_user_id), (entities::kinds::FromSource::Console, None), "{row:?}");
     assert!(row.from_account_id.is_some());
     let r = send(
         &app,
@@ -733,7 +733,7 @@ async fn web_app_visitors_chat_stream_stop_and_get_suggestions() {
     assert_eq!(r.body["answer"], ANSWER);
     let conversation = r.body["conversation_id"].as_str().expect("cid").to_string();
     let row = message_row(&env, r.body["id"].as_str().expect("id")).await;
-    assert_eq!(row.from_source, "api");
+    assert_eq!(row.from_source, entities::kinds::FromSource::Api);
     let alice_id = row.from_end_user_id.expect("a web visitor is an end user");
     let mut streamed = ask.clone();
     streamed["response_mode"] = json!("streaming");

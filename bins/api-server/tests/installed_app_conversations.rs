@@ -186,12 +186,13 @@ async fn console_members_rate_any_message_of_their_apps() {
     assert_eq!((r.status.as_u16(), &r.body), (200, &json!({"result": "success"})), "{r:?}");
     let r = send(&svc, &mut admin, Method::POST, &path, Some(json!({"message_id": m, "rating": "like"}))).await;
     assert_eq!(r.status.as_u16(), 200);
-    let mut rows: Vec<_> = feedback_rows(&env, m).await.into_iter().map(|f| (f.from_source, f.rating)).collect();
+    let mut rows: Vec<_> =
+        feedback_rows(&env, m).await.into_iter().map(|f| (f.from_source.as_str().to_owned(), f.rating)).collect();
     rows.sort();
     assert_eq!(rows, vec![("admin".to_string(), "like".to_string()), ("user".to_string(), "like".to_string())]);
     let r = send(&svc, &mut admin, Method::POST, &path, Some(json!({"message_id": m}))).await;
     assert_eq!(r.status.as_u16(), 200);
-    let rows: Vec<_> = feedback_rows(&env, m).await.into_iter().map(|f| f.from_source).collect();
+    let rows: Vec<_> = feedback_rows(&env, m).await.into_iter().map(|f| f.from_source.as_str().to_owned()).collect();
     assert_eq!(rows, vec!["user".to_string()]);
 
     // Bad input, unknown message, another workspace.

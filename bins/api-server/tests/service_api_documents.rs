@@ -121,7 +121,7 @@ async fn dataset_keys_add_text_documents_and_delete_them() {
     assert_eq!(status["indexing_status"], "completed", "{status}");
     let doc_uuid: Uuid = doc_id.parse().expect("uuid");
     let doc = documents::Entity::find_by_id(doc_uuid).one(&env.infra.db).await.expect("q").expect("doc");
-    assert_eq!((doc.created_from.as_str(), doc.name.as_str()), ("api", "api note.txt"));
+    assert_eq!((doc.created_from, doc.name.as_str()), (entities::documents::CreatedFrom::Api, "api note.txt"));
     assert_eq!(doc.doc_type.as_deref(), Some("book"));
     assert_eq!(doc.doc_metadata, Some(json!({"title": "Tea"})), "schema keys with string values only");
     let info: Value = serde_json::from_str(doc.data_source_info.as_deref().unwrap_or("{}")).expect("info");

@@ -362,8 +362,8 @@ async fn messages_carry_feedback_and_quotes_and_page_upwards() {
         .expect("q");
     assert_eq!(rows.len(), 1);
     assert_eq!(
-        (rows[0].rating.as_str(), rows[0].from_source.as_str(), rows[0].from_end_user_id, rows[0].from_account_id),
-        ("dislike", "user", Some(xu.id()), None)
+        (rows[0].rating.as_str(), rows[0].from_source, rows[0].from_end_user_id, rows[0].from_account_id),
+        ("dislike", entities::message_feedbacks::FeedbackSide::User, Some(xu.id()), None)
     );
     let r = send(&svc, &mut x, Method::POST, &fb, Some(json!({"rating": "meh"}))).await;
     assert_eq!((r.status.as_u16(), r.body["params"].as_str()), (400, Some("rating")));

@@ -224,18 +224,18 @@ pub async fn initialize(
     if let Some(code) = code {
         let row = codes::Entity::find()
             .filter(codes::Column::Code.eq(code))
-            .filter(codes::Column::Status.eq("unused"))
+            .filter(codes::Column::Status.eq(codes::CodeStatus::Unused))
             .one(&txn)
             .await?
             .ok_or(AccountError::InvalidInvitationCode)?;
         // A conditional update lets one of two racing accounts flip the code.
         let flipped = codes::Entity::update_many()
-            .col_expr(codes::Column::Status, "used".into())
+            .col_expr(codes::Column::Status, sea_orm::sea_query::Expr::value(codes::CodeStatus::Used))
             .col_expr(codes::Column::UsedAt, now.into())
             .col_expr(codes::Column::UsedByTenantId, Some(tenant_id).into())
             .col_expr(codes::Column::UsedByAccountId, Some(account.id).into())
             .filter(codes::Column::Id.eq(row.id))
-            .filter(codes::Column::Status.eq("unused"))
+            .filter(codes::Column::Status.eq(codes::CodeStatus::Unused))
             .exec(&txn)
             .await?;
         if flipped.rows_affected != 1 {

@@ -87,8 +87,10 @@ pub async fn find(
     else {
         return Ok(None);
     };
-    let Some(tenant) =
-        tenants::Entity::find_by_id(workspace_id).filter(tenants::Column::Status.eq("normal")).one(db).await?
+    let Some(tenant) = tenants::Entity::find_by_id(workspace_id)
+        .filter(tenants::Column::Status.eq(entities::kinds::RowStatus::Normal))
+        .one(db)
+        .await?
     else {
         return Ok(None);
     };

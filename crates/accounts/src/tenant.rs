@@ -44,7 +44,7 @@ impl NewTenant {
             name: Set(name.to_string()),
             encrypt_public_key: Set(Some(self.public_pem)),
             plan: Set("basic".into()),
-            status: Set("normal".into()),
+            status: Set(entities::kinds::RowStatus::Normal),
             created_at: Set(now),
             updated_at: Set(now),
         };
@@ -156,7 +156,7 @@ pub struct WorkspacePage {
 pub struct WorkspaceItem {
     pub id: Uuid,
     pub name: String,
-    pub status: String,
+    pub status: entities::kinds::RowStatus,
     /// Unix seconds.
     pub created_at: i64,
 }

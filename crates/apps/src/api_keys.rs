@@ -1,7 +1,7 @@
 //! API keys of apps (`app-…`) and datasets (`ds-…`): at most ten per resource, shown in full.
 
 use crate::AppError;
-use entities::api_tokens;
+use entities::api_tokens::{self, TokenType};
 use kernel::ApiError;
 use kernel::time::{now_naive, unix_seconds};
 use sea_orm::{
@@ -19,10 +19,10 @@ pub enum KeyResource {
 }
 
 impl KeyResource {
-    fn kind(self) -> &'static str {
+    fn kind(self) -> TokenType {
         match self {
-            KeyResource::App(_) => "app",
-            KeyResource::Dataset(_) => "dataset",
+            KeyResource::App(_) => TokenType::App,
+            KeyResource::Dataset(_) => TokenType::Dataset,
         }
     }
 
@@ -71,7 +71,7 @@ impl KeyResource {
 pub const MAX_KEYS: u64 = 10;
 
 /// The key `token` of `kind`, its use recorded; 401 "Access token is invalid" when none is.
-async fn resolve(db: &DatabaseConnection, token: &str, kind: &str) -> Result<api_tokens::Model, ApiError> {
+async fn resolve(db: &DatabaseConnection, token: &str, kind: TokenType) -> Result<api_tokens::Model, ApiError> {
     // The token is the lookup key (indexed); equality in SQL compares the whole value.
     let key = api_tokens::Entity::find()
         .filter(api_tokens::Column::Token.eq(token))
@@ -89,17 +89,17 @@ async fn resolve(db: &DatabaseConnection, token: &str, kind: &str) -> Result<api
 
 /// The app an `app-` key opens: in normal status with its API enabled (404 otherwise, as Dify).
 pub async fn app_for_key(db: &DatabaseConnection, token: &str) -> Result<entities::apps::Model, ApiError> {
-    let key = resolve(db, token, "app").await?;
+    let key = resolve(db, token, TokenType::App).await?;
     let app = match key.app_id {
         Some(id) => entities::apps::Entity::find_by_id(id).one(db).await?,
         None => None,
     };
-    app.filter(|a| a.status == "normal" && a.enable_api).ok_or_else(ApiError::route_not_found)
+    app.filter(|a| a.status == entities::kinds::RowStatus::Normal && a.enable_api).ok_or_else(ApiError::route_not_found)
 }
 
 /// The dataset a `ds-` key opens (404 when it is gone).
 pub async fn dataset_for_key(db: &DatabaseConnection, token: &str) -> Result<entities::datasets::Model, ApiError> {
-    let key = resolve(db, token, "dataset").await?;
+    let key = resolve(db, token, TokenType::Dataset).await?;
     let dataset = match key.dataset_id {
         Some(id) => entities::datasets::Entity::find_by_id(id).one(db).await?,
         None => None,
@@ -113,7 +113,7 @@ pub struct ApiKeyFields {
     pub id: Uuid,
     /// `app` or `dataset`.
     #[serde(rename = "type")]
-    pub kind: String,
+    pub kind: TokenType,
     /// In full, or masked for a member who may not see it.
     pub token: String,
     /// Unix seconds.
@@ -131,7 +131,7 @@ pub struct ApiKeyList {
 fn fields(t: &api_tokens::Model, reveal: bool) -> ApiKeyFields {
     ApiKeyFields {
         id: t.id,
-        kind: t.r#type.clone(),
+        kind: t.r#type,
         token: if reveal { t.token.clone() } else { masked(&t.token) },
         last_used_at: t.last_used_at.map(unix_seconds),
         created_at: unix_seconds(t.created_at),
@@ -178,7 +178,7 @@ pub async fn create(db: &sea_orm::DatabaseConnection, resource: KeyResource) -> 
         id: Set(Uuid::new_v4()),
         app_id: Set(app_id),
         dataset_id: Set(dataset_id),
-        r#type: Set(resource.kind().into()),
+        r#type: Set(resource.kind()),
         token: Set(token),
         last_used_at: Set(None),
         created_at: Set(now_naive()),

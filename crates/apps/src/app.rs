@@ -84,7 +84,7 @@ pub async fn create(
         icon: Set(new.icon),
         icon_background: Set(new.icon_background),
         app_model_config_id: Set(Some(config_id)),
-        status: Set("normal".into()),
+        status: Set(entities::kinds::RowStatus::Normal),
         enable_site: Set(true),
         enable_api: Set(true),
         api_rpm: Set(0),

@@ -146,7 +146,7 @@ pub async fn app_of(db: &DatabaseConnection, tenant_id: Uuid, id: Uuid) -> Resul
     apps::Entity::find_by_id(entry.app_id)
         .one(db)
         .await?
-        .filter(|a| a.status == "normal")
+        .filter(|a| a.status == entities::kinds::RowStatus::Normal)
         .ok_or_else(installed_not_found)
 }
 

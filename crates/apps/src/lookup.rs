@@ -18,7 +18,7 @@ pub async fn app_for_tenant(
 ) -> Result<apps::Model, AppError> {
     let app = apps::Entity::find_by_id(app_id)
         .filter(apps::Column::TenantId.eq(tenant_id))
-        .filter(apps::Column::Status.eq("normal"))
+        .filter(apps::Column::Status.eq(entities::kinds::RowStatus::Normal))
         .one(db)
         .await?
         .ok_or(AppError::Missing)?;

@@ -50,7 +50,7 @@ pub async fn create<C: ConnectionTrait>(
         customize_domain: Set(None),
         customize_token_strategy: Set("not_allow".into()),
         prompt_public: Set(false),
-        status: Set("normal".into()),
+        status: Set(entities::kinds::RowStatus::Normal),
         created_at: Set(now),
         updated_at: Set(now),
         code: Set(Some(unique_code(db).await?)),

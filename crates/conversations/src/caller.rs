@@ -19,10 +19,10 @@ impl Caller {
     }
 
     /// `conversations.from_source` / `messages.from_source`: `console` or `api`.
-    pub fn from_source(self) -> &'static str {
+    pub fn from_source(self) -> entities::kinds::FromSource {
         match self {
-            Caller::Account(_) => "console",
-            Caller::EndUser(_) => "api",
+            Caller::Account(_) => entities::kinds::FromSource::Console,
+            Caller::EndUser(_) => entities::kinds::FromSource::Api,
         }
     }
 

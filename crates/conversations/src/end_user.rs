@@ -1,5 +1,6 @@
 //! End users of the service API: one per workspace and `user` string, made on first use.
 
+use entities::end_users::EndUserType;
 use entities::{apps, end_users};
 use kernel::time::now_naive;
 use sea_orm::{ActiveModelTrait, ColumnTrait, DbErr, EntityTrait, QueryFilter, Set, prelude::*};
@@ -19,13 +20,13 @@ pub async fn for_service_api(
     let found = end_users::Entity::find()
         .filter(end_users::Column::TenantId.eq(app.tenant_id))
         .filter(end_users::Column::SessionId.eq(user))
-        .filter(end_users::Column::Type.eq("service_api"))
+        .filter(end_users::Column::Type.eq(EndUserType::ServiceApi))
         .one(db)
         .await?;
     if let Some(found) = found {
         return Ok(found);
     }
-    create(db, app, "service_api", user).await
+    create(db, app, EndUserType::ServiceApi, user).await
 }
 
 /// A new anonymous end user of the app: `kind` is Dify's `type` (`service_api`, `browser`),
@@ -33,7 +34,7 @@ pub async fn for_service_api(
 pub async fn create(
     db: &impl ConnectionTrait,
     app: &apps::Model,
-    kind: &str,
+    kind: EndUserType,
     session_id: &str,
 ) -> Result<end_users::Model, DbErr> {
     let now = now_naive();
@@ -41,7 +42,7 @@ pub async fn create(
         id: Set(Uuid::new_v4()),
         tenant_id: Set(app.tenant_id),
         app_id: Set(Some(app.id)),
-        r#type: Set(kind.to_owned()),
+        r#type: Set(kind),
         external_user_id: Set(None),
         name: Set(None),
         is_anonymous: Set(true),

@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 
+use entities::message_feedbacks::FeedbackSide;
 use entities::{message_feedbacks, messages};
 use kernel::ApiError;
 use kernel::time::now_naive;
@@ -38,10 +39,10 @@ impl Rating {
 
 /// `message_feedbacks.from_source` for a caller: end users rate as `user`; console accounts
 /// (installed apps, the logs) as `admin`, as Dify records them.
-pub fn side(caller: Caller) -> &'static str {
+pub fn side(caller: Caller) -> FeedbackSide {
     match caller {
-        Caller::EndUser(_) => "user",
-        Caller::Account(_) => "admin",
+        Caller::EndUser(_) => FeedbackSide::User,
+        Caller::Account(_) => FeedbackSide::Admin,
     }
 }
 
@@ -69,7 +70,7 @@ pub async fn own_message(
 pub async fn ratings(
     db: &impl ConnectionTrait,
     message_ids: &[Uuid],
-    side: &str,
+    side: FeedbackSide,
 ) -> Result<HashMap<Uuid, String>, ApiError> {
     if message_ids.is_empty() {
         return Ok(HashMap::new());
@@ -155,7 +156,7 @@ async fn apply(
                 message_id: Set(message.id),
                 rating: Set(rating.as_str().to_owned()),
                 content: Set(None),
-                from_source: Set(side.to_owned()),
+                from_source: Set(side),
                 from_end_user_id: Set(caller.end_user_id()),
                 from_account_id: Set(caller.account_id()),
                 created_at: Set(now),

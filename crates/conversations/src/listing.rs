@@ -46,7 +46,7 @@ pub struct ConversationFields {
     pub name: String,
     #[schema(value_type = Option<Object>)]
     pub inputs: Option<Value>,
-    pub status: String,
+    pub status: entities::kinds::RowStatus,
     pub introduction: Option<String>,
     pub created_at: i64,
 }
@@ -57,7 +57,7 @@ impl From<&conversations::Model> for ConversationFields {
             id: c.id,
             name: c.name.clone(),
             inputs: c.inputs.clone(),
-            status: c.status.clone(),
+            status: c.status,
             introduction: c.introduction.clone(),
             created_at: unix_seconds(c.created_at),
         }
@@ -80,7 +80,7 @@ pub struct RetrieverResourceFields {
     pub dataset_name: String,
     pub document_id: Uuid,
     pub document_name: String,
-    pub data_source_type: String,
+    pub data_source_type: entities::kinds::DataSourceType,
     pub segment_id: Uuid,
     pub score: Option<f64>,
     pub hit_count: Option<i32>,

@@ -2,6 +2,8 @@
 //! end user of that app (Dify's `PassportResource`), and each request's token is checked
 //! back to the app, its live share code and the end user.
 
+use entities::end_users::EndUserType;
+use entities::kinds::RowStatus;
 use entities::{apps, end_users, sites};
 use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
@@ -32,16 +34,16 @@ fn no_such_site() -> ConversationError {
 pub async fn issue(db: &DatabaseConnection, secret: &str, code: &str) -> Result<String, ConversationError> {
     let site = sites::Entity::find()
         .filter(sites::Column::Code.eq(code))
-        .filter(sites::Column::Status.eq("normal"))
+        .filter(sites::Column::Status.eq(RowStatus::Normal))
         .one(db)
         .await?
         .ok_or_else(no_such_site)?;
     let app = apps::Entity::find_by_id(site.app_id)
         .one(db)
         .await?
-        .filter(|a| a.status == "normal" && a.enable_site)
+        .filter(|a| a.status == RowStatus::Normal && a.enable_site)
         .ok_or_else(no_such_site)?;
-    let end_user = crate::end_user::create(db, &app, "browser", &Uuid::new_v4().to_string()).await?;
+    let end_user = crate::end_user::create(db, &app, EndUserType::Browser, &Uuid::new_v4().to_string()).await?;
     let claims = Claims {
         iss: app.id.to_string(),
         sub: "Web API Passport".into(),
@@ -79,12 +81,15 @@ pub async fn holder(
     let claims = verify(token, secret)?;
     let parse = |s: &str| s.parse::<Uuid>().map_err(|_| ConversationError::InvalidPassport("Invalid token."));
     let (app_id, end_user_id) = (parse(&claims.app_id)?, parse(&claims.end_user_id)?);
-    let app =
-        apps::Entity::find_by_id(app_id).one(db).await?.filter(|a| a.status == "normal").ok_or_else(no_such_site)?;
+    let app = apps::Entity::find_by_id(app_id)
+        .one(db)
+        .await?
+        .filter(|a| a.status == RowStatus::Normal)
+        .ok_or_else(no_such_site)?;
     let site_live = sites::Entity::find()
         .filter(sites::Column::AppId.eq(app.id))
         .filter(sites::Column::Code.eq(claims.app_code.as_str()))
-        .filter(sites::Column::Status.eq("normal"))
+        .filter(sites::Column::Status.eq(RowStatus::Normal))
         .one(db)
         .await?
         .is_some();

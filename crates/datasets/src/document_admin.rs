@@ -3,7 +3,8 @@
 
 use crate::DatasetError;
 use entities::document_segments as segments_model;
-use entities::documents::IndexingStatus;
+use entities::documents::{CreatedFrom, IndexingStatus};
+use entities::kinds::DataSourceType;
 use entities::{datasets, documents, upload_files};
 use infra::outbox::Outbox;
 use kernel::ApiError;
@@ -18,8 +19,10 @@ use uuid::Uuid;
 use crate::documents::display_status;
 use crate::index_entries;
 use crate::indexing::Indexer;
+use crate::process_rule::ProcessRuleFields;
 use crate::segments::{self, document_indexed, node_ids};
 use crate::text_documents::filter_metadata;
+use serde::Serialize;
 
 /// Which part of a document `GET .../documents/<id>?metadata=` asks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,8 +55,8 @@ fn float_seconds(t: chrono::NaiveDateTime) -> f64 {
 async fn data_source_detail(db: &impl ConnectionTrait, d: &documents::Model) -> Result<Value, ApiError> {
     let info: Option<Value> = d.data_source_info.as_deref().and_then(|s| serde_json::from_str(s).ok());
     let Some(info) = info else { return Ok(json!({})) };
-    match d.data_source_type.as_str() {
-        "upload_file" => {
+    match d.data_source_type {
+        DataSourceType::UploadFile => {
             let Some(id) = crate::upload::source_file(d) else { return Ok(json!({})) };
             let file = upload_files::Entity::find_by_id(id)
                 .filter(upload_files::Column::TenantId.eq(d.tenant_id))
@@ -72,15 +75,78 @@ async fn data_source_detail(db: &impl ConnectionTrait, d: &documents::Model) -> 
                 None => json!({}),
             })
         }
-        "notion_import" => Ok(info),
-        _ => Ok(json!({})),
+        DataSourceType::NotionImport => Ok(info),
     }
 }
 
+/// `GET /datasets/<id>/documents/<doc_id>`: the metadata alone, or the detail.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[serde(untagged)]
+pub enum DocumentView {
+    Metadata(DocumentMetadata),
+    Detail(Box<DocumentDetail>),
+}
+
+/// A document's type and metadata.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct DocumentMetadata {
+    pub id: Uuid,
+    pub doc_type: Option<String>,
+    #[schema(value_type = Option<Object>)]
+    pub doc_metadata: Option<Value>,
+}
+
+/// Dify's `document_detail_fields` (times in float seconds, as Dify's `TimestampField` here).
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct DocumentDetail {
+    pub id: Uuid,
+    pub position: i32,
+    pub data_source_type: DataSourceType,
+    /// `{upload_file: {...}}` for a file, the stored info for Notion, else `{}`.
+    #[schema(value_type = Object)]
+    pub data_source_info: Value,
+    pub dataset_process_rule_id: Option<Uuid>,
+    pub dataset_process_rule: ProcessRuleFields,
+    pub name: String,
+    pub created_from: CreatedFrom,
+    pub created_by: Uuid,
+    pub created_at: f64,
+    pub tokens: i32,
+    pub indexing_status: IndexingStatus,
+    pub completed_at: Option<i64>,
+    pub updated_at: Option<i64>,
+    pub indexing_latency: Option<f64>,
+    pub error: Option<String>,
+    pub enabled: bool,
+    pub disabled_at: Option<i64>,
+    pub disabled_by: Option<Uuid>,
+    pub archived: bool,
+    pub segment_count: u64,
+    pub average_segment_length: i64,
+    pub hit_count: Option<i64>,
+    pub display_status: Option<&'static str>,
+    pub doc_form: String,
+    /// With the default view (`all`) only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub doc_type: Option<Option<String>>,
+    /// With the default view (`all`) only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub doc_metadata: Option<Option<Value>>,
+}
+
 /// `GET /datasets/<id>/documents/<doc_id>` in the asked view.
-pub async fn detail(db: &impl ConnectionTrait, d: &documents::Model, view: MetadataView) -> Result<Value, ApiError> {
+pub async fn detail(
+    db: &impl ConnectionTrait,
+    d: &documents::Model,
+    view: MetadataView,
+) -> Result<DocumentView, ApiError> {
     if view == MetadataView::Only {
-        return Ok(json!({"id": d.id, "doc_type": d.doc_type, "doc_metadata": d.doc_metadata}));
+        return Ok(DocumentView::Metadata(DocumentMetadata {
+            id: d.id,
+            doc_type: d.doc_type.clone(),
+            doc_metadata: d.doc_metadata.clone(),
+        }));
     }
     let rule = crate::process_rule::latest_of_dataset(db, d.dataset_id).await?;
     let (segment_count, hit_count) = segments::count_and_hits(db, d.id).await?;
@@ -89,38 +155,36 @@ pub async fn detail(db: &impl ConnectionTrait, d: &documents::Model, view: Metad
         _ => 0,
     };
     let secs = |t: Option<chrono::NaiveDateTime>| t.map(kernel::time::unix_seconds);
-    let mut out = json!({
-        "id": d.id,
-        "position": d.position,
-        "data_source_type": d.data_source_type,
-        "data_source_info": data_source_detail(db, d).await?,
-        "dataset_process_rule_id": d.dataset_process_rule_id,
-        "dataset_process_rule": rule,
-        "name": d.name,
-        "created_from": d.created_from,
-        "created_by": d.created_by,
-        "created_at": float_seconds(d.created_at),
-        "tokens": d.tokens.unwrap_or(0),
-        "indexing_status": d.indexing_status,
-        "completed_at": secs(d.completed_at),
-        "updated_at": secs(Some(d.updated_at)),
-        "indexing_latency": d.indexing_latency,
-        "error": d.error,
-        "enabled": d.enabled,
-        "disabled_at": secs(d.disabled_at),
-        "disabled_by": d.disabled_by,
-        "archived": d.archived,
-        "segment_count": segment_count,
-        "average_segment_length": average,
-        "hit_count": hit_count,
-        "display_status": display_status(d),
-        "doc_form": d.doc_form,
-    });
-    if view == MetadataView::All {
-        out["doc_type"] = json!(d.doc_type);
-        out["doc_metadata"] = json!(d.doc_metadata);
-    }
-    Ok(out)
+    let all = view == MetadataView::All;
+    Ok(DocumentView::Detail(Box::new(DocumentDetail {
+        id: d.id,
+        position: d.position,
+        data_source_type: d.data_source_type,
+        data_source_info: data_source_detail(db, d).await?,
+        dataset_process_rule_id: d.dataset_process_rule_id,
+        dataset_process_rule: rule,
+        name: d.name.clone(),
+        created_from: d.created_from,
+        created_by: d.created_by,
+        created_at: float_seconds(d.created_at),
+        tokens: d.tokens.unwrap_or(0),
+        indexing_status: d.indexing_status,
+        completed_at: secs(d.completed_at),
+        updated_at: secs(Some(d.updated_at)),
+        indexing_latency: d.indexing_latency,
+        error: d.error.clone(),
+        enabled: d.enabled,
+        disabled_at: secs(d.disabled_at),
+        disabled_by: d.disabled_by,
+        archived: d.archived,
+        segment_count,
+        average_segment_length: average,
+        hit_count,
+        display_status: display_status(d),
+        doc_form: d.doc_form.clone(),
+        doc_type: all.then(|| d.doc_type.clone()),
+        doc_metadata: all.then(|| d.doc_metadata.clone()),
+    })))
 }
 
 /// The body of `PUT .../metadata`; [`set_metadata`] checks it with Dify's messages.

@@ -2,7 +2,8 @@
 //! their console fields, listing, and indexing status.
 
 use crate::DatasetError;
-use entities::documents::IndexingStatus;
+use entities::documents::{CreatedFrom, IndexingStatus};
+use entities::kinds::DataSourceType;
 use entities::{dataset_process_rules as rules, datasets, document_segments as segments, documents, upload_files};
 use infra::outbox::Outbox;
 use kernel::ApiError;
@@ -10,7 +11,7 @@ use kernel::jobs::Job;
 use kernel::time::{now_naive, unix_seconds};
 use providers::hosted::Hosting;
 use rag::rules::ProcessRule;
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
     QueryOrder, QuerySelect, Set, TransactionTrait,
@@ -20,7 +21,9 @@ use uuid::Uuid;
 
 use crate::dataset::IndexingTechnique;
 use crate::embedding;
-use crate::listing::Page;
+use crate::listing::{NumberedPage, Page};
+use serde::Serialize;
+use std::collections::HashMap;
 
 /// The body of `POST /datasets/init` (and of `POST /datasets/<id>/documents` for new
 /// documents): Dify's reqparse arguments; `data_source` and `process_rule` are checked by
@@ -248,7 +251,7 @@ pub async fn update(
         cleaning_completed_at: Set(None),
         splitting_completed_at: Set(None),
         updated_at: Set(now),
-        created_from: Set("web".into()),
+        created_from: Set(CreatedFrom::Web),
         doc_form: Set(args.doc_form.clone()),
         ..Default::default()
     };
@@ -266,7 +269,7 @@ pub async fn update(
         edit.dataset_process_rule_id = Set(Some(rule.id));
     }
     if let Some(file) = &file {
-        edit.data_source_type = Set("upload_file".into());
+        edit.data_source_type = Set(DataSourceType::UploadFile);
         edit.data_source_info = Set(Some(json!({"upload_file_id": file.id.to_string()}).to_string()));
         edit.name = Set(file.name.clone());
     }
@@ -321,7 +324,7 @@ pub async fn create(
     if dataset.data_source_type.is_none() || technique.is_some() {
         let mut edit = datasets::ActiveModel { id: Set(dataset.id), ..Default::default() };
         if dataset.data_source_type.is_none() {
-            edit.data_source_type = Set(Some("upload_file".into()));
+            edit.data_source_type = Set(Some(DataSourceType::UploadFile));
         }
         if let Some(t) = technique {
             edit.indexing_technique = Set(Some(t));
@@ -362,12 +365,12 @@ pub async fn create(
             tenant_id: Set(dataset.tenant_id),
             dataset_id: Set(dataset.id),
             position: Set(position),
-            data_source_type: Set("upload_file".into()),
+            data_source_type: Set(DataSourceType::UploadFile),
             data_source_info: Set(Some(json!({"upload_file_id": file.id.to_string()}).to_string())),
             dataset_process_rule_id: Set(Some(rule.id)),
             batch: Set(batch.clone()),
             name: Set(file.name.clone()),
-            created_from: Set("web".into()),
+            created_from: Set(CreatedFrom::Web),
             created_by: Set(account_id),
             created_api_request_id: Set(None),
             created_at: Set(now),
@@ -440,30 +443,105 @@ pub fn display_status(d: &documents::Model) -> Option<&'static str> {
 }
 
 /// Dify's `document_fields`.
-pub fn fields(d: &documents::Model, hit_count: i64) -> Value {
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct DocumentFields {
+    pub id: Uuid,
+    pub position: i32,
+    pub data_source_type: DataSourceType,
+    /// The source as stored (`{"upload_file_id": ...}` for a file); `{}` when none.
+    #[schema(value_type = Object)]
+    pub data_source_info: Value,
+    pub dataset_process_rule_id: Option<Uuid>,
+    pub name: String,
+    pub created_from: CreatedFrom,
+    pub created_by: Uuid,
+    /// Unix seconds.
+    pub created_at: i64,
+    pub tokens: i32,
+    pub indexing_status: IndexingStatus,
+    pub error: Option<String>,
+    pub enabled: bool,
+    /// Unix seconds.
+    pub disabled_at: Option<i64>,
+    pub disabled_by: Option<Uuid>,
+    pub archived: bool,
+    /// `queuing`, `paused`, `indexing`, `error`, `available`, `disabled` or `archived`.
+    pub display_status: Option<&'static str>,
+    pub word_count: i32,
+    pub hit_count: i64,
+    pub doc_form: String,
+}
+
+/// Dify's `document_fields`.
+pub fn fields(d: &documents::Model, hit_count: i64) -> DocumentFields {
     let info: Value = d.data_source_info.as_deref().and_then(|s| serde_json::from_str(s).ok()).unwrap_or(json!({}));
-    json!({
-        "id": d.id,
-        "position": d.position,
-        "data_source_type": d.data_source_type,
-        "data_source_info": info,
-        "dataset_process_rule_id": d.dataset_process_rule_id,
-        "name": d.name,
-        "created_from": d.created_from,
-        "created_by": d.created_by,
-        "created_at": unix_seconds(d.created_at),
-        "tokens": d.tokens.unwrap_or(0),
-        "indexing_status": d.indexing_status,
-        "error": d.error,
-        "enabled": d.enabled,
-        "disabled_at": d.disabled_at.map(unix_seconds),
-        "disabled_by": d.disabled_by,
-        "archived": d.archived,
-        "display_status": display_status(d),
-        "word_count": d.word_count.unwrap_or(0),
-        "hit_count": hit_count,
-        "doc_form": d.doc_form,
-    })
+    DocumentFields {
+        id: d.id,
+        position: d.position,
+        data_source_type: d.data_source_type,
+        data_source_info: info,
+        dataset_process_rule_id: d.dataset_process_rule_id,
+        name: d.name.clone(),
+        created_from: d.created_from,
+        created_by: d.created_by,
+        created_at: unix_seconds(d.created_at),
+        tokens: d.tokens.unwrap_or(0),
+        indexing_status: d.indexing_status,
+        error: d.error.clone(),
+        enabled: d.enabled,
+        disabled_at: d.disabled_at.map(unix_seconds),
+        disabled_by: d.disabled_by,
+        archived: d.archived,
+        display_status: display_status(d),
+        word_count: d.word_count.unwrap_or(0),
+        hit_count,
+        doc_form: d.doc_form.clone(),
+    }
+}
+
+/// What creating or re-processing documents answers: the documents and their batch.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct DocumentsCreated {
+    pub documents: Vec<DocumentFields>,
+    pub batch: String,
+}
+
+impl DocumentsCreated {
+    pub fn of(docs: &[documents::Model], batch: String) -> Self {
+        Self { documents: docs.iter().map(|d| fields(d, 0)).collect(), batch }
+    }
+}
+
+/// `POST /datasets/init`: the new dataset (Dify's short `dataset_fields`) and its documents.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct DatasetInitialized {
+    pub dataset: crate::listing::DatasetBrief,
+    pub documents: Vec<DocumentFields>,
+    pub batch: String,
+}
+
+/// Dify's `document_status_fields`: a document's stage timestamps and segment progress.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct IndexingProgress {
+    pub id: Uuid,
+    pub indexing_status: IndexingStatus,
+    /// Unix seconds, each.
+    pub processing_started_at: Option<i64>,
+    pub parsing_completed_at: Option<i64>,
+    pub cleaning_completed_at: Option<i64>,
+    pub splitting_completed_at: Option<i64>,
+    pub completed_at: Option<i64>,
+    pub paused_at: Option<i64>,
+    pub error: Option<String>,
+    pub stopped_at: Option<i64>,
+    pub completed_segments: u64,
+    pub total_segments: u64,
+}
+
+/// The progress of several documents: `{"data": [...]}`.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct IndexingProgressList {
+    pub data: Vec<IndexingProgress>,
 }
 
 /// A document of the dataset, or 404 "Document not found.".
@@ -486,7 +564,7 @@ pub async fn list(
     dataset: &datasets::Model,
     keyword: Option<&str>,
     page: Page,
-) -> Result<Value, ApiError> {
+) -> Result<NumberedPage<DocumentFields>, ApiError> {
     let mut q = documents::Entity::find()
         .filter(documents::Column::DatasetId.eq(dataset.id))
         .filter(documents::Column::TenantId.eq(dataset.tenant_id));
@@ -511,67 +589,74 @@ pub async fn list(
         .group_by(segments::Column::DocumentId)
         .into_tuple()
         .all(db)
-        .await
-        .unwrap_or_default();
-    let data: Vec<Value> = rows
+        .await?;
+    let data = rows
         .iter()
         .map(|d| fields(d, hits.iter().find(|(id, _)| *id == d.id).and_then(|(_, h)| *h).unwrap_or(0)))
         .collect();
-    Ok(json!({
-        "data": data,
-        "has_more": page.page.saturating_mul(page.limit) < total,
-        "limit": page.limit,
-        "total": total,
-        "page": page.page,
-    }))
+    Ok(NumberedPage::new(page, data, total))
 }
 
 /// The indexing status of each of the dataset's documents, in position order.
 pub async fn dataset_indexing_status(
     db: &impl ConnectionTrait,
     dataset: &datasets::Model,
-) -> Result<Vec<Value>, ApiError> {
+) -> Result<IndexingProgressList, ApiError> {
     let docs = documents::Entity::find()
         .filter(documents::Column::DatasetId.eq(dataset.id))
         .filter(documents::Column::TenantId.eq(dataset.tenant_id))
         .order_by_asc(documents::Column::Position)
         .all(db)
         .await?;
-    let mut data = Vec::with_capacity(docs.len());
-    for doc in &docs {
-        data.push(indexing_status(db, doc).await?);
-    }
-    Ok(data)
+    Ok(IndexingProgressList { data: progress(db, &docs).await? })
 }
 
-/// Dify's indexing status of one document: its stage timestamps and segment progress.
-pub async fn indexing_status(db: &impl ConnectionTrait, d: &documents::Model) -> Result<Value, ApiError> {
-    let total = segments::Entity::find()
-        .filter(segments::Column::DocumentId.eq(d.id))
-        .filter(segments::Column::Status.ne(entities::document_segments::SegmentStatus::ReSegment))
-        .count(db)
-        .await?;
-    let completed = segments::Entity::find()
-        .filter(segments::Column::DocumentId.eq(d.id))
-        .filter(segments::Column::CompletedAt.is_not_null())
-        .filter(segments::Column::Status.ne(entities::document_segments::SegmentStatus::ReSegment))
-        .count(db)
-        .await?;
+/// Dify's indexing status of one document.
+pub async fn indexing_status(db: &impl ConnectionTrait, d: &documents::Model) -> Result<IndexingProgress, ApiError> {
+    let mut one = progress(db, std::slice::from_ref(d)).await?;
+    one.pop().ok_or_else(ApiError::internal)
+}
+
+/// The indexing status of `docs`, in their order, with their segments counted in two
+/// grouped queries (not two per document).
+pub async fn progress(db: &impl ConnectionTrait, docs: &[documents::Model]) -> Result<Vec<IndexingProgress>, ApiError> {
+    let ids: Vec<Uuid> = docs.iter().map(|d| d.id).collect();
+    let count = |completed_only: bool| {
+        let mut q = segments::Entity::find()
+            .select_only()
+            .column(segments::Column::DocumentId)
+            .expr(Expr::col((segments::Entity, segments::Column::Id)).count())
+            .filter(segments::Column::DocumentId.is_in(ids.iter().copied()))
+            .filter(segments::Column::Status.ne(entities::document_segments::SegmentStatus::ReSegment));
+        if completed_only {
+            q = q.filter(segments::Column::CompletedAt.is_not_null());
+        }
+        q.group_by(segments::Column::DocumentId).into_tuple::<(Uuid, i64)>().all(db)
+    };
+    let (total, completed): (HashMap<Uuid, i64>, HashMap<Uuid, i64>) = if ids.is_empty() {
+        Default::default()
+    } else {
+        (count(false).await?.into_iter().collect(), count(true).await?.into_iter().collect())
+    };
+    let n = |m: &HashMap<Uuid, i64>, id: &Uuid| u64::try_from(m.get(id).copied().unwrap_or(0)).unwrap_or(0);
     let ts = |t: Option<chrono::NaiveDateTime>| t.map(unix_seconds);
-    Ok(json!({
-        "id": d.id,
-        "indexing_status": d.indexing_status,
-        "processing_started_at": ts(d.processing_started_at),
-        "parsing_completed_at": ts(d.parsing_completed_at),
-        "cleaning_completed_at": ts(d.cleaning_completed_at),
-        "splitting_completed_at": ts(d.splitting_completed_at),
-        "completed_at": ts(d.completed_at),
-        "paused_at": ts(d.paused_at),
-        "error": d.error,
-        "stopped_at": ts(d.stopped_at),
-        "completed_segments": completed,
-        "total_segments": total,
-    }))
+    Ok(docs
+        .iter()
+        .map(|d| IndexingProgress {
+            id: d.id,
+            indexing_status: d.indexing_status,
+            processing_started_at: ts(d.processing_started_at),
+            parsing_completed_at: ts(d.parsing_completed_at),
+            cleaning_completed_at: ts(d.cleaning_completed_at),
+            splitting_completed_at: ts(d.splitting_completed_at),
+            completed_at: ts(d.completed_at),
+            paused_at: ts(d.paused_at),
+            error: d.error.clone(),
+            stopped_at: ts(d.stopped_at),
+            completed_segments: n(&completed, &d.id),
+            total_segments: n(&total, &d.id),
+        })
+        .collect())
 }
 
 /// The documents of one upload batch.

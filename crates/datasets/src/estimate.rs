@@ -10,7 +10,8 @@ use providers::tokens::Encoding;
 use rag::extract::ExtractError;
 use rag::rules::ProcessRule;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
-use serde_json::{Map, Value, json};
+use serde::Serialize;
+use serde_json::{Map, Value};
 use uuid::Uuid;
 
 use crate::dataset::IndexingTechnique;
@@ -29,11 +30,13 @@ pub struct PricedModel {
 }
 
 /// Dify's estimate object.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Estimate {
     pub total_segments: usize,
     pub tokens: usize,
     /// The price as Dify's `'{:f}'` decimal string; None (the number 0) without a model.
+    #[serde(serialize_with = "price_or_zero")]
+    #[schema(value_type = Value)]
     pub total_price: Option<String>,
     pub currency: String,
     pub preview: Vec<String>,
@@ -47,14 +50,42 @@ impl Estimate {
 
     /// `{total_segments, tokens, total_price, currency, preview}`.
     pub fn to_json(&self) -> Value {
-        json!({
-            "total_segments": self.total_segments,
-            "tokens": self.tokens,
-            "total_price": self.total_price.as_ref().map_or(json!(0), |p| json!(p)),
-            "currency": self.currency,
-            "preview": self.preview,
-        })
+        serde_json::to_value(self).unwrap_or(Value::Null)
     }
+}
+
+/// Dify's price string, or the number 0 where no model prices it.
+fn price_or_zero<S: serde::Serializer>(price: &Option<String>, s: S) -> Result<S::Ok, S::Error> {
+    match price {
+        Some(p) => s.serialize_str(p),
+        None => s.serialize_u8(0),
+    }
+}
+
+/// The estimate of a question-and-answer document: Dify's guess of 20 pairs per segment, each
+/// costing a 2,000-token generation, and the pairs made from the first segment.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct QaEstimate {
+    pub total_segments: usize,
+    pub tokens: usize,
+    pub total_price: String,
+    pub currency: String,
+    pub qa_preview: Vec<QaPair>,
+    pub preview: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct QaPair {
+    pub question: String,
+    pub answer: String,
+}
+
+/// What an estimate answers.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[serde(untagged)]
+pub enum EstimateAnswer {
+    Plain(Estimate),
+    Qa(QaEstimate),
 }
 
 /// Estimates the extracted texts of some files (one list of documents per file).
@@ -286,7 +317,11 @@ pub async fn upload_files_of(
 }
 
 /// `POST /datasets/indexing-estimate`.
-pub async fn estimate_upload(indexer: &Indexer, tenant_id: Uuid, args: EstimateArgs) -> Result<Value, DatasetError> {
+pub async fn estimate_upload(
+    indexer: &Indexer,
+    tenant_id: Uuid,
+    args: EstimateArgs,
+) -> Result<EstimateAnswer, DatasetError> {
     let dataset = match args.dataset_id {
         Some(id) => Some(
             datasets::Entity::find_by_id(id)
@@ -303,7 +338,7 @@ pub async fn estimate_upload(indexer: &Indexer, tenant_id: Uuid, args: EstimateA
     if args.qa {
         return qa_estimate(indexer, tenant_id, estimate, &args.language).await;
     }
-    Ok(estimate.to_json())
+    Ok(EstimateAnswer::Plain(estimate))
 }
 
 /// Dify's estimate for Q&A documents: the default text model writes the pairs of the first
@@ -314,8 +349,8 @@ async fn qa_estimate(
     tenant_id: Uuid,
     estimate: Estimate,
     language: &str,
-) -> Result<Value, DatasetError> {
-    let Some(first) = estimate.preview.first() else { return Ok(estimate.to_json()) };
+) -> Result<EstimateAnswer, DatasetError> {
+    let Some(first) = estimate.preview.first() else { return Ok(EstimateAnswer::Plain(estimate)) };
     let model = crate::indexing::qa::default_text_model(indexer, tenant_id).await?;
     let messages = [
         providers::runtime::ChatMessage::system(crate::indexing::qa::prompt(language)),
@@ -323,9 +358,9 @@ async fn qa_estimate(
     ];
     let params = providers::runtime::CompletionParams { max_tokens: Some(2000), ..Default::default() };
     let reply = providers::runtime::generate(&indexer.http, &model, &messages, &params).await?;
-    let qa_preview: Vec<Value> = rag::qa::parse_qa_pairs(&reply.text)
+    let qa_preview = rag::qa::parse_qa_pairs(&reply.text)
         .into_iter()
-        .map(|p| json!({"question": p.question, "answer": p.answer}))
+        .map(|p| QaPair { question: p.question, answer: p.answer })
         .collect();
     let tokens = estimate.total_segments * 2000;
     let price = providers::pricing::message_price(
@@ -334,13 +369,13 @@ async fn qa_estimate(
         u32::try_from(tokens).unwrap_or(u32::MAX),
         0,
     );
-    Ok(json!({
-        "total_segments": estimate.total_segments * 20,
-        "tokens": tokens,
-        "total_price": price.message_price.to_string(),
-        "currency": price.currency,
-        "qa_preview": qa_preview,
-        "preview": estimate.preview,
+    Ok(EstimateAnswer::Qa(QaEstimate {
+        total_segments: estimate.total_segments * 20,
+        tokens,
+        total_price: price.message_price.to_string(),
+        currency: price.currency.to_string(),
+        qa_preview,
+        preview: estimate.preview,
     }))
 }
 
@@ -363,25 +398,29 @@ pub async fn estimate_documents(
     indexer: &Indexer,
     dataset: &datasets::Model,
     docs: &[documents::Model],
-) -> Result<Value, DatasetError> {
+) -> Result<EstimateAnswer, DatasetError> {
     if docs.iter().any(|d| d.indexing_status.is_settled()) {
         return Err(DatasetError::DocumentAlreadyFinished);
     }
-    let Some(first) = docs.first() else { return Ok(Estimate::empty().to_json()) };
-    let ids: Vec<Uuid> =
-        docs.iter().filter(|d| d.data_source_type == "upload_file").filter_map(crate::upload::source_file).collect();
+    let Some(first) = docs.first() else { return Ok(EstimateAnswer::Plain(Estimate::empty())) };
+    let ids: Vec<Uuid> = docs
+        .iter()
+        .filter(|d| d.data_source_type == entities::kinds::DataSourceType::UploadFile)
+        .filter_map(crate::upload::source_file)
+        .collect();
     if ids.is_empty() {
-        return Ok(Estimate::empty().to_json());
+        return Ok(EstimateAnswer::Plain(Estimate::empty()));
     }
     let rule = rule_of(&indexer.db, first).await?;
     let model = model_for(indexer, dataset.tenant_id, Some(dataset), None).await?;
     let files = upload_files_of(&indexer.db, dataset.tenant_id, &ids).await?;
-    Ok(estimate_files(indexer, &files, rule, model).await?.to_json())
+    Ok(EstimateAnswer::Plain(estimate_files(indexer, &files, rule, model).await?))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     fn model() -> PricedModel {
         PricedModel { provider: "openai".into(), base_model: "text-embedding-ada-002".into() }

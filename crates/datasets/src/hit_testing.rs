@@ -6,7 +6,7 @@ use entities::{dataset_queries, datasets, document_segments as segments, documen
 use kernel::ApiError;
 use kernel::time::now_naive;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
-use serde_json::{Value, json};
+use serde::Serialize;
 use uuid::Uuid;
 
 use crate::indexing::Indexer;
@@ -18,13 +18,56 @@ pub const HIT_TESTING_K: usize = 10;
 /// Longest query accepted.
 const MAX_QUERY_CHARS: usize = 250;
 
+/// What hit testing answers: the query and the segments it retrieved, best first.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct HitTesting {
+    pub query: HitQuery,
+    pub records: Vec<HitRecord>,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct HitQuery {
+    pub content: String,
+    pub tsne_position: Position,
+}
+
+/// A point of the console's 2-D chart.
+#[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
+pub struct Position {
+    pub x: f32,
+    pub y: f32,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct HitRecord {
+    pub segment: HitSegment,
+    pub score: f32,
+    pub tsne_position: Position,
+}
+
+/// A retrieved segment with its document.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct HitSegment {
+    #[serde(flatten)]
+    pub segment: crate::segments::SegmentFields,
+    pub document: HitDocument,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct HitDocument {
+    pub id: Uuid,
+    pub data_source_type: entities::kinds::DataSourceType,
+    pub name: String,
+    pub doc_type: Option<String>,
+}
+
 /// Runs the query against a high-quality dataset's vectors and records it.
 pub async fn hit_test(
     indexer: &Indexer,
     dataset: &datasets::Model,
     account_id: Uuid,
     query: Option<&str>,
-) -> Result<Value, DatasetError> {
+) -> Result<HitTesting, DatasetError> {
     if dataset.indexing_technique != Some(entities::datasets::IndexingTechnique::HighQuality) {
         return Err(DatasetError::HighQualityOnly);
     }
@@ -66,19 +109,20 @@ pub async fn hit_test(
             continue;
         };
         let Some(doc) = docs.iter().find(|d| d.id == seg.document_id) else { continue };
-        records.push(json!({
-            "segment": segment_fields(seg, doc),
-            "score": hit.score,
+        records.push(HitRecord {
+            segment: HitSegment {
+                segment: crate::segments::fields(seg),
+                document: HitDocument {
+                    id: doc.id,
+                    data_source_type: doc.data_source_type,
+                    name: doc.name.clone(),
+                    doc_type: doc.doc_type.clone(),
+                },
+            },
+            score: hit.score,
             // A 2-D placement for the console's chart: distance from the query on x.
-            "tsne_position": {"x": 1.0 - hit.score, "y": 0.0},
-        }));
+            tsne_position: Position { x: 1.0 - hit.score, y: 0.0 },
+        });
     }
-    Ok(json!({"query": {"content": query, "tsne_position": {"x": 0.0, "y": 0.0}}, "records": records}))
-}
-
-fn segment_fields(s: &segments::Model, d: &documents::Model) -> Value {
-    let mut fields = crate::segments::fields(s);
-    fields["document"] =
-        json!({"id": d.id, "data_source_type": d.data_source_type, "name": d.name, "doc_type": d.doc_type});
-    fields
+    Ok(HitTesting { query: HitQuery { content: query.to_owned(), tsne_position: Position::default() }, records })
 }

@@ -3,13 +3,14 @@
 
 use std::collections::{HashMap, HashSet};
 
+use entities::apps::AppMode;
 use entities::{app_dataset_joins, apps, dataset_queries, datasets, documents};
 use kernel::ApiError;
 use kernel::time::unix_seconds;
 use providers::hosted::Hosting;
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
-use serde_json::{Value, json};
+use serde::Serialize;
 use uuid::Uuid;
 
 use crate::dataset::{IndexingTechnique, Permission};
@@ -17,15 +18,96 @@ use crate::embedding;
 
 pub use kernel::page::PageRequest as Page;
 
-/// Dify's numbered-page envelope around a page's items.
-fn envelope(page: Page, data: Vec<Value>, total: u64) -> Value {
-    json!({
-        "data": data,
-        "has_more": page.has_more(total),
-        "limit": page.limit,
-        "total": total,
-        "page": page.page,
-    })
+/// Dify's numbered page: a page's items with the total behind them.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct NumberedPage<T> {
+    pub data: Vec<T>,
+    pub has_more: bool,
+    pub limit: u64,
+    pub total: u64,
+    pub page: u64,
+}
+
+impl<T> NumberedPage<T> {
+    pub fn new(page: Page, data: Vec<T>, total: u64) -> Self {
+        Self { data, has_more: page.has_more(total), limit: page.limit, total, page: page.page }
+    }
+}
+
+/// Dify's `dataset_detail_fields`.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct DatasetDetail {
+    pub id: Uuid,
+    pub name: String,
+    pub description: Option<String>,
+    pub provider: String,
+    pub permission: Permission,
+    pub data_source_type: Option<entities::kinds::DataSourceType>,
+    pub indexing_technique: Option<IndexingTechnique>,
+    pub app_count: i64,
+    pub document_count: i64,
+    pub word_count: i64,
+    pub created_by: Uuid,
+    /// Unix seconds.
+    pub created_at: i64,
+    pub updated_by: Option<Uuid>,
+    /// Unix seconds.
+    pub updated_at: i64,
+    pub embedding_model: Option<String>,
+    pub embedding_model_provider: Option<String>,
+    /// Whether the embedding model can be used now; null on POST and PATCH answers, as Dify.
+    pub embedding_available: Option<bool>,
+}
+
+/// Dify's short `dataset_fields`.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct DatasetBrief {
+    pub id: Uuid,
+    pub name: String,
+    pub description: Option<String>,
+    pub permission: Permission,
+    pub data_source_type: Option<entities::kinds::DataSourceType>,
+    pub indexing_technique: Option<IndexingTechnique>,
+    pub created_by: Uuid,
+    /// Unix seconds.
+    pub created_at: i64,
+}
+
+/// Dify's `dataset_query_detail_fields`.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct DatasetQuery {
+    pub id: Uuid,
+    pub content: String,
+    pub source: String,
+    pub source_app_id: Option<Uuid>,
+    pub created_by_role: String,
+    pub created_by: Uuid,
+    /// Unix seconds.
+    pub created_at: i64,
+}
+
+/// An app that uses the dataset (Dify's `related_app_list`).
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct RelatedApp {
+    pub id: Uuid,
+    pub name: String,
+    pub mode: AppMode,
+    pub icon: Option<String>,
+    pub icon_background: Option<String>,
+}
+
+/// `GET /datasets/<id>/related-apps`.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct RelatedApps {
+    pub total: usize,
+    pub data: Vec<RelatedApp>,
+}
+
+/// `GET /datasets/limit`.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct DocumentLimit {
+    pub documents_count: u64,
+    pub documents_limit: u64,
 }
 
 /// Per-dataset counts for the details of a page.
@@ -68,26 +150,26 @@ async fn counts(db: &impl ConnectionTrait, ids: &[Uuid]) -> Result<Counts, ApiEr
     Ok(c)
 }
 
-fn detail_fields(d: &datasets::Model, c: &Counts, embedding_available: Option<bool>) -> Value {
-    json!({
-        "id": d.id,
-        "name": d.name,
-        "description": d.description,
-        "provider": d.provider,
-        "permission": d.permission,
-        "data_source_type": d.data_source_type,
-        "indexing_technique": d.indexing_technique,
-        "app_count": c.apps.get(&d.id).copied().unwrap_or(0),
-        "document_count": c.documents.get(&d.id).copied().unwrap_or(0),
-        "word_count": c.words.get(&d.id).copied().unwrap_or(0),
-        "created_by": d.created_by,
-        "created_at": unix_seconds(d.created_at),
-        "updated_by": d.updated_by,
-        "updated_at": unix_seconds(d.updated_at),
-        "embedding_model": d.embedding_model,
-        "embedding_model_provider": d.embedding_model_provider,
-        "embedding_available": embedding_available,
-    })
+fn detail_fields(d: &datasets::Model, c: &Counts, embedding_available: Option<bool>) -> DatasetDetail {
+    DatasetDetail {
+        id: d.id,
+        name: d.name.clone(),
+        description: d.description.clone(),
+        provider: d.provider.clone(),
+        permission: d.permission,
+        data_source_type: d.data_source_type,
+        indexing_technique: d.indexing_technique,
+        app_count: c.apps.get(&d.id).copied().unwrap_or(0),
+        document_count: c.documents.get(&d.id).copied().unwrap_or(0),
+        word_count: c.words.get(&d.id).copied().unwrap_or(0),
+        created_by: d.created_by,
+        created_at: unix_seconds(d.created_at),
+        updated_by: d.updated_by,
+        updated_at: unix_seconds(d.updated_at),
+        embedding_model: d.embedding_model.clone(),
+        embedding_model_provider: d.embedding_model_provider.clone(),
+        embedding_available,
+    }
 }
 
 /// True unless the dataset is high quality and its embedding model is not usable now.
@@ -110,7 +192,7 @@ pub async fn detail(
     hosting: &Hosting,
     d: &datasets::Model,
     check_embedding: bool,
-) -> Result<Value, ApiError> {
+) -> Result<DatasetDetail, ApiError> {
     let c = counts(db, &[d.id]).await?;
     let available = if check_embedding {
         Some(embedding_available(d, &embedding::usable_names(db, hosting, d.tenant_id).await?))
@@ -121,17 +203,17 @@ pub async fn detail(
 }
 
 /// The short `dataset_fields` that `datasets/init` answers with.
-pub fn brief(d: &datasets::Model) -> Value {
-    json!({
-        "id": d.id,
-        "name": d.name,
-        "description": d.description,
-        "permission": d.permission,
-        "data_source_type": d.data_source_type,
-        "indexing_technique": d.indexing_technique,
-        "created_by": d.created_by,
-        "created_at": unix_seconds(d.created_at),
-    })
+pub fn brief(d: &datasets::Model) -> DatasetBrief {
+    DatasetBrief {
+        id: d.id,
+        name: d.name.clone(),
+        description: d.description.clone(),
+        permission: d.permission,
+        data_source_type: d.data_source_type,
+        indexing_technique: d.indexing_technique,
+        created_by: d.created_by,
+        created_at: unix_seconds(d.created_at),
+    }
 }
 
 /// What to list.
@@ -150,7 +232,7 @@ pub async fn list(
     tenant_id: Uuid,
     sel: Selection,
     page: Page,
-) -> Result<Value, ApiError> {
+) -> Result<NumberedPage<DatasetDetail>, ApiError> {
     let mut q = datasets::Entity::find().filter(datasets::Column::TenantId.eq(tenant_id));
     q = match sel {
         Selection::Visible { account_id, provider } => q.filter(datasets::Column::Provider.eq(provider)).filter(
@@ -168,11 +250,15 @@ pub async fn list(
     let c = counts(db, &ids).await?;
     let usable = embedding::usable_names(db, hosting, tenant_id).await?;
     let data = items.iter().map(|d| detail_fields(d, &c, Some(embedding_available(d, &usable)))).collect();
-    Ok(envelope(page, data, total))
+    Ok(NumberedPage::new(page, data, total))
 }
 
 /// `GET /datasets/<id>/queries`: the dataset's queries, newest first.
-pub async fn queries(db: &impl ConnectionTrait, dataset_id: Uuid, page: Page) -> Result<Value, ApiError> {
+pub async fn queries(
+    db: &impl ConnectionTrait,
+    dataset_id: Uuid,
+    page: Page,
+) -> Result<NumberedPage<DatasetQuery>, ApiError> {
     let paginator = dataset_queries::Entity::find()
         .filter(dataset_queries::Column::DatasetId.eq(dataset_id))
         .order_by_desc(dataset_queries::Column::CreatedAt)
@@ -183,23 +269,25 @@ pub async fn queries(db: &impl ConnectionTrait, dataset_id: Uuid, page: Page) ->
         .fetch_page(page.page - 1)
         .await?
         .into_iter()
-        .map(|q| {
-            json!({
-                "id": q.id,
-                "content": q.content,
-                "source": q.source,
-                "source_app_id": q.source_app_id,
-                "created_by_role": q.created_by_role,
-                "created_by": q.created_by,
-                "created_at": unix_seconds(q.created_at),
-            })
+        .map(|q| DatasetQuery {
+            id: q.id,
+            content: q.content,
+            source: q.source,
+            source_app_id: q.source_app_id,
+            created_by_role: q.created_by_role,
+            created_by: q.created_by,
+            created_at: unix_seconds(q.created_at),
         })
         .collect();
-    Ok(envelope(page, data, total))
+    Ok(NumberedPage::new(page, data, total))
 }
 
 /// `GET /datasets/<id>/related-apps`: the workspace's apps linked to the dataset, newest link first.
-pub async fn related_apps(db: &impl ConnectionTrait, tenant_id: Uuid, dataset_id: Uuid) -> Result<Value, ApiError> {
+pub async fn related_apps(
+    db: &impl ConnectionTrait,
+    tenant_id: Uuid,
+    dataset_id: Uuid,
+) -> Result<RelatedApps, ApiError> {
     let joins = app_dataset_joins::Entity::find()
         .filter(app_dataset_joins::Column::DatasetId.eq(dataset_id))
         .order_by_desc(app_dataset_joins::Column::CreatedAt)
@@ -214,18 +302,22 @@ pub async fn related_apps(db: &impl ConnectionTrait, tenant_id: Uuid, dataset_id
         .into_iter()
         .map(|a| (a.id, a))
         .collect();
-    let data: Vec<Value> = app_ids
+    let data: Vec<RelatedApp> = app_ids
         .iter()
         .filter_map(|id| found.get(id))
-        .map(|a| {
-            json!({"id": a.id, "name": a.name, "mode": a.mode, "icon": a.icon, "icon_background": a.icon_background})
+        .map(|a| RelatedApp {
+            id: a.id,
+            name: a.name.clone(),
+            mode: a.mode,
+            icon: a.icon.clone(),
+            icon_background: a.icon_background.clone(),
         })
         .collect();
-    Ok(json!({"total": data.len(), "data": data}))
+    Ok(RelatedApps { total: data.len(), data })
 }
 
 /// `GET /datasets/limit`: the workspace's available documents against `TENANT_DOCUMENT_COUNT`.
-pub async fn document_limit(db: &impl ConnectionTrait, tenant_id: Uuid, limit: u64) -> Result<Value, ApiError> {
+pub async fn document_limit(db: &impl ConnectionTrait, tenant_id: Uuid, limit: u64) -> Result<DocumentLimit, ApiError> {
     let count = documents::Entity::find()
         .filter(documents::Column::TenantId.eq(tenant_id))
         .filter(documents::Column::CompletedAt.is_not_null())
@@ -233,5 +325,5 @@ pub async fn document_limit(db: &impl ConnectionTrait, tenant_id: Uuid, limit: u
         .filter(documents::Column::Archived.eq(false))
         .count(db)
         .await?;
-    Ok(json!({"documents_count": count, "documents_limit": limit}))
+    Ok(DocumentLimit { documents_count: count, documents_limit: limit })
 }

@@ -4,23 +4,33 @@ use crate::DatasetError;
 use entities::{dataset_process_rules, documents};
 use kernel::ApiError;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+use serde::Serialize;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::dataset;
 
+/// A process rule as the console reads it: `automatic` or `custom`, and the rules.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct ProcessRuleFields {
+    pub mode: String,
+    /// `{pre_processing_rules: [...], segmentation: {...}}`; null for an automatic rule.
+    #[schema(value_type = Option<Object>)]
+    pub rules: Value,
+}
+
 /// Dify's `DocumentService.DEFAULT_RULES`, what the console pre-fills for a new document.
-pub fn default_rules() -> Value {
-    json!({
-        "mode": "custom",
-        "rules": {
+pub fn default_rules() -> ProcessRuleFields {
+    ProcessRuleFields {
+        mode: "custom".into(),
+        rules: json!({
             "pre_processing_rules": [
                 {"id": "remove_extra_spaces", "enabled": true},
                 {"id": "remove_urls_emails", "enabled": false}
             ],
             "segmentation": {"delimiter": "\n", "max_tokens": 500}
-        }
-    })
+        }),
+    }
 }
 
 /// `GET /datasets/process-rule`: the defaults, or with `document_id` the latest rule of that
@@ -31,7 +41,7 @@ pub async fn for_document(
     tenant_id: Uuid,
     account_id: Uuid,
     document_id: Option<Uuid>,
-) -> Result<Value, DatasetError> {
+) -> Result<ProcessRuleFields, DatasetError> {
     let Some(document_id) = document_id else { return Ok(default_rules()) };
     let document = documents::Entity::find_by_id(document_id)
         .filter(documents::Column::TenantId.eq(tenant_id))
@@ -43,7 +53,7 @@ pub async fn for_document(
 }
 
 /// The dataset's latest process rule as `{mode, rules}`, or the defaults when it has none.
-pub async fn latest_of_dataset(db: &impl ConnectionTrait, dataset_id: Uuid) -> Result<Value, ApiError> {
+pub async fn latest_of_dataset(db: &impl ConnectionTrait, dataset_id: Uuid) -> Result<ProcessRuleFields, ApiError> {
     let latest = dataset_process_rules::Entity::find()
         .filter(dataset_process_rules::Column::DatasetId.eq(dataset_id))
         .order_by_desc(dataset_process_rules::Column::CreatedAt)
@@ -53,7 +63,7 @@ pub async fn latest_of_dataset(db: &impl ConnectionTrait, dataset_id: Uuid) -> R
         Some(rule) => {
             let rules =
                 rule.rules.as_deref().and_then(|r| serde_json::from_str::<Value>(r).ok()).unwrap_or(Value::Null);
-            json!({"mode": rule.mode, "rules": rules})
+            ProcessRuleFields { mode: rule.mode, rules }
         }
         None => default_rules(),
     })

@@ -2,6 +2,7 @@
 //! enabling, disabling and deleting one, with its index entries kept in step.
 
 use crate::DatasetError;
+use entities::document_segments::SegmentStatus;
 use entities::documents::IndexingStatus;
 use entities::{datasets, document_segments as segments, documents};
 use kernel::ApiError;
@@ -11,7 +12,8 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, ExprTrait, PaginatorTrait, QueryFilter,
     QueryOrder, QuerySelect, Set,
 };
-use serde_json::{Value, json};
+use serde::Serialize;
+use serde_json::Value;
 use uuid::Uuid;
 
 use crate::index_entries;
@@ -21,35 +23,82 @@ use crate::indexing::Indexer;
 pub const MAX_LIMIT: u64 = 100;
 
 /// Dify's `segment_fields`.
-pub fn fields(s: &segments::Model) -> Value {
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct SegmentFields {
+    pub id: Uuid,
+    pub position: i32,
+    pub document_id: Uuid,
+    pub content: String,
+    pub answer: Option<String>,
+    pub word_count: i32,
+    pub tokens: i32,
+    /// The segment's keywords; null when none were stored as a list.
+    pub keywords: Option<Vec<Value>>,
+    pub index_node_id: Option<String>,
+    pub index_node_hash: Option<String>,
+    pub hit_count: i32,
+    pub enabled: bool,
+    /// Unix seconds, as every time here.
+    pub disabled_at: Option<i64>,
+    pub disabled_by: Option<Uuid>,
+    pub status: SegmentStatus,
+    pub created_by: Uuid,
+    pub created_at: i64,
+    pub indexing_at: Option<i64>,
+    pub completed_at: Option<i64>,
+    pub error: Option<String>,
+    pub stopped_at: Option<i64>,
+}
+
+/// Dify's `segment_fields` of a row.
+pub fn fields(s: &segments::Model) -> SegmentFields {
     let ts = |t: Option<chrono::NaiveDateTime>| t.map(unix_seconds);
-    let keywords = match &s.keywords {
-        Some(Value::Array(list)) => Value::Array(list.clone()),
-        _ => Value::Null,
-    };
-    json!({
-        "id": s.id,
-        "position": s.position,
-        "document_id": s.document_id,
-        "content": s.content,
-        "answer": s.answer,
-        "word_count": s.word_count,
-        "tokens": s.tokens,
-        "keywords": keywords,
-        "index_node_id": s.index_node_id,
-        "index_node_hash": s.index_node_hash,
-        "hit_count": s.hit_count,
-        "enabled": s.enabled,
-        "disabled_at": ts(s.disabled_at),
-        "disabled_by": s.disabled_by,
-        "status": s.status,
-        "created_by": s.created_by,
-        "created_at": unix_seconds(s.created_at),
-        "indexing_at": ts(s.indexing_at),
-        "completed_at": ts(s.completed_at),
-        "error": s.error,
-        "stopped_at": ts(s.stopped_at),
-    })
+    SegmentFields {
+        id: s.id,
+        position: s.position,
+        document_id: s.document_id,
+        content: s.content.clone(),
+        answer: s.answer.clone(),
+        word_count: s.word_count,
+        tokens: s.tokens,
+        keywords: match &s.keywords {
+            Some(Value::Array(list)) => Some(list.clone()),
+            _ => None,
+        },
+        index_node_id: s.index_node_id.clone(),
+        index_node_hash: s.index_node_hash.clone(),
+        hit_count: s.hit_count,
+        enabled: s.enabled,
+        disabled_at: ts(s.disabled_at),
+        disabled_by: s.disabled_by,
+        status: s.status,
+        created_by: s.created_by,
+        created_at: unix_seconds(s.created_at),
+        indexing_at: ts(s.indexing_at),
+        completed_at: ts(s.completed_at),
+        error: s.error.clone(),
+        stopped_at: ts(s.stopped_at),
+    }
+}
+
+/// A segment created or edited, with its document's form.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct SegmentWithForm {
+    pub data: SegmentFields,
+    pub doc_form: String,
+}
+
+/// A page of a document's segments. A `last_id` that is no segment of the document answers
+/// Dify's short `{data: [], has_more: false, limit}`, without `doc_form` and `total`.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct SegmentPage {
+    pub data: Vec<SegmentFields>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub doc_form: Option<String>,
+    pub has_more: bool,
+    pub limit: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub total: Option<u64>,
 }
 
 /// The highest segment position of a document (0 without segments).
@@ -64,7 +113,7 @@ pub async fn last_position(db: &impl ConnectionTrait, document_id: Uuid) -> Resu
     Ok(last.flatten().unwrap_or(0))
 }
 
-/// Which segments `GET .../segments` wants, parsed from its query string.
+/// Which segments `GET .../segments` wants.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct SegmentQuery {
     /// Raw `last_id`: an id that is not a segment of the document ends the listing.
@@ -77,48 +126,13 @@ pub struct SegmentQuery {
     pub keyword: Option<String>,
 }
 
-impl SegmentQuery {
-    /// Dify's reqparse arguments (`status` repeatable), as 400s when malformed.
-    pub fn parse(pairs: &[(String, String)]) -> Result<Self, ApiError> {
-        let get = |n: &str| pairs.iter().find(|(k, _)| k == n).map(|(_, v)| v.as_str());
-        let limit = match get("limit") {
-            None => 20,
-            Some(v) => v
-                .trim()
-                .parse::<u64>()
-                .ok()
-                .filter(|l| *l >= 1)
-                .ok_or_else(|| ApiError::invalid_param("limit", "limit must be a positive integer."))?,
-        };
-        let hit_count_gte = match get("hit_count_gte") {
-            None | Some("") => None,
-            Some(v) => Some(
-                v.trim()
-                    .parse::<i32>()
-                    .map_err(|_| ApiError::invalid_param("hit_count_gte", "hit_count_gte must be an integer."))?,
-            ),
-        };
-        let enabled = match get("enabled").map(str::to_lowercase).as_deref() {
-            None | Some("all") => None,
-            Some("true") => Some(true),
-            Some("false") => Some(false),
-            // Dify applies no filter for any other value.
-            Some(_) => None,
-        };
-        Ok(Self {
-            last_id: get("last_id").map(str::to_owned),
-            limit: std::cmp::min(limit, MAX_LIMIT),
-            statuses: pairs.iter().filter(|(k, _)| k == "status").map(|(_, v)| v.clone()).collect(),
-            hit_count_gte,
-            enabled,
-            keyword: get("keyword").filter(|k| !k.is_empty()).map(str::to_owned),
-        })
-    }
-}
-
 /// A page of the document's segments by position after `last_id`:
 /// `{data, doc_form, has_more, limit, total}`.
-pub async fn list(db: &impl ConnectionTrait, doc: &documents::Model, q: &SegmentQuery) -> Result<Value, ApiError> {
+pub async fn list(
+    db: &impl ConnectionTrait,
+    doc: &documents::Model,
+    q: &SegmentQuery,
+) -> Result<SegmentPage, ApiError> {
     let mut find = segments::Entity::find()
         .filter(segments::Column::DocumentId.eq(doc.id))
         .filter(segments::Column::TenantId.eq(doc.tenant_id));
@@ -128,7 +142,7 @@ pub async fn list(db: &impl ConnectionTrait, doc: &documents::Model, q: &Segment
             Err(_) => None,
         };
         let Some(last) = last else {
-            return Ok(json!({"data": [], "has_more": false, "limit": q.limit}));
+            return Ok(SegmentPage { data: Vec::new(), doc_form: None, has_more: false, limit: q.limit, total: None });
         };
         find = find.filter(segments::Column::Position.gt(last.position));
     }
@@ -151,13 +165,13 @@ pub async fn list(db: &impl ConnectionTrait, doc: &documents::Model, q: &Segment
     let mut rows = find.order_by_asc(segments::Column::Position).limit(q.limit + 1).all(db).await?;
     let has_more = rows.len() as u64 > q.limit;
     rows.truncate(q.limit as usize);
-    Ok(json!({
-        "data": rows.iter().map(fields).collect::<Vec<_>>(),
-        "doc_form": doc.doc_form,
-        "has_more": has_more,
-        "limit": q.limit,
-        "total": total,
-    }))
+    Ok(SegmentPage {
+        data: rows.iter().map(fields).collect(),
+        doc_form: Some(doc.doc_form.clone()),
+        has_more,
+        limit: q.limit,
+        total: Some(total),
+    })
 }
 
 /// A segment of the dataset, or 404 "Segment not found.".

@@ -170,7 +170,7 @@ pub async fn create(
     let (_, created, _) = crate::documents::create(db, outbox, hosting, dataset, dataset.created_by, &args).await?;
     let created = created.into_iter().next().ok_or_else(ApiError::internal)?;
     let mut row = documents::ActiveModel { id: Set(created.id), ..Default::default() };
-    row.created_from = Set("api".into());
+    row.created_from = Set(entities::documents::CreatedFrom::Api);
     if let (Some(t), Some(m)) = (&doc.doc_type, &doc.doc_metadata) {
         row.doc_type = Set(Some(t.clone()));
         row.doc_metadata = Set(filter_metadata(t, m).map(Value::Object));

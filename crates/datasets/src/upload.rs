@@ -8,7 +8,7 @@ use infra::storage::Storage;
 use kernel::ApiError;
 use kernel::time::{now_naive, unix_seconds};
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
-use serde_json::{Value, json};
+use serde_json::Value;
 use sha3::{Digest, Sha3_256};
 use uuid::Uuid;
 
@@ -173,16 +173,35 @@ pub async fn save(
 }
 
 /// Dify's `file_fields`.
-pub fn fields(f: &upload_files::Model) -> Value {
-    json!({
-        "id": f.id,
-        "name": f.name,
-        "size": f.size,
-        "extension": f.extension,
-        "mime_type": f.mime_type,
-        "created_by": f.created_by,
-        "created_at": unix_seconds(f.created_at),
-    })
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct FileFields {
+    pub id: Uuid,
+    pub name: String,
+    pub size: i32,
+    pub extension: String,
+    pub mime_type: Option<String>,
+    pub created_by: Uuid,
+    /// Unix seconds.
+    pub created_at: i64,
+}
+
+/// Dify's `file_fields` of a row.
+pub fn fields(f: &upload_files::Model) -> FileFields {
+    FileFields {
+        id: f.id,
+        name: f.name.clone(),
+        size: f.size,
+        extension: f.extension.clone(),
+        mime_type: f.mime_type.clone(),
+        created_by: f.created_by,
+        created_at: unix_seconds(f.created_at),
+    }
+}
+
+/// `GET /files/<id>/preview`: the start of the file's text.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct FilePreview {
+    pub content: String,
 }
 
 /// The upload a document was made from (`data_source_info.upload_file_id`).
@@ -243,7 +262,7 @@ pub async fn preview(
     extractor: &rag::extract::Extractor,
     tenant_id: Uuid,
     id: Uuid,
-) -> Result<Value, DatasetError> {
+) -> Result<FilePreview, DatasetError> {
     let file = find(db, tenant_id, id).await?;
     let ext = file.extension.to_ascii_lowercase();
     if !ALLOWED_EXTENSIONS.contains(&ext.as_str()) {
@@ -258,7 +277,7 @@ pub async fn preview(
     })?;
     let text = crate::extract::extract_text_sandboxed(extractor, &ext, bytes.to_vec()).await?;
     let content: String = text.chars().take(PREVIEW_CHARS).collect();
-    Ok(json!({ "content": content }))
+    Ok(FilePreview { content })
 }
 
 #[cfg(test)]

@@ -10,7 +10,7 @@ pub struct Model {
     pub id: Uuid,
     pub app_id: Option<Uuid>,
     pub dataset_id: Option<Uuid>,
-    pub r#type: String,
+    pub r#type: TokenType,
     pub token: String,
     pub last_used_at: Option<DateTime>,
     pub created_at: DateTime,
@@ -20,3 +20,14 @@ pub struct Model {
 pub enum Relation {}
 
 crate::checked_saves!();
+
+/// What an API key opens: an app (`app-`) or a dataset (`ds-`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, EnumIter, DeriveActiveEnum, Serialize, Deserialize, utoipa::ToSchema)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(255))")]
+#[serde(rename_all = "snake_case")]
+pub enum TokenType {
+    #[sea_orm(string_value = "app")]
+    App,
+    #[sea_orm(string_value = "dataset")]
+    Dataset,
+}

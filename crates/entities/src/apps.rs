@@ -14,7 +14,7 @@ pub struct Model {
     pub icon: Option<String>,
     pub icon_background: Option<String>,
     pub app_model_config_id: Option<Uuid>,
-    pub status: String,
+    pub status: crate::kinds::RowStatus,
     pub enable_site: bool,
     pub enable_api: bool,
     pub api_rpm: i32,

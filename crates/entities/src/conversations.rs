@@ -24,8 +24,8 @@ pub struct Model {
     #[sea_orm(column_type = "Text")]
     pub system_instruction: Option<String>,
     pub system_instruction_tokens: i32,
-    pub status: String,
-    pub from_source: String,
+    pub status: crate::kinds::RowStatus,
+    pub from_source: crate::kinds::FromSource,
     pub from_end_user_id: Option<Uuid>,
     pub from_account_id: Option<Uuid>,
     pub read_at: Option<DateTime>,

@@ -17,7 +17,7 @@ pub struct Model {
     #[sea_orm(column_type = "Text")]
     pub document_name: String,
     #[sea_orm(column_type = "Text")]
-    pub data_source_type: String,
+    pub data_source_type: crate::kinds::DataSourceType,
     pub segment_id: Uuid,
     pub score: Option<f64>,
     #[sea_orm(column_type = "Text")]

@@ -14,7 +14,7 @@ pub struct Model {
     pub description: Option<String>,
     pub provider: String,
     pub permission: Permission,
-    pub data_source_type: Option<String>,
+    pub data_source_type: Option<crate::kinds::DataSourceType>,
     pub indexing_technique: Option<IndexingTechnique>,
     /// JSON text naming the vector store and its collection.
     #[sea_orm(column_type = "Text")]

@@ -38,7 +38,7 @@ pub struct Model {
 }
 
 /// Where a segment is in indexing, as Dify writes `document_segments.status`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, EnumIter, DeriveActiveEnum, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, EnumIter, DeriveActiveEnum, Serialize, Deserialize, utoipa::ToSchema)]
 #[sea_orm(rs_type = "String", db_type = "String(StringLen::N(255))")]
 #[serde(rename_all = "snake_case")]
 pub enum SegmentStatus {

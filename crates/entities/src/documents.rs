@@ -11,14 +11,14 @@ pub struct Model {
     pub tenant_id: Uuid,
     pub dataset_id: Uuid,
     pub position: i32,
-    pub data_source_type: String,
+    pub data_source_type: crate::kinds::DataSourceType,
     /// JSON text: `{"upload_file_id"}` or the Notion page it came from.
     #[sea_orm(column_type = "Text")]
     pub data_source_info: Option<String>,
     pub dataset_process_rule_id: Option<Uuid>,
     pub batch: String,
     pub name: String,
-    pub created_from: String,
+    pub created_from: CreatedFrom,
     pub created_by: Uuid,
     pub created_api_request_id: Option<Uuid>,
     pub created_at: DateTime,
@@ -54,7 +54,7 @@ pub struct Model {
 }
 
 /// Where a document is in indexing, as Dify writes `indexing_status`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, EnumIter, DeriveActiveEnum, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, EnumIter, DeriveActiveEnum, Serialize, Deserialize, utoipa::ToSchema)]
 #[sea_orm(rs_type = "String", db_type = "String(StringLen::N(255))")]
 #[serde(rename_all = "snake_case")]
 pub enum IndexingStatus {
@@ -102,3 +102,14 @@ impl IndexingStatus {
 pub enum Relation {}
 
 crate::checked_saves!();
+
+/// Which surface created a document: the console (`web`) or the service API (`api`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, EnumIter, DeriveActiveEnum, Serialize, Deserialize, utoipa::ToSchema)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(255))")]
+#[serde(rename_all = "snake_case")]
+pub enum CreatedFrom {
+    #[sea_orm(string_value = "web")]
+    Web,
+    #[sea_orm(string_value = "api")]
+    Api,
+}

@@ -10,7 +10,7 @@ pub struct Model {
     pub id: Uuid,
     pub tenant_id: Uuid,
     pub app_id: Option<Uuid>,
-    pub r#type: String,
+    pub r#type: EndUserType,
     pub external_user_id: Option<String>,
     pub name: Option<String>,
     pub is_anonymous: bool,
@@ -23,3 +23,14 @@ pub struct Model {
 pub enum Relation {}
 
 crate::checked_saves!();
+
+/// Who an end user is: a web-app visitor (`browser`) or a service-API caller's `user`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, EnumIter, DeriveActiveEnum, Serialize, Deserialize, utoipa::ToSchema)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(255))")]
+#[serde(rename_all = "snake_case")]
+pub enum EndUserType {
+    #[sea_orm(string_value = "browser")]
+    Browser,
+    #[sea_orm(string_value = "service_api")]
+    ServiceApi,
+}

@@ -10,7 +10,7 @@ pub struct Model {
     pub id: i32,
     pub batch: String,
     pub code: String,
-    pub status: String,
+    pub status: CodeStatus,
     pub used_at: Option<DateTime>,
     pub used_by_tenant_id: Option<Uuid>,
     pub used_by_account_id: Option<Uuid>,
@@ -22,3 +22,16 @@ pub struct Model {
 pub enum Relation {}
 
 crate::checked_saves!();
+
+/// Where an invitation code is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, EnumIter, DeriveActiveEnum, Serialize, Deserialize)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(255))")]
+#[serde(rename_all = "snake_case")]
+pub enum CodeStatus {
+    #[sea_orm(string_value = "unused")]
+    Unused,
+    #[sea_orm(string_value = "used")]
+    Used,
+    #[sea_orm(string_value = "deprecated")]
+    Deprecated,
+}

@@ -2,10 +2,13 @@
 //!
 //! The DDL lives in the `migration` crate; `column_type` attributes here only mark what
 //! sea-orm cannot infer from the Rust type (text, numeric precision, jsonb, bytea).
-//! Enum-like string columns stay `String`: the domain crates parse them.
+//! Status, mode, source and type columns are enums (`DeriveActiveEnum`) over the varchar values
+//! Dify writes; [`kinds`] holds the ones several tables share.
 
 #[doc(hidden)]
 pub mod values;
+
+pub mod kinds;
 
 // Accounts and workspaces
 pub mod account_integrates;

@@ -14,7 +14,7 @@ pub struct Model {
     pub rating: String,
     #[sea_orm(column_type = "Text")]
     pub content: Option<String>,
-    pub from_source: String,
+    pub from_source: FeedbackSide,
     pub from_end_user_id: Option<Uuid>,
     pub from_account_id: Option<Uuid>,
     pub created_at: DateTime,
@@ -25,3 +25,23 @@ pub struct Model {
 pub enum Relation {}
 
 crate::checked_saves!();
+
+/// Who rated: an end user (`user`) or a console account (`admin`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, EnumIter, DeriveActiveEnum, Serialize, Deserialize, utoipa::ToSchema)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(255))")]
+#[serde(rename_all = "snake_case")]
+pub enum FeedbackSide {
+    #[sea_orm(string_value = "user")]
+    User,
+    #[sea_orm(string_value = "admin")]
+    Admin,
+}
+
+impl FeedbackSide {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::User => "user",
+            Self::Admin => "admin",
+        }
+    }
+}

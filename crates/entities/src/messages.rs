@@ -31,7 +31,7 @@ pub struct Model {
     #[sea_orm(column_type = "Decimal(Some((10, 7)))")]
     pub total_price: Option<Decimal>,
     pub currency: String,
-    pub from_source: String,
+    pub from_source: crate::kinds::FromSource,
     pub from_end_user_id: Option<Uuid>,
     pub from_account_id: Option<Uuid>,
     pub created_at: DateTime,

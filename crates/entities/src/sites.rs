@@ -19,7 +19,7 @@ pub struct Model {
     pub customize_domain: Option<String>,
     pub customize_token_strategy: String,
     pub prompt_public: bool,
-    pub status: String,
+    pub status: crate::kinds::RowStatus,
     pub created_at: DateTime,
     pub updated_at: DateTime,
     pub code: Option<String>,

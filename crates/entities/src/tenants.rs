@@ -12,7 +12,7 @@ pub struct Model {
     #[sea_orm(column_type = "Text")]
     pub encrypt_public_key: Option<String>,
     pub plan: String,
-    pub status: String,
+    pub status: crate::kinds::RowStatus,
     pub created_at: DateTime,
     pub updated_at: DateTime,
 }

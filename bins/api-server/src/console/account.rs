@@ -7,7 +7,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use kernel::ApiError;
 use kernel::config::Edition;
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::guard::{Console, ConsoleUninit, Credential, sessions};
 use crate::body::{Body, choice};
@@ -193,7 +193,7 @@ async fn timezone(state: web::Data<AppState>, user: Console, body: Body<AccountT
 }
 
 /// Changes the password and signs out every other session of the account.
-#[utoipa::path(post, path = "/console/api/account/password", tag = "account", request_body = PasswordChange, responses((status = 200, description = "`{\"result\": \"success\"}`")))]
+#[utoipa::path(post, path = "/console/api/account/password", tag = "account", request_body = PasswordChange, responses((status = 200, description = "`{\"result\": \"success\"}`", body = crate::answers::Success)))]
 async fn password(state: web::Data<AppState>, user: Console, body: Body<PasswordChange>) -> HttpResult {
     let PasswordChange { password: current, new_password, repeat_new_password: repeat } = body.read()?;
     account::change_password(&state.infra.db, &user.account, current.as_deref(), &new_password, &repeat).await?;
@@ -202,7 +202,7 @@ async fn password(state: web::Data<AppState>, user: Console, body: Body<Password
         Credential::AdminKey => None,
     };
     sessions(&state).revoke_all(user.account.id, keep).await?;
-    Ok(HttpResponse::Ok().json(json!({"result": "success"})))
+    Ok(crate::answers::success())
 }
 
 #[utoipa::path(get, path = "/console/api/account/integrates", tag = "account", responses((status = 200, description = "The account's GitHub and Google bindings", body = accounts::account::Integrations)))]
@@ -217,7 +217,7 @@ async fn integrates(req: HttpRequest, state: web::Data<AppState>, user: Console)
 
 /// Finishes an uninitialised account (CLOUD: consuming an invitation code). As in Dify, an
 /// account already initialised is refused before any argument is read.
-#[utoipa::path(post, path = "/console/api/account/init", tag = "account", request_body = InitAccount, responses((status = 200, description = "`{\"result\": \"success\"}`")))]
+#[utoipa::path(post, path = "/console/api/account/init", tag = "account", request_body = InitAccount, responses((status = 200, description = "`{\"result\": \"success\"}`", body = crate::answers::Success)))]
 async fn init(state: web::Data<AppState>, user: ConsoleUninit, body: Body<InitAccount>) -> HttpResult {
     let user = user.0;
     if user.account.status == account::status::ACTIVE {
@@ -232,5 +232,5 @@ async fn init(state: web::Data<AppState>, user: ConsoleUninit, body: Body<InitAc
     let InitAccount { interface_language: InterfaceLanguage(language), timezone: TimezoneName(tz), .. } =
         body.read()?;
     account::initialize(&state.infra.db, &user.account, user.tenant_id(), code.as_deref(), language, tz).await?;
-    Ok(HttpResponse::Ok().json(json!({"result": "success"})))
+    Ok(crate::answers::success())
 }

@@ -52,7 +52,7 @@ async fn check(state: web::Data<AppState>, query: QueryArgs) -> HttpResult {
     })))
 }
 
-#[utoipa::path(post, path = "/console/api/activate", tag = "activate", request_body = Activate, responses((status = 200, description = "`{\"result\": \"success\"}`")))]
+#[utoipa::path(post, path = "/console/api/activate", tag = "activate", request_body = Activate, responses((status = 200, description = "`{\"result\": \"success\"}`", body = crate::answers::Success)))]
 async fn activate(state: web::Data<AppState>, body: Body<Activate>) -> HttpResult {
     let Activate { workspace_id, email, token, name, password, interface_language, timezone } = body.read()?;
     let email = email.map(|EmailAddress(e)| e);
@@ -71,5 +71,5 @@ async fn activate(state: web::Data<AppState>, body: Body<Activate>) -> HttpResul
         activation,
     )
     .await?;
-    Ok(HttpResponse::Ok().json(json!({"result": "success"})))
+    Ok(crate::answers::success())
 }

@@ -21,7 +21,7 @@ pub fn register(t: &mut RouteTable) {
 }
 
 /// Rates a message of the app as a workspace member (or takes the rating back).
-#[utoipa::path(post, path = "/console/api/apps/{app_id}/feedbacks", tag = "feedbacks", params(("app_id" = Uuid, Path)), request_body = AdminFeedback, responses((status = 200, description = "`{\"result\": \"success\"}`")))]
+#[utoipa::path(post, path = "/console/api/apps/{app_id}/feedbacks", tag = "feedbacks", params(("app_id" = Uuid, Path)), request_body = AdminFeedback, responses((status = 200, description = "`{\"result\": \"success\"}`", body = crate::answers::Success)))]
 async fn feedback(
     state: web::Data<AppState>,
     user: Console,

@@ -8,7 +8,7 @@ use conversations::Caller;
 use conversations::generate;
 use entities::apps as app_rows;
 use serde::Deserialize;
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 use uuid::Uuid;
 
 use super::guard::Console;
@@ -107,7 +107,7 @@ pub fn register(t: &mut RouteTable) {
 }
 
 /// Suggested follow-ups for a debug answer (the console asks whatever the app's setting).
-#[utoipa::path(get, path = "/console/api/apps/{app_id}/chat-messages/{message_id}/suggested-questions", tag = "generation", params(("app_id" = Uuid, Path), ("message_id" = Uuid, Path)), responses((status = 200, description = "`{\"data\": [question, ...]}`")))]
+#[utoipa::path(get, path = "/console/api/apps/{app_id}/chat-messages/{message_id}/suggested-questions", tag = "generation", params(("app_id" = Uuid, Path), ("message_id" = Uuid, Path)), responses((status = 200, description = "`{\"data\": [question, ...]}`", body = crate::answers::Data<String>)))]
 async fn suggested(state: web::Data<AppState>, user: Console, path: web::Path<(Uuid, Uuid)>) -> HttpResult {
     let (app_id, message_id) = path.into_inner();
     let app = apps::lookup::app_for_tenant(&state.infra.db, user.tenant_id(), app_id, Some(AppMode::Chat)).await?;
@@ -119,7 +119,7 @@ async fn suggested(state: web::Data<AppState>, user: Console, path: web::Path<(U
         false,
     )
     .await?;
-    Ok(HttpResponse::Ok().json(json!({"data": data})))
+    Ok(HttpResponse::Ok().json(crate::answers::Data { data }))
 }
 
 /// Another completion like a debug answer.
@@ -139,7 +139,7 @@ async fn more_like_this(
 }
 
 /// Speech to text in the console's debug chat (Dify does not check the feature here).
-#[utoipa::path(post, path = "/console/api/apps/{app_id}/audio-to-text", tag = "generation", params(("app_id" = Uuid, Path)), request_body(content_type = "multipart/form-data", description = "The recording, in the form field `file`"), responses((status = 200, description = "`{\"text\": ...}`")))]
+#[utoipa::path(post, path = "/console/api/apps/{app_id}/audio-to-text", tag = "generation", params(("app_id" = Uuid, Path)), request_body(content_type = "multipart/form-data", description = "The recording, in the form field `file`"), responses((status = 200, description = "`{\"text\": ...}`", body = crate::answers::Text)))]
 async fn audio(
     state: web::Data<AppState>,
     user: Console,
@@ -150,7 +150,7 @@ async fn audio(
         apps::lookup::app_for_tenant(&state.infra.db, user.tenant_id(), path.into_inner(), Some(AppMode::Chat)).await?;
     let (audio, mime) = crate::audio::read_audio(form).await?;
     let text = conversations::audio::transcribe(&state.engine, app.tenant_id, audio, &mime).await?;
-    Ok(HttpResponse::Ok().json(json!({"text": text})))
+    Ok(HttpResponse::Ok().json(crate::answers::Text { text }))
 }
 
 /// Runs the debug config on a completion app.
@@ -195,13 +195,13 @@ async fn debug(
 }
 
 /// Stops a debug completion the caller started.
-#[utoipa::path(post, path = "/console/api/apps/{app_id}/completion-messages/{task_id}/stop", tag = "generation", params(("app_id" = Uuid, Path), ("task_id" = String, Path)), responses((status = 200, description = "`{\"result\": \"success\"}`")))]
+#[utoipa::path(post, path = "/console/api/apps/{app_id}/completion-messages/{task_id}/stop", tag = "generation", params(("app_id" = Uuid, Path), ("task_id" = String, Path)), responses((status = 200, description = "`{\"result\": \"success\"}`", body = crate::answers::Success)))]
 async fn stop_completion(state: web::Data<AppState>, user: Console, path: web::Path<(Uuid, String)>) -> HttpResult {
     stop(state, user, path.into_inner(), AppMode::Completion).await
 }
 
 /// Stops a debug chat answer the caller started.
-#[utoipa::path(post, path = "/console/api/apps/{app_id}/chat-messages/{task_id}/stop", tag = "generation", params(("app_id" = Uuid, Path), ("task_id" = String, Path)), responses((status = 200, description = "`{\"result\": \"success\"}`")))]
+#[utoipa::path(post, path = "/console/api/apps/{app_id}/chat-messages/{task_id}/stop", tag = "generation", params(("app_id" = Uuid, Path), ("task_id" = String, Path)), responses((status = 200, description = "`{\"result\": \"success\"}`", body = crate::answers::Success)))]
 async fn stop_chat(state: web::Data<AppState>, user: Console, path: web::Path<(Uuid, String)>) -> HttpResult {
     stop(state, user, path.into_inner(), AppMode::Chat).await
 }
@@ -214,7 +214,7 @@ async fn stop(
 ) -> HttpResult {
     apps::lookup::app_for_tenant(&state.infra.db, user.tenant_id(), app_id, Some(mode)).await?;
     conversations::stop::request_stop(state.infra.cache.as_ref(), Caller::Account(user.account.id), &task_id).await?;
-    Ok(HttpResponse::Ok().json(json!({"result": "success"})))
+    Ok(crate::answers::success())
 }
 
 /// Dify's error for a route of the other mode (installed and web apps).

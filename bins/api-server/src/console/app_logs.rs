@@ -6,7 +6,6 @@ use apps::lookup::{AppMode, app_for_tenant};
 use conversations::logs::{self, AnnotationStatus, LogFilter};
 use kernel::ApiError;
 use serde::Deserialize;
-use serde_json::json;
 use uuid::Uuid;
 
 use super::guard::Console;
@@ -158,7 +157,7 @@ async fn message(state: web::Data<AppState>, user: Console, path: web::Path<(Uui
     Ok(HttpResponse::Ok().json(logs::message_detail(&state.infra.db, user.tenant_id(), app_id, message_id).await?))
 }
 
-#[utoipa::path(post, path = "/console/api/apps/{app_id}/annotations", tag = "logs", params(("app_id" = Uuid, Path)), request_body = Annotate, responses((status = 200, description = "`{\"result\": \"success\"}`")))]
+#[utoipa::path(post, path = "/console/api/apps/{app_id}/annotations", tag = "logs", params(("app_id" = Uuid, Path)), request_body = Annotate, responses((status = 200, description = "`{\"result\": \"success\"}`", body = crate::answers::Success)))]
 async fn annotate(
     state: web::Data<AppState>,
     user: Console,
@@ -169,11 +168,11 @@ async fn annotate(
     let app = app_for_tenant(db, user.tenant_id(), path.into_inner(), None).await?;
     let Annotate { message_id, content } = body.read()?;
     logs::annotate(db, &app, user.account.id, message_id, content).await?;
-    Ok(HttpResponse::Ok().json(json!({"result": "success"})))
+    Ok(crate::answers::success())
 }
 
-#[utoipa::path(get, path = "/console/api/apps/{app_id}/annotations/count", tag = "logs", params(("app_id" = Uuid, Path)), responses((status = 200, description = "`{\"count\": n}`")))]
+#[utoipa::path(get, path = "/console/api/apps/{app_id}/annotations/count", tag = "logs", params(("app_id" = Uuid, Path)), responses((status = 200, description = "`{\"count\": n}`", body = crate::answers::Count)))]
 async fn annotation_count(state: web::Data<AppState>, user: Console, path: web::Path<Uuid>) -> HttpResult {
     let count = logs::annotation_count(&state.infra.db, user.tenant_id(), path.into_inner()).await?;
-    Ok(HttpResponse::Ok().json(json!({"count": count})))
+    Ok(HttpResponse::Ok().json(crate::answers::Count { count }))
 }

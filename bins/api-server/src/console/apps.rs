@@ -10,7 +10,7 @@ use apps::lookup::AppMode;
 use apps::site::{self, SiteEdit};
 use entities::apps as app_rows;
 use serde::Deserialize;
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 use uuid::Uuid;
 
 use super::guard::{Console, Manager};
@@ -231,7 +231,7 @@ async fn api_enable(
     apply(&state, &user.0, path.into_inner(), AppEdit::EnableApi(body.read()?.enable_api)).await
 }
 
-#[utoipa::path(post, path = "/console/api/apps/{app_id}/model-config", tag = "apps", params(("app_id" = Uuid, Path)), request_body(content = Object, description = "Dify's model config object"), responses((status = 200, description = "`{\"result\": \"success\"}`")))]
+#[utoipa::path(post, path = "/console/api/apps/{app_id}/model-config", tag = "apps", params(("app_id" = Uuid, Path)), request_body(content = Object, description = "Dify's model config object"), responses((status = 200, description = "`{\"result\": \"success\"}`", body = crate::answers::Success)))]
 async fn model_config(
     state: web::Data<AppState>,
     user: Manager,
@@ -241,7 +241,7 @@ async fn model_config(
     let app = load(&state, &user.0, path.into_inner()).await?;
     let (choices, _) = super::app_models::choices(&state, user.0.tenant_id()).await?;
     app::set_model_config(&state.infra.db, &app, Value::Object(body.read()?), &choices).await?;
-    Ok(HttpResponse::Ok().json(json!({"result": "success"})))
+    Ok(crate::answers::success())
 }
 
 #[utoipa::path(post, path = "/console/api/apps/{app_id}/site", tag = "apps", params(("app_id" = Uuid, Path)), request_body = SiteEdit, responses((status = 200, description = "The site", body = apps::site::SiteFields)))]

@@ -46,17 +46,17 @@ pub fn register(t: &mut RouteTable) {
     t.add("GET", "/console/api/workspaces/current/tool-providers", "console.toolproviderlistapi", web::to(tools));
 }
 
-#[utoipa::path(get, path = "/console/api/data-source/integrates", tag = "data-sources", responses((status = 200, description = "The workspace's Notion bindings")))]
+#[utoipa::path(get, path = "/console/api/data-source/integrates", tag = "data-sources", responses((status = 200, description = "The workspace's Notion bindings", body = datasets::data_sources::Integrates)))]
 async fn integrates(state: web::Data<AppState>, user: Console) -> HttpResult {
     let link = format!("{}/console/api/oauth/data-source/{NOTION}", state.config.console_api_url.trim_end_matches('/'));
     Ok(HttpResponse::Ok().json(data_sources::integrates(&state.infra.db, user.tenant_id(), &link).await?))
 }
 
-#[utoipa::path(patch, path = "/console/api/data-source/integrates/{binding_id}/{action}", tag = "data-sources", params(("binding_id" = Uuid, Path), ("action" = String, Path, description = "`enable` or `disable`")), responses((status = 200, description = "`{\"result\": \"success\"}`")))]
+#[utoipa::path(patch, path = "/console/api/data-source/integrates/{binding_id}/{action}", tag = "data-sources", params(("binding_id" = Uuid, Path), ("action" = String, Path, description = "`enable` or `disable`")), responses((status = 200, description = "`{\"result\": \"success\"}`", body = crate::answers::Success)))]
 async fn set_binding(state: web::Data<AppState>, user: Console, path: web::Path<(Uuid, String)>) -> HttpResult {
     let (binding_id, action) = path.into_inner();
     data_sources::set_disabled(&state.infra.db, user.tenant_id(), binding_id, &action).await?;
-    Ok(HttpResponse::Ok().json(json!({"result": "success"})))
+    Ok(crate::answers::success())
 }
 
 /// Dify's crossed pair: `PATCH` on the list rule means nothing.
@@ -71,7 +71,7 @@ async fn binding_get() -> HttpResult {
     Err(method_not_allowed().await)
 }
 
-#[utoipa::path(get, path = "/console/api/notion/pre-import/pages", tag = "data-sources", params(("dataset_id" = Option<String>, Query)), responses((status = 200, description = "The Notion pages that may be imported")))]
+#[utoipa::path(get, path = "/console/api/notion/pre-import/pages", tag = "data-sources", params(("dataset_id" = Option<String>, Query)), responses((status = 200, description = "The Notion pages that may be imported", body = datasets::data_sources::NotionInfo)))]
 async fn pre_import(state: web::Data<AppState>, user: Console, query: QueryArgs) -> HttpResult {
     let db = &state.infra.db;
     let dataset = match query.get("dataset_id") {

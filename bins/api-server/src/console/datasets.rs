@@ -81,7 +81,7 @@ fn page_of(query: &QueryArgs) -> Result<Page, ApiError> {
     Page::lenient(query.get("page"), query.get("limit"))
 }
 
-#[utoipa::path(get, path = "/console/api/datasets", tag = "datasets", params(("page" = Option<u64>, Query), ("limit" = Option<u64>, Query), ("provider" = Option<String>, Query, description = "Default `vendor`"), ("ids" = Option<Vec<Uuid>>, Query, description = "These datasets (at most 100), all on one page; also `ids[]`")), responses((status = 200, description = "A page of the datasets the caller may open")))]
+#[utoipa::path(get, path = "/console/api/datasets", tag = "datasets", params(("page" = Option<u64>, Query), ("limit" = Option<u64>, Query), ("provider" = Option<String>, Query, description = "Default `vendor`"), ("ids" = Option<Vec<Uuid>>, Query, description = "These datasets (at most 100), all on one page; also `ids[]`")), responses((status = 200, description = "A page of the datasets the caller may open", body = datasets::listing::NumberedPage<datasets::listing::DatasetDetail>)))]
 async fn list(state: web::Data<AppState>, user: Console, query: QueryArgs) -> HttpResult {
     let pairs = query.pairs();
     let ids: Vec<&str> = pairs.iter().filter(|(k, _)| k == "ids" || k == "ids[]").map(|(_, v)| v.as_str()).collect();
@@ -106,7 +106,7 @@ async fn list(state: web::Data<AppState>, user: Console, query: QueryArgs) -> Ht
     Ok(HttpResponse::Ok().json(body))
 }
 
-#[utoipa::path(post, path = "/console/api/datasets", tag = "datasets", request_body = CreateDataset, responses((status = 201, description = "The new dataset")))]
+#[utoipa::path(post, path = "/console/api/datasets", tag = "datasets", request_body = CreateDataset, responses((status = 201, description = "The new dataset", body = datasets::listing::DatasetDetail)))]
 async fn create(state: web::Data<AppState>, user: Manager, body: Body<CreateDataset>) -> HttpResult {
     let user = user.0;
     let CreateDataset { name, indexing_technique } = body.read()?;
@@ -117,14 +117,14 @@ async fn create(state: web::Data<AppState>, user: Manager, body: Body<CreateData
     Ok(HttpResponse::Created().json(listing::detail(db, &state.engine.hosting, &d, false).await?))
 }
 
-#[utoipa::path(get, path = "/console/api/datasets/{dataset_id}", tag = "datasets", params(("dataset_id" = Uuid, Path)), responses((status = 200, description = "The dataset")))]
+#[utoipa::path(get, path = "/console/api/datasets/{dataset_id}", tag = "datasets", params(("dataset_id" = Uuid, Path)), responses((status = 200, description = "The dataset", body = datasets::listing::DatasetDetail)))]
 async fn detail(state: web::Data<AppState>, user: Console, path: web::Path<Uuid>) -> HttpResult {
     let db = &state.infra.db;
     let d = dataset::find_accessible(db, user.tenant_id(), user.account.id, path.into_inner()).await?;
     Ok(HttpResponse::Ok().json(listing::detail(db, &state.engine.hosting, &d, true).await?))
 }
 
-#[utoipa::path(patch, path = "/console/api/datasets/{dataset_id}", tag = "datasets", params(("dataset_id" = Uuid, Path)), request_body = EditDataset, responses((status = 200, description = "The dataset")))]
+#[utoipa::path(patch, path = "/console/api/datasets/{dataset_id}", tag = "datasets", params(("dataset_id" = Uuid, Path)), request_body = EditDataset, responses((status = 200, description = "The dataset", body = datasets::listing::DatasetDetail)))]
 async fn update(
     state: web::Data<AppState>,
     user: Manager,
@@ -169,21 +169,21 @@ async fn drop_vectors(state: &AppState, dataset_id: Uuid) {
     }
 }
 
-#[utoipa::path(get, path = "/console/api/datasets/{dataset_id}/queries", tag = "datasets", params(("dataset_id" = Uuid, Path), ("page" = Option<u64>, Query), ("limit" = Option<u64>, Query)), responses((status = 200, description = "A page of the dataset's queries")))]
+#[utoipa::path(get, path = "/console/api/datasets/{dataset_id}/queries", tag = "datasets", params(("dataset_id" = Uuid, Path), ("page" = Option<u64>, Query), ("limit" = Option<u64>, Query)), responses((status = 200, description = "A page of the dataset's queries", body = datasets::listing::NumberedPage<datasets::listing::DatasetQuery>)))]
 async fn queries(state: web::Data<AppState>, user: Console, path: web::Path<Uuid>, query: QueryArgs) -> HttpResult {
     let db = &state.infra.db;
     let d = dataset::find_accessible(db, user.tenant_id(), user.account.id, path.into_inner()).await?;
     Ok(HttpResponse::Ok().json(listing::queries(db, d.id, page_of(&query)?).await?))
 }
 
-#[utoipa::path(get, path = "/console/api/datasets/{dataset_id}/related-apps", tag = "datasets", params(("dataset_id" = Uuid, Path)), responses((status = 200, description = "The apps using the dataset")))]
+#[utoipa::path(get, path = "/console/api/datasets/{dataset_id}/related-apps", tag = "datasets", params(("dataset_id" = Uuid, Path)), responses((status = 200, description = "The apps using the dataset", body = datasets::listing::RelatedApps)))]
 async fn related_apps(state: web::Data<AppState>, user: Console, path: web::Path<Uuid>) -> HttpResult {
     let db = &state.infra.db;
     let d = dataset::find_accessible(db, user.tenant_id(), user.account.id, path.into_inner()).await?;
     Ok(HttpResponse::Ok().json(listing::related_apps(db, user.tenant_id(), d.id).await?))
 }
 
-#[utoipa::path(get, path = "/console/api/datasets/process-rule", tag = "datasets", params(("document_id" = Option<Uuid>, Query, description = "The document whose rule to read; the default rule otherwise")), responses((status = 200, description = "A process rule and its limits")))]
+#[utoipa::path(get, path = "/console/api/datasets/process-rule", tag = "datasets", params(("document_id" = Option<Uuid>, Query, description = "The document whose rule to read; the default rule otherwise")), responses((status = 200, description = "A process rule and its limits", body = datasets::process_rule::ProcessRuleFields)))]
 async fn process_rule(state: web::Data<AppState>, user: Console, query: QueryArgs) -> HttpResult {
     let document_id = match query.get("document_id").filter(|v| !v.is_empty()) {
         None => None,
@@ -194,7 +194,7 @@ async fn process_rule(state: web::Data<AppState>, user: Console, query: QueryArg
     Ok(HttpResponse::Ok().json(body))
 }
 
-#[utoipa::path(get, path = "/console/api/datasets/limit", tag = "datasets", responses((status = 200, description = "The workspace's document limit")))]
+#[utoipa::path(get, path = "/console/api/datasets/limit", tag = "datasets", responses((status = 200, description = "The workspace's document limit", body = datasets::listing::DocumentLimit)))]
 async fn limit(state: web::Data<AppState>, user: Console) -> HttpResult {
     let body = listing::document_limit(&state.infra.db, user.tenant_id(), state.config.tenant_document_count).await?;
     Ok(HttpResponse::Ok().json(body))

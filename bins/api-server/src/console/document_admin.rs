@@ -8,11 +8,10 @@ use actix_web::{HttpResponse, web};
 use datasets::DatasetError;
 use datasets::document_admin::{self, MetadataEdit, MetadataView, StatusAction};
 use datasets::segment_edit::{self, SegmentInput};
-use datasets::segments::{self, SegmentQuery};
+use datasets::segments::{self, SegmentQuery, SegmentWithForm};
 use datasets::{dataset, documents};
 use entities::{datasets as dataset_rows, documents as document_rows};
 use kernel::ApiError;
-use serde_json::json;
 use uuid::Uuid;
 
 use super::guard::{Console, Manager};
@@ -106,10 +105,6 @@ pub fn register(t: &mut RouteTable) {
     );
 }
 
-fn success() -> HttpResponse {
-    HttpResponse::Ok().json(json!({"result": "success"}))
-}
-
 /// The caller's dataset and document, or 404/403 as Dify answers.
 async fn document_of(
     state: &AppState,
@@ -123,7 +118,7 @@ async fn document_of(
     Ok((d, doc))
 }
 
-#[utoipa::path(get, path = "/console/api/datasets/{dataset_id}/documents/{document_id}", tag = "documents", params(("dataset_id" = Uuid, Path), ("document_id" = Uuid, Path), ("metadata" = Option<String>, Query, description = "`all` (default), `only` or `without`")), responses((status = 200, description = "The document")))]
+#[utoipa::path(get, path = "/console/api/datasets/{dataset_id}/documents/{document_id}", tag = "documents", params(("dataset_id" = Uuid, Path), ("document_id" = Uuid, Path), ("metadata" = Option<String>, Query, description = "`all` (default), `only` or `without`")), responses((status = 200, description = "The document", body = datasets::document_admin::DocumentView)))]
 async fn detail(
     state: web::Data<AppState>,
     user: Console,
@@ -144,7 +139,7 @@ async fn delete(state: web::Data<AppState>, Manager(user): Manager, path: web::P
     Ok(HttpResponse::NoContent().finish())
 }
 
-#[utoipa::path(put, path = "/console/api/datasets/{dataset_id}/documents/{document_id}/metadata", tag = "documents", params(("dataset_id" = Uuid, Path), ("document_id" = Uuid, Path)), request_body = MetadataEdit, responses((status = 200, description = "`{\"result\": \"success\", \"message\": ...}`")))]
+#[utoipa::path(put, path = "/console/api/datasets/{dataset_id}/documents/{document_id}/metadata", tag = "documents", params(("dataset_id" = Uuid, Path), ("document_id" = Uuid, Path)), request_body = MetadataEdit, responses((status = 200, description = "`{\"result\": \"success\", \"message\": ...}`", body = crate::answers::SuccessMessage)))]
 async fn metadata(
     state: web::Data<AppState>,
     Manager(user): Manager,
@@ -154,7 +149,7 @@ async fn metadata(
     let (dataset_id, document_id) = path.into_inner();
     let (_, doc) = document_of(&state, &user, dataset_id, document_id).await?;
     document_admin::set_metadata(&state.infra.db, &doc, &body.read()?).await?;
-    Ok(HttpResponse::Ok().json(json!({"result": "success", "message": "Document metadata updated."})))
+    Ok(HttpResponse::Ok().json(crate::answers::SuccessMessage::new("Document metadata updated.")))
 }
 
 #[utoipa::path(patch, path = "/console/api/datasets/{dataset_id}/documents/{document_id}/processing/pause", tag = "documents", params(("dataset_id" = Uuid, Path), ("document_id" = Uuid, Path)), responses((status = 204, description = "Paused")))]
@@ -184,7 +179,7 @@ async fn processing_other(
     Err(DatasetError::InvalidAction("Invalid action.").into())
 }
 
-#[utoipa::path(patch, path = "/console/api/datasets/{dataset_id}/documents/{document_id}/status/{action}", tag = "documents", params(("dataset_id" = Uuid, Path), ("document_id" = Uuid, Path), ("action" = String, Path, description = "`enable`, `disable`, `archive` or `un_archive`")), responses((status = 200, description = "`{\"result\": \"success\"}`")))]
+#[utoipa::path(patch, path = "/console/api/datasets/{dataset_id}/documents/{document_id}/status/{action}", tag = "documents", params(("dataset_id" = Uuid, Path), ("document_id" = Uuid, Path), ("action" = String, Path, description = "`enable`, `disable`, `archive` or `un_archive`")), responses((status = 200, description = "`{\"result\": \"success\"}`", body = crate::answers::Success)))]
 async fn status(
     state: web::Data<AppState>,
     Manager(user): Manager,
@@ -195,10 +190,10 @@ async fn status(
     dataset::check_model_setting(&state.infra.db, &state.engine.hosting, &d).await?;
     let action = StatusAction::parse(&action)?;
     document_admin::set_status(&state.indexer, &d, &doc, user.account.id, action).await?;
-    Ok(success())
+    Ok(crate::answers::success())
 }
 
-#[utoipa::path(get, path = "/console/api/datasets/{dataset_id}/documents/{document_id}/segments", tag = "documents", params(("dataset_id" = Uuid, Path), ("document_id" = Uuid, Path), ("last_id" = Option<String>, Query), ("limit" = Option<u64>, Query), ("status" = Option<Vec<String>>, Query), ("hit_count_gte" = Option<i32>, Query), ("enabled" = Option<String>, Query, description = "`true`, `false` or `all`"), ("keyword" = Option<String>, Query)), responses((status = 200, description = "A page of the document's segments")))]
+#[utoipa::path(get, path = "/console/api/datasets/{dataset_id}/documents/{document_id}/segments", tag = "documents", params(("dataset_id" = Uuid, Path), ("document_id" = Uuid, Path), ("last_id" = Option<String>, Query), ("limit" = Option<u64>, Query), ("status" = Option<Vec<String>>, Query), ("hit_count_gte" = Option<i32>, Query), ("enabled" = Option<String>, Query, description = "`true`, `false` or `all`"), ("keyword" = Option<String>, Query)), responses((status = 200, description = "A page of the document's segments", body = datasets::segments::SegmentPage)))]
 async fn list_segments(
     state: web::Data<AppState>,
     user: Console,
@@ -207,11 +202,46 @@ async fn list_segments(
 ) -> HttpResult {
     let (dataset_id, document_id) = path.into_inner();
     let (_, doc) = document_of(&state, &user, dataset_id, document_id).await?;
-    let query = SegmentQuery::parse(query.pairs())?;
+    let query = segment_query(&query)?;
     Ok(HttpResponse::Ok().json(segments::list(&state.infra.db, &doc, &query).await?))
 }
 
-#[utoipa::path(patch, path = "/console/api/datasets/{dataset_id}/segments/{segment_id}/{action}", tag = "documents", params(("dataset_id" = Uuid, Path), ("segment_id" = Uuid, Path), ("action" = String, Path, description = "`enable` or `disable`")), responses((status = 200, description = "`{\"result\": \"success\"}`")))]
+/// Dify's reqparse arguments of the segment list (`status` repeatable), as 400s when malformed.
+fn segment_query(q: &QueryArgs) -> Result<SegmentQuery, ApiError> {
+    let limit = match q.get("limit") {
+        None => 20,
+        Some(v) => v
+            .trim()
+            .parse::<u64>()
+            .ok()
+            .filter(|l| *l >= 1)
+            .ok_or_else(|| ApiError::invalid_param("limit", "limit must be a positive integer."))?,
+    };
+    let hit_count_gte = match q.get("hit_count_gte") {
+        None | Some("") => None,
+        Some(v) => Some(
+            v.trim()
+                .parse::<i32>()
+                .map_err(|_| ApiError::invalid_param("hit_count_gte", "hit_count_gte must be an integer."))?,
+        ),
+    };
+    let enabled = match q.get("enabled").map(str::to_lowercase).as_deref() {
+        Some("true") => Some(true),
+        Some("false") => Some(false),
+        // `all`, and any other value: Dify applies no filter.
+        _ => None,
+    };
+    Ok(SegmentQuery {
+        last_id: q.get("last_id").map(str::to_owned),
+        limit: limit.min(segments::MAX_LIMIT),
+        statuses: q.values("status").map(str::to_owned).collect(),
+        hit_count_gte,
+        enabled,
+        keyword: q.get("keyword").filter(|k| !k.is_empty()).map(str::to_owned),
+    })
+}
+
+#[utoipa::path(patch, path = "/console/api/datasets/{dataset_id}/segments/{segment_id}/{action}", tag = "documents", params(("dataset_id" = Uuid, Path), ("segment_id" = Uuid, Path), ("action" = String, Path, description = "`enable` or `disable`")), responses((status = 200, description = "`{\"result\": \"success\"}`", body = crate::answers::Success)))]
 async fn segment_action(
     state: web::Data<AppState>,
     Manager(user): Manager,
@@ -223,10 +253,10 @@ async fn segment_action(
     dataset::check_model_setting(db, &state.engine.hosting, &d).await?;
     let segment = segments::find(db, &d, segment_id).await?;
     segments::set_enabled(&state.indexer, &d, user.account.id, segment, &action).await?;
-    Ok(success())
+    Ok(crate::answers::success())
 }
 
-#[utoipa::path(delete, path = "/console/api/datasets/{dataset_id}/documents/{document_id}/segments/{segment_id}", tag = "documents", params(("dataset_id" = Uuid, Path), ("document_id" = Uuid, Path), ("segment_id" = Uuid, Path)), responses((status = 200, description = "`{\"result\": \"success\"}`")))]
+#[utoipa::path(delete, path = "/console/api/datasets/{dataset_id}/documents/{document_id}/segments/{segment_id}", tag = "documents", params(("dataset_id" = Uuid, Path), ("document_id" = Uuid, Path), ("segment_id" = Uuid, Path)), responses((status = 200, description = "`{\"result\": \"success\"}`", body = crate::answers::Success)))]
 async fn delete_segment(
     state: web::Data<AppState>,
     Manager(user): Manager,
@@ -236,7 +266,7 @@ async fn delete_segment(
     let (d, doc) = document_of(&state, &user, dataset_id, document_id).await?;
     let segment = segment_of(&state, &d, &doc, segment_id).await?;
     segments::delete(&state.indexer, &d, &segment).await?;
-    Ok(success())
+    Ok(crate::answers::success())
 }
 
 /// The document's segment, or 404 "Segment not found.".
@@ -253,7 +283,7 @@ async fn segment_of(
     Ok(segment)
 }
 
-#[utoipa::path(post, path = "/console/api/datasets/{dataset_id}/documents/{document_id}/segment", tag = "documents", params(("dataset_id" = Uuid, Path), ("document_id" = Uuid, Path)), request_body = SegmentInput, responses((status = 200, description = "The new segment and the document's form")))]
+#[utoipa::path(post, path = "/console/api/datasets/{dataset_id}/documents/{document_id}/segment", tag = "documents", params(("dataset_id" = Uuid, Path), ("document_id" = Uuid, Path)), request_body = SegmentInput, responses((status = 200, description = "The new segment and the document's form", body = datasets::segments::SegmentWithForm)))]
 async fn add_segment(
     state: web::Data<AppState>,
     Manager(user): Manager,
@@ -265,10 +295,10 @@ async fn add_segment(
     dataset::check_model_setting(&state.infra.db, &state.engine.hosting, &d).await?;
     let input = body.read()?.validated(&doc)?;
     let row = segment_edit::create(&state.indexer, &d, &doc, user.account.id, input).await?;
-    Ok(HttpResponse::Ok().json(json!({"data": segments::fields(&row), "doc_form": doc.doc_form})))
+    Ok(HttpResponse::Ok().json(SegmentWithForm { data: segments::fields(&row), doc_form: doc.doc_form }))
 }
 
-#[utoipa::path(patch, path = "/console/api/datasets/{dataset_id}/documents/{document_id}/segments/{segment_id}", tag = "documents", params(("dataset_id" = Uuid, Path), ("document_id" = Uuid, Path), ("segment_id" = Uuid, Path)), request_body = SegmentInput, responses((status = 200, description = "The segment and the document's form")))]
+#[utoipa::path(patch, path = "/console/api/datasets/{dataset_id}/documents/{document_id}/segments/{segment_id}", tag = "documents", params(("dataset_id" = Uuid, Path), ("document_id" = Uuid, Path), ("segment_id" = Uuid, Path)), request_body = SegmentInput, responses((status = 200, description = "The segment and the document's form", body = datasets::segments::SegmentWithForm)))]
 async fn update_segment(
     state: web::Data<AppState>,
     Manager(user): Manager,
@@ -281,5 +311,5 @@ async fn update_segment(
     let segment = segment_of(&state, &d, &doc, segment_id).await?;
     let input = body.read()?.validated(&doc)?;
     let row = segment_edit::update(&state.indexer, &d, &doc, user.account.id, segment, input).await?;
-    Ok(HttpResponse::Ok().json(json!({"data": segments::fields(&row), "doc_form": doc.doc_form})))
+    Ok(HttpResponse::Ok().json(SegmentWithForm { data: segments::fields(&row), doc_form: doc.doc_form }))
 }

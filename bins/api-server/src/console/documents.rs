@@ -9,7 +9,7 @@ use datasets::init::Initialized;
 use datasets::listing::{self, Page};
 use kernel::ApiError;
 use serde::{Deserialize, Deserializer};
-use serde_json::{Value, json};
+use serde_json::Value;
 use uuid::Uuid;
 
 use super::guard::{Console, Manager};
@@ -98,7 +98,7 @@ pub fn register(t: &mut RouteTable) {
     t.add("POST", "/console/api/datasets/<uuid:dataset_id>/hit-testing", "console.hittestingapi", web::to(hit_testing));
 }
 
-#[utoipa::path(post, path = "/console/api/datasets/{dataset_id}/documents", tag = "documents", params(("dataset_id" = Uuid, Path)), request_body = CreateDocuments, responses((status = 200, description = "The documents and their batch, queued for indexing")))]
+#[utoipa::path(post, path = "/console/api/datasets/{dataset_id}/documents", tag = "documents", params(("dataset_id" = Uuid, Path)), request_body = CreateDocuments, responses((status = 200, description = "The documents and their batch, queued for indexing", body = datasets::documents::DocumentsCreated)))]
 async fn create(
     state: web::Data<AppState>,
     Manager(user): Manager,
@@ -126,8 +126,7 @@ async fn create(
     })?;
     let (_, docs, batch) =
         documents::create(db, &state.infra.outbox, &state.engine.hosting, &d, user.account.id, &args).await?;
-    let docs: Vec<Value> = docs.iter().map(|doc| documents::fields(doc, 0)).collect();
-    Ok(HttpResponse::Ok().json(json!({"documents": docs, "batch": batch})))
+    Ok(HttpResponse::Ok().json(documents::DocumentsCreated::of(&docs, batch)))
 }
 
 /// `POST .../documents` with `original_document_id`: the document is processed again.
@@ -140,10 +139,11 @@ async fn reprocess(
     let db = &state.infra.db;
     dataset::check_model_setting(db, &state.engine.hosting, d).await?;
     let doc = documents::update(db, &state.infra.outbox, d, user.account.id, args).await?;
-    Ok(HttpResponse::Ok().json(json!({"documents": [documents::fields(&doc, 0)], "batch": doc.batch})))
+    let batch = doc.batch.clone();
+    Ok(HttpResponse::Ok().json(documents::DocumentsCreated::of(&[doc], batch)))
 }
 
-#[utoipa::path(post, path = "/console/api/datasets/init", tag = "documents", request_body = DocumentsRequest, responses((status = 200, description = "A new dataset named after the first file, with its documents and their batch")))]
+#[utoipa::path(post, path = "/console/api/datasets/init", tag = "documents", request_body = DocumentsRequest, responses((status = 200, description = "A new dataset named after the first file, with its documents and their batch", body = datasets::documents::DatasetInitialized)))]
 async fn init(state: web::Data<AppState>, Manager(user): Manager, body: Body<DocumentsRequest>) -> HttpResult {
     let body = body.read()?;
     if body.indexing_technique.is_none() {
@@ -160,12 +160,15 @@ async fn init(state: web::Data<AppState>, Manager(user): Manager, body: Body<Doc
     )
     .await?;
     // Dify answers the short `dataset_fields` here, not the detail of `/datasets/<id>`.
-    let dataset = listing::brief(&d);
-    let docs: Vec<Value> = docs.iter().map(|doc| documents::fields(doc, 0)).collect();
-    Ok(HttpResponse::Ok().json(json!({"dataset": dataset, "documents": docs, "batch": batch})))
+    let created = documents::DocumentsCreated::of(&docs, batch);
+    Ok(HttpResponse::Ok().json(documents::DatasetInitialized {
+        dataset: listing::brief(&d),
+        documents: created.documents,
+        batch: created.batch,
+    }))
 }
 
-#[utoipa::path(get, path = "/console/api/datasets/{dataset_id}/documents", tag = "documents", params(("dataset_id" = Uuid, Path), ("page" = Option<u64>, Query), ("limit" = Option<u64>, Query), ("keyword" = Option<String>, Query)), responses((status = 200, description = "A page of the dataset's documents")))]
+#[utoipa::path(get, path = "/console/api/datasets/{dataset_id}/documents", tag = "documents", params(("dataset_id" = Uuid, Path), ("page" = Option<u64>, Query), ("limit" = Option<u64>, Query), ("keyword" = Option<String>, Query)), responses((status = 200, description = "A page of the dataset's documents", body = datasets::listing::NumberedPage<datasets::documents::DocumentFields>)))]
 async fn list(state: web::Data<AppState>, user: Console, path: web::Path<Uuid>, query: QueryArgs) -> HttpResult {
     let db = &state.infra.db;
     let d = dataset::find_accessible(db, user.tenant_id(), user.account.id, path.into_inner()).await?;
@@ -173,14 +176,14 @@ async fn list(state: web::Data<AppState>, user: Console, path: web::Path<Uuid>, 
     Ok(HttpResponse::Ok().json(documents::list(db, &d, query.get("keyword"), page).await?))
 }
 
-#[utoipa::path(get, path = "/console/api/datasets/{dataset_id}/indexing-status", tag = "documents", params(("dataset_id" = Uuid, Path)), responses((status = 200, description = "The indexing status of each document")))]
+#[utoipa::path(get, path = "/console/api/datasets/{dataset_id}/indexing-status", tag = "documents", params(("dataset_id" = Uuid, Path)), responses((status = 200, description = "The indexing status of each document", body = datasets::documents::IndexingProgressList)))]
 async fn dataset_status(state: web::Data<AppState>, user: Console, path: web::Path<Uuid>) -> HttpResult {
     let db = &state.infra.db;
     let d = dataset::find_accessible(db, user.tenant_id(), user.account.id, path.into_inner()).await?;
-    Ok(HttpResponse::Ok().json(json!({"data": documents::dataset_indexing_status(db, &d).await?})))
+    Ok(HttpResponse::Ok().json(documents::dataset_indexing_status(db, &d).await?))
 }
 
-#[utoipa::path(get, path = "/console/api/datasets/{dataset_id}/documents/{document_id}/indexing-status", tag = "documents", params(("dataset_id" = Uuid, Path), ("document_id" = Uuid, Path)), responses((status = 200, description = "The document's indexing status")))]
+#[utoipa::path(get, path = "/console/api/datasets/{dataset_id}/documents/{document_id}/indexing-status", tag = "documents", params(("dataset_id" = Uuid, Path), ("document_id" = Uuid, Path)), responses((status = 200, description = "The document's indexing status", body = datasets::documents::IndexingProgress)))]
 async fn document_status(state: web::Data<AppState>, user: Console, path: web::Path<(Uuid, Uuid)>) -> HttpResult {
     let db = &state.infra.db;
     let (dataset_id, document_id) = path.into_inner();
@@ -189,19 +192,16 @@ async fn document_status(state: web::Data<AppState>, user: Console, path: web::P
     Ok(HttpResponse::Ok().json(documents::indexing_status(db, &doc).await?))
 }
 
-#[utoipa::path(get, path = "/console/api/datasets/{dataset_id}/batch/{batch}/indexing-status", tag = "documents", params(("dataset_id" = Uuid, Path), ("batch" = String, Path)), responses((status = 200, description = "The indexing status of the batch's documents")))]
+#[utoipa::path(get, path = "/console/api/datasets/{dataset_id}/batch/{batch}/indexing-status", tag = "documents", params(("dataset_id" = Uuid, Path), ("batch" = String, Path)), responses((status = 200, description = "The indexing status of the batch's documents", body = datasets::documents::IndexingProgressList)))]
 async fn batch_status(state: web::Data<AppState>, user: Console, path: web::Path<(Uuid, String)>) -> HttpResult {
     let db = &state.infra.db;
     let (dataset_id, batch) = path.into_inner();
     let d = dataset::find_accessible(db, user.tenant_id(), user.account.id, dataset_id).await?;
-    let mut data = Vec::new();
-    for doc in documents::batch(db, &d, &batch).await? {
-        data.push(documents::indexing_status(db, &doc).await?);
-    }
-    Ok(HttpResponse::Ok().json(json!({"data": data})))
+    let docs = documents::batch(db, &d, &batch).await?;
+    Ok(HttpResponse::Ok().json(documents::IndexingProgressList { data: documents::progress(db, &docs).await? }))
 }
 
-#[utoipa::path(post, path = "/console/api/datasets/{dataset_id}/hit-testing", tag = "documents", params(("dataset_id" = Uuid, Path)), request_body = HitTesting, responses((status = 200, description = "The query and the segments it retrieves")))]
+#[utoipa::path(post, path = "/console/api/datasets/{dataset_id}/hit-testing", tag = "documents", params(("dataset_id" = Uuid, Path)), request_body = HitTesting, responses((status = 200, description = "The query and the segments it retrieves", body = datasets::hit_testing::HitTesting)))]
 async fn hit_testing(
     state: web::Data<AppState>,
     user: Console,

@@ -40,13 +40,13 @@ pub fn register(t: &mut RouteTable) {
 }
 
 /// The body keeps its nulls: Dify's required arguments here may be null, its optional ones not.
-#[utoipa::path(post, path = "/console/api/datasets/indexing-estimate", tag = "datasets", request_body = EstimateRequest, responses((status = 200, description = "Segments, tokens, price and a preview of the uploads under the rule")))]
+#[utoipa::path(post, path = "/console/api/datasets/indexing-estimate", tag = "datasets", request_body = EstimateRequest, responses((status = 200, description = "Segments, tokens, price and a preview of the uploads under the rule", body = datasets::estimate::EstimateAnswer)))]
 async fn estimate_uploads(state: web::Data<AppState>, user: Console, body: Body<EstimateRequest>) -> HttpResult {
     let args = EstimateArgs::parse(body.read_keeping_nulls()?)?;
     Ok(HttpResponse::Ok().json(estimate::estimate_upload(&state.indexer, user.tenant_id(), args).await?))
 }
 
-#[utoipa::path(get, path = "/console/api/datasets/{dataset_id}/documents/{document_id}/indexing-estimate", tag = "datasets", params(("dataset_id" = Uuid, Path), ("document_id" = Uuid, Path)), responses((status = 200, description = "The estimate of a document not indexed yet")))]
+#[utoipa::path(get, path = "/console/api/datasets/{dataset_id}/documents/{document_id}/indexing-estimate", tag = "datasets", params(("dataset_id" = Uuid, Path), ("document_id" = Uuid, Path)), responses((status = 200, description = "The estimate of a document not indexed yet", body = datasets::estimate::EstimateAnswer)))]
 async fn estimate_document(state: web::Data<AppState>, user: Console, path: web::Path<(Uuid, Uuid)>) -> HttpResult {
     let db = &state.infra.db;
     let (dataset_id, document_id) = path.into_inner();
@@ -55,7 +55,7 @@ async fn estimate_document(state: web::Data<AppState>, user: Console, path: web:
     Ok(HttpResponse::Ok().json(estimate::estimate_documents(&state.indexer, &d, &[doc]).await?))
 }
 
-#[utoipa::path(get, path = "/console/api/datasets/{dataset_id}/batch/{batch}/indexing-estimate", tag = "datasets", params(("dataset_id" = Uuid, Path), ("batch" = String, Path)), responses((status = 200, description = "The estimate of a batch's documents not indexed yet")))]
+#[utoipa::path(get, path = "/console/api/datasets/{dataset_id}/batch/{batch}/indexing-estimate", tag = "datasets", params(("dataset_id" = Uuid, Path), ("batch" = String, Path)), responses((status = 200, description = "The estimate of a batch's documents not indexed yet", body = datasets::estimate::EstimateAnswer)))]
 async fn estimate_batch(state: web::Data<AppState>, user: Console, path: web::Path<(Uuid, String)>) -> HttpResult {
     let db = &state.infra.db;
     let (dataset_id, batch) = path.into_inner();

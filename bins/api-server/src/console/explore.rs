@@ -153,10 +153,6 @@ impl FromRequest for CloudAdmin {
     }
 }
 
-fn success() -> Value {
-    json!({"result": "success"})
-}
-
 /// The caller's interface language, as the catalogue is filtered by it.
 fn account_language(user: &Console) -> &str {
     user.account.interface_language.as_deref().filter(|l| !l.is_empty()).unwrap_or("en-US")
@@ -178,8 +174,8 @@ async fn detail(state: web::Data<AppState>, _user: Console, path: web::Path<Uuid
 
 fn listed(outcome: Outcome) -> HttpResponse {
     match outcome {
-        Outcome::Created => HttpResponse::Created().json(success()),
-        Outcome::Updated => HttpResponse::Ok().json(success()),
+        Outcome::Created => HttpResponse::Created().json(crate::answers::SUCCESS),
+        Outcome::Updated => HttpResponse::Ok().json(crate::answers::SUCCESS),
     }
 }
 
@@ -247,7 +243,7 @@ async fn pin(state: web::Data<AppState>, user: Console, path: web::Path<Uuid>, b
     if let Some(pinned) = body.read()?.is_pinned {
         installed::set_pinned(db, &entry, pinned).await?;
     }
-    Ok(HttpResponse::Ok().json(json!({"result": "success", "message": "App info updated successfully"})))
+    Ok(HttpResponse::Ok().json(crate::answers::SuccessMessage::new("App info updated successfully")))
 }
 
 /// Uninstalls an app from the workspace.
@@ -256,7 +252,7 @@ async fn uninstall(state: web::Data<AppState>, user: Console, path: web::Path<Uu
     let db = &state.infra.db;
     let entry = installed::for_tenant(db, user.tenant_id(), path.into_inner()).await?;
     installed::uninstall(db, user.tenant_id(), &entry).await?;
-    Ok(HttpResponse::Ok().json(json!({"result": "success", "message": "App uninstalled successfully"})))
+    Ok(HttpResponse::Ok().json(crate::answers::SuccessMessage::new("App uninstalled successfully")))
 }
 
 /// `POST /admin/insert-explore-apps`: lists any app; 201 when new, 200 when updated.

@@ -7,7 +7,6 @@ use datasets::DatasetError;
 use datasets::upload::{self, Upload, Uploader};
 use futures::StreamExt;
 use kernel::config::StorageConfig;
-use serde_json::json;
 use uuid::Uuid;
 
 use super::guard::Console;
@@ -26,12 +25,12 @@ pub fn register(t: &mut RouteTable) {
     t.add("GET", "/console/api/files/<uuid:file_id>/preview", "console.filepreviewapi", web::to(preview));
 }
 
-#[utoipa::path(get, path = "/console/api/files/upload", tag = "files", responses((status = 200, description = "The upload size and batch limits")))]
+#[utoipa::path(get, path = "/console/api/files/upload", tag = "files", responses((status = 200, description = "The upload size and batch limits", body = crate::answers::UploadLimits)))]
 async fn config(state: web::Data<AppState>, _user: Console) -> HttpResult {
-    Ok(HttpResponse::Ok().json(json!({
-        "file_size_limit": state.config.upload_file_size_limit_mb,
-        "batch_count_limit": state.config.upload_file_batch_limit,
-    })))
+    Ok(HttpResponse::Ok().json(crate::answers::UploadLimits {
+        file_size_limit: state.config.upload_file_size_limit_mb,
+        batch_count_limit: state.config.upload_file_batch_limit,
+    }))
 }
 
 /// Reads the one `file` part, at most `limit` bytes of it (one more byte is a 413 at once,
@@ -71,7 +70,7 @@ fn storage_type(state: &AppState) -> &'static str {
     }
 }
 
-#[utoipa::path(post, path = "/console/api/files/upload", tag = "files", request_body(content_type = "multipart/form-data", description = "One `file` part"), responses((status = 201, description = "The stored upload")))]
+#[utoipa::path(post, path = "/console/api/files/upload", tag = "files", request_body(content_type = "multipart/form-data", description = "One `file` part"), responses((status = 201, description = "The stored upload", body = datasets::upload::FileFields)))]
 async fn create(state: web::Data<AppState>, user: Console, form: Multipart) -> HttpResult {
     let limit = state.config.upload_file_size_limit_mb.saturating_mul(1024 * 1024);
     let file = read_file(form, limit).await?;
@@ -85,7 +84,7 @@ async fn create(state: web::Data<AppState>, user: Console, form: Multipart) -> H
     Ok(HttpResponse::Created().json(upload::fields(&row)))
 }
 
-#[utoipa::path(get, path = "/console/api/files/{file_id}/preview", tag = "files", params(("file_id" = Uuid, Path)), responses((status = 200, description = "The start of the file's text")))]
+#[utoipa::path(get, path = "/console/api/files/{file_id}/preview", tag = "files", params(("file_id" = Uuid, Path)), responses((status = 200, description = "The start of the file's text", body = datasets::upload::FilePreview)))]
 async fn preview(state: web::Data<AppState>, user: Console, path: web::Path<Uuid>) -> HttpResult {
     let content = upload::preview(
         &state.infra.db,

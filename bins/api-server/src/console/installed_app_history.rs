@@ -150,7 +150,7 @@ async fn rename_conversation(
 }
 
 /// Pins a conversation.
-#[utoipa::path(patch, path = "/console/api/installed-apps/{installed_app_id}/conversations/{c_id}/pin", tag = "installed apps", params(("installed_app_id" = Uuid, Path), ("c_id" = Uuid, Path)), responses((status = 200, description = "`{\"result\": \"success\"}`")))]
+#[utoipa::path(patch, path = "/console/api/installed-apps/{installed_app_id}/conversations/{c_id}/pin", tag = "installed apps", params(("installed_app_id" = Uuid, Path), ("c_id" = Uuid, Path)), responses((status = 200, description = "`{\"result\": \"success\"}`", body = crate::answers::Success)))]
 async fn pin(state: web::Data<AppState>, user: Console, ids: web::Path<(Uuid, Uuid)>) -> HttpResult {
     let (id, c_id) = *ids;
     let app = installed_app(&state, &user, id).await?;
@@ -158,7 +158,7 @@ async fn pin(state: web::Data<AppState>, user: Console, ids: web::Path<(Uuid, Uu
 }
 
 /// Unpins a conversation.
-#[utoipa::path(patch, path = "/console/api/installed-apps/{installed_app_id}/conversations/{c_id}/unpin", tag = "installed apps", params(("installed_app_id" = Uuid, Path), ("c_id" = Uuid, Path)), responses((status = 200, description = "`{\"result\": \"success\"}`")))]
+#[utoipa::path(patch, path = "/console/api/installed-apps/{installed_app_id}/conversations/{c_id}/unpin", tag = "installed apps", params(("installed_app_id" = Uuid, Path), ("c_id" = Uuid, Path)), responses((status = 200, description = "`{\"result\": \"success\"}`", body = crate::answers::Success)))]
 async fn unpin(state: web::Data<AppState>, user: Console, ids: web::Path<(Uuid, Uuid)>) -> HttpResult {
     let (id, c_id) = *ids;
     let app = installed_app(&state, &user, id).await?;
@@ -173,7 +173,7 @@ async fn list_messages(state: web::Data<AppState>, user: Console, id: web::Path<
 }
 
 /// Rates one of the caller's answers (or takes the rating back).
-#[utoipa::path(post, path = "/console/api/installed-apps/{installed_app_id}/messages/{message_id}/feedbacks", tag = "installed apps", params(("installed_app_id" = Uuid, Path), ("message_id" = Uuid, Path)), request_body = Feedback, responses((status = 200, description = "`{\"result\": \"success\"}`")))]
+#[utoipa::path(post, path = "/console/api/installed-apps/{installed_app_id}/messages/{message_id}/feedbacks", tag = "installed apps", params(("installed_app_id" = Uuid, Path), ("message_id" = Uuid, Path)), request_body = Feedback, responses((status = 200, description = "`{\"result\": \"success\"}`", body = crate::answers::Success)))]
 async fn feedback(
     state: web::Data<AppState>,
     user: Console,
@@ -194,14 +194,14 @@ async fn list_saved(state: web::Data<AppState>, user: Console, id: web::Path<Uui
 }
 
 /// Saves one of the caller's completions.
-#[utoipa::path(post, path = "/console/api/installed-apps/{installed_app_id}/saved-messages", tag = "installed apps", params(("installed_app_id" = Uuid, Path)), request_body = SaveMessage, responses((status = 200, description = "`{\"result\": \"success\"}`")))]
+#[utoipa::path(post, path = "/console/api/installed-apps/{installed_app_id}/saved-messages", tag = "installed apps", params(("installed_app_id" = Uuid, Path)), request_body = SaveMessage, responses((status = 200, description = "`{\"result\": \"success\"}`", body = crate::answers::Success)))]
 async fn save(state: web::Data<AppState>, user: Console, id: web::Path<Uuid>, body: Body<SaveMessage>) -> HttpResult {
     let app = installed_app(&state, &user, *id).await?;
     history::save_message(&state.infra.db, scope(&app, &user), body).await
 }
 
 /// Forgets a saved message.
-#[utoipa::path(delete, path = "/console/api/installed-apps/{installed_app_id}/saved-messages/{message_id}", tag = "installed apps", params(("installed_app_id" = Uuid, Path), ("message_id" = Uuid, Path)), responses((status = 200, description = "`{\"result\": \"success\"}`")))]
+#[utoipa::path(delete, path = "/console/api/installed-apps/{installed_app_id}/saved-messages/{message_id}", tag = "installed apps", params(("installed_app_id" = Uuid, Path), ("message_id" = Uuid, Path)), responses((status = 200, description = "`{\"result\": \"success\"}`", body = crate::answers::Success)))]
 async fn unsave(state: web::Data<AppState>, user: Console, ids: web::Path<(Uuid, Uuid)>) -> HttpResult {
     let (id, message_id) = *ids;
     let app = installed_app(&state, &user, id).await?;

@@ -7,7 +7,6 @@ use apps::lookup::AppMode;
 use conversations::Caller;
 use conversations::generate;
 use entities::apps as app_rows;
-use serde_json::json;
 use uuid::Uuid;
 
 use super::app_generation::wrong_mode;
@@ -84,7 +83,7 @@ async fn more_like_this(
 }
 
 /// Suggested follow-ups for one of the caller's answers.
-#[utoipa::path(get, path = "/console/api/installed-apps/{installed_app_id}/messages/{message_id}/suggested-questions", tag = "installed apps", params(("installed_app_id" = Uuid, Path), ("message_id" = Uuid, Path)), responses((status = 200, description = "`{\"data\": [question, ...]}`")))]
+#[utoipa::path(get, path = "/console/api/installed-apps/{installed_app_id}/messages/{message_id}/suggested-questions", tag = "installed apps", params(("installed_app_id" = Uuid, Path), ("message_id" = Uuid, Path)), responses((status = 200, description = "`{\"data\": [question, ...]}`", body = crate::answers::Data<String>)))]
 async fn suggested(state: web::Data<AppState>, user: Console, path: web::Path<(Uuid, Uuid)>) -> HttpResult {
     let (id, message_id) = path.into_inner();
     // Dify answers a completion app here with not_completion_app (sic).
@@ -100,11 +99,11 @@ async fn suggested(state: web::Data<AppState>, user: Console, path: web::Path<(U
         true,
     )
     .await?;
-    Ok(HttpResponse::Ok().json(json!({"data": data})))
+    Ok(HttpResponse::Ok().json(crate::answers::Data { data }))
 }
 
 /// Speech to text for the installed app.
-#[utoipa::path(post, path = "/console/api/installed-apps/{installed_app_id}/audio-to-text", tag = "installed apps", params(("installed_app_id" = Uuid, Path)), request_body(content_type = "multipart/form-data", description = "The recording, in the form field `file`"), responses((status = 200, description = "`{\"text\": ...}`")))]
+#[utoipa::path(post, path = "/console/api/installed-apps/{installed_app_id}/audio-to-text", tag = "installed apps", params(("installed_app_id" = Uuid, Path)), request_body(content_type = "multipart/form-data", description = "The recording, in the form field `file`"), responses((status = 200, description = "`{\"text\": ...}`", body = crate::answers::Text)))]
 async fn audio(
     state: web::Data<AppState>,
     user: Console,
@@ -156,13 +155,13 @@ async fn run(state: &AppState, user: &Console, app: app_rows::Model, args: Gener
 }
 
 /// Stops a completion the caller started.
-#[utoipa::path(post, path = "/console/api/installed-apps/{installed_app_id}/completion-messages/{task_id}/stop", tag = "installed apps", params(("installed_app_id" = Uuid, Path), ("task_id" = String, Path)), responses((status = 200, description = "`{\"result\": \"success\"}`")))]
+#[utoipa::path(post, path = "/console/api/installed-apps/{installed_app_id}/completion-messages/{task_id}/stop", tag = "installed apps", params(("installed_app_id" = Uuid, Path), ("task_id" = String, Path)), responses((status = 200, description = "`{\"result\": \"success\"}`", body = crate::answers::Success)))]
 async fn stop_completion(state: web::Data<AppState>, user: Console, path: web::Path<(Uuid, String)>) -> HttpResult {
     stop(state, user, path.into_inner(), AppMode::Completion).await
 }
 
 /// Stops a chat answer the caller started.
-#[utoipa::path(post, path = "/console/api/installed-apps/{installed_app_id}/chat-messages/{task_id}/stop", tag = "installed apps", params(("installed_app_id" = Uuid, Path), ("task_id" = String, Path)), responses((status = 200, description = "`{\"result\": \"success\"}`")))]
+#[utoipa::path(post, path = "/console/api/installed-apps/{installed_app_id}/chat-messages/{task_id}/stop", tag = "installed apps", params(("installed_app_id" = Uuid, Path), ("task_id" = String, Path)), responses((status = 200, description = "`{\"result\": \"success\"}`", body = crate::answers::Success)))]
 async fn stop_chat(state: web::Data<AppState>, user: Console, path: web::Path<(Uuid, String)>) -> HttpResult {
     stop(state, user, path.into_inner(), AppMode::Chat).await
 }
@@ -170,5 +169,5 @@ async fn stop_chat(state: web::Data<AppState>, user: Console, path: web::Path<(U
 async fn stop(state: web::Data<AppState>, user: Console, (id, task_id): (Uuid, String), mode: AppMode) -> HttpResult {
     installed_app(&state, &user, id, mode).await?;
     conversations::stop::request_stop(state.infra.cache.as_ref(), Caller::Account(user.account.id), &task_id).await?;
-    Ok(HttpResponse::Ok().json(json!({"result": "success"})))
+    Ok(crate::answers::success())
 }

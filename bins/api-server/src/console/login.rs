@@ -112,5 +112,5 @@ async fn logout(req: HttpRequest, state: web::Data<AppState>) -> HttpResult {
     }
     let mut gone = session_cookie(&state, String::new(), Some(CookieDuration::ZERO));
     gone.make_removal();
-    Ok(HttpResponse::Ok().cookie(gone).json(json!({"result": "success"})))
+    Ok(HttpResponse::Ok().cookie(gone).json(crate::answers::SUCCESS))
 }

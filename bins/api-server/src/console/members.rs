@@ -83,7 +83,7 @@ async fn remove(state: web::Data<AppState>, user: Console, path: web::Path<Uuid>
     Ok(HttpResponse::NoContent().finish())
 }
 
-#[utoipa::path(put, path = "/console/api/workspaces/current/members/{member_id}/update-role", tag = "members", params(("member_id" = Uuid, Path)), request_body = MemberRoleUpdate, responses((status = 200, description = "`{\"result\": \"success\"}`")))]
+#[utoipa::path(put, path = "/console/api/workspaces/current/members/{member_id}/update-role", tag = "members", params(("member_id" = Uuid, Path)), request_body = MemberRoleUpdate, responses((status = 200, description = "`{\"result\": \"success\"}`", body = crate::answers::Success)))]
 async fn update_role(
     state: web::Data<AppState>,
     user: Console,
@@ -93,5 +93,5 @@ async fn update_role(
     let MemberRoleUpdate { role } = body.read()?;
     members::update_role(&state.infra.db, user.tenant_id(), &user.account, user.role(), path.into_inner(), &role)
         .await?;
-    Ok(HttpResponse::Ok().json(json!({"result": "success"})))
+    Ok(crate::answers::success())
 }

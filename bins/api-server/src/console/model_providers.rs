@@ -258,7 +258,7 @@ async fn validate_provider(
     Ok(check_result(store::validate_provider(&state.http, &path, &config).await?))
 }
 
-#[utoipa::path(post, path = "/console/api/workspaces/current/model-providers/{provider_name}", tag = "model-providers", params(("provider_name" = String, Path)), request_body = ProviderCredentials, responses((status = 201, description = "`{\"result\": \"success\"}`")))]
+#[utoipa::path(post, path = "/console/api/workspaces/current/model-providers/{provider_name}", tag = "model-providers", params(("provider_name" = String, Path)), request_body = ProviderCredentials, responses((status = 201, description = "`{\"result\": \"success\"}`", body = crate::answers::Success)))]
 async fn save_provider(
     state: web::Data<AppState>,
     Manager(user): Manager,
@@ -268,7 +268,7 @@ async fn save_provider(
     let config = body.read()?.config;
     store::save_provider(&state.infra.db, &state.http, &state.provider_credentials, user.tenant_id(), &path, config)
         .await?;
-    Ok(HttpResponse::Created().json(json!({"result": "success"})))
+    Ok(HttpResponse::Created().json(crate::answers::SUCCESS))
 }
 
 #[utoipa::path(delete, path = "/console/api/workspaces/current/model-providers/{provider_name}", tag = "model-providers", params(("provider_name" = String, Path)), responses((status = 204, description = "Deleted")))]
@@ -296,7 +296,7 @@ async fn validate_model(
     Ok(check_result(outcome))
 }
 
-#[utoipa::path(post, path = "/console/api/workspaces/current/model-providers/{provider_name}/models", tag = "model-providers", params(("provider_name" = String, Path)), request_body = ModelCredentials, responses((status = 200, description = "`{\"result\": \"success\"}`")))]
+#[utoipa::path(post, path = "/console/api/workspaces/current/model-providers/{provider_name}/models", tag = "model-providers", params(("provider_name" = String, Path)), request_body = ModelCredentials, responses((status = 200, description = "`{\"result\": \"success\"}`", body = crate::answers::Success)))]
 async fn save_model(
     state: web::Data<AppState>,
     Manager(user): Manager,
@@ -315,7 +315,7 @@ async fn save_model(
         config,
     )
     .await?;
-    Ok(HttpResponse::Ok().json(json!({"result": "success"})))
+    Ok(crate::answers::success())
 }
 
 #[utoipa::path(delete, path = "/console/api/workspaces/current/model-providers/{provider_name}/models", tag = "model-providers", params(("provider_name" = String, Path), ("model_name" = String, Query), ("model_type" = String, Query)), responses((status = 204, description = "Deleted")))]
@@ -332,7 +332,7 @@ async fn delete_model(
     Ok(HttpResponse::NoContent().finish())
 }
 
-#[utoipa::path(post, path = "/console/api/workspaces/current/model-providers/{provider_name}/preferred-provider-type", tag = "model-providers", params(("provider_name" = String, Path)), request_body = PreferredType, responses((status = 200, description = "`{\"result\": \"success\"}`")))]
+#[utoipa::path(post, path = "/console/api/workspaces/current/model-providers/{provider_name}/preferred-provider-type", tag = "model-providers", params(("provider_name" = String, Path)), request_body = PreferredType, responses((status = 200, description = "`{\"result\": \"success\"}`", body = crate::answers::Success)))]
 async fn preferred_provider_type(
     state: web::Data<AppState>,
     Manager(user): Manager,
@@ -343,7 +343,7 @@ async fn preferred_provider_type(
     let preferred = preferred_provider_type.as_str();
     store::set_preferred_provider_type(&state.infra.db, &state.engine.hosting, user.tenant_id(), &path, preferred)
         .await?;
-    Ok(HttpResponse::Ok().json(json!({"result": "success"})))
+    Ok(crate::answers::success())
 }
 
 #[utoipa::path(get, path = "/console/api/workspaces/current/model-providers/{provider_name}/models/parameter-rules", tag = "model-providers", params(("provider_name" = String, Path), ("model_name" = String, Query)), responses((status = 200, description = "The model's parameter rules")))]
@@ -394,7 +394,7 @@ async fn default_model(state: web::Data<AppState>, user: Console, query: Query) 
     Ok(HttpResponse::Ok().json(model))
 }
 
-#[utoipa::path(post, path = "/console/api/workspaces/current/default-model", tag = "model-providers", request_body = DefaultModelEdit, responses((status = 200, description = "`{\"result\": \"success\"}`")))]
+#[utoipa::path(post, path = "/console/api/workspaces/current/default-model", tag = "model-providers", request_body = DefaultModelEdit, responses((status = 200, description = "`{\"result\": \"success\"}`", body = crate::answers::Success)))]
 async fn set_default_model(state: web::Data<AppState>, user: Console, body: Body<DefaultModelEdit>) -> HttpResult {
     let DefaultModelEdit { model_name, model_type: ConfigurableModelType(model_type), provider_name } = body.read()?;
     store::set_default_model(
@@ -406,7 +406,7 @@ async fn set_default_model(state: web::Data<AppState>, user: Console, body: Body
         &model_name,
     )
     .await?;
-    Ok(HttpResponse::Ok().json(json!({"result": "success"})))
+    Ok(crate::answers::success())
 }
 
 #[utoipa::path(get, path = "/console/api/workspaces/current/models/model-type/{model_type}", tag = "model-providers", params(("model_type" = String, Path)), responses((status = 200, description = "The models of that type the workspace may use")))]
@@ -436,7 +436,7 @@ async fn legacy_list(state: web::Data<AppState>, user: Console) -> HttpResult {
     Ok(HttpResponse::Ok().json(store::legacy_provider_list(&list)))
 }
 
-#[utoipa::path(post, path = "/console/api/workspaces/current/providers/{provider}/token", tag = "model-providers", params(("provider" = String, Path)), request_body = LegacyToken, responses((status = 201, description = "`{\"result\": \"success\"}`")))]
+#[utoipa::path(post, path = "/console/api/workspaces/current/providers/{provider}/token", tag = "model-providers", params(("provider" = String, Path)), request_body = LegacyToken, responses((status = 201, description = "`{\"result\": \"success\"}`", body = crate::answers::Success)))]
 async fn legacy_save_token(
     state: web::Data<AppState>,
     Manager(user): Manager,
@@ -446,7 +446,7 @@ async fn legacy_save_token(
     let config = legacy_token(&path, body.read()?.token)?;
     store::save_provider(&state.infra.db, &state.http, &state.provider_credentials, user.tenant_id(), &path, config)
         .await?;
-    Ok(HttpResponse::Created().json(json!({"result": "success"})))
+    Ok(HttpResponse::Created().json(crate::answers::SUCCESS))
 }
 
 #[utoipa::path(post, path = "/console/api/workspaces/current/providers/{provider}/token-validate", tag = "model-providers", params(("provider" = String, Path)), request_body = LegacyToken, responses((status = 200, description = "`result` (`success` or `error`, with `error`)")))]
@@ -476,7 +476,7 @@ fn legacy_token(provider: &str, token: Value) -> Result<Credentials, ApiError> {
 /// `{result:'success'}` or `{result:'error', error}` for a credential check.
 fn check_result(outcome: Result<(), String>) -> HttpResponse {
     match outcome {
-        Ok(()) => HttpResponse::Ok().json(json!({"result": "success"})),
+        Ok(()) => crate::answers::success(),
         Err(error) => HttpResponse::Ok().json(json!({"result": "error", "error": error})),
     }
 }

@@ -3,7 +3,6 @@
 
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
-use serde_json::json;
 
 use super::guard::Console;
 use crate::body::Body;
@@ -45,9 +44,9 @@ async fn rule_generate(state: web::Data<AppState>, user: Console, body: Body<Rul
     Ok(HttpResponse::Ok().json(rules))
 }
 
-#[utoipa::path(post, path = "/console/api/introduction-generate", tag = "prompts", request_body = IntroductionGenerate, responses((status = 200, description = "`{\"introduction\": ...}`")))]
+#[utoipa::path(post, path = "/console/api/introduction-generate", tag = "prompts", request_body = IntroductionGenerate, responses((status = 200, description = "`{\"introduction\": ...}`", body = crate::answers::Introduction)))]
 async fn introduction(state: web::Data<AppState>, user: Console, body: Body<IntroductionGenerate>) -> HttpResult {
     let prompt_template = body.read()?.prompt_template;
     let text = conversations::assist::introduction(&state.engine, user.tenant_id(), &prompt_template).await?;
-    Ok(HttpResponse::Ok().json(json!({"introduction": text})))
+    Ok(HttpResponse::Ok().json(crate::answers::Introduction { introduction: text }))
 }

@@ -8,7 +8,6 @@ use datasets::segment_import;
 use datasets::{dataset, documents};
 use kernel::ApiError;
 use kernel::jobs::Job;
-use serde_json::json;
 use uuid::Uuid;
 
 use super::guard::Console;
@@ -43,7 +42,7 @@ async fn status_post() -> HttpError {
     method_not_allowed().await
 }
 
-#[utoipa::path(post, path = "/console/api/datasets/{dataset_id}/documents/{document_id}/segments/batch_import", tag = "segments", params(("dataset_id" = Uuid, Path), ("document_id" = Uuid, Path)), request_body(content_type = "multipart/form-data", description = "One `file` part: a CSV of segments"), responses((status = 200, description = "The queued job")))]
+#[utoipa::path(post, path = "/console/api/datasets/{dataset_id}/documents/{document_id}/segments/batch_import", tag = "segments", params(("dataset_id" = Uuid, Path), ("document_id" = Uuid, Path)), request_body(content_type = "multipart/form-data", description = "One `file` part: a CSV of segments"), responses((status = 200, description = "The queued job", body = crate::answers::ImportJob)))]
 async fn import(
     state: web::Data<AppState>,
     user: Console,
@@ -74,12 +73,12 @@ async fn import(
         tracing::error!(error = %e, "cannot queue a segment import");
         ApiError::unavailable("The import could not be queued, please try again later.")
     })?;
-    Ok(HttpResponse::Ok().json(json!({"job_id": job_id, "job_status": "waiting"})))
+    Ok(HttpResponse::Ok().json(crate::answers::ImportJob { job_id, job_status: "waiting".into() }))
 }
 
-#[utoipa::path(get, path = "/console/api/datasets/batch_import_status/{job_id}", tag = "segments", params(("job_id" = Uuid, Path)), responses((status = 200, description = "The job's status")))]
+#[utoipa::path(get, path = "/console/api/datasets/batch_import_status/{job_id}", tag = "segments", params(("job_id" = Uuid, Path)), responses((status = 200, description = "The job's status", body = crate::answers::ImportJob)))]
 async fn status(state: web::Data<AppState>, user: Console, path: web::Path<Uuid>) -> HttpResult {
     let job_id = path.into_inner();
     let status = segment_import::status(state.infra.cache.as_ref(), job_id, user.tenant_id()).await?;
-    Ok(HttpResponse::Ok().json(json!({"job_id": job_id, "job_status": status})))
+    Ok(HttpResponse::Ok().json(crate::answers::ImportJob { job_id, job_status: status }))
 }

@@ -58,5 +58,5 @@ async fn setup(state: web::Data<AppState>, body: Body<Setup>) -> HttpResult {
     let account = accounts::setup::run(db, state.infra.storage.as_ref(), &email, &name, &password).await?;
     let mut resp = HttpResponse::Created();
     start_session(&state, &account, false, &mut resp).await?;
-    Ok(resp.json(json!({"result": "success"})))
+    Ok(resp.json(crate::answers::SUCCESS))
 }

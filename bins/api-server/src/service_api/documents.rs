@@ -8,7 +8,7 @@ use datasets::document_admin;
 use datasets::text_documents::{self, TextDocument};
 use kernel::config::StorageConfig;
 use serde::{Deserialize, Deserializer};
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 use uuid::Uuid;
 
 use super::guard::DatasetApiKey;
@@ -60,7 +60,7 @@ fn storage_type(state: &AppState) -> &'static str {
 }
 
 /// Adds a document to the key's dataset from text; it is indexed in the background.
-#[utoipa::path(post, path = "/v1/documents", tag = "documents", request_body = NewDocument, responses((status = 200, description = "`{\"id\": ...}`")))]
+#[utoipa::path(post, path = "/v1/documents", tag = "documents", request_body = NewDocument, responses((status = 200, description = "`{\"id\": ...}`", body = crate::answers::CreatedId)))]
 async fn create(state: web::Data<AppState>, key: DatasetApiKey, body: Body<NewDocument>) -> HttpResult {
     body.not_null(&["name", "text"])?;
     let NewDocument { name, text, doc_type, doc_metadata } = body.read()?;
@@ -76,7 +76,7 @@ async fn create(state: web::Data<AppState>, key: DatasetApiKey, body: Body<NewDo
         doc,
     )
     .await?;
-    Ok(HttpResponse::Ok().json(json!({"id": created.id})))
+    Ok(HttpResponse::Ok().json(crate::answers::CreatedId { id: created.id }))
 }
 
 /// Deletes one of the dataset's documents.

@@ -2,12 +2,12 @@
 //! the body's `user` names, and their stop routes.
 
 use crate::error_table::{Refusal, Wording, require_mode};
-use actix_web::{HttpResponse, web};
+use actix_web::web;
 use apps::lookup::AppMode;
 use conversations::Caller;
 use conversations::generate;
 use serde::Deserialize;
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 use uuid::Uuid;
 
 use super::conversations::UserBody;
@@ -69,7 +69,7 @@ pub fn register(t: &mut RouteTable) {
 }
 
 /// Speech to text for the app.
-#[utoipa::path(post, path = "/v1/audio-to-text", tag = "generation", request_body(content_type = "multipart/form-data", description = "The recording, in the form field `file`"), responses((status = 200, description = "`{\"text\": ...}`")))]
+#[utoipa::path(post, path = "/v1/audio-to-text", tag = "generation", request_body(content_type = "multipart/form-data", description = "The recording, in the form field `file`"), responses((status = 200, description = "`{\"text\": ...}`", body = crate::answers::Text)))]
 async fn audio(state: web::Data<AppState>, key: AppApiKey, form: actix_multipart::Multipart) -> HttpResult {
     crate::audio::transcribe_for(&state, &key.app, form).await
 }
@@ -109,7 +109,7 @@ async fn run(state: &AppState, key: AppApiKey, args: GenerateArgs, user: Option<
 }
 
 /// Stops a completion of the end user `user` names.
-#[utoipa::path(post, path = "/v1/completion-messages/{task_id}/stop", tag = "generation", params(("task_id" = String, Path)), request_body(content = Option<UserBody>), responses((status = 200, description = "`{\"result\": \"success\"}`")))]
+#[utoipa::path(post, path = "/v1/completion-messages/{task_id}/stop", tag = "generation", params(("task_id" = String, Path)), request_body(content = Option<UserBody>), responses((status = 200, description = "`{\"result\": \"success\"}`", body = crate::answers::Success)))]
 async fn stop_completion(
     state: web::Data<AppState>,
     key: AppApiKey,
@@ -120,7 +120,7 @@ async fn stop_completion(
 }
 
 /// Stops a chat answer of the end user `user` names.
-#[utoipa::path(post, path = "/v1/chat-messages/{task_id}/stop", tag = "generation", params(("task_id" = String, Path)), request_body(content = Option<UserBody>), responses((status = 200, description = "`{\"result\": \"success\"}`")))]
+#[utoipa::path(post, path = "/v1/chat-messages/{task_id}/stop", tag = "generation", params(("task_id" = String, Path)), request_body(content = Option<UserBody>), responses((status = 200, description = "`{\"result\": \"success\"}`", body = crate::answers::Success)))]
 async fn stop_chat(
     state: web::Data<AppState>,
     key: AppApiKey,
@@ -146,5 +146,5 @@ async fn stop(
     };
     let end_user = conversations::end_user::for_service_api(&state.infra.db, &key.app, user.as_deref()).await?;
     conversations::stop::request_stop(state.infra.cache.as_ref(), Caller::EndUser(end_user.id), &task_id).await?;
-    Ok(HttpResponse::Ok().json(json!({"result": "success"})))
+    Ok(crate::answers::success())
 }

@@ -60,7 +60,7 @@ async fn list(state: web::Data<AppState>, key: AppApiKey, query: QueryArgs) -> H
 }
 
 /// Rates an answer for the end user `user` names (or takes the rating back).
-#[utoipa::path(post, path = "/v1/messages/{message_id}/feedbacks", tag = "messages", params(("message_id" = Uuid, Path)), request_body = UserFeedback, responses((status = 200, description = "`{\"result\": \"success\"}`")))]
+#[utoipa::path(post, path = "/v1/messages/{message_id}/feedbacks", tag = "messages", params(("message_id" = Uuid, Path)), request_body = UserFeedback, responses((status = 200, description = "`{\"result\": \"success\"}`", body = crate::answers::Success)))]
 async fn feedback(
     state: web::Data<AppState>,
     key: AppApiKey,

@@ -51,13 +51,13 @@ async fn rename(
 }
 
 /// Pins a conversation.
-#[utoipa::path(patch, path = "/api/conversations/{c_id}/pin", tag = "conversations", params(("c_id" = Uuid, Path)), responses((status = 200, description = "`{\"result\": \"success\"}`")))]
+#[utoipa::path(patch, path = "/api/conversations/{c_id}/pin", tag = "conversations", params(("c_id" = Uuid, Path)), responses((status = 200, description = "`{\"result\": \"success\"}`", body = crate::answers::Success)))]
 async fn pin(state: web::Data<AppState>, user: WebAppUser, c_id: web::Path<Uuid>) -> HttpResult {
     history::set_pinned(&state.infra.db, scope(&user), *c_id, true).await
 }
 
 /// Unpins a conversation.
-#[utoipa::path(patch, path = "/api/conversations/{c_id}/unpin", tag = "conversations", params(("c_id" = Uuid, Path)), responses((status = 200, description = "`{\"result\": \"success\"}`")))]
+#[utoipa::path(patch, path = "/api/conversations/{c_id}/unpin", tag = "conversations", params(("c_id" = Uuid, Path)), responses((status = 200, description = "`{\"result\": \"success\"}`", body = crate::answers::Success)))]
 async fn unpin(state: web::Data<AppState>, user: WebAppUser, c_id: web::Path<Uuid>) -> HttpResult {
     history::set_pinned(&state.infra.db, scope(&user), *c_id, false).await
 }

@@ -5,7 +5,6 @@ use crate::error_table::{Refusal, Wording, require_mode};
 use actix_web::{HttpResponse, web};
 use apps::lookup::AppMode;
 use conversations::generate;
-use serde_json::json;
 use uuid::Uuid;
 
 use super::guard::WebAppUser;
@@ -68,13 +67,13 @@ async fn run(state: &AppState, user: WebAppUser, args: GenerateArgs) -> HttpResu
 }
 
 /// Stops a completion the visitor started.
-#[utoipa::path(post, path = "/api/completion-messages/{task_id}/stop", tag = "generation", params(("task_id" = String, Path)), responses((status = 200, description = "`{\"result\": \"success\"}`")))]
+#[utoipa::path(post, path = "/api/completion-messages/{task_id}/stop", tag = "generation", params(("task_id" = String, Path)), responses((status = 200, description = "`{\"result\": \"success\"}`", body = crate::answers::Success)))]
 async fn stop_completion(state: web::Data<AppState>, user: WebAppUser, path: web::Path<String>) -> HttpResult {
     stop(state, user, path.into_inner(), AppMode::Completion).await
 }
 
 /// Stops a chat answer the visitor started.
-#[utoipa::path(post, path = "/api/chat-messages/{task_id}/stop", tag = "generation", params(("task_id" = String, Path)), responses((status = 200, description = "`{\"result\": \"success\"}`")))]
+#[utoipa::path(post, path = "/api/chat-messages/{task_id}/stop", tag = "generation", params(("task_id" = String, Path)), responses((status = 200, description = "`{\"result\": \"success\"}`", body = crate::answers::Success)))]
 async fn stop_chat(state: web::Data<AppState>, user: WebAppUser, path: web::Path<String>) -> HttpResult {
     stop(state, user, path.into_inner(), AppMode::Chat).await
 }
@@ -82,7 +81,7 @@ async fn stop_chat(state: web::Data<AppState>, user: WebAppUser, path: web::Path
 async fn stop(state: web::Data<AppState>, user: WebAppUser, task_id: String, mode: AppMode) -> HttpResult {
     check_mode(&user, mode)?;
     conversations::stop::request_stop(state.infra.cache.as_ref(), user.caller(), &task_id).await?;
-    Ok(HttpResponse::Ok().json(json!({"result": "success"})))
+    Ok(crate::answers::success())
 }
 
 /// Another completion like one of the visitor's answers.
@@ -100,7 +99,7 @@ async fn more_like_this(
 }
 
 /// Suggested follow-ups for one of the visitor's answers.
-#[utoipa::path(get, path = "/api/messages/{message_id}/suggested-questions", tag = "generation", params(("message_id" = Uuid, Path)), responses((status = 200, description = "`{\"data\": [question, ...]}`")))]
+#[utoipa::path(get, path = "/api/messages/{message_id}/suggested-questions", tag = "generation", params(("message_id" = Uuid, Path)), responses((status = 200, description = "`{\"data\": [question, ...]}`", body = crate::answers::Data<String>)))]
 async fn suggested(state: web::Data<AppState>, user: WebAppUser, path: web::Path<Uuid>) -> HttpResult {
     // Dify answers a completion app here with not_completion_app (sic).
     if user.app.mode != AppMode::Chat {
@@ -109,11 +108,11 @@ async fn suggested(state: web::Data<AppState>, user: WebAppUser, path: web::Path
     let data =
         conversations::suggestions::after_answer(&state.engine, &user.app, user.caller(), path.into_inner(), true)
             .await?;
-    Ok(HttpResponse::Ok().json(json!({"data": data})))
+    Ok(HttpResponse::Ok().json(crate::answers::Data { data }))
 }
 
 /// Speech to text for the web app.
-#[utoipa::path(post, path = "/api/audio-to-text", tag = "generation", request_body(content_type = "multipart/form-data", description = "The recording, in the form field `file`"), responses((status = 200, description = "`{\"text\": ...}`")))]
+#[utoipa::path(post, path = "/api/audio-to-text", tag = "generation", request_body(content_type = "multipart/form-data", description = "The recording, in the form field `file`"), responses((status = 200, description = "`{\"text\": ...}`", body = crate::answers::Text)))]
 async fn audio(state: web::Data<AppState>, user: WebAppUser, form: actix_multipart::Multipart) -> HttpResult {
     crate::audio::transcribe_for(&state, &user.app, form).await
 }

@@ -28,7 +28,7 @@ async fn list(state: web::Data<AppState>, user: WebAppUser, query: QueryArgs) ->
 }
 
 /// Rates one of the visitor's answers (or takes the rating back).
-#[utoipa::path(post, path = "/api/messages/{message_id}/feedbacks", tag = "messages", params(("message_id" = Uuid, Path)), request_body = Feedback, responses((status = 200, description = "`{\"result\": \"success\"}`")))]
+#[utoipa::path(post, path = "/api/messages/{message_id}/feedbacks", tag = "messages", params(("message_id" = Uuid, Path)), request_body = Feedback, responses((status = 200, description = "`{\"result\": \"success\"}`", body = crate::answers::Success)))]
 async fn feedback(
     state: web::Data<AppState>,
     user: WebAppUser,

@@ -3,7 +3,6 @@
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use kernel::ApiError;
-use serde_json::json;
 
 use crate::http_error::HttpResult;
 use crate::routes::RouteTable;
@@ -19,7 +18,7 @@ pub fn register(t: &mut RouteTable) {
 }
 
 /// A passport (token) for a new anonymous visitor of the site whose code `X-App-Code` gives.
-#[utoipa::path(get, path = "/api/passport", tag = "passport", params(("X-App-Code" = String, Header, description = "The site's share code")), responses((status = 200, description = "`{\"access_token\": ...}`")))]
+#[utoipa::path(get, path = "/api/passport", tag = "passport", params(("X-App-Code" = String, Header, description = "The site's share code")), responses((status = 200, description = "`{\"access_token\": ...}`", body = crate::answers::AccessToken)))]
 async fn passport(req: HttpRequest, state: web::Data<AppState>) -> HttpResult {
     let code = req
         .headers()
@@ -28,5 +27,5 @@ async fn passport(req: HttpRequest, state: web::Data<AppState>) -> HttpResult {
         .filter(|v| !v.is_empty())
         .ok_or_else(|| ApiError::unauthorized_msg("X-App-Code header is missing."))?;
     let token = conversations::passport::issue(&state.infra.db, &state.config.secret_key, code).await?;
-    Ok(HttpResponse::Ok().json(json!({ "access_token": token })))
+    Ok(HttpResponse::Ok().json(crate::answers::AccessToken { access_token: token }))
 }

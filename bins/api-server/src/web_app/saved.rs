@@ -29,13 +29,13 @@ async fn list(state: web::Data<AppState>, user: WebAppUser, query: QueryArgs) ->
 }
 
 /// Saves one of the visitor's completions.
-#[utoipa::path(post, path = "/api/saved-messages", tag = "saved messages", request_body = SaveMessage, responses((status = 200, description = "`{\"result\": \"success\"}`")))]
+#[utoipa::path(post, path = "/api/saved-messages", tag = "saved messages", request_body = SaveMessage, responses((status = 200, description = "`{\"result\": \"success\"}`", body = crate::answers::Success)))]
 async fn save(state: web::Data<AppState>, user: WebAppUser, body: Body<SaveMessage>) -> HttpResult {
     history::save_message(&state.infra.db, scope(&user), body).await
 }
 
 /// Forgets a saved message.
-#[utoipa::path(delete, path = "/api/saved-messages/{message_id}", tag = "saved messages", params(("message_id" = Uuid, Path)), responses((status = 200, description = "`{\"result\": \"success\"}`")))]
+#[utoipa::path(delete, path = "/api/saved-messages/{message_id}", tag = "saved messages", params(("message_id" = Uuid, Path)), responses((status = 200, description = "`{\"result\": \"success\"}`", body = crate::answers::Success)))]
 async fn delete(state: web::Data<AppState>, user: WebAppUser, message_id: web::Path<Uuid>) -> HttpResult {
     history::unsave_message(&state.infra.db, scope(&user), *message_id).await
 }

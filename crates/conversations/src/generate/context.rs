@@ -147,7 +147,7 @@ pub async fn save_resources(
             dataset_name: Set(dataset_name.clone()),
             document_id: Set(r.document.id),
             document_name: Set(r.document.name.clone()),
-            data_source_type: Set(r.document.data_source_type.clone()),
+            data_source_type: Set(r.document.data_source_type),
             segment_id: Set(r.segment.id),
             score: Set(score),
             content: Set(content),

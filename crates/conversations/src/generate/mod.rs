@@ -313,7 +313,7 @@ async fn find_conversation(
         Caller::EndUser(u) => q.filter(conversations::Column::FromEndUserId.eq(u)),
     };
     let c = q.one(&engine.db).await?.ok_or_else(|| ApiError::not_found("Conversation Not Exists."))?;
-    if c.status != "normal" {
+    if c.status != entities::kinds::RowStatus::Normal {
         return Err(ConversationError::ConversationCompleted);
     }
     Ok(c)

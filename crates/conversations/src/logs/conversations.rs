@@ -44,8 +44,8 @@ pub struct SimpleMessage {
 #[derive(Debug, Clone, Serialize)]
 pub struct CompletionConversationItem {
     pub id: Uuid,
-    pub status: String,
-    pub from_source: String,
+    pub status: entities::kinds::RowStatus,
+    pub from_source: entities::kinds::FromSource,
     pub from_end_user_id: Option<Uuid>,
     pub from_end_user_session_id: Option<String>,
     pub from_account_id: Option<Uuid>,
@@ -62,8 +62,8 @@ pub struct CompletionConversationItem {
 #[derive(Debug, Clone, Serialize)]
 pub struct ChatConversationItem {
     pub id: Uuid,
-    pub status: String,
-    pub from_source: String,
+    pub status: entities::kinds::RowStatus,
+    pub from_source: entities::kinds::FromSource,
     pub from_end_user_id: Option<Uuid>,
     pub from_end_user_session_id: Option<String>,
     pub from_account_id: Option<Uuid>,
@@ -82,8 +82,8 @@ pub struct ChatConversationItem {
 #[derive(Debug, Clone, Serialize)]
 pub struct CompletionConversationDetail {
     pub id: Uuid,
-    pub status: String,
-    pub from_source: String,
+    pub status: entities::kinds::RowStatus,
+    pub from_source: entities::kinds::FromSource,
     pub from_end_user_id: Option<Uuid>,
     pub from_account_id: Option<Uuid>,
     pub created_at: i64,
@@ -95,8 +95,8 @@ pub struct CompletionConversationDetail {
 #[derive(Debug, Clone, Serialize)]
 pub struct ChatConversationDetail {
     pub id: Uuid,
-    pub status: String,
-    pub from_source: String,
+    pub status: entities::kinds::RowStatus,
+    pub from_source: entities::kinds::FromSource,
     pub from_end_user_id: Option<Uuid>,
     pub from_account_id: Option<Uuid>,
     pub created_at: i64,

@@ -24,7 +24,7 @@ pub struct AccountRef {
 pub struct FeedbackView {
     pub rating: String,
     pub content: Option<String>,
-    pub from_source: String,
+    pub from_source: entities::message_feedbacks::FeedbackSide,
     pub from_end_user_id: Option<Uuid>,
     pub from_account: Option<AccountRef>,
 }
@@ -49,7 +49,7 @@ pub struct MessageDetail {
     pub answer: Option<String>,
     pub answer_tokens: i32,
     pub provider_response_latency: Option<f64>,
-    pub from_source: Option<String>,
+    pub from_source: Option<entities::kinds::FromSource>,
     pub from_end_user_id: Option<Uuid>,
     pub from_account_id: Option<Uuid>,
     pub feedbacks: Option<Vec<FeedbackView>>,
@@ -297,16 +297,15 @@ pub async fn feedback_stats(
         .group_by(message_feedbacks::Column::ConversationId)
         .group_by(message_feedbacks::Column::FromSource)
         .group_by(message_feedbacks::Column::Rating)
-        .into_tuple::<(Uuid, String, String, i64)>()
+        .into_tuple::<(Uuid, entities::message_feedbacks::FeedbackSide, String, i64)>()
         .all(db)
         .await?;
     let mut stats: HashMap<Uuid, (FeedbackStats, FeedbackStats)> = HashMap::new();
     for (conversation, source, rating, n) in rows {
         let entry = stats.entry(conversation).or_default();
-        let side = match source.as_str() {
-            "user" => &mut entry.0,
-            "admin" => &mut entry.1,
-            _ => continue,
+        let side = match source {
+            entities::message_feedbacks::FeedbackSide::User => &mut entry.0,
+            entities::message_feedbacks::FeedbackSide::Admin => &mut entry.1,
         };
         match rating.as_str() {
             "like" => side.like += n,

@@ -230,10 +230,10 @@ async fn set_status(
 
 /// The extracted texts of the document's source (pages, sections or rows).
 async fn load_source(indexer: &Indexer, doc: &documents::Model) -> Result<Vec<String>, StageError> {
-    if doc.data_source_type != "upload_file" {
+    if doc.data_source_type != entities::kinds::DataSourceType::UploadFile {
         return Err(StageError::Document(format!(
             "Data source {} is not supported by dify-rs yet.",
-            doc.data_source_type
+            doc.data_source_type.as_str()
         )));
     }
     let file_id = crate::upload::source_file(doc);
