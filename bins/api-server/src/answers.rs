@@ -30,6 +30,12 @@ impl SuccessMessage {
     }
 }
 
+/// `{"message": ...}`.
+#[derive(Debug, Clone, Copy, Serialize, utoipa::ToSchema)]
+pub struct Message {
+    pub message: &'static str,
+}
+
 /// `{"data": [...]}`: the suggested questions after an answer, and other plain lists.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Data<T> {

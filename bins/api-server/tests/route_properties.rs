@@ -424,8 +424,9 @@ fn schema_probes() -> Vec<Probe> {
                 .find_map(|s| operation["responses"][*s]["content"]["application/json"].get("schema"))
                 .map(|schema| (schema.clone(), doc.clone()));
             let Some(schema) = operation["requestBody"]["content"]["application/json"].get("schema") else {
-                // No body: one plain request, for the documented answer.
-                if answer_schema.is_some() {
+                // No body: one plain request, for the documented answer (not logout, which
+                // would sign the world's owner out for every probe after it).
+                if answer_schema.is_some() && !op.path.ends_with("/logout") {
                     out.push(Probe {
                         label: format!("{} {} answer", op.method, op.path),
                         method: Method::from_bytes(op.method.as_bytes()).expect("method"),
@@ -641,7 +642,9 @@ async fn bodies_made_from_the_openapi_documents_are_answered_as_documented() {
         "{} schema probes; {accepted} fitting bodies accepted; {answered} documented answers checked",
         answers.len()
     );
-    assert!(answered >= 1, "no documented answer schema was checked against a real answer");
+    // A floor, so a world that lost its sign-in (a probe logging the owner out) or its ids
+    // cannot quietly check almost nothing.
+    assert!(answered >= 30, "only {answered} documented answers were checked against a real answer");
     if services_mode() {
         answered_as_on_sqlite(&probes, &answers).await;
     }

@@ -7,7 +7,6 @@ use crate::AccountError;
 use kernel::crypto::PasswordHash;
 use kernel::time::{now_naive, unix_seconds};
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
-use serde_json::{Value, json};
 use uuid::Uuid;
 
 pub use entities::accounts::AccountStatus;
@@ -88,20 +87,38 @@ pub async fn by_email<C: ConnectionTrait>(conn: &C, email: &str) -> Result<Optio
 }
 
 /// Dify's `account_fields`.
-pub fn profile(a: &accounts::Model) -> Value {
-    json!({
-        "id": a.id,
-        "name": a.name,
-        "avatar": a.avatar,
-        "email": a.email,
-        "is_password_set": a.password.is_some(),
-        "interface_language": a.interface_language,
-        "interface_theme": a.interface_theme,
-        "timezone": a.timezone,
-        "last_login_at": a.last_login_at.map(unix_seconds),
-        "last_login_ip": a.last_login_ip,
-        "created_at": unix_seconds(a.created_at),
-    })
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct Profile {
+    pub id: Uuid,
+    pub name: String,
+    pub avatar: Option<String>,
+    pub email: String,
+    pub is_password_set: bool,
+    pub interface_language: Option<String>,
+    pub interface_theme: Option<String>,
+    pub timezone: Option<String>,
+    /// Unix seconds.
+    pub last_login_at: Option<i64>,
+    pub last_login_ip: Option<String>,
+    /// Unix seconds.
+    pub created_at: i64,
+}
+
+/// Dify's `account_fields` of an account.
+pub fn profile(a: &accounts::Model) -> Profile {
+    Profile {
+        id: a.id,
+        name: a.name.clone(),
+        avatar: a.avatar.clone(),
+        email: a.email.clone(),
+        is_password_set: a.password.is_some(),
+        interface_language: a.interface_language.clone(),
+        interface_theme: a.interface_theme.clone(),
+        timezone: a.timezone.clone(),
+        last_login_at: a.last_login_at.map(unix_seconds),
+        last_login_ip: a.last_login_ip.clone(),
+        created_at: unix_seconds(a.created_at),
+    }
 }
 
 /// One editable profile field.

@@ -15,14 +15,13 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set,
     TransactionTrait,
 };
-use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::account::{NewAccount, status};
 use crate::role::TenantRole;
 
 /// Dify's member list: `{accounts:[{id,name,avatar,email,last_login_at,created_at,role,status}]}`.
-pub async fn list(db: &DatabaseConnection, tenant_id: Uuid) -> Result<Value, ApiError> {
+pub async fn list(db: &DatabaseConnection, tenant_id: Uuid) -> Result<Members, ApiError> {
     let joins = joins::Entity::find()
         .filter(joins::Column::TenantId.eq(tenant_id))
         .order_by_asc(joins::Column::CreatedAt)
@@ -30,23 +29,55 @@ pub async fn list(db: &DatabaseConnection, tenant_id: Uuid) -> Result<Value, Api
         .await?;
     let ids: Vec<Uuid> = joins.iter().map(|j| j.account_id).collect();
     let accounts = accounts::Entity::find().filter(accounts::Column::Id.is_in(ids)).all(db).await?;
-    let rows: Vec<Value> = joins
+    let rows = joins
         .iter()
         .filter_map(|j| {
             let a = accounts.iter().find(|a| a.id == j.account_id)?;
-            Some(json!({
-                "id": a.id,
-                "name": a.name,
-                "avatar": a.avatar,
-                "email": a.email,
-                "last_login_at": a.last_login_at.map(unix_seconds),
-                "created_at": unix_seconds(a.created_at),
-                "role": j.role,
-                "status": a.status,
-            }))
+            Some(Member {
+                id: a.id,
+                name: a.name.clone(),
+                avatar: a.avatar.clone(),
+                email: a.email.clone(),
+                last_login_at: a.last_login_at.map(unix_seconds),
+                created_at: unix_seconds(a.created_at),
+                role: j.role,
+                status: a.status,
+            })
         })
         .collect();
-    Ok(json!({ "accounts": rows }))
+    Ok(Members { accounts: rows })
+}
+
+/// Dify's `account_with_role_fields`: a member of the workspace.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct Member {
+    pub id: Uuid,
+    pub name: String,
+    pub avatar: Option<String>,
+    pub email: String,
+    /// Unix seconds.
+    pub last_login_at: Option<i64>,
+    /// Unix seconds.
+    pub created_at: i64,
+    pub role: TenantRole,
+    pub status: entities::accounts::AccountStatus,
+}
+
+/// `GET /workspaces/current/members`.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct Members {
+    pub accounts: Vec<Member>,
+}
+
+/// One email's outcome: `success` with the activation link, or `failed` with the reason.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct InvitationResult {
+    pub status: &'static str,
+    pub email: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
 }
 
 /// Who is inviting, and where the links point.
@@ -74,15 +105,17 @@ pub async fn invite(
     inviter: &Inviter<'_>,
     emails: &[String],
     role: TenantRole,
-) -> Result<Vec<Value>, AccountError> {
+) -> Result<Vec<InvitationResult>, AccountError> {
     if !inviter.role.is_manager() {
         return Err(AccountError::NoPermission("No permission to add member."));
     }
     let mut results = Vec::with_capacity(emails.len());
     for email in emails {
         let result = match invite_one(db, cache, outbox, inviter, email, role).await {
-            Ok(url) => json!({"status": "success", "email": email, "url": url}),
-            Err(e) if e.is_refusal() => json!({"status": "failed", "email": email, "message": e.message}),
+            Ok(url) => InvitationResult { status: "success", email: email.clone(), url: Some(url), message: None },
+            Err(e) if e.is_refusal() => {
+                InvitationResult { status: "failed", email: email.clone(), url: None, message: Some(e.message) }
+            }
             Err(e) => return Err(e.into()),
         };
         results.push(result);

@@ -9,7 +9,7 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
     QueryOrder, Set, TransactionTrait,
 };
-use serde_json::{Value, json};
+use serde::Serialize;
 use uuid::Uuid;
 
 use crate::role::TenantRole;
@@ -183,41 +183,83 @@ pub async fn all(db: &DatabaseConnection, page: PageRequest) -> Result<Workspace
     Ok(WorkspacePage { data, has_more: page.has_more(total), limit: page.limit, page: page.page, total })
 }
 
+/// A provider as the workspace answer lists it.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ProviderSummary {
+    pub provider_name: String,
+    pub provider_type: String,
+    pub is_valid: bool,
+    pub token_is_set: bool,
+}
+
+/// Dify's `tenant_fields`: the current workspace.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct WorkspaceInfo {
+    pub id: Uuid,
+    pub name: String,
+    pub plan: String,
+    pub status: entities::kinds::RowStatus,
+    /// Unix seconds.
+    pub created_at: i64,
+    pub role: TenantRole,
+    pub providers: Vec<ProviderSummary>,
+    /// Always null when self-hosted.
+    pub in_trial: Option<bool>,
+    pub trial_end_reason: Option<String>,
+}
+
 /// Dify's `tenant_fields` for the current workspace.
-pub async fn info(db: &DatabaseConnection, m: &Membership) -> Result<Value, ApiError> {
+pub async fn info(db: &DatabaseConnection, m: &Membership) -> Result<WorkspaceInfo, ApiError> {
     let providers = providers::Entity::find().filter(providers::Column::TenantId.eq(m.tenant.id)).all(db).await?;
-    let providers: Vec<Value> = providers
+    let providers = providers
         .into_iter()
-        .map(|p| {
-            json!({
-                "provider_name": p.provider_name,
-                "provider_type": p.provider_type,
-                "is_valid": p.is_valid,
-                "token_is_set": p.encrypted_config.as_deref().is_some_and(|c| !c.is_empty()),
-            })
+        .map(|p| ProviderSummary {
+            token_is_set: p.encrypted_config.as_deref().is_some_and(|c| !c.is_empty()),
+            provider_name: p.provider_name,
+            provider_type: p.provider_type,
+            is_valid: p.is_valid,
         })
         .collect();
-    Ok(json!({
-        "id": m.tenant.id,
-        "name": m.tenant.name,
-        "plan": m.tenant.plan,
-        "status": m.tenant.status,
-        "created_at": unix_seconds(m.tenant.created_at),
-        "role": m.role.as_str(),
-        "providers": providers,
-        "in_trial": null,
-        "trial_end_reason": null,
-    }))
+    Ok(WorkspaceInfo {
+        id: m.tenant.id,
+        name: m.tenant.name.clone(),
+        plan: m.tenant.plan.clone(),
+        status: m.tenant.status,
+        created_at: unix_seconds(m.tenant.created_at),
+        role: m.role,
+        providers,
+        in_trial: None,
+        trial_end_reason: None,
+    })
+}
+
+/// Dify's `tenants_fields`: a workspace in the account's list.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct WorkspaceListItem {
+    pub id: Uuid,
+    pub name: String,
+    pub plan: String,
+    pub status: entities::kinds::RowStatus,
+    /// Unix seconds.
+    pub created_at: i64,
+    /// True for the current workspace, null for the others.
+    pub current: Option<bool>,
+}
+
+/// `GET /workspaces`.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Workspaces {
+    pub workspaces: Vec<WorkspaceListItem>,
 }
 
 /// Dify's `tenants_fields` row for the workspace list.
-pub fn list_item(m: &Membership, current: bool) -> Value {
-    json!({
-        "id": m.tenant.id,
-        "name": m.tenant.name,
-        "plan": m.tenant.plan,
-        "status": m.tenant.status,
-        "created_at": unix_seconds(m.tenant.created_at),
-        "current": if current { Value::Bool(true) } else { Value::Null },
-    })
+pub fn list_item(m: &Membership, current: bool) -> WorkspaceListItem {
+    WorkspaceListItem {
+        id: m.tenant.id,
+        name: m.tenant.name.clone(),
+        plan: m.tenant.plan.clone(),
+        status: m.tenant.status,
+        created_at: unix_seconds(m.tenant.created_at),
+        current: current.then_some(true),
+    }
 }

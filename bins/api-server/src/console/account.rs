@@ -152,7 +152,7 @@ pub fn register(t: &mut RouteTable) {
     t.add("GET", "/console/api/account/integrates", "console.accountintegrateapi", web::to(integrates));
 }
 
-#[utoipa::path(get, path = "/console/api/account/profile", tag = "account", responses((status = 200, description = "The account's profile")))]
+#[utoipa::path(get, path = "/console/api/account/profile", tag = "account", responses((status = 200, description = "The account's profile", body = accounts::account::Profile)))]
 async fn profile(user: Console) -> HttpResult {
     Ok(HttpResponse::Ok().json(account::profile(&user.account)))
 }
@@ -162,31 +162,31 @@ async fn apply(state: &AppState, user: &Console, edit: ProfileEdit) -> HttpResul
     Ok(HttpResponse::Ok().json(account::profile(&updated)))
 }
 
-#[utoipa::path(post, path = "/console/api/account/name", tag = "account", request_body = AccountNameEdit, responses((status = 200, description = "The account's profile")))]
+#[utoipa::path(post, path = "/console/api/account/name", tag = "account", request_body = AccountNameEdit, responses((status = 200, description = "The account's profile", body = accounts::account::Profile)))]
 async fn name(state: web::Data<AppState>, user: Console, body: Body<AccountNameEdit>) -> HttpResult {
     let AccountNameEdit { name } = body.read()?;
     apply(&state, &user, ProfileEdit::Name(name)).await
 }
 
-#[utoipa::path(post, path = "/console/api/account/avatar", tag = "account", request_body = AccountAvatarEdit, responses((status = 200, description = "The account's profile")))]
+#[utoipa::path(post, path = "/console/api/account/avatar", tag = "account", request_body = AccountAvatarEdit, responses((status = 200, description = "The account's profile", body = accounts::account::Profile)))]
 async fn avatar(state: web::Data<AppState>, user: Console, body: Body<AccountAvatarEdit>) -> HttpResult {
     let AccountAvatarEdit { avatar } = body.read()?;
     apply(&state, &user, ProfileEdit::Avatar(avatar)).await
 }
 
-#[utoipa::path(post, path = "/console/api/account/interface-language", tag = "account", request_body = AccountLanguageEdit, responses((status = 200, description = "The account's profile")))]
+#[utoipa::path(post, path = "/console/api/account/interface-language", tag = "account", request_body = AccountLanguageEdit, responses((status = 200, description = "The account's profile", body = accounts::account::Profile)))]
 async fn language(state: web::Data<AppState>, user: Console, body: Body<AccountLanguageEdit>) -> HttpResult {
     let AccountLanguageEdit { interface_language: InterfaceLanguage(language) } = body.read()?;
     apply(&state, &user, ProfileEdit::InterfaceLanguage(language)).await
 }
 
-#[utoipa::path(post, path = "/console/api/account/interface-theme", tag = "account", request_body = AccountThemeEdit, responses((status = 200, description = "The account's profile")))]
+#[utoipa::path(post, path = "/console/api/account/interface-theme", tag = "account", request_body = AccountThemeEdit, responses((status = 200, description = "The account's profile", body = accounts::account::Profile)))]
 async fn theme(state: web::Data<AppState>, user: Console, body: Body<AccountThemeEdit>) -> HttpResult {
     let AccountThemeEdit { interface_theme } = body.read()?;
     apply(&state, &user, ProfileEdit::InterfaceTheme(interface_theme.as_str().into())).await
 }
 
-#[utoipa::path(post, path = "/console/api/account/timezone", tag = "account", request_body = AccountTimezoneEdit, responses((status = 200, description = "The account's profile")))]
+#[utoipa::path(post, path = "/console/api/account/timezone", tag = "account", request_body = AccountTimezoneEdit, responses((status = 200, description = "The account's profile", body = accounts::account::Profile)))]
 async fn timezone(state: web::Data<AppState>, user: Console, body: Body<AccountTimezoneEdit>) -> HttpResult {
     let AccountTimezoneEdit { timezone } = body.read()?;
     apply(&state, &user, ProfileEdit::Timezone(timezone)).await

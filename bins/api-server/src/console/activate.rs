@@ -4,7 +4,6 @@ use accounts::invitation::{self, Activation};
 use accounts::validate;
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
-use serde_json::json;
 
 use super::account::{AccountName, AccountPassword, EmailAddress, InterfaceLanguage, TimezoneName};
 use crate::body::Body;
@@ -36,7 +35,14 @@ pub fn register(t: &mut RouteTable) {
     t.add("POST", "/console/api/activate", "console.activateapi", web::to(activate));
 }
 
-#[utoipa::path(get, path = "/console/api/activate/check", tag = "activate", params(("token" = String, Query), ("workspace_id" = Option<String>, Query), ("email" = Option<String>, Query)), responses((status = 200, description = "`is_valid` and the inviting `workspace_name`")))]
+/// `GET /activate/check`: whether an invitation is still open, and to which workspace.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct InvitationCheck {
+    pub is_valid: bool,
+    pub workspace_name: Option<String>,
+}
+
+#[utoipa::path(get, path = "/console/api/activate/check", tag = "activate", params(("token" = String, Query), ("workspace_id" = Option<String>, Query), ("email" = Option<String>, Query)), responses((status = 200, description = "`is_valid` and the inviting `workspace_name`", body = InvitationCheck)))]
 async fn check(state: web::Data<AppState>, query: QueryArgs) -> HttpResult {
     let token = query.required("token")?.to_owned();
     let workspace_id = query.get("workspace_id").filter(|v| !v.is_empty());
@@ -46,10 +52,8 @@ async fn check(state: web::Data<AppState>, query: QueryArgs) -> HttpResult {
     };
     let found =
         invitation::find(&state.infra.db, state.infra.cache.as_ref(), workspace_id, email.as_deref(), &token).await?;
-    Ok(HttpResponse::Ok().json(json!({
-        "is_valid": found.is_some(),
-        "workspace_name": found.map(|i| i.tenant.name),
-    })))
+    Ok(HttpResponse::Ok()
+        .json(InvitationCheck { is_valid: found.is_some(), workspace_name: found.map(|i| i.tenant.name) }))
 }
 
 #[utoipa::path(post, path = "/console/api/activate", tag = "activate", request_body = Activate, responses((status = 200, description = "`{\"result\": \"success\"}`", body = crate::answers::Success)))]

@@ -90,7 +90,7 @@ fn log_filter(query: &QueryArgs, timezone: Option<&str>, mode: AppMode) -> Resul
     Ok(LogFilter { keyword, start, end, annotation, message_count_gte, page })
 }
 
-#[utoipa::path(get, path = "/console/api/apps/{app_id}/completion-conversations", tag = "logs", params(("app_id" = Uuid, Path), ("keyword" = Option<String>, Query), ("start" = Option<String>, Query, description = "`YYYY-MM-DD HH:MM` in the caller's timezone"), ("end" = Option<String>, Query, description = "`YYYY-MM-DD HH:MM` in the caller's timezone"), ("annotation_status" = Option<String>, Query, description = "`annotated`, `not_annotated` or `all` (default)"), ("page" = Option<u64>, Query), ("limit" = Option<u64>, Query)), responses((status = 200, description = "A page of the completion app's conversations")))]
+#[utoipa::path(get, path = "/console/api/apps/{app_id}/completion-conversations", tag = "logs", params(("app_id" = Uuid, Path), ("keyword" = Option<String>, Query), ("start" = Option<String>, Query, description = "`YYYY-MM-DD HH:MM` in the caller's timezone"), ("end" = Option<String>, Query, description = "`YYYY-MM-DD HH:MM` in the caller's timezone"), ("annotation_status" = Option<String>, Query, description = "`annotated`, `not_annotated` or `all` (default)"), ("page" = Option<u64>, Query), ("limit" = Option<u64>, Query)), responses((status = 200, description = "A page of the completion app's conversations", body = conversations::logs::ConversationPage<conversations::logs::CompletionConversationItem>)))]
 async fn completion_list(
     state: web::Data<AppState>,
     user: Console,
@@ -102,21 +102,21 @@ async fn completion_list(
     Ok(HttpResponse::Ok().json(page))
 }
 
-#[utoipa::path(get, path = "/console/api/apps/{app_id}/chat-conversations", tag = "logs", params(("app_id" = Uuid, Path), ("keyword" = Option<String>, Query), ("start" = Option<String>, Query, description = "`YYYY-MM-DD HH:MM` in the caller's timezone"), ("end" = Option<String>, Query, description = "`YYYY-MM-DD HH:MM` in the caller's timezone"), ("annotation_status" = Option<String>, Query, description = "`annotated`, `not_annotated` or `all` (default)"), ("page" = Option<u64>, Query), ("limit" = Option<u64>, Query), ("message_count_gte" = Option<u64>, Query)), responses((status = 200, description = "A page of the chat app's conversations")))]
+#[utoipa::path(get, path = "/console/api/apps/{app_id}/chat-conversations", tag = "logs", params(("app_id" = Uuid, Path), ("keyword" = Option<String>, Query), ("start" = Option<String>, Query, description = "`YYYY-MM-DD HH:MM` in the caller's timezone"), ("end" = Option<String>, Query, description = "`YYYY-MM-DD HH:MM` in the caller's timezone"), ("annotation_status" = Option<String>, Query, description = "`annotated`, `not_annotated` or `all` (default)"), ("page" = Option<u64>, Query), ("limit" = Option<u64>, Query), ("message_count_gte" = Option<u64>, Query)), responses((status = 200, description = "A page of the chat app's conversations", body = conversations::logs::ConversationPage<conversations::logs::ChatConversationItem>)))]
 async fn chat_list(state: web::Data<AppState>, user: Console, path: web::Path<Uuid>, query: QueryArgs) -> HttpResult {
     let filter = log_filter(&query, user.account.timezone.as_deref(), AppMode::Chat)?;
     let page = logs::chat_conversations(&state.infra.db, user.tenant_id(), path.into_inner(), &filter).await?;
     Ok(HttpResponse::Ok().json(page))
 }
 
-#[utoipa::path(get, path = "/console/api/apps/{app_id}/completion-conversations/{conversation_id}", tag = "logs", params(("app_id" = Uuid, Path), ("conversation_id" = Uuid, Path)), responses((status = 200, description = "The conversation with its message")))]
+#[utoipa::path(get, path = "/console/api/apps/{app_id}/completion-conversations/{conversation_id}", tag = "logs", params(("app_id" = Uuid, Path), ("conversation_id" = Uuid, Path)), responses((status = 200, description = "The conversation with its message", body = conversations::logs::CompletionConversationDetail)))]
 async fn completion_detail(state: web::Data<AppState>, user: Console, path: web::Path<(Uuid, Uuid)>) -> HttpResult {
     let (app_id, id) = path.into_inner();
     let detail = logs::completion_conversation(&state.infra.db, user.tenant_id(), app_id, id, user.account.id).await?;
     Ok(HttpResponse::Ok().json(detail))
 }
 
-#[utoipa::path(get, path = "/console/api/apps/{app_id}/chat-conversations/{conversation_id}", tag = "logs", params(("app_id" = Uuid, Path), ("conversation_id" = Uuid, Path)), responses((status = 200, description = "The conversation")))]
+#[utoipa::path(get, path = "/console/api/apps/{app_id}/chat-conversations/{conversation_id}", tag = "logs", params(("app_id" = Uuid, Path), ("conversation_id" = Uuid, Path)), responses((status = 200, description = "The conversation", body = conversations::logs::ChatConversationDetail)))]
 async fn chat_detail(state: web::Data<AppState>, user: Console, path: web::Path<(Uuid, Uuid)>) -> HttpResult {
     let (app_id, id) = path.into_inner();
     let detail = logs::chat_conversation(&state.infra.db, user.tenant_id(), app_id, id, user.account.id).await?;
@@ -139,7 +139,7 @@ async fn chat_delete(state: web::Data<AppState>, user: Console, path: web::Path<
     delete(&state, &user, path, AppMode::Chat).await
 }
 
-#[utoipa::path(get, path = "/console/api/apps/{app_id}/chat-messages", tag = "logs", params(("app_id" = Uuid, Path), ("conversation_id" = Uuid, Query), ("first_id" = Option<Uuid>, Query), ("limit" = Option<u64>, Query)), responses((status = 200, description = "A page of the conversation's messages, newest first")))]
+#[utoipa::path(get, path = "/console/api/apps/{app_id}/chat-messages", tag = "logs", params(("app_id" = Uuid, Path), ("conversation_id" = Uuid, Query), ("first_id" = Option<Uuid>, Query), ("limit" = Option<u64>, Query)), responses((status = 200, description = "A page of the conversation's messages, newest first", body = conversations::logs::MessagePage)))]
 async fn messages(state: web::Data<AppState>, user: Console, path: web::Path<Uuid>, query: QueryArgs) -> HttpResult {
     let db = &state.infra.db;
     // Dify finds the app before it reads the arguments.
@@ -151,7 +151,7 @@ async fn messages(state: web::Data<AppState>, user: Console, path: web::Path<Uui
     Ok(HttpResponse::Ok().json(page))
 }
 
-#[utoipa::path(get, path = "/console/api/apps/{app_id}/messages/{message_id}", tag = "logs", params(("app_id" = Uuid, Path), ("message_id" = Uuid, Path)), responses((status = 200, description = "The message")))]
+#[utoipa::path(get, path = "/console/api/apps/{app_id}/messages/{message_id}", tag = "logs", params(("app_id" = Uuid, Path), ("message_id" = Uuid, Path)), responses((status = 200, description = "The message", body = conversations::logs::MessageDetail)))]
 async fn message(state: web::Data<AppState>, user: Console, path: web::Path<(Uuid, Uuid)>) -> HttpResult {
     let (app_id, message_id) = path.into_inner();
     Ok(HttpResponse::Ok().json(logs::message_detail(&state.infra.db, user.tenant_id(), app_id, message_id).await?))

@@ -9,7 +9,7 @@ use apps::installed;
 use kernel::ApiError;
 use kernel::config::Edition;
 use serde::{Deserialize, Deserializer};
-use serde_json::{Value, json};
+use serde_json::Value;
 use uuid::Uuid;
 
 use super::guard::{Console, Manager};
@@ -225,16 +225,16 @@ async fn installed_list(state: web::Data<AppState>, user: Console) -> HttpResult
 }
 
 /// Installs a listed app in the workspace.
-#[utoipa::path(post, path = "/console/api/installed-apps", tag = "explore", request_body = Install, responses((status = 200, description = "`{\"message\": \"App installed successfully\"}`")))]
+#[utoipa::path(post, path = "/console/api/installed-apps", tag = "explore", request_body = Install, responses((status = 200, description = "`{\"message\": \"App installed successfully\"}`", body = crate::answers::Message)))]
 async fn install(state: web::Data<AppState>, user: Console, body: Body<Install>) -> HttpResult {
     let Install { app_id } = body.read()?;
     let app_id: Uuid = app_id.trim().parse().map_err(|_| ApiError::not_found("App not found"))?;
     installed::install(&state.infra.db, user.tenant_id(), app_id).await?;
-    Ok(HttpResponse::Ok().json(json!({"message": "App installed successfully"})))
+    Ok(HttpResponse::Ok().json(crate::answers::Message { message: "App installed successfully" }))
 }
 
 /// Pins or unpins an installed app.
-#[utoipa::path(patch, path = "/console/api/installed-apps/{installed_app_id}", tag = "explore", params(("installed_app_id" = Uuid, Path)), request_body = Pin, responses((status = 200, description = "`{\"result\": \"success\", ...}`")))]
+#[utoipa::path(patch, path = "/console/api/installed-apps/{installed_app_id}", tag = "explore", params(("installed_app_id" = Uuid, Path)), request_body = Pin, responses((status = 200, description = "`{\"result\": \"success\", ...}`", body = crate::answers::SuccessMessage)))]
 async fn pin(state: web::Data<AppState>, user: Console, path: web::Path<Uuid>, body: Body<Pin>) -> HttpResult {
     let db = &state.infra.db;
     // The installed app is found before the body is read, as Dify does.
@@ -247,7 +247,7 @@ async fn pin(state: web::Data<AppState>, user: Console, path: web::Path<Uuid>, b
 }
 
 /// Uninstalls an app from the workspace.
-#[utoipa::path(delete, path = "/console/api/installed-apps/{installed_app_id}", tag = "explore", params(("installed_app_id" = Uuid, Path)), responses((status = 200, description = "`{\"result\": \"success\", ...}`")))]
+#[utoipa::path(delete, path = "/console/api/installed-apps/{installed_app_id}", tag = "explore", params(("installed_app_id" = Uuid, Path)), responses((status = 200, description = "`{\"result\": \"success\", ...}`", body = crate::answers::SuccessMessage)))]
 async fn uninstall(state: web::Data<AppState>, user: Console, path: web::Path<Uuid>) -> HttpResult {
     let db = &state.infra.db;
     let entry = installed::for_tenant(db, user.tenant_id(), path.into_inner()).await?;

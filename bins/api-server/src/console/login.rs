@@ -6,7 +6,6 @@ use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder, web};
 use entities::accounts as account_rows;
 use kernel::ApiError;
 use serde::Deserialize;
-use serde_json::json;
 
 use super::account::EmailAddress;
 use super::guard::{SESSION_COOKIE, bearer, client_ip, cookie_sid, sessions, setup_required};
@@ -83,7 +82,14 @@ pub async fn start_session(
 
 /// Signs in with email and password. As in Dify, an instance not set up yet is refused before
 /// any argument is read.
-#[utoipa::path(post, path = "/console/api/login", tag = "login", request_body = Login, responses((status = 200, description = "`result` and a session token in `data`; the session cookie is set")))]
+/// `POST /login`: the session token (also set as the cookie).
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct SignedIn {
+    pub result: &'static str,
+    pub data: String,
+}
+
+#[utoipa::path(post, path = "/console/api/login", tag = "login", request_body = Login, responses((status = 200, description = "`result` and a session token in `data`; the session cookie is set", body = SignedIn)))]
 async fn login(req: HttpRequest, state: web::Data<AppState>, body: Body<Login>) -> HttpResult {
     setup_required(&state).await?;
     let Credentials { email: EmailAddress(email), password } = body.read_as()?;
@@ -95,10 +101,10 @@ async fn login(req: HttpRequest, state: web::Data<AppState>, body: Body<Login>) 
     let account = authenticate(&state.infra.db, state.infra.cache.as_ref(), &email, &password, &ip).await?;
     let mut resp = HttpResponse::Ok();
     let token = start_session(&state, &account, remember, &mut resp).await?;
-    Ok(resp.json(json!({"result": "success", "data": token})))
+    Ok(resp.json(SignedIn { result: "success", data: token }))
 }
 
-#[utoipa::path(get, path = "/console/api/logout", tag = "login", responses((status = 200, description = "`{\"result\": \"success\"}`; the session cookie is removed")))]
+#[utoipa::path(get, path = "/console/api/logout", tag = "login", responses((status = 200, description = "`{\"result\": \"success\"}`; the session cookie is removed", body = crate::answers::Success)))]
 async fn logout(req: HttpRequest, state: web::Data<AppState>) -> HttpResult {
     setup_required(&state).await?;
     let s = sessions(&state);

@@ -3,7 +3,6 @@
 use accounts::members::{self, Inviter};
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
-use serde_json::json;
 use uuid::Uuid;
 
 use super::guard::Console;
@@ -56,12 +55,19 @@ pub fn register(t: &mut RouteTable) {
     );
 }
 
-#[utoipa::path(get, path = "/console/api/workspaces/current/members", tag = "members", responses((status = 200, description = "The workspace's members")))]
+#[utoipa::path(get, path = "/console/api/workspaces/current/members", tag = "members", responses((status = 200, description = "The workspace's members", body = accounts::members::Members)))]
 async fn list(state: web::Data<AppState>, user: Console) -> HttpResult {
     Ok(HttpResponse::Ok().json(members::list(&state.infra.db, user.tenant_id()).await?))
 }
 
-#[utoipa::path(post, path = "/console/api/workspaces/current/members/invite-email", tag = "members", request_body = MemberInvite, responses((status = 201, description = "One invitation result per email")))]
+/// `POST /workspaces/current/members/invite-email`: one result per email.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct Invited {
+    pub result: &'static str,
+    pub invitation_results: Vec<accounts::members::InvitationResult>,
+}
+
+#[utoipa::path(post, path = "/console/api/workspaces/current/members/invite-email", tag = "members", request_body = MemberInvite, responses((status = 201, description = "One invitation result per email", body = Invited)))]
 async fn invite(state: web::Data<AppState>, user: Console, body: Body<MemberInvite>) -> HttpResult {
     let MemberInvite { emails, role } = body.read()?;
     let role = members::invitable_role(&role)?;
@@ -74,7 +80,7 @@ async fn invite(state: web::Data<AppState>, user: Console, body: Body<MemberInvi
     let results =
         members::invite(&state.infra.db, state.infra.cache.as_ref(), &state.infra.outbox, &inviter, &emails, role)
             .await?;
-    Ok(HttpResponse::Created().json(json!({"result": "success", "invitation_results": results})))
+    Ok(HttpResponse::Created().json(Invited { result: "success", invitation_results: results }))
 }
 
 #[utoipa::path(delete, path = "/console/api/workspaces/current/members/{member_id}", tag = "members", params(("member_id" = Uuid, Path)), responses((status = 204, description = "Removed, or the invitation cancelled")))]

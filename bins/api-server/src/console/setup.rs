@@ -4,7 +4,6 @@ use actix_web::{HttpResponse, web};
 use kernel::ApiError;
 use kernel::config::Edition;
 use serde::Deserialize;
-use serde_json::json;
 
 use super::account::{AccountName, AccountPassword, EmailAddress};
 use super::login::start_session;
@@ -31,14 +30,26 @@ pub fn register(t: &mut RouteTable) {
     t.add("POST", "/console/api/setup", "console.setupapi", web::to(setup));
 }
 
-#[utoipa::path(get, path = "/console/api/setup", tag = "setup", responses((status = 200, description = "`step` (`not_start` or `finished`) and `setup_at`")))]
+/// `GET /setup`: whether the instance is installed, and when.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct SetupStatus {
+    /// `not_start` or `finished`.
+    pub step: &'static str,
+    /// ISO 8601, only once installed (self-hosted).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub setup_at: Option<String>,
+}
+
+#[utoipa::path(get, path = "/console/api/setup", tag = "setup", responses((status = 200, description = "`step` (`not_start` or `finished`) and `setup_at`", body = SetupStatus)))]
 async fn status(state: web::Data<AppState>) -> HttpResult {
     if state.config.edition != Edition::SelfHosted {
-        return Ok(HttpResponse::Ok().json(json!({"step": "finished"})));
+        return Ok(HttpResponse::Ok().json(SetupStatus { step: "finished", setup_at: None }));
     }
     Ok(HttpResponse::Ok().json(match accounts::setup::status(&state.infra.db).await? {
-        Some(done) => json!({"step": "finished", "setup_at": done.setup_at.format("%Y-%m-%dT%H:%M:%S%.f").to_string()}),
-        None => json!({"step": "not_start"}),
+        Some(done) => {
+            SetupStatus { step: "finished", setup_at: Some(done.setup_at.format("%Y-%m-%dT%H:%M:%S%.f").to_string()) }
+        }
+        None => SetupStatus { step: "not_start", setup_at: None },
     }))
 }
 

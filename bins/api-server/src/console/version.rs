@@ -4,7 +4,6 @@ use std::time::Duration;
 
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
-use serde_json::json;
 
 use crate::http_error::HttpResult;
 use crate::query::QueryArgs;
@@ -29,13 +28,28 @@ struct Release {
     can_auto_update: bool,
 }
 
-#[utoipa::path(get, path = "/console/api/version", tag = "version", params(("current_version" = String, Query)), responses((status = 200, description = "The newest release (the running one when offline)")))]
+/// `GET /version`: the newest release.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct VersionInfo {
+    pub version: String,
+    pub release_date: String,
+    pub release_notes: String,
+    pub can_auto_update: bool,
+}
+
+impl VersionInfo {
+    /// What answers when no newer release is known: the running one.
+    fn running(version: String) -> Self {
+        Self { version, release_date: String::new(), release_notes: String::new(), can_auto_update: false }
+    }
+}
+
+#[utoipa::path(get, path = "/console/api/version", tag = "version", params(("current_version" = String, Query)), responses((status = 200, description = "The newest release (the running one when offline)", body = VersionInfo)))]
 async fn version(state: web::Data<AppState>, query: QueryArgs) -> HttpResult {
     let current = query.required("current_version")?.to_owned();
     let url = state.config.check_update_url.trim();
     if url.is_empty() {
-        return Ok(HttpResponse::Ok()
-            .json(json!({"version": "0.0.0", "release_date": "", "release_notes": "", "can_auto_update": false})));
+        return Ok(HttpResponse::Ok().json(VersionInfo::running("0.0.0".into())));
     }
     let fetched = async {
         let mut url = url::Url::parse(url).map_err(|e| e.to_string())?;
@@ -46,16 +60,16 @@ async fn version(state: web::Data<AppState>, query: QueryArgs) -> HttpResult {
     }
     .await;
     Ok(HttpResponse::Ok().json(match fetched {
-        Ok(r) => json!({
-            "version": r.version,
-            "release_date": r.release_date,
-            "release_notes": r.release_notes,
-            "can_auto_update": r.can_auto_update,
-        }),
+        Ok(r) => VersionInfo {
+            version: r.version,
+            release_date: r.release_date,
+            release_notes: r.release_notes,
+            can_auto_update: r.can_auto_update,
+        },
         Err(e) => {
             // Offline instances are normal: answer with what is running.
             tracing::warn!(error = %e, "check update version error");
-            json!({"version": current, "release_date": "", "release_notes": "", "can_auto_update": false})
+            VersionInfo::running(current)
         }
     }))
 }

@@ -5,7 +5,6 @@ use crate::query::QueryArgs;
 use actix_web::{HttpRequest, HttpResponse, web};
 use kernel::ApiError;
 use serde::Deserialize;
-use serde_json::{Value, json};
 use uuid::Uuid;
 
 use super::guard::{Console, Credential, sessions, setup_required};
@@ -35,26 +34,32 @@ pub fn register(t: &mut RouteTable) {
     t.add("POST", "/console/api/workspaces/switch", "console.switchworkspaceapi", web::to(switch));
 }
 
-#[utoipa::path(get, path = "/console/api/workspaces", tag = "workspaces", responses((status = 200, description = "The account's workspaces")))]
+#[utoipa::path(get, path = "/console/api/workspaces", tag = "workspaces", responses((status = 200, description = "The account's workspaces", body = accounts::tenant::Workspaces)))]
 async fn list(state: web::Data<AppState>, user: Console) -> HttpResult {
     let all = accounts::tenant::memberships(&state.infra.db, user.account.id).await?;
-    let rows: Vec<Value> =
-        all.iter().map(|m| accounts::tenant::list_item(m, m.tenant.id == user.tenant_id())).collect();
-    Ok(HttpResponse::Ok().json(json!({ "workspaces": rows })))
+    let workspaces = all.iter().map(|m| accounts::tenant::list_item(m, m.tenant.id == user.tenant_id())).collect();
+    Ok(HttpResponse::Ok().json(accounts::tenant::Workspaces { workspaces }))
 }
 
-#[utoipa::path(get, path = "/console/api/workspaces/current", tag = "workspaces", responses((status = 200, description = "The current workspace")))]
+#[utoipa::path(get, path = "/console/api/workspaces/current", tag = "workspaces", responses((status = 200, description = "The current workspace", body = accounts::tenant::WorkspaceInfo)))]
 async fn current(state: web::Data<AppState>, user: Console) -> HttpResult {
     Ok(HttpResponse::Ok().json(accounts::tenant::info(&state.infra.db, &user.membership).await?))
 }
 
 /// The same answer as `GET /workspaces/current`.
-#[utoipa::path(get, path = "/console/api/info", tag = "workspaces", responses((status = 200, description = "The current workspace")))]
+#[utoipa::path(get, path = "/console/api/info", tag = "workspaces", responses((status = 200, description = "The current workspace", body = accounts::tenant::WorkspaceInfo)))]
 async fn info(state: web::Data<AppState>, user: Console) -> HttpResult {
     current(state, user).await
 }
 
-#[utoipa::path(post, path = "/console/api/workspaces/switch", tag = "workspaces", request_body = WorkspaceSwitch, responses((status = 200, description = "`result` and the new workspace")))]
+/// `POST /workspaces/switch`: the workspace switched to.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct Switched {
+    pub result: &'static str,
+    pub new_tenant: accounts::tenant::WorkspaceInfo,
+}
+
+#[utoipa::path(post, path = "/console/api/workspaces/switch", tag = "workspaces", request_body = WorkspaceSwitch, responses((status = 200, description = "`result` and the new workspace", body = Switched)))]
 async fn switch(state: web::Data<AppState>, user: Console, body: Body<WorkspaceSwitch>) -> HttpResult {
     let WorkspaceSwitch { tenant_id } = body.read()?;
     let tenant_id: Uuid = tenant_id.parse().map_err(|_| accounts::AccountError::NotLinkedToWorkspace)?;
@@ -65,7 +70,7 @@ async fn switch(state: web::Data<AppState>, user: Console, body: Body<WorkspaceS
         sessions(&state).set_workspace(sid, data, tenant_id).await?;
     }
     let info = accounts::tenant::info(&state.infra.db, &membership).await?;
-    Ok(HttpResponse::Ok().json(json!({"result": "success", "new_tenant": info})))
+    Ok(HttpResponse::Ok().json(Switched { result: "success", new_tenant: info }))
 }
 
 /// Dify's `admin_required`: the request must carry `Bearer <ADMIN_API_KEY>`.

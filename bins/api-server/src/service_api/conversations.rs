@@ -79,7 +79,7 @@ async fn list(state: web::Data<AppState>, key: AppApiKey, query: QueryArgs) -> H
 /// One of the user's conversations.
 // Dify 0.3.23 routes this to the list resource and fails with a 500; what it meant is the
 // user's one conversation.
-#[utoipa::path(get, path = "/v1/conversations/{c_id}", tag = "conversations", params(("c_id" = Uuid, Path), ("user" = String, Query)), responses((status = 200, description = "The conversation")))]
+#[utoipa::path(get, path = "/v1/conversations/{c_id}", tag = "conversations", params(("c_id" = Uuid, Path), ("user" = String, Query)), responses((status = 200, description = "The conversation", body = conversations::listing::ConversationFields)))]
 async fn show(state: web::Data<AppState>, key: AppApiKey, c_id: web::Path<Uuid>, query: QueryArgs) -> HttpResult {
     history::require_chat(&key.app, Wording::App)?;
     let c = caller(&state, &key.app, query.get("user")).await?.ok_or_else(not_found)?;

@@ -21,7 +21,7 @@ use super::shape::{
 };
 
 /// `conversation_pagination_fields`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ConversationPage<T> {
     pub page: u64,
     pub limit: u64,
@@ -31,8 +31,9 @@ pub struct ConversationPage<T> {
 }
 
 /// `simple_message_detail_fields`: the first message of a completion conversation.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
 pub struct SimpleMessage {
+    #[schema(value_type = Value)]
     pub inputs: Value,
     pub query: Option<String>,
     /// The text of the first prompt entry.
@@ -41,7 +42,7 @@ pub struct SimpleMessage {
 }
 
 /// An item of the completion-conversations list.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct CompletionConversationItem {
     pub id: Uuid,
     pub status: entities::kinds::RowStatus,
@@ -59,7 +60,7 @@ pub struct CompletionConversationItem {
 }
 
 /// An item of the chat-conversations list.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ChatConversationItem {
     pub id: Uuid,
     pub status: entities::kinds::RowStatus,
@@ -79,7 +80,7 @@ pub struct ChatConversationItem {
 }
 
 /// A completion conversation opened in the log drawer.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct CompletionConversationDetail {
     pub id: Uuid,
     pub status: entities::kinds::RowStatus,
@@ -92,7 +93,7 @@ pub struct CompletionConversationDetail {
 }
 
 /// A chat conversation opened in the log drawer.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ChatConversationDetail {
     pub id: Uuid,
     pub status: entities::kinds::RowStatus,

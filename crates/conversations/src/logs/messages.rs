@@ -17,7 +17,7 @@ use super::conversations::live_conversation;
 use super::shape::{MessageDetail, message_details};
 
 /// `message_infinite_scroll_pagination_fields`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct MessagePage {
     pub limit: u64,
     pub has_more: bool,

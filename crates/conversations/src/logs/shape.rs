@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 /// `account_fields`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct AccountRef {
     pub id: Uuid,
     pub name: String,
@@ -20,7 +20,7 @@ pub struct AccountRef {
 }
 
 /// `feedback_fields`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct FeedbackView {
     pub rating: String,
     pub content: Option<String>,
@@ -30,7 +30,7 @@ pub struct FeedbackView {
 }
 
 /// `annotation_fields`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct AnnotationView {
     pub content: String,
     pub account: Option<AccountRef>,
@@ -38,12 +38,14 @@ pub struct AnnotationView {
 }
 
 /// `message_detail_fields`. The default is what Dify marshals for a missing message.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
 pub struct MessageDetail {
     pub id: Option<Uuid>,
     pub conversation_id: Option<Uuid>,
+    #[schema(value_type = Value)]
     pub inputs: Value,
     pub query: Option<String>,
+    #[schema(value_type = Value)]
     pub message: Value,
     pub message_tokens: i32,
     pub answer: Option<String>,
@@ -58,7 +60,7 @@ pub struct MessageDetail {
 }
 
 /// `feedback_stat_fields`.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct FeedbackStats {
     pub like: i64,
     pub dislike: i64,
@@ -66,19 +68,24 @@ pub struct FeedbackStats {
 
 /// `model_config_fields`, read from the conversation's config as Dify's
 /// `Conversation.model_config` builds it.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
 pub struct ModelConfigView {
     pub opening_statement: Option<String>,
+    #[schema(value_type = Value)]
     pub suggested_questions: Value,
+    #[schema(value_type = Value)]
     pub model: Value,
+    #[schema(value_type = Value)]
     pub user_input_form: Value,
     pub pre_prompt: Option<String>,
+    #[schema(value_type = Value)]
     pub agent_mode: Value,
 }
 
 /// `simple_model_config_fields` of the lists.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
 pub struct SimpleModelConfig {
+    #[schema(value_type = Value)]
     pub model: Value,
     pub pre_prompt: Option<String>,
 }
