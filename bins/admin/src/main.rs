@@ -4,6 +4,7 @@ mod account_cmd;
 mod connect;
 mod db_cmd;
 mod hosted_cmd;
+mod index_cmd;
 mod invitation_cmd;
 mod keys_cmd;
 mod openapi_cmd;
@@ -65,6 +66,18 @@ enum Command {
     /// A trial limit of 1000 (the old default) becomes the new limit; other limits and the
     /// quota used are multiplied by ceil(new limit / 1000) — on every run, as in Dify.
     SyncAnthropicHostedProviders,
+    /// Rebuild the vectors of every high-quality dataset from its segments.
+    ///
+    /// Each dataset's vectors are dropped and built again from the segments of its available
+    /// documents; embeddings come from the cache, so no text is paid twice. Run it again to
+    /// resume. Example: `admin recreate-all-dataset-indexes`
+    RecreateAllDatasetIndexes,
+    /// Remove the indexes of datasets idle for CLEAN_DAY_SETTING days (default 30).
+    ///
+    /// A dataset made before then, not queried since and with no available document updated
+    /// since loses its vectors and keyword table, and its documents are disabled, as in Dify.
+    /// Example: `CLEAN_DAY_SETTING=90 admin clean-unused-dataset-indexes`
+    CleanUnusedDatasetIndexes,
 }
 
 fn main() -> ExitCode {
@@ -102,6 +115,8 @@ async fn run(command: Command) -> anyhow::Result<()> {
         Command::GenerateInvitationCodes(args) => invitation_cmd::run(args, &config()?).await,
         Command::AddRecommendedApp(args) => recommended_cmd::run(args, &config()?).await,
         Command::SyncAnthropicHostedProviders => hosted_cmd::sync_anthropic(&config()?).await,
+        Command::RecreateAllDatasetIndexes => index_cmd::recreate_all(&config()?).await,
+        Command::CleanUnusedDatasetIndexes => index_cmd::clean_unused(&config()?).await,
     }
 }
 

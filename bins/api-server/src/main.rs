@@ -26,6 +26,7 @@ async fn serve() -> anyhow::Result<()> {
         }
     }
 
+    datasets::vectors::startup_notice(&config.vector_store, !infra.in_process_queue);
     let (stop_worker, worker) = if infra.in_process_queue {
         let (tx, rx) = tokio::sync::watch::channel(false);
         let handle = tokio::spawn(indexer_worker::run(config.clone(), infra.clone(), indexer_worker::all_queues(), rx));

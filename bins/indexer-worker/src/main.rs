@@ -35,6 +35,7 @@ async fn work() -> anyhow::Result<()> {
     if infra.in_process_queue {
         tracing::warn!("no CELERY_BROKER_URL/BROKER_URL set: this worker only sees jobs it enqueues itself");
     }
+    datasets::vectors::startup_notice(&config.vector_store, !infra.in_process_queue);
     let (tx, rx) = tokio::sync::watch::channel(false);
     tokio::spawn(async move {
         shutdown_signal().await;

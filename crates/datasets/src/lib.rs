@@ -15,6 +15,7 @@ pub mod index_entries;
 pub mod indexing;
 pub mod init;
 pub mod listing;
+pub mod maintenance;
 pub mod process_rule;
 pub mod retrieval;
 pub mod segment_edit;

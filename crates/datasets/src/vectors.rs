@@ -42,6 +42,19 @@ impl Vectors {
     }
 }
 
+/// Says at start-up where vectors live when processes share work through a broker: the
+/// embedded store is shared through the disk, so every api-server and worker must run on one
+/// host with one `DATA_DIR`.
+pub fn startup_notice(config: &VectorStoreConfig, with_broker: bool) {
+    if let (VectorStoreConfig::Embedded { path }, true) = (config, with_broker) {
+        tracing::info!(
+            path = %path.display(),
+            "embedded vector store: every api-server and indexer-worker must share this directory on one host; \
+             across hosts set VECTOR_STORE=weaviate"
+        );
+    }
+}
+
 async fn open(config: &VectorStoreConfig) -> Result<Arc<dyn VectorStore>, VectorError> {
     match config {
         VectorStoreConfig::Embedded { path } => {

@@ -208,7 +208,6 @@ impl FakeOpenAi {
         self.state.lock().break_after = Some(tokens);
     }
 
-    /// Every request so far, in order.
     /// The next stream sends `tokens` tokens, then waits until the returned gate is opened
     /// (lets a test see what reached it before the model's stream ends).
     pub fn hold_next_stream_after(&self, tokens: usize) -> StreamGate {
@@ -217,6 +216,7 @@ impl FakeOpenAi {
         StreamGate(gate)
     }
 
+    /// Every request so far, in order.
     pub fn requests(&self) -> Vec<RecordedRequest> {
         self.state.lock().requests.clone()
     }

@@ -34,7 +34,7 @@ use crate::ctx::Ctx;
 pub use attempts::abandoned_reason;
 pub use keyword_index::{add_nodes as add_keywords, remove_nodes as remove_keywords, search as search_keywords};
 pub use stages::{DocumentOutcome, document_segments, index_document};
-pub use technique::sync_vector_index;
+pub use technique::{Rebuild, rebuild_vectors, sync_vector_index};
 
 /// Segments embedded and indexed per step; the pause flag is checked between steps.
 pub const BATCH: usize = 100;

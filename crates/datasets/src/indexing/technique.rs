@@ -29,6 +29,30 @@ pub async fn sync_vector_index(indexer: &Indexer, dataset_id: Uuid) -> Result<()
         }
         return Ok(());
     }
+    match rebuild_vectors(indexer, &dataset).await {
+        Ok(_) => {}
+        Err(Rebuild::Database(e)) => return Err(e.into()),
+        Err(Rebuild::Failed(e)) => tracing::error!(error = %e, %dataset_id, "cannot build the vector index"),
+    }
+    Ok(())
+}
+
+/// Why a vector index could not be rebuilt.
+#[derive(Debug, thiserror::Error)]
+pub enum Rebuild {
+    #[error(transparent)]
+    Database(#[from] sea_orm::DbErr),
+    /// The vector store or the embedding model failed.
+    #[error("{0}")]
+    Failed(String),
+}
+
+/// Drops a high-quality dataset's vectors and builds them again from the segments of its
+/// available documents (embeddings come from the cache): the segments indexed. Rebuilt from
+/// scratch, so a re-run never leaves stale points behind.
+pub async fn rebuild_vectors(indexer: &Indexer, dataset: &datasets::Model) -> Result<usize, Rebuild> {
+    let collection = collection_name_for_dataset(&dataset.id.to_string());
+    let store = indexer.vectors.get().await.map_err(|e| Rebuild::Failed(e.to_string()))?;
     let available: Vec<Uuid> = documents::Entity::find()
         .select_only()
         .column(documents::Column::Id)
@@ -39,11 +63,8 @@ pub async fn sync_vector_index(indexer: &Indexer, dataset_id: Uuid) -> Result<()
         .into_tuple()
         .all(&indexer.db)
         .await?;
-    // Rebuilt from scratch, so a re-run never leaves stale points behind.
-    if let Err(e) = store.delete_collection(&collection).await {
-        tracing::error!(error = %e, %dataset_id, "cannot reset the vector index");
-        return Ok(());
-    }
+    store.delete_collection(&collection).await.map_err(|e| Rebuild::Failed(e.to_string()))?;
+    let mut indexed = 0;
     let mut after = None::<(i32, Uuid)>;
     loop {
         let mut q = segments::Entity::find()
@@ -67,10 +88,8 @@ pub async fn sync_vector_index(indexer: &Indexer, dataset_id: Uuid) -> Result<()
         let batch = q.all(&indexer.db).await?;
         let Some(last) = batch.last() else { break };
         after = Some((last.position, last.document_id));
-        if let Err(e) = index_entries::add(indexer, &dataset, &batch).await {
-            tracing::error!(error = %e.message(), %dataset_id, "cannot build the vector index");
-            return Ok(());
-        }
+        index_entries::add(indexer, dataset, &batch).await.map_err(|e| Rebuild::Failed(e.message()))?;
+        indexed += batch.len();
     }
-    Ok(())
+    Ok(indexed)
 }

@@ -5,6 +5,15 @@
 //! `<root>/<name>.vec` (see `log`); every change is appended and fsynced before it is applied,
 //! so a crash loses nothing acknowledged, and the file is compacted by rewriting it to a temp
 //! file and renaming it once superseded records outnumber live ones.
+//!
+//! # Several processes
+//! Any number of processes on one host may open the same directory (an api-server and its
+//! workers). A writer holds an exclusive lock on `<name>.lock` while it catches up with the
+//! log, appends and fsyncs, so appends never interleave. Every search first compares the
+//! file with what this process replayed (one `stat`): records others appended are replayed
+//! from where it stopped, and a file another process compacted (a new inode) or deleted is
+//! read again whole or dropped. A reader never cuts a torn tail (a writer may be mid-append);
+//! only a writer holding the lock does, when a crashed writer left one.
 
 use std::collections::HashMap;
 use std::fs::{self, File, OpenOptions};
@@ -27,15 +36,12 @@ pub const ANN_MIN_POINTS: usize = 20_000;
 const COMPACT_MIN_DEAD: usize = 1024;
 const EXTENSION: &str = "vec";
 
-/// Vector store under a data directory, safe to share between tasks of one process.
-///
-/// One process owns a directory at a time: `open` takes an exclusive lock on `<root>/LOCK`.
+/// Vector store under a data directory, safe to share between tasks of one process and
+/// between processes on one host.
 pub struct EmbeddedVectorStore {
     root: PathBuf,
     ann_min: usize,
     collections: Mutex<HashMap<String, Arc<RwLock<Collection>>>>,
-    /// Held for the store's lifetime; the OS drops the lock with the file.
-    _lock: File,
 }
 
 impl std::fmt::Debug for EmbeddedVectorStore {
@@ -55,28 +61,47 @@ impl EmbeddedVectorStore {
     pub async fn open_with(root: impl Into<PathBuf>, ann_min: usize) -> Result<Self, VectorError> {
         let root = root.into();
         tokio::fs::create_dir_all(&root).await?;
-        let lock_path = root.join("LOCK");
-        let lock = tokio::task::spawn_blocking(move || -> Result<File, VectorError> {
-            let file = OpenOptions::new().create(true).truncate(false).write(true).open(&lock_path)?;
-            file.try_lock().map_err(|e| match e {
-                std::fs::TryLockError::WouldBlock => {
-                    VectorError::Io(format!("{} is in use by another vector store", lock_path.display()))
-                }
-                std::fs::TryLockError::Error(e) => e.into(),
-            })?;
-            Ok(file)
-        })
-        .await
-        .map_err(|e| VectorError::Io(e.to_string()))??;
-        Ok(Self { root, ann_min: ann_min.max(1), collections: Mutex::new(HashMap::new()), _lock: lock })
+        Ok(Self { root, ann_min: ann_min.max(1), collections: Mutex::new(HashMap::new()) })
     }
 
     /// Points in a collection (0 when it does not exist).
     pub async fn count(&self, collection: &str) -> Result<usize, VectorError> {
-        Ok(match self.collection(collection, None).await? {
+        Ok(match self.fresh(collection).await? {
             Some(c) => c.read().await.len(),
             None => 0,
         })
+    }
+
+    /// The collection with what other processes wrote replayed; None when it does not exist
+    /// (or another process deleted it).
+    async fn fresh(&self, name: &str) -> Result<Option<Arc<RwLock<Collection>>>, VectorError> {
+        let Some(c) = self.collection(name, None).await? else { return Ok(None) };
+        let guard = c.clone().read_owned().await;
+        let stale = tokio::task::spawn_blocking(move || guard.is_stale())
+            .await
+            .map_err(|e| VectorError::Io(e.to_string()))??;
+        if !stale {
+            return Ok(Some(c));
+        }
+        let mut guard = c.clone().write_owned().await;
+        let state = tokio::task::spawn_blocking(move || guard.refresh(false))
+            .await
+            .map_err(|e| VectorError::Io(e.to_string()))??;
+        match state {
+            Freshness::Current => Ok(Some(c)),
+            Freshness::Gone => {
+                self.forget(name, &c).await;
+                Ok(None)
+            }
+        }
+    }
+
+    /// Drops a collection another process deleted from the map (unless it was replaced).
+    async fn forget(&self, name: &str, c: &Arc<RwLock<Collection>>) {
+        let mut map = self.collections.lock().await;
+        if map.get(name).is_some_and(|m| Arc::ptr_eq(m, c)) {
+            map.remove(name);
+        }
     }
 
     fn path_of(&self, name: &str) -> PathBuf {
@@ -96,7 +121,7 @@ impl EmbeddedVectorStore {
         }
         let path = self.path_of(name);
         let ann_min = self.ann_min;
-        let loaded = tokio::task::spawn_blocking(move || Collection::load_or_create(path, create, ann_min))
+        let loaded = tokio::task::spawn_blocking(move || Collection::open(path, create, ann_min))
             .await
             .map_err(|e| VectorError::Io(e.to_string()))??;
         Ok(loaded.map(|c| {
@@ -106,7 +131,8 @@ impl EmbeddedVectorStore {
         }))
     }
 
-    /// Runs a change on a collection off the async threads; `None` when it does not exist.
+    /// Runs a change on a collection off the async threads, under the collection's
+    /// cross-process lock and after catching up with the log; `None` when it does not exist.
     async fn mutate<T: Send + 'static>(
         &self,
         name: &str,
@@ -114,10 +140,22 @@ impl EmbeddedVectorStore {
         change: impl FnOnce(&mut Collection) -> Result<T, VectorError> + Send + 'static,
     ) -> Result<Option<T>, VectorError> {
         let Some(collection) = self.collection(name, create).await? else { return Ok(None) };
-        let mut guard = collection.write_owned().await;
-        tokio::task::spawn_blocking(move || change(&mut guard).map(Some))
-            .await
-            .map_err(|e| VectorError::Io(e.to_string()))?
+        let mut guard = collection.clone().write_owned().await;
+        let done = tokio::task::spawn_blocking(move || {
+            let _lock = WriterLock::take(&guard.lock_path)?;
+            if guard.refresh(true)? == Freshness::Gone {
+                // Deleted by another process: a write that creates starts it again.
+                let Some(dimension) = create else { return Ok(None) };
+                *guard = Collection::create(guard.path.clone(), dimension, guard.ann_min)?;
+            }
+            change(&mut guard).map(Some)
+        })
+        .await
+        .map_err(|e| VectorError::Io(e.to_string()))??;
+        if done.is_none() {
+            self.forget(name, &collection).await;
+        }
+        Ok(done)
     }
 }
 
@@ -135,7 +173,7 @@ impl VectorStore for EmbeddedVectorStore {
     }
 
     async fn collection_exists(&self, collection: &str) -> Result<bool, VectorError> {
-        Ok(self.collection(collection, None).await?.is_some())
+        Ok(self.fresh(collection).await?.is_some())
     }
 
     async fn add(&self, collection: &str, points: Vec<VectorPoint>) -> Result<(), VectorError> {
@@ -165,7 +203,7 @@ impl VectorStore for EmbeddedVectorStore {
     }
 
     async fn search(&self, collection: &str, query: &SearchQuery) -> Result<Vec<VectorHit>, VectorError> {
-        let Some(c) = self.collection(collection, None).await? else { return Ok(Vec::new()) };
+        let Some(c) = self.fresh(collection).await? else { return Ok(Vec::new()) };
         let guard = c.read_owned().await;
         let query = query.clone();
         tokio::task::spawn_blocking(move || guard.search(&query)).await.map_err(|e| VectorError::Io(e.to_string()))?
@@ -179,11 +217,19 @@ impl VectorStore for EmbeddedVectorStore {
             c.write().await.clear();
         }
         let path = self.path_of(collection);
-        match tokio::fs::remove_file(&path).await {
-            Ok(()) => Ok(()),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-            Err(e) => Err(e.into()),
-        }
+        let lock_path = lock_path_of(&path);
+        tokio::task::spawn_blocking(move || {
+            // Not while another process appends; the lock file stays, so every process keeps
+            // locking the same file.
+            let _lock = WriterLock::take(&lock_path)?;
+            match fs::remove_file(&path) {
+                Ok(()) => Ok(()),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+                Err(e) => Err(e.into()),
+            }
+        })
+        .await
+        .map_err(|e| VectorError::Io(e.to_string()))?
     }
 }
 
@@ -194,15 +240,59 @@ fn validate_name(name: &str) -> Result<(), VectorError> {
     if ok { Ok(()) } else { Err(VectorError::InvalidCollectionName(name.to_owned())) }
 }
 
-/// One collection: unit vectors in one flat buffer, metadata beside them, the log file open for appends.
+/// The exclusive cross-process lock writers of one collection take; released on drop.
+struct WriterLock(File);
+
+impl WriterLock {
+    fn take(path: &Path) -> Result<Self, VectorError> {
+        let file = OpenOptions::new().create(true).truncate(false).write(true).open(path)?;
+        file.lock()?;
+        Ok(Self(file))
+    }
+}
+
+impl Drop for WriterLock {
+    fn drop(&mut self) {
+        let _ = self.0.unlock();
+    }
+}
+
+fn lock_path_of(path: &Path) -> PathBuf {
+    path.with_extension("lock")
+}
+
+/// Which file a path names now: a compaction renames a new one into place.
+#[cfg(unix)]
+fn file_id(m: &fs::Metadata) -> u64 {
+    std::os::unix::fs::MetadataExt::ino(m)
+}
+
+#[cfg(not(unix))]
+fn file_id(_: &fs::Metadata) -> u64 {
+    0
+}
+
+/// Whether the collection still exists after catching up with its file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Freshness {
+    Current,
+    Gone,
+}
+
+/// One collection: unit vectors in one flat buffer, metadata beside them, the log file open
+/// for appends (made only under the writer lock).
 struct Collection {
     path: PathBuf,
+    lock_path: PathBuf,
     dimension: usize,
     metas: Vec<PointMeta>,
     vectors: Vec<f32>,
     by_id: HashMap<String, usize>,
     file: Option<File>,
+    /// Bytes of the log replayed into memory.
     file_len: u64,
+    /// The file those bytes are from.
+    file_id: u64,
     /// Records in the file that no longer describe a live point.
     dead: usize,
     /// The approximate index, once the collection is large.
@@ -211,17 +301,25 @@ struct Collection {
 }
 
 impl Collection {
-    fn load_or_create(path: PathBuf, create: Option<usize>, ann_min: usize) -> Result<Option<Self>, VectorError> {
+    /// Loads the collection's file; when there is none, creates it if `create` gives a
+    /// dimension (under the writer lock, so two processes cannot both create it).
+    fn open(path: PathBuf, create: Option<usize>, ann_min: usize) -> Result<Option<Self>, VectorError> {
         match File::open(&path) {
-            Ok(file) => Self::load(path, file, ann_min).map(Some),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => match create {
-                Some(dimension) => Self::create(path, dimension, ann_min).map(Some),
-                None => Ok(None),
-            },
+            Ok(file) => return Self::load(path, file, ann_min, false).map(Some),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e.into()),
+        }
+        let Some(dimension) = create else { return Ok(None) };
+        let _lock = WriterLock::take(&lock_path_of(&path))?;
+        match File::open(&path) {
+            // Another process created it meanwhile.
+            Ok(file) => Self::load(path, file, ann_min, true).map(Some),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Self::create(path, dimension, ann_min).map(Some),
             Err(e) => Err(e.into()),
         }
     }
 
+    /// A new, empty collection file (the caller holds the writer lock).
     fn create(path: PathBuf, dimension: usize, ann_min: usize) -> Result<Self, VectorError> {
         write_atomically(&path, &log::header(dimension))?;
         let mut c = Self::empty(path, dimension, ann_min);
@@ -231,6 +329,7 @@ impl Collection {
 
     fn empty(path: PathBuf, dimension: usize, ann_min: usize) -> Self {
         Self {
+            lock_path: lock_path_of(&path),
             path,
             dimension,
             metas: Vec::new(),
@@ -238,13 +337,17 @@ impl Collection {
             by_id: HashMap::new(),
             file: None,
             file_len: 0,
+            file_id: 0,
             dead: 0,
             ann: None,
             ann_min,
         }
     }
 
-    fn load(path: PathBuf, file: File, ann_min: usize) -> Result<Self, VectorError> {
+    /// Replays a whole file. A torn tail is cut off only by a `writer` (holding the lock); a
+    /// reader stops before it, as another process may be appending.
+    fn load(path: PathBuf, file: File, ann_min: usize, writer: bool) -> Result<Self, VectorError> {
+        let id = file_id(&file.metadata()?);
         let mut reader = BufReader::new(file);
         let dimension =
             log::read_header(&mut reader).map_err(|e| VectorError::Corrupt(format!("{}: {e}", path.display())))?;
@@ -262,14 +365,75 @@ impl Collection {
                 Ok(None) => break,
                 Err(e) => {
                     // A crash mid-append leaves a torn tail; everything before it was acknowledged.
-                    tracing::warn!(path = %c.path.display(), error = %e, "vector log ends in a bad record; cutting it off");
+                    if writer {
+                        tracing::warn!(path = %c.path.display(), error = %e, "vector log ends in a bad record; cutting it off");
+                    }
                     break;
                 }
             }
         }
-        c.open_for_append(good_len)?;
+        c.file_id = id;
+        c.file_len = good_len;
+        if writer {
+            c.open_for_append(good_len)?;
+        }
         c.refresh_ann();
         Ok(c)
+    }
+
+    /// Whether the file changed since it was replayed (another process wrote, compacted or
+    /// deleted it).
+    fn is_stale(&self) -> Result<bool, VectorError> {
+        match fs::metadata(&self.path) {
+            Ok(m) => Ok(file_id(&m) != self.file_id || m.len() != self.file_len),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(true),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Catches up with the file: replays what other processes appended, or the whole file
+    /// when it was replaced. A `writer` holds the lock: it may cut a torn tail and append next.
+    fn refresh(&mut self, writer: bool) -> Result<Freshness, VectorError> {
+        let file = match File::open(&self.path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                self.clear();
+                return Ok(Freshness::Gone);
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let meta = file.metadata()?;
+        if file_id(&meta) != self.file_id || meta.len() < self.file_len {
+            *self = Self::load(self.path.clone(), file, self.ann_min, writer)?;
+            return Ok(Freshness::Current);
+        }
+        if meta.len() > self.file_len {
+            let mut reader = BufReader::new(file);
+            reader.seek(SeekFrom::Start(self.file_len))?;
+            loop {
+                match log::decode(&mut reader, self.dimension) {
+                    Ok(Some((record, len))) => {
+                        self.file_len += len;
+                        if !matches!(record, Record::Upsert { .. }) {
+                            self.dead += 1;
+                        }
+                        self.apply(record);
+                    }
+                    Ok(None) => break,
+                    Err(e) => {
+                        if writer {
+                            tracing::warn!(path = %self.path.display(), error = %e, "vector log ends in a bad record; cutting it off");
+                        }
+                        break;
+                    }
+                }
+            }
+            self.refresh_ann();
+        }
+        if writer {
+            self.open_for_append(self.file_len)?;
+        }
+        Ok(Freshness::Current)
     }
 
     /// Builds the approximate index once the collection is large, drops it once it is small
@@ -295,13 +459,20 @@ impl Collection {
         }
     }
 
+    /// Opens the file for the next append at `len`, cutting off anything after it (a torn
+    /// tail). Only under the writer lock.
     fn open_for_append(&mut self, len: u64) -> Result<(), VectorError> {
-        let mut file = OpenOptions::new().write(true).open(&self.path)?;
-        if file.metadata()?.len() != len {
+        let mut file = match self.file.take() {
+            Some(f) if f.metadata().map(|m| file_id(&m)).ok() == Some(self.file_id) => f,
+            _ => OpenOptions::new().write(true).open(&self.path)?,
+        };
+        let meta = file.metadata()?;
+        if meta.len() != len {
             file.set_len(len)?;
             file.sync_all()?;
         }
         file.seek(SeekFrom::Start(len))?;
+        self.file_id = file_id(&meta);
         self.file = Some(file);
         self.file_len = len;
         Ok(())
@@ -673,12 +844,60 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn one_store_per_directory() {
+    async fn stores_of_one_directory_see_each_others_writes() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let first = EmbeddedVectorStore::open(dir.path()).await.expect("open");
-        assert!(matches!(EmbeddedVectorStore::open(dir.path()).await, Err(VectorError::Io(_))));
-        drop(first);
-        EmbeddedVectorStore::open(dir.path()).await.expect("reopen after drop");
+        let a = EmbeddedVectorStore::open(dir.path()).await.expect("open");
+        let b = EmbeddedVectorStore::open(dir.path()).await.expect("a second store on the same directory");
+        a.add("c", vec![point("a1", "d1", &[1.0, 0.0])]).await.expect("add");
+        assert_eq!(ids(&b.search("c", &query(&[1.0, 0.0], 10)).await.expect("search")), vec!["a1"]);
+        // b has the collection loaded now: what a appends is replayed from where b stopped.
+        a.add("c", vec![point("a2", "d2", &[0.0, 1.0])]).await.expect("add");
+        b.add("c", vec![point("b1", "d3", &[0.7, 0.7])]).await.expect("b appends after catching up");
+        assert_eq!(a.count("c").await.expect("count"), 3);
+        assert_eq!(b.count("c").await.expect("count"), 3);
+        b.delete_by_document_id("c", "d1").await.expect("delete");
+        assert_eq!(ids(&a.search("c", &query(&[1.0, 0.0], 10)).await.expect("search")), vec!["b1", "a2"]);
+
+        // A compaction in a (a new file renamed into place) is read again whole by b.
+        for round in 0..3 {
+            let points = (0..600).map(|i| point(&format!("n{i}"), "d", &[1.0, i as f32 + round as f32])).collect();
+            a.add("c", points).await.expect("add");
+        }
+        a.delete_by_node_ids("c", &(0..550).map(|i| format!("n{i}")).collect::<Vec<_>>()).await.expect("delete");
+        assert_eq!(b.count("c").await.expect("count"), a.count("c").await.expect("count"));
+        assert_eq!(b.count("c").await.expect("count"), 52);
+
+        // Deleted by one, gone for the other; a later write starts it again.
+        b.delete_collection("c").await.expect("drop");
+        assert!(!a.collection_exists("c").await.expect("exists"));
+        assert!(a.search("c", &query(&[1.0, 0.0], 10)).await.expect("search").is_empty());
+        a.add("c", vec![point("z", "dz", &[1.0, 0.0])]).await.expect("recreate");
+        assert_eq!(ids(&b.search("c", &query(&[1.0, 0.0], 10)).await.expect("search")), vec!["z"]);
+    }
+
+    /// Run by `a_vector_written_by_another_process_is_found`, in a process of its own.
+    #[tokio::test]
+    #[ignore = "run as a child process by another test"]
+    async fn child_process_writer() {
+        let Ok(dir) = std::env::var("DIFY_VECTOR_CHILD_DIR") else { return };
+        let s = EmbeddedVectorStore::open(dir).await.expect("open in the child");
+        s.add("shared", vec![point("from-child", "dc", &[0.0, 1.0])]).await.expect("child add");
+    }
+
+    #[tokio::test]
+    async fn a_vector_written_by_another_process_is_found() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let s = EmbeddedVectorStore::open(dir.path()).await.expect("open");
+        s.add("shared", vec![point("from-parent", "dp", &[1.0, 0.0])]).await.expect("add");
+        assert_eq!(s.count("shared").await.expect("count"), 1);
+        let status = std::process::Command::new(std::env::current_exe().expect("test binary"))
+            .args(["--exact", "vector::embedded::tests::child_process_writer", "--ignored", "--quiet"])
+            .env("DIFY_VECTOR_CHILD_DIR", dir.path())
+            .status()
+            .expect("child runs");
+        assert!(status.success(), "the child process failed: {status}");
+        let hits = s.search("shared", &query(&[0.0, 1.0], 10)).await.expect("one search");
+        assert_eq!(ids(&hits), vec!["from-child", "from-parent"]);
     }
 
     #[tokio::test]
