@@ -1,6 +1,7 @@
 //! `admin`: the operator CLI, Dify's `flask <command>` set.
 
 mod account_cmd;
+mod app_config_cmd;
 mod connect;
 mod db_cmd;
 mod hosted_cmd;
@@ -27,44 +28,54 @@ struct Cli {
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Database schema management.
+    ///
+    /// Example: `admin db upgrade`, `admin db pending`
     Db {
         #[command(subcommand)]
         command: db_cmd::DbCommand,
     },
     /// Print the route table, as `flask routes` does.
+    ///
+    /// Each route with its methods, endpoint and whether it is built. Example: `admin routes`
     Routes,
     /// Write the OpenAPI documents of the console, service and web-app APIs.
     ///
     /// The same documents the server serves at `/console/api/openapi.json`, `/v1/openapi.json`
     /// and `/api/openapi.json`; no configuration is read.
+    /// Example: `admin openapi --out ./openapi`, `admin openapi --api service`
     Openapi(openapi_cmd::OpenapiArgs),
     /// Reset the account password and sign the account out of the console.
     ///
     /// Options left out are asked for on the terminal.
+    /// Example: `admin reset-password --email a@b.c --new-password P --password-confirm P`
     ResetPassword(account_cmd::ResetPasswordArgs),
     /// Reset the account email.
     ///
     /// Options left out are asked for on the terminal.
+    /// Example: `admin reset-email --email old@b.c --new-email new@b.c --email-confirm new@b.c`
     ResetEmail(account_cmd::ResetEmailArgs),
     /// Reset the asymmetric key pair of the workspace that encrypts LLM credentials.
     ///
     /// After the reset, all LLM credentials become invalid and must be entered again.
-    /// Only supported in SELF_HOSTED mode.
+    /// Only supported in SELF_HOSTED mode. Example: `admin reset-encrypt-key-pair --yes`
     ResetEncryptKeyPair(keys_cmd::ResetKeyPairArgs),
     /// Generate invitation codes.
     ///
     /// The codes go to `invitation_codes` and, one per line, to the storage file
     /// `invitation-codes-<batch>.txt`. A missing --count is asked for on the terminal.
+    /// Example: `admin generate-invitation-codes --batch launch --count 100`
     GenerateInvitationCodes(invitation_cmd::GenerateArgs),
     /// List an app in the explore catalogue as a recommended app and make it public.
     ///
     /// The app's site description, copyright and privacy policy win over the options; an app
     /// already listed is updated in place.
+    /// Example: `admin add-recommended-app --app-id <uuid> --category Writing --language en-US`
     AddRecommendedApp(recommended_cmd::AddRecommendedAppArgs),
     /// Rescale workspaces' Anthropic trial quotas to HOSTED_ANTHROPIC_QUOTA_LIMIT.
     ///
     /// A trial limit of 1000 (the old default) becomes the new limit; other limits and the
     /// quota used are multiplied by ceil(new limit / 1000) — on every run, as in Dify.
+    /// Example: `HOSTED_ANTHROPIC_QUOTA_LIMIT=600000 admin sync-anthropic-hosted-providers`
     SyncAnthropicHostedProviders,
     /// Rebuild the vectors of every high-quality dataset from its segments.
     ///
@@ -78,6 +89,14 @@ enum Command {
     /// since loses its vectors and keyword table, and its documents are disabled, as in Dify.
     /// Example: `CLEAN_DAY_SETTING=90 admin clean-unused-dataset-indexes`
     CleanUnusedDatasetIndexes,
+    /// Migrate data to support paragraph variable.
+    ///
+    /// Completion apps whose prompt lacks `{{default_input}}` get it appended, and a
+    /// `paragraph` input of that name (labelled in the workspace owner's language) added to
+    /// their form. Dify's spelling `update_app_model_configs` works too.
+    /// Example: `admin update-app-model-configs --batch-size 200`
+    #[command(alias = "update_app_model_configs")]
+    UpdateAppModelConfigs(app_config_cmd::UpdateArgs),
 }
 
 fn main() -> ExitCode {
@@ -117,6 +136,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
         Command::SyncAnthropicHostedProviders => hosted_cmd::sync_anthropic(&config()?).await,
         Command::RecreateAllDatasetIndexes => index_cmd::recreate_all(&config()?).await,
         Command::CleanUnusedDatasetIndexes => index_cmd::clean_unused(&config()?).await,
+        Command::UpdateAppModelConfigs(args) => app_config_cmd::run(args, &config()?).await,
     }
 }
 

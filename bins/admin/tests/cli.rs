@@ -112,3 +112,31 @@ fn postgres_without_secret_key_is_refused_with_a_clear_message() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("SECRET_KEY is required"), "{err}");
 }
+
+/// `admin --help` lists Dify's `flask` commands (with its spelling), and each command's
+/// `--help` ends with an example.
+#[test]
+fn help_lists_difys_commands_and_each_shows_an_example() {
+    let out = stdout(&admin(&["--help"], &[]));
+    let commands = [
+        "reset-password",
+        "reset-email",
+        "reset-encrypt-key-pair",
+        "generate-invitation-codes",
+        "recreate-all-dataset-indexes",
+        "sync-anthropic-hosted-providers",
+        "clean-unused-dataset-indexes",
+        "update-app-model-configs",
+        "add-recommended-app",
+        "db",
+        "routes",
+        "openapi",
+    ];
+    for c in commands {
+        assert!(out.lines().any(|l| l.trim_start().starts_with(c)), "`admin --help` does not list {c}:\n{out}");
+        let help = stdout(&admin(&[c, "--help"], &[]));
+        assert!(help.contains("Example: `"), "`admin {c} --help` has no example:\n{help}");
+    }
+    let alias = stdout(&admin(&["update_app_model_configs", "--help"], &[]));
+    assert!(alias.contains("paragraph variable"), "{alias}");
+}

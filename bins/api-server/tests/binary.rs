@@ -34,6 +34,13 @@ impl Drop for Server {
 }
 
 fn start(vars: &[(&str, String)]) -> (Server, u16) {
+    let (server, port) = spawn(vars);
+    wait_up(port);
+    (server, port)
+}
+
+/// Starts the binary without waiting for it.
+fn spawn(vars: &[(&str, String)]) -> (Server, u16) {
     let port = free_port();
     let dir = tempfile::tempdir().expect("tempdir").keep();
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_api-server"));
@@ -49,11 +56,14 @@ fn start(vars: &[(&str, String)]) -> (Server, u16) {
     for (k, v) in vars {
         cmd.env(k, v);
     }
-    let server = Server(cmd.spawn().expect("spawn api-server"));
+    (Server(cmd.spawn().expect("spawn api-server")), port)
+}
+
+fn wait_up(port: u16) {
     let deadline = Instant::now() + Duration::from_secs(30);
     while Instant::now() < deadline {
         if get(port, "/health").is_ok_and(|(s, _)| s == 200) {
-            return (server, port);
+            return;
         }
         std::thread::sleep(Duration::from_millis(100));
     }
@@ -110,6 +120,50 @@ async fn scaled_server_runs_on_postgres_redis_and_rabbitmq() {
         ),
     ];
     tokio::task::spawn_blocking(move || check_serves_and_stops(&vars)).await.expect("join");
+}
+
+/// Replicas started together on one empty PostgreSQL database (`docker compose up --scale
+/// api=3`): the migrations run under an advisory lock, so all three come up and every
+/// migration is applied once.
+#[tokio::test]
+async fn three_servers_migrating_one_empty_database_at_once_all_come_up() {
+    if !services_mode() {
+        eprintln!("skipped: needs DIFY_TEST_BACKEND=services");
+        return;
+    }
+    let db = TempDatabase::create().await;
+    let vars = vec![
+        ("DATABASE_URL", db.url.clone()),
+        ("SECRET_KEY", "test-secret".to_string()),
+        ("MIGRATION_ENABLED", "true".to_string()),
+    ];
+    let servers = tokio::task::spawn_blocking(move || {
+        let servers: Vec<(Server, u16)> = (0..3).map(|_| spawn(&vars)).collect();
+        for (_, port) in &servers {
+            wait_up(*port);
+            let (status, body) = get(*port, "/ready").expect("ready");
+            assert_eq!(status, 200, "{body}");
+        }
+        servers
+    })
+    .await
+    .expect("join");
+    let conn = sea_orm::Database::connect(&db.url).await.expect("connect");
+    let row = sea_orm::ConnectionTrait::query_one_raw(
+        &conn,
+        sea_orm::Statement::from_string(
+            sea_orm::DbBackend::Postgres,
+            "SELECT count(*) AS rows, count(DISTINCT version) AS versions FROM seaql_migrations",
+        ),
+    )
+    .await
+    .expect("query")
+    .expect("a row");
+    let (rows, versions): (i64, i64) =
+        (row.try_get("", "rows").expect("rows"), row.try_get("", "versions").expect("n"));
+    assert!(versions > 0 && rows == versions, "{rows} rows for {versions} migrations");
+    drop(servers);
+    let _ = conn.close().await;
 }
 
 /// The binary with `LOG_FORMAT=json`: the job an invitation queues is logged by the worker under

@@ -526,6 +526,31 @@ async fn admin_routes_are_cloud_only() {
     assert!(catalogue_row(&env, x).await.is_none());
 }
 
+/// Stripe's webhook: a self-hosted instance has no payments. Before setup it answers
+/// `not_setup`, then 404 as Dify's `only_edition_cloud`; the CLOUD edition's payments are not
+/// built (501).
+#[actix_web::test]
+async fn the_stripe_webhook_answers_as_self_hosted_dify() {
+    let (_env, state) = state_with(&[]).await;
+    let hosted = test::init_service(app(state)).await;
+    let mut stripe = Client::default();
+    let uri = "/console/api/webhook/stripe";
+    let r = send(&hosted, &mut stripe, Method::POST, uri, Some(json!({"type": "checkout.session.completed"}))).await;
+    assert_error(&r, 401, "not_setup");
+    let mut admin = Client::default();
+    send(&hosted, &mut admin, Method::POST, "/console/api/setup", Some(setup_body())).await;
+    let r = send(&hosted, &mut stripe, Method::POST, uri, Some(json!({"type": "checkout.session.completed"}))).await;
+    assert_error(&r, 404, "not_found");
+
+    let (env, state) = state_with(&[("EDITION", "CLOUD")]).await;
+    let cloud = test::init_service(app(state)).await;
+    accounts::setup::run(&env.infra.db, env.infra.storage.as_ref(), ADMIN_EMAIL, "admin", ADMIN_PASSWORD)
+        .await
+        .expect("account");
+    let r = send(&cloud, &mut stripe, Method::POST, uri, Some(json!({}))).await;
+    assert_error(&r, 501, "not_implemented");
+}
+
 #[actix_web::test]
 async fn admin_routes_need_the_key_then_list_and_unlist_any_app() {
     let (env, state) = state_with(&[("EDITION", "CLOUD"), ("ADMIN_API_KEY", "k")]).await;

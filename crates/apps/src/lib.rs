@@ -8,6 +8,7 @@ pub mod explore;
 pub mod installed;
 pub mod lookup;
 pub mod model_config;
+pub mod paragraph_migration;
 pub mod site;
 pub mod statistics;
 pub mod templates;

@@ -8,6 +8,7 @@ pub mod mail;
 pub mod outbound;
 pub mod outbox;
 pub mod queue;
+pub mod readiness;
 pub mod storage;
 mod wiring;
 pub mod worker;

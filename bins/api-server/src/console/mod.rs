@@ -26,6 +26,7 @@ mod segment_import;
 mod setup;
 mod statistics;
 mod version;
+mod webhook;
 mod workspace;
 
 pub use app_generation::wrong_mode;
@@ -61,6 +62,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     doc.merge(setup::Doc::openapi());
     doc.merge(statistics::Doc::openapi());
     doc.merge(version::Doc::openapi());
+    doc.merge(webhook::Doc::openapi());
     doc.merge(workspace::Doc::openapi());
     doc
 }
@@ -91,4 +93,5 @@ pub fn register(t: &mut RouteTable) {
     statistics::register(t);
     app_logs::register(t);
     version::register(t);
+    webhook::register(t);
 }

@@ -1,4 +1,5 @@
-//! The app-level routes outside the blueprints: `/health`, `/threads`, `/db-pool-stat`.
+//! The app-level routes outside the blueprints: `/health`, `/threads`, `/db-pool-stat`, and
+//! dify-rs's readiness route `/ready`.
 
 use actix_web::{HttpResponse, web};
 use serde_json::json;
@@ -8,6 +9,7 @@ use crate::state::AppState;
 
 pub fn register(t: &mut RouteTable) {
     t.add("GET", "/health", "health", web::to(health));
+    t.add("GET", "/ready", "ready", web::to(ready));
     t.add("GET", "/threads", "threads", web::to(threads));
     t.add("GET", "/db-pool-stat", "pool_stat", web::to(pool_stat));
     t.add("GET", "/static/<path:filename>", "static", web::to(no_static_files));
@@ -21,6 +23,24 @@ async fn no_static_files() -> crate::http_error::HttpError {
 /// Liveness, as Dify answers it.
 async fn health() -> HttpResponse {
     HttpResponse::Ok().json(json!({"status": "ok", "version": kernel::DIFY_VERSION}))
+}
+
+/// Readiness (dify-rs's own): 200 when the database, the cache and the broker each answered
+/// within two seconds, else 503 naming what is down. An orchestrator sends traffic by this.
+async fn ready(state: web::Data<AppState>) -> HttpResponse {
+    let checks = infra::readiness::check(&state.infra, std::time::Duration::from_secs(2)).await;
+    let down: Vec<&str> = checks.iter().filter(|c| !c.ok).map(|c| c.name).collect();
+    if down.is_empty() {
+        HttpResponse::Ok().json(json!({"status": "ready", "checks": checks}))
+    } else {
+        tracing::warn!(?down, "not ready");
+        HttpResponse::ServiceUnavailable().json(json!({
+            "code": "not_ready",
+            "message": format!("Not ready: {} unavailable.", down.join(", ")),
+            "status": 503,
+            "checks": checks,
+        }))
+    }
 }
 
 /// The runtime's worker threads, in the shape of Dify's thread listing.
