@@ -229,11 +229,30 @@ fn frame(json: Vec<u8>) -> Bytes {
     Bytes::from(out)
 }
 
+/// Counts an SSE stream as open (`sse_streams_open`) until the body is dropped: finished, or
+/// the client went away.
+struct OpenStream;
+
+impl OpenStream {
+    fn new() -> Self {
+        metrics::gauge!("sse_streams_open").increment(1.0);
+        metrics::counter!("sse_streams_total").increment(1);
+        Self
+    }
+}
+
+impl Drop for OpenStream {
+    fn drop(&mut self) {
+        metrics::gauge!("sse_streams_open").decrement(1.0);
+    }
+}
+
 /// Dify's event stream: a `data:` line per token, `message_end`, or one error line; a ping
 /// after every quiet ten seconds. Each token goes out as it arrives.
 fn sse(g: Generation) -> HttpResponse {
     let ids = Ids::of(&g);
-    let body = stream::unfold((g.events, ids, false), |(mut rx, ids, done)| async move {
+    let open = OpenStream::new();
+    let body = stream::unfold((g.events, ids, false, open), |(mut rx, ids, done, open)| async move {
         if done {
             return None;
         }
@@ -244,7 +263,7 @@ fn sse(g: Generation) -> HttpResponse {
             Ok(Some(Event::End { retriever_resources })) => (frame(ids.end(retriever_resources)), true),
             Ok(Some(Event::Error(e))) => (frame(dumps(&crate::error_table::conversation(e).body())), true),
         };
-        Some((Ok::<_, actix_web::Error>(item.0), (rx, ids, item.1)))
+        Some((Ok::<_, actix_web::Error>(item.0), (rx, ids, item.1, open)))
     });
     HttpResponse::Ok()
         .content_type("text/event-stream; charset=utf-8")

@@ -36,7 +36,28 @@ async fn serve() -> anyhow::Result<()> {
     };
 
     let bind = config.bind();
+    let metrics_bind = config.metrics_bind_address.clone();
     let state = AppState::new(config, infra);
+    if let Some(address) = metrics_bind {
+        // Scrapes on their own address, kept off the public one.
+        let scraped = state.clone();
+        let server = HttpServer::new(move || {
+            let state = scraped.clone();
+            actix_web::App::new().route(
+                "/metrics",
+                actix_web::web::get().to(move || {
+                    let state = state.clone();
+                    async move { api_server::routes::system::metrics(&state).await }
+                }),
+            )
+        })
+        .workers(1)
+        .bind(&address)
+        .with_context(|| format!("cannot listen on METRICS_BIND_ADDRESS {address}"))?
+        .run();
+        tracing::info!(%address, "metrics listening");
+        actix_web::rt::spawn(server);
+    }
     tracing::info!(%bind, "api-server listening");
     HttpServer::new(move || app(state.clone()))
         .on_connect(api_server::net::on_connect)

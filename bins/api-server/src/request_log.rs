@@ -25,11 +25,22 @@ pub async fn request_log(
         .map_or_else(kernel::request_id::fresh, Into::into);
     let method = req.method().clone();
     let path = req.path().to_owned();
+    // The route's template, not the path: ids must not make every request a series of its own.
+    let route = req.match_pattern().unwrap_or_else(|| "unmatched".to_owned());
     let span = tracing::info_span!("request", request_id = %id, %method, %path);
     let started = Instant::now();
     let mut res = kernel::request_id::scope(id.clone(), next.call(req)).instrument(span.clone()).await?;
     let status = res.status().as_u16();
-    let ms = started.elapsed().as_secs_f64() * 1000.0;
+    let elapsed = started.elapsed().as_secs_f64();
+    let ms = elapsed * 1000.0;
+    let labels = [
+        ("surface", surface(&path).to_owned()),
+        ("route", route),
+        ("method", method.to_string()),
+        ("status", status.to_string()),
+    ];
+    metrics::counter!("http_requests_total", &labels).increment(1);
+    metrics::histogram!("http_request_duration_seconds", &labels[..3]).record(elapsed);
     span.in_scope(|| match res.response().error() {
         Some(e) if status >= 500 => tracing::error!(status, ms, error = %e, "request failed"),
         Some(e) => tracing::info!(status, ms, error = %e, "request refused"),
@@ -39,4 +50,17 @@ pub async fn request_log(
         res.headers_mut().insert(HEADER, value);
     }
     Ok(res)
+}
+
+/// Which API a path belongs to.
+fn surface(path: &str) -> &'static str {
+    if path.starts_with("/console/api") {
+        "console"
+    } else if path.starts_with("/v1") {
+        "service"
+    } else if path.starts_with("/api") {
+        "web"
+    } else {
+        "system"
+    }
 }

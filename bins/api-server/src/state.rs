@@ -25,6 +25,7 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(config: Config, infra: Infra) -> Self {
+        infra::metrics::install();
         // Every server-side fetch goes through the guarded client (`infra::outbound`).
         let http = infra::outbound::client_builder()
             .connect_timeout(std::time::Duration::from_secs(5))

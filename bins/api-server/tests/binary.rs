@@ -122,6 +122,26 @@ async fn scaled_server_runs_on_postgres_redis_and_rabbitmq() {
     tokio::task::spawn_blocking(move || check_serves_and_stops(&vars)).await.expect("join");
 }
 
+/// `METRICS_BIND_ADDRESS` moves `/metrics` off the API's address: scraped there, 404 on the API.
+#[test]
+fn metrics_move_to_their_own_address_when_asked() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let metrics_port = free_port();
+    let (_server, port) = start(&[
+        ("DATA_DIR", dir.path().join("data").display().to_string()),
+        ("METRICS_BIND_ADDRESS", format!("127.0.0.1:{metrics_port}")),
+    ]);
+    assert_eq!(get(port, "/health").expect("health").0, 200);
+    let (status, body) = get(port, "/metrics").expect("metrics on the API");
+    assert_eq!(status, 404, "{body}");
+    let (status, body) = get(metrics_port, "/metrics").expect("metrics");
+    assert_eq!(status, 200, "{body}");
+    assert!(
+        body.contains(r#"http_requests_total{surface="system",route="/health",method="GET",status="200"}"#),
+        "{body}"
+    );
+}
+
 /// Replicas started together on one empty PostgreSQL database (`docker compose up --scale
 /// api=3`): the migrations run under an advisory lock, so all three come up and every
 /// migration is applied once.

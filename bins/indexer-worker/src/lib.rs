@@ -39,8 +39,17 @@ impl JobHandler for Dispatcher {
         let request_id = Job::request_id(payload).unwrap_or_default();
         let span = tracing::info_span!("job", queue = job.queue(), task = job.task(), request_id = %request_id);
         let started = std::time::Instant::now();
+        let queue = job.queue();
         let outcome = self.run(job).instrument(span.clone()).await;
-        let ms = started.elapsed().as_secs_f64() * 1000.0;
+        let elapsed = started.elapsed().as_secs_f64();
+        let ms = elapsed * 1000.0;
+        let result = match &outcome {
+            JobOutcome::Done => "done",
+            JobOutcome::Retry(_) => "retry",
+            JobOutcome::Reject(_) => "dead_letter",
+        };
+        metrics::counter!("jobs_total", "queue" => queue, "outcome" => result).increment(1);
+        metrics::histogram!("job_duration_seconds", "queue" => queue).record(elapsed);
         span.in_scope(|| match &outcome {
             JobOutcome::Done => tracing::info!(ms, "job done"),
             JobOutcome::Retry(why) => tracing::warn!(ms, reason = %why, "job will be retried"),

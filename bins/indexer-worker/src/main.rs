@@ -36,6 +36,12 @@ async fn work() -> anyhow::Result<()> {
         tracing::warn!("no CELERY_BROKER_URL/BROKER_URL set: this worker only sees jobs it enqueues itself");
     }
     datasets::vectors::startup_notice(&config.vector_store, !infra.in_process_queue);
+    if let Some(address) = &config.metrics_bind_address {
+        let address: std::net::SocketAddr =
+            address.parse().with_context(|| format!("METRICS_BIND_ADDRESS {address} is not host:port"))?;
+        infra::metrics::serve(address).map_err(|e| anyhow::anyhow!("cannot serve metrics on {address}: {e}"))?;
+        tracing::info!(%address, "metrics listening");
+    }
     let (tx, rx) = tokio::sync::watch::channel(false);
     tokio::spawn(async move {
         shutdown_signal().await;

@@ -5,6 +5,7 @@ pub mod db;
 pub mod error;
 pub mod logging;
 pub mod mail;
+pub mod metrics;
 pub mod outbound;
 pub mod outbox;
 pub mod queue;

@@ -128,6 +128,9 @@ pub struct Config {
     pub tenant_document_count: u64,
     pub clean_day_setting: u32,
     pub check_update_url: String,
+    /// Where `/metrics` is served instead of the API's address (`METRICS_BIND_ADDRESS`,
+    /// `host:port`); unset serves it beside the API.
+    pub metrics_bind_address: Option<String>,
     /// Dify's hosted model providers (`HOSTED_OPENAI_*`, `HOSTED_ANTHROPIC_*`).
     pub hosted: HostedProviders,
     /// Limits of the child process that reads uploaded files.
@@ -353,6 +356,7 @@ impl Config {
             check_update_url: map
                 .get("CHECK_UPDATE_URL")
                 .map_or_else(|| "https://updates.dify.ai".to_string(), |u| u.trim().to_string()),
+            metrics_bind_address: v.get("METRICS_BIND_ADDRESS").map(|a| a.trim().to_owned()).filter(|a| !a.is_empty()),
             hosted: HostedProviders {
                 openai: hosted_provider(&v, "HOSTED_OPENAI")?,
                 anthropic: hosted_provider(&v, "HOSTED_ANTHROPIC")?,

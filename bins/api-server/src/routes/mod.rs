@@ -1,7 +1,7 @@
 //! The route table: handlers that exist, plus a 501 for every other contract rule, so the
 //! server always answers the whole contract and `admin routes` can print it.
 
-mod system;
+pub mod system;
 
 use std::collections::{BTreeMap, BTreeSet};
 

@@ -10,6 +10,7 @@ use crate::state::AppState;
 pub fn register(t: &mut RouteTable) {
     t.add("GET", "/health", "health", web::to(health));
     t.add("GET", "/ready", "ready", web::to(ready));
+    t.add("GET", "/metrics", "metrics", web::to(metrics_here));
     t.add("GET", "/threads", "threads", web::to(threads));
     t.add("GET", "/db-pool-stat", "pool_stat", web::to(pool_stat));
     t.add("GET", "/static/<path:filename>", "static", web::to(no_static_files));
@@ -41,6 +42,27 @@ async fn ready(state: web::Data<AppState>) -> HttpResponse {
             "checks": checks,
         }))
     }
+}
+
+/// `/metrics` on the API's address, unless `METRICS_BIND_ADDRESS` moved it.
+async fn metrics_here(state: web::Data<AppState>) -> Result<HttpResponse, crate::http_error::HttpError> {
+    if state.config.metrics_bind_address.is_some() {
+        return Err(crate::http_error::HttpError(kernel::ApiError::route_not_found()));
+    }
+    Ok(metrics(&state).await)
+}
+
+/// The Prometheus scrape: what this process recorded, the database pool and the queues' depth
+/// now.
+pub async fn metrics(state: &AppState) -> HttpResponse {
+    infra::metrics::record_pool(&state.infra.db);
+    for queue in infra::queue::QUEUES {
+        let pending = tokio::time::timeout(std::time::Duration::from_secs(1), state.infra.queue.pending(queue)).await;
+        if let Ok(Ok(n)) = pending {
+            metrics::gauge!("queue_depth", "queue" => queue).set(n as f64);
+        }
+    }
+    HttpResponse::Ok().content_type("text/plain; version=0.0.4").body(infra::metrics::render())
 }
 
 /// The runtime's worker threads, in the shape of Dify's thread listing.

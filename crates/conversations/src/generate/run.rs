@@ -96,22 +96,39 @@ async fn stream_answer(
     usage: &mut Option<Usage>,
 ) -> Outcome {
     let key = stop_key(plan.caller, &plan.task_id.to_string());
-    let mut stream =
-        match providers::runtime::stream(&engine.http, &plan.model.model, &plan.messages, &plan.params).await {
-            Ok(s) => s,
-            Err(e) => return Outcome::Failed(generation_error(e)),
-        };
+    let model = &plan.model.model;
+    let labels = [("provider", model.provider.clone()), ("model", model.model.clone())];
+    let started = std::time::Instant::now();
+    let mut first_token: Option<std::time::Instant> = None;
+    let failed = |e: ProviderError| {
+        let code = provider_error_code(&e);
+        metrics::counter!("llm_errors_total", "provider" => model.provider.clone(), "code" => code).increment(1);
+        Outcome::Failed(generation_error(e))
+    };
+    let mut stream = match providers::runtime::stream(&engine.http, model, &plan.messages, &plan.params).await {
+        Ok(s) => s,
+        Err(e) => return failed(e),
+    };
     let mut poll = tokio::time::interval(STOP_POLL);
     poll.set_missed_tick_behavior(MissedTickBehavior::Skip);
     loop {
         tokio::select! {
             item = stream.next() => match item {
                 Some(Ok(LlmChunk::Delta(text))) => {
+                    if first_token.is_none() {
+                        let now = std::time::Instant::now();
+                        metrics::histogram!("llm_time_to_first_token_seconds", &labels)
+                            .record(now.duration_since(started).as_secs_f64());
+                        first_token = Some(now);
+                    }
                     answer.push_str(&text);
                     emit(tx, Event::Text(text)).await;
                 }
-                Some(Ok(LlmChunk::Done { usage: u, .. })) => *usage = Some(u),
-                Some(Err(e)) => return Outcome::Failed(generation_error(e)),
+                Some(Ok(LlmChunk::Done { usage: u, .. })) => {
+                    record_usage(&labels, &u, first_token);
+                    *usage = Some(u);
+                }
+                Some(Err(e)) => return failed(e),
                 None => return Outcome::Finished,
             },
             _ = poll.tick() => {
@@ -121,6 +138,35 @@ async fn stream_answer(
                 }
             }
         }
+    }
+}
+
+/// Tokens billed, and how fast the answer came once it started.
+fn record_usage(labels: &[(&'static str, String); 2], usage: &Usage, first_token: Option<std::time::Instant>) {
+    metrics::counter!("llm_tokens_total", "provider" => labels[0].1.clone(), "model" => labels[1].1.clone(), "kind" => "prompt")
+        .increment(u64::from(usage.prompt_tokens));
+    metrics::counter!("llm_tokens_total", "provider" => labels[0].1.clone(), "model" => labels[1].1.clone(), "kind" => "completion")
+        .increment(u64::from(usage.completion_tokens));
+    if let Some(first) = first_token {
+        let seconds = first.elapsed().as_secs_f64();
+        if seconds > 0.0 && usage.completion_tokens > 0 {
+            metrics::histogram!("llm_tokens_per_second", labels).record(f64::from(usage.completion_tokens) / seconds);
+        }
+    }
+}
+
+/// A provider failure's kind, as a metric label.
+fn provider_error_code(e: &ProviderError) -> &'static str {
+    match e {
+        ProviderError::NotInitialized(_) => "not_initialized",
+        ProviderError::QuotaExceeded(_) => "quota_exceeded",
+        ProviderError::ModelNotSupported(_) => "model_not_supported",
+        ProviderError::Authentication(_) => "authentication",
+        ProviderError::RateLimited(_) => "rate_limited",
+        ProviderError::BadRequest(_) => "bad_request",
+        ProviderError::Connection(_) => "connection",
+        ProviderError::Unavailable(_) => "unavailable",
+        _ => "other",
     }
 }
 

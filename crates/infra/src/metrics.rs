@@ -1,0 +1,56 @@
+//! Prometheus metrics: one recorder per process (the `metrics` facade), rendered by the
+//! api-server's `/metrics`. Names follow Prometheus's conventions (`_total`, `_seconds`).
+
+use std::sync::OnceLock;
+
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+
+static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
+
+/// Histogram buckets, in seconds: from a cached read to a long generation.
+const BUCKETS: [f64; 14] = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 120.0];
+
+/// Installs the process's recorder on first call; None when another recorder was installed
+/// first (then nothing is recorded here).
+pub fn install() -> Option<&'static PrometheusHandle> {
+    HANDLE.get_or_init(|| PrometheusBuilder::new().set_buckets(&BUCKETS).ok()?.install_recorder().ok()).as_ref()
+}
+
+/// For a process without an HTTP server of its own (the worker): installs the recorder and
+/// serves `/metrics` on `address`.
+pub fn serve(address: std::net::SocketAddr) -> Result<(), String> {
+    PrometheusBuilder::new()
+        .set_buckets(&BUCKETS)
+        .map_err(|e| e.to_string())?
+        .with_http_listener(address)
+        .install()
+        .map_err(|e| e.to_string())
+}
+
+/// The scrape, in Prometheus's text format.
+pub fn render() -> String {
+    match install() {
+        Some(handle) => {
+            handle.run_upkeep();
+            handle.render()
+        }
+        None => String::new(),
+    }
+}
+
+/// The database pool now: connections in use and idle (recorded at each scrape).
+pub fn record_pool(db: &sea_orm::DatabaseConnection) {
+    let (size, idle) = match db.get_database_backend() {
+        sea_orm::DbBackend::Postgres => {
+            let pool = db.get_postgres_connection_pool();
+            (pool.size(), pool.num_idle() as u32)
+        }
+        sea_orm::DbBackend::Sqlite => {
+            let pool = db.get_sqlite_connection_pool();
+            (pool.size(), pool.num_idle() as u32)
+        }
+        _ => (0, 0),
+    };
+    metrics::gauge!("db_pool_connections", "state" => "in_use").set(f64::from(size.saturating_sub(idle)));
+    metrics::gauge!("db_pool_connections", "state" => "idle").set(f64::from(idle));
+}
