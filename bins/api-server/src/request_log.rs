@@ -36,7 +36,7 @@ pub async fn request_log(
     let labels = [
         ("surface", surface(&path).to_owned()),
         ("route", route),
-        ("method", method.to_string()),
+        ("method", method_label(&method).to_owned()),
         ("status", status.to_string()),
     ];
     metrics::counter!("http_requests_total", &labels).increment(1);
@@ -62,5 +62,21 @@ fn surface(path: &str) -> &'static str {
         "web"
     } else {
         "system"
+    }
+}
+
+/// The method as a label: HTTP allows any token as a method, so a client could otherwise
+/// make a new series per request.
+fn method_label(method: &actix_web::http::Method) -> &'static str {
+    use actix_web::http::Method as M;
+    match *method {
+        M::GET => "GET",
+        M::POST => "POST",
+        M::PUT => "PUT",
+        M::PATCH => "PATCH",
+        M::DELETE => "DELETE",
+        M::HEAD => "HEAD",
+        M::OPTIONS => "OPTIONS",
+        _ => "other",
     }
 }

@@ -56,6 +56,9 @@ async fn a_scrape_counts_the_request_the_stream_the_tokens_and_the_job() {
     assert_eq!(settled[0]["indexing_status"], "completed", "{settled:?}");
     stop_worker(worker).await;
 
+    // Whatever a client sends, it cannot make series of its own.
+    let odd = actix_web::http::Method::from_bytes(b"BREW4a1c").expect("method");
+    test::call_service(&app, test::TestRequest::default().method(odd).uri("/v1/no/such/4a1c").to_request()).await;
     let r = test::call_service(&app, test::TestRequest::get().uri("/metrics").to_request()).await;
     assert_eq!(r.status().as_u16(), 200);
     let kind = r.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
@@ -76,4 +79,6 @@ async fn a_scrape_counts_the_request_the_stream_the_tokens_and_the_job() {
     assert!(scrape.contains(r#"queue_depth{queue="dataset"}"#), "{scrape}");
     // Ids never become labels: the route is its template.
     assert!(!scrape.contains(&dataset_id), "a path id leaked into a label");
+    assert!(!scrape.contains("4a1c"), "a client's method or path became a label");
+    at_least_one(r#"http_requests_total{surface="service",route="unmatched",method="other",status="404"}"#);
 }
