@@ -38,9 +38,9 @@ pub fn render() -> String {
     }
 }
 
-/// The database pool now: connections in use and idle (recorded at each scrape).
-pub fn record_pool(db: &sea_orm::DatabaseConnection) {
-    let (size, idle) = match db.get_database_backend() {
+/// The database pool's open connections and how many of them are idle.
+pub fn pool_counts(db: &sea_orm::DatabaseConnection) -> (u32, u32) {
+    match db.get_database_backend() {
         sea_orm::DbBackend::Postgres => {
             let pool = db.get_postgres_connection_pool();
             (pool.size(), pool.num_idle() as u32)
@@ -50,7 +50,12 @@ pub fn record_pool(db: &sea_orm::DatabaseConnection) {
             (pool.size(), pool.num_idle() as u32)
         }
         _ => (0, 0),
-    };
+    }
+}
+
+/// The database pool now: connections in use and idle (recorded at each scrape).
+pub fn record_pool(db: &sea_orm::DatabaseConnection) {
+    let (size, idle) = pool_counts(db);
     metrics::gauge!("db_pool_connections", "state" => "in_use").set(f64::from(size.saturating_sub(idle)));
     metrics::gauge!("db_pool_connections", "state" => "idle").set(f64::from(idle));
 }

@@ -76,7 +76,7 @@ async fn threads() -> HttpResponse {
 
 /// Connection pool usage, in the shape of Dify's SQLAlchemy pool stats.
 async fn pool_stat(state: web::Data<AppState>) -> HttpResponse {
-    let (size, idle) = pool_counts(&state.infra.db);
+    let (size, idle) = infra::metrics::pool_counts(&state.infra.db);
     HttpResponse::Ok().json(json!({
         "pool_size": state.config.database_pool_size,
         "checked_in_connections": idle,
@@ -85,18 +85,4 @@ async fn pool_stat(state: web::Data<AppState>) -> HttpResponse {
         "connection_timeout": 5,
         "recycle_time": 3600,
     }))
-}
-
-fn pool_counts(db: &sea_orm::DatabaseConnection) -> (u32, u32) {
-    match db.get_database_backend() {
-        sea_orm::DbBackend::Postgres => {
-            let pool = db.get_postgres_connection_pool();
-            (pool.size(), pool.num_idle() as u32)
-        }
-        sea_orm::DbBackend::Sqlite => {
-            let pool = db.get_sqlite_connection_pool();
-            (pool.size(), pool.num_idle() as u32)
-        }
-        _ => (0, 0),
-    }
 }
