@@ -133,11 +133,15 @@ async fn add_provider(env: &TestEnv, tenant_id: Uuid, name: &str, provider_type:
         id: Set(id),
         tenant_id: Set(tenant_id),
         provider_name: Set(name.into()),
-        provider_type: Set(provider_type.into()),
+        provider_type: Set(entities::providers::ProviderType::parse(provider_type).expect("provider type")),
         encrypted_config: Set(Some("{}".into())),
         is_valid: Set(true),
         last_used: Set(None),
-        quota_type: Set(Some(if provider_type == "system" { "trial" } else { "" }.into())),
+        quota_type: Set(Some(if provider_type == "system" {
+            entities::providers::QuotaType::Trial
+        } else {
+            entities::providers::QuotaType::NotHosted
+        })),
         quota_limit: Set(None),
         quota_used: Set(None),
         created_at: Set(now_naive()),

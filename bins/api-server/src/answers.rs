@@ -17,6 +17,24 @@ pub fn success() -> HttpResponse {
     HttpResponse::Ok().json(SUCCESS)
 }
 
+/// A credentials check: `{"result": "success"}`, or `{"result": "error", "error": ...}`.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Checked {
+    /// `success` or `error`.
+    pub result: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+impl Checked {
+    pub fn of(outcome: Result<(), String>) -> Self {
+        match outcome {
+            Ok(()) => Checked { result: "success", error: None },
+            Err(error) => Checked { result: "error", error: Some(error) },
+        }
+    }
+}
+
 /// `{"result": "success", "message": ...}`.
 #[derive(Debug, Clone, Copy, Serialize, utoipa::ToSchema)]
 pub struct SuccessMessage {

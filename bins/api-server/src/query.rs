@@ -178,6 +178,19 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_minute_takes_the_first_value_but_checks_all() {
+        let at = |s: &str| chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M").expect("time");
+        let a = QueryArgs::parse("start=2023-11-05+00:30&start=2023-11-06+00:00&end=2023-11-05+00:30&end=soon");
+        let la = Some("America/Los_Angeles");
+        assert_eq!(a.minute("start", la, 0).expect("start"), Some(at("2023-11-05 07:30")));
+        let e = a.minute("end", la, 0).expect_err("bad");
+        assert_eq!(
+            (e.status, e.params.as_deref(), e.message.as_str()),
+            (400, Some("end"), apps::statistics::MALFORMED_DATETIME)
+        );
+    }
+
+    #[test]
     fn reads_like_reqparse() {
         let a = QueryArgs::parse("page=2&page=3&limit=0&status=x&id=&n=%205%20&big=99999999999999999999999");
         assert_eq!(a.int_range("page", 1, 99_999).expect("page"), Some(2));

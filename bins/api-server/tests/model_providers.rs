@@ -173,7 +173,7 @@ async fn openai_credentials_are_validated_encrypted_obfuscated_and_used() {
     // At rest: Dify's JSON, the key as hybrid ciphertext that the workspace's private key opens.
     let row = custom_row(&env, tenant_id, "openai").await.expect("row");
     assert!(row.is_valid);
-    assert_eq!(row.quota_type.as_deref(), Some(""));
+    assert_eq!(row.quota_type, Some(entities::providers::QuotaType::NotHosted));
     let stored = row.encrypted_config.expect("config");
     assert!(!stored.contains(FAKE_API_KEY), "{stored}");
     let stored: Value = serde_json::from_str(&stored).expect("json");
@@ -323,11 +323,11 @@ async fn rows_written_by_python_dify_decrypt_and_show_obfuscated() {
             id: Set(Uuid::new_v4()),
             tenant_id: Set(tenant_id),
             provider_name: Set(provider.into()),
-            provider_type: Set("custom".into()),
+            provider_type: Set(entities::providers::ProviderType::Custom),
             encrypted_config: Set(config),
             is_valid: Set(true),
             last_used: Set(None),
-            quota_type: Set(Some(String::new())),
+            quota_type: Set(Some(entities::providers::QuotaType::NotHosted)),
             quota_limit: Set(None),
             quota_used: Set(Some(0)),
             created_at: Set(now),

@@ -488,6 +488,10 @@ async fn an_answer_is_checked_against_its_schema() {
     assert_eq!(conforms(&doc, &schema, &json!({"title": "t"}), "a"), Err("a.icon (required, missing)".into()));
     assert!(conforms(&doc, &schema, &json!({"title": 1, "icon": null}), "a").is_err());
     assert!(conforms(&doc, &schema, &json!({"title": "t", "icon": null, "tags": ["x"]}), "a").is_err());
+    // An enum's value must be one of its values.
+    let mode = json!({"type": "string", "enum": ["chat", "completion"]});
+    assert_eq!(conforms(&doc, &mode, &json!("chat"), "m"), Ok(()));
+    assert!(conforms(&doc, &mode, &json!("agent"), "m").is_err());
     // A flattened struct conforms to each of its parts.
     let flat = json!({"allOf": [{"$ref": "#/components/schemas/Site"},
                                 {"type": "object", "required": ["code"], "properties": {"code": {"type": "string"}}}]});
@@ -517,6 +521,11 @@ fn conforms(doc: &Value, schema: &Value, value: &Value, at: &str) -> Result<(), 
                 Err(format!("{at} (none of {key})"))
             };
         }
+    }
+    if let Some(allowed) = schema["enum"].as_array()
+        && !allowed.contains(value)
+    {
+        return Err(format!("{at} (not one of {allowed:?})"));
     }
     let types: Vec<&str> = match &schema["type"] {
         Value::String(t) => vec![t.as_str()],
@@ -644,7 +653,7 @@ async fn bodies_made_from_the_openapi_documents_are_answered_as_documented() {
     );
     // A floor, so a world that lost its sign-in (a probe logging the owner out) or its ids
     // cannot quietly check almost nothing.
-    assert!(answered >= 30, "only {answered} documented answers were checked against a real answer");
+    assert!(answered >= 40, "only {answered} documented answers were checked against a real answer");
     if services_mode() {
         answered_as_on_sqlite(&probes, &answers).await;
     }

@@ -187,7 +187,7 @@ pub async fn all(db: &DatabaseConnection, page: PageRequest) -> Result<Workspace
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ProviderSummary {
     pub provider_name: String,
-    pub provider_type: String,
+    pub provider_type: providers::ProviderType,
     pub is_valid: bool,
     pub token_is_set: bool,
 }

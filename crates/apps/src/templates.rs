@@ -1,6 +1,7 @@
 //! App templates: the default configuration of a new app per mode, and the demo apps the
 //! console's "Create new App" dialog offers (`GET /app-templates`).
 
+use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::lookup::AppMode;
@@ -44,12 +45,37 @@ pub fn default_config(mode: AppMode) -> Value {
     }
 }
 
-fn template(name: &str, icon: &str, bg: &str, description: &str, mode: AppMode, config: Value) -> Value {
-    json!({"name": name, "icon": icon, "icon_background": bg, "description": description, "mode": mode.as_str(), "model_config": config})
+/// The demo templates, as `GET /app-templates` answers them.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct Templates {
+    pub data: Vec<Template>,
+}
+
+/// One demo app: what the dialog shows and the model config the new app starts with.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct Template {
+    pub name: &'static str,
+    pub icon: &'static str,
+    pub icon_background: &'static str,
+    pub description: &'static str,
+    pub mode: AppMode,
+    #[schema(value_type = Object)]
+    pub model_config: Value,
+}
+
+fn template(
+    name: &'static str,
+    icon: &'static str,
+    icon_background: &'static str,
+    description: &'static str,
+    mode: AppMode,
+    model_config: Value,
+) -> Template {
+    Template { name, icon, icon_background, description, mode, model_config }
 }
 
 /// The demo templates for `language`, falling back to English.
-pub fn demo_templates(language: &str) -> Value {
+pub fn demo_templates(language: &str) -> Templates {
     let translation_form = |target_label: &str, target_help: &str, text_label: &str| {
         json!([
             {"select": {"label": target_label, "variable": "target_language", "description": target_help,
@@ -127,5 +153,5 @@ pub fn demo_templates(language: &str) -> Value {
             ),
         ]
     };
-    json!({ "data": data })
+    Templates { data }
 }

@@ -10,7 +10,7 @@ pub struct Model {
     pub id: Uuid,
     pub tenant_id: Uuid,
     pub provider_name: String,
-    pub preferred_provider_type: String,
+    pub preferred_provider_type: super::providers::ProviderType,
     pub created_at: DateTime,
     pub updated_at: DateTime,
 }

@@ -47,8 +47,6 @@ use crate::credentials::{self, CredentialCache, Credentials};
 use crate::hosted::Hosting;
 use crate::{ModelType, ProviderError, runtime};
 
-/// `quota_type` of custom rows (the column's default, part of the unique key).
-const NO_QUOTA: &str = "";
 /// `provider_models.model_name` is a varchar(40).
 const MODEL_NAME_MAX: usize = 40;
 
@@ -282,13 +280,11 @@ pub async fn set_preferred_provider_type(
     hosting: &Hosting,
     tenant_id: Uuid,
     provider: &str,
-    preferred: &str,
+    provider_type: ProviderType,
 ) -> Result<(), ApiError> {
     let spec = spec(provider)?;
-    let provider_type = ProviderType::parse(preferred)
-        .ok_or_else(|| ApiError::value_error(format!("Invalid preferred provider type: {preferred}")))?;
     if !spec.supports(provider_type) {
-        return Err(ApiError::value_error(format!("Not support provider type: {preferred}")));
+        return Err(ApiError::value_error(format!("Not support provider type: {}", provider_type.as_str())));
     }
     store_preference(db, hosting, tenant_id, spec, provider_type).await?;
     Ok(())
@@ -308,7 +304,7 @@ async fn store_preference(
     let now = now_naive();
     // Dify's table has no unique key on (tenant, provider): update, else insert.
     let updated = preferred::Entity::update_many()
-        .col_expr(preferred::Column::PreferredProviderType, Expr::value(provider_type.as_str()))
+        .col_expr(preferred::Column::PreferredProviderType, Expr::value(provider_type))
         .col_expr(preferred::Column::UpdatedAt, Expr::value(now))
         .filter(preferred::Column::TenantId.eq(tenant_id))
         .filter(preferred::Column::ProviderName.eq(spec.name))
@@ -319,7 +315,7 @@ async fn store_preference(
             id: Set(Uuid::new_v4()),
             tenant_id: Set(tenant_id),
             provider_name: Set(spec.name.to_owned()),
-            preferred_provider_type: Set(provider_type.as_str().to_owned()),
+            preferred_provider_type: Set(provider_type),
             created_at: Set(now),
             updated_at: Set(now),
         }
@@ -361,9 +357,9 @@ pub async fn get_credentials(
     if hosting.system_supported(spec.name) {
         let resolution = resolve_all(db, hosting, tenant_id, &[spec]).await.map_err(db_unavailable)?.remove(spec.name);
         match resolution {
-            Some(Resolution::Usable(row)) if row.provider_type == ProviderType::System.as_str() => {
+            Some(Resolution::Usable(row)) if row.provider_type == ProviderType::System => {
                 let hidden = spec.fixed_models(model_type).any(|m| m.name == model && m.hidden_on_trial);
-                if hidden && row.quota_type.as_deref() == Some(catalog::QuotaType::Trial.as_str()) {
+                if hidden && row.quota_type == Some(catalog::QuotaType::Trial) {
                     // Only OpenAI's GPT-4 models are hidden on trials.
                     return Err(ProviderError::ModelNotSupported(
                         "Dify Hosted OpenAI GPT-4 currently not support.".into(),
@@ -457,11 +453,11 @@ fn new_custom_row(tenant_id: Uuid, provider: &str, config: Option<String>, is_va
         id: Set(Uuid::new_v4()),
         tenant_id: Set(tenant_id),
         provider_name: Set(provider.to_owned()),
-        provider_type: Set(ProviderType::Custom.as_str().to_owned()),
+        provider_type: Set(ProviderType::Custom),
         encrypted_config: Set(config),
         is_valid: Set(is_valid),
         last_used: Set(None),
-        quota_type: Set(Some(NO_QUOTA.to_owned())),
+        quota_type: Set(Some(catalog::QuotaType::NotHosted)),
         quota_limit: Set(None),
         quota_used: Set(Some(0)),
         created_at: Set(now),

@@ -5,13 +5,24 @@ use entities::tool_providers;
 use infra::storage::Storage;
 use kernel::ApiError;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
-use serde_json::{Value, json};
+use serde::Serialize;
+use serde_json::Value;
 use uuid::Uuid;
 
-use crate::credentials::{CredentialCache, decrypt_value};
+use crate::credentials::{CredentialCache, Credentials, decrypt_value};
 
 /// Dify's `ToolProviderName`, in its order.
 pub const TOOLS: [&str; 1] = ["serpapi"];
+
+/// One tool of the list.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct ToolProvider {
+    pub tool_name: &'static str,
+    pub is_enabled: bool,
+    /// The stored credentials with `api_key` obfuscated; null when disabled or unreadable.
+    #[schema(value_type = Option<Object>)]
+    pub credentials: Option<Credentials>,
+}
 
 /// `GET workspaces/current/tool-providers`: every tool, disabled with no credentials unless
 /// the workspace enabled it, then with its API key obfuscated.
@@ -20,7 +31,7 @@ pub async fn list(
     storage: &dyn Storage,
     cache: &CredentialCache,
     tenant_id: Uuid,
-) -> Result<Value, ApiError> {
+) -> Result<Vec<ToolProvider>, ApiError> {
     let rows = tool_providers::Entity::find()
         .filter(tool_providers::Column::TenantId.eq(tenant_id))
         .filter(tool_providers::Column::IsEnabled.eq(true))
@@ -29,21 +40,26 @@ pub async fn list(
     let mut out = Vec::with_capacity(TOOLS.len());
     for tool in TOOLS {
         let Some(row) = rows.iter().find(|r| r.tool_name == tool) else {
-            out.push(json!({"tool_name": tool, "is_enabled": false, "credentials": null}));
+            out.push(ToolProvider { tool_name: tool, is_enabled: false, credentials: None });
             continue;
         };
-        out.push(json!({"tool_name": tool, "is_enabled": true, "credentials": obfuscated(storage, cache, row).await}));
+        let credentials = obfuscated(storage, cache, row).await;
+        out.push(ToolProvider { tool_name: tool, is_enabled: true, credentials });
     }
-    Ok(Value::Array(out))
+    Ok(out)
 }
 
 /// The stored credentials with `api_key` decrypted and obfuscated; null when unreadable
 /// (a key pair reset since), which the console shows as not configured.
-async fn obfuscated(storage: &dyn Storage, cache: &CredentialCache, row: &tool_providers::Model) -> Value {
+async fn obfuscated(
+    storage: &dyn Storage,
+    cache: &CredentialCache,
+    row: &tool_providers::Model,
+) -> Option<Credentials> {
     let Some(Value::Object(mut creds)) =
         row.encrypted_credentials.as_deref().and_then(|c| serde_json::from_str(c).ok())
     else {
-        return Value::Null;
+        return None;
     };
     if let Some(Value::String(cipher)) = creds.get("api_key") {
         match decrypt_value(storage, cache, row.tenant_id, cipher).await {
@@ -52,9 +68,9 @@ async fn obfuscated(storage: &dyn Storage, cache: &CredentialCache, row: &tool_p
             }
             Err(e) => {
                 tracing::warn!(error = %e, tool = %row.tool_name, "tool credentials unreadable");
-                return Value::Null;
+                return None;
             }
         }
     }
-    Value::Object(creds)
+    Some(creds)
 }

@@ -158,7 +158,7 @@ async fn create(state: web::Data<AppState>, user: Manager, body: Body<CreateApp>
     Ok(HttpResponse::Created().json(detail))
 }
 
-#[utoipa::path(get, path = "/console/api/app-templates", tag = "apps", responses((status = 200, description = "Demo app templates")))]
+#[utoipa::path(get, path = "/console/api/app-templates", tag = "apps", responses((status = 200, description = "Demo app templates", body = apps::templates::Templates)))]
 async fn templates(user: Console) -> HttpResult {
     let language = user.account.interface_language.as_deref().unwrap_or("en-US");
     Ok(HttpResponse::Ok().json(apps::templates::demo_templates(language)))

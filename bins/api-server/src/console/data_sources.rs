@@ -130,7 +130,7 @@ async fn sync(state: web::Data<AppState>, user: Console, path: web::Path<(String
     Err(ApiError::not_implemented("console.oauthdatasourcesync").into())
 }
 
-#[utoipa::path(get, path = "/console/api/workspaces/current/tool-providers", tag = "tool-providers", responses((status = 200, description = "The workspace's agent tools")))]
+#[utoipa::path(get, path = "/console/api/workspaces/current/tool-providers", tag = "tool-providers", responses((status = 200, description = "The workspace's agent tools", body = Vec<providers::tools::ToolProvider>)))]
 async fn tools(state: web::Data<AppState>, user: Console) -> HttpResult {
     let list = providers::tools::list(
         &state.infra.db,

@@ -43,24 +43,7 @@ struct ModelCredentials {
 #[derive(Deserialize, utoipa::ToSchema)]
 struct PreferredType {
     #[serde(deserialize_with = "choice")]
-    preferred_provider_type: QuotaSource,
-}
-
-/// Where a provider's quota comes from.
-#[derive(Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "lowercase")]
-enum QuotaSource {
-    System,
-    Custom,
-}
-
-impl QuotaSource {
-    fn as_str(&self) -> &'static str {
-        match self {
-            QuotaSource::System => "system",
-            QuotaSource::Custom => "custom",
-        }
-    }
+    preferred_provider_type: providers::catalog::ProviderType,
 }
 
 /// `POST /default-model`.
@@ -234,7 +217,7 @@ pub fn register(t: &mut RouteTable) {
 
 type Query = QueryArgs;
 
-#[utoipa::path(get, path = "/console/api/workspaces/current/model-providers", tag = "model-providers", responses((status = 200, description = "Every provider with the workspace's settings")))]
+#[utoipa::path(get, path = "/console/api/workspaces/current/model-providers", tag = "model-providers", responses((status = 200, description = "Every provider with the workspace's settings", body = std::collections::HashMap<String, providers::store::ProviderStatus>)))]
 async fn list(state: web::Data<AppState>, user: Console) -> HttpResult {
     let list = store::provider_list(
         &state.infra.db,
@@ -247,7 +230,7 @@ async fn list(state: web::Data<AppState>, user: Console) -> HttpResult {
     Ok(HttpResponse::Ok().json(list))
 }
 
-#[utoipa::path(post, path = "/console/api/workspaces/current/model-providers/{provider_name}/validate", tag = "model-providers", params(("provider_name" = String, Path)), request_body = ProviderCredentials, responses((status = 200, description = "`result` (`success` or `error`, with `error`)")))]
+#[utoipa::path(post, path = "/console/api/workspaces/current/model-providers/{provider_name}/validate", tag = "model-providers", params(("provider_name" = String, Path)), request_body = ProviderCredentials, responses((status = 200, description = "`result` (`success` or `error`, with `error`)", body = crate::answers::Checked)))]
 async fn validate_provider(
     state: web::Data<AppState>,
     _user: Console,
@@ -284,7 +267,7 @@ async fn delete_provider(state: web::Data<AppState>, Manager(user): Manager, pat
     Ok(HttpResponse::NoContent().finish())
 }
 
-#[utoipa::path(post, path = "/console/api/workspaces/current/model-providers/{provider_name}/models/validate", tag = "model-providers", params(("provider_name" = String, Path)), request_body = ModelCredentials, responses((status = 200, description = "`result` (`success` or `error`, with `error`)")))]
+#[utoipa::path(post, path = "/console/api/workspaces/current/model-providers/{provider_name}/models/validate", tag = "model-providers", params(("provider_name" = String, Path)), request_body = ModelCredentials, responses((status = 200, description = "`result` (`success` or `error`, with `error`)", body = crate::answers::Checked)))]
 async fn validate_model(
     state: web::Data<AppState>,
     _user: Console,
@@ -340,13 +323,13 @@ async fn preferred_provider_type(
     body: Body<PreferredType>,
 ) -> HttpResult {
     let PreferredType { preferred_provider_type } = body.read()?;
-    let preferred = preferred_provider_type.as_str();
+    let preferred = preferred_provider_type;
     store::set_preferred_provider_type(&state.infra.db, &state.engine.hosting, user.tenant_id(), &path, preferred)
         .await?;
     Ok(crate::answers::success())
 }
 
-#[utoipa::path(get, path = "/console/api/workspaces/current/model-providers/{provider_name}/models/parameter-rules", tag = "model-providers", params(("provider_name" = String, Path), ("model_name" = String, Query)), responses((status = 200, description = "The model's parameter rules")))]
+#[utoipa::path(get, path = "/console/api/workspaces/current/model-providers/{provider_name}/models/parameter-rules", tag = "model-providers", params(("provider_name" = String, Path), ("model_name" = String, Query)), responses((status = 200, description = "The model's parameter rules", body = providers::catalog::ParameterRules)))]
 async fn parameter_rules(
     state: web::Data<AppState>,
     user: Console,
@@ -387,7 +370,7 @@ async fn free_quota_verify(user: Console) -> HttpResult {
     free_quota(user).await
 }
 
-#[utoipa::path(get, path = "/console/api/workspaces/current/default-model", tag = "model-providers", params(("model_type" = String, Query)), responses((status = 200, description = "The workspace's default model of that type, or null")))]
+#[utoipa::path(get, path = "/console/api/workspaces/current/default-model", tag = "model-providers", params(("model_type" = String, Query)), responses((status = 200, description = "The workspace's default model of that type, or null", body = Option<providers::store::DefaultModel>)))]
 async fn default_model(state: web::Data<AppState>, user: Console, query: Query) -> HttpResult {
     let model_type = configurable_model_type("model_type", query.required("model_type")?)?;
     let model = store::default_model(&state.infra.db, &state.engine.hosting, user.tenant_id(), model_type).await?;
@@ -409,7 +392,7 @@ async fn set_default_model(state: web::Data<AppState>, user: Console, body: Body
     Ok(crate::answers::success())
 }
 
-#[utoipa::path(get, path = "/console/api/workspaces/current/models/model-type/{model_type}", tag = "model-providers", params(("model_type" = String, Path)), responses((status = 200, description = "The models of that type the workspace may use")))]
+#[utoipa::path(get, path = "/console/api/workspaces/current/models/model-type/{model_type}", tag = "model-providers", params(("model_type" = String, Path)), responses((status = 200, description = "The models of that type the workspace may use", body = Vec<providers::store::ValidModel>)))]
 async fn valid_models(state: web::Data<AppState>, user: Console, path: web::Path<String>) -> HttpResult {
     let model_type = match path.parse::<ModelType>() {
         Ok(t) => t,
@@ -423,7 +406,7 @@ async fn valid_models(state: web::Data<AppState>, user: Console, path: web::Path
     Ok(HttpResponse::Ok().json(models))
 }
 
-#[utoipa::path(get, path = "/console/api/workspaces/current/providers", tag = "model-providers", responses((status = 200, description = "The providers in Dify's legacy shape")))]
+#[utoipa::path(get, path = "/console/api/workspaces/current/providers", tag = "model-providers", responses((status = 200, description = "The providers in Dify's legacy shape", body = Vec<providers::store::LegacyProvider>)))]
 async fn legacy_list(state: web::Data<AppState>, user: Console) -> HttpResult {
     let list = store::provider_list(
         &state.infra.db,
@@ -449,7 +432,7 @@ async fn legacy_save_token(
     Ok(HttpResponse::Created().json(crate::answers::SUCCESS))
 }
 
-#[utoipa::path(post, path = "/console/api/workspaces/current/providers/{provider}/token-validate", tag = "model-providers", params(("provider" = String, Path)), request_body = LegacyToken, responses((status = 200, description = "`result` (`success` or `error`, with `error`)")))]
+#[utoipa::path(post, path = "/console/api/workspaces/current/providers/{provider}/token-validate", tag = "model-providers", params(("provider" = String, Path)), request_body = LegacyToken, responses((status = 200, description = "`result` (`success` or `error`, with `error`)", body = crate::answers::Checked)))]
 async fn legacy_validate_token(
     state: web::Data<AppState>,
     _user: Console,
@@ -475,10 +458,7 @@ fn legacy_token(provider: &str, token: Value) -> Result<Credentials, ApiError> {
 
 /// `{result:'success'}` or `{result:'error', error}` for a credential check.
 fn check_result(outcome: Result<(), String>) -> HttpResponse {
-    match outcome {
-        Ok(()) => crate::answers::success(),
-        Err(error) => HttpResponse::Ok().json(json!({"result": "error", "error": error})),
-    }
+    HttpResponse::Ok().json(crate::answers::Checked::of(outcome))
 }
 
 /// The model types per-model credentials and default models take (Dify's choices).

@@ -2,11 +2,12 @@
 
 use actix_web::http::header::ContentType;
 use actix_web::{HttpRequest, HttpResponse, web};
-use apps::statistics::{self, Metric};
+use apps::statistics::{self, Metric, Window};
 use uuid::Uuid;
 
 use super::guard::Console;
 use crate::http_error::HttpResult;
+use crate::query::QueryArgs;
 use crate::routes::RouteTable;
 use crate::state::AppState;
 
@@ -68,7 +69,7 @@ pub fn register(t: &mut RouteTable) {
     );
 }
 
-#[utoipa::path(get, path = "/console/api/apps/{app_id}/statistics/daily-conversations", tag = "statistics", params(("app_id" = Uuid, Path), ("start" = Option<String>, Query, description = "`YYYY-MM-DD HH:MM` in the caller's timezone"), ("end" = Option<String>, Query, description = "`YYYY-MM-DD HH:MM` in the caller's timezone")), responses((status = 200, description = "Daily conversations")))]
+#[utoipa::path(get, path = "/console/api/apps/{app_id}/statistics/daily-conversations", tag = "statistics", params(("app_id" = Uuid, Path), ("start" = Option<String>, Query, description = "`YYYY-MM-DD HH:MM` in the caller's timezone"), ("end" = Option<String>, Query, description = "`YYYY-MM-DD HH:MM` in the caller's timezone")), responses((status = 200, description = "Daily conversations", body = statistics::SeriesAnswer)))]
 async fn daily_conversations(
     path: web::Path<Uuid>,
     user: Console,
@@ -78,7 +79,7 @@ async fn daily_conversations(
     series(Metric::DailyConversations, path.into_inner(), user, req, state).await
 }
 
-#[utoipa::path(get, path = "/console/api/apps/{app_id}/statistics/daily-end-users", tag = "statistics", params(("app_id" = Uuid, Path), ("start" = Option<String>, Query, description = "`YYYY-MM-DD HH:MM` in the caller's timezone"), ("end" = Option<String>, Query, description = "`YYYY-MM-DD HH:MM` in the caller's timezone")), responses((status = 200, description = "Daily end users")))]
+#[utoipa::path(get, path = "/console/api/apps/{app_id}/statistics/daily-end-users", tag = "statistics", params(("app_id" = Uuid, Path), ("start" = Option<String>, Query, description = "`YYYY-MM-DD HH:MM` in the caller's timezone"), ("end" = Option<String>, Query, description = "`YYYY-MM-DD HH:MM` in the caller's timezone")), responses((status = 200, description = "Daily end users", body = statistics::SeriesAnswer)))]
 async fn daily_end_users(
     path: web::Path<Uuid>,
     user: Console,
@@ -88,12 +89,12 @@ async fn daily_end_users(
     series(Metric::DailyEndUsers, path.into_inner(), user, req, state).await
 }
 
-#[utoipa::path(get, path = "/console/api/apps/{app_id}/statistics/token-costs", tag = "statistics", params(("app_id" = Uuid, Path), ("start" = Option<String>, Query, description = "`YYYY-MM-DD HH:MM` in the caller's timezone"), ("end" = Option<String>, Query, description = "`YYYY-MM-DD HH:MM` in the caller's timezone")), responses((status = 200, description = "Daily tokens and their price")))]
+#[utoipa::path(get, path = "/console/api/apps/{app_id}/statistics/token-costs", tag = "statistics", params(("app_id" = Uuid, Path), ("start" = Option<String>, Query, description = "`YYYY-MM-DD HH:MM` in the caller's timezone"), ("end" = Option<String>, Query, description = "`YYYY-MM-DD HH:MM` in the caller's timezone")), responses((status = 200, description = "Daily tokens and their price", body = statistics::SeriesAnswer)))]
 async fn token_costs(path: web::Path<Uuid>, user: Console, req: HttpRequest, state: web::Data<AppState>) -> HttpResult {
     series(Metric::TokenCosts, path.into_inner(), user, req, state).await
 }
 
-#[utoipa::path(get, path = "/console/api/apps/{app_id}/statistics/average-session-interactions", tag = "statistics", params(("app_id" = Uuid, Path), ("start" = Option<String>, Query, description = "`YYYY-MM-DD HH:MM` in the caller's timezone"), ("end" = Option<String>, Query, description = "`YYYY-MM-DD HH:MM` in the caller's timezone")), responses((status = 200, description = "Daily average interactions per conversation")))]
+#[utoipa::path(get, path = "/console/api/apps/{app_id}/statistics/average-session-interactions", tag = "statistics", params(("app_id" = Uuid, Path), ("start" = Option<String>, Query, description = "`YYYY-MM-DD HH:MM` in the caller's timezone"), ("end" = Option<String>, Query, description = "`YYYY-MM-DD HH:MM` in the caller's timezone")), responses((status = 200, description = "Daily average interactions per conversation", body = statistics::SeriesAnswer)))]
 async fn average_session_interactions(
     path: web::Path<Uuid>,
     user: Console,
@@ -103,7 +104,7 @@ async fn average_session_interactions(
     series(Metric::AverageSessionInteractions, path.into_inner(), user, req, state).await
 }
 
-#[utoipa::path(get, path = "/console/api/apps/{app_id}/statistics/user-satisfaction-rate", tag = "statistics", params(("app_id" = Uuid, Path), ("start" = Option<String>, Query, description = "`YYYY-MM-DD HH:MM` in the caller's timezone"), ("end" = Option<String>, Query, description = "`YYYY-MM-DD HH:MM` in the caller's timezone")), responses((status = 200, description = "Daily user satisfaction rate")))]
+#[utoipa::path(get, path = "/console/api/apps/{app_id}/statistics/user-satisfaction-rate", tag = "statistics", params(("app_id" = Uuid, Path), ("start" = Option<String>, Query, description = "`YYYY-MM-DD HH:MM` in the caller's timezone"), ("end" = Option<String>, Query, description = "`YYYY-MM-DD HH:MM` in the caller's timezone")), responses((status = 200, description = "Daily user satisfaction rate", body = statistics::SeriesAnswer)))]
 async fn user_satisfaction_rate(
     path: web::Path<Uuid>,
     user: Console,
@@ -113,7 +114,7 @@ async fn user_satisfaction_rate(
     series(Metric::UserSatisfactionRate, path.into_inner(), user, req, state).await
 }
 
-#[utoipa::path(get, path = "/console/api/apps/{app_id}/statistics/average-response-time", tag = "statistics", params(("app_id" = Uuid, Path), ("start" = Option<String>, Query, description = "`YYYY-MM-DD HH:MM` in the caller's timezone"), ("end" = Option<String>, Query, description = "`YYYY-MM-DD HH:MM` in the caller's timezone")), responses((status = 200, description = "Daily average response time")))]
+#[utoipa::path(get, path = "/console/api/apps/{app_id}/statistics/average-response-time", tag = "statistics", params(("app_id" = Uuid, Path), ("start" = Option<String>, Query, description = "`YYYY-MM-DD HH:MM` in the caller's timezone"), ("end" = Option<String>, Query, description = "`YYYY-MM-DD HH:MM` in the caller's timezone")), responses((status = 200, description = "Daily average response time", body = statistics::SeriesAnswer)))]
 async fn average_response_time(
     path: web::Path<Uuid>,
     user: Console,
@@ -123,7 +124,7 @@ async fn average_response_time(
     series(Metric::AverageResponseTime, path.into_inner(), user, req, state).await
 }
 
-#[utoipa::path(get, path = "/console/api/apps/{app_id}/statistics/tokens-per-second", tag = "statistics", params(("app_id" = Uuid, Path), ("start" = Option<String>, Query, description = "`YYYY-MM-DD HH:MM` in the caller's timezone"), ("end" = Option<String>, Query, description = "`YYYY-MM-DD HH:MM` in the caller's timezone")), responses((status = 200, description = "Daily tokens per second")))]
+#[utoipa::path(get, path = "/console/api/apps/{app_id}/statistics/tokens-per-second", tag = "statistics", params(("app_id" = Uuid, Path), ("start" = Option<String>, Query, description = "`YYYY-MM-DD HH:MM` in the caller's timezone"), ("end" = Option<String>, Query, description = "`YYYY-MM-DD HH:MM` in the caller's timezone")), responses((status = 200, description = "Daily tokens per second", body = statistics::SeriesAnswer)))]
 async fn tokens_per_second(
     path: web::Path<Uuid>,
     user: Console,
@@ -133,8 +134,9 @@ async fn tokens_per_second(
     series(Metric::TokensPerSecond, path.into_inner(), user, req, state).await
 }
 
-/// `start`/`end` come from the query string, read as Werkzeug reads it (every value kept).
-/// Each handler reads its path first: a malformed app id is an unknown URL, whoever asks.
+/// `start`/`end` come from the query string as reqparse reads them (every value must parse,
+/// the first counts), local to the account's zone. Each handler reads its path first: a
+/// malformed app id is an unknown URL, whoever asks.
 async fn series(
     metric: Metric,
     app_id: Uuid,
@@ -142,9 +144,9 @@ async fn series(
     req: HttpRequest,
     state: web::Data<AppState>,
 ) -> HttpResult {
-    let args: Vec<(String, String)> = url::form_urlencoded::parse(req.query_string().as_bytes()).into_owned().collect();
-    let series =
-        statistics::series(&state.infra.db, user.tenant_id(), app_id, metric, &args, user.account.timezone.as_deref())
-            .await?;
+    let args = QueryArgs::parse(req.query_string());
+    let zone = user.account.timezone.as_deref();
+    let window = (|| Ok(Window { start: args.minute("start", zone, 0)?, end: args.minute("end", zone, 0)? }))();
+    let series = statistics::series(&state.infra.db, user.tenant_id(), app_id, metric, window, zone).await?;
     Ok(HttpResponse::Ok().insert_header(ContentType::json()).body(series.to_jsonify()))
 }

@@ -10,6 +10,7 @@
 mod parameters;
 mod specs;
 
+pub use entities::providers::{ProviderType, QuotaType};
 pub use parameters::{ParameterRule, ParameterRules, RuleValue, parameter_rules};
 pub use specs::PROVIDERS;
 
@@ -17,31 +18,6 @@ use crate::ModelType;
 
 /// The feature Dify marks models with that can drive an agent.
 pub const AGENT_THOUGHT: &str = "agent_thought";
-
-/// Where a provider's credentials come from: the operator's hosted keys, or the workspace's own.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum ProviderType {
-    System,
-    Custom,
-}
-
-impl ProviderType {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ProviderType::System => "system",
-            ProviderType::Custom => "custom",
-        }
-    }
-
-    /// Parses Dify's name (`system`, `custom`).
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "system" => Some(ProviderType::System),
-            "custom" => Some(ProviderType::Custom),
-            _ => None,
-        }
-    }
-}
 
 /// Whether credentials are set once per workspace (`fixed`: the model list is hard-coded) or
 /// per model (`configurable`: the models are the ones the workspace added).
@@ -56,29 +32,6 @@ impl Flexibility {
         match self {
             Flexibility::Fixed => "fixed",
             Flexibility::Configurable => "configurable",
-        }
-    }
-}
-
-/// A kind of hosted quota; [`QuotaType::ALL`] is the order Dify scans and lists them in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum QuotaType {
-    /// Bought through Stripe (CLOUD).
-    Paid,
-    /// Granted by a third party (CLOUD).
-    Free,
-    /// Dify's hosted trial.
-    Trial,
-}
-
-impl QuotaType {
-    pub const ALL: [QuotaType; 3] = [QuotaType::Paid, QuotaType::Free, QuotaType::Trial];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            QuotaType::Paid => "paid",
-            QuotaType::Free => "free",
-            QuotaType::Trial => "trial",
         }
     }
 }

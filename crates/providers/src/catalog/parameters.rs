@@ -8,7 +8,7 @@ use crate::runtime::Credentials;
 
 /// A bound or default: an integer for `max_tokens`, a float for the others (Dify's pydantic
 /// `KwargRule[float]` turns `1` into `1.0`, and the JSON shows it so).
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, utoipa::ToSchema)]
 #[serde(untagged)]
 pub enum RuleValue {
     Int(i64),
@@ -16,7 +16,7 @@ pub enum RuleValue {
 }
 
 /// One parameter's range, serialized as Dify's parameter-rules endpoint shows it.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct ParameterRule {
     pub enabled: bool,
     pub min: Option<RuleValue>,
@@ -66,7 +66,7 @@ impl ParameterRule {
 }
 
 /// The five parameters, in the order Dify's endpoint lists them.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct ParameterRules {
     pub max_tokens: ParameterRule,
     pub temperature: ParameterRule,

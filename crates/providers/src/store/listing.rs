@@ -34,15 +34,15 @@ impl Serialize for ProviderList {
 }
 
 /// One provider in the list.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct ProviderStatus {
-    pub preferred_provider_type: String,
+    pub preferred_provider_type: ProviderType,
     pub model_flexibility: &'static str,
     /// The system entries (one per hosted quota type), then the custom entry.
     pub providers: Vec<ProviderEntry>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 #[serde(untagged)]
 pub enum ProviderEntry {
     System(SystemEntry),
@@ -50,14 +50,15 @@ pub enum ProviderEntry {
 }
 
 /// A hosted quota of the provider.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct SystemEntry {
     pub provider_name: &'static str,
-    pub provider_type: &'static str,
+    pub provider_type: ProviderType,
     /// Always null: hosted credentials are never shown.
+    #[schema(value_type = Option<Object>)]
     pub config: Option<Credentials>,
     pub is_valid: bool,
-    pub quota_type: &'static str,
+    pub quota_type: QuotaType,
     pub quota_unit: &'static str,
     pub quota_limit: Option<i64>,
     pub quota_used: Option<i64>,
@@ -65,11 +66,12 @@ pub struct SystemEntry {
 }
 
 /// The workspace's own credentials.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct CustomEntry {
     pub provider_name: &'static str,
-    pub provider_type: &'static str,
+    pub provider_type: ProviderType,
     /// Obfuscated credentials of a fixed provider.
+    #[schema(value_type = Option<Object>)]
     pub config: Option<Credentials>,
     /// The configured models of a configurable provider.
     pub models: Vec<ModelEntry>,
@@ -78,30 +80,32 @@ pub struct CustomEntry {
 }
 
 /// One configured model of a configurable provider.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct ModelEntry {
     pub model_name: String,
     pub model_type: String,
     /// Obfuscated credentials.
+    #[schema(value_type = Option<Object>)]
     pub config: Option<Credentials>,
     pub is_valid: bool,
 }
 
 /// A row of the legacy `GET providers` list.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct LegacyProvider {
     pub provider_name: &'static str,
-    pub provider_type: &'static str,
+    pub provider_type: ProviderType,
     pub is_valid: bool,
     pub last_used: Option<i64>,
     pub is_enabled: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub quota_type: Option<&'static str>,
+    pub quota_type: Option<QuotaType>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub quota_limit: Option<Option<i64>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub quota_used: Option<Option<i64>>,
     /// The obfuscated config; for OpenAI only its obfuscated key.
+    #[schema(value_type = Value)]
     pub token: Value,
 }
 
@@ -133,7 +137,7 @@ pub async fn provider_list(
         .order_by_desc(provider_models::Column::CreatedAt)
         .all(db)
         .await?;
-    let preferred: HashMap<String, String> = preferred::Entity::find()
+    let preferred: HashMap<String, ProviderType> = preferred::Entity::find()
         .filter(preferred::Column::TenantId.eq(tenant_id))
         .all(db)
         .await?
@@ -146,7 +150,7 @@ pub async fn provider_list(
         let mut system = system_entries(spec);
         let mut custom = CustomEntry {
             provider_name: spec.name,
-            provider_type: ProviderType::Custom.as_str(),
+            provider_type: ProviderType::Custom,
             config: None,
             models: Vec::new(),
             is_valid: false,
@@ -154,14 +158,14 @@ pub async fn provider_list(
         };
         for row in rows.iter().filter(|r| r.provider_name == spec.name) {
             let last_used = row.last_used.map(unix_seconds);
-            if row.provider_type == ProviderType::System.as_str() {
-                if let Some(entry) = system.iter_mut().find(|e| Some(e.quota_type) == row.quota_type.as_deref()) {
+            if row.provider_type == ProviderType::System {
+                if let Some(entry) = system.iter_mut().find(|e| Some(e.quota_type) == row.quota_type) {
                     entry.is_valid = row.is_valid;
                     entry.quota_used = row.quota_used;
                     entry.quota_limit = row.quota_limit;
                     entry.last_used = last_used;
                 }
-            } else if row.provider_type == ProviderType::Custom.as_str() {
+            } else if row.provider_type == ProviderType::Custom {
                 custom.is_valid = row.is_valid;
                 custom.last_used = last_used;
                 if spec.is_fixed() {
@@ -184,14 +188,7 @@ pub async fn provider_list(
         let mut providers: Vec<ProviderEntry> = system.into_iter().map(ProviderEntry::System).collect();
         providers.push(ProviderEntry::Custom(custom));
         let status = ProviderStatus {
-            preferred_provider_type: preferred_type(
-                hosting,
-                spec,
-                preferred.get(spec.name).map(String::as_str),
-                custom_valid,
-            )
-            .as_str()
-            .to_owned(),
+            preferred_provider_type: preferred_type(hosting, spec, preferred.get(spec.name).copied(), custom_valid),
             model_flexibility: spec.flexibility.as_str(),
             providers,
         };
@@ -251,10 +248,10 @@ fn system_entries(spec: &ProviderSpec) -> Vec<SystemEntry> {
         .filter(|q| system.quota_types.contains(q))
         .map(|q| SystemEntry {
             provider_name: spec.name,
-            provider_type: ProviderType::System.as_str(),
+            provider_type: ProviderType::System,
             config: None,
             is_valid: false,
-            quota_type: q.as_str(),
+            quota_type: q,
             quota_unit: system.unit.as_str(),
             quota_limit: Some(if q == QuotaType::Trial { system.trial_limit.unwrap_or(0) } else { 0 }),
             quota_used: Some(0),

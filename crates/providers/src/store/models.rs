@@ -22,7 +22,7 @@ use crate::{ModelType, ProviderError};
 const AZURE_AGENT_BASE_MODELS: [&str; 4] = ["gpt-4", "gpt-4-32k", "gpt-35-turbo", "gpt-35-turbo-16k"];
 
 /// A workspace's default model of one type.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct DefaultModel {
     pub model_name: String,
     pub model_type: String,
@@ -31,15 +31,15 @@ pub struct DefaultModel {
 
 /// The provider a model is served through; `provider_type` is absent when the provider is not
 /// usable any more.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct ModelProviderRef {
     pub provider_name: String,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub provider_type: Option<String>,
+    pub provider_type: Option<ProviderType>,
 }
 
 /// A model the workspace can use.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct ValidModel {
     pub model_name: String,
     pub model_display_name: String,
@@ -70,7 +70,7 @@ pub async fn valid_models(
                 model_type: model_type.as_str(),
                 model_provider: ModelProviderRef {
                     provider_name: spec.name.to_owned(),
-                    provider_type: Some(row.provider_type.clone()),
+                    provider_type: Some(row.provider_type),
                 },
                 features,
             });
@@ -252,7 +252,7 @@ async fn first_usable_model(
 
 /// Whether calls through `row` use a hosted trial quota (which hides some models, e.g. GPT-4).
 fn on_trial(row: &providers::Model) -> bool {
-    row.provider_type == ProviderType::System.as_str() && row.quota_type.as_deref() == Some(QuotaType::Trial.as_str())
+    row.provider_type == ProviderType::System && row.quota_type == Some(QuotaType::Trial)
 }
 
 /// The models of a type a usable provider offers: its fixed list (less those hidden on a

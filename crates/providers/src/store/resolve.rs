@@ -56,7 +56,7 @@ pub(crate) async fn resolve_all(
     let mut rows = rows_of(db, tenant_id, specs).await?;
     let missing: Vec<_> = specs
         .iter()
-        .filter(|s| !rows.iter().any(|r| r.provider_name == s.name && r.provider_type == ProviderType::Custom.as_str()))
+        .filter(|s| !rows.iter().any(|r| r.provider_name == s.name && r.provider_type == ProviderType::Custom))
         .map(|s| new_custom_row(tenant_id, s.name, None, false))
         .collect();
     let trials: Vec<_> = specs
@@ -76,7 +76,7 @@ pub(crate) async fn resolve_all(
     if inserted {
         rows = rows_of(db, tenant_id, specs).await?;
     }
-    let preferences: HashMap<String, String> = preferred::Entity::find()
+    let preferences: HashMap<String, ProviderType> = preferred::Entity::find()
         .filter(preferred::Column::TenantId.eq(tenant_id))
         .filter(preferred::Column::ProviderName.is_in(specs.iter().map(|s| s.name)))
         .all(db)
@@ -88,8 +88,8 @@ pub(crate) async fn resolve_all(
     let mut out = HashMap::new();
     for spec in specs {
         let own: Vec<&providers::Model> = rows.iter().filter(|r| r.provider_name == spec.name).collect();
-        let custom = own.iter().find(|r| r.provider_type == ProviderType::Custom.as_str() && r.is_valid);
-        let preferred = preferred_type(hosting, spec, preferences.get(spec.name).map(String::as_str), custom.is_some());
+        let custom = own.iter().find(|r| r.provider_type == ProviderType::Custom && r.is_valid);
+        let preferred = preferred_type(hosting, spec, preferences.get(spec.name).copied(), custom.is_some());
         let mut resolution = match custom {
             Some(row) => Resolution::Usable((*row).clone()),
             None => Resolution::Unusable,
@@ -115,10 +115,10 @@ pub(crate) async fn resolve_all(
 pub(crate) fn preferred_type(
     hosting: &Hosting,
     spec: &ProviderSpec,
-    stored: Option<&str>,
+    stored: Option<ProviderType>,
     has_valid_custom: bool,
 ) -> ProviderType {
-    if let Some(t) = stored.and_then(ProviderType::parse) {
+    if let Some(t) = stored {
         return t;
     }
     if spec.supports(ProviderType::Custom) && has_valid_custom {
@@ -131,7 +131,7 @@ pub(crate) fn preferred_type(
 }
 
 fn is_system(row: &providers::Model, quota: QuotaType) -> bool {
-    row.provider_type == ProviderType::System.as_str() && row.quota_type.as_deref() == Some(quota.as_str())
+    row.provider_type == ProviderType::System && row.quota_type == Some(quota)
 }
 
 async fn rows_of(
@@ -152,11 +152,11 @@ fn new_trial_row(tenant_id: Uuid, spec: &ProviderSpec) -> providers::ActiveModel
         id: Set(Uuid::new_v4()),
         tenant_id: Set(tenant_id),
         provider_name: Set(spec.name.to_owned()),
-        provider_type: Set(ProviderType::System.as_str().to_owned()),
+        provider_type: Set(ProviderType::System),
         encrypted_config: Set(None),
         is_valid: Set(true),
         last_used: Set(None),
-        quota_type: Set(Some(QuotaType::Trial.as_str().to_owned())),
+        quota_type: Set(Some(QuotaType::Trial)),
         quota_limit: Set(spec.system.and_then(|s| s.trial_limit)),
         quota_used: Set(Some(0)),
         created_at: Set(now),
@@ -169,7 +169,7 @@ fn new_trial_row(tenant_id: Uuid, spec: &ProviderSpec) -> providers::ActiveModel
 pub struct QuotaCharge {
     pub tenant_id: Uuid,
     pub provider: &'static str,
-    pub quota_type: String,
+    pub quota_type: QuotaType,
     pub unit: QuotaUnit,
 }
 
@@ -177,13 +177,13 @@ impl QuotaCharge {
     /// The charge of calls through `row`, when they count (a hosted row and a limit set by the
     /// operator).
     pub(crate) fn for_row(hosting: &Hosting, spec: &ProviderSpec, row: &providers::Model) -> Option<Self> {
-        if row.provider_type != ProviderType::System.as_str() || !hosting.counts_quota(spec.name) {
+        if row.provider_type != ProviderType::System || !hosting.counts_quota(spec.name) {
             return None;
         }
         Some(Self {
             tenant_id: row.tenant_id,
             provider: spec.name,
-            quota_type: row.quota_type.clone().unwrap_or_default(),
+            quota_type: row.quota_type.unwrap_or(QuotaType::NotHosted),
             unit: spec.system.map_or(QuotaUnit::Times, |s| s.unit),
         })
     }
@@ -201,7 +201,7 @@ pub async fn charge_quota(db: &impl ConnectionTrait, charge: &QuotaCharge, total
         .filter(providers::Column::TenantId.eq(charge.tenant_id))
         .filter(providers::Column::ProviderName.eq(charge.provider))
         .filter(providers::Column::ProviderType.eq(ProviderType::System.as_str()))
-        .filter(providers::Column::QuotaType.eq(charge.quota_type.as_str()))
+        .filter(providers::Column::QuotaType.eq(charge.quota_type))
         .filter(Expr::col(providers::Column::QuotaLimit).gt(Expr::col(providers::Column::QuotaUsed)))
         .exec(db)
         .await?;
