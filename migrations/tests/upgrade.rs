@@ -353,7 +353,7 @@ async fn entities_round_trip_tricky_types() {
             updated_at: at(11, 0, 0, 0),
             doc_type: None,
             doc_metadata: Some(json!({"author": "someone"})),
-            doc_form: "text_model".into(),
+            doc_form: entities::documents::DocForm::TextModel,
             doc_language: Some("English".into()),
         };
         documents::ActiveModel::from(document.clone()).insert(db).await.expect("insert document");

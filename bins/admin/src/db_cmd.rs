@@ -1,4 +1,5 @@
-//! `admin db upgrade|pending`: schema management, as `flask db` does it.
+//! `admin db upgrade|pending|check-values`: schema management, as `flask db` does it, and a
+//! check that every row's status, mode, source and type columns hold values dify-rs reads.
 
 use anyhow::Context;
 use clap::Subcommand;
@@ -10,6 +11,11 @@ pub enum DbCommand {
     Upgrade,
     /// List migrations not yet applied.
     Pending,
+    /// List status, mode, source and type values dify-rs cannot read (rows a later Dify or a
+    /// hand wrote); exits 1 when there are any.
+    ///
+    /// Example: `admin db check-values`
+    CheckValues,
 }
 
 pub async fn run(command: DbCommand, config: &Config) -> anyhow::Result<()> {
@@ -29,6 +35,22 @@ pub async fn run(command: DbCommand, config: &Config) -> anyhow::Result<()> {
             for w in report.warnings {
                 println!("Warning: {w}");
             }
+            if report.adopted_from_alembic {
+                for w in entities::known_values::warnings(&db).await? {
+                    println!("Warning: {w}");
+                }
+            }
+        }
+        DbCommand::CheckValues => {
+            let unknown = entities::known_values::warnings(&db).await?;
+            if unknown.is_empty() {
+                println!("Every status, mode, source and type value is one dify-rs reads.");
+                return Ok(());
+            }
+            for u in &unknown {
+                println!("{u}");
+            }
+            anyhow::bail!("{} column(s) hold values dify-rs cannot read", unknown.len());
         }
         DbCommand::Pending => {
             let pending = migration::pending(&db).await?;

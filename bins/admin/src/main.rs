@@ -29,7 +29,7 @@ struct Cli {
 enum Command {
     /// Database schema management.
     ///
-    /// Example: `admin db upgrade`, `admin db pending`
+    /// Example: `admin db upgrade`, `admin db pending`, `admin db check-values`
     Db {
         #[command(subcommand)]
         command: db_cmd::DbCommand,

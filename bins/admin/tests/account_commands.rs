@@ -159,7 +159,7 @@ async fn add_provider_model(env: &TestEnv, tenant_id: Uuid) {
         tenant_id: Set(tenant_id),
         provider_name: Set("huggingface_hub".into()),
         model_name: Set("gpt2".into()),
-        model_type: Set("text-generation".into()),
+        model_type: Set(entities::kinds::ModelType::TextGeneration),
         encrypted_config: Set(Some("{}".into())),
         is_valid: Set(true),
         created_at: Set(now_naive()),

@@ -85,9 +85,9 @@ async fn recreate_rebuilds_the_same_index_and_clean_takes_only_idle_datasets() {
         id: Set(Uuid::new_v4()),
         dataset_id: Set(queried.dataset_id),
         content: Set("oolong?".into()),
-        source: Set("hit_testing".into()),
+        source: Set(entities::dataset_queries::QuerySource::HitTesting),
         source_app_id: Set(None),
-        created_by_role: Set("account".into()),
+        created_by_role: Set(entities::kinds::CreatorRole::Account),
         created_by: Set(Uuid::new_v4()),
         created_at: Set(now_naive()),
     }

@@ -24,6 +24,12 @@ async fn serve() -> anyhow::Result<()> {
         for warning in &report.warnings {
             tracing::warn!("{warning}");
         }
+        // Values a later Dify wrote, found once, when its database is taken over.
+        if report.adopted_from_alembic {
+            for warning in entities::known_values::warnings(&infra.db).await? {
+                tracing::warn!("{warning}");
+            }
+        }
     }
 
     datasets::vectors::startup_notice(&config.vector_store, !infra.in_process_queue);

@@ -381,9 +381,9 @@ async fn datasets_are_created_listed_paged_edited_and_deleted() {
             id: Set(Uuid::new_v4()),
             dataset_id: Set(handbook_id),
             content: Set((*q).into()),
-            source: Set("hit_testing".into()),
+            source: Set(entities::dataset_queries::QuerySource::HitTesting),
             source_app_id: Set(None),
-            created_by_role: Set("account".into()),
+            created_by_role: Set(entities::kinds::CreatorRole::Account),
             created_by: Set(me),
             created_at: Set(now_naive() + chrono::Duration::seconds(i as i64)),
         }
@@ -603,7 +603,7 @@ async fn seed_document(env: &TestEnv, tenant_id: Uuid, dataset_id: Uuid, created
         updated_at: Set(now),
         doc_type: Set(None),
         doc_metadata: Set(None),
-        doc_form: Set("text_model".into()),
+        doc_form: Set(entities::documents::DocForm::TextModel),
         doc_language: Set(Some("English".into())),
     }
     .insert(&env.infra.db)
@@ -636,11 +636,12 @@ async fn counts_process_rules_and_the_document_limit_follow_the_documents() {
     let uri = format!("/console/api/datasets/process-rule?document_id={doc}");
     let r = send(&app, &mut c, Method::GET, &uri, None).await;
     assert_eq!(r.body["mode"], "custom", "{r:?}");
-    for (i, mode) in ["automatic", "custom"].iter().enumerate() {
+    use entities::dataset_process_rules::ProcessMode;
+    for (i, mode) in [ProcessMode::Automatic, ProcessMode::Custom].into_iter().enumerate() {
         dataset_process_rules::ActiveModel {
             id: Set(Uuid::new_v4()),
             dataset_id: Set(dataset),
-            mode: Set(mode.parse().expect("mode")),
+            mode: Set(mode),
             rules: Set(Some(json!({"segmentation": {"separator": "\n\n", "max_tokens": 300 + i}}).to_string())),
             created_by: Set(me),
             created_at: Set(now_naive() + chrono::Duration::seconds(i as i64)),

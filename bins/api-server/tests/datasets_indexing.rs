@@ -129,8 +129,8 @@ async fn uploads_are_indexed_and_hit_testing_finds_the_planted_sentence() {
     let queries = dataset_queries::Entity::find().all(&env.infra.db).await.expect("q");
     assert_eq!(queries.len(), 1);
     assert_eq!(
-        (queries[0].source.as_str(), queries[0].content.as_str()),
-        ("hit_testing", "Where do purple elephants dance?")
+        (queries[0].source, queries[0].content.as_str()),
+        (dataset_queries::QuerySource::HitTesting, "Where do purple elephants dance?")
     );
     let r = send(&app, &mut c, Method::POST, &hit, Some(json!({"query": ""}))).await;
     assert_error(&r, 400, "invalid_param");
@@ -342,7 +342,10 @@ async fn a_chat_app_with_the_dataset_answers_from_it_and_shows_its_sources() {
     let seg = document_segments::Entity::find_by_id(seg_id).one(&env.infra.db).await.expect("q").expect("segment");
     assert_eq!(seg.hit_count, 1);
     let q = dataset_queries::Entity::find().all(&env.infra.db).await.expect("q");
-    assert_eq!((q.len(), q[0].source.as_str(), q[0].created_by_role.as_str()), (1, "app", "end_user"));
+    assert_eq!(
+        (q.len(), q[0].source, q[0].created_by_role),
+        (1, entities::dataset_queries::QuerySource::App, entities::kinds::CreatorRole::EndUser)
+    );
     let message_id = r.body["id"].as_str().expect("id");
     let conversation_id = r.body["conversation_id"].as_str().expect("cid");
     let r = send(

@@ -132,7 +132,7 @@ async fn seed_document(env: &TestEnv, s: &Seeded, status: &str, words: i32) -> U
         updated_at: Set(now),
         doc_type: Set(None),
         doc_metadata: Set(None),
-        doc_form: Set("text_model".into()),
+        doc_form: Set(entities::documents::DocForm::TextModel),
         doc_language: Set(Some("English".into())),
     }
     .insert(db)

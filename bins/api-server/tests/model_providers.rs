@@ -344,7 +344,7 @@ async fn rows_written_by_python_dify_decrypt_and_show_obfuscated() {
         tenant_id: Set(tenant_id),
         provider_name: Set("azure_openai".into()),
         model_name: Set("my-gpt35".into()),
-        model_type: Set("text-generation".into()),
+        model_type: Set(entities::kinds::ModelType::TextGeneration),
         encrypted_config: Set(Some(format!(
             r#"{{"openai_api_base": "https://example.openai.azure.com", "openai_api_key": "{azure_cipher}", "base_model_name": "gpt-35-turbo", "extra": 1}}"#
         ))),

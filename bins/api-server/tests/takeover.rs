@@ -48,6 +48,30 @@ fn copy_dir(from: &Path, to: &Path) {
 }
 
 #[actix_web::test]
+async fn values_a_later_dify_wrote_are_found_in_a_database_taken_over() {
+    if !services_mode() {
+        return;
+    }
+    let pg = TempDatabase::create().await;
+    restore(&pg.url, "schema.sql").await;
+    restore(&pg.url, "data.sql").await;
+    let db = Database::connect(&pg.url).await.expect("connect");
+    db.execute_unprepared(&format!("UPDATE apps SET mode = 'agent-chat' WHERE id = '{CHAT_APP}'")).await.expect("mode");
+    db.execute_unprepared("UPDATE messages SET from_source = 'openapi'").await.expect("source");
+    let report = migration::upgrade(&db).await.expect("adopt");
+    assert!(report.adopted_from_alembic, "{report:?}");
+    let found = entities::known_values::warnings(&db).await.expect("check");
+    let warnings = found.join("\n");
+    assert_eq!(found.len(), 2, "{warnings}");
+    assert!(warnings.contains(r#"apps.mode: "agent-chat" in 1 row(s)"#), "{warnings}");
+    assert!(warnings.contains(r#"messages.from_source: "openapi" in 3 row(s)"#), "{warnings}");
+    // Put right, nothing is left to report.
+    db.execute_unprepared(&format!("UPDATE apps SET mode = 'chat' WHERE id = '{CHAT_APP}'")).await.expect("mode");
+    db.execute_unprepared("UPDATE messages SET from_source = 'api'").await.expect("source");
+    assert_eq!(entities::known_values::warnings(&db).await.expect("check"), Vec::<String>::new());
+}
+
+#[actix_web::test]
 async fn a_database_python_dify_wrote_is_taken_over_and_served() {
     if !services_mode() {
         return; // Python Dify wrote it on PostgreSQL.

@@ -27,10 +27,10 @@ impl Caller {
     }
 
     /// `created_by_role` of saved messages and pinned conversations.
-    pub fn role(self) -> &'static str {
+    pub fn role(self) -> entities::kinds::CreatorRole {
         match self {
-            Caller::Account(_) => "account",
-            Caller::EndUser(_) => "end_user",
+            Caller::Account(_) => entities::kinds::CreatorRole::Account,
+            Caller::EndUser(_) => entities::kinds::CreatorRole::EndUser,
         }
     }
 

@@ -49,7 +49,7 @@ pub async fn pin(
         conversation_id: Set(conversation.id),
         created_by: Set(caller.id()),
         created_at: Set(now_naive()),
-        created_by_role: Set(caller.role().to_owned()),
+        created_by_role: Set(caller.role()),
     })
     .exec_without_returning(db)
     .await?;

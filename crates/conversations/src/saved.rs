@@ -93,7 +93,7 @@ pub async fn save(db: &impl ConnectionTrait, app_id: Uuid, caller: Caller, messa
         message_id: Set(message.id),
         created_by: Set(caller.id()),
         created_at: Set(now_naive()),
-        created_by_role: Set(caller.role().to_owned()),
+        created_by_role: Set(caller.role()),
     })
     .exec_without_returning(db)
     .await?;

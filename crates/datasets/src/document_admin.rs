@@ -3,7 +3,7 @@
 
 use crate::DatasetError;
 use entities::document_segments as segments_model;
-use entities::documents::{CreatedFrom, IndexingStatus};
+use entities::documents::{CreatedFrom, DocForm, IndexingStatus};
 use entities::kinds::DataSourceType;
 use entities::{datasets, documents, upload_files};
 use infra::outbox::Outbox;
@@ -125,7 +125,7 @@ pub struct DocumentDetail {
     pub average_segment_length: i64,
     pub hit_count: Option<i64>,
     pub display_status: Option<&'static str>,
-    pub doc_form: String,
+    pub doc_form: DocForm,
     /// With the default view (`all`) only.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub doc_type: Option<Option<String>>,
@@ -181,7 +181,7 @@ pub async fn detail(
         average_segment_length: average,
         hit_count,
         display_status: display_status(d),
-        doc_form: d.doc_form.clone(),
+        doc_form: d.doc_form,
         doc_type: all.then(|| d.doc_type.clone()),
         doc_metadata: all.then(|| d.doc_metadata.clone()),
     })))

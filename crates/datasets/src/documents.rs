@@ -2,6 +2,7 @@
 //! their console fields, listing, and indexing status.
 
 use crate::DatasetError;
+use entities::dataset_process_rules::ProcessMode;
 use entities::documents::{CreatedFrom, IndexingStatus};
 use entities::kinds::DataSourceType;
 use entities::{dataset_process_rules as rules, datasets, document_segments as segments, documents, upload_files};
@@ -41,36 +42,7 @@ pub struct DocumentsRequest {
     pub doc_language: Option<DocLanguage>,
 }
 
-/// How a document is split: plain segments or question/answer pairs (default `text_model`).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize, utoipa::ToSchema)]
-#[serde(try_from = "String", rename_all = "snake_case")]
-pub enum DocForm {
-    #[default]
-    TextModel,
-    QaModel,
-}
-
-impl DocForm {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::TextModel => "text_model",
-            Self::QaModel => "qa_model",
-        }
-    }
-}
-
-impl TryFrom<String> for DocForm {
-    type Error = &'static str;
-
-    fn try_from(s: String) -> Result<Self, Self::Error> {
-        match s.as_str() {
-            "" => Err("doc_form must be a string."),
-            "text_model" => Ok(Self::TextModel),
-            "qa_model" => Ok(Self::QaModel),
-            _ => Err("doc_form must be text_model or qa_model."),
-        }
-    }
-}
+pub use entities::documents::DocForm;
 
 /// The language Q&A documents are written in (default `English`); not empty.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize, utoipa::ToSchema)]
@@ -92,8 +64,8 @@ pub struct NewDocuments {
     pub indexing_technique: Option<IndexingTechnique>,
     pub file_ids: Vec<Uuid>,
     /// `automatic`, or `custom` with its rules (validated by the splitter's rules).
-    pub process_rule: (String, Option<Value>),
-    pub doc_form: String,
+    pub process_rule: (ProcessMode, Option<Value>),
+    pub doc_form: DocForm,
     pub doc_language: String,
 }
 
@@ -113,7 +85,7 @@ impl NewDocuments {
             indexing_technique: args.indexing_technique,
             file_ids,
             process_rule,
-            doc_form: args.doc_form.unwrap_or_default().as_str().to_owned(),
+            doc_form: args.doc_form.unwrap_or_default(),
             doc_language: args.doc_language.map_or_else(|| "English".to_owned(), |l| l.0),
         })
     }
@@ -152,18 +124,18 @@ fn parse_files(source: &Value) -> Result<Vec<Uuid>, DatasetError> {
 
 /// A `process_rule` argument (Dify's `process_rule_args_validate`): the mode and, for
 /// `custom`, its rules.
-fn parse_process_rule(rule: &Value) -> Result<(String, Option<Value>), ApiError> {
+fn parse_process_rule(rule: &Value) -> Result<(ProcessMode, Option<Value>), ApiError> {
     let rule = rule.as_object().ok_or_else(|| bad("Process rule is invalid"))?;
     let mode = rule.get("mode").and_then(Value::as_str).filter(|s| !s.is_empty());
     let mode = mode.ok_or_else(|| bad("Process rule mode is required"))?;
     match mode {
-        "automatic" => Ok(("automatic".to_owned(), None)),
+        "automatic" => Ok((ProcessMode::Automatic, None)),
         "custom" => {
             let rules =
                 rule.get("rules").filter(|v| v.is_object()).ok_or_else(|| bad("Process rule rules is required"))?;
             // The document would fail at splitting; refuse it up front instead.
             ProcessRule::custom_from_json(rules).map_err(|e| bad(&e.to_string()))?;
-            Ok(("custom".to_owned(), Some(rules.clone())))
+            Ok((ProcessMode::Custom, Some(rules.clone())))
         }
         _ => Err(bad("Process rule mode is invalid")),
     }
@@ -175,8 +147,8 @@ fn parse_process_rule(rule: &Value) -> Result<(String, Option<Value>), ApiError>
 pub struct DocumentUpdate {
     pub document_id: Uuid,
     pub file_id: Option<Uuid>,
-    pub process_rule: Option<(String, Option<Value>)>,
-    pub doc_form: String,
+    pub process_rule: Option<(ProcessMode, Option<Value>)>,
+    pub doc_form: DocForm,
 }
 
 impl DocumentUpdate {
@@ -197,7 +169,7 @@ impl DocumentUpdate {
             None => None,
         };
         let process_rule = given(process_rule).map(parse_process_rule).transpose()?;
-        Ok(Self { document_id, file_id, process_rule, doc_form: doc_form.unwrap_or_default().as_str().to_owned() })
+        Ok(Self { document_id, file_id, process_rule, doc_form: doc_form.unwrap_or_default() })
     }
 }
 
@@ -252,14 +224,14 @@ pub async fn update(
         splitting_completed_at: Set(None),
         updated_at: Set(now),
         created_from: Set(CreatedFrom::Web),
-        doc_form: Set(args.doc_form.clone()),
+        doc_form: Set(args.doc_form),
         ..Default::default()
     };
     if let Some((mode, custom)) = &args.process_rule {
         let rule = rules::ActiveModel {
             id: Set(Uuid::new_v4()),
             dataset_id: Set(dataset.id),
-            mode: Set(mode.clone()),
+            mode: Set(*mode),
             rules: Set(Some(stored_rules(custom))),
             created_by: Set(account_id),
             created_at: Set(now),
@@ -341,7 +313,7 @@ pub async fn create(
     let rule = rules::ActiveModel {
         id: Set(Uuid::new_v4()),
         dataset_id: Set(dataset.id),
-        mode: Set(mode.clone()),
+        mode: Set(*mode),
         rules: Set(Some(rule_text)),
         created_by: Set(account_id),
         created_at: Set(now),
@@ -399,7 +371,7 @@ pub async fn create(
             updated_at: Set(now),
             doc_type: Set(None),
             doc_metadata: Set(None),
-            doc_form: Set(args.doc_form.clone()),
+            doc_form: Set(args.doc_form),
             doc_language: Set(Some(args.doc_language.clone())),
         }
         .insert(&txn)
@@ -469,7 +441,7 @@ pub struct DocumentFields {
     pub display_status: Option<&'static str>,
     pub word_count: i32,
     pub hit_count: i64,
-    pub doc_form: String,
+    pub doc_form: DocForm,
 }
 
 /// Dify's `document_fields`.
@@ -495,7 +467,7 @@ pub fn fields(d: &documents::Model, hit_count: i64) -> DocumentFields {
         display_status: display_status(d),
         word_count: d.word_count.unwrap_or(0),
         hit_count,
-        doc_form: d.doc_form.clone(),
+        doc_form: d.doc_form,
     }
 }
 

@@ -383,7 +383,7 @@ async fn qa_estimate(
 async fn rule_of(db: &impl ConnectionTrait, doc: &documents::Model) -> Result<ProcessRule, ApiError> {
     let Some(id) = doc.dataset_process_rule_id else { return Ok(ProcessRule::automatic()) };
     match dataset_process_rules::Entity::find_by_id(id).one(db).await? {
-        Some(row) => ProcessRule::from_stored(&row.mode, row.rules.as_deref()).map_err(|e| bad(&e.to_string())),
+        Some(row) => ProcessRule::from_stored(row.mode.as_str(), row.rules.as_deref()).map_err(|e| bad(&e.to_string())),
         None => Ok(ProcessRule::automatic()),
     }
 }

@@ -78,15 +78,15 @@ pub async fn hit_test(
         return Err(DatasetError::NotInitialized);
     };
     let vector = embedding_cache::embed_query(db, &indexer.http, &model, query).await?;
-    let hits = indexer.vectors.search_dataset(dataset.id, vector, HIT_TESTING_K, Some(0.0)).await?;
+    let hits = indexer.vectors.search_dataset(db, dataset, vector, HIT_TESTING_K, Some(0.0)).await?;
 
     dataset_queries::ActiveModel {
         id: Set(Uuid::new_v4()),
         dataset_id: Set(dataset.id),
         content: Set(query.to_owned()),
-        source: Set("hit_testing".into()),
+        source: Set(entities::dataset_queries::QuerySource::HitTesting),
         source_app_id: Set(None),
-        created_by_role: Set("account".into()),
+        created_by_role: Set(entities::kinds::CreatorRole::Account),
         created_by: Set(account_id),
         created_at: Set(now_naive()),
     }

@@ -9,7 +9,7 @@ use kernel::ApiError;
 use providers::ModelType;
 use providers::runtime::ModelRef;
 use rag::keywords::{KeywordExtractor, MAX_KEYWORDS_PER_CHUNK};
-use rag::vector::{VectorPoint, VectorStore, collection_name_for_dataset};
+use rag::vector::{VectorPoint, VectorStore};
 use serde_json::Value;
 use std::sync::Arc;
 
@@ -77,7 +77,7 @@ pub async fn add(
     }
     if let Some(model) = dataset_model(indexer, dataset).await? {
         let store = store(indexer).await?;
-        let collection = collection_name_for_dataset(&dataset.id.to_string());
+        let collection = indexer.vectors.collection_of(&indexer.db, dataset).await?.name;
         for batch in segs.chunks(indexing::BATCH) {
             let texts: Vec<String> = batch.iter().map(|s| s.content.clone()).collect();
             let embedded = embedding_cache::embed_documents(&indexer.db, &indexer.http, &model, &texts).await?;
@@ -119,7 +119,7 @@ pub async fn remove(indexer: &Indexer, dataset: &datasets::Model, node_ids: &[St
         return Ok(());
     }
     if high_quality(dataset) {
-        let collection = collection_name_for_dataset(&dataset.id.to_string());
+        let collection = indexer.vectors.collection_of(&indexer.db, dataset).await?.name;
         store(indexer).await?.delete_by_node_ids(&collection, node_ids).await.map_err(store_unavailable)?;
     }
     indexing::remove_keywords(&indexer.db, dataset.id, node_ids).await?;
@@ -135,7 +135,7 @@ pub async fn remove_document(
     node_ids: &[String],
 ) -> Result<(), DatasetError> {
     if high_quality(dataset) {
-        let collection = collection_name_for_dataset(&dataset.id.to_string());
+        let collection = indexer.vectors.collection_of(&indexer.db, dataset).await?.name;
         store(indexer)
             .await?
             .delete_by_document_id(&collection, &document_id.to_string())

@@ -78,9 +78,9 @@ pub struct DatasetBrief {
 pub struct DatasetQuery {
     pub id: Uuid,
     pub content: String,
-    pub source: String,
+    pub source: entities::dataset_queries::QuerySource,
     pub source_app_id: Option<Uuid>,
-    pub created_by_role: String,
+    pub created_by_role: entities::kinds::CreatorRole,
     pub created_by: Uuid,
     /// Unix seconds.
     pub created_at: i64,

@@ -5,7 +5,6 @@
 use chrono::NaiveDateTime;
 use entities::documents::IndexingStatus;
 use entities::{dataset_keyword_tables, dataset_queries, datasets, documents};
-use rag::vector::collection_name_for_dataset;
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, TransactionTrait};
 
@@ -71,10 +70,8 @@ pub enum CleanError {
 /// vectors, its keyword table, then `enabled = false` on every document.
 pub async fn clean_dataset(indexer: &Indexer, dataset: &datasets::Model) -> Result<(), CleanError> {
     let store = indexer.vectors.get().await.map_err(|e| CleanError::Vectors(e.to_string()))?;
-    store
-        .delete_collection(&collection_name_for_dataset(&dataset.id.to_string()))
-        .await
-        .map_err(|e| CleanError::Vectors(e.to_string()))?;
+    let collection = indexer.vectors.collection_of(&indexer.db, dataset).await?;
+    collection.drop_dataset(store.as_ref(), dataset.id).await.map_err(|e| CleanError::Vectors(e.to_string()))?;
     let txn = indexer.db.begin().await?;
     dataset_keyword_tables::Entity::delete_many()
         .filter(dataset_keyword_tables::Column::DatasetId.eq(dataset.id))

@@ -1,7 +1,8 @@
 //! Process rules (cleaning and segmentation): Dify's defaults and a dataset's latest rule.
 
 use crate::DatasetError;
-use entities::{dataset_process_rules, documents};
+use entities::dataset_process_rules::{self, ProcessMode};
+use entities::documents;
 use kernel::ApiError;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde::Serialize;
@@ -13,7 +14,7 @@ use crate::dataset;
 /// A process rule as the console reads it: `automatic` or `custom`, and the rules.
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct ProcessRuleFields {
-    pub mode: String,
+    pub mode: ProcessMode,
     /// `{pre_processing_rules: [...], segmentation: {...}}`; null for an automatic rule.
     #[schema(value_type = Option<Object>)]
     pub rules: Value,
@@ -22,7 +23,7 @@ pub struct ProcessRuleFields {
 /// Dify's `DocumentService.DEFAULT_RULES`, what the console pre-fills for a new document.
 pub fn default_rules() -> ProcessRuleFields {
     ProcessRuleFields {
-        mode: "custom".into(),
+        mode: ProcessMode::Custom,
         rules: json!({
             "pre_processing_rules": [
                 {"id": "remove_extra_spaces", "enabled": true},

@@ -29,8 +29,7 @@ pub struct Retrieved {
 #[derive(Debug, Clone, Copy)]
 pub struct Asker {
     pub app_id: Uuid,
-    /// `account` or `end_user`.
-    pub role: &'static str,
+    pub role: entities::kinds::CreatorRole,
     pub id: Uuid,
 }
 
@@ -77,7 +76,7 @@ pub async fn segment_max_tokens(db: &impl ConnectionTrait, dataset_id: Uuid) -> 
         .one(db)
         .await?;
     Ok(match rule {
-        Some(r) => rag::retrieval::segment_max_tokens(&r.mode, r.rules.as_deref()),
+        Some(r) => rag::retrieval::segment_max_tokens(r.mode.as_str(), r.rules.as_deref()),
         None => Some(rag::rules::MAX_SEGMENT_TOKENS),
     })
 }
@@ -108,7 +107,7 @@ pub async fn retrieve(
             }
         };
         let vector = embedding_cache::embed_query(db, &indexer.http, &model, query).await?;
-        let hits = indexer.vectors.search_dataset(dataset.id, vector, k, Some(0.0)).await?;
+        let hits = indexer.vectors.search_dataset(db, dataset, vector, k, Some(0.0)).await?;
         hits.into_iter().map(|h| (h.node_id, Some(h.score))).collect()
     } else {
         search_keywords(db, dataset.id, query, k).await?.into_iter().map(|n| (n, None)).collect()
@@ -118,9 +117,9 @@ pub async fn retrieve(
         id: Set(Uuid::new_v4()),
         dataset_id: Set(dataset.id),
         content: Set(query.to_owned()),
-        source: Set("app".into()),
+        source: Set(entities::dataset_queries::QuerySource::App),
         source_app_id: Set(Some(asker.app_id)),
-        created_by_role: Set(asker.role.into()),
+        created_by_role: Set(asker.role),
         created_by: Set(asker.id),
         created_at: Set(now_naive()),
     }

@@ -3,6 +3,7 @@
 //! indexed stays, disabled, with status `error`.
 
 use crate::DatasetError;
+use entities::documents::DocForm;
 use entities::{datasets, document_segments as segments, documents};
 use kernel::ApiError;
 use kernel::time::now_naive;
@@ -46,7 +47,7 @@ fn string_list<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Vec<Stri
 impl SegmentInput {
     /// Dify's `segment_create_args_validate` for `doc`, with its messages.
     pub fn validated(self, doc: &documents::Model) -> Result<Self, ApiError> {
-        if doc.doc_form == "qa_model" {
+        if doc.doc_form == DocForm::QaModel {
             match self.answer.as_deref() {
                 None | Some("") => return Err(ApiError::value_error("Answer is required")),
                 Some(a) if a.trim().is_empty() => return Err(ApiError::value_error("Answer is empty")),
@@ -144,7 +145,7 @@ pub async fn create(
         completed_at: Set(Some(now)),
         error: Set(None),
         stopped_at: Set(None),
-        answer: Set(if doc.doc_form == "qa_model" { input.answer } else { None }),
+        answer: Set(if doc.doc_form == DocForm::QaModel { input.answer } else { None }),
         updated_by: Set(None),
         updated_at: Set(now),
     }
@@ -167,11 +168,11 @@ pub async fn update(
     let db = &indexer.db;
     let now = now_naive();
     let same = segment.content == input.content;
-    if same && input.keywords.is_none() && doc.doc_form != "qa_model" {
+    if same && input.keywords.is_none() && doc.doc_form != DocForm::QaModel {
         return Ok(segment);
     }
     let mut edit = segments::ActiveModel { id: Set(segment.id), ..Default::default() };
-    if doc.doc_form == "qa_model" {
+    if doc.doc_form == DocForm::QaModel {
         edit.answer = Set(input.answer.clone());
     }
     // Hand-given keywords stay; otherwise new content gets its keywords extracted again.

@@ -9,6 +9,7 @@
 
 use std::time::Duration;
 
+use entities::documents::DocForm;
 use entities::{datasets, document_segments as segments, documents};
 use infra::cache::Cache;
 use kernel::ApiError;
@@ -59,7 +60,7 @@ fn owner_key(job_id: Uuid) -> String {
 /// The rows of an uploaded CSV: the first row is the header, column 0 the content and, for a
 /// Q&A document, column 1 the answer. Blank lines are skipped, as pandas does.
 pub fn parse_csv(bytes: &[u8], doc: &documents::Model) -> Result<Vec<SegmentRow>, ApiError> {
-    parse_rows(bytes, doc.doc_form == "qa_model")
+    parse_rows(bytes, doc.doc_form == DocForm::QaModel)
 }
 
 fn parse_rows(bytes: &[u8], qa: bool) -> Result<Vec<SegmentRow>, ApiError> {
@@ -247,7 +248,7 @@ async fn insert(
         .await?;
     let mut position = crate::segments::last_position(&txn, doc.id).await?;
     let now = now_naive();
-    let qa = doc.doc_form == "qa_model";
+    let qa = doc.doc_form == DocForm::QaModel;
     let mut fresh = Vec::new();
     for (row, id) in rows.iter().zip(ids) {
         if existing.contains(id) {

@@ -3,7 +3,7 @@
 
 use crate::DatasetError;
 use entities::document_segments::SegmentStatus;
-use entities::documents::IndexingStatus;
+use entities::documents::{DocForm, IndexingStatus};
 use entities::{datasets, document_segments as segments, documents};
 use kernel::ApiError;
 use kernel::time::{now_naive, unix_seconds};
@@ -85,7 +85,7 @@ pub fn fields(s: &segments::Model) -> SegmentFields {
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct SegmentWithForm {
     pub data: SegmentFields,
-    pub doc_form: String,
+    pub doc_form: DocForm,
 }
 
 /// A page of a document's segments. A `last_id` that is no segment of the document answers
@@ -94,7 +94,7 @@ pub struct SegmentWithForm {
 pub struct SegmentPage {
     pub data: Vec<SegmentFields>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub doc_form: Option<String>,
+    pub doc_form: Option<DocForm>,
     pub has_more: bool,
     pub limit: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -167,7 +167,7 @@ pub async fn list(
     rows.truncate(q.limit as usize);
     Ok(SegmentPage {
         data: rows.iter().map(fields).collect(),
-        doc_form: Some(doc.doc_form.clone()),
+        doc_form: Some(doc.doc_form),
         has_more,
         limit: q.limit,
         total: Some(total),

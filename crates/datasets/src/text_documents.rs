@@ -4,6 +4,8 @@
 
 use crate::DatasetError;
 use bytes::Bytes;
+use entities::dataset_process_rules::ProcessMode;
+use entities::documents::DocForm;
 use entities::{dataset_process_rules as rules, datasets, documents};
 use kernel::ApiError;
 use providers::hosted::Hosting;
@@ -154,17 +156,17 @@ pub async fn create(
         .one(db)
         .await?;
     let process_rule = match latest {
-        Some(r) if r.mode == "custom" => {
+        Some(r) if r.mode == ProcessMode::Custom => {
             let rules = r.rules.as_deref().and_then(|s| serde_json::from_str::<Value>(s).ok());
-            ("custom".to_owned(), rules)
+            (ProcessMode::Custom, rules)
         }
-        _ => ("automatic".to_owned(), None),
+        _ => (ProcessMode::Automatic, None),
     };
     let args = NewDocuments {
         indexing_technique: None,
         file_ids: vec![file.id],
         process_rule,
-        doc_form: "text_model".into(),
+        doc_form: DocForm::TextModel,
         doc_language: "English".into(),
     };
     let (_, created, _) = crate::documents::create(db, outbox, hosting, dataset, dataset.created_by, &args).await?;

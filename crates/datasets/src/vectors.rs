@@ -1,18 +1,21 @@
-//! The configured vector store, opened on first use: Weaviate, or the embedded store, shared
-//! by everything in the process that names the same directory (api-server handlers and the
-//! in-process worker), since it holds its collections in memory and allows one instance per
-//! directory.
+//! The configured vector store, opened on first use: Weaviate, Qdrant, or the embedded store,
+//! shared by everything in the process that names the same directory (api-server handlers and
+//! the in-process worker), since it holds its collections in memory. And where a dataset's
+//! vectors live in it, as Dify names it.
 
 use crate::DatasetError;
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, LazyLock, Weak};
 
+use entities::{dataset_collection_bindings as bindings, datasets};
 use kernel::config::VectorStoreConfig;
 use rag::vector::{
-    EmbeddedVectorStore, SearchQuery, VectorError, VectorHit, VectorStore, WeaviateVectorStore,
+    EmbeddedVectorStore, QdrantVectorStore, SearchQuery, VectorError, VectorHit, VectorStore, WeaviateVectorStore,
     collection_name_for_dataset,
 };
+use sea_orm::{ConnectionTrait, DbErr, EntityTrait};
+use serde_json::Value;
 use tokio::sync::{Mutex, OnceCell};
 use uuid::Uuid;
 
@@ -40,6 +43,61 @@ impl Vectors {
     pub async fn get(&self) -> Result<Arc<dyn VectorStore>, VectorError> {
         self.store.get_or_try_init(|| open(&self.config)).await.cloned()
     }
+
+    /// The store's name in a dataset's `index_struct` (`{"type": ..., "vector_store": ...}`).
+    pub fn kind(&self) -> &'static str {
+        match self.config {
+            VectorStoreConfig::Embedded { .. } => "embedded",
+            VectorStoreConfig::Weaviate { .. } => "weaviate",
+            VectorStoreConfig::Qdrant { .. } => "qdrant",
+        }
+    }
+
+    /// Where a dataset's vectors live, as Dify's `get_index_name` decides: on Qdrant the
+    /// collection of the dataset's embedding-model binding, shared with the other datasets of
+    /// that model; else the class its `index_struct` names (a Python-written dataset may have
+    /// its own); else `Vector_index_<id>_Node`.
+    pub async fn collection_of(
+        &self,
+        db: &impl ConnectionTrait,
+        dataset: &datasets::Model,
+    ) -> Result<Collection, DbErr> {
+        if let (VectorStoreConfig::Qdrant { .. }, Some(binding)) = (&self.config, dataset.collection_binding_id)
+            && let Some(row) = bindings::Entity::find_by_id(binding).one(db).await?
+        {
+            return Ok(Collection { name: row.collection_name, shared: true });
+        }
+        let named = dataset
+            .index_struct
+            .as_deref()
+            .and_then(|s| serde_json::from_str::<Value>(s).ok())
+            .and_then(|v| v.pointer("/vector_store/class_prefix").and_then(Value::as_str).map(str::to_owned))
+            .filter(|name| !name.is_empty());
+        Ok(Collection {
+            name: named.unwrap_or_else(|| collection_name_for_dataset(&dataset.id.to_string())),
+            shared: false,
+        })
+    }
+}
+
+/// A dataset's place in the vector store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Collection {
+    pub name: String,
+    /// Shared with other datasets (told apart by their id in each point): never dropped whole.
+    pub shared: bool,
+}
+
+impl Collection {
+    /// Removes the dataset's vectors: its own collection dropped, or its points taken out of a
+    /// shared one.
+    pub async fn drop_dataset(&self, store: &dyn VectorStore, dataset_id: Uuid) -> Result<(), VectorError> {
+        if self.shared {
+            store.delete_by_dataset_id(&self.name, &dataset_id.to_string()).await
+        } else {
+            store.delete_collection(&self.name).await
+        }
+    }
 }
 
 /// Says at start-up where vectors live when processes share work through a broker: the
@@ -50,7 +108,7 @@ pub fn startup_notice(config: &VectorStoreConfig, with_broker: bool) {
         tracing::info!(
             path = %path.display(),
             "embedded vector store: every api-server and indexer-worker must share this directory on one host; \
-             across hosts set VECTOR_STORE=weaviate"
+             across hosts set VECTOR_STORE=qdrant or weaviate"
         );
     }
 }
@@ -75,6 +133,29 @@ async fn open(config: &VectorStoreConfig) -> Result<Arc<dyn VectorStore>, Vector
                 .map_err(|e| VectorError::Io(e.to_string()))?;
             Ok(Arc::new(WeaviateVectorStore::new(http, endpoint, api_key.clone(), *batch_size)))
         }
+        VectorStoreConfig::Qdrant { url, api_key, timeout_secs } => {
+            let http = reqwest::Client::builder()
+                .tcp_nodelay(true)
+                .connect_timeout(std::time::Duration::from_secs(5))
+                .timeout(std::time::Duration::from_secs((*timeout_secs).max(1)))
+                .build()
+                .map_err(|e| VectorError::Io(e.to_string()))?;
+            Ok(Arc::new(QdrantVectorStore::new(http, url, api_key.clone())))
+        }
+    }
+}
+
+/// Dify's `clean_dataset_task` for the vectors of a deleted dataset. Best effort once the rows
+/// are gone (the binding row stays, shared): a failure leaves unreachable points, so it is
+/// only logged.
+pub async fn drop_deleted(indexer: &crate::indexing::Indexer, dataset: &datasets::Model) {
+    let dropped = async {
+        let collection = indexer.vectors.collection_of(&indexer.db, dataset).await.map_err(|e| e.to_string())?;
+        let store = indexer.vectors.get().await.map_err(|e| e.to_string())?;
+        collection.drop_dataset(store.as_ref(), dataset.id).await.map_err(|e| e.to_string())
+    };
+    if let Err(e) = dropped.await {
+        tracing::warn!(error = %e, dataset_id = %dataset.id, "dropping a deleted dataset's vectors failed");
     }
 }
 
@@ -85,17 +166,19 @@ pub fn unavailable(e: VectorError) -> DatasetError {
 }
 
 impl Vectors {
-    /// The `top_k` points of a dataset's collection closest to `vector`, scoring at least
-    /// `threshold`, best first.
+    /// The `top_k` points of a dataset closest to `vector`, scoring at least `threshold`,
+    /// best first.
     pub async fn search_dataset(
         &self,
-        dataset_id: Uuid,
+        db: &impl ConnectionTrait,
+        dataset: &datasets::Model,
         vector: Vec<f32>,
         top_k: usize,
         threshold: Option<f32>,
     ) -> Result<Vec<VectorHit>, DatasetError> {
+        let collection = self.collection_of(db, dataset).await?;
         let store = self.get().await.map_err(unavailable)?;
-        let query = SearchQuery { vector, top_k, score_threshold: threshold, dataset_id: Some(dataset_id.to_string()) };
-        store.search(&collection_name_for_dataset(&dataset_id.to_string()), &query).await.map_err(unavailable)
+        let query = SearchQuery { vector, top_k, score_threshold: threshold, dataset_id: Some(dataset.id.to_string()) };
+        store.search(&collection.name, &query).await.map_err(unavailable)
     }
 }

@@ -11,11 +11,22 @@ pub struct Model {
     pub dataset_id: Uuid,
     #[sea_orm(column_type = "Text")]
     pub content: String,
-    pub source: String,
+    pub source: QuerySource,
     pub source_app_id: Option<Uuid>,
-    pub created_by_role: String,
+    pub created_by_role: crate::kinds::CreatorRole,
     pub created_by: Uuid,
     pub created_at: DateTime,
+}
+
+/// Where a dataset was queried from: a chat's retrieval or the console's hit testing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, EnumIter, DeriveActiveEnum, Serialize, Deserialize, utoipa::ToSchema)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(255))")]
+#[serde(rename_all = "snake_case")]
+pub enum QuerySource {
+    #[sea_orm(string_value = "app")]
+    App,
+    #[sea_orm(string_value = "hit_testing")]
+    HitTesting,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -49,7 +49,7 @@ pub struct Model {
     pub updated_at: DateTime,
     pub doc_type: Option<String>,
     pub doc_metadata: Option<Json>,
-    pub doc_form: String,
+    pub doc_form: DocForm,
     pub doc_language: Option<String>,
 }
 
@@ -95,6 +95,43 @@ impl IndexingStatus {
     /// Ended, well or not: a repeated job leaves it alone.
     pub fn is_settled(self) -> bool {
         matches!(self, Self::Completed | Self::Error)
+    }
+}
+
+/// How a document is split: plain segments or question/answer pairs (default `text_model`).
+/// Read from a body, an empty string or another value answers with Dify's messages.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, EnumIter, DeriveActiveEnum, Serialize, Deserialize, utoipa::ToSchema,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(255))")]
+#[serde(try_from = "String", rename_all = "snake_case")]
+pub enum DocForm {
+    #[default]
+    #[sea_orm(string_value = "text_model")]
+    TextModel,
+    #[sea_orm(string_value = "qa_model")]
+    QaModel,
+}
+
+impl DocForm {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::TextModel => "text_model",
+            Self::QaModel => "qa_model",
+        }
+    }
+}
+
+impl TryFrom<String> for DocForm {
+    type Error = &'static str;
+
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        match s.as_str() {
+            "" => Err("doc_form must be a string."),
+            "text_model" => Ok(Self::TextModel),
+            "qa_model" => Ok(Self::QaModel),
+            _ => Err("doc_form must be text_model or qa_model."),
+        }
     }
 }
 

@@ -9,6 +9,7 @@
 pub mod values;
 
 pub mod kinds;
+pub mod known_values;
 
 // Accounts and workspaces
 pub mod account_integrates;

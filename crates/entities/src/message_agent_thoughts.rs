@@ -33,7 +33,7 @@ pub struct Model {
     pub total_price: Option<Decimal>,
     pub currency: Option<String>,
     pub latency: Option<f64>,
-    pub created_by_role: String,
+    pub created_by_role: crate::kinds::CreatorRole,
     pub created_by: Uuid,
     pub created_at: DateTime,
     #[sea_orm(column_type = "Decimal(Some((10, 7)))")]

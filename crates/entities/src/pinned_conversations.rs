@@ -12,7 +12,7 @@ pub struct Model {
     pub conversation_id: Uuid,
     pub created_by: Uuid,
     pub created_at: DateTime,
-    pub created_by_role: String,
+    pub created_by_role: crate::kinds::CreatorRole,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -11,7 +11,7 @@ pub struct Model {
     pub tenant_id: Uuid,
     pub provider_name: String,
     pub model_name: String,
-    pub model_type: String,
+    pub model_type: crate::kinds::ModelType,
     /// JSON text of credentials; secret fields encrypted with the tenant key.
     #[sea_orm(column_type = "Text")]
     pub encrypted_config: Option<String>,

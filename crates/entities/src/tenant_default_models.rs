@@ -11,7 +11,7 @@ pub struct Model {
     pub tenant_id: Uuid,
     pub provider_name: String,
     pub model_name: String,
-    pub model_type: String,
+    pub model_type: crate::kinds::ModelType,
     pub created_at: DateTime,
     pub updated_at: DateTime,
 }

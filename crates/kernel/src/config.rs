@@ -58,6 +58,13 @@ pub enum VectorStoreConfig {
         api_key: Option<String>,
         batch_size: usize,
     },
+    /// A Qdrant server, with Dify's collection layout.
+    Qdrant {
+        url: String,
+        api_key: Option<String>,
+        /// Seconds a call may take (`QDRANT_CLIENT_TIMEOUT`, Dify's default 20).
+        timeout_secs: u64,
+    },
 }
 
 /// How mail leaves.
@@ -461,7 +468,12 @@ fn vector_store(v: &Vars<'_>, data_dir: &Path) -> Result<VectorStoreConfig, Conf
             api_key: v.get("WEAVIATE_API_KEY"),
             batch_size: v.num_or("WEAVIATE_BATCH_SIZE", 100usize)?,
         }),
-        Some(other) => Err(ConfigError(format!("VECTOR_STORE must be embedded or weaviate, got {other:?}"))),
+        Some("qdrant") => Ok(VectorStoreConfig::Qdrant {
+            url: v.required("QDRANT_URL", "when VECTOR_STORE=qdrant")?,
+            api_key: v.get("QDRANT_API_KEY"),
+            timeout_secs: v.num_or("QDRANT_CLIENT_TIMEOUT", 20u64)?,
+        }),
+        Some(other) => Err(ConfigError(format!("VECTOR_STORE must be embedded, weaviate or qdrant, got {other:?}"))),
     }
 }
 

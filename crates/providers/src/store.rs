@@ -238,7 +238,7 @@ pub async fn save_model(
                 tenant_id: Set(tenant_id),
                 provider_name: Set(spec.name.to_owned()),
                 model_name: Set(model_name.to_owned()),
-                model_type: Set(model_type.as_str().to_owned()),
+                model_type: Set(model_type),
                 encrypted_config: Set(Some(encrypted)),
                 is_valid: Set(true),
                 created_at: Set(now),

@@ -1,11 +1,14 @@
 //! One conformance suite for the `VectorStore` trait, run by every store: the embedded one for
-//! real, Weaviate against `test_support::fake_weaviate`. Whatever backend a dataset uses, the
+//! real, Weaviate against `test_support::fake_weaviate`, Qdrant against
+//! `test_support::fake_qdrant` (which holds every request to Qdrant's published OpenAPI schemas). Whatever backend a dataset uses, the
 //! same adds, searches and deletes give the same answers.
 
 use std::future::Future;
 use std::pin::Pin;
 
-use rag::vector::{EmbeddedVectorStore, SearchQuery, VectorPoint, VectorStore, WeaviateVectorStore};
+use rag::vector::{EmbeddedVectorStore, QdrantVectorStore, SearchQuery, VectorPoint, VectorStore, WeaviateVectorStore};
+use serde_json::json;
+use test_support::fake_qdrant::FakeQdrant;
 use test_support::fake_weaviate::FakeWeaviate;
 
 const CLASS: &str = "Vector_index_conformance_Node";
@@ -130,4 +133,83 @@ async fn the_weaviate_store_conforms() {
         Box::pin(async move { store })
     });
     conformance(store, reopen).await;
+}
+
+#[tokio::test]
+async fn the_qdrant_store_conforms_and_speaks_qdrants_api() {
+    let fake = FakeQdrant::start(Some("k")).await;
+    let url = fake.url();
+    let make = move || {
+        Box::new(QdrantVectorStore::new(reqwest::Client::new(), &url, Some("k".into()))) as Box<dyn VectorStore>
+    };
+    let store = make();
+    let reopen: Reopen<'_> = Box::new(move || {
+        let store = make();
+        Box::pin(async move { store })
+    });
+    conformance(store, reopen).await;
+    assert_eq!(fake.violations(), Vec::<String>::new());
+    assert!(fake.requests() > 20);
+
+    // Dify's layout: payload, metadata, the group_id index.
+    let store = QdrantVectorStore::new(reqwest::Client::new(), &fake.url(), Some("k".into()));
+    store.add(CLASS, vec![point(A, "d1", "ds", [1.0, 0.0])]).await.expect("add");
+    assert_eq!(fake.indexed_fields(CLASS), ["group_id"]);
+    let (_, payload) = fake.payloads(CLASS).pop().expect("a point");
+    assert_eq!(
+        payload,
+        json!({"page_content": format!("text of {A}"), "group_id": "ds",
+               "metadata": {"doc_id": A, "doc_hash": format!("h-{A}"), "document_id": "d1", "dataset_id": "ds"}})
+    );
+
+    // Points Python Dify wrote are found as they are.
+    fake.insert(
+        CLASS,
+        2,
+        vec![(
+            json!(B),
+            vec![0.0, 1.0],
+            json!({"page_content": "from python", "group_id": "ds",
+               "metadata": {"doc_id": B, "doc_hash": "hb", "document_id": "d9", "dataset_id": "ds"}}),
+        )],
+    );
+    let hits = store.search(CLASS, &query([0.0, 1.0], Some("ds"), Some(0.5))).await.expect("search");
+    assert_eq!(hits.len(), 1, "{hits:?}");
+    assert_eq!(
+        (hits[0].node_id.as_str(), hits[0].text.as_str(), hits[0].document_id.as_str()),
+        (B, "from python", "d9")
+    );
+    assert_eq!(store.count(CLASS, Some("ds")).await.expect("count"), 2);
+    let (page, next) = store.scroll(CLASS, Some("ds"), None).await.expect("scroll");
+    assert_eq!((page.len(), next), (2, None));
+    assert_eq!(fake.violations(), Vec::<String>::new());
+
+    // A wrong key is refused, and said so.
+    let stranger = QdrantVectorStore::new(reqwest::Client::new(), &fake.url(), Some("wrong".into()));
+    let e = stranger.collection_exists(CLASS).await.expect_err("refused");
+    assert!(e.to_string().contains("403"), "{e}");
+}
+
+#[tokio::test]
+async fn the_fake_qdrant_refuses_what_qdrants_api_does_not_describe() {
+    let fake = FakeQdrant::start(None).await;
+    let http = reqwest::Client::new();
+    let url = format!("{}/collections/c", fake.url());
+    // Qdrant spells its distances with a capital letter.
+    let r = http.put(&url).json(&json!({"vectors": {"size": 2, "distance": "cosine"}})).send().await.expect("put");
+    assert_eq!(r.status(), 400);
+    let r = http.post(format!("{url}/points/query")).json(&json!({})).send().await.expect("post");
+    assert_eq!(r.status(), 404);
+    let r = http.put(&url).json(&json!({"vectors": {"size": 2, "distance": "Cosine"}})).send().await.expect("put");
+    assert_eq!(r.status(), 200);
+    let r =
+        http.post(format!("{url}/points/delete")).json(&json!({"filter": {"must": "x"}})).send().await.expect("delete");
+    assert_eq!(r.status(), 400);
+    let violations = fake.violations();
+    assert_eq!(violations.len(), 3, "{violations:#?}");
+    assert!(
+        violations[0].contains("PUT /collections/c: body") && violations[1].contains("not an operation"),
+        "{violations:#?}"
+    );
+    assert!(!fake.has_collection("x") && fake.has_collection("c"));
 }

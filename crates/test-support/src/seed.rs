@@ -75,7 +75,7 @@ pub async fn high_quality_dataset(env: &TestEnv, fake: &FakeOpenAi, rules: &str,
     dataset_process_rules::ActiveModel {
         id: Set(rule_id),
         dataset_id: Set(dataset_id),
-        mode: Set("custom".into()),
+        mode: Set(entities::dataset_process_rules::ProcessMode::Custom),
         rules: Set(Some(rules.into())),
         created_by: Set(account),
         created_at: Set(now),
@@ -126,7 +126,7 @@ pub async fn high_quality_dataset(env: &TestEnv, fake: &FakeOpenAi, rules: &str,
             archived: Set(false),
             is_paused: Set(Some(false)),
             updated_at: Set(now),
-            doc_form: Set("text_model".into()),
+            doc_form: Set(entities::documents::DocForm::TextModel),
             doc_language: Set(Some("English".into())),
             ..Default::default()
         }

@@ -151,22 +151,9 @@ async fn delete(state: web::Data<AppState>, user: Manager, path: web::Path<Uuid>
     let d = dataset::find_accessible(db, user.tenant_id(), user.account.id, path.into_inner()).await?;
     let files = dataset::source_files(db, &d).await?;
     dataset::delete(db, &d).await?;
-    drop_vectors(&state, d.id).await;
+    datasets::vectors::drop_deleted(&state.indexer, &d).await;
     datasets::upload::remove_orphans(db, state.infra.storage.as_ref(), d.tenant_id, &files).await;
     Ok(HttpResponse::NoContent().finish())
-}
-
-/// Dify's `clean_dataset_task` for the vectors: drops the dataset's own collection. Best
-/// effort once the rows are gone; a failure leaves unreachable points, so it is only logged.
-async fn drop_vectors(state: &AppState, dataset_id: Uuid) {
-    let collection = rag::vector::collection_name_for_dataset(&dataset_id.to_string());
-    let dropped = match state.indexer.vectors.get().await {
-        Ok(store) => store.delete_collection(&collection).await,
-        Err(e) => Err(e),
-    };
-    if let Err(e) = dropped {
-        tracing::warn!(error = %e, %dataset_id, %collection, "dropping a deleted dataset's vectors failed");
-    }
 }
 
 #[utoipa::path(get, path = "/console/api/datasets/{dataset_id}/queries", tag = "datasets", params(("dataset_id" = Uuid, Path), ("page" = Option<u64>, Query), ("limit" = Option<u64>, Query)), responses((status = 200, description = "A page of the dataset's queries", body = datasets::listing::NumberedPage<datasets::listing::DatasetQuery>)))]

@@ -10,7 +10,7 @@ use providers::tokens::Encoding;
 use rag::keywords::{KeywordExtractor, MAX_KEYWORDS_PER_CHUNK};
 use rag::rules::ProcessRule;
 use rag::split::Chunk;
-use rag::vector::{VectorPoint, collection_name_for_dataset};
+use rag::vector::VectorPoint;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
@@ -118,7 +118,7 @@ async fn run(
 
     // Clean and split.
     let rule = process_rule(db, doc).await?;
-    let qa = doc.doc_form == "qa_model";
+    let qa = doc.doc_form == entities::documents::DocForm::QaModel;
     // Without a text model a Q&A document cannot be split; fail before any other vendor call.
     let text_model = match qa {
         true => Some(
@@ -144,7 +144,7 @@ async fn run(
 
     // Store the segments, replacing any a previous run left.
     let old_nodes = replace_segments(db, dataset, doc, &chunks, &answers).await?;
-    let collection = collection_name_for_dataset(&dataset.id.to_string());
+    let collection = indexer.vectors.collection_of(db, dataset).await?.name;
     let store = match model {
         Some(_) => Some(indexer.vectors.get().await.map_err(vector_error)?),
         None => None,
@@ -201,7 +201,8 @@ async fn run(
     })
     .await?;
     if model.is_some() && dataset.index_struct.is_none() {
-        let index_struct = serde_json::json!({"type": "embedded", "vector_store": {"class_prefix": collection}});
+        let index_struct =
+            serde_json::json!({"type": indexer.vectors.kind(), "vector_store": {"class_prefix": collection}});
         datasets::Entity::update_many()
             .col_expr(datasets::Column::IndexStruct, Expr::value(index_struct.to_string()))
             .filter(datasets::Column::Id.eq(dataset.id))
@@ -261,7 +262,7 @@ async fn process_rule(db: &impl ConnectionTrait, doc: &documents::Model) -> Resu
     let Some(row) = dataset_process_rules::Entity::find_by_id(rule_id).one(db).await? else {
         return Ok(ProcessRule::automatic());
     };
-    ProcessRule::from_stored(&row.mode, row.rules.as_deref()).map_err(|e| StageError::Document(e.to_string()))
+    ProcessRule::from_stored(row.mode.as_str(), row.rules.as_deref()).map_err(|e| StageError::Document(e.to_string()))
 }
 
 /// The dataset's embedding model with the workspace's credentials; None for economy datasets.

@@ -4,7 +4,6 @@
 
 use entities::documents::IndexingStatus;
 use entities::{datasets, document_segments as segments, documents};
-use rag::vector::collection_name_for_dataset;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use uuid::Uuid;
 
@@ -15,7 +14,7 @@ use crate::index_entries;
 /// database's are logged: the dataset keeps working on keywords.
 pub async fn sync_vector_index(indexer: &Indexer, dataset_id: Uuid) -> Result<(), Transient> {
     let Some(dataset) = datasets::Entity::find_by_id(dataset_id).one(&indexer.db).await? else { return Ok(()) };
-    let collection = collection_name_for_dataset(&dataset.id.to_string());
+    let collection = indexer.vectors.collection_of(&indexer.db, &dataset).await?;
     let store = match indexer.vectors.get().await {
         Ok(store) => store,
         Err(e) => {
@@ -24,7 +23,7 @@ pub async fn sync_vector_index(indexer: &Indexer, dataset_id: Uuid) -> Result<()
         }
     };
     if dataset.indexing_technique != Some(entities::datasets::IndexingTechnique::HighQuality) {
-        if let Err(e) = store.delete_collection(&collection).await {
+        if let Err(e) = collection.drop_dataset(store.as_ref(), dataset.id).await {
             tracing::error!(error = %e, %dataset_id, "cannot drop the vector index");
         }
         return Ok(());
@@ -51,7 +50,7 @@ pub enum Rebuild {
 /// available documents (embeddings come from the cache): the segments indexed. Rebuilt from
 /// scratch, so a re-run never leaves stale points behind.
 pub async fn rebuild_vectors(indexer: &Indexer, dataset: &datasets::Model) -> Result<usize, Rebuild> {
-    let collection = collection_name_for_dataset(&dataset.id.to_string());
+    let collection = indexer.vectors.collection_of(&indexer.db, dataset).await?;
     let store = indexer.vectors.get().await.map_err(|e| Rebuild::Failed(e.to_string()))?;
     let available: Vec<Uuid> = documents::Entity::find()
         .select_only()
@@ -63,7 +62,7 @@ pub async fn rebuild_vectors(indexer: &Indexer, dataset: &datasets::Model) -> Re
         .into_tuple()
         .all(&indexer.db)
         .await?;
-    store.delete_collection(&collection).await.map_err(|e| Rebuild::Failed(e.to_string()))?;
+    collection.drop_dataset(store.as_ref(), dataset.id).await.map_err(|e| Rebuild::Failed(e.to_string()))?;
     let mut indexed = 0;
     let mut after = None::<(i32, Uuid)>;
     loop {

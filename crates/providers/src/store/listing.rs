@@ -83,7 +83,7 @@ pub struct CustomEntry {
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct ModelEntry {
     pub model_name: String,
-    pub model_type: String,
+    pub model_type: crate::ModelType,
     /// Obfuscated credentials.
     #[schema(value_type = Option<Object>)]
     pub config: Option<Credentials>,
@@ -176,7 +176,7 @@ pub async fn provider_list(
                     for m in model_rows.iter().filter(|m| m.provider_name == spec.name) {
                         custom.models.push(ModelEntry {
                             model_name: m.model_name.clone(),
-                            model_type: m.model_type.clone(),
+                            model_type: m.model_type,
                             config: shown_config(storage, cache, tenant_id, spec, m.encrypted_config.as_deref()).await,
                             is_valid: m.is_valid,
                         });

@@ -25,7 +25,7 @@ const AZURE_AGENT_BASE_MODELS: [&str; 4] = ["gpt-4", "gpt-4-32k", "gpt-35-turbo"
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct DefaultModel {
     pub model_name: String,
-    pub model_type: String,
+    pub model_type: ModelType,
     pub model_provider: ModelProviderRef,
 }
 
@@ -43,7 +43,7 @@ pub struct ModelProviderRef {
 pub struct ValidModel {
     pub model_name: String,
     pub model_display_name: String,
-    pub model_type: &'static str,
+    pub model_type: ModelType,
     pub model_provider: ModelProviderRef,
     pub features: Vec<String>,
 }
@@ -67,7 +67,7 @@ pub async fn valid_models(
             out.push(ValidModel {
                 model_name: name,
                 model_display_name: display,
-                model_type: model_type.as_str(),
+                model_type,
                 model_provider: ModelProviderRef {
                     provider_name: spec.name.to_owned(),
                     provider_type: Some(row.provider_type),
@@ -97,7 +97,7 @@ pub async fn default_model(
                     tenant_id: Set(tenant_id),
                     provider_name: Set(provider.to_owned()),
                     model_name: Set(model_name),
-                    model_type: Set(model_type.as_str().to_owned()),
+                    model_type: Set(model_type),
                     created_at: Set(now),
                     updated_at: Set(now),
                 }
@@ -171,7 +171,7 @@ pub async fn set_default_model(
                 tenant_id: Set(tenant_id),
                 provider_name: Set(spec.name.to_owned()),
                 model_name: Set(model_name.to_owned()),
-                model_type: Set(model_type.as_str().to_owned()),
+                model_type: Set(model_type),
                 created_at: Set(now),
                 updated_at: Set(now),
             }

@@ -7,12 +7,14 @@
 mod ann;
 mod embedded;
 mod log;
+mod qdrant;
 mod weaviate;
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
 pub use embedded::{ANN_MIN_POINTS, EmbeddedVectorStore};
+pub use qdrant::QdrantVectorStore;
 pub use weaviate::WeaviateVectorStore;
 
 /// One vector with the metadata Dify stores beside it.
