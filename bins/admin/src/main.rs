@@ -89,6 +89,25 @@ enum Command {
     /// since loses its vectors and keyword table, and its documents are disabled, as in Dify.
     /// Example: `CLEAN_DAY_SETTING=90 admin clean-unused-dataset-indexes`
     CleanUnusedDatasetIndexes,
+    /// Build in Qdrant the index of every high-quality dataset indexed elsewhere.
+    ///
+    /// With VECTOR_STORE=qdrant: each dataset whose index is not Qdrant's gets its vectors
+    /// built there from its segments (embeddings cached), then its index marked Qdrant's. Run
+    /// it again to resume. Example: `VECTOR_STORE=qdrant QDRANT_URL=http://qdrant:6333 admin create-qdrant-indexes`
+    CreateQdrantIndexes,
+    /// Mark as Qdrant's the datasets whose vectors are already in Qdrant.
+    ///
+    /// With VECTOR_STORE=qdrant: a dataset indexed elsewhere whose first segment is found in
+    /// Qdrant (Python Dify built it there) is marked, nothing copied.
+    /// Example: `VECTOR_STORE=qdrant QDRANT_URL=http://qdrant:6333 admin update-qdrant-indexes`
+    UpdateQdrantIndexes,
+    /// Move every dataset's own Qdrant collection into the one its embedding model shares.
+    ///
+    /// With VECTOR_STORE=qdrant: a high-quality dataset without a collection binding gets its
+    /// embedding model's (made on first use), its points copied there with their vectors, and
+    /// its own collection dropped; searches return the same hits. Run it again to resume.
+    /// Example: `VECTOR_STORE=qdrant QDRANT_URL=http://qdrant:6333 admin normalization-collections`
+    NormalizationCollections,
     /// Migrate data to support paragraph variable.
     ///
     /// Completion apps whose prompt lacks `{{default_input}}` get it appended, and a
@@ -136,6 +155,9 @@ async fn run(command: Command) -> anyhow::Result<()> {
         Command::SyncAnthropicHostedProviders => hosted_cmd::sync_anthropic(&config()?).await,
         Command::RecreateAllDatasetIndexes => index_cmd::recreate_all(&config()?).await,
         Command::CleanUnusedDatasetIndexes => index_cmd::clean_unused(&config()?).await,
+        Command::CreateQdrantIndexes => index_cmd::create_qdrant(&config()?).await,
+        Command::UpdateQdrantIndexes => index_cmd::update_qdrant(&config()?).await,
+        Command::NormalizationCollections => index_cmd::normalize(&config()?).await,
         Command::UpdateAppModelConfigs(args) => app_config_cmd::run(args, &config()?).await,
     }
 }

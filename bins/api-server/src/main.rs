@@ -11,7 +11,29 @@ use kernel::Config;
 fn main() -> anyhow::Result<()> {
     // Started again as the extraction child: parse one file and exit, before any runtime.
     rag::extract::serve_if_child();
+    if std::env::args().nth(1).as_deref() == Some("healthcheck") {
+        healthcheck();
+    }
     actix_web::rt::System::new().block_on(serve())
+}
+
+/// `api-server healthcheck`: the container's probe, asking this host's server for `/ready`;
+/// exits 0 when it is ready, 1 (saying why) when not.
+fn healthcheck() -> ! {
+    let port = match Config::from_env() {
+        Ok(config) => config.port,
+        Err(e) => {
+            eprintln!("not ready: {e}");
+            std::process::exit(1);
+        }
+    };
+    match infra::readiness::probe_local(port, std::time::Duration::from_secs(4)) {
+        Ok(()) => std::process::exit(0),
+        Err(e) => {
+            eprintln!("not ready: {e}");
+            std::process::exit(1);
+        }
+    }
 }
 
 async fn serve() -> anyhow::Result<()> {

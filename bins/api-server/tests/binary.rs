@@ -284,3 +284,26 @@ async fn a_job_is_logged_under_the_request_id_of_the_request_that_queued_it() {
     let plain = lines.lock().expect("lines").iter().all(|l| !l.contains('\u{1b}'));
     assert!(plain, "no colour codes in a piped log");
 }
+
+/// `api-server healthcheck` as a container runs it: 0 while the local server is ready, 1
+/// saying why once it is gone.
+fn healthcheck(port: u16, data: &std::path::Path) -> std::process::Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_api-server"));
+    for key in ["DATABASE_URL", "DB_HOST", "REDIS_URL", "REDIS_HOST", "CELERY_BROKER_URL", "BROKER_URL", "SECRET_KEY"] {
+        cmd.env_remove(key);
+    }
+    cmd.arg("healthcheck").env("DIFY_PORT", port.to_string()).env("DATA_DIR", data).output().expect("healthcheck")
+}
+
+#[test]
+fn the_container_healthcheck_asks_the_local_server_for_readiness() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    let (server, port) = start(&[("DATA_DIR", data.display().to_string())]);
+    let ok = healthcheck(port, &data);
+    assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
+    drop(server);
+    let down = healthcheck(port, &data);
+    assert_eq!(down.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&down.stderr).contains("not ready"), "{}", String::from_utf8_lossy(&down.stderr));
+}

@@ -482,6 +482,86 @@ async fn with_weaviate_configured_vectors_live_in_dify_s_classes() {
 }
 
 #[actix_web::test]
+async fn with_qdrant_configured_datasets_of_one_model_share_dify_s_collection() {
+    let qdrant = test_support::fake_qdrant::FakeQdrant::start(Some("qd-key")).await;
+    let url = qdrant.url();
+    let (env, state) =
+        state_with(&[("VECTOR_STORE", "qdrant"), ("QDRANT_URL", &url), ("QDRANT_API_KEY", "qd-key")]).await;
+    let fake = FakeOpenAi::start().await;
+    let app = test::init_service(app(state)).await;
+    let (mut c, _) = owner(&env, &app, &fake).await;
+    let worker = start_worker(&env);
+    let mut datasets = Vec::new();
+    for (name, text) in
+        [("notes.md", format!("# Notes\n\n{PLANTED}\n")), ("weather.md", "# Rain\n\nRain falls in spring.\n".into())]
+    {
+        let ids = vec![upload(&app, &c, name, text.as_bytes()).await];
+        let body = automatic_documents("high_quality", &ids);
+        let r = send(&app, &mut c, Method::POST, "/console/api/datasets/init", Some(body)).await;
+        assert_eq!(r.status.as_u16(), 200, "{r:?}");
+        let dataset_id = r.body["dataset"]["id"].as_str().expect("id").to_string();
+        let batch = r.body["batch"].as_str().expect("batch").to_string();
+        let status = batch_settled(&app, &mut c, &dataset_id, &batch).await;
+        assert!(status.iter().all(|s| s["indexing_status"] == "completed"), "{status:?}");
+        datasets.push(dataset_id);
+    }
+    // One embedding model, one binding, one collection: each point says its dataset.
+    let bindings = entities::dataset_collection_bindings::Entity::find().all(&env.infra.db).await.expect("bindings");
+    assert_eq!(bindings.len(), 1, "{bindings:?}");
+    let collection = bindings[0].collection_name.clone();
+    assert_eq!(qdrant.collections(), std::slice::from_ref(&collection));
+    let groups: Vec<String> = qdrant
+        .payloads(&collection)
+        .iter()
+        .map(|(_, p)| p["group_id"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    assert!(groups.contains(&datasets[0]) && groups.contains(&datasets[1]), "{groups:?}");
+    assert_eq!(qdrant.indexed_fields(&collection), ["group_id"]);
+
+    // Hit testing searches its own dataset only.
+    let hit = |d: &str| format!("/console/api/datasets/{d}/hit-testing");
+    let r =
+        send(&app, &mut c, Method::POST, &hit(&datasets[1]), Some(json!({"query": "purple elephants dance"}))).await;
+    assert_eq!(r.status.as_u16(), 200, "{r:?}");
+    let records = r.body["records"].as_array().expect("records");
+    assert!(
+        records.iter().all(|h| !h["segment"]["content"].as_str().unwrap_or_default().contains(PLANTED)),
+        "{records:?}"
+    );
+    let r =
+        send(&app, &mut c, Method::POST, &hit(&datasets[0]), Some(json!({"query": "purple elephants dance"}))).await;
+    assert!(r.body["records"][0]["segment"]["content"].as_str().is_some_and(|t| t.contains(PLANTED)), "{}", r.body);
+
+    // Deleting a dataset takes out its points and leaves the shared collection to the other.
+    let before = qdrant.count(&collection);
+    let r = send(&app, &mut c, Method::DELETE, &format!("/console/api/datasets/{}", datasets[1]), None).await;
+    assert_eq!(r.status.as_u16(), 204, "{r:?}");
+    assert!(qdrant.has_collection(&collection));
+    let left = qdrant.payloads(&collection);
+    assert!(left.len() < before && left.iter().all(|(_, p)| p["group_id"] == datasets[0].as_str()), "{left:?}");
+    // Economy drops the dataset's points, not the collection.
+    let r = send(
+        &app,
+        &mut c,
+        Method::PATCH,
+        &format!("/console/api/datasets/{}", datasets[0]),
+        Some(json!({"indexing_technique": "economy"})),
+    )
+    .await;
+    assert_eq!(r.status.as_u16(), 200, "{r:?}");
+    for _ in 0..100 {
+        if qdrant.count(&collection) == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(qdrant.count(&collection), 0);
+    assert!(qdrant.has_collection(&collection));
+    assert_eq!(qdrant.violations(), Vec::<String>::new());
+    stop_worker(worker).await;
+}
+
+#[actix_web::test]
 async fn with_several_datasets_the_model_picks_the_one_to_search() {
     let (env, state) = state_with(&[]).await;
     let fake = FakeOpenAi::start().await;

@@ -110,7 +110,9 @@ async fn name_taken(
 }
 
 /// Creates an empty dataset (only the creator sees it until shared). A high-quality one
-/// records the workspace's default embedding model.
+/// records the workspace's default embedding model and that model's collection binding (Dify
+/// binds only datasets made with their first documents; an empty one made high-quality would
+/// otherwise get a Qdrant collection of its own).
 pub async fn create(
     db: &DatabaseConnection,
     hosting: &Hosting,
@@ -128,6 +130,10 @@ pub async fn create(
     if name_taken(&txn, tenant_id, name.as_str(), None).await? {
         return Err(DatasetError::NameDuplicate);
     }
+    let binding = match &model {
+        Some(m) => Some(embedding::collection_binding(&txn, m).await?),
+        None => None,
+    };
     let now = now_naive();
     let row = datasets::ActiveModel {
         id: Set(Uuid::new_v4()),
@@ -144,8 +150,8 @@ pub async fn create(
         updated_by: Set(Some(account_id)),
         updated_at: Set(now),
         embedding_model: Set(model.as_ref().map(|m| m.model.clone())),
-        embedding_model_provider: Set(model.map(|m| m.provider)),
-        collection_binding_id: Set(None),
+        embedding_model_provider: Set(model.as_ref().map(|m| m.provider.clone())),
+        collection_binding_id: Set(binding),
     }
     .insert(&txn)
     .await?;

@@ -17,6 +17,7 @@ pub mod init;
 pub mod listing;
 pub mod maintenance;
 pub mod process_rule;
+pub mod qdrant_moves;
 pub mod retrieval;
 pub mod segment_edit;
 pub mod segment_import;

@@ -14,7 +14,7 @@ use rag::vector::{
     EmbeddedVectorStore, QdrantVectorStore, SearchQuery, VectorError, VectorHit, VectorStore, WeaviateVectorStore,
     collection_name_for_dataset,
 };
-use sea_orm::{ConnectionTrait, DbErr, EntityTrait};
+use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
 use serde_json::Value;
 use tokio::sync::{Mutex, OnceCell};
 use uuid::Uuid;
@@ -73,10 +73,12 @@ impl Vectors {
             .and_then(|s| serde_json::from_str::<Value>(s).ok())
             .and_then(|v| v.pointer("/vector_store/class_prefix").and_then(Value::as_str).map(str::to_owned))
             .filter(|name| !name.is_empty());
-        Ok(Collection {
-            name: named.unwrap_or_else(|| collection_name_for_dataset(&dataset.id.to_string())),
-            shared: false,
-        })
+        let name = named.unwrap_or_else(|| collection_name_for_dataset(&dataset.id.to_string()));
+        // A dataset that left its binding (switched to economy) still names the shared
+        // collection in its index_struct: that one is never dropped whole (Dify's was).
+        let shared = matches!(self.config, VectorStoreConfig::Qdrant { .. })
+            && bindings::Entity::find().filter(bindings::Column::CollectionName.eq(&name)).one(db).await?.is_some();
+        Ok(Collection { name, shared })
     }
 }
 
@@ -133,16 +135,24 @@ async fn open(config: &VectorStoreConfig) -> Result<Arc<dyn VectorStore>, Vector
                 .map_err(|e| VectorError::Io(e.to_string()))?;
             Ok(Arc::new(WeaviateVectorStore::new(http, endpoint, api_key.clone(), *batch_size)))
         }
-        VectorStoreConfig::Qdrant { url, api_key, timeout_secs } => {
-            let http = reqwest::Client::builder()
-                .tcp_nodelay(true)
-                .connect_timeout(std::time::Duration::from_secs(5))
-                .timeout(std::time::Duration::from_secs((*timeout_secs).max(1)))
-                .build()
-                .map_err(|e| VectorError::Io(e.to_string()))?;
-            Ok(Arc::new(QdrantVectorStore::new(http, url, api_key.clone())))
-        }
+        VectorStoreConfig::Qdrant { .. } => match qdrant(config)? {
+            Some(store) => Ok(Arc::new(store)),
+            None => Err(VectorError::Io("not a Qdrant configuration".into())),
+        },
     }
+}
+
+/// The Qdrant store itself when Qdrant is configured, for the commands that scroll and count
+/// (beyond the `VectorStore` trait); `None` for another store.
+pub fn qdrant(config: &VectorStoreConfig) -> Result<Option<QdrantVectorStore>, VectorError> {
+    let VectorStoreConfig::Qdrant { url, api_key, timeout_secs } = config else { return Ok(None) };
+    let http = reqwest::Client::builder()
+        .tcp_nodelay(true)
+        .connect_timeout(std::time::Duration::from_secs(5))
+        .timeout(std::time::Duration::from_secs((*timeout_secs).max(1)))
+        .build()
+        .map_err(|e| VectorError::Io(e.to_string()))?;
+    Ok(Some(QdrantVectorStore::new(http, url, api_key.clone())))
 }
 
 /// Dify's `clean_dataset_task` for the vectors of a deleted dataset. Best effort once the rows

@@ -37,3 +37,27 @@ async fn within(name: &'static str, deadline: Duration, check: impl Future<Outpu
     };
     Check { name, ok: error.is_none(), error }
 }
+
+/// A container healthcheck of a server on this host: `GET /ready` on `127.0.0.1:port`, with
+/// no HTTP client in the image. Ok when it answers 200 within `deadline`; else why not.
+pub fn probe_local(port: u16, deadline: Duration) -> Result<(), String> {
+    use std::io::{Read, Write};
+    let address = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+    let mut stream = std::net::TcpStream::connect_timeout(&address, deadline).map_err(|e| format!("{address}: {e}"))?;
+    stream.set_read_timeout(Some(deadline)).map_err(|e| e.to_string())?;
+    stream.set_write_timeout(Some(deadline)).map_err(|e| e.to_string())?;
+    stream
+        .write_all(b"GET /ready HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+        .map_err(|e| e.to_string())?;
+    // The status line is all it needs; the body names what is down.
+    let mut answer = Vec::new();
+    stream.take(4096).read_to_end(&mut answer).map_err(|e| e.to_string())?;
+    let answer = String::from_utf8_lossy(&answer);
+    let status = answer.lines().next().unwrap_or_default();
+    if status.split_whitespace().nth(1) == Some("200") {
+        Ok(())
+    } else {
+        let body = answer.split("\r\n\r\n").nth(1).unwrap_or_default();
+        Err(format!("{status} {body}").trim().to_owned())
+    }
+}

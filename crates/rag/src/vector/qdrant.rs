@@ -91,6 +91,17 @@ impl QdrantVectorStore {
         Ok((points, next))
     }
 
+    /// Whether a node's point is in the collection (as Dify's `text_exists`).
+    pub async fn contains(&self, collection: &str, node_id: &str) -> Result<bool, VectorError> {
+        if !self.collection_exists(collection).await? {
+            return Ok(false);
+        }
+        let body = json!({"exact": true, "filter": must("metadata.doc_id", node_id)});
+        let path = Self::collection_path(collection, "/points/count")?;
+        let result = self.ok(self.request(reqwest::Method::POST, &path).json(&body)).await?;
+        Ok(result["count"].as_u64().unwrap_or(0) > 0)
+    }
+
     /// Points in a collection (of one group when given).
     pub async fn count(&self, collection: &str, group_id: Option<&str>) -> Result<usize, VectorError> {
         if !self.collection_exists(collection).await? {
