@@ -17,5 +17,5 @@ pub async fn db(config: &Config) -> anyhow::Result<DatabaseConnection> {
 /// addresses the same keys api-server uses.
 pub async fn infra(config: &Config) -> anyhow::Result<Infra> {
     let config = Config { database_pool_size: POOL_SIZE, ..config.clone() };
-    Infra::connect(&config, "").await.context("cannot connect to the configured services")
+    Infra::connect(&config, &config.namespace).await.context("cannot connect to the configured services")
 }

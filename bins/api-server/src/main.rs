@@ -14,7 +14,12 @@ fn main() -> anyhow::Result<()> {
     if std::env::args().nth(1).as_deref() == Some("healthcheck") {
         healthcheck();
     }
-    actix_web::rt::System::new().block_on(serve())
+    let config = Config::from_env()?;
+    // Before the runtime: the span exporter's client is a blocking one. Dropped last, it
+    // flushes the spans still batched.
+    let otlp = config.otel_endpoint.as_deref().map(|endpoint| (endpoint, "api-server"));
+    let _telemetry = infra::logging::init(&config.log_level, config.log_format, otlp);
+    actix_web::rt::System::new().block_on(serve(config))
 }
 
 /// `api-server healthcheck`: the container's probe, asking this host's server for `/ready`;
@@ -36,10 +41,8 @@ fn healthcheck() -> ! {
     }
 }
 
-async fn serve() -> anyhow::Result<()> {
-    let config = Config::from_env()?;
-    infra::logging::init(&config.log_level, config.log_format);
-    let infra = Infra::connect(&config, "").await.context("cannot reach a configured service")?;
+async fn serve(config: Config) -> anyhow::Result<()> {
+    let infra = Infra::connect(&config, &config.namespace).await.context("cannot reach a configured service")?;
     if config.migration_enabled {
         let report = migration::upgrade(&infra.db).await.context("database migration failed")?;
         tracing::info!(applied = ?report.applied, adopted = report.adopted_from_alembic, "database is up to date");

@@ -29,7 +29,10 @@ pub async fn request_log(
     let route = req.match_pattern().unwrap_or_else(|| "unmatched".to_owned());
     let span = tracing::info_span!("request", request_id = %id, %method, %path);
     let started = Instant::now();
-    let mut res = kernel::request_id::scope(id.clone(), next.call(req)).instrument(span.clone()).await?;
+    // With spans exported, jobs the request queues join its trace.
+    let traceparent = infra::telemetry::traceparent(&span);
+    let mut res =
+        kernel::request_id::scope_traced(id.clone(), traceparent, next.call(req)).instrument(span.clone()).await?;
     let status = res.status().as_u16();
     let elapsed = started.elapsed().as_secs_f64();
     let ms = elapsed * 1000.0;

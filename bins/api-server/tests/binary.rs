@@ -307,3 +307,75 @@ fn the_container_healthcheck_asks_the_local_server_for_readiness() {
     assert_eq!(down.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&down.stderr).contains("not ready"), "{}", String::from_utf8_lossy(&down.stderr));
 }
+
+/// With `OTEL_EXPORTER_OTLP_ENDPOINT` set, spans go to the collector, and a job continues the
+/// trace of the request that queued it.
+#[tokio::test]
+async fn spans_are_exported_and_run_from_a_request_into_its_job() {
+    let collector = test_support::fake_otlp::FakeOtlp::start().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let port = free_port();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_api-server"));
+    for key in ["DATABASE_URL", "DB_HOST", "REDIS_URL", "REDIS_HOST", "CELERY_BROKER_URL", "BROKER_URL", "SECRET_KEY"] {
+        cmd.env_remove(key);
+    }
+    cmd.current_dir(dir.path())
+        .env("DATA_DIR", dir.path().join("data"))
+        .env("DIFY_BIND_ADDRESS", "127.0.0.1")
+        .env("DIFY_PORT", port.to_string())
+        .env("LOG_LEVEL", "info")
+        .env("OTEL_EXPORTER_OTLP_ENDPOINT", collector.endpoint())
+        .env("OTEL_BSP_SCHEDULE_DELAY", "100")
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit());
+    let _server = Server(cmd.spawn().expect("spawn api-server"));
+    let base = format!("http://127.0.0.1:{port}");
+    let http = reqwest::Client::new();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while http.get(format!("{base}/health")).send().await.is_err() {
+        assert!(Instant::now() < deadline, "api-server did not come up");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let account = serde_json::json!({"email": "owner@example.com", "name": "Owner", "password": "Passw0rd123"});
+    let r = http.post(format!("{base}/console/api/setup")).json(&account).send().await.expect("setup");
+    assert_eq!(r.status(), 201);
+    let r = http.post(format!("{base}/console/api/login")).json(&account).send().await.expect("login");
+    let cookie = r
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.starts_with("session="))
+        .and_then(|c| c.split(';').next())
+        .expect("session cookie")
+        .to_owned();
+    // Inviting queues a mail job, run by the worker inside this embedded server.
+    let r = http
+        .post(format!("{base}/console/api/workspaces/current/members/invite-email"))
+        .header("cookie", &cookie)
+        .json(&serde_json::json!({"emails": ["new.member@example.com"], "role": "normal"}))
+        .send()
+        .await
+        .expect("invite");
+    assert_eq!(r.status(), 201);
+
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let (job, spans) = loop {
+        let spans = collector.spans();
+        if let Some(job) = spans.iter().find(|s| s.name == "job").cloned() {
+            break (job, spans);
+        }
+        assert!(Instant::now() < deadline, "no job span reached the collector: {spans:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert!(spans.iter().all(|s| s.service == "api-server"), "{spans:?}");
+    // Each request is a trace of its own; the job's is the invitation's.
+    let requests: Vec<_> = spans.iter().filter(|s| s.name == "request" && s.trace_id == job.trace_id).collect();
+    assert_eq!(requests.len(), 1, "the job's trace has one request: {spans:?}");
+    assert!(requests[0].parent_span_id.is_empty(), "the request is the trace's root");
+    let in_trace = |id: &str| spans.iter().any(|s| s.trace_id == job.trace_id && s.span_id == id);
+    assert!(
+        !job.parent_span_id.is_empty() && in_trace(&job.parent_span_id),
+        "the job hangs under the request: {spans:?}"
+    );
+}

@@ -46,9 +46,14 @@ async fn a_scrape_counts_the_request_the_stream_the_tokens_and_the_job() {
 
     let worker = start_worker(&env);
     let file = upload(&app, &c, "tea.txt", b"Oolong is partly oxidised.\n\nSencha is steamed.").await;
-    let r =
-        send(&app, &mut c, Method::POST, "/console/api/datasets/init", Some(automatic_documents("economy", &[file])))
-            .await;
+    let r = send(
+        &app,
+        &mut c,
+        Method::POST,
+        "/console/api/datasets/init",
+        Some(automatic_documents("high_quality", &[file])),
+    )
+    .await;
     assert_eq!(r.status.as_u16(), 200, "{r:?}");
     let dataset_id = r.body["dataset"]["id"].as_str().expect("dataset").to_owned();
     let batch = r.body["batch"].as_str().expect("batch").to_owned();
@@ -77,6 +82,9 @@ async fn a_scrape_counts_the_request_the_stream_the_tokens_and_the_job() {
     at_least_one(r#"job_duration_seconds_count{queue="dataset"}"#);
     assert!(scrape.contains(r#"db_pool_connections{state="idle"}"#), "{scrape}");
     assert!(scrape.contains(r#"queue_depth{queue="dataset"}"#), "{scrape}");
+    // The embedded store's collection, on disk.
+    at_least_one("vector_collections");
+    at_least_one("vector_store_bytes");
     // Ids never become labels: the route is its template.
     assert!(!scrape.contains(&dataset_id), "a path id leaked into a label");
     assert!(!scrape.contains("4a1c"), "a client's method or path became a label");

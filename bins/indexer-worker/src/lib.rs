@@ -38,6 +38,10 @@ impl JobHandler for Dispatcher {
         // Every line of the job carries the id of the request that queued it.
         let request_id = Job::request_id(payload).unwrap_or_default();
         let span = tracing::info_span!("job", queue = job.queue(), task = job.task(), request_id = %request_id);
+        // With spans exported, the job continues the trace of the request that queued it.
+        if let Some(traceparent) = Job::traceparent(payload) {
+            infra::telemetry::set_parent(&span, &traceparent);
+        }
         let started = std::time::Instant::now();
         let queue = job.queue();
         let outcome = self.run(job).instrument(span.clone()).await;

@@ -26,21 +26,23 @@ enum Command {
 fn main() -> anyhow::Result<()> {
     // Started again as the extraction child: parse one file and exit, before any runtime.
     rag::extract::serve_if_child();
-    tokio::runtime::Builder::new_multi_thread().enable_all().build()?.block_on(work())
-}
-
-async fn work() -> anyhow::Result<()> {
     let args = Args::parse();
     let config = Config::from_env()?;
-    infra::logging::init(&config.log_level, config.log_format);
+    // Before the runtime: the span exporter's client is a blocking one. Dropped last, it
+    // flushes the spans still batched.
+    let otlp = config.otel_endpoint.as_deref().map(|endpoint| (endpoint, "indexer-worker"));
+    let _telemetry = infra::logging::init(&config.log_level, config.log_format, otlp);
+    tokio::runtime::Builder::new_multi_thread().enable_all().build()?.block_on(work(args, config))
+}
 
+async fn work(args: Args, config: Config) -> anyhow::Result<()> {
     for q in &args.queues {
         anyhow::ensure!(
             infra::queue::QUEUES.contains(&q.as_str()),
             "unknown queue {q:?}; expected dataset, generation or mail"
         );
     }
-    let infra = Infra::connect(&config, "").await.context("cannot reach a configured service")?;
+    let infra = Infra::connect(&config, &config.namespace).await.context("cannot reach a configured service")?;
     if let Some(Command::Healthcheck) = args.command {
         let checks = infra::readiness::check(&infra, std::time::Duration::from_secs(2)).await;
         let down: Vec<String> = checks

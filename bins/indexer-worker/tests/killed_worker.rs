@@ -7,7 +7,6 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use entities::{document_segments, documents};
-use infra::Infra;
 use kernel::jobs::Job;
 use rag::rules::ProcessRule;
 use rag::vector::{SearchQuery, collection_name_for_dataset};
@@ -42,6 +41,7 @@ fn spawn_worker(env: &TestEnv) -> Worker {
         .env("DATA_DIR", &env.config.data_dir)
         .env("SECRET_KEY", &env.config.secret_key)
         .env("LOG_LEVEL", "warn")
+        .env("DIFY_NAMESPACE", &env.prefix)
         // The test's own retry settings (any would do: delay queues are named by their delay).
         .env("QUEUE_BACKOFF_MS", env.config.queue_backoff.as_millis().to_string())
         .env("QUEUE_MAX_ATTEMPTS", env.config.queue_max_attempts.to_string())
@@ -83,11 +83,10 @@ async fn a_killed_worker_leaves_nothing_half_done() {
     let expected = rag::split::split_documents(&[rag::clean::sanitize(&text())], &rule, &|_| 0).len() as u64;
     assert!(expected > 200, "three batches: {expected}");
 
-    // The worker binary consumes the broker's real queue (no test prefix).
-    let broker = Infra::connect(&env.config, "").await.expect("infra");
+    // The worker binary consumes this test's queues (DIFY_NAMESPACE is its prefix).
     if services_mode() {
         let job = Job::IndexDocuments { dataset_id, document_ids: vec![doc] };
-        broker.queue.publish(job.queue(), &job.to_bytes()).await.expect("publish");
+        env.infra.queue.publish(job.queue(), &job.to_bytes()).await.expect("publish");
     }
     let mut worker = spawn_worker(&env);
     let db = &env.infra.db;

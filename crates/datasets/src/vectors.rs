@@ -44,6 +44,21 @@ impl Vectors {
         self.store.get_or_try_init(|| open(&self.config)).await.cloned()
     }
 
+    /// The embedded store's collections on disk and their bytes, for the metrics scrape; None
+    /// for a vector database (which reports its own). Reads one directory: call it off the
+    /// executor.
+    pub fn disk_usage(&self) -> Option<(usize, u64)> {
+        let VectorStoreConfig::Embedded { path } = &self.config else { return None };
+        let (mut collections, mut bytes) = (0, 0);
+        for entry in std::fs::read_dir(path).ok()?.flatten() {
+            if entry.path().extension().is_some_and(|e| e == "vec") {
+                collections += 1;
+                bytes += entry.metadata().map(|m| m.len()).unwrap_or(0);
+            }
+        }
+        Some((collections, bytes))
+    }
+
     /// The store's name in a dataset's `index_struct` (`{"type": ..., "vector_store": ...}`).
     pub fn kind(&self) -> &'static str {
         match self.config {

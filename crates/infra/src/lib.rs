@@ -11,6 +11,7 @@ pub mod outbox;
 pub mod queue;
 pub mod readiness;
 pub mod storage;
+pub mod telemetry;
 mod wiring;
 pub mod worker;
 

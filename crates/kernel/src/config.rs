@@ -138,6 +138,13 @@ pub struct Config {
     /// Where `/metrics` is served instead of the API's address (`METRICS_BIND_ADDRESS`,
     /// `host:port`); unset serves it beside the API.
     pub metrics_bind_address: Option<String>,
+    /// Prefix of this deployment's cache keys and queue names (`DIFY_NAMESPACE`, default
+    /// none), so deployments can share one Redis and one RabbitMQ vhost. Every api-server and
+    /// worker of one deployment must use the same.
+    pub namespace: String,
+    /// An OpenTelemetry collector (`OTEL_EXPORTER_OTLP_ENDPOINT`, `http://host:4318`): spans
+    /// are exported there over OTLP/HTTP when set.
+    pub otel_endpoint: Option<String>,
     /// Dify's hosted model providers (`HOSTED_OPENAI_*`, `HOSTED_ANTHROPIC_*`).
     pub hosted: HostedProviders,
     /// Limits of the child process that reads uploaded files.
@@ -364,6 +371,8 @@ impl Config {
                 .get("CHECK_UPDATE_URL")
                 .map_or_else(|| "https://updates.dify.ai".to_string(), |u| u.trim().to_string()),
             metrics_bind_address: v.get("METRICS_BIND_ADDRESS").map(|a| a.trim().to_owned()).filter(|a| !a.is_empty()),
+            namespace: v.get("DIFY_NAMESPACE").map(|n| n.trim().to_owned()).unwrap_or_default(),
+            otel_endpoint: v.get("OTEL_EXPORTER_OTLP_ENDPOINT").map(|e| e.trim().to_owned()).filter(|e| !e.is_empty()),
             hosted: HostedProviders {
                 openai: hosted_provider(&v, "HOSTED_OPENAI")?,
                 anthropic: hosted_provider(&v, "HOSTED_ANTHROPIC")?,

@@ -58,7 +58,8 @@ impl Job {
     /// The payload: the job, and the id of the request that queued it when there is one.
     pub fn to_bytes(&self) -> Vec<u8> {
         let request_id = crate::request_id::current();
-        let envelope = Envelope { job: self, request_id: request_id.as_deref() };
+        let traceparent = crate::request_id::traceparent();
+        let envelope = Envelope { job: self, request_id: request_id.as_deref(), traceparent: traceparent.as_deref() };
         // Serialising a plain enum of strings cannot fail.
         serde_json::to_vec(&envelope).unwrap_or_default()
     }
@@ -69,11 +70,13 @@ impl Job {
 
     /// The id of the request that queued the job in `bytes`, if it was queued by one.
     pub fn request_id(bytes: &[u8]) -> Option<String> {
-        #[derive(Deserialize)]
-        struct Meta {
-            request_id: Option<String>,
-        }
         serde_json::from_slice::<Meta>(bytes).ok()?.request_id
+    }
+
+    /// The trace (W3C `traceparent`) of the request that queued the job, when spans are
+    /// exported.
+    pub fn traceparent(bytes: &[u8]) -> Option<String> {
+        serde_json::from_slice::<Meta>(bytes).ok()?.traceparent
     }
 }
 
@@ -83,6 +86,15 @@ struct Envelope<'a> {
     job: &'a Job,
     #[serde(skip_serializing_if = "Option::is_none")]
     request_id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    traceparent: Option<&'a str>,
+}
+
+/// What travels beside a job.
+#[derive(Deserialize)]
+struct Meta {
+    request_id: Option<String>,
+    traceparent: Option<String>,
 }
 
 #[cfg(test)]

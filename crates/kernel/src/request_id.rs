@@ -6,7 +6,15 @@ use std::future::Future;
 use std::sync::Arc;
 
 tokio::task_local! {
-    static REQUEST_ID: Arc<str>;
+    static REQUEST: Request;
+}
+
+/// What the current request hands down to work it starts.
+#[derive(Clone)]
+struct Request {
+    id: Arc<str>,
+    /// Its trace (W3C `traceparent`), when spans are exported.
+    traceparent: Option<Arc<str>>,
 }
 
 /// The longest client-chosen id that is kept.
@@ -14,23 +22,33 @@ pub const MAX_LEN: usize = 128;
 
 /// The current request's id, inside [`scope`].
 pub fn current() -> Option<Arc<str>> {
-    REQUEST_ID.try_with(Arc::clone).ok()
+    REQUEST.try_with(|r| Arc::clone(&r.id)).ok()
+}
+
+/// The current request's trace, inside [`scope_traced`].
+pub fn traceparent() -> Option<Arc<str>> {
+    REQUEST.try_with(|r| r.traceparent.clone()).ok().flatten()
 }
 
 /// Runs `work` as part of request `id`.
 pub async fn scope<F: Future>(id: Arc<str>, work: F) -> F::Output {
-    REQUEST_ID.scope(id, work).await
+    REQUEST.scope(Request { id, traceparent: None }, work).await
+}
+
+/// Runs `work` as part of request `id`, whose spans belong to the trace `traceparent`.
+pub async fn scope_traced<F: Future>(id: Arc<str>, traceparent: Option<String>, work: F) -> F::Output {
+    REQUEST.scope(Request { id, traceparent: traceparent.map(Into::into) }, work).await
 }
 
 /// Runs `work` in the current request's scope (if any) on a new task: spawned work keeps the
-/// id of the request that started it.
+/// id (and trace) of the request that started it.
 pub fn spawn<F>(work: F) -> tokio::task::JoinHandle<F::Output>
 where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
-    match current() {
-        Some(id) => tokio::spawn(scope(id, work)),
+    match REQUEST.try_with(Request::clone).ok() {
+        Some(request) => tokio::spawn(REQUEST.scope(request, work)),
         None => tokio::spawn(work),
     }
 }
@@ -64,5 +82,11 @@ mod tests {
         assert!(current().is_none());
         let seen = scope("r-1".into(), async { spawn(async { current() }).await.expect("task") }).await;
         assert_eq!(seen.as_deref(), Some("r-1"));
+        let trace = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01".to_owned();
+        let seen = scope_traced("r-2".into(), Some(trace.clone()), async {
+            spawn(async { (current(), traceparent()) }).await.expect("task")
+        })
+        .await;
+        assert_eq!((seen.0.as_deref(), seen.1.as_deref()), (Some("r-2"), Some(trace.as_str())));
     }
 }

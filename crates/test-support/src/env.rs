@@ -127,11 +127,13 @@ impl TestEnv {
             vars.insert("CELERY_BROKER_URL".into(), var_or("TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/%2f"));
             pg_database = Some(db);
         }
+        let prefix = format!("test-{id}.");
+        // A binary started with this config (DIFY_NAMESPACE) uses this test's names too.
+        vars.insert("DIFY_NAMESPACE".into(), prefix.clone());
         for (k, v) in extra {
             vars.insert((*k).to_string(), (*v).to_string());
         }
         let config = Config::from_map(&vars).expect("test config");
-        let prefix = format!("test-{id}.");
         let infra = Infra::connect(&config, &prefix).await.expect("test infra");
         migration::upgrade(&infra.db).await.expect("migrate test database");
         Self { config, infra, prefix, pg_database, _dir: dir }

@@ -6,6 +6,7 @@
 
 mod env;
 pub mod fake_openai;
+pub mod fake_otlp;
 pub mod fake_qdrant;
 pub mod fake_s3;
 pub mod fake_smtp;

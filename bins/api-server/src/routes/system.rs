@@ -56,6 +56,11 @@ async fn metrics_here(state: web::Data<AppState>) -> Result<HttpResponse, crate:
 /// now.
 pub async fn metrics(state: &AppState) -> HttpResponse {
     infra::metrics::record_pool(&state.infra.db);
+    let vectors = state.indexer.vectors.clone();
+    if let Ok(Some((collections, bytes))) = tokio::task::spawn_blocking(move || vectors.disk_usage()).await {
+        metrics::gauge!("vector_collections").set(collections as f64);
+        metrics::gauge!("vector_store_bytes").set(bytes as f64);
+    }
     for queue in infra::queue::QUEUES {
         let pending = tokio::time::timeout(std::time::Duration::from_secs(1), state.infra.queue.pending(queue)).await;
         if let Ok(Ok(n)) = pending {
