@@ -81,6 +81,7 @@ async fn a_scrape_counts_the_request_the_stream_the_tokens_and_the_job() {
     at_least_one(r#"jobs_total{queue="dataset",outcome="done"}"#);
     at_least_one(r#"job_duration_seconds_count{queue="dataset"}"#);
     assert!(scrape.contains(r#"db_pool_connections{state="idle"}"#), "{scrape}");
+    at_least_one(r#"db_pool_connections{state="max"}"#);
     assert!(scrape.contains(r#"queue_depth{queue="dataset"}"#), "{scrape}");
     // The embedded store's collection, on disk.
     at_least_one("vector_collections");

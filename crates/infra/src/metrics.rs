@@ -58,4 +58,15 @@ pub fn record_pool(db: &sea_orm::DatabaseConnection) {
     let (size, idle) = pool_counts(db);
     metrics::gauge!("db_pool_connections", "state" => "in_use").set(f64::from(size.saturating_sub(idle)));
     metrics::gauge!("db_pool_connections", "state" => "idle").set(f64::from(idle));
+    // sqlx does not say how many tasks wait for a connection; in_use reaching max is the sign.
+    metrics::gauge!("db_pool_connections", "state" => "max").set(f64::from(pool_max(db)));
+}
+
+/// The most connections the pool opens.
+fn pool_max(db: &sea_orm::DatabaseConnection) -> u32 {
+    match db.get_database_backend() {
+        sea_orm::DbBackend::Postgres => db.get_postgres_connection_pool().options().get_max_connections(),
+        sea_orm::DbBackend::Sqlite => db.get_sqlite_connection_pool().options().get_max_connections(),
+        _ => 0,
+    }
 }

@@ -407,8 +407,36 @@ pub async fn get_credentials(
     Ok(CallCredentials { credentials: config, quota: None })
 }
 
-/// Records that a provider was just used (`providers.last_used`, as every Dify call does).
+/// How stale `providers.last_used` may get: a busy workspace would otherwise write its
+/// provider row on every answer (Dify does), and on SQLite every write waits its turn.
+pub const LAST_USED_GRANULARITY: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// When this process last wrote each (workspace, provider)'s `last_used`.
+static TOUCHED: std::sync::LazyLock<std::sync::Mutex<std::collections::HashMap<(Uuid, String), std::time::Instant>>> =
+    std::sync::LazyLock::new(Default::default);
+
+/// Whether `last_used` of (workspace, provider) is due a write at `now`, noting it if so.
+fn touch_due(tenant_id: Uuid, provider: &str, now: std::time::Instant) -> bool {
+    let mut touched = TOUCHED.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    if let Some(at) = touched.get(&(tenant_id, provider.to_owned()))
+        && now.saturating_duration_since(*at) < LAST_USED_GRANULARITY
+    {
+        return false;
+    }
+    // Bounded: entries older than the granularity say nothing any more.
+    if touched.len() >= 10_000 {
+        touched.retain(|_, at| now.saturating_duration_since(*at) < LAST_USED_GRANULARITY);
+    }
+    touched.insert((tenant_id, provider.to_owned()), now);
+    true
+}
+
+/// Records that a provider was just used (`providers.last_used`, as every Dify call does), at
+/// most once per [`LAST_USED_GRANULARITY`] per process.
 pub async fn touch_last_used(db: &impl ConnectionTrait, tenant_id: Uuid, provider: &str) -> Result<(), DbErr> {
+    if !touch_due(tenant_id, provider, std::time::Instant::now()) {
+        return Ok(());
+    }
     providers::Entity::update_many()
         .col_expr(providers::Column::LastUsed, sea_orm::sea_query::Expr::value(now_naive()))
         .filter(providers::Column::TenantId.eq(tenant_id))
@@ -462,5 +490,21 @@ fn new_custom_row(tenant_id: Uuid, provider: &str, config: Option<String>, is_va
         quota_used: Set(Some(0)),
         created_at: Set(now),
         updated_at: Set(now),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn last_used_is_written_at_most_once_a_minute_per_workspace_provider() {
+        let (tenant, other) = (Uuid::new_v4(), Uuid::new_v4());
+        let now = std::time::Instant::now();
+        assert!(touch_due(tenant, "openai", now));
+        assert!(!touch_due(tenant, "openai", now + std::time::Duration::from_secs(59)));
+        assert!(touch_due(tenant, "anthropic", now), "another provider");
+        assert!(touch_due(other, "openai", now), "another workspace");
+        assert!(touch_due(tenant, "openai", now + LAST_USED_GRANULARITY));
     }
 }
