@@ -96,7 +96,7 @@ async fn replace(db: &DatabaseConnection, tenant_id: Uuid, public_pem: String) -
     .context("cannot store the new public key")?;
     let providers = providers::Entity::delete_many()
         .filter(providers::Column::TenantId.eq(tenant_id))
-        .filter(providers::Column::ProviderType.eq("custom"))
+        .filter(providers::Column::ProviderType.eq(providers::ProviderType::Custom))
         .exec(&txn)
         .await
         .context("cannot delete custom provider credentials")?

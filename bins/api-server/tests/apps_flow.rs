@@ -461,6 +461,17 @@ async fn an_app_key_opens_its_app_until_deleted_or_api_disabled() {
     assert_eq!(r.body["suggested_questions"], json!(["What can you do?"]));
     let r = send(&app, &mut admin, Method::GET, &format!("/console/api/apps/{app_id}/api-keys"), None).await;
     assert!(r.body["data"][0]["last_used_at"].is_i64(), "use is recorded: {r:?}");
+    // Within the minute a request reads the key without writing its use again.
+    let recent = kernel::time::now_naive() - chrono::Duration::seconds(30);
+    set_last_use(&env, &token, recent).await;
+    send(&app, &mut service, Method::GET, "/v1/parameters", None).await;
+    let r = send(&app, &mut admin, Method::GET, &format!("/console/api/apps/{app_id}/api-keys"), None).await;
+    assert_eq!(r.body["data"][0]["last_used_at"], recent.and_utc().timestamp(), "not written again: {r:?}");
+    let stale = kernel::time::now_naive() - chrono::Duration::seconds(61);
+    set_last_use(&env, &token, stale).await;
+    send(&app, &mut service, Method::GET, "/v1/parameters", None).await;
+    let r = send(&app, &mut admin, Method::GET, &format!("/console/api/apps/{app_id}/api-keys"), None).await;
+    assert!(r.body["data"][0]["last_used_at"].as_i64() > Some(stale.and_utc().timestamp()), "written again: {r:?}");
 
     for (bearer, message) in [
         (Some(format!("{token}x")), "Access token is invalid"),
@@ -522,4 +533,15 @@ async fn concurrent_key_creations_stop_at_ten_without_a_500() {
     let mut statuses = futures::future::join_all(calls).await;
     statuses.sort_unstable();
     assert_eq!(statuses, [vec![201; 10], vec![400; 5]].concat(), "the count is taken in turn");
+}
+
+/// Sets when an API key was last used, as if a request had written it then.
+async fn set_last_use(env: &TestEnv, token: &str, at: chrono::NaiveDateTime) {
+    use sea_orm::{ColumnTrait, QueryFilter};
+    entities::api_tokens::Entity::update_many()
+        .col_expr(entities::api_tokens::Column::LastUsedAt, sea_orm::sea_query::Expr::value(at))
+        .filter(entities::api_tokens::Column::Token.eq(token))
+        .exec(&env.infra.db)
+        .await
+        .expect("set last use");
 }

@@ -133,7 +133,7 @@ pub async fn delete_provider(
     providers::Entity::delete_many()
         .filter(providers::Column::TenantId.eq(tenant_id))
         .filter(providers::Column::ProviderName.eq(provider))
-        .filter(providers::Column::ProviderType.eq(ProviderType::Custom.as_str()))
+        .filter(providers::Column::ProviderType.eq(ProviderType::Custom))
         .exec(db)
         .await?;
     cache.invalidate_tenant(tenant_id);
@@ -470,7 +470,7 @@ async fn custom_row(
     providers::Entity::find()
         .filter(providers::Column::TenantId.eq(tenant_id))
         .filter(providers::Column::ProviderName.eq(provider))
-        .filter(providers::Column::ProviderType.eq(ProviderType::Custom.as_str()))
+        .filter(providers::Column::ProviderType.eq(ProviderType::Custom))
         .one(db)
         .await
 }

@@ -200,7 +200,7 @@ pub async fn charge_quota(db: &impl ConnectionTrait, charge: &QuotaCharge, total
         .col_expr(providers::Column::QuotaUsed, Expr::col(providers::Column::QuotaUsed).add(amount))
         .filter(providers::Column::TenantId.eq(charge.tenant_id))
         .filter(providers::Column::ProviderName.eq(charge.provider))
-        .filter(providers::Column::ProviderType.eq(ProviderType::System.as_str()))
+        .filter(providers::Column::ProviderType.eq(ProviderType::System))
         .filter(providers::Column::QuotaType.eq(charge.quota_type))
         .filter(Expr::col(providers::Column::QuotaLimit).gt(Expr::col(providers::Column::QuotaUsed)))
         .exec(db)
@@ -227,7 +227,7 @@ pub async fn sync_anthropic_trials(
     use sea_orm::QueryOrder;
     let rows = providers::Entity::find()
         .filter(providers::Column::ProviderName.eq("anthropic"))
-        .filter(providers::Column::ProviderType.eq(ProviderType::System.as_str()))
+        .filter(providers::Column::ProviderType.eq(ProviderType::System))
         .filter(providers::Column::QuotaType.eq(QuotaType::Trial.as_str()))
         .filter(providers::Column::QuotaLimit.ne(new_limit))
         .order_by_desc(providers::Column::CreatedAt)
