@@ -685,3 +685,25 @@ async fn concurrent_creates_of_one_name_leave_one_dataset() {
     assert!(statuses.iter().all(|&s| s == 201 || s == 409), "{replies:?}");
     assert_eq!(entities::datasets::Entity::find().all(&env.infra.db).await.expect("q").len(), 1);
 }
+
+/// Datasets made at once for a model nobody used yet share one collection binding (Dify's table
+/// has no unique key; finding and making it is one critical section on either backend): while
+/// one creation holds its binding uncommitted, another waits for it rather than making a second.
+#[actix_web::test]
+async fn concurrent_first_uses_of_a_model_share_one_collection_binding() {
+    use sea_orm::TransactionTrait;
+    let env = TestEnv::new().await;
+    let model = ::datasets::embedding::EmbeddingModel { provider: "openai".into(), model: "race-embedding".into() };
+    let first = env.infra.db.begin().await.expect("begin");
+    let made = ::datasets::embedding::collection_binding(&first, &model).await.expect("first");
+    let second = {
+        let (db, model) = (env.infra.db.clone(), model.clone());
+        tokio::spawn(async move { ::datasets::embedding::collection_binding(&db, &model).await })
+    };
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert!(!second.is_finished(), "the second waits for the first's transaction");
+    first.commit().await.expect("commit");
+    assert_eq!(second.await.expect("join").expect("second"), made);
+    let rows = entities::dataset_collection_bindings::Entity::find().all(&env.infra.db).await.expect("rows");
+    assert_eq!(rows.len(), 1, "{rows:?}");
+}

@@ -9,7 +9,11 @@ use kernel::ApiError;
 use kernel::time::now_naive;
 use providers::ModelType;
 use providers::hosted::Hosting;
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, Set, Statement,
+    TransactionSession, TransactionTrait,
+};
 use uuid::Uuid;
 
 /// A usable embedding model.
@@ -44,8 +48,38 @@ pub async fn default_model(
     Ok(EmbeddingModel { provider: d.model_provider.provider_name, model: d.model_name })
 }
 
-/// The collection binding of a (provider, model) pair, made on first use.
-pub async fn collection_binding(db: &impl ConnectionTrait, m: &EmbeddingModel) -> Result<Uuid, ApiError> {
+/// The collection binding of a (provider, model) pair, made on first use. Finding and making
+/// it is one critical section (Dify's table has no unique key to decide): two datasets made at
+/// once for a new model get the same binding, so one shared collection.
+pub async fn collection_binding(db: &impl TransactionTrait, m: &EmbeddingModel) -> Result<Uuid, ApiError> {
+    // Inside a caller's transaction this is a savepoint; the lock lasts until the outer commit.
+    let txn = db.begin().await?;
+    match txn.get_database_backend() {
+        DbBackend::Postgres => {
+            let key = format!("dataset_collection_bindings/{}/{}", m.provider, m.model);
+            txn.execute_raw(Statement::from_sql_and_values(
+                DbBackend::Postgres,
+                "SELECT pg_advisory_xact_lock(hashtext($1))",
+                [key.into()],
+            ))
+            .await?;
+        }
+        // A write first takes SQLite's write lock up front (a read first would fail as busy
+        // when a second writer upgrades, instead of waiting its turn).
+        _ => {
+            bindings::Entity::update_many()
+                .col_expr(bindings::Column::ModelName, Expr::col(bindings::Column::ModelName))
+                .filter(Expr::val(1).eq(0))
+                .exec(&txn)
+                .await?;
+        }
+    }
+    let id = find_or_make(&txn, m).await?;
+    txn.commit().await?;
+    Ok(id)
+}
+
+async fn find_or_make(db: &impl ConnectionTrait, m: &EmbeddingModel) -> Result<Uuid, ApiError> {
     let existing = bindings::Entity::find()
         .filter(bindings::Column::ProviderName.eq(&m.provider))
         .filter(bindings::Column::ModelName.eq(&m.model))
