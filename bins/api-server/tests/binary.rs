@@ -12,6 +12,38 @@ fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
 }
 
+/// The binary with nothing from the developer's shell that would pick its services.
+fn api_server_command() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_api-server"));
+    for key in ["DATABASE_URL", "DB_HOST", "REDIS_URL", "REDIS_HOST", "CELERY_BROKER_URL", "BROKER_URL", "SECRET_KEY"] {
+        cmd.env_remove(key);
+    }
+    cmd
+}
+
+/// Once the server at `base` is up: sets it up with an owner, signs in, and gives the session
+/// cookie.
+async fn signed_in_owner(http: &reqwest::Client, base: &str) -> String {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while http.get(format!("{base}/health")).send().await.is_err() {
+        assert!(Instant::now() < deadline, "api-server did not come up");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let account = serde_json::json!({"email": "owner@example.com", "name": "Owner", "password": "Passw0rd123"});
+    let r = http.post(format!("{base}/console/api/setup")).json(&account).send().await.expect("setup");
+    assert_eq!(r.status(), 201);
+    let r = http.post(format!("{base}/console/api/login")).json(&account).send().await.expect("login");
+    assert_eq!(r.status(), 200);
+    r.headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.starts_with("session="))
+        .and_then(|c| c.split(';').next())
+        .expect("session cookie")
+        .to_owned()
+}
+
 /// A minimal HTTP/1.1 GET: (status, body).
 fn get(port: u16, path: &str) -> std::io::Result<(u16, String)> {
     let mut s = TcpStream::connect(("127.0.0.1", port))?;
@@ -43,10 +75,7 @@ fn start(vars: &[(&str, String)]) -> (Server, u16) {
 fn spawn(vars: &[(&str, String)]) -> (Server, u16) {
     let port = free_port();
     let dir = tempfile::tempdir().expect("tempdir").keep();
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_api-server"));
-    for key in ["DATABASE_URL", "DB_HOST", "REDIS_URL", "REDIS_HOST", "CELERY_BROKER_URL", "BROKER_URL", "SECRET_KEY"] {
-        cmd.env_remove(key);
-    }
+    let mut cmd = api_server_command();
     cmd.current_dir(&dir)
         .env("DIFY_BIND_ADDRESS", "127.0.0.1")
         .env("DIFY_PORT", port.to_string())
@@ -197,10 +226,7 @@ async fn a_job_is_logged_under_the_request_id_of_the_request_that_queued_it() {
 
     let dir = tempfile::tempdir().expect("tempdir");
     let port = free_port();
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_api-server"));
-    for key in ["DATABASE_URL", "DB_HOST", "REDIS_URL", "REDIS_HOST", "CELERY_BROKER_URL", "BROKER_URL", "SECRET_KEY"] {
-        cmd.env_remove(key);
-    }
+    let mut cmd = api_server_command();
     cmd.current_dir(dir.path())
         .env("DATA_DIR", dir.path().join("data"))
         .env("DIFY_BIND_ADDRESS", "127.0.0.1")
@@ -221,25 +247,7 @@ async fn a_job_is_logged_under_the_request_id_of_the_request_that_queued_it() {
 
     let base = format!("http://127.0.0.1:{port}");
     let http = reqwest::Client::new();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while http.get(format!("{base}/health")).send().await.is_err() {
-        assert!(Instant::now() < deadline, "api-server did not come up");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    let account = serde_json::json!({"email": "owner@example.com", "name": "Owner", "password": "Passw0rd123"});
-    let r = http.post(format!("{base}/console/api/setup")).json(&account).send().await.expect("setup");
-    assert_eq!(r.status(), 201);
-    let r = http.post(format!("{base}/console/api/login")).json(&account).send().await.expect("login");
-    assert_eq!(r.status(), 200);
-    let cookie = r
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|c| c.starts_with("session="))
-        .and_then(|c| c.split(';').next())
-        .expect("session cookie")
-        .to_owned();
+    let cookie = signed_in_owner(&http, &base).await;
 
     // A plain id is kept; one that would forge a log line is replaced.
     let r = http
@@ -288,10 +296,7 @@ async fn a_job_is_logged_under_the_request_id_of_the_request_that_queued_it() {
 /// `api-server healthcheck` as a container runs it: 0 while the local server is ready, 1
 /// saying why once it is gone.
 fn healthcheck(port: u16, data: &std::path::Path) -> std::process::Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_api-server"));
-    for key in ["DATABASE_URL", "DB_HOST", "REDIS_URL", "REDIS_HOST", "CELERY_BROKER_URL", "BROKER_URL", "SECRET_KEY"] {
-        cmd.env_remove(key);
-    }
+    let mut cmd = api_server_command();
     cmd.arg("healthcheck").env("DIFY_PORT", port.to_string()).env("DATA_DIR", data).output().expect("healthcheck")
 }
 
@@ -315,10 +320,7 @@ async fn spans_are_exported_and_run_from_a_request_into_its_job() {
     let collector = test_support::fake_otlp::FakeOtlp::start().await;
     let dir = tempfile::tempdir().expect("tempdir");
     let port = free_port();
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_api-server"));
-    for key in ["DATABASE_URL", "DB_HOST", "REDIS_URL", "REDIS_HOST", "CELERY_BROKER_URL", "BROKER_URL", "SECRET_KEY"] {
-        cmd.env_remove(key);
-    }
+    let mut cmd = api_server_command();
     cmd.current_dir(dir.path())
         .env("DATA_DIR", dir.path().join("data"))
         .env("DIFY_BIND_ADDRESS", "127.0.0.1")
@@ -331,24 +333,7 @@ async fn spans_are_exported_and_run_from_a_request_into_its_job() {
     let _server = Server(cmd.spawn().expect("spawn api-server"));
     let base = format!("http://127.0.0.1:{port}");
     let http = reqwest::Client::new();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while http.get(format!("{base}/health")).send().await.is_err() {
-        assert!(Instant::now() < deadline, "api-server did not come up");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    let account = serde_json::json!({"email": "owner@example.com", "name": "Owner", "password": "Passw0rd123"});
-    let r = http.post(format!("{base}/console/api/setup")).json(&account).send().await.expect("setup");
-    assert_eq!(r.status(), 201);
-    let r = http.post(format!("{base}/console/api/login")).json(&account).send().await.expect("login");
-    let cookie = r
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|c| c.starts_with("session="))
-        .and_then(|c| c.split(';').next())
-        .expect("session cookie")
-        .to_owned();
+    let cookie = signed_in_owner(&http, &base).await;
     // Inviting queues a mail job, run by the worker inside this embedded server.
     let r = http
         .post(format!("{base}/console/api/workspaces/current/members/invite-email"))

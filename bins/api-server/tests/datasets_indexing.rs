@@ -496,12 +496,7 @@ async fn with_qdrant_configured_datasets_of_one_model_share_dify_s_collection() 
         [("notes.md", format!("# Notes\n\n{PLANTED}\n")), ("weather.md", "# Rain\n\nRain falls in spring.\n".into())]
     {
         let ids = vec![upload(&app, &c, name, text.as_bytes()).await];
-        let body = automatic_documents("high_quality", &ids);
-        let r = send(&app, &mut c, Method::POST, "/console/api/datasets/init", Some(body)).await;
-        assert_eq!(r.status.as_u16(), 200, "{r:?}");
-        let dataset_id = r.body["dataset"]["id"].as_str().expect("id").to_string();
-        let batch = r.body["batch"].as_str().expect("batch").to_string();
-        let status = batch_settled(&app, &mut c, &dataset_id, &batch).await;
+        let (dataset_id, status) = init_settled(&app, &mut c, "high_quality", &ids).await;
         assert!(status.iter().all(|s| s["indexing_status"] == "completed"), "{status:?}");
         datasets.push(dataset_id);
     }

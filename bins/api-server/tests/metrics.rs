@@ -46,18 +46,7 @@ async fn a_scrape_counts_the_request_the_stream_the_tokens_and_the_job() {
 
     let worker = start_worker(&env);
     let file = upload(&app, &c, "tea.txt", b"Oolong is partly oxidised.\n\nSencha is steamed.").await;
-    let r = send(
-        &app,
-        &mut c,
-        Method::POST,
-        "/console/api/datasets/init",
-        Some(automatic_documents("high_quality", &[file])),
-    )
-    .await;
-    assert_eq!(r.status.as_u16(), 200, "{r:?}");
-    let dataset_id = r.body["dataset"]["id"].as_str().expect("dataset").to_owned();
-    let batch = r.body["batch"].as_str().expect("batch").to_owned();
-    let settled = batch_settled(&app, &mut c, &dataset_id, &batch).await;
+    let (dataset_id, settled) = init_settled(&app, &mut c, "high_quality", &[file]).await;
     assert_eq!(settled[0]["indexing_status"], "completed", "{settled:?}");
     stop_worker(worker).await;
 

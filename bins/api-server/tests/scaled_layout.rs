@@ -68,18 +68,7 @@ async fn a_separate_worker_indexes_and_the_api_searches_what_it_wrote() {
 
     let file =
         upload(&app, &c, "notes.md", format!("# Notes\n\nRain falls in spring.\n\n{PLANTED}\n").as_bytes()).await;
-    let r = send(
-        &app,
-        &mut c,
-        Method::POST,
-        "/console/api/datasets/init",
-        Some(automatic_documents("high_quality", &[file])),
-    )
-    .await;
-    assert_eq!(r.status.as_u16(), 200, "{r:?}");
-    let dataset_id = r.body["dataset"]["id"].as_str().expect("id").to_string();
-    let batch = r.body["batch"].as_str().expect("batch").to_string();
-    let status = batch_settled(&app, &mut c, &dataset_id, &batch).await;
+    let (dataset_id, status) = init_settled(&app, &mut c, "high_quality", &[file]).await;
     assert!(status.iter().all(|s| s["indexing_status"] == "completed"), "the worker process indexed: {status:?}");
 
     let hit = format!("/console/api/datasets/{dataset_id}/hit-testing");

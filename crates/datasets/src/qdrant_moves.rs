@@ -9,22 +9,17 @@ use entities::{datasets, document_segments as segments};
 use rag::vector::{QdrantVectorStore, VectorStore};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, DbErr, EntityTrait, QueryFilter, QueryOrder};
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::embedding::{self, EmbeddingModel};
 use crate::indexing::{Indexer, Rebuild, rebuild_vectors};
-
-/// The `type` a dataset's `index_struct` names, when it has one.
-fn index_type(dataset: &datasets::Model) -> Option<String> {
-    let v: Value = serde_json::from_str(dataset.index_struct.as_deref()?).ok()?;
-    v["type"].as_str().map(str::to_owned)
-}
+use crate::vectors;
 
 /// The high-quality datasets with an index that is not Qdrant's, newest first, as Dify's
 /// `create-qdrant-indexes` and `update-qdrant-indexes` pick them (no index yet: skipped).
 pub async fn not_on_qdrant(db: &sea_orm::DatabaseConnection) -> Result<Vec<datasets::Model>, DbErr> {
     let all = crate::maintenance::high_quality_datasets(db).await?;
-    Ok(all.into_iter().filter(|d| index_type(d).is_some_and(|t| t != "qdrant")).collect())
+    Ok(all.into_iter().filter(|d| vectors::index_type(d).is_some_and(|t| t != "qdrant")).collect())
 }
 
 /// The high-quality datasets without a collection binding, newest first
@@ -36,12 +31,7 @@ pub async fn unbound(db: &sea_orm::DatabaseConnection) -> Result<Vec<datasets::M
 
 /// Marks the dataset's index as Qdrant's, keeping the collection it names.
 async fn mark_qdrant(indexer: &Indexer, dataset: &datasets::Model, collection: &str) -> Result<(), DbErr> {
-    let prefix = dataset
-        .index_struct
-        .as_deref()
-        .and_then(|s| serde_json::from_str::<Value>(s).ok())
-        .and_then(|v| v.pointer("/vector_store/class_prefix").and_then(Value::as_str).map(str::to_owned))
-        .unwrap_or_else(|| collection.to_owned());
+    let prefix = vectors::class_prefix(dataset).unwrap_or_else(|| collection.to_owned());
     let index_struct = json!({"type": "qdrant", "vector_store": {"class_prefix": prefix}});
     datasets::Entity::update_many()
         .col_expr(datasets::Column::IndexStruct, Expr::value(index_struct.to_string()))

@@ -82,19 +82,29 @@ impl Vectors {
         {
             return Ok(Collection { name: row.collection_name, shared: true });
         }
-        let named = dataset
-            .index_struct
-            .as_deref()
-            .and_then(|s| serde_json::from_str::<Value>(s).ok())
-            .and_then(|v| v.pointer("/vector_store/class_prefix").and_then(Value::as_str).map(str::to_owned))
-            .filter(|name| !name.is_empty());
-        let name = named.unwrap_or_else(|| collection_name_for_dataset(&dataset.id.to_string()));
+        let name = class_prefix(dataset).unwrap_or_else(|| collection_name_for_dataset(&dataset.id.to_string()));
         // A dataset that left its binding (switched to economy) still names the shared
         // collection in its index_struct: that one is never dropped whole (Dify's was).
         let shared = matches!(self.config, VectorStoreConfig::Qdrant { .. })
             && bindings::Entity::find().filter(bindings::Column::CollectionName.eq(&name)).one(db).await?.is_some();
         Ok(Collection { name, shared })
     }
+}
+
+/// A dataset's `index_struct` (`{"type": ..., "vector_store": {"class_prefix": ...}}`), when it
+/// has a readable one.
+fn index_struct(dataset: &datasets::Model) -> Option<Value> {
+    serde_json::from_str(dataset.index_struct.as_deref()?).ok()
+}
+
+/// The store its `index_struct` says the dataset is indexed in (`embedded`, `qdrant`, ...).
+pub fn index_type(dataset: &datasets::Model) -> Option<String> {
+    index_struct(dataset)?["type"].as_str().map(str::to_owned)
+}
+
+/// The collection its `index_struct` names.
+pub fn class_prefix(dataset: &datasets::Model) -> Option<String> {
+    index_struct(dataset)?.pointer("/vector_store/class_prefix")?.as_str().filter(|n| !n.is_empty()).map(str::to_owned)
 }
 
 /// A dataset's place in the vector store.
@@ -142,32 +152,31 @@ async fn open(config: &VectorStoreConfig) -> Result<Arc<dyn VectorStore>, Vector
             Ok(store)
         }
         VectorStoreConfig::Weaviate { endpoint, api_key, batch_size } => {
-            let http = reqwest::Client::builder()
-                .tcp_nodelay(true)
-                .connect_timeout(std::time::Duration::from_secs(5))
-                .timeout(std::time::Duration::from_secs(60))
-                .build()
-                .map_err(|e| VectorError::Io(e.to_string()))?;
+            let http = http_client(60)?;
             Ok(Arc::new(WeaviateVectorStore::new(http, endpoint, api_key.clone(), *batch_size)))
         }
-        VectorStoreConfig::Qdrant { .. } => match qdrant(config)? {
-            Some(store) => Ok(Arc::new(store)),
-            None => Err(VectorError::Io("not a Qdrant configuration".into())),
-        },
+        VectorStoreConfig::Qdrant { url, api_key, timeout_secs } => {
+            Ok(Arc::new(QdrantVectorStore::new(http_client(*timeout_secs)?, url, api_key.clone())))
+        }
     }
+}
+
+/// The client a vector database is reached with: the operator configured its address, so it
+/// is not the guarded outbound client (which refuses private addresses).
+fn http_client(timeout_secs: u64) -> Result<reqwest::Client, VectorError> {
+    reqwest::Client::builder()
+        .tcp_nodelay(true)
+        .connect_timeout(std::time::Duration::from_secs(5))
+        .timeout(std::time::Duration::from_secs(timeout_secs.max(1)))
+        .build()
+        .map_err(|e| VectorError::Io(e.to_string()))
 }
 
 /// The Qdrant store itself when Qdrant is configured, for the commands that scroll and count
 /// (beyond the `VectorStore` trait); `None` for another store.
 pub fn qdrant(config: &VectorStoreConfig) -> Result<Option<QdrantVectorStore>, VectorError> {
     let VectorStoreConfig::Qdrant { url, api_key, timeout_secs } = config else { return Ok(None) };
-    let http = reqwest::Client::builder()
-        .tcp_nodelay(true)
-        .connect_timeout(std::time::Duration::from_secs(5))
-        .timeout(std::time::Duration::from_secs((*timeout_secs).max(1)))
-        .build()
-        .map_err(|e| VectorError::Io(e.to_string()))?;
-    Ok(Some(QdrantVectorStore::new(http, url, api_key.clone())))
+    Ok(Some(QdrantVectorStore::new(http_client(*timeout_secs)?, url, api_key.clone())))
 }
 
 /// Dify's `clean_dataset_task` for the vectors of a deleted dataset. Best effort once the rows

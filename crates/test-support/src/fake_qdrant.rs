@@ -286,22 +286,23 @@ fn serve(inner: &mut Inner, index: usize, name: &str, json: &Value) -> (u16, Val
         }
         ("PUT", "points") => {
             let Some(c) = inner.collections.get_mut(name) else { return missing() };
-            let points = json["points"].as_array().cloned().unwrap_or_default();
-            for p in &points {
-                let vector: Vec<f64> = p["vector"].as_array().into_iter().flatten().filter_map(Value::as_f64).collect();
-                if vector.len() != c.size {
-                    return failure(
-                        400,
-                        &format!("Wrong input: Vector inserting error: expected dim: {}, got {}", c.size, vector.len()),
-                    );
-                }
+            let points: Vec<(Value, Point)> = json["points"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|p| {
+                    let vector = p["vector"].as_array().into_iter().flatten().filter_map(Value::as_f64).collect();
+                    (p["id"].clone(), Point { vector, payload: p["payload"].clone() })
+                })
+                .collect();
+            // All or nothing, as Qdrant checks a batch before writing it.
+            if let Some((_, bad)) = points.iter().find(|(_, p)| p.vector.len() != c.size) {
+                let message =
+                    format!("Wrong input: Vector inserting error: expected dim: {}, got {}", c.size, bad.vector.len());
+                return failure(400, &message);
             }
-            for p in points {
-                let point = Point {
-                    vector: p["vector"].as_array().into_iter().flatten().filter_map(Value::as_f64).collect(),
-                    payload: p["payload"].clone(),
-                };
-                c.points.insert(key(&p["id"]), (p["id"].clone(), point));
+            for (id, point) in points {
+                c.points.insert(key(&id), (id, point));
             }
             answer(200, json!({"operation_id": 2, "status": "completed"}))
         }

@@ -82,6 +82,22 @@ where
     panic!("documents of batch {batch} never settled");
 }
 
+/// `POST /datasets/init` with the uploaded files and `technique`, then waits for the batch:
+/// the new dataset's id and its documents' settled statuses.
+pub async fn init_settled<S, B>(app: &S, c: &mut Client, technique: &str, file_ids: &[String]) -> (String, Vec<Value>)
+where
+    S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
+    B: MessageBody,
+{
+    let body = automatic_documents(technique, file_ids);
+    let r = send(app, c, Method::POST, "/console/api/datasets/init", Some(body)).await;
+    assert_eq!(r.status.as_u16(), 200, "{r:?}");
+    let dataset_id = r.body["dataset"]["id"].as_str().expect("dataset id").to_owned();
+    let batch = r.body["batch"].as_str().expect("batch").to_owned();
+    let settled = batch_settled(app, c, &dataset_id, &batch).await;
+    (dataset_id, settled)
+}
+
 /// Polls one document's indexing status until it is completed or failed.
 pub async fn document_settled<S, B>(app: &S, c: &mut Client, dataset_id: &str, document_id: &str) -> Value
 where

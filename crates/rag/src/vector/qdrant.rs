@@ -93,23 +93,22 @@ impl QdrantVectorStore {
 
     /// Whether a node's point is in the collection (as Dify's `text_exists`).
     pub async fn contains(&self, collection: &str, node_id: &str) -> Result<bool, VectorError> {
-        if !self.collection_exists(collection).await? {
-            return Ok(false);
-        }
-        let body = json!({"exact": true, "filter": must("metadata.doc_id", node_id)});
-        let path = Self::collection_path(collection, "/points/count")?;
-        let result = self.ok(self.request(reqwest::Method::POST, &path).json(&body)).await?;
-        Ok(result["count"].as_u64().unwrap_or(0) > 0)
+        Ok(self.count_where(collection, Some(must("metadata.doc_id", node_id))).await? > 0)
     }
 
     /// Points in a collection (of one group when given).
     pub async fn count(&self, collection: &str, group_id: Option<&str>) -> Result<usize, VectorError> {
+        self.count_where(collection, group_id.map(|group| must("group_id", group))).await
+    }
+
+    /// Points matching `filter` (all without one); 0 for a missing collection.
+    async fn count_where(&self, collection: &str, filter: Option<Value>) -> Result<usize, VectorError> {
         if !self.collection_exists(collection).await? {
             return Ok(0);
         }
         let mut body = json!({"exact": true});
-        if let Some(group) = group_id {
-            body["filter"] = must("group_id", group);
+        if let Some(filter) = filter {
+            body["filter"] = filter;
         }
         let path = Self::collection_path(collection, "/points/count")?;
         let result = self.ok(self.request(reqwest::Method::POST, &path).json(&body)).await?;
