@@ -9,12 +9,14 @@ mod m20230913_000001_dify_schema;
 mod m20230913_000002_hot_indexes;
 mod m20261205_000003_indexing_attempts;
 mod m20261205_000004_job_outbox;
+mod m20261206_000005_keyword_index;
 mod schema;
 
 pub use m20230913_000001_dify_schema::Migration as DifySchema;
 pub use m20230913_000002_hot_indexes::Migration as HotIndexes;
 pub use m20261205_000003_indexing_attempts::Migration as IndexingAttempts;
 pub use m20261205_000004_job_outbox::Migration as JobOutbox;
+pub use m20261206_000005_keyword_index::Migration as KeywordIndex;
 pub use sea_orm_migration::MigratorTrait;
 
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, DbErr, TransactionTrait};
@@ -29,7 +31,13 @@ pub struct Migrator;
 
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(DifySchema), Box::new(HotIndexes), Box::new(IndexingAttempts), Box::new(JobOutbox)]
+        vec![
+            Box::new(DifySchema),
+            Box::new(HotIndexes),
+            Box::new(IndexingAttempts),
+            Box::new(JobOutbox),
+            Box::new(KeywordIndex),
+        ]
     }
 }
 

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use chrono::{NaiveDate, NaiveDateTime};
-use migration::{DifySchema, HotIndexes, IndexingAttempts, JobOutbox, UpgradeReport};
+use migration::{DifySchema, HotIndexes, IndexingAttempts, JobOutbox, KeywordIndex, UpgradeReport};
 use rust_decimal::Decimal;
 use sea_orm::{
     ActiveModelTrait, ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, EntityTrait,
@@ -162,6 +162,7 @@ fn all_migrations() -> Vec<String> {
         HotIndexes.name().to_owned(),
         IndexingAttempts.name().to_owned(),
         JobOutbox.name().to_owned(),
+        KeywordIndex.name().to_owned(),
     ]
 }
 
@@ -215,6 +216,10 @@ async fn upgrade_on_empty_database_creates_every_table() {
         if backend == Backend::Postgres {
             assert!(indexes.iter().any(|i| i == "source_info_idx"), "GIN index");
         }
+        for own in ["dataset_keywords", "dataset_keyword_sync", "job_outbox", "document_indexing_attempts"] {
+            assert!(tables.iter().any(|t| t == own), "{backend:?}: table {own} missing");
+        }
+        assert!(indexes.iter().any(|i| i == "dataset_keywords_node_idx"), "{backend:?}: keyword node index");
     }
 }
 

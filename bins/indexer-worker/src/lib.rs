@@ -133,6 +133,10 @@ pub async fn run(config: Config, infra: Infra, queues: Vec<String>, shutdown: wa
         .iter()
         .any(|q| q == "dataset")
         .then(|| tokio::spawn(requeue_lost_documents(infra.clone(), config.indexing_requeue_after, shutdown.clone())));
+    let keyword_json = queues
+        .iter()
+        .any(|q| q == "dataset")
+        .then(|| tokio::spawn(write_keyword_json(infra.clone(), shutdown.clone())));
     let handler: Arc<dyn JobHandler> = Arc::new(Dispatcher { config, infra: infra.clone(), engine, indexer });
     let loops: Vec<_> = queues
         .into_iter()
@@ -145,10 +149,26 @@ pub async fn run(config: Config, infra: Infra, queues: Vec<String>, shutdown: wa
             tracing::error!(error = %e, "a queue loop panicked");
         }
     }
-    if let Some(sweeper) = sweeper {
-        sweeper.abort();
+    for task in [sweeper, keyword_json].into_iter().flatten() {
+        task.abort();
     }
     relay.abort();
+}
+
+/// Every so often, rewrites Dify's keyword-table JSON of the datasets whose keyword rows
+/// changed and were too many to rewrite it at once (see `datasets::indexing::keyword_index`).
+async fn write_keyword_json(infra: Infra, mut shutdown: watch::Receiver<bool>) {
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(datasets::indexing::KEYWORD_JSON_EVERY) => {}
+            _ = shutdown.changed() => return,
+        }
+        match datasets::indexing::write_pending_keyword_json(&infra.db).await {
+            Ok(0) => {}
+            Ok(n) => tracing::debug!(datasets = n, "keyword tables written"),
+            Err(e) => tracing::warn!(error = %e, "cannot write keyword tables yet; the next round tries again"),
+        }
+    }
 }
 
 /// Every so often, queues again the documents left `waiting` longer than `after` with no run

@@ -2,8 +2,7 @@
 
 use crate::DatasetError;
 use entities::{
-    api_tokens, app_dataset_joins, dataset_keyword_tables, dataset_process_rules, dataset_queries, datasets,
-    document_segments, documents,
+    api_tokens, app_dataset_joins, dataset_process_rules, dataset_queries, datasets, document_segments, documents,
 };
 use infra::outbox::Outbox;
 use kernel::ApiError;
@@ -282,10 +281,7 @@ pub async fn delete(db: &DatabaseConnection, d: &datasets::Model) -> Result<(), 
         .exec(&txn)
         .await?;
     dataset_queries::Entity::delete_many().filter(dataset_queries::Column::DatasetId.eq(d.id)).exec(&txn).await?;
-    dataset_keyword_tables::Entity::delete_many()
-        .filter(dataset_keyword_tables::Column::DatasetId.eq(d.id))
-        .exec(&txn)
-        .await?;
+    crate::indexing::delete_keyword_index(&txn, d.id).await?;
     app_dataset_joins::Entity::delete_many().filter(app_dataset_joins::Column::DatasetId.eq(d.id)).exec(&txn).await?;
     api_tokens::Entity::delete_many().filter(api_tokens::Column::DatasetId.eq(d.id)).exec(&txn).await?;
     txn.commit().await?;

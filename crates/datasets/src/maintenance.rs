@@ -4,7 +4,7 @@
 
 use chrono::NaiveDateTime;
 use entities::documents::IndexingStatus;
-use entities::{dataset_keyword_tables, dataset_queries, datasets, documents};
+use entities::{dataset_queries, datasets, documents};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, TransactionTrait};
 
@@ -73,10 +73,7 @@ pub async fn clean_dataset(indexer: &Indexer, dataset: &datasets::Model) -> Resu
     let collection = indexer.vectors.collection_of(&indexer.db, dataset).await?;
     collection.drop_dataset(store.as_ref(), dataset.id).await.map_err(|e| CleanError::Vectors(e.to_string()))?;
     let txn = indexer.db.begin().await?;
-    dataset_keyword_tables::Entity::delete_many()
-        .filter(dataset_keyword_tables::Column::DatasetId.eq(dataset.id))
-        .exec(&txn)
-        .await?;
+    crate::indexing::delete_keyword_index(&txn, dataset.id).await?;
     documents::Entity::update_many()
         .col_expr(documents::Column::Enabled, Expr::value(false))
         .filter(documents::Column::DatasetId.eq(dataset.id))

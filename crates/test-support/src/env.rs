@@ -108,6 +108,12 @@ impl TestEnv {
         Self::build(false, extra).await
     }
 
+    /// An environment in the mode asked (`services`: PostgreSQL, Redis and RabbitMQ), whatever
+    /// `DIFY_TEST_BACKEND` says; benchmarks pick their mode by flag.
+    pub async fn for_backend(services: bool, extra: &[(&str, &str)]) -> Self {
+        Self::build(services, extra).await
+    }
+
     async fn build(services: bool, extra: &[(&str, &str)]) -> Self {
         let id = uuid::Uuid::new_v4().simple().to_string();
         let dir = tempfile::tempdir().expect("temp dir");

@@ -52,6 +52,11 @@ pub struct FakeOpenAiConfig {
     pub tokens_per_second: Option<f64>,
     /// Wait before answering an embeddings request.
     pub embedding_latency: Duration,
+    /// Keep every request for [`FakeOpenAi::requests`]; benchmarks turn it off so memory stays
+    /// flat under load.
+    pub record: bool,
+    /// Server worker threads.
+    pub workers: usize,
 }
 
 impl Default for FakeOpenAiConfig {
@@ -63,6 +68,8 @@ impl Default for FakeOpenAiConfig {
             first_token_latency: Duration::ZERO,
             tokens_per_second: None,
             embedding_latency: Duration::ZERO,
+            record: true,
+            workers: 2,
         }
     }
 }
@@ -148,6 +155,7 @@ impl FakeOpenAi {
     }
 
     pub async fn start_with(config: FakeOpenAiConfig) -> Self {
+        let workers = config.workers.max(1);
         let state = Arc::new(State {
             inner: Mutex::new(Inner {
                 config,
@@ -160,7 +168,7 @@ impl FakeOpenAi {
             }),
         });
         let data = web::Data::from(Arc::clone(&state));
-        let (base, handle) = crate::serve::serve("fake-openai", 2, move |cfg| {
+        let (base, handle) = crate::serve::serve("fake-openai", workers, move |cfg| {
             cfg.app_data(data.clone()).app_data(web::PayloadConfig::new(MAX_BODY)).default_service(web::to(handle));
         })
         .await;
@@ -298,7 +306,9 @@ async fn handle(req: HttpRequest, body: web::Bytes, state: web::Data<State>) -> 
     let record = record(&req, &path, &query, &json, deployment, file.clone(), vendor);
     let (failure, config, answer_override, break_after, hold) = {
         let mut inner = state.lock();
-        inner.requests.push(record.clone());
+        if inner.config.record {
+            inner.requests.push(record.clone());
+        }
         let failure = inner.failures.pop_front();
         let break_after = if record.stream { inner.break_after.take() } else { None };
         let hold = if record.stream { inner.hold.take() } else { None };

@@ -22,6 +22,17 @@ pub struct Seeded {
 /// A workspace using OpenAI at `fake`, a high-quality dataset with a `custom` process rule
 /// (`rules` JSON), and one `waiting` text document per `(name, text)`.
 pub async fn high_quality_dataset(env: &TestEnv, fake: &FakeOpenAi, rules: &str, docs: &[(&str, String)]) -> Seeded {
+    dataset(env, &fake.base_url(), true, rules, docs).await
+}
+
+/// Like [`high_quality_dataset`], for a vendor at `fake_base`, high quality or economy.
+pub async fn dataset(
+    env: &TestEnv,
+    fake_base: &str,
+    high_quality: bool,
+    rules: &str,
+    docs: &[(&str, String)],
+) -> Seeded {
     let db = &env.infra.db;
     let tenant = accounts::tenant::NewTenant::prepare(env.infra.storage.as_ref())
         .await
@@ -36,7 +47,7 @@ pub async fn high_quality_dataset(env: &TestEnv, fake: &FakeOpenAi, rules: &str,
         tenant_id: Set(tenant.id),
         provider_name: Set("openai".into()),
         provider_type: Set(entities::providers::ProviderType::Custom),
-        encrypted_config: Set(Some(json!({"openai_api_key": key, "openai_api_base": fake.base_url()}).to_string())),
+        encrypted_config: Set(Some(json!({"openai_api_key": key, "openai_api_base": fake_base}).to_string())),
         is_valid: Set(true),
         last_used: Set(None),
         quota_type: Set(Some(entities::providers::QuotaType::NotHosted)),
@@ -58,14 +69,18 @@ pub async fn high_quality_dataset(env: &TestEnv, fake: &FakeOpenAi, rules: &str,
         provider: Set("vendor".into()),
         permission: Set(entities::datasets::Permission::OnlyMe),
         data_source_type: Set(Some(entities::kinds::DataSourceType::UploadFile)),
-        indexing_technique: Set(Some(entities::datasets::IndexingTechnique::HighQuality)),
+        indexing_technique: Set(Some(if high_quality {
+            entities::datasets::IndexingTechnique::HighQuality
+        } else {
+            entities::datasets::IndexingTechnique::Economy
+        })),
         index_struct: Set(None),
         created_by: Set(account),
         created_at: Set(now),
         updated_by: Set(None),
         updated_at: Set(now),
-        embedding_model: Set(Some("text-embedding-ada-002".into())),
-        embedding_model_provider: Set(Some("openai".into())),
+        embedding_model: Set(high_quality.then(|| "text-embedding-ada-002".into())),
+        embedding_model_provider: Set(high_quality.then(|| "openai".into())),
         collection_binding_id: Set(None),
     }
     .insert(db)

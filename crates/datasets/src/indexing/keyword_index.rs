@@ -1,34 +1,62 @@
-//! A dataset's keyword table (`dataset_keyword_tables`, Dify's JSON) updated in place. Each
-//! change is one short transaction holding the row (its write lock taken first) — not Dify's lock over a whole document's indexing, so workers
-//! indexing the same dataset only wait for each other's few-millisecond writes.
+//! A dataset's keyword index. The rows of `dataset_keywords` (dataset, keyword, node id) are
+//! the index: a batch of segments adds or removes its own rows in one short transaction, and a
+//! search is one indexed query, so neither grows with the dataset.
+//!
+//! Dify's JSON (`dataset_keyword_tables`) is still written, from the rows, for anyone reading
+//! the database as Dify does: right after a change while the dataset has at most
+//! [`INLINE_JSON_PAIRS`] keyword rows, else by [`write_pending_json`], which workers run every
+//! [`JSON_EVERY`]. A JSON that Python Dify (or dify-rs before these rows) wrote is imported
+//! into rows the first time the dataset's index is used; `dataset_keyword_sync` records that
+//! and how far the JSON lags the rows.
 
-use entities::dataset_keyword_tables as tables;
-use rag::keywords::{KeywordExtractor, KeywordTable};
-use sea_orm::sea_query::{Expr, OnConflict};
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use entities::{dataset_keyword_sync as sync, dataset_keyword_tables as tables, dataset_keywords as keywords};
+use rag::keywords::{KeywordExtractor, KeywordTable, MAX_KEYWORDS_PER_CHUNK};
+use sea_orm::sea_query::{Expr, ExprTrait, Func, OnConflict};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set, TransactionSession,
-    TransactionTrait,
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, Order, QueryFilter, QueryOrder, QuerySelect, Set,
+    TransactionSession, TransactionTrait,
 };
 use uuid::Uuid;
 
-/// Adds segments' keywords (node id, keywords) to the dataset's table.
+/// Up to this many keyword rows, a change rewrites the dataset's JSON at once (a few hundred
+/// KB at most); above, the JSON follows within [`JSON_EVERY`].
+pub const INLINE_JSON_PAIRS: u64 = 5_000;
+
+/// How often workers rewrite the JSON of datasets whose rows changed.
+pub const JSON_EVERY: Duration = Duration::from_secs(30);
+
+/// Rows per INSERT statement (three values each, well under SQLite's variable limit).
+const ROWS_PER_INSERT: usize = 300;
+
+/// Longer keywords are not indexed (PostgreSQL bounds an index entry; no query matches them).
+const MAX_KEYWORD_BYTES: usize = 512;
+
+/// Adds segments' keywords (node id, keywords) to the dataset's index.
 pub async fn add_nodes(
     db: &(impl ConnectionTrait + TransactionTrait),
     dataset_id: Uuid,
     nodes: &[(String, Vec<String>)],
 ) -> Result<(), DbErr> {
-    if nodes.is_empty() {
+    let rows: BTreeSet<(&str, &str)> = nodes
+        .iter()
+        .flat_map(|(node, words)| words.iter().map(move |w| (w.as_str(), node.as_str())))
+        .filter(|(w, _)| w.len() <= MAX_KEYWORD_BYTES)
+        .collect();
+    if rows.is_empty() {
         return Ok(());
     }
-    change(db, dataset_id, |table| {
-        for (node, keywords) in nodes {
-            table.add(node, keywords);
-        }
-    })
-    .await
+    let txn = db.begin().await?;
+    import_if_new(&txn, dataset_id).await?;
+    insert_rows(&txn, dataset_id, rows.into_iter()).await?;
+    changed(&txn, dataset_id).await?;
+    txn.commit().await?;
+    json_if_small(db, dataset_id).await
 }
 
-/// Removes segments (by node id) from the dataset's table.
+/// Removes segments (by node id) from the dataset's index.
 pub async fn remove_nodes(
     db: &(impl ConnectionTrait + TransactionTrait),
     dataset_id: Uuid,
@@ -37,61 +65,217 @@ pub async fn remove_nodes(
     if node_ids.is_empty() {
         return Ok(());
     }
-    change(db, dataset_id, |table| table.remove_nodes(node_ids)).await
+    let txn = db.begin().await?;
+    import_if_new(&txn, dataset_id).await?;
+    for chunk in node_ids.chunks(ROWS_PER_INSERT) {
+        keywords::Entity::delete_many()
+            .filter(keywords::Column::DatasetId.eq(dataset_id))
+            .filter(keywords::Column::NodeId.is_in(chunk.iter().map(String::as_str)))
+            .exec(&txn)
+            .await?;
+    }
+    changed(&txn, dataset_id).await?;
+    txn.commit().await?;
+    json_if_small(db, dataset_id).await
 }
 
-/// Economy retrieval: up to `k` node ids ranked by matching keywords of `query`.
-pub async fn search(db: &impl ConnectionTrait, dataset_id: Uuid, query: &str, k: usize) -> Result<Vec<String>, DbErr> {
-    let Some(row) = tables::Entity::find().filter(tables::Column::DatasetId.eq(dataset_id)).one(db).await? else {
-        return Ok(Vec::new());
-    };
-    let table = KeywordTable::from_json(&row.keyword_table).unwrap_or_else(|e| {
-        tracing::warn!(error = %e, %dataset_id, "unreadable keyword table");
-        KeywordTable::new()
-    });
-    Ok(table.search(KeywordExtractor::shared(), query, k))
-}
-
-async fn change(
+/// Economy retrieval: up to `k` node ids sharing the most keywords with `query`, best first,
+/// ties by node id (Dify's `_retrieve_ids_by_query`).
+pub async fn search(
     db: &(impl ConnectionTrait + TransactionTrait),
     dataset_id: Uuid,
-    edit: impl FnOnce(&mut KeywordTable),
-) -> Result<(), DbErr> {
-    let empty = KeywordTable::new().to_json(&dataset_id.to_string());
-    // The row exists before anyone locks it; a concurrent first insert is ignored.
-    tables::Entity::insert(tables::ActiveModel {
-        id: Set(Uuid::new_v4()),
-        dataset_id: Set(dataset_id),
-        keyword_table: Set(empty),
-    })
-    .on_conflict(OnConflict::column(tables::Column::DatasetId).do_nothing().to_owned())
-    .exec_without_returning(db)
-    .await?;
+    query: &str,
+    k: usize,
+) -> Result<Vec<String>, DbErr> {
+    let words: BTreeSet<String> =
+        KeywordExtractor::shared().extract(query, MAX_KEYWORDS_PER_CHUNK).into_iter().collect();
+    if words.is_empty() || k == 0 {
+        return Ok(Vec::new());
+    }
+    if sync::Entity::find_by_id(dataset_id).one(db).await?.is_none() {
+        let txn = db.begin().await?;
+        import_if_new(&txn, dataset_id).await?;
+        txn.commit().await?;
+    }
+    let hits = Expr::from(Func::count(Expr::col(keywords::Column::Keyword)));
+    keywords::Entity::find()
+        .select_only()
+        .column(keywords::Column::NodeId)
+        .filter(keywords::Column::DatasetId.eq(dataset_id))
+        .filter(keywords::Column::Keyword.is_in(words))
+        .group_by(keywords::Column::NodeId)
+        .order_by(hits, Order::Desc)
+        .order_by(keywords::Column::NodeId, Order::Asc)
+        .limit(u64::try_from(k).unwrap_or(u64::MAX))
+        .into_tuple::<String>()
+        .all(db)
+        .await
+}
 
+/// The dataset's index as Dify's table, read from the rows.
+pub async fn table(db: &impl ConnectionTrait, dataset_id: Uuid) -> Result<KeywordTable, DbErr> {
+    let rows: Vec<(String, String)> = keywords::Entity::find()
+        .select_only()
+        .column(keywords::Column::Keyword)
+        .column(keywords::Column::NodeId)
+        .filter(keywords::Column::DatasetId.eq(dataset_id))
+        .into_tuple()
+        .all(db)
+        .await?;
+    let mut table = KeywordTable::new();
+    for (keyword, node) in rows {
+        table.add(&node, [keyword]);
+    }
+    Ok(table)
+}
+
+/// Removes a dataset's whole keyword index (rows, JSON and bookkeeping), in the caller's
+/// transaction.
+pub async fn delete_dataset(txn: &impl ConnectionTrait, dataset_id: Uuid) -> Result<(), DbErr> {
+    keywords::Entity::delete_many().filter(keywords::Column::DatasetId.eq(dataset_id)).exec(txn).await?;
+    sync::Entity::delete_many().filter(sync::Column::DatasetId.eq(dataset_id)).exec(txn).await?;
+    tables::Entity::delete_many().filter(tables::Column::DatasetId.eq(dataset_id)).exec(txn).await?;
+    Ok(())
+}
+
+/// Rewrites the JSON of datasets whose rows changed since it was last written; how many.
+pub async fn write_pending_json(db: &(impl ConnectionTrait + TransactionTrait)) -> Result<usize, DbErr> {
+    let pending: Vec<Uuid> = sync::Entity::find()
+        .select_only()
+        .column(sync::Column::DatasetId)
+        .filter(Expr::col(sync::Column::Changes).gt(Expr::col(sync::Column::Written)))
+        .limit(100)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let mut written = 0;
+    for dataset_id in pending {
+        if write_json(db, dataset_id).await? {
+            written += 1;
+        }
+    }
+    Ok(written)
+}
+
+/// Writes the dataset's JSON from its rows if they changed since it was last written. The
+/// bookkeeping row is locked first, so writers of one dataset take turns and the JSON that
+/// lands last is the newest.
+pub async fn write_json(db: &(impl ConnectionTrait + TransactionTrait), dataset_id: Uuid) -> Result<bool, DbErr> {
     let txn = db.begin().await?;
-    // Write first: a no-op update takes the row lock on PostgreSQL and SQLite's write lock
-    // up front (a read first would make the later write fail as busy instead of waiting).
-    tables::Entity::update_many()
-        .col_expr(tables::Column::KeywordTable, Expr::col(tables::Column::KeywordTable))
+    let locked = sync::Entity::update_many()
+        .col_expr(sync::Column::Written, Expr::col(sync::Column::Written))
+        .filter(sync::Column::DatasetId.eq(dataset_id))
+        .exec(&txn)
+        .await?;
+    let state = match locked.rows_affected {
+        0 => None,
+        _ => sync::Entity::find_by_id(dataset_id).one(&txn).await?,
+    };
+    let Some(state) = state.filter(|s| s.changes > s.written) else {
+        txn.commit().await?;
+        return Ok(false);
+    };
+    let json = table(&txn, dataset_id).await?.to_json(&dataset_id.to_string());
+    let updated = tables::Entity::update_many()
+        .col_expr(tables::Column::KeywordTable, Expr::value(json.clone()))
         .filter(tables::Column::DatasetId.eq(dataset_id))
         .exec(&txn)
         .await?;
-    let find = tables::Entity::find().filter(tables::Column::DatasetId.eq(dataset_id));
-    let Some(row) = find.one(&txn).await? else {
-        return Err(DbErr::RecordNotFound(format!("keyword table of dataset {dataset_id}")));
+    if updated.rows_affected == 0 {
+        tables::Entity::insert(tables::ActiveModel {
+            id: Set(Uuid::new_v4()),
+            dataset_id: Set(dataset_id),
+            keyword_table: Set(json),
+        })
+        .exec_without_returning(&txn)
+        .await?;
+    }
+    sync::Entity::update_many()
+        .col_expr(sync::Column::Written, Expr::value(state.changes))
+        .filter(sync::Column::DatasetId.eq(dataset_id))
+        .exec(&txn)
+        .await?;
+    txn.commit().await?;
+    Ok(true)
+}
+
+/// On a dataset's first use: makes its bookkeeping row and imports the JSON it has, if any.
+/// The insert comes first, so it is also what takes the write lock (SQLite) or waits for a
+/// concurrent first use to commit (PostgreSQL), and only one importer finds the row new.
+async fn import_if_new(txn: &impl ConnectionTrait, dataset_id: Uuid) -> Result<(), DbErr> {
+    let made =
+        sync::Entity::insert(sync::ActiveModel { dataset_id: Set(dataset_id), changes: Set(0), written: Set(0) })
+            .on_conflict(OnConflict::column(sync::Column::DatasetId).do_nothing().to_owned())
+            .exec_without_returning(txn)
+            .await?;
+    if made == 0 {
+        return Ok(());
+    }
+    let Some(row) = tables::Entity::find().filter(tables::Column::DatasetId.eq(dataset_id)).one(txn).await? else {
+        return Ok(());
     };
-    let mut table = KeywordTable::from_json(&row.keyword_table).unwrap_or_else(|e| {
-        // Dify would fail every later indexing of the dataset; start a fresh table instead.
-        tracing::warn!(error = %e, %dataset_id, "unreadable keyword table replaced");
+    let table = KeywordTable::from_json(&row.keyword_table).unwrap_or_else(|e| {
+        // Dify would fail every later indexing of the dataset; start a fresh index instead.
+        tracing::warn!(error = %e, %dataset_id, "unreadable keyword table not imported");
         KeywordTable::new()
     });
-    edit(&mut table);
-    tables::ActiveModel {
-        id: Set(row.id),
-        keyword_table: Set(table.to_json(&dataset_id.to_string())),
-        ..Default::default()
+    let pairs: Vec<(&str, &str)> = table
+        .iter()
+        .flat_map(|(word, nodes)| nodes.iter().map(move |n| (word, n.as_str())))
+        .filter(|(w, _)| w.len() <= MAX_KEYWORD_BYTES)
+        .collect();
+    tracing::info!(%dataset_id, rows = pairs.len(), "keyword table imported");
+    insert_rows(txn, dataset_id, pairs.into_iter()).await
+}
+
+async fn insert_rows<'a>(
+    txn: &impl ConnectionTrait,
+    dataset_id: Uuid,
+    rows: impl Iterator<Item = (&'a str, &'a str)>,
+) -> Result<(), DbErr> {
+    let rows: Vec<keywords::ActiveModel> = rows
+        .map(|(word, node)| keywords::ActiveModel {
+            dataset_id: Set(dataset_id),
+            keyword: Set(word.to_owned()),
+            node_id: Set(node.to_owned()),
+        })
+        .collect();
+    for chunk in rows.chunks(ROWS_PER_INSERT) {
+        keywords::Entity::insert_many(chunk.to_vec())
+            .on_conflict(
+                OnConflict::columns([keywords::Column::DatasetId, keywords::Column::Keyword, keywords::Column::NodeId])
+                    .do_nothing()
+                    .to_owned(),
+            )
+            .exec_without_returning(txn)
+            .await?;
     }
-    .update(&txn)
-    .await?;
-    txn.commit().await
+    Ok(())
+}
+
+/// Counts a change to the rows (last in its transaction: the row lock is held only to commit).
+async fn changed(txn: &impl ConnectionTrait, dataset_id: Uuid) -> Result<(), DbErr> {
+    sync::Entity::update_many()
+        .col_expr(sync::Column::Changes, Expr::col(sync::Column::Changes).add(1))
+        .filter(sync::Column::DatasetId.eq(dataset_id))
+        .exec(txn)
+        .await?;
+    Ok(())
+}
+
+/// Rewrites the JSON now when the dataset is small enough for that to be cheap.
+async fn json_if_small(db: &(impl ConnectionTrait + TransactionTrait), dataset_id: Uuid) -> Result<(), DbErr> {
+    let beyond: Vec<String> = keywords::Entity::find()
+        .select_only()
+        .column(keywords::Column::NodeId)
+        .filter(keywords::Column::DatasetId.eq(dataset_id))
+        .offset(INLINE_JSON_PAIRS)
+        .limit(1)
+        .into_tuple()
+        .all(db)
+        .await?;
+    if beyond.is_empty() {
+        write_json(db, dataset_id).await?;
+    }
+    Ok(())
 }

@@ -32,7 +32,11 @@ use uuid::Uuid;
 use crate::ctx::Ctx;
 
 pub use attempts::abandoned_reason;
-pub use keyword_index::{add_nodes as add_keywords, remove_nodes as remove_keywords, search as search_keywords};
+pub use keyword_index::{
+    JSON_EVERY as KEYWORD_JSON_EVERY, add_nodes as add_keywords, delete_dataset as delete_keyword_index,
+    remove_nodes as remove_keywords, search as search_keywords, table as keyword_table,
+    write_json as write_keyword_json, write_pending_json as write_pending_keyword_json,
+};
 pub use stages::{DocumentOutcome, document_segments, index_document};
 pub use technique::{Rebuild, rebuild_vectors, sync_vector_index};
 

@@ -81,6 +81,11 @@ impl KeywordTable {
         self.table.get(keyword)
     }
 
+    /// Each keyword with its node ids, in keyword order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &BTreeSet<String>)> {
+        self.table.iter().map(|(k, nodes)| (k.as_str(), nodes))
+    }
+
     /// Distinct keywords in the table.
     pub fn len(&self) -> usize {
         self.table.len()
