@@ -22,8 +22,10 @@ pub struct Ctx {
     pub app: ChatApp,
     pub warmup: Duration,
     pub duration: Duration,
-    /// The question every chat asks; its length sets the answer's token count.
+    /// The question every chat asks.
     pub query: Arc<str>,
+    /// The app's pre-prompt; the fake's answer is `Echo:` and these words, one token each.
+    pub pre_prompt: String,
     /// The answer the fake gives to `query` through the server.
     pub answer: Arc<str>,
 }
@@ -38,8 +40,8 @@ pub fn client() -> anyhow::Result<reqwest::Client> {
         .build()?)
 }
 
-/// `words` words: the fake echoes them back one token each.
-pub fn query(words: usize) -> String {
+/// `words` words.
+pub fn words(words: usize) -> String {
     (0..words).map(|i| format!("w{i}")).collect::<Vec<_>>().join(" ")
 }
 
@@ -52,8 +54,9 @@ impl Ctx {
         duration: Duration,
     ) -> anyhow::Result<Self> {
         let http = client()?;
-        let app = crate::setup::chat_app(&http, &stack.base, &fake.base).await?;
-        let query: Arc<str> = query(words).into();
+        let pre_prompt = self::words(words);
+        let app = crate::setup::chat_app(&http, &stack.base, &fake.base, &pre_prompt).await?;
+        let query: Arc<str> = "What grows in the tea garden?".into();
         let first = http
             .post(format!("{}/v1/chat-messages", stack.base))
             .header("authorization", &app.key)
@@ -64,7 +67,7 @@ impl Ctx {
         let first: Value = first.json().await?;
         let answer: Arc<str> =
             first["answer"].as_str().with_context(|| format!("first chat: {status} {first}"))?.into();
-        Ok(Self { http, stack, fake, app, warmup, duration, query, answer })
+        Ok(Self { http, stack, fake, app, warmup, duration, query, pre_prompt, answer })
     }
 
     fn chat(&self, mode: &str, conversation: Option<&str>) -> reqwest::RequestBuilder {
@@ -78,8 +81,16 @@ impl Ctx {
             .json(&body)
     }
 
+    /// The request the server makes of the model for a chat, sent to the fake directly.
     fn direct(&self, stream: bool) -> reqwest::RequestBuilder {
-        let body = json!({"model": "gpt-3.5-turbo", "stream": stream, "messages": [{"role": "user", "content": &*self.query}]});
+        let prompt = format!("{}\n\nHuman: {}\n\nAssistant: ", self.pre_prompt, self.query);
+        let body = json!({
+            "model": "gpt-3.5-turbo",
+            "stream": stream,
+            "max_tokens": 512,
+            "stop": ["\nHuman:"],
+            "messages": [{"role": "user", "content": prompt}],
+        });
         self.http
             .post(format!("{}/v1/chat/completions", self.fake.base))
             .header("authorization", format!("Bearer {FAKE_API_KEY}"))
@@ -307,7 +318,14 @@ pub async fn history(ctx: &Ctx, turns: usize, concurrency: usize) -> anyhow::Res
     let continued = ctx
         .run(concurrency, move || {
             let (req, expected) = (chat.clone(), expected.clone());
-            async move { load::json(req, move |v| answer_is(v, &expected)).await }
+            // The echo now runs on into the history the prompt carries.
+            async move {
+                load::json(req, move |v| match v["answer"].as_str() {
+                    Some(a) if a.starts_with(&*expected) => Ok(()),
+                    _ => Err(format!("answer does not start with {expected:?}: {v}")),
+                })
+                .await
+            }
         })
         .await;
     for (name, run) in [("GET /v1/messages (limit 20)", &listed), ("blocking chat in it", &continued)] {

@@ -12,7 +12,14 @@ pub struct ChatApp {
     pub key: String,
 }
 
-pub async fn chat_app(http: &reqwest::Client, base: &str, fake_base: &str) -> anyhow::Result<ChatApp> {
+/// A chat app whose prompt starts with `pre_prompt` (the fake echoes the prompt up to Dify's
+/// chat stop word, so the pre-prompt is the answer).
+pub async fn chat_app(
+    http: &reqwest::Client,
+    base: &str,
+    fake_base: &str,
+    pre_prompt: &str,
+) -> anyhow::Result<ChatApp> {
     let account = json!({"email": "bench@example.com", "name": "Bench", "password": "Passw0rd123"});
     expect(http.post(format!("{base}/console/api/setup")).json(&account), 201, "setup").await?;
     let r = http.post(format!("{base}/console/api/login")).json(&account).send().await?;
@@ -33,7 +40,7 @@ pub async fn chat_app(http: &reqwest::Client, base: &str, fake_base: &str) -> an
     let url = format!("{base}/console/api/workspaces/current/model-providers/openai");
     expect(console(http.post(url)).json(&provider), 201, "save the OpenAI key").await?;
     let config = json!({
-        "pre_prompt": "",
+        "pre_prompt": pre_prompt,
         "model": {"provider": "openai", "name": "gpt-3.5-turbo", "completion_params": {"max_tokens": 512}},
     });
     let body =
