@@ -119,6 +119,16 @@ fn per_answer(cpu_seconds: f64, run: &Run) -> Option<f64> {
     (run.complete > 0).then(|| cpu_seconds * 1000.0 / run.complete as f64)
 }
 
+/// PostgreSQL transactions and rows written per request of `run` (services mode only).
+async fn db_per(ctx: &Ctx, before: Option<crate::stack::DbCounters>, run: &Run) -> Option<(f64, f64)> {
+    let after = ctx.stack.db_counters().await?;
+    after.per(before?, run.sent)
+}
+
+fn db_cell(db: Option<(f64, f64)>) -> String {
+    db.map_or_else(|| "—".into(), |(x, w)| format!("{x:.1} / {w:.1}"))
+}
+
 fn counts(run: &Run) -> String {
     format!("{} / {} / {} / {}", run.complete, run.incomplete, run.cut, run.invalid)
 }
@@ -142,11 +152,13 @@ pub async fn stream(ctx: &Ctx, levels: &[usize]) -> Section {
             "added first-event p50",
             "complete / incomplete / cut / invalid",
             "server CPU per stream",
+            "PG transactions / rows written per stream",
             "server RSS",
         ],
     );
     for &c in levels {
         let (http, expected) = (Template::new(ctx.chat("streaming", None)), ctx.answer.clone());
+        let db_before = ctx.stack.db_counters().await;
         let cpu = ctx.stack.cpu();
         let server = ctx
             .run(c, move || {
@@ -155,6 +167,7 @@ pub async fn stream(ctx: &Ctx, levels: &[usize]) -> Section {
             })
             .await;
         let cpu = per_answer(ctx.stack.cpu() - cpu, &server);
+        let db = db_per(ctx, db_before, &server).await;
         let direct_req = Template::new(ctx.direct(true));
         let direct = ctx
             .run(c, move || {
@@ -176,9 +189,10 @@ pub async fn stream(ctx: &Ctx, levels: &[usize]) -> Section {
                 ms(added),
                 counts(&server),
                 ms(cpu),
+                db_cell(db),
                 format!("{:.0} MB", mem.server_rss),
             ],
-            json!({"concurrency": c, "server": server, "direct": direct, "memory": mem, "server_cpu_ms_per_answer": cpu}),
+            json!({"concurrency": c, "server": server, "direct": direct, "memory": mem, "server_cpu_ms_per_answer": cpu, "db_per_answer": db}),
         );
     }
     s
@@ -197,10 +211,12 @@ pub async fn blocking(ctx: &Ctx, levels: &[usize]) -> Section {
             "p99",
             "complete / incomplete / cut / invalid",
             "server CPU per answer",
+            "PG transactions / rows written per answer",
         ],
     );
     for &c in levels {
         let (http, expected) = (Template::new(ctx.chat("blocking", None)), ctx.answer.clone());
+        let db_before = ctx.stack.db_counters().await;
         let cpu = ctx.stack.cpu();
         let server = ctx
             .run(c, move || {
@@ -209,6 +225,7 @@ pub async fn blocking(ctx: &Ctx, levels: &[usize]) -> Section {
             })
             .await;
         let cpu = per_answer(ctx.stack.cpu() - cpu, &server);
+        let db = db_per(ctx, db_before, &server).await;
         let direct_req = Template::new(ctx.direct(false));
         let direct = ctx
             .run(c, move || {
@@ -232,8 +249,9 @@ pub async fn blocking(ctx: &Ctx, levels: &[usize]) -> Section {
                 ms(server.total_ms.as_ref().map(|p| p.p99)),
                 counts(&server),
                 ms(cpu),
+                db_cell(db),
             ],
-            json!({"concurrency": c, "server": server, "direct": direct, "server_cpu_ms_per_answer": cpu}),
+            json!({"concurrency": c, "server": server, "direct": direct, "server_cpu_ms_per_answer": cpu, "db_per_answer": db}),
         );
     }
     s

@@ -73,6 +73,8 @@ pub struct Run {
     pub total_ms: Option<Percentiles>,
     /// The first failures' reasons.
     pub failures: Vec<String>,
+    /// Requests sent in all, warm-up included (what server-side counters saw).
+    pub sent: u64,
 }
 
 /// Runs `request` from `concurrency` tasks for `duration` (after `warmup`, not counted).
@@ -88,21 +90,24 @@ where
         .map(|_| {
             let request = request.clone();
             tokio::spawn(async move {
-                let mut mine = Vec::new();
+                let (mut mine, mut sent) = (Vec::new(), 0u64);
                 while Instant::now() < deadline {
                     let started = Instant::now();
                     let outcome = request().await;
+                    sent += 1;
                     if started >= counted_from {
                         mine.push(outcome);
                     }
                 }
-                mine
+                (mine, sent)
             })
         })
         .collect();
-    let mut outcomes = Vec::new();
+    let (mut outcomes, mut sent) = (Vec::new(), 0);
     for task in tasks {
-        outcomes.extend(task.await.unwrap_or_default());
+        let (mine, n) = task.await.unwrap_or_default();
+        outcomes.extend(mine);
+        sent += n;
     }
     let seconds = (Instant::now() - counted_from).as_secs_f64();
     let count = |e: Ending| outcomes.iter().filter(|o| o.ending == e).count() as u64;
@@ -120,6 +125,7 @@ where
         first_ms: Percentiles::of(done.clone().filter_map(|o| o.first.map(ms)).collect()),
         total_ms: Percentiles::of(done.map(|o| ms(o.total)).collect()),
         failures: outcomes.iter().filter_map(|o| o.why.clone()).take(5).collect(),
+        sent,
     }
 }
 

@@ -104,11 +104,43 @@ impl Stack {
         cpu_seconds(self.server.pid()) + self.worker.as_ref().map_or(0.0, |w| cpu_seconds(w.pid()))
     }
 
+    /// PostgreSQL's counters for this stack's database (services mode): transactions and rows
+    /// written. Read after a pause, since backends report their counts up to a second late.
+    pub async fn db_counters(&self) -> Option<DbCounters> {
+        use sea_orm::{ConnectionTrait, Statement};
+        if self._env.config.database_url.starts_with("sqlite") {
+            return None;
+        }
+        tokio::time::sleep(Duration::from_millis(1100)).await;
+        let db = &self._env.infra.db;
+        let sql = "SELECT (xact_commit + xact_rollback)::bigint AS xacts, \
+                   (tup_inserted + tup_updated + tup_deleted)::bigint AS written \
+                   FROM pg_stat_database WHERE datname = current_database()";
+        let row = db.query_one_raw(Statement::from_string(db.get_database_backend(), sql)).await.ok()??;
+        Some(DbCounters { xacts: row.try_get("", "xacts").ok()?, written: row.try_get("", "written").ok()? })
+    }
+
     /// Resident and peak memory of the server and worker, in MB.
     pub fn memory(&self) -> Memory {
         let (server_rss, server_peak) = rss_mb(self.server.pid());
         let (worker_rss, worker_peak) = self.worker.as_ref().map_or((0.0, 0.0), |w| rss_mb(w.pid()));
         Memory { server_rss, server_peak, worker_rss, worker_peak }
+    }
+}
+
+/// Counters of the database server.
+#[derive(Debug, Clone, Copy, Default, serde::Serialize)]
+pub struct DbCounters {
+    pub xacts: i64,
+    pub written: i64,
+}
+
+impl DbCounters {
+    /// Per request over `sent` requests: (transactions, rows written). The bench's own
+    /// connection adds one transaction per reading.
+    pub fn per(self, before: Self, sent: u64) -> Option<(f64, f64)> {
+        let n = sent.max(1) as f64;
+        Some(((self.xacts - before.xacts - 1) as f64 / n, (self.written - before.written) as f64 / n))
     }
 }
 

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use chrono::{NaiveDate, NaiveDateTime};
-use migration::{DifySchema, HotIndexes, IndexingAttempts, JobOutbox, KeywordIndex, UpgradeReport};
+use migration::{DifySchema, HotIndexes, IndexingAttempts, JobOutbox, KeywordCounts, KeywordIndex, UpgradeReport};
 use rust_decimal::Decimal;
 use sea_orm::{
     ActiveModelTrait, ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, EntityTrait,
@@ -163,6 +163,7 @@ fn all_migrations() -> Vec<String> {
         IndexingAttempts.name().to_owned(),
         JobOutbox.name().to_owned(),
         KeywordIndex.name().to_owned(),
+        KeywordCounts.name().to_owned(),
     ]
 }
 

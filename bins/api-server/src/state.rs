@@ -19,6 +19,8 @@ pub struct AppState {
     pub engine: conversations::Engine,
     /// Handles for datasets: storage, embeddings, the vector store.
     pub indexer: datasets::indexing::Indexer,
+    /// App keys, apps and their parameters kept for the service API (`apps::hot`).
+    pub hot_apps: Arc<apps::hot::HotApps>,
     /// Once set up, an instance stays set up: remembered so requests skip the query.
     setup_done: Arc<AtomicBool>,
 }
@@ -38,11 +40,13 @@ impl AppState {
         let provider_credentials = ctx.credentials.clone();
         let engine = conversations::Engine(ctx);
         let indexer = engine.indexer();
+        let hot_apps = Arc::new(apps::hot::HotApps::new(infra.cache.clone()));
         Self {
             config: Arc::new(config),
             infra,
             http,
             provider_credentials,
+            hot_apps,
             engine,
             indexer,
             setup_done: Arc::default(),

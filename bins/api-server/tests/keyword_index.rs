@@ -78,6 +78,13 @@ async fn a_large_index_is_searched_at_once_and_its_json_follows_in_the_round() {
     assert_eq!(nodes(&json, "kw7").len(), 600);
     assert_eq!(write_pending_keyword_json(db).await.expect("round"), 0, "nothing left to write");
     assert!(!write_keyword_json(db, dataset).await.expect("write"), "already current");
+
+    // Back under the inline limit (the rows are counted as they come and go): written at once.
+    let gone: Vec<String> = (0..200).map(|n| format!("node-{n:04}")).collect();
+    remove_keywords(db, dataset, &gone).await.expect("remove");
+    let json = stored_json(&env, dataset).await.expect("json");
+    assert_eq!(nodes(&json, "kw7").len(), 400, "rewritten with the removal");
+    assert_eq!(write_pending_keyword_json(db).await.expect("round"), 0);
 }
 
 #[tokio::test]

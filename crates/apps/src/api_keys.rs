@@ -71,9 +71,13 @@ impl KeyResource {
 pub const MAX_KEYS: u64 = 10;
 
 /// The key `token` of `kind`, its use recorded; 401 "Access token is invalid" when none is.
-async fn resolve(db: &DatabaseConnection, token: &str, kind: TokenType) -> Result<api_tokens::Model, ApiError> {
+pub(crate) async fn resolve(
+    db: &DatabaseConnection,
+    token: &str,
+    kind: TokenType,
+) -> Result<api_tokens::Model, ApiError> {
     // The token is the lookup key (indexed); equality in SQL compares the whole value.
-    let key = api_tokens::Entity::find()
+    let mut key = api_tokens::Entity::find()
         .filter(api_tokens::Column::Token.eq(token))
         .filter(api_tokens::Column::Type.eq(kind))
         .one(db)
@@ -83,13 +87,20 @@ async fn resolve(db: &DatabaseConnection, token: &str, kind: TokenType) -> Resul
     // write per request (the row just read says when it was last written, on any replica).
     let now = now_naive();
     if key.last_used_at.is_none_or(|at| now - at >= LAST_USED_GRANULARITY) {
-        api_tokens::Entity::update_many()
-            .col_expr(api_tokens::Column::LastUsedAt, sea_orm::sea_query::Expr::value(now))
-            .filter(api_tokens::Column::Id.eq(key.id))
-            .exec(db)
-            .await?;
+        record_use(db, key.id, now).await?;
+        key.last_used_at = Some(now);
     }
     Ok(key)
+}
+
+/// Writes a key's `last_used_at`.
+pub(crate) async fn record_use(db: &DatabaseConnection, id: Uuid, now: chrono::NaiveDateTime) -> Result<(), ApiError> {
+    api_tokens::Entity::update_many()
+        .col_expr(api_tokens::Column::LastUsedAt, sea_orm::sea_query::Expr::value(now))
+        .filter(api_tokens::Column::Id.eq(id))
+        .exec(db)
+        .await?;
+    Ok(())
 }
 
 /// How stale a key's `last_used_at` may get.
@@ -102,6 +113,11 @@ pub async fn app_for_key(db: &DatabaseConnection, token: &str) -> Result<entitie
         Some(id) => entities::apps::Entity::find_by_id(id).one(db).await?,
         None => None,
     };
+    open_app(app)
+}
+
+/// The key's app if it may be used: in normal status with its API enabled (404 otherwise).
+pub(crate) fn open_app(app: Option<entities::apps::Model>) -> Result<entities::apps::Model, ApiError> {
     app.filter(|a| a.status == entities::kinds::RowStatus::Normal && a.enable_api).ok_or_else(ApiError::route_not_found)
 }
 

@@ -5,6 +5,7 @@ pub mod app;
 pub mod datasets;
 pub mod error;
 pub mod explore;
+pub mod hot;
 pub mod installed;
 pub mod lookup;
 pub mod model_config;

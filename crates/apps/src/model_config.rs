@@ -502,9 +502,14 @@ pub async fn parameters(
         Some(id) => app_model_configs::Entity::find_by_id(id).one(db).await?,
         None => None,
     };
-    let f = fields(&config.ok_or(crate::AppError::NoConfig)?);
+    Ok(parameters_of(&config.ok_or(crate::AppError::NoConfig)?))
+}
+
+/// The parameters a config row holds.
+pub fn parameters_of(config: &app_model_configs::Model) -> AppParameters {
+    let f = fields(config);
     let take = |k: &str| f.get(k).cloned().unwrap_or(Value::Null);
-    Ok(AppParameters {
+    AppParameters {
         opening_statement: take("opening_statement"),
         suggested_questions: take("suggested_questions"),
         suggested_questions_after_answer: take("suggested_questions_after_answer"),
@@ -512,5 +517,5 @@ pub async fn parameters(
         retriever_resource: take("retriever_resource"),
         more_like_this: take("more_like_this"),
         user_input_form: take("user_input_form"),
-    })
+    }
 }

@@ -1,5 +1,6 @@
 //! dify-rs's own table: per dataset, the changes its keyword rows have seen and the change up
-//! to which Dify's JSON (`dataset_keyword_tables`) was rewritten from them.
+//! to which Dify's JSON (`dataset_keyword_tables`) was rewritten from them, and how many rows
+//! it has.
 
 use sea_orm::entity::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -11,6 +12,8 @@ pub struct Model {
     pub dataset_id: Uuid,
     pub changes: i64,
     pub written: i64,
+    /// Keyword rows the dataset has.
+    pub pairs: i64,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -185,6 +185,7 @@ async fn detail(req: HttpRequest, state: web::Data<AppState>, user: Console, pat
 async fn delete(state: web::Data<AppState>, user: Manager, path: web::Path<Uuid>) -> HttpResult {
     let app = load(&state, &user.0, path.into_inner()).await?;
     app::delete(&state.infra.db, &app).await?;
+    state.hot_apps.changed().await;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -197,7 +198,9 @@ async fn copy(state: web::Data<AppState>, user: Manager, path: web::Path<Uuid>) 
 
 async fn apply(state: &AppState, user: &Console, app_id: Uuid, edit: AppEdit) -> HttpResult {
     let app = load(state, user, app_id).await?;
-    Ok(HttpResponse::Ok().json(app::edit(&state.infra.db, app, edit).await?))
+    let detail = app::edit(&state.infra.db, app, edit).await?;
+    state.hot_apps.changed().await;
+    Ok(HttpResponse::Ok().json(detail))
 }
 
 #[utoipa::path(post, path = "/console/api/apps/{app_id}/name", tag = "apps", params(("app_id" = Uuid, Path)), request_body = Rename, responses((status = 200, description = "The app", body = apps::app::AppDetail)))]
@@ -241,6 +244,7 @@ async fn model_config(
     let app = load(&state, &user.0, path.into_inner()).await?;
     let (choices, _) = super::app_models::choices(&state, user.0.tenant_id()).await?;
     app::set_model_config(&state.infra.db, &app, Value::Object(body.read()?), &choices).await?;
+    state.hot_apps.changed().await;
     Ok(crate::answers::success())
 }
 
@@ -253,7 +257,9 @@ async fn site_update(
 ) -> HttpResult {
     let app = load(&state, &user.0, path.into_inner()).await?;
     let edit = body.read()?;
-    Ok(HttpResponse::Ok().json(site::update(&state.infra.db, &app, edit).await?))
+    let site = site::update(&state.infra.db, &app, edit).await?;
+    state.hot_apps.changed().await;
+    Ok(HttpResponse::Ok().json(site))
 }
 
 #[utoipa::path(post, path = "/console/api/apps/{app_id}/site/access-token-reset", tag = "apps", params(("app_id" = Uuid, Path)), responses((status = 200, description = "The site with a new code", body = apps::site::SiteFields)))]
@@ -280,5 +286,6 @@ async fn keys_delete(state: web::Data<AppState>, user: Manager, path: web::Path<
     let (app_id, key_id) = path.into_inner();
     let app = load(&state, &user.0, app_id).await?;
     api_keys::delete(&state.infra.db, KeyResource::App(app.id), key_id).await?;
+    state.hot_apps.changed().await;
     Ok(HttpResponse::NoContent().finish())
 }

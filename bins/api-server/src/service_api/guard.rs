@@ -29,7 +29,7 @@ fn state(req: &HttpRequest) -> Result<web::Data<AppState>, ApiError> {
 
 async fn authenticate(req: HttpRequest) -> Result<AppApiKey, ApiError> {
     let state = state(&req)?;
-    let app = apps::api_keys::app_for_key(&state.infra.db, crate::bearer::api_key(&req)?).await?;
+    let app = state.hot_apps.app_for_key(&state.infra.db, crate::bearer::api_key(&req)?).await?;
     Ok(AppApiKey { app })
 }
 

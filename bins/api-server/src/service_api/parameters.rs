@@ -1,6 +1,6 @@
 //! `GET /v1/parameters`: the app's input form and features, for the caller's UI.
 
-use actix_web::web;
+use actix_web::{HttpResponse, web};
 
 use super::guard::AppApiKey;
 use crate::http_error::HttpResult;
@@ -19,5 +19,6 @@ pub fn register(t: &mut RouteTable) {
 /// The app's input form and features.
 #[utoipa::path(get, path = "/v1/parameters", tag = "parameters", responses((status = 200, description = "The app's input form and features", body = apps::model_config::AppParameters)))]
 async fn parameters(state: web::Data<AppState>, key: AppApiKey) -> HttpResult {
-    crate::history::parameters(&state.infra.db, &key.app).await
+    let params = state.hot_apps.parameters(&state.infra.db, &key.app).await?;
+    Ok(HttpResponse::Ok().json(&*params))
 }

@@ -50,8 +50,8 @@ pub async fn add_nodes(
     }
     let txn = db.begin().await?;
     import_if_new(&txn, dataset_id).await?;
-    insert_rows(&txn, dataset_id, rows.into_iter()).await?;
-    changed(&txn, dataset_id).await?;
+    let added = insert_rows(&txn, dataset_id, rows.into_iter()).await?;
+    changed(&txn, dataset_id, i64::try_from(added).unwrap_or(i64::MAX)).await?;
     txn.commit().await?;
     json_if_small(db, dataset_id).await
 }
@@ -67,14 +67,16 @@ pub async fn remove_nodes(
     }
     let txn = db.begin().await?;
     import_if_new(&txn, dataset_id).await?;
+    let mut removed = 0;
     for chunk in node_ids.chunks(ROWS_PER_INSERT) {
-        keywords::Entity::delete_many()
+        removed += keywords::Entity::delete_many()
             .filter(keywords::Column::DatasetId.eq(dataset_id))
             .filter(keywords::Column::NodeId.is_in(chunk.iter().map(String::as_str)))
             .exec(&txn)
-            .await?;
+            .await?
+            .rows_affected;
     }
-    changed(&txn, dataset_id).await?;
+    changed(&txn, dataset_id, -i64::try_from(removed).unwrap_or(i64::MAX)).await?;
     txn.commit().await?;
     json_if_small(db, dataset_id).await
 }
@@ -203,11 +205,15 @@ pub async fn write_json(db: &(impl ConnectionTrait + TransactionTrait), dataset_
 /// The insert comes first, so it is also what takes the write lock (SQLite) or waits for a
 /// concurrent first use to commit (PostgreSQL), and only one importer finds the row new.
 async fn import_if_new(txn: &impl ConnectionTrait, dataset_id: Uuid) -> Result<(), DbErr> {
-    let made =
-        sync::Entity::insert(sync::ActiveModel { dataset_id: Set(dataset_id), changes: Set(0), written: Set(0) })
-            .on_conflict(OnConflict::column(sync::Column::DatasetId).do_nothing().to_owned())
-            .exec_without_returning(txn)
-            .await?;
+    let made = sync::Entity::insert(sync::ActiveModel {
+        dataset_id: Set(dataset_id),
+        changes: Set(0),
+        written: Set(0),
+        pairs: Set(0),
+    })
+    .on_conflict(OnConflict::column(sync::Column::DatasetId).do_nothing().to_owned())
+    .exec_without_returning(txn)
+    .await?;
     if made == 0 {
         return Ok(());
     }
@@ -225,14 +231,20 @@ async fn import_if_new(txn: &impl ConnectionTrait, dataset_id: Uuid) -> Result<(
         .filter(|(w, _)| w.len() <= MAX_KEYWORD_BYTES)
         .collect();
     tracing::info!(%dataset_id, rows = pairs.len(), "keyword table imported");
-    insert_rows(txn, dataset_id, pairs.into_iter()).await
+    let imported = insert_rows(txn, dataset_id, pairs.into_iter()).await?;
+    sync::Entity::update_many()
+        .col_expr(sync::Column::Pairs, Expr::value(i64::try_from(imported).unwrap_or(i64::MAX)))
+        .filter(sync::Column::DatasetId.eq(dataset_id))
+        .exec(txn)
+        .await?;
+    Ok(())
 }
 
 async fn insert_rows<'a>(
     txn: &impl ConnectionTrait,
     dataset_id: Uuid,
     rows: impl Iterator<Item = (&'a str, &'a str)>,
-) -> Result<(), DbErr> {
+) -> Result<u64, DbErr> {
     let rows: Vec<keywords::ActiveModel> = rows
         .map(|(word, node)| keywords::ActiveModel {
             dataset_id: Set(dataset_id),
@@ -240,8 +252,9 @@ async fn insert_rows<'a>(
             node_id: Set(node.to_owned()),
         })
         .collect();
+    let mut inserted = 0;
     for chunk in rows.chunks(ROWS_PER_INSERT) {
-        keywords::Entity::insert_many(chunk.to_vec())
+        inserted += keywords::Entity::insert_many(chunk.to_vec())
             .on_conflict(
                 OnConflict::columns([keywords::Column::DatasetId, keywords::Column::Keyword, keywords::Column::NodeId])
                     .do_nothing()
@@ -250,13 +263,15 @@ async fn insert_rows<'a>(
             .exec_without_returning(txn)
             .await?;
     }
-    Ok(())
+    Ok(inserted)
 }
 
-/// Counts a change to the rows (last in its transaction: the row lock is held only to commit).
-async fn changed(txn: &impl ConnectionTrait, dataset_id: Uuid) -> Result<(), DbErr> {
+/// Counts a change to the rows and `delta` rows more or fewer (last in its transaction: the
+/// row lock is held only to commit).
+async fn changed(txn: &impl ConnectionTrait, dataset_id: Uuid, delta: i64) -> Result<(), DbErr> {
     sync::Entity::update_many()
         .col_expr(sync::Column::Changes, Expr::col(sync::Column::Changes).add(1))
+        .col_expr(sync::Column::Pairs, Expr::col(sync::Column::Pairs).add(delta))
         .filter(sync::Column::DatasetId.eq(dataset_id))
         .exec(txn)
         .await?;
@@ -265,16 +280,8 @@ async fn changed(txn: &impl ConnectionTrait, dataset_id: Uuid) -> Result<(), DbE
 
 /// Rewrites the JSON now when the dataset is small enough for that to be cheap.
 async fn json_if_small(db: &(impl ConnectionTrait + TransactionTrait), dataset_id: Uuid) -> Result<(), DbErr> {
-    let beyond: Vec<String> = keywords::Entity::find()
-        .select_only()
-        .column(keywords::Column::NodeId)
-        .filter(keywords::Column::DatasetId.eq(dataset_id))
-        .offset(INLINE_JSON_PAIRS)
-        .limit(1)
-        .into_tuple()
-        .all(db)
-        .await?;
-    if beyond.is_empty() {
+    let state = sync::Entity::find_by_id(dataset_id).one(db).await?;
+    if state.is_some_and(|s| u64::try_from(s.pairs).unwrap_or(0) <= INLINE_JSON_PAIRS) {
         write_json(db, dataset_id).await?;
     }
     Ok(())

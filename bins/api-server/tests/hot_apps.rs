@@ -1,0 +1,88 @@
+//! The service API's kept reads (`apps::hot`), in both run modes: two replicas (two app states
+//! on one database and one shared cache) — a change made through one is seen by the other's
+//! next request; and what a replica keeps is really what it answers from (a row changed behind
+//! its back, as by an operator's SQL, shows only once the version moves).
+
+mod common;
+mod history_seed;
+
+use actix_web::http::Method;
+use actix_web::test;
+use api_server::{AppState, app};
+use common::*;
+use entities::{api_tokens, app_model_configs};
+use history_seed::*;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
+use serde_json::json;
+
+fn key(k: &str) -> Client {
+    Client { cookie: None, bearer: Some(k.to_string()) }
+}
+
+#[actix_web::test]
+async fn a_change_through_one_replica_is_seen_at_the_next_request_of_another() {
+    let (env, state_a) = state_with(&[]).await;
+    let state_b = AppState::new(env.config.clone(), env.infra.clone());
+    let a = test::init_service(app(state_a)).await;
+    let b = test::init_service(app(state_b)).await;
+    let mut owner = Client::default();
+    let r = send(&a, &mut owner, Method::POST, "/console/api/setup", Some(setup_body())).await;
+    assert_eq!(r.status.as_u16(), 201, "{r:?}");
+    let r = send(&a, &mut owner, Method::GET, "/console/api/workspaces/current", None).await;
+    let tenant = r.body["id"].as_str().expect("workspace id").parse().expect("uuid");
+    let seeded = seed_app(&env, tenant, "chat").await;
+    let mut k = key(&seeded.key);
+
+    let r = send(&b, &mut k, Method::GET, "/v1/parameters", None).await;
+    assert_eq!((r.status.as_u16(), &r.body["opening_statement"]), (200, &json!("Hello!")), "{r:?}");
+
+    // The API switched off through replica A: B refuses at once, and serves again once it is on.
+    let uri = format!("/console/api/apps/{}/api-enable", seeded.app.id);
+    let r = send(&a, &mut owner, Method::POST, &uri, Some(json!({"enable_api": false}))).await;
+    assert_eq!(r.status.as_u16(), 200, "{r:?}");
+    let r = send(&b, &mut k, Method::GET, "/v1/parameters", None).await;
+    assert_eq!(r.status.as_u16(), 404, "{r:?}");
+    let r = send(&a, &mut owner, Method::POST, &uri, Some(json!({"enable_api": true}))).await;
+    assert_eq!(r.status.as_u16(), 200, "{r:?}");
+    let r = send(&b, &mut k, Method::GET, "/v1/parameters", None).await;
+    assert_eq!(r.status.as_u16(), 200, "{r:?}");
+
+    // The key deleted through A: B no longer opens the app with it.
+    let row = api_tokens::Entity::find()
+        .filter(api_tokens::Column::Token.eq(seeded.key.as_str()))
+        .one(&env.infra.db)
+        .await
+        .expect("q")
+        .expect("key row");
+    let uri = format!("/console/api/apps/{}/api-keys/{}", seeded.app.id, row.id);
+    let r = send(&a, &mut owner, Method::DELETE, &uri, None).await;
+    assert_eq!(r.status.as_u16(), 204, "{r:?}");
+    let r = send(&b, &mut k, Method::GET, "/v1/parameters", None).await;
+    assert_error(&r, 401, "unauthorized");
+}
+
+#[actix_web::test]
+async fn a_replica_answers_from_what_it_kept_until_the_version_moves() {
+    let (env, state) = state_with(&[]).await;
+    let hot = state.hot_apps.clone();
+    let svc = test::init_service(app(state)).await;
+    let (_, tenant) = seed_account(&env, "owner@example.com", "Passw0rd123", None).await;
+    let seeded = seed_app(&env, tenant, "chat").await;
+    let mut k = key(&seeded.key);
+    let r = send(&svc, &mut k, Method::GET, "/v1/parameters", None).await;
+    assert_eq!(r.body["opening_statement"], "Hello!", "{r:?}");
+
+    // Behind the server's back: no version bump, so the kept answer stands.
+    app_model_configs::Entity::update_many()
+        .col_expr(app_model_configs::Column::OpeningStatement, Expr::value("Changed behind its back"))
+        .filter(app_model_configs::Column::Id.eq(seeded.app.app_model_config_id.expect("config")))
+        .exec(&env.infra.db)
+        .await
+        .expect("update");
+    let r = send(&svc, &mut k, Method::GET, "/v1/parameters", None).await;
+    assert_eq!(r.body["opening_statement"], "Hello!", "answered from what it kept: {r:?}");
+
+    hot.changed().await;
+    let r = send(&svc, &mut k, Method::GET, "/v1/parameters", None).await;
+    assert_eq!(r.body["opening_statement"], "Changed behind its back", "{r:?}");
+}
