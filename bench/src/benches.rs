@@ -114,6 +114,21 @@ impl Ctx {
     }
 }
 
+/// Runs `request` against the server, with what each answer cost it: CPU milliseconds, and
+/// PostgreSQL transactions and rows written (services mode).
+async fn on_server<F, Fut>(ctx: &Ctx, concurrency: usize, request: F) -> (Run, Option<f64>, Option<(f64, f64)>)
+where
+    F: Fn() -> Fut + Clone + Send + Sync + 'static,
+    Fut: std::future::Future<Output = load::Outcome> + Send + 'static,
+{
+    let db_before = ctx.stack.db_counters().await;
+    let cpu_before = ctx.stack.cpu();
+    let run = ctx.run(concurrency, request).await;
+    let cpu = per_answer(ctx.stack.cpu() - cpu_before, &run);
+    let db = db_per(ctx, db_before, &run).await;
+    (run, cpu, db)
+}
+
 /// Server CPU milliseconds per complete answer (warm-up included in the CPU, so slightly high).
 fn per_answer(cpu_seconds: f64, run: &Run) -> Option<f64> {
     (run.complete > 0).then(|| cpu_seconds * 1000.0 / run.complete as f64)
@@ -158,16 +173,11 @@ pub async fn stream(ctx: &Ctx, levels: &[usize]) -> Section {
     );
     for &c in levels {
         let (http, expected) = (Template::new(ctx.chat("streaming", None)), ctx.answer.clone());
-        let db_before = ctx.stack.db_counters().await;
-        let cpu = ctx.stack.cpu();
-        let server = ctx
-            .run(c, move || {
-                let (req, expected) = (http.clone(), expected.clone());
-                async move { load::stream(req, DifyStream::new(Some(expected))).await }
-            })
-            .await;
-        let cpu = per_answer(ctx.stack.cpu() - cpu, &server);
-        let db = db_per(ctx, db_before, &server).await;
+        let (server, cpu, db) = on_server(ctx, c, move || {
+            let (req, expected) = (http.clone(), expected.clone());
+            async move { load::stream(req, DifyStream::new(Some(expected))).await }
+        })
+        .await;
         let direct_req = Template::new(ctx.direct(true));
         let direct = ctx
             .run(c, move || {
@@ -216,16 +226,11 @@ pub async fn blocking(ctx: &Ctx, levels: &[usize]) -> Section {
     );
     for &c in levels {
         let (http, expected) = (Template::new(ctx.chat("blocking", None)), ctx.answer.clone());
-        let db_before = ctx.stack.db_counters().await;
-        let cpu = ctx.stack.cpu();
-        let server = ctx
-            .run(c, move || {
-                let (req, expected) = (http.clone(), expected.clone());
-                async move { load::json(req, move |v| answer_is(v, &expected)).await }
-            })
-            .await;
-        let cpu = per_answer(ctx.stack.cpu() - cpu, &server);
-        let db = db_per(ctx, db_before, &server).await;
+        let (server, cpu, db) = on_server(ctx, c, move || {
+            let (req, expected) = (http.clone(), expected.clone());
+            async move { load::json(req, move |v| answer_is(v, &expected)).await }
+        })
+        .await;
         let direct_req = Template::new(ctx.direct(false));
         let direct = ctx
             .run(c, move || {

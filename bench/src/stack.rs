@@ -84,7 +84,7 @@ pub struct Stack {
     pub server: Process,
     pub worker: Option<Process>,
     /// Kept for its database, cache prefix and queues, which go when it is dropped.
-    _env: TestEnv,
+    env: TestEnv,
 }
 
 impl Stack {
@@ -96,7 +96,7 @@ impl Stack {
         wait_healthy(&base, Duration::from_secs(60)).await?;
         // With a broker the jobs (conversation titles) need a worker, as deployed.
         let worker = if mode == Mode::Services { Some(spawn(&env, "indexer-worker", &[])?) } else { None };
-        Ok(Self { base, server, worker, _env: env })
+        Ok(Self { base, server, worker, env })
     }
 
     /// CPU seconds the server and worker have used so far.
@@ -108,11 +108,11 @@ impl Stack {
     /// written. Read after a pause, since backends report their counts up to a second late.
     pub async fn db_counters(&self) -> Option<DbCounters> {
         use sea_orm::{ConnectionTrait, Statement};
-        if self._env.config.database_url.starts_with("sqlite") {
+        if self.env.config.database_url.starts_with("sqlite") {
             return None;
         }
         tokio::time::sleep(Duration::from_millis(1100)).await;
-        let db = &self._env.infra.db;
+        let db = &self.env.infra.db;
         let sql = "SELECT (xact_commit + xact_rollback)::bigint AS xacts, \
                    (tup_inserted + tup_updated + tup_deleted)::bigint AS written \
                    FROM pg_stat_database WHERE datname = current_database()";

@@ -71,11 +71,7 @@ impl KeyResource {
 pub const MAX_KEYS: u64 = 10;
 
 /// The key `token` of `kind`, its use recorded; 401 "Access token is invalid" when none is.
-pub(crate) async fn resolve(
-    db: &DatabaseConnection,
-    token: &str,
-    kind: TokenType,
-) -> Result<api_tokens::Model, ApiError> {
+async fn resolve(db: &DatabaseConnection, token: &str, kind: TokenType) -> Result<api_tokens::Model, ApiError> {
     // The token is the lookup key (indexed); equality in SQL compares the whole value.
     let mut key = api_tokens::Entity::find()
         .filter(api_tokens::Column::Token.eq(token))
@@ -108,12 +104,20 @@ pub const LAST_USED_GRANULARITY: chrono::Duration = chrono::Duration::seconds(60
 
 /// The app an `app-` key opens: in normal status with its API enabled (404 otherwise, as Dify).
 pub async fn app_for_key(db: &DatabaseConnection, token: &str) -> Result<entities::apps::Model, ApiError> {
+    open_app(key_and_app(db, token).await?.1)
+}
+
+/// An `app-` key's row (its use recorded) and the app it names, if that still exists.
+pub(crate) async fn key_and_app(
+    db: &DatabaseConnection,
+    token: &str,
+) -> Result<(api_tokens::Model, Option<entities::apps::Model>), ApiError> {
     let key = resolve(db, token, TokenType::App).await?;
     let app = match key.app_id {
         Some(id) => entities::apps::Entity::find_by_id(id).one(db).await?,
         None => None,
     };
-    open_app(app)
+    Ok((key, app))
 }
 
 /// The key's app if it may be used: in normal status with its API enabled (404 otherwise).

@@ -106,11 +106,7 @@ impl HotApps {
                 entry
             }
             None => {
-                let key = crate::api_keys::resolve(db, token, entities::api_tokens::TokenType::App).await?;
-                let app = match key.app_id {
-                    Some(id) => apps::Entity::find_by_id(id).one(db).await?,
-                    None => None,
-                };
+                let (key, app) = crate::api_keys::key_and_app(db, token).await?;
                 let entry = KeyEntry { key, app, version: version.unwrap_or(-1), at: Instant::now() };
                 if version.is_some() {
                     self.keep_key(token, entry.clone());
@@ -122,11 +118,7 @@ impl HotApps {
     }
 
     fn keep_key(&self, token: &str, entry: KeyEntry) {
-        let mut keys = self.keys.lock().unwrap_or_else(PoisonError::into_inner);
-        if keys.len() >= MAX_ENTRIES {
-            keys.clear();
-        }
-        keys.insert(token.to_owned(), entry);
+        keep(&self.keys, token.to_owned(), entry);
     }
 
     /// [`crate::model_config::parameters`], kept per config row while current.
@@ -149,12 +141,17 @@ impl HotApps {
         let config = app_model_configs::Entity::find_by_id(config_id).one(db).await?;
         let params = Arc::new(crate::model_config::parameters_of(&config.ok_or(crate::AppError::NoConfig)?));
         if let Some(version) = version {
-            let mut kept = self.params.lock().unwrap_or_else(PoisonError::into_inner);
-            if kept.len() >= MAX_ENTRIES {
-                kept.clear();
-            }
-            kept.insert(config_id, ParamsEntry { params: params.clone(), version, at: Instant::now() });
+            keep(&self.params, config_id, ParamsEntry { params: params.clone(), version, at: Instant::now() });
         }
         Ok(params)
     }
+}
+
+/// Keeps `value`; a full map starts over (entries in use come back in one read each).
+fn keep<K: std::hash::Hash + Eq, V>(map: &Mutex<HashMap<K, V>>, key: K, value: V) {
+    let mut map = map.lock().unwrap_or_else(PoisonError::into_inner);
+    if map.len() >= MAX_ENTRIES {
+        map.clear();
+    }
+    map.insert(key, value);
 }
