@@ -161,6 +161,8 @@ fn metrics_move_to_their_own_address_when_asked() {
         ("METRICS_BIND_ADDRESS", format!("127.0.0.1:{metrics_port}")),
     ]);
     assert_eq!(get(port, "/health").expect("health").0, 200);
+    // A route that reads the database, so the pool hands out a connection.
+    assert_eq!(get(port, "/console/api/setup").expect("setup").0, 200);
     let (status, body) = get(port, "/metrics").expect("metrics on the API");
     assert_eq!(status, 404, "{body}");
     let (status, body) = get(metrics_port, "/metrics").expect("metrics");
@@ -169,6 +171,12 @@ fn metrics_move_to_their_own_address_when_asked() {
         body.contains(r#"http_requests_total{surface="system",route="/health",method="GET",status="200"}"#),
         "{body}"
     );
+    // Every database call's wait for a pooled connection is measured.
+    let waits = body
+        .lines()
+        .find_map(|l| l.strip_prefix("db_pool_acquire_seconds_count "))
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    assert!(waits.is_some_and(|n| n >= 1), "{body}");
 }
 
 /// Replicas started together on one empty PostgreSQL database (`docker compose up --scale

@@ -35,6 +35,11 @@ pub fn init(level: &str, format: LogFormat, otlp: Option<(&str, &str)>) -> Telem
         }
     });
     let export = provider.as_ref().map(crate::telemetry::layer);
-    tracing_subscriber::registry().with(filter).with(output).with(export).init();
+    // The filter applies to what is written and exported; the pool's acquire events, below
+    // any log level, reach only the metrics layer.
+    tracing_subscriber::registry()
+        .with(output.and_then(export).with_filter(filter))
+        .with(crate::metrics::pool_wait_layer())
+        .init();
     Telemetry::new(provider)
 }

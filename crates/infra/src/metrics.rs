@@ -58,7 +58,7 @@ pub fn record_pool(db: &sea_orm::DatabaseConnection) {
     let (size, idle) = pool_counts(db);
     metrics::gauge!("db_pool_connections", "state" => "in_use").set(f64::from(size.saturating_sub(idle)));
     metrics::gauge!("db_pool_connections", "state" => "idle").set(f64::from(idle));
-    // sqlx does not say how many tasks wait for a connection; in_use reaching max is the sign.
+    // How many tasks wait is not a count sqlx keeps; `db_pool_acquire_seconds` measures it.
     metrics::gauge!("db_pool_connections", "state" => "max").set(f64::from(pool_max(db)));
 }
 
@@ -69,4 +69,45 @@ fn pool_max(db: &sea_orm::DatabaseConnection) -> u32 {
         sea_orm::DbBackend::Sqlite => db.get_sqlite_connection_pool().options().get_max_connections(),
         _ => 0,
     }
+}
+
+/// sqlx's event for each connection it hands out, carrying how long the caller waited.
+const ACQUIRE_TARGET: &str = "sqlx::pool::acquire";
+
+/// A tracing layer that records sqlx's acquire events as the histogram
+/// `db_pool_acquire_seconds`: how long each database call waited for a pooled connection.
+/// Its `_sum` grows by the waiting time, so `rate(db_pool_acquire_seconds_sum[1m])` is the
+/// mean number of tasks waiting for a connection over that minute (Little's law); sqlx keeps
+/// no count of waiters to read at a scrape.
+pub fn pool_wait_layer<S>() -> impl tracing_subscriber::Layer<S>
+where
+    S: tracing::Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a>,
+{
+    use tracing_subscriber::Layer;
+    PoolWait.with_filter(tracing_subscriber::filter::Targets::new().with_target(ACQUIRE_TARGET, tracing::Level::TRACE))
+}
+
+struct PoolWait;
+
+impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for PoolWait {
+    fn on_event(&self, event: &tracing::Event<'_>, _: tracing_subscriber::layer::Context<'_, S>) {
+        let mut waited = Waited(None);
+        event.record(&mut waited);
+        if let Some(seconds) = waited.0 {
+            metrics::histogram!("db_pool_acquire_seconds").record(seconds);
+        }
+    }
+}
+
+/// Reads the `acquired_after_secs` field of an acquire event.
+struct Waited(Option<f64>);
+
+impl tracing::field::Visit for Waited {
+    fn record_f64(&mut self, field: &tracing::field::Field, value: f64) {
+        if field.name() == "acquired_after_secs" {
+            self.0 = Some(value);
+        }
+    }
+
+    fn record_debug(&mut self, _: &tracing::field::Field, _: &dyn std::fmt::Debug) {}
 }
