@@ -119,6 +119,7 @@ impl GenerateArgs {
             conversation_id: self.conversation_id,
             override_config,
             retriever_from: self.retriever_from,
+            current_config: None,
         }
     }
 }

@@ -502,6 +502,62 @@ async fn the_first_answer_names_the_conversation_in_a_generation_job() {
     let _ = tokio::time::timeout(Duration::from_secs(10), worker).await;
 }
 
+/// The naming job carries the workspace and query; a rename that lands before it runs wins,
+/// and a job queued in the older shape (the conversation id alone) still names.
+#[actix_web::test]
+async fn a_rename_before_the_naming_job_wins_and_old_naming_jobs_still_run() {
+    let (env, state) = state_with(&[]).await;
+    let fake = FakeOpenAi::start().await;
+    let app = test::init_service(app(state)).await;
+    let (mut c, _, app_id) = world(&env, &app, &fake, "rename@example.com", "chat", chat_config()).await;
+    fake.set_answer(Some("{\"Your Output\": \"Brewing tea\"}"));
+    let ask = json!({"inputs": {"topic": "tea"}, "query": "How do I brew tea?", "model_config": chat_config(), "response_mode": "blocking"});
+    let uri = format!("/console/api/apps/{app_id}/chat-messages");
+    let mut ids = Vec::new();
+    for _ in 0..2 {
+        let r = send(&app, &mut c, Method::POST, &uri, Some(ask.clone())).await;
+        assert_eq!(r.status.as_u16(), 200, "{r:?}");
+        ids.push(r.body["conversation_id"].as_str().expect("cid").parse::<Uuid>().expect("uuid"));
+    }
+    // The user renames the first before any job runs.
+    conversations::Entity::update_many()
+        .col_expr(conversations::Column::Name, sea_orm::sea_query::Expr::value("Mine"))
+        .col_expr(conversations::Column::UpdatedAt, sea_orm::sea_query::Expr::value(kernel::time::now_naive()))
+        .filter(conversations::Column::Id.eq(ids[0]))
+        .exec(&env.infra.db)
+        .await
+        .expect("rename");
+    // A job for the second as a server before this change queued it.
+    let old = kernel::jobs::Job::GenerateConversationName { conversation_id: ids[1], tenant_id: None, query: None };
+    env.infra.queue.publish(old.queue(), &old.to_bytes()).await.expect("publish");
+
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let worker =
+        tokio::spawn(indexer_worker::run(env.config.clone(), env.infra.clone(), vec!["generation".into()], stop_rx));
+    let name_of = |id: Uuid| {
+        let db = env.infra.db.clone();
+        async move { conversations::Entity::find_by_id(id).one(&db).await.expect("q").expect("c").name }
+    };
+    for _ in 0..200 {
+        if name_of(ids[1]).await != "New conversation" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(name_of(ids[1]).await, "Brewing tea");
+    let naming = || fake.requests().iter().filter(|r| r.messages.iter().any(|m| m.1.contains("Your Output"))).count();
+    for _ in 0..200 {
+        if naming() >= 3 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(name_of(ids[0]).await, "Mine", "the rename came first");
+    let _ = stop_tx.send(true);
+    let _ = tokio::time::timeout(Duration::from_secs(10), worker).await;
+}
+
 #[actix_web::test]
 async fn an_empty_conversation_id_starts_a_conversation_listed_as_new_on_every_surface() {
     let (env, state) = state_with(&[]).await;

@@ -194,8 +194,14 @@ async fn nul_and_overlong_values_are_400_naming_the_field_on_every_surface() {
     let resp = test::call_service(&svc, req).await;
     assert_eq!(resp.status().as_u16(), 400);
     assert!(resp.headers().contains_key("access-control-allow-origin"), "{:?}", resp.headers());
-    let alice =
-        conversations::end_user::for_service_api(&env.infra.db, &seeded.app, Some("alice")).await.expect("user");
+    let alice = conversations::end_user::for_service_api(
+        &::apps::hot::HotApps::new(env.infra.cache.clone()),
+        &env.infra.db,
+        &seeded.app,
+        Some("alice"),
+    )
+    .await
+    .expect("user");
     let conv = seed_conversation(&env, &seeded.app, conversations::Caller::EndUser(alice.id), "first", at(1)).await;
     let r = send(
         &svc,

@@ -10,7 +10,7 @@ use actix_web::http::Method;
 use actix_web::test;
 use api_server::{AppState, app};
 use common::*;
-use entities::{api_tokens, app_model_configs};
+use entities::{api_tokens, app_model_configs, end_users};
 use history_seed::*;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
 use serde_json::json;
@@ -85,4 +85,54 @@ async fn a_replica_answers_from_what_it_kept_until_the_version_moves() {
     hot.changed().await;
     let r = send(&svc, &mut k, Method::GET, "/v1/parameters", None).await;
     assert_eq!(r.body["opening_statement"], "Changed behind its back", "{r:?}");
+}
+
+/// The app's config and the end user are kept too: a chat through replica B runs with the
+/// config saved through replica A at its next request, and one `user` stays one end user.
+#[actix_web::test]
+async fn a_chat_runs_with_the_config_saved_through_another_replica() {
+    let (env, state_a) = state_with(&[]).await;
+    let state_b = AppState::new(env.config.clone(), env.infra.clone());
+    let a = test::init_service(app(state_a)).await;
+    let b = test::init_service(app(state_b)).await;
+    let fake = test_support::fake_openai::FakeOpenAi::start().await;
+    let (mut owner, _) = common::datasets::owner(&env, &a, &fake).await;
+    let config = |pre_prompt: &str| {
+        json!({
+            "pre_prompt": pre_prompt,
+            "model": {"provider": "openai", "name": "gpt-3.5-turbo", "completion_params": {"max_tokens": 64}}
+        })
+    };
+    let body = json!({"name": "Tea", "mode": "chat", "model_config": config("Answer as alpha.")});
+    let r = send(&a, &mut owner, Method::POST, "/console/api/apps", Some(body)).await;
+    assert_eq!(r.status.as_u16(), 201, "{r:?}");
+    let app_id = r.body["id"].as_str().expect("id").to_owned();
+    let r = send(&a, &mut owner, Method::POST, &format!("/console/api/apps/{app_id}/api-keys"), None).await;
+    let mut k = key(r.body["token"].as_str().expect("token"));
+    let ask = json!({"inputs": {}, "query": "Which tea?", "user": "u1", "response_mode": "blocking"});
+    let prompt = |fake: &test_support::fake_openai::FakeOpenAi| {
+        fake.last_request().expect("a model call").messages.iter().map(|(_, m)| m.clone()).collect::<String>()
+    };
+
+    let r = send(&b, &mut k, Method::POST, "/v1/chat-messages", Some(ask.clone())).await;
+    assert_eq!(r.status.as_u16(), 200, "{r:?}");
+    assert!(prompt(&fake).contains("Answer as alpha."), "{}", prompt(&fake));
+    let first = r.body["conversation_id"].clone();
+
+    let uri = format!("/console/api/apps/{app_id}/model-config");
+    let r = send(&a, &mut owner, Method::POST, &uri, Some(config("Answer as beta."))).await;
+    assert_eq!(r.status.as_u16(), 200, "{r:?}");
+    let r = send(&b, &mut k, Method::POST, "/v1/chat-messages", Some(ask)).await;
+    assert_eq!(r.status.as_u16(), 200, "{r:?}");
+    let now = prompt(&fake);
+    assert!(now.contains("Answer as beta.") && !now.contains("alpha"), "{now}");
+
+    // Both conversations belong to the one end user `u1`, as B lists them.
+    let r = send(&b, &mut k, Method::GET, "/v1/conversations?user=u1&limit=20", None).await;
+    assert_eq!(r.status.as_u16(), 200, "{r:?}");
+    let ids: Vec<&serde_json::Value> = r.body["data"].as_array().expect("data").iter().map(|c| &c["id"]).collect();
+    assert_eq!(ids.len(), 2, "{r:?}");
+    assert!(ids.contains(&&first), "{r:?}");
+    let users = end_users::Entity::find().filter(end_users::Column::SessionId.eq("u1")).all(&env.infra.db).await;
+    assert_eq!(users.expect("q").len(), 1);
 }

@@ -67,7 +67,14 @@ async fn members_use_installed_apps_as_themselves() {
     let c2 = seed_conversation(&env, &chat.app, me, "two", at(2)).await;
     let cc = seed_conversation(&env, &chat.app, Caller::Account(carol_id), "carol's", at(3)).await;
     // A web visitor's conversation in the same app is not the account's either.
-    let visitor = conversations::end_user::for_service_api(&env.infra.db, &chat.app, Some("v")).await.expect("eu");
+    let visitor = conversations::end_user::for_service_api(
+        &::apps::hot::HotApps::new(env.infra.cache.clone()),
+        &env.infra.db,
+        &chat.app,
+        Some("v"),
+    )
+    .await
+    .expect("eu");
     seed_conversation(&env, &chat.app, Caller::EndUser(visitor.id), "visitor's", at(4)).await;
     let m1 = seed_message(&env, &chat.app, c1, me, "hello", at(5)).await;
     let base = format!("/console/api/installed-apps/{ia}");
@@ -167,7 +174,14 @@ async fn console_members_rate_any_message_of_their_apps() {
     seed_account(&env, "bob@example.com", "BobPass123", None).await;
     let mut bob = login(&svc, "bob@example.com", "BobPass123").await;
     let s = seed_app(&env, tenant, "chat").await;
-    let u = conversations::end_user::for_service_api(&env.infra.db, &s.app, Some("u")).await.expect("eu");
+    let u = conversations::end_user::for_service_api(
+        &::apps::hot::HotApps::new(env.infra.cache.clone()),
+        &env.infra.db,
+        &s.app,
+        Some("u"),
+    )
+    .await
+    .expect("eu");
     let visitor = Caller::EndUser(u.id);
     let c = seed_conversation(&env, &s.app, visitor, "", at(1)).await;
     let m = seed_message(&env, &s.app, c, visitor, "q", at(1)).await;

@@ -23,7 +23,14 @@ fn key(k: &str) -> Client {
 
 /// The service-API end user `user` names (made on first use).
 async fn end_user(env: &TestEnv, app: &entities::apps::Model, user: &str) -> Caller {
-    let u = conversations::end_user::for_service_api(&env.infra.db, app, Some(user)).await.expect("end user");
+    let u = conversations::end_user::for_service_api(
+        &::apps::hot::HotApps::new(env.infra.cache.clone()),
+        &env.infra.db,
+        app,
+        Some(user),
+    )
+    .await
+    .expect("end user");
     Caller::EndUser(u.id)
 }
 

@@ -100,8 +100,9 @@ impl Dispatcher {
                     Err(e) => JobOutcome::Retry(e.to_string()),
                 }
             }
-            Job::GenerateConversationName { conversation_id } => {
-                match conversations::naming::name_conversation(&self.engine, conversation_id).await {
+            Job::GenerateConversationName { conversation_id, tenant_id, query } => {
+                let known = tenant_id.zip(query);
+                match conversations::naming::name_conversation(&self.engine, conversation_id, known).await {
                     Ok(()) => JobOutcome::Done,
                     Err(e) => JobOutcome::Retry(e.to_string()),
                 }

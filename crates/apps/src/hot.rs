@@ -1,5 +1,6 @@
-//! The service API's hot reads, kept in each process: an app key's row and its app, and the
-//! parameters of an app's model config. Every request checks one version in the shared cache
+//! The service API's hot reads, kept in each process: an app key's row and its app, an app's
+//! current model config with its parameters, and service-API end users. Every request reads
+//! one version in the shared cache once ([`Seen`])
 //! (Redis with replicas, in-process embedded) before trusting what it kept, and every change
 //! that could alter these answers bumps that version, so a change made through any replica is
 //! seen by every replica's next request. Entries also expire after [`KEEP`], which bounds what
@@ -7,16 +8,19 @@
 //!
 //! One version for all apps: changes to apps are rare next to reads of them, so a change
 //! anywhere simply empties every process's entries.
+//!
+//! End users need no version: a service-API end user's row is never changed or deleted, so
+//! the one found for a (workspace, `user`) stays right.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use entities::{api_tokens, app_model_configs, apps};
+use entities::{api_tokens, app_model_configs, apps, end_users};
 use infra::cache::Cache;
 use kernel::ApiError;
 use kernel::time::now_naive;
-use sea_orm::{DatabaseConnection, EntityTrait};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
 use crate::api_keys::LAST_USED_GRANULARITY;
@@ -40,17 +44,31 @@ struct KeyEntry {
 }
 
 #[derive(Clone)]
-struct ParamsEntry {
+struct ConfigEntry {
+    row: Arc<app_model_configs::Model>,
     params: Arc<AppParameters>,
     version: i64,
     at: Instant,
+}
+
+/// The apps version one request read, vouching for every kept read it makes; `None` when the
+/// cache could not say (then nothing is kept or trusted).
+#[derive(Clone, Copy, Debug)]
+pub struct Seen(Option<i64>);
+
+impl Seen {
+    /// Whether an entry kept at `version`, `at`, may answer for this request.
+    fn trusts(self, version: i64, at: Instant) -> bool {
+        self.0 == Some(version) && at.elapsed() < KEEP
+    }
 }
 
 /// The process's kept reads; one per process, shared by its workers.
 pub struct HotApps {
     cache: Arc<dyn Cache>,
     keys: Mutex<HashMap<String, KeyEntry>>,
-    params: Mutex<HashMap<Uuid, ParamsEntry>>,
+    configs: Mutex<HashMap<Uuid, ConfigEntry>>,
+    end_users: Mutex<HashMap<(Uuid, String), end_users::Model>>,
 }
 
 impl std::fmt::Debug for HotApps {
@@ -61,7 +79,7 @@ impl std::fmt::Debug for HotApps {
 
 impl HotApps {
     pub fn new(cache: Arc<dyn Cache>) -> Self {
-        Self { cache, keys: Mutex::default(), params: Mutex::default() }
+        Self { cache, keys: Mutex::default(), configs: Mutex::default(), end_users: Mutex::default() }
     }
 
     /// Says that apps, their keys or their configs changed: every process drops what it kept.
@@ -71,29 +89,27 @@ impl HotApps {
             tracing::warn!(error = %e, "cannot bump the apps version; replicas may answer from kept rows for up to 30 s");
         }
         self.keys.lock().unwrap_or_else(PoisonError::into_inner).clear();
-        self.params.lock().unwrap_or_else(PoisonError::into_inner).clear();
+        self.configs.lock().unwrap_or_else(PoisonError::into_inner).clear();
     }
 
-    /// The version now, read before the rows it will vouch for; `None` when the cache cannot
-    /// say (then nothing is kept or trusted).
-    async fn version(&self) -> Option<i64> {
-        match self.cache.get(VERSION_KEY).await {
+    /// The version now, read once per request before the rows it will vouch for.
+    pub async fn seen(&self) -> Seen {
+        Seen(match self.cache.get(VERSION_KEY).await {
             Ok(None) => Some(0),
             Ok(Some(bytes)) => std::str::from_utf8(&bytes).ok().and_then(|s| s.trim().parse().ok()),
             Err(e) => {
                 tracing::debug!(error = %e, "apps version unavailable; reading the database");
                 None
             }
-        }
+        })
     }
 
     /// [`crate::api_keys::app_for_key`], from what this process kept while it is current.
-    pub async fn app_for_key(&self, db: &DatabaseConnection, token: &str) -> Result<apps::Model, ApiError> {
-        let version = self.version().await;
-        let kept = version.and_then(|v| {
+    pub async fn app_for_key(&self, db: &DatabaseConnection, token: &str, seen: Seen) -> Result<apps::Model, ApiError> {
+        let kept = {
             let keys = self.keys.lock().unwrap_or_else(PoisonError::into_inner);
-            keys.get(token).filter(|e| e.version == v && e.at.elapsed() < KEEP).cloned()
-        });
+            keys.get(token).filter(|e| seen.trusts(e.version, e.at)).cloned()
+        };
         let entry = match kept {
             Some(mut entry) => {
                 // The key's use is written once a minute, as when it is read from the database.
@@ -107,8 +123,8 @@ impl HotApps {
             }
             None => {
                 let (key, app) = crate::api_keys::key_and_app(db, token).await?;
-                let entry = KeyEntry { key, app, version: version.unwrap_or(-1), at: Instant::now() };
-                if version.is_some() {
+                let entry = KeyEntry { key, app, version: seen.0.unwrap_or(-1), at: Instant::now() };
+                if seen.0.is_some() {
                     self.keep_key(token, entry.clone());
                 }
                 entry
@@ -121,29 +137,63 @@ impl HotApps {
         keep(&self.keys, token.to_owned(), entry);
     }
 
-    /// [`crate::model_config::parameters`], kept per config row while current.
+    /// [`crate::model_config::parameters`] of the app's current config, kept while current.
     pub async fn parameters(
         &self,
         db: &DatabaseConnection,
         app: &apps::Model,
+        seen: Seen,
     ) -> Result<Arc<AppParameters>, crate::AppError> {
+        Ok(self.config_entry(db, app, seen).await?.params)
+    }
+
+    /// The app's current config row, kept while current.
+    pub async fn config(
+        &self,
+        db: &DatabaseConnection,
+        app: &apps::Model,
+        seen: Seen,
+    ) -> Result<Arc<app_model_configs::Model>, crate::AppError> {
+        Ok(self.config_entry(db, app, seen).await?.row)
+    }
+
+    async fn config_entry(
+        &self,
+        db: &DatabaseConnection,
+        app: &apps::Model,
+        seen: Seen,
+    ) -> Result<ConfigEntry, crate::AppError> {
         let Some(config_id) = app.app_model_config_id else {
             return Err(crate::AppError::NoConfig);
         };
-        let version = self.version().await;
-        let kept = version.and_then(|v| {
-            let params = self.params.lock().unwrap_or_else(PoisonError::into_inner);
-            params.get(&config_id).filter(|e| e.version == v && e.at.elapsed() < KEEP).map(|e| e.params.clone())
-        });
-        if let Some(params) = kept {
-            return Ok(params);
+        let kept = {
+            let configs = self.configs.lock().unwrap_or_else(PoisonError::into_inner);
+            configs.get(&config_id).filter(|e| seen.trusts(e.version, e.at)).cloned()
+        };
+        if let Some(entry) = kept {
+            return Ok(entry);
         }
-        let config = app_model_configs::Entity::find_by_id(config_id).one(db).await?;
-        let params = Arc::new(crate::model_config::parameters_of(&config.ok_or(crate::AppError::NoConfig)?));
-        if let Some(version) = version {
-            keep(&self.params, config_id, ParamsEntry { params: params.clone(), version, at: Instant::now() });
+        let row = app_model_configs::Entity::find_by_id(config_id)
+            .filter(app_model_configs::Column::AppId.eq(app.id))
+            .one(db)
+            .await?
+            .ok_or(crate::AppError::NoConfig)?;
+        let params = Arc::new(crate::model_config::parameters_of(&row));
+        let entry = ConfigEntry { row: Arc::new(row), params, version: seen.0.unwrap_or(-1), at: Instant::now() };
+        if seen.0.is_some() {
+            keep(&self.configs, config_id, entry.clone());
         }
-        Ok(params)
+        Ok(entry)
+    }
+
+    /// The service-API end user kept for (`tenant_id`, `user`), if any.
+    pub fn end_user(&self, tenant_id: Uuid, user: &str) -> Option<end_users::Model> {
+        self.end_users.lock().unwrap_or_else(PoisonError::into_inner).get(&(tenant_id, user.to_owned())).cloned()
+    }
+
+    /// Keeps a service-API end user found or made for its (workspace, `user`).
+    pub fn keep_end_user(&self, user: &end_users::Model) {
+        keep(&self.end_users, (user.tenant_id, user.session_id.clone()), user.clone());
     }
 }
 

@@ -1,5 +1,6 @@
 //! End users of the service API: one per workspace and `user` string, made on first use.
 
+use ::apps::hot::HotApps;
 use entities::end_users::EndUserType;
 use entities::{apps, end_users};
 use kernel::time::now_naive;
@@ -10,23 +11,29 @@ use uuid::Uuid;
 pub const DEFAULT_USER: &str = "DEFAULT-USER";
 
 /// The service-API end user called `user` in the app's workspace, created on first use as
-/// Dify's `create_or_update_end_user_for_user_id` does.
+/// Dify's `create_or_update_end_user_for_user_id` does; kept in `hot` once found.
 pub async fn for_service_api(
+    hot: &HotApps,
     db: &impl ConnectionTrait,
     app: &apps::Model,
     user: Option<&str>,
 ) -> Result<end_users::Model, DbErr> {
     let user = user.filter(|u| !u.is_empty()).unwrap_or(DEFAULT_USER);
+    if let Some(kept) = hot.end_user(app.tenant_id, user) {
+        return Ok(kept);
+    }
     let found = end_users::Entity::find()
         .filter(end_users::Column::TenantId.eq(app.tenant_id))
         .filter(end_users::Column::SessionId.eq(user))
         .filter(end_users::Column::Type.eq(EndUserType::ServiceApi))
         .one(db)
         .await?;
-    if let Some(found) = found {
-        return Ok(found);
-    }
-    create(db, app, EndUserType::ServiceApi, user).await
+    let user = match found {
+        Some(found) => found,
+        None => create(db, app, EndUserType::ServiceApi, user).await?,
+    };
+    hot.keep_end_user(&user);
+    Ok(user)
 }
 
 /// A new anonymous end user of the app: `kind` is Dify's `type` (`service_api`, `browser`),

@@ -21,38 +21,51 @@ const TITLE_PROMPT: &str = "Give the conversation that starts with the user's in
 user's intention and subject, as short as possible, in the SAME language as the input (an emoji is welcome when \
 the question is about you). Answer with JSON only, in the form {\"Your Output\": \"<title>\"}.\n\nUser Input: ";
 
-/// Names conversation `id` if it still has the name it was created with. Database failures
-/// are returned (the job retries); a model failure or an answer that is not Dify's JSON keeps
-/// [`FALLBACK_NAME`], as Dify does.
-pub async fn name_conversation(engine: &Engine, id: Uuid) -> Result<(), DbErr> {
-    let Some(conversation) = conversations::Entity::find_by_id(id).one(&engine.db).await? else { return Ok(()) };
-    let unnamed = conversation.name.is_empty() || conversation.name == FALLBACK_NAME;
-    if !unnamed || conversation.mode != entities::apps::AppMode::Chat {
-        return Ok(());
-    }
-    let Some(app) = apps::Entity::find_by_id(conversation.app_id).one(&engine.db).await? else { return Ok(()) };
-    let first = messages::Entity::find()
-        .filter(messages::Column::ConversationId.eq(id))
-        .order_by_asc(messages::Column::CreatedAt)
-        .one(&engine.db)
-        .await?;
-    let Some(first) = first else { return Ok(()) };
-    let name = match title(engine, app.tenant_id, &first.query).await {
+/// Names conversation `id` if it still has the name it was created with. `known` is its
+/// workspace and first query when the job carried them (then nothing is read before the
+/// model call). Database failures are returned (the job retries); a model failure or an
+/// answer that is not Dify's JSON keeps [`FALLBACK_NAME`], as Dify does.
+pub async fn name_conversation(engine: &Engine, id: Uuid, known: Option<(Uuid, String)>) -> Result<(), DbErr> {
+    let (tenant_id, query, read) = match known {
+        Some((tenant_id, query)) => (tenant_id, query, None),
+        None => {
+            let Some(conversation) = conversations::Entity::find_by_id(id).one(&engine.db).await? else {
+                return Ok(());
+            };
+            let unnamed = conversation.name.is_empty() || conversation.name == FALLBACK_NAME;
+            if !unnamed || conversation.mode != entities::apps::AppMode::Chat {
+                return Ok(());
+            }
+            let Some(app) = apps::Entity::find_by_id(conversation.app_id).one(&engine.db).await? else {
+                return Ok(());
+            };
+            let first = messages::Entity::find()
+                .filter(messages::Column::ConversationId.eq(id))
+                .order_by_asc(messages::Column::CreatedAt)
+                .one(&engine.db)
+                .await?;
+            let Some(first) = first else { return Ok(()) };
+            (app.tenant_id, first.query, Some(conversation))
+        }
+    };
+    let name = match title(engine, tenant_id, &query).await {
         Some(t) if !t.is_empty() => cap(&t),
         _ => FALLBACK_NAME.to_owned(),
     };
-    if name == conversation.name {
-        return Ok(());
-    }
-    // Only as it was read: a rename that came first (it moves `updated_at`) wins.
-    conversations::Entity::update_many()
-        .col_expr(conversations::Column::Name, Expr::value(name))
+    let update = conversations::Entity::update_many()
+        .col_expr(conversations::Column::Name, Expr::value(name.as_str()))
         .col_expr(conversations::Column::UpdatedAt, Expr::value(now_naive()))
-        .filter(conversations::Column::Id.eq(id))
-        .filter(conversations::Column::Name.eq(conversation.name.as_str()))
-        .filter(conversations::Column::UpdatedAt.eq(conversation.updated_at))
-        .exec(&engine.db)
-        .await?;
+        .filter(conversations::Column::Id.eq(id));
+    // Only as it was: a rename that came first wins (it moves the name and `updated_at`).
+    let update = match read {
+        Some(c) if name == c.name => return Ok(()),
+        Some(c) => update
+            .filter(conversations::Column::Name.eq(c.name.as_str()))
+            .filter(conversations::Column::UpdatedAt.eq(c.updated_at)),
+        None if name == FALLBACK_NAME => return Ok(()),
+        None => update.filter(conversations::Column::Name.eq(FALLBACK_NAME)),
+    };
+    update.exec(&engine.db).await?;
     Ok(())
 }
 

@@ -9,7 +9,15 @@ pub enum Job {
     /// Send one HTML mail (invitations, activation links).
     SendMail { to: String, subject: String, html: String },
     /// Give a new chat conversation a short title from its first query (if it has none yet).
-    GenerateConversationName { conversation_id: uuid::Uuid },
+    /// The workspace and the (shortened) query ride along so the worker need not read them;
+    /// jobs queued without them are read as before.
+    GenerateConversationName {
+        conversation_id: uuid::Uuid,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        tenant_id: Option<uuid::Uuid>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        query: Option<String>,
+    },
     /// Index documents of a dataset from their sources (Dify's `document_indexing_task`).
     IndexDocuments { dataset_id: uuid::Uuid, document_ids: Vec<uuid::Uuid> },
     /// Build or drop a dataset's vectors after its indexing technique changed (Dify's
@@ -103,7 +111,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_job_carries_the_id_of_the_request_that_queued_it() {
-        let job = Job::GenerateConversationName { conversation_id: uuid::Uuid::nil() };
+        let job = Job::GenerateConversationName { conversation_id: uuid::Uuid::nil(), tenant_id: None, query: None };
         assert_eq!(Job::request_id(&job.to_bytes()), None);
         let bytes = crate::request_id::scope("req-7".into(), async { job.to_bytes() }).await;
         assert_eq!(Job::request_id(&bytes).as_deref(), Some("req-7"));
@@ -121,7 +129,7 @@ mod tests {
         let row = super::SegmentRow { content: "c".into(), answer: None };
         for job in [
             job,
-            Job::GenerateConversationName { conversation_id: uuid },
+            Job::GenerateConversationName { conversation_id: uuid, tenant_id: Some(uuid), query: Some("q".into()) },
             Job::IndexDocuments { dataset_id: uuid, document_ids: vec![uuid] },
             Job::SyncDatasetVectors { dataset_id: uuid },
             Job::ImportSegments {
@@ -136,6 +144,17 @@ mod tests {
             let tag = format!(r#""task":"{}""#, job.task());
             assert!(String::from_utf8_lossy(&job.to_bytes()).contains(&tag), "{tag}");
         }
+    }
+
+    /// A naming job queued before it carried the workspace and query still reads.
+    #[test]
+    fn naming_jobs_without_their_query_still_parse() {
+        let old = br#"{"task":"generate_conversation_name","conversation_id":"00000000-0000-0000-0000-000000000000"}"#;
+        let job = Job::from_bytes(old).expect("parse");
+        assert_eq!(
+            job,
+            Job::GenerateConversationName { conversation_id: uuid::Uuid::nil(), tenant_id: None, query: None }
+        );
     }
 
     #[test]

@@ -51,7 +51,7 @@ pub(super) async fn caller(
     user: Option<&str>,
 ) -> Result<Option<Caller>, ApiError> {
     let Some(user) = user else { return Ok(None) };
-    let end_user = conversations::end_user::for_service_api(&state.infra.db, app, Some(user)).await?;
+    let end_user = conversations::end_user::for_service_api(&state.hot_apps, &state.infra.db, app, Some(user)).await?;
     Ok(Some(Caller::EndUser(end_user.id)))
 }
 

@@ -5,7 +5,7 @@ use crate::error_table::{Refusal, Wording, require_mode};
 use actix_web::web;
 use apps::lookup::AppMode;
 use conversations::Caller;
-use conversations::generate;
+use conversations::generate::{self, Request};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 use uuid::Uuid;
@@ -102,9 +102,12 @@ async fn chat(state: web::Data<AppState>, key: AppApiKey, body: Body<Chat>) -> H
 }
 
 async fn run(state: &AppState, key: AppApiKey, args: GenerateArgs, user: Option<String>) -> HttpResult {
-    let end_user = conversations::end_user::for_service_api(&state.infra.db, &key.app, user.as_deref()).await?;
+    let end_user =
+        conversations::end_user::for_service_api(&state.hot_apps, &state.infra.db, &key.app, user.as_deref()).await?;
     let streaming = args.streams_if_asked();
-    let request = args.request(key.app, Caller::EndUser(end_user.id), None);
+    // Kept while current; a missing config is reported by the generation itself.
+    let config = state.hot_apps.config(&state.infra.db, &key.app, key.seen).await.ok();
+    let request = Request { current_config: config, ..args.request(key.app, Caller::EndUser(end_user.id), None) };
     respond(generate::start(&state.engine, request).await?, streaming).await
 }
 
@@ -144,7 +147,8 @@ async fn stop(
         Some(b) => b.read()?.user,
         None => None,
     };
-    let end_user = conversations::end_user::for_service_api(&state.infra.db, &key.app, user.as_deref()).await?;
+    let end_user =
+        conversations::end_user::for_service_api(&state.hot_apps, &state.infra.db, &key.app, user.as_deref()).await?;
     conversations::stop::request_stop(state.infra.cache.as_ref(), Caller::EndUser(end_user.id), &task_id).await?;
     Ok(crate::answers::success())
 }

@@ -15,6 +15,8 @@ use crate::state::AppState;
 #[derive(Debug, Clone)]
 pub struct AppApiKey {
     pub app: entities::apps::Model,
+    /// The apps version this request read, for its other kept reads.
+    pub seen: apps::hot::Seen,
 }
 
 /// The dataset a dataset API key opens.
@@ -29,8 +31,9 @@ fn state(req: &HttpRequest) -> Result<web::Data<AppState>, ApiError> {
 
 async fn authenticate(req: HttpRequest) -> Result<AppApiKey, ApiError> {
     let state = state(&req)?;
-    let app = state.hot_apps.app_for_key(&state.infra.db, crate::bearer::api_key(&req)?).await?;
-    Ok(AppApiKey { app })
+    let seen = state.hot_apps.seen().await;
+    let app = state.hot_apps.app_for_key(&state.infra.db, crate::bearer::api_key(&req)?, seen).await?;
+    Ok(AppApiKey { app, seen })
 }
 
 impl FromRequest for AppApiKey {

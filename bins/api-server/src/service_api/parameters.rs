@@ -19,6 +19,6 @@ pub fn register(t: &mut RouteTable) {
 /// The app's input form and features.
 #[utoipa::path(get, path = "/v1/parameters", tag = "parameters", responses((status = 200, description = "The app's input form and features", body = apps::model_config::AppParameters)))]
 async fn parameters(state: web::Data<AppState>, key: AppApiKey) -> HttpResult {
-    let params = state.hot_apps.parameters(&state.infra.db, &key.app).await?;
+    let params = state.hot_apps.parameters(&state.infra.db, &key.app, key.seen).await?;
     Ok(HttpResponse::Ok().json(&*params))
 }

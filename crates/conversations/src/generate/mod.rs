@@ -50,6 +50,8 @@ pub struct Request {
     /// existing conversation only its `model.completion_params` apply.
     pub override_config: Option<Value>,
     pub retriever_from: String,
+    /// The app's current config row, when the surface keeps it (else it is read here).
+    pub current_config: Option<std::sync::Arc<app_model_configs::Model>>,
 }
 
 /// A running generation.
@@ -94,7 +96,10 @@ pub async fn start(engine: &Engine, req: Request) -> Result<Generation, Conversa
         (None, Some(over)) => {
             AppConfig::from_json(req.app.app_model_config_id.ok_or(ConversationError::AppUnavailable)?, over)
         }
-        (None, None) => AppConfig::from_row(&current_config(engine, &req.app).await?),
+        (None, None) => match &req.current_config {
+            Some(row) => AppConfig::from_row(row),
+            None => AppConfig::from_row(&current_config(engine, &req.app).await?),
+        },
     };
     let mut inputs = inputs::clean(config.user_input_form(), &req.inputs)?;
     if let Some(stored) = conversation.as_ref().and_then(|c| c.inputs.as_ref()).and_then(Value::as_object) {
@@ -209,7 +214,7 @@ async fn launch(engine: &Engine, p: Prepared<'_>) -> Result<Generation, ApiError
         task_id,
         message_id: rows.message_id,
         conversation_id: rows.conversation_id,
-        new_chat_conversation: p.mode == AppMode::Chat && p.conversation.is_none(),
+        names_conversation: (p.mode == AppMode::Chat && p.conversation.is_none()).then(|| p.query.to_owned()),
         tenant_id: p.app.tenant_id,
         caller: p.caller,
         canned: p.canned,

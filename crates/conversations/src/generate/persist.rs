@@ -11,7 +11,7 @@ use kernel::time::now_naive;
 use providers::pricing::{message_price_for, price_config};
 use providers::runtime::{ChatMessage, Usage, count_prompt_tokens, count_text_tokens};
 use rust_decimal::Decimal;
-use sea_orm::{ActiveModelTrait, Set, TransactionTrait};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Set, TransactionTrait};
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
@@ -122,11 +122,12 @@ pub async fn begin(engine: &Engine, s: Start<'_>) -> Result<Rows, ApiError> {
         message_price_unit: Set(Decimal::ZERO),
         answer_price_unit: Set(Decimal::ZERO),
     };
+    // Nothing is read back: the caller knows what it wrote.
     let txn = engine.db.begin().await?;
     if let Some(c) = new_conversation {
-        c.insert(&txn).await?;
+        conversations::Entity::insert(c).exec_without_returning(&txn).await?;
     }
-    message.insert(&txn).await?;
+    messages::Entity::insert(message).exec_without_returning(&txn).await?;
     txn.commit().await?;
     Ok(Rows { conversation_id, message_id })
 }
@@ -153,7 +154,6 @@ pub async fn finish(
     let price = message_price_for(model, usage);
     let tokens = |n: u32| i32::try_from(n).unwrap_or(i32::MAX);
     let row = messages::ActiveModel {
-        id: Set(plan.message_id),
         message: Set(plan.prompt_json.clone()),
         message_tokens: Set(tokens(usage.prompt_tokens)),
         message_unit_price: Set(price.message_unit_price),
@@ -169,15 +169,16 @@ pub async fn finish(
         updated_at: Set(now_naive()),
         ..Default::default()
     };
+    let update = messages::Entity::update_many().set(row).filter(messages::Column::Id.eq(plan.message_id));
     // Most answers follow no job: one statement, no transaction round trips.
     let staged = match then {
         None => {
-            row.update(&engine.db).await?;
+            update.exec(&engine.db).await?;
             None
         }
         Some(job) => {
             let txn = engine.db.begin().await?;
-            row.update(&txn).await?;
+            update.exec(&txn).await?;
             let staged = Outbox::stage(&txn, job).await?;
             txn.commit().await?;
             Some(staged)

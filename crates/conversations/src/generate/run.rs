@@ -28,7 +28,8 @@ pub struct Plan {
     pub task_id: Uuid,
     pub message_id: Uuid,
     pub conversation_id: Uuid,
-    pub new_chat_conversation: bool,
+    /// The query of a new chat conversation, which a job then names.
+    pub names_conversation: Option<String>,
     pub tenant_id: Uuid,
     pub caller: Caller,
     pub model: TextModel,
@@ -67,8 +68,13 @@ pub async fn run(engine: Engine, plan: Plan, tx: mpsc::Sender<Event>) {
     };
     let latency = started.elapsed().as_secs_f64();
     // A new conversation that got its answer is named by a job saved with that answer.
-    let naming = (plan.new_chat_conversation && matches!(outcome, Outcome::Finished))
-        .then_some(Job::GenerateConversationName { conversation_id: plan.conversation_id });
+    let naming = plan.names_conversation.as_deref().filter(|_| matches!(outcome, Outcome::Finished)).map(|query| {
+        Job::GenerateConversationName {
+            conversation_id: plan.conversation_id,
+            tenant_id: Some(plan.tenant_id),
+            query: Some(crate::naming::shorten(query)),
+        }
+    });
     let staged = match persist::finish(&engine, &plan, &answer, usage, latency, naming.as_ref()).await {
         Ok(staged) => staged,
         Err(e) => {
