@@ -66,6 +66,8 @@ pub async fn run(args: ResetKeyPairArgs, config: &Config) -> anyhow::Result<()> 
             return Err(e);
         }
     };
+    // Running servers drop the credentials they kept for their next call.
+    ::providers::kept::Kept::new(infra.cache.clone()).changed().await;
     println!("Congratulations! the asymmetric key pair of workspace {} has been reset.", tenant.id);
     println!(
         "Deleted {} custom provider and {} provider model credentials; enter them again in Settings.",

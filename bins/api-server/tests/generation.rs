@@ -420,6 +420,7 @@ async fn vendor_failures_end_the_stream_with_an_error_event_and_keep_the_row() {
     let (env, state) = state_with(&[]).await;
     let fake = FakeOpenAi::start().await;
     fake.set_answer(Some(ANSWER));
+    let credentials = state.provider_credentials.clone();
     let app = test::init_service(app(state)).await;
     let (mut c, _, app_id) = world(&env, &app, &fake, "fail@example.com", "chat", chat_config()).await;
     let uri = format!("/console/api/apps/{app_id}/chat-messages");
@@ -456,6 +457,8 @@ async fn vendor_failures_end_the_stream_with_an_error_event_and_keep_the_row() {
     let r = send(&app, &mut c, Method::POST, &format!("/console/api/apps/{app_id}/api-keys"), None).await;
     let mut key = Client { bearer: Some(r.body["token"].as_str().expect("token").to_string()), ..Client::default() };
     entities::providers::Entity::delete_many().exec(&env.infra.db).await.expect("delete providers");
+    // Behind the server's back: drop what it kept, as a change through the API does.
+    credentials.kept().changed().await;
     let r = send(
         &app,
         &mut key,
@@ -904,6 +907,7 @@ async fn web_app_visitors_chat_stream_stop_and_get_suggestions() {
 async fn prompt_helpers_draft_rules_and_introductions_with_the_default_model() {
     let (env, state) = state_with(&[]).await;
     let fake = FakeOpenAi::start().await;
+    let credentials = state.provider_credentials.clone();
     let app = test::init_service(app(state)).await;
     let (mut c, _, _) = world(&env, &app, &fake, "helper@example.com", "chat", chat_config()).await;
 
@@ -941,6 +945,8 @@ async fn prompt_helpers_draft_rules_and_introductions_with_the_default_model() {
 
     // Without a configured model the helpers say so instead of failing.
     entities::providers::Entity::delete_many().exec(&env.infra.db).await.expect("delete providers");
+    // Behind the server's back: drop what it kept, as a change through the API does.
+    credentials.kept().changed().await;
     let r = send(&app, &mut c, Method::POST, "/console/api/introduction-generate", Some(body)).await;
     assert!(r.status.as_u16() == 400, "{r:?}");
     let r =

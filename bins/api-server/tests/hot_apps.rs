@@ -136,3 +136,50 @@ async fn a_chat_runs_with_the_config_saved_through_another_replica() {
     let users = end_users::Entity::find().filter(end_users::Column::SessionId.eq("u1")).all(&env.infra.db).await;
     assert_eq!(users.expect("q").len(), 1);
 }
+
+/// Provider credentials are kept per process too: saved or deleted through replica A, they
+/// are what replica B's next chat uses.
+#[actix_web::test]
+async fn provider_credentials_changed_through_one_replica_serve_the_next_chat_of_another() {
+    use test_support::fake_openai::{FAKE_API_KEY, FakeOpenAi};
+    let (env, state_a) = state_with(&[]).await;
+    let state_b = AppState::new(env.config.clone(), env.infra.clone());
+    let a = test::init_service(app(state_a)).await;
+    let b = test::init_service(app(state_b)).await;
+    let (first, second) = (FakeOpenAi::start().await, FakeOpenAi::start().await);
+    let (mut owner, _) = common::datasets::owner(&env, &a, &first).await;
+    let config = json!({"pre_prompt": "", "model": {"provider": "openai", "name": "gpt-3.5-turbo", "completion_params": {"max_tokens": 64}}});
+    let r = send(
+        &a,
+        &mut owner,
+        Method::POST,
+        "/console/api/apps",
+        Some(json!({"name": "Tea", "mode": "chat", "model_config": config})),
+    )
+    .await;
+    let app_id = r.body["id"].as_str().expect("id").to_owned();
+    let r = send(&a, &mut owner, Method::POST, &format!("/console/api/apps/{app_id}/api-keys"), None).await;
+    let mut k = key(r.body["token"].as_str().expect("token"));
+    let ask = json!({"inputs": {}, "query": "Which tea?", "user": "u1", "response_mode": "blocking"});
+    let chats = |fake: &FakeOpenAi| fake.requests().iter().filter(|r| r.path.ends_with("/chat/completions")).count();
+
+    let r = send(&b, &mut k, Method::POST, "/v1/chat-messages", Some(ask.clone())).await;
+    assert_eq!(r.status.as_u16(), 200, "{r:?}");
+    assert_eq!((chats(&first), chats(&second)), (1, 0));
+
+    let url = "/console/api/workspaces/current/model-providers/openai";
+    let moved = json!({"config": {"openai_api_key": FAKE_API_KEY, "openai_api_base": second.base_url()}});
+    let r = send(&a, &mut owner, Method::POST, url, Some(moved)).await;
+    assert_eq!(r.status.as_u16(), 201, "{r:?}");
+    // Saving checked the key with a call of its own.
+    let checked = chats(&second);
+    let r = send(&b, &mut k, Method::POST, "/v1/chat-messages", Some(ask.clone())).await;
+    assert_eq!(r.status.as_u16(), 200, "{r:?}");
+    assert_eq!((chats(&first), chats(&second)), (1, checked + 1), "B called the base saved through A");
+
+    let r = send(&a, &mut owner, Method::DELETE, url, None).await;
+    assert_eq!(r.status.as_u16(), 204, "{r:?}");
+    let r = send(&b, &mut k, Method::POST, "/v1/chat-messages", Some(ask)).await;
+    assert_error(&r, 400, "provider_not_initialize");
+    assert_eq!((chats(&first), chats(&second)), (1, checked + 1));
+}

@@ -53,10 +53,15 @@ pub async fn text_model(
 /// The workspace's default text model (naming, suggestions, helpers). Without one: Dify's
 /// "Default model is not available" as a `completion_request_error`.
 pub async fn default_text_model(engine: &Engine, tenant_id: Uuid) -> Result<TextModel, ConversationError> {
-    let default =
-        providers::store::usable_default_model(&engine.db, &engine.hosting, tenant_id, ModelType::TextGeneration)
-            .await?
-            .ok_or(ConversationError::NoDefaultModel)?;
+    let default = providers::store::kept_usable_default_model(
+        &engine.db,
+        &engine.hosting,
+        &engine.credentials,
+        tenant_id,
+        ModelType::TextGeneration,
+    )
+    .await?
+    .ok_or(ConversationError::NoDefaultModel)?;
     let model = text_model(engine, tenant_id, &default.model_provider.provider_name, &default.model_name).await?;
     Ok(TextModel { quota: None, ..model })
 }

@@ -45,7 +45,7 @@ impl Ctx {
             cache: infra.cache.clone(),
             outbox: infra.outbox.clone(),
             storage: infra.storage.clone(),
-            credentials: CredentialCache::default(),
+            credentials: CredentialCache::default().keeping(infra.cache.clone()),
             http,
             hosting: Hosting::from_config(config),
             vectors: Vectors::new(config.vector_store.clone()),

@@ -207,6 +207,8 @@ async fn private_key(
 pub struct CredentialCache {
     inner: Arc<CacheInner>,
     decryptions: Arc<AtomicU64>,
+    /// Resolved credentials and default models (`crate::kept`).
+    kept: Arc<crate::kept::Kept>,
 }
 
 struct CacheInner {
@@ -246,7 +248,27 @@ impl CredentialCache {
                 secrets: TtlMap::default(),
             }),
             decryptions: Arc::default(),
+            kept: Arc::default(),
         }
+    }
+
+    /// Also keeps resolved credentials and default models, checked against the version in
+    /// the shared `cache` (see [`crate::kept`]).
+    pub fn keeping(mut self, shared: Arc<dyn infra::cache::Cache>) -> Self {
+        self.kept = Arc::new(crate::kept::Kept::new(shared));
+        self
+    }
+
+    /// The kept resolutions.
+    pub fn kept(&self) -> &crate::kept::Kept {
+        &self.kept
+    }
+
+    /// A workspace's providers, models or default models changed: forgets its secrets here and
+    /// every process's kept resolutions. Call after the change commits.
+    pub async fn changed(&self, tenant_id: Uuid) {
+        self.invalidate_tenant(tenant_id);
+        self.kept.changed().await;
     }
 
     /// Forgets everything held for a workspace (its credentials changed or its key pair did).

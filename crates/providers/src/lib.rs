@@ -4,6 +4,7 @@ pub mod catalog;
 pub mod credentials;
 pub mod error;
 pub mod hosted;
+pub mod kept;
 pub mod model_type;
 pub mod pricing;
 pub mod runtime;

@@ -36,8 +36,8 @@ pub use listing::{
     legacy_provider_list, provider_list,
 };
 pub use models::{
-    DefaultModel, ModelProviderRef, ValidModel, default_model, model_parameter_rules, set_default_model,
-    usable_default_model, valid_models,
+    DefaultModel, ModelProviderRef, ValidModel, default_model, kept_usable_default_model, model_parameter_rules,
+    set_default_model, usable_default_model, valid_models,
 };
 pub use resolve::{QuotaCharge, SyncedTrial, charge_quota, sync_anthropic_trials};
 use resolve::{Resolution, resolve_all, usable_providers};
@@ -114,7 +114,7 @@ pub async fn save_provider(
                 .await?;
         }
     }
-    cache.invalidate_tenant(tenant_id);
+    cache.changed(tenant_id).await;
     Ok(())
 }
 
@@ -136,7 +136,7 @@ pub async fn delete_provider(
         .filter(providers::Column::ProviderType.eq(ProviderType::Custom))
         .exec(db)
         .await?;
-    cache.invalidate_tenant(tenant_id);
+    cache.changed(tenant_id).await;
     Ok(())
 }
 
@@ -249,7 +249,7 @@ pub async fn save_model(
         }
     }
     txn.commit().await?;
-    cache.invalidate_tenant(tenant_id);
+    cache.changed(tenant_id).await;
     Ok(())
 }
 
@@ -269,7 +269,7 @@ pub async fn delete_model(
         .filter(provider_models::Column::ModelType.eq(model_type.as_str()))
         .exec(db)
         .await?;
-    cache.invalidate_tenant(tenant_id);
+    cache.changed(tenant_id).await;
     Ok(())
 }
 
@@ -354,6 +354,12 @@ pub async fn get_credentials(
     let not_initialized =
         || ProviderError::NotInitialized(format!("Model {model} provider credentials is not initialized."));
     let spec = catalog::get(provider).ok_or_else(not_initialized)?;
+    // A workspace's own credentials are kept; what a hosted quota decides is not.
+    let seen = if hosting.system_supported(spec.name) { crate::kept::Seen::NONE } else { cache.kept().seen().await };
+    let key = (tenant_id, provider.to_owned(), model.to_owned(), model_type);
+    if let Some(kept) = cache.kept().call(&key, seen) {
+        return Ok(kept);
+    }
     if hosting.system_supported(spec.name) {
         let resolution = resolve_all(db, hosting, tenant_id, &[spec]).await.map_err(db_unavailable)?.remove(spec.name);
         match resolution {
@@ -404,7 +410,9 @@ pub async fn get_credentials(
             "Model {model} provider credentials cannot be decrypted. Please set them again in Settings -> Model Provider."
         ))
     })?;
-    Ok(CallCredentials { credentials: config, quota: None })
+    let call = CallCredentials { credentials: config, quota: None };
+    cache.kept().keep_call(key, &call, seen);
+    Ok(call)
 }
 
 /// How stale `providers.last_used` may get: a busy workspace would otherwise write its

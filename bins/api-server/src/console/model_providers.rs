@@ -383,6 +383,7 @@ async fn set_default_model(state: web::Data<AppState>, user: Console, body: Body
     store::set_default_model(
         &state.infra.db,
         &state.engine.hosting,
+        &state.provider_credentials,
         user.tenant_id(),
         model_type,
         &provider_name,

@@ -130,12 +130,36 @@ pub async fn usable_default_model(
     Ok(default_model(db, hosting, tenant_id, model_type).await?.filter(|d| d.model_provider.provider_type.is_some()))
 }
 
+/// [`usable_default_model`], kept in `cache` while providers are unchanged when it is served
+/// through the workspace's own credentials.
+pub async fn kept_usable_default_model(
+    db: &impl ConnectionTrait,
+    hosting: &Hosting,
+    cache: &crate::credentials::CredentialCache,
+    tenant_id: Uuid,
+    model_type: ModelType,
+) -> Result<Option<DefaultModel>, ApiError> {
+    let seen = cache.kept().seen().await;
+    if let Some(kept) = cache.kept().default_model(tenant_id, model_type, seen) {
+        return Ok(Some(kept));
+    }
+    let found = usable_default_model(db, hosting, tenant_id, model_type).await?;
+    if let Some(d) = &found
+        && d.model_provider.provider_type == Some(ProviderType::Custom)
+        && !hosting.system_supported(&d.model_provider.provider_name)
+    {
+        cache.kept().keep_default_model(tenant_id, d, seen);
+    }
+    Ok(found)
+}
+
 /// Sets the default model of a type. An unknown provider or a model the provider does not
 /// offer is a 400 `invalid_param`; a provider the workspace has not configured is a 400
 /// `provider_not_initialize` (Dify answers 500 there).
 pub async fn set_default_model(
     db: &(impl ConnectionTrait + TransactionTrait),
     hosting: &Hosting,
+    cache: &crate::credentials::CredentialCache,
     tenant_id: Uuid,
     model_type: ModelType,
     provider: &str,
@@ -180,6 +204,7 @@ pub async fn set_default_model(
         }
     }
     txn.commit().await?;
+    cache.changed(tenant_id).await;
     Ok(())
 }
 
