@@ -21,6 +21,8 @@ pub struct Ctx {
     pub cache: Arc<dyn Cache>,
     /// Jobs go out with the rows they follow.
     pub outbox: Outbox,
+    /// The hot writes (a chat's rows), group-committed on SQLite.
+    pub writes: infra::group_write::GroupWriter,
     pub storage: Arc<dyn Storage>,
     /// Decrypted provider keys, kept briefly so a message does not pay RSA.
     pub credentials: CredentialCache,
@@ -44,6 +46,7 @@ impl Ctx {
             db: infra.db.clone(),
             cache: infra.cache.clone(),
             outbox: infra.outbox.clone(),
+            writes: infra.writes.clone(),
             storage: infra.storage.clone(),
             credentials: CredentialCache::default().keeping(infra.cache.clone()),
             http,

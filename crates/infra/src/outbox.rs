@@ -124,20 +124,27 @@ impl Outbox {
 
     /// Writes `job` through `conn` (the caller's transaction), claimed by the caller.
     pub async fn stage(conn: &impl ConnectionTrait, job: &Job) -> std::result::Result<Staged, DbErr> {
+        let (staged, insert) = Self::staging(conn.get_database_backend(), job);
+        conn.execute_raw(insert).await?;
+        Ok(staged)
+    }
+
+    /// The job staged by `insert`, for a caller that commits the statement with its own (as
+    /// through [`crate::group_write::GroupWriter`]).
+    pub fn staging(backend: sea_orm::DbBackend, job: &Job) -> (Staged, sea_orm::Statement) {
+        use sea_orm::QueryTrait;
         let payload = job.to_bytes();
         let id = Uuid::new_v4();
-        let now = now_naive();
-        row::Entity::insert(row::ActiveModel {
+        let insert = row::Entity::insert(row::ActiveModel {
             id: Set(id),
             queue: Set(job.queue().to_owned()),
             // `Job` serialises to JSON: always UTF-8.
             payload: Set(String::from_utf8_lossy(&payload).into_owned()),
-            created_at: Set(now),
+            created_at: Set(now_naive()),
             claimed_until: Set(lease_end()),
         })
-        .exec_without_returning(conn)
-        .await?;
-        Ok(Staged { id, queue: job.queue(), payload })
+        .build(backend);
+        (Staged { id, queue: job.queue(), payload }, insert)
     }
 
     /// Hands committed jobs to the queue. Never fails: a job the queue did not take stays in

@@ -21,6 +21,8 @@ pub struct Infra {
     pub queue: Arc<dyn JobQueue>,
     /// How jobs reach `queue`: written with the rows they act on, then sent.
     pub outbox: Outbox,
+    /// The hot writes, group-committed on SQLite.
+    pub writes: crate::group_write::GroupWriter,
     pub storage: Arc<dyn Storage>,
     pub mail: Arc<dyn MailTransport>,
     /// True when jobs run in this process (no broker configured).
@@ -79,6 +81,7 @@ impl Infra {
                 },
             })?),
         };
-        Ok(Self { db, cache, queue, outbox, storage, mail, in_process_queue })
+        let writes = crate::group_write::GroupWriter::new(db.clone());
+        Ok(Self { db, cache, queue, outbox, storage, mail, in_process_queue, writes })
     }
 }

@@ -11,7 +11,7 @@ use kernel::time::now_naive;
 use providers::pricing::{message_price_for, price_config};
 use providers::runtime::{ChatMessage, Usage, count_prompt_tokens, count_text_tokens};
 use rust_decimal::Decimal;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Set, TransactionTrait};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryTrait, Set};
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
@@ -123,12 +123,13 @@ pub async fn begin(engine: &Engine, s: Start<'_>) -> Result<Rows, ApiError> {
         answer_price_unit: Set(Decimal::ZERO),
     };
     // Nothing is read back: the caller knows what it wrote.
-    let txn = engine.db.begin().await?;
+    let backend = engine.writes.backend();
+    let mut rows = Vec::with_capacity(2);
     if let Some(c) = new_conversation {
-        conversations::Entity::insert(c).exec_without_returning(&txn).await?;
+        rows.push(conversations::Entity::insert(c).build(backend));
     }
-    messages::Entity::insert(message).exec_without_returning(&txn).await?;
-    txn.commit().await?;
+    rows.push(messages::Entity::insert(message).build(backend));
+    engine.writes.write(rows).await?;
     Ok(Rows { conversation_id, message_id })
 }
 
@@ -169,21 +170,16 @@ pub async fn finish(
         updated_at: Set(now_naive()),
         ..Default::default()
     };
+    let backend = engine.writes.backend();
     let update = messages::Entity::update_many().set(row).filter(messages::Column::Id.eq(plan.message_id));
-    // Most answers follow no job: one statement, no transaction round trips.
-    let staged = match then {
-        None => {
-            update.exec(&engine.db).await?;
-            None
-        }
-        Some(job) => {
-            let txn = engine.db.begin().await?;
-            update.exec(&txn).await?;
-            let staged = Outbox::stage(&txn, job).await?;
-            txn.commit().await?;
-            Some(staged)
-        }
-    };
+    let mut statements = vec![update.build(backend)];
+    // The job commits with the answer it follows.
+    let staged = then.map(|job| {
+        let (staged, insert) = Outbox::staging(backend, job);
+        statements.push(insert);
+        staged
+    });
+    engine.writes.write(statements).await?;
     if let Err(e) = providers::store::touch_last_used(&engine.db, plan.tenant_id, &model.provider).await {
         tracing::warn!(error = %e, "cannot record provider use");
     }
