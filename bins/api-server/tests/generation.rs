@@ -621,7 +621,8 @@ async fn an_empty_conversation_id_starts_a_conversation_listed_as_new_on_every_s
     let worker =
         tokio::spawn(indexer_worker::run(env.config.clone(), env.infra.clone(), vec!["generation".into()], stop_rx));
     let naming = || fake.requests().iter().filter(|r| r.messages.iter().any(|m| m.1.contains("Your Output"))).count();
-    for _ in 0..200 {
+    // Generous: under a full parallel test run the jobs can take seconds to come round.
+    for _ in 0..600 {
         if naming() == 4 {
             break;
         }

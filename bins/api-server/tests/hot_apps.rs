@@ -183,3 +183,40 @@ async fn provider_credentials_changed_through_one_replica_serve_the_next_chat_of
     assert_error(&r, 400, "provider_not_initialize");
     assert_eq!((chats(&first), chats(&second)), (1, checked + 1));
 }
+
+/// A web app's site is kept too: a share code reset through replica A signs out, at replica
+/// B's next request, the visitors B was serving under the old code.
+#[actix_web::test]
+async fn a_share_code_reset_through_one_replica_signs_visitors_out_at_another() {
+    let (env, state_a) = state_with(&[]).await;
+    let state_b = AppState::new(env.config.clone(), env.infra.clone());
+    let a = test::init_service(app(state_a)).await;
+    let b = test::init_service(app(state_b)).await;
+    let fake = test_support::fake_openai::FakeOpenAi::start().await;
+    let (mut owner, _) = common::datasets::owner(&env, &a, &fake).await;
+    let config = json!({"pre_prompt": "", "model": {"provider": "openai", "name": "gpt-3.5-turbo", "completion_params": {"max_tokens": 64}}});
+    let r = send(
+        &a,
+        &mut owner,
+        Method::POST,
+        "/console/api/apps",
+        Some(json!({"name": "Tea", "mode": "chat", "model_config": config})),
+    )
+    .await;
+    let app_id = r.body["id"].as_str().expect("id").to_owned();
+    let mut visitor = web_visitor(&a, &mut owner, &app_id).await;
+    for _ in 0..2 {
+        let r = send(&b, &mut visitor, Method::GET, "/api/site", None).await;
+        assert_eq!(r.status.as_u16(), 200, "{r:?}");
+    }
+
+    let r =
+        send(&a, &mut owner, Method::POST, &format!("/console/api/apps/{app_id}/site/access-token-reset"), None).await;
+    assert_eq!(r.status.as_u16(), 200, "{r:?}");
+    let r = send(&b, &mut visitor, Method::GET, "/api/site", None).await;
+    assert_eq!((r.status.as_u16(), r.body["message"].as_str()), (401, Some("Site URL is no longer valid.")), "{r:?}");
+    // A passport for the new code works at B.
+    let mut again = web_visitor(&a, &mut owner, &app_id).await;
+    let r = send(&b, &mut again, Method::GET, "/api/site", None).await;
+    assert_eq!(r.status.as_u16(), 200, "{r:?}");
+}

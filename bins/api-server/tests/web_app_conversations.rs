@@ -38,6 +38,7 @@ where
 async fn passports_are_checked_on_every_request() {
     let (env, state) = state_with(&[]).await;
     let secret = state.config.secret_key.clone();
+    let hot = state.hot_apps.clone();
     let svc = test::init_service(app(state)).await;
     let (_, tenant) = seed_account(&env, "owner@example.com", "Passw0rd123", None).await;
     let s = seed_app(&env, tenant, "chat").await;
@@ -95,11 +96,14 @@ async fn passports_are_checked_on_every_request() {
     let set_site = |on: bool| {
         let db = env.infra.db.clone();
         let id = s.app.id;
+        let hot = hot.clone();
         async move {
             app_rows::ActiveModel { id: Set(id), enable_site: Set(on), ..Default::default() }
                 .update(&db)
                 .await
-                .expect("app")
+                .expect("app");
+            // Behind the server's back: drop what it kept, as the console's change does.
+            hot.changed().await;
         }
     };
     set_site(false).await;
@@ -111,6 +115,7 @@ async fn passports_are_checked_on_every_request() {
 
     // Resetting the share code stops the old passport.
     apps::site::reset_code(&env.infra.db, s.app.id).await.expect("reset");
+    hot.changed().await;
     let r = send(&svc, &mut v, Method::GET, "/api/conversations", None).await;
     assert_error(&r, 401, "unauthorized");
 }

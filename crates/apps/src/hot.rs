@@ -69,6 +69,20 @@ pub struct HotApps {
     keys: Mutex<HashMap<String, KeyEntry>>,
     configs: Mutex<HashMap<Uuid, ConfigEntry>>,
     end_users: Mutex<HashMap<(Uuid, String), end_users::Model>>,
+    /// (app, share code) → the app (normal status) and whether that code is its live site.
+    sites: Mutex<HashMap<(Uuid, String), SiteEntry>>,
+    /// Web-app visitors by id (rows never changed or deleted, like service-API end users).
+    visitors: Mutex<HashMap<Uuid, end_users::Model>>,
+}
+
+/// An app, when it exists with normal status, and whether a share code is its live site.
+pub type SiteLookup = Option<(apps::Model, bool)>;
+
+#[derive(Clone)]
+struct SiteEntry {
+    found: SiteLookup,
+    version: i64,
+    at: Instant,
 }
 
 impl std::fmt::Debug for HotApps {
@@ -79,7 +93,14 @@ impl std::fmt::Debug for HotApps {
 
 impl HotApps {
     pub fn new(cache: Arc<dyn Cache>) -> Self {
-        Self { cache, keys: Mutex::default(), configs: Mutex::default(), end_users: Mutex::default() }
+        Self {
+            cache,
+            keys: Mutex::default(),
+            configs: Mutex::default(),
+            end_users: Mutex::default(),
+            sites: Mutex::default(),
+            visitors: Mutex::default(),
+        }
     }
 
     /// Says that apps, their keys or their configs changed: every process drops what it kept.
@@ -90,6 +111,7 @@ impl HotApps {
         }
         self.keys.lock().unwrap_or_else(PoisonError::into_inner).clear();
         self.configs.lock().unwrap_or_else(PoisonError::into_inner).clear();
+        self.sites.lock().unwrap_or_else(PoisonError::into_inner).clear();
     }
 
     /// The version now, read once per request before the rows it will vouch for.
@@ -189,6 +211,40 @@ impl HotApps {
     /// The service-API end user kept for (`tenant_id`, `user`), if any.
     pub fn end_user(&self, tenant_id: Uuid, user: &str) -> Option<end_users::Model> {
         self.end_users.lock().unwrap_or_else(PoisonError::into_inner).get(&(tenant_id, user.to_owned())).cloned()
+    }
+
+    /// App `app_id` and whether `code` is its live site, from what was kept while current,
+    /// else from `load` (kept, a miss too, when the version is known).
+    pub async fn site<E>(
+        &self,
+        app_id: Uuid,
+        code: &str,
+        seen: Seen,
+        load: impl std::future::Future<Output = Result<SiteLookup, E>>,
+    ) -> Result<SiteLookup, E> {
+        let key = (app_id, code.to_owned());
+        let kept = {
+            let sites = self.sites.lock().unwrap_or_else(PoisonError::into_inner);
+            sites.get(&key).filter(|e| seen.trusts(e.version, e.at)).map(|e| e.found.clone())
+        };
+        if let Some(found) = kept {
+            return Ok(found);
+        }
+        let found = load.await?;
+        if let Some(version) = seen.0 {
+            keep(&self.sites, key, SiteEntry { found: found.clone(), version, at: Instant::now() });
+        }
+        Ok(found)
+    }
+
+    /// The web-app visitor kept under `id`, if any.
+    pub fn visitor(&self, id: Uuid) -> Option<end_users::Model> {
+        self.visitors.lock().unwrap_or_else(PoisonError::into_inner).get(&id).cloned()
+    }
+
+    /// Keeps a web-app visitor's row.
+    pub fn keep_visitor(&self, user: &end_users::Model) {
+        keep(&self.visitors, user.id, user.clone());
     }
 
     /// Keeps a service-API end user found or made for its (workspace, `user`).

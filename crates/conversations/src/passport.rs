@@ -2,6 +2,7 @@
 //! end user of that app (Dify's `PassportResource`), and each request's token is checked
 //! back to the app, its live share code and the end user.
 
+use ::apps::hot::HotApps;
 use entities::end_users::EndUserType;
 use entities::kinds::RowStatus;
 use entities::{apps, end_users, sites};
@@ -74,6 +75,7 @@ fn verify(token: &str, secret: &str) -> Result<Claims, ConversationError> {
 /// share code: resetting the code (or disabling the site row) signs every visitor of the old
 /// link out. Dify re-checked only the app here.
 pub async fn holder(
+    hot: &HotApps,
     db: &DatabaseConnection,
     secret: &str,
     token: &str,
@@ -81,28 +83,39 @@ pub async fn holder(
     let claims = verify(token, secret)?;
     let parse = |s: &str| s.parse::<Uuid>().map_err(|_| ConversationError::InvalidPassport("Invalid token."));
     let (app_id, end_user_id) = (parse(&claims.app_id)?, parse(&claims.end_user_id)?);
-    let app = apps::Entity::find_by_id(app_id)
-        .one(db)
-        .await?
-        .filter(|a| a.status == RowStatus::Normal)
-        .ok_or_else(no_such_site)?;
-    let site_live = sites::Entity::find()
-        .filter(sites::Column::AppId.eq(app.id))
-        .filter(sites::Column::Code.eq(claims.app_code.as_str()))
-        .filter(sites::Column::Status.eq(RowStatus::Normal))
-        .one(db)
-        .await?
-        .is_some();
+    // The app and whether the passport's code is its live site, kept while apps are unchanged.
+    let load = async {
+        let Some(app) = apps::Entity::find_by_id(app_id).one(db).await?.filter(|a| a.status == RowStatus::Normal)
+        else {
+            return Ok::<_, sea_orm::DbErr>(None);
+        };
+        let site_live = sites::Entity::find()
+            .filter(sites::Column::AppId.eq(app.id))
+            .filter(sites::Column::Code.eq(claims.app_code.as_str()))
+            .filter(sites::Column::Status.eq(RowStatus::Normal))
+            .one(db)
+            .await?
+            .is_some();
+        Ok(Some((app, site_live)))
+    };
+    let (app, site_live) =
+        hot.site(app_id, &claims.app_code, hot.seen().await, load).await?.ok_or_else(no_such_site)?;
     if !site_live {
         return Err(ConversationError::InvalidPassport("Site URL is no longer valid."));
     }
     if !app.enable_site {
         return Err(ConversationError::InvalidPassport("Site is disabled."));
     }
-    let end_user = end_users::Entity::find_by_id(end_user_id)
-        .one(db)
-        .await?
-        .filter(|u| u.app_id == Some(app.id))
-        .ok_or_else(no_such_site)?;
+    let end_user = match hot.visitor(end_user_id) {
+        Some(kept) => kept,
+        None => {
+            let found = end_users::Entity::find_by_id(end_user_id).one(db).await?.ok_or_else(no_such_site)?;
+            hot.keep_visitor(&found);
+            found
+        }
+    };
+    if end_user.app_id != Some(app.id) {
+        return Err(no_such_site());
+    }
     Ok((app, end_user))
 }

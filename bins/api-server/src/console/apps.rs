@@ -265,7 +265,10 @@ async fn site_update(
 #[utoipa::path(post, path = "/console/api/apps/{app_id}/site/access-token-reset", tag = "apps", params(("app_id" = Uuid, Path)), responses((status = 200, description = "The site with a new code", body = apps::site::SiteFields)))]
 async fn site_reset(state: web::Data<AppState>, user: Manager, path: web::Path<Uuid>) -> HttpResult {
     let app = load(&state, &user.0, path.into_inner()).await?;
-    Ok(HttpResponse::Ok().json(site::reset_code(&state.infra.db, app.id).await?))
+    let site = site::reset_code(&state.infra.db, app.id).await?;
+    // Passports of the old code stop working at every replica's next request.
+    state.hot_apps.changed().await;
+    Ok(HttpResponse::Ok().json(site))
 }
 
 #[utoipa::path(get, path = "/console/api/apps/{resource_id}/api-keys", tag = "apps", params(("resource_id" = Uuid, Path)), responses((status = 200, description = "The app's API keys", body = apps::api_keys::ApiKeyList)))]

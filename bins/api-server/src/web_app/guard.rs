@@ -33,7 +33,8 @@ fn passport(req: &HttpRequest) -> Result<&str, ApiError> {
 async fn authenticate(req: HttpRequest) -> Result<WebAppUser, HttpError> {
     let state = req.app_data::<web::Data<AppState>>().cloned().ok_or_else(ApiError::internal)?;
     let token = passport(&req)?;
-    let (app, end_user) = conversations::passport::holder(&state.infra.db, &state.config.secret_key, token).await?;
+    let (app, end_user) =
+        conversations::passport::holder(&state.hot_apps, &state.infra.db, &state.config.secret_key, token).await?;
     Ok(WebAppUser { app, end_user })
 }
 
