@@ -115,7 +115,9 @@ async fn stream_answer(
         Ok(s) => s,
         Err(e) => return failed(e),
     };
-    let mut poll = tokio::time::interval(STOP_POLL);
+    // The first look is one period in: a stop cannot come before the task id is sent, and
+    // most answers end before then (one cache round trip fewer per answer).
+    let mut poll = tokio::time::interval_at(tokio::time::Instant::now() + STOP_POLL, STOP_POLL);
     poll.set_missed_tick_behavior(MissedTickBehavior::Skip);
     loop {
         tokio::select! {
