@@ -19,6 +19,34 @@ fn key(k: &str) -> Client {
     Client { cookie: None, bearer: Some(k.to_string()) }
 }
 
+/// A chat app's model config on the fake's OpenAI with `pre_prompt`.
+fn chat_config(pre_prompt: &str) -> serde_json::Value {
+    json!({
+        "pre_prompt": pre_prompt,
+        "model": {"provider": "openai", "name": "gpt-3.5-turbo", "completion_params": {"max_tokens": 64}}
+    })
+}
+
+/// A chat app made through the console of `svc` with `pre_prompt`: its id and a client with
+/// its new API key.
+async fn chat_app<S, B>(svc: &S, owner: &mut Client, pre_prompt: &str) -> (String, Client)
+where
+    S: actix_web::dev::Service<
+            actix_http::Request,
+            Response = actix_web::dev::ServiceResponse<B>,
+            Error = actix_web::Error,
+        >,
+    B: actix_web::body::MessageBody,
+{
+    let body = json!({"name": "Tea", "mode": "chat", "model_config": chat_config(pre_prompt)});
+    let r = send(svc, owner, Method::POST, "/console/api/apps", Some(body)).await;
+    assert_eq!(r.status.as_u16(), 201, "{r:?}");
+    let app_id = r.body["id"].as_str().expect("id").to_owned();
+    let r = send(svc, owner, Method::POST, &format!("/console/api/apps/{app_id}/api-keys"), None).await;
+    let k = key(r.body["token"].as_str().expect("token"));
+    (app_id, k)
+}
+
 #[actix_web::test]
 async fn a_change_through_one_replica_is_seen_at_the_next_request_of_another() {
     let (env, state_a) = state_with(&[]).await;
@@ -97,18 +125,7 @@ async fn a_chat_runs_with_the_config_saved_through_another_replica() {
     let b = test::init_service(app(state_b)).await;
     let fake = test_support::fake_openai::FakeOpenAi::start().await;
     let (mut owner, _) = common::datasets::owner(&env, &a, &fake).await;
-    let config = |pre_prompt: &str| {
-        json!({
-            "pre_prompt": pre_prompt,
-            "model": {"provider": "openai", "name": "gpt-3.5-turbo", "completion_params": {"max_tokens": 64}}
-        })
-    };
-    let body = json!({"name": "Tea", "mode": "chat", "model_config": config("Answer as alpha.")});
-    let r = send(&a, &mut owner, Method::POST, "/console/api/apps", Some(body)).await;
-    assert_eq!(r.status.as_u16(), 201, "{r:?}");
-    let app_id = r.body["id"].as_str().expect("id").to_owned();
-    let r = send(&a, &mut owner, Method::POST, &format!("/console/api/apps/{app_id}/api-keys"), None).await;
-    let mut k = key(r.body["token"].as_str().expect("token"));
+    let (app_id, mut k) = chat_app(&a, &mut owner, "Answer as alpha.").await;
     let ask = json!({"inputs": {}, "query": "Which tea?", "user": "u1", "response_mode": "blocking"});
     let prompt = |fake: &test_support::fake_openai::FakeOpenAi| {
         fake.last_request().expect("a model call").messages.iter().map(|(_, m)| m.clone()).collect::<String>()
@@ -120,7 +137,7 @@ async fn a_chat_runs_with_the_config_saved_through_another_replica() {
     let first = r.body["conversation_id"].clone();
 
     let uri = format!("/console/api/apps/{app_id}/model-config");
-    let r = send(&a, &mut owner, Method::POST, &uri, Some(config("Answer as beta."))).await;
+    let r = send(&a, &mut owner, Method::POST, &uri, Some(chat_config("Answer as beta."))).await;
     assert_eq!(r.status.as_u16(), 200, "{r:?}");
     let r = send(&b, &mut k, Method::POST, "/v1/chat-messages", Some(ask)).await;
     assert_eq!(r.status.as_u16(), 200, "{r:?}");
@@ -148,18 +165,7 @@ async fn provider_credentials_changed_through_one_replica_serve_the_next_chat_of
     let b = test::init_service(app(state_b)).await;
     let (first, second) = (FakeOpenAi::start().await, FakeOpenAi::start().await);
     let (mut owner, _) = common::datasets::owner(&env, &a, &first).await;
-    let config = json!({"pre_prompt": "", "model": {"provider": "openai", "name": "gpt-3.5-turbo", "completion_params": {"max_tokens": 64}}});
-    let r = send(
-        &a,
-        &mut owner,
-        Method::POST,
-        "/console/api/apps",
-        Some(json!({"name": "Tea", "mode": "chat", "model_config": config})),
-    )
-    .await;
-    let app_id = r.body["id"].as_str().expect("id").to_owned();
-    let r = send(&a, &mut owner, Method::POST, &format!("/console/api/apps/{app_id}/api-keys"), None).await;
-    let mut k = key(r.body["token"].as_str().expect("token"));
+    let (_, mut k) = chat_app(&a, &mut owner, "").await;
     let ask = json!({"inputs": {}, "query": "Which tea?", "user": "u1", "response_mode": "blocking"});
     let chats = |fake: &FakeOpenAi| fake.requests().iter().filter(|r| r.path.ends_with("/chat/completions")).count();
 
@@ -194,16 +200,7 @@ async fn a_share_code_reset_through_one_replica_signs_visitors_out_at_another() 
     let b = test::init_service(app(state_b)).await;
     let fake = test_support::fake_openai::FakeOpenAi::start().await;
     let (mut owner, _) = common::datasets::owner(&env, &a, &fake).await;
-    let config = json!({"pre_prompt": "", "model": {"provider": "openai", "name": "gpt-3.5-turbo", "completion_params": {"max_tokens": 64}}});
-    let r = send(
-        &a,
-        &mut owner,
-        Method::POST,
-        "/console/api/apps",
-        Some(json!({"name": "Tea", "mode": "chat", "model_config": config})),
-    )
-    .await;
-    let app_id = r.body["id"].as_str().expect("id").to_owned();
+    let (app_id, _) = chat_app(&a, &mut owner, "").await;
     let mut visitor = web_visitor(&a, &mut owner, &app_id).await;
     for _ in 0..2 {
         let r = send(&b, &mut visitor, Method::GET, "/api/site", None).await;
