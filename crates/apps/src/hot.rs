@@ -1,10 +1,9 @@
-//! The service API's hot reads, kept in each process: an app key's row and its app, an app's
-//! current model config with its parameters, and service-API end users. Every request reads
-//! one version in the shared cache once ([`Seen`])
-//! (Redis with replicas, in-process embedded) before trusting what it kept, and every change
-//! that could alter these answers bumps that version, so a change made through any replica is
-//! seen by every replica's next request. Entries also expire after [`KEEP`], which bounds what
-//! a writer that cannot bump (an operator's SQL, a failed bump) leaves stale.
+//! The service API's and web app's hot reads, kept in each process under the shared version
+//! `hot_apps_version` ([`infra::kept`]): an app key's row and its app, an app's current model
+//! config with its parameters, and (app, share code) → site lookups. Every request reads the
+//! version once ([`Seen`]) before trusting what it kept, and every change that could alter
+//! these answers bumps it, so a change made through any replica is seen by every replica's
+//! next request.
 //!
 //! One version for all apps: changes to apps are rare next to reads of them, so a change
 //! anywhere simply empties every process's entries.
@@ -12,12 +11,11 @@
 //! End users need no version: a service-API end user's row is never changed or deleted, so
 //! the one found for a (workspace, `user`) stays right.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex, PoisonError};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
 
 use entities::{api_tokens, app_model_configs, apps, end_users};
 use infra::cache::Cache;
+use infra::kept::{Immutable, KeptMap, Version};
 use kernel::ApiError;
 use kernel::time::now_naive;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
@@ -26,63 +24,36 @@ use uuid::Uuid;
 use crate::api_keys::LAST_USED_GRANULARITY;
 use crate::model_config::AppParameters;
 
+pub use infra::kept::Seen;
+
 /// The cache key of the version.
 const VERSION_KEY: &str = "hot_apps_version";
-
-/// How long an entry is trusted at most, version or not.
-pub const KEEP: Duration = Duration::from_secs(30);
-
-/// Entries kept per map; beyond, the map starts over (keys in use come back in one read).
-const MAX_ENTRIES: usize = 10_000;
 
 #[derive(Clone)]
 struct KeyEntry {
     key: api_tokens::Model,
     app: Option<apps::Model>,
-    version: i64,
-    at: Instant,
 }
 
 #[derive(Clone)]
 struct ConfigEntry {
     row: Arc<app_model_configs::Model>,
     params: Arc<AppParameters>,
-    version: i64,
-    at: Instant,
-}
-
-/// The apps version one request read, vouching for every kept read it makes; `None` when the
-/// cache could not say (then nothing is kept or trusted).
-#[derive(Clone, Copy, Debug)]
-pub struct Seen(Option<i64>);
-
-impl Seen {
-    /// Whether an entry kept at `version`, `at`, may answer for this request.
-    fn trusts(self, version: i64, at: Instant) -> bool {
-        self.0 == Some(version) && at.elapsed() < KEEP
-    }
-}
-
-/// The process's kept reads; one per process, shared by its workers.
-pub struct HotApps {
-    cache: Arc<dyn Cache>,
-    keys: Mutex<HashMap<String, KeyEntry>>,
-    configs: Mutex<HashMap<Uuid, ConfigEntry>>,
-    end_users: Mutex<HashMap<(Uuid, String), end_users::Model>>,
-    /// (app, share code) → the app (normal status) and whether that code is its live site.
-    sites: Mutex<HashMap<(Uuid, String), SiteEntry>>,
-    /// Web-app visitors by id (rows never changed or deleted, like service-API end users).
-    visitors: Mutex<HashMap<Uuid, end_users::Model>>,
 }
 
 /// An app, when it exists with normal status, and whether a share code is its live site.
 pub type SiteLookup = Option<(apps::Model, bool)>;
 
-#[derive(Clone)]
-struct SiteEntry {
-    found: SiteLookup,
-    version: i64,
-    at: Instant,
+/// The process's kept reads; one per process, shared by its workers.
+pub struct HotApps {
+    version: Version,
+    keys: KeptMap<String, KeyEntry>,
+    configs: KeptMap<Uuid, ConfigEntry>,
+    /// (app, share code) → the app (normal status) and whether that code is its live site.
+    sites: KeptMap<(Uuid, String), SiteLookup>,
+    end_users: Immutable<(Uuid, String), end_users::Model>,
+    /// Web-app visitors by id (rows never changed or deleted, like service-API end users).
+    visitors: Immutable<Uuid, end_users::Model>,
 }
 
 impl std::fmt::Debug for HotApps {
@@ -94,69 +65,49 @@ impl std::fmt::Debug for HotApps {
 impl HotApps {
     pub fn new(cache: Arc<dyn Cache>) -> Self {
         Self {
-            cache,
-            keys: Mutex::default(),
-            configs: Mutex::default(),
-            end_users: Mutex::default(),
-            sites: Mutex::default(),
-            visitors: Mutex::default(),
+            version: Version::new(cache, VERSION_KEY),
+            keys: KeptMap::default(),
+            configs: KeptMap::default(),
+            sites: KeptMap::default(),
+            end_users: Immutable::default(),
+            visitors: Immutable::default(),
         }
     }
 
     /// Says that apps, their keys or their configs changed: every process drops what it kept.
     /// Call after the change commits.
     pub async fn changed(&self) {
-        if let Err(e) = self.cache.incr(VERSION_KEY, 1, None).await {
-            tracing::warn!(error = %e, "cannot bump the apps version; replicas may answer from kept rows for up to 30 s");
-        }
-        self.keys.lock().unwrap_or_else(PoisonError::into_inner).clear();
-        self.configs.lock().unwrap_or_else(PoisonError::into_inner).clear();
-        self.sites.lock().unwrap_or_else(PoisonError::into_inner).clear();
+        self.version.bump().await;
+        self.keys.clear();
+        self.configs.clear();
+        self.sites.clear();
     }
 
     /// The version now, read once per request before the rows it will vouch for.
     pub async fn seen(&self) -> Seen {
-        Seen(match self.cache.get(VERSION_KEY).await {
-            Ok(None) => Some(0),
-            Ok(Some(bytes)) => std::str::from_utf8(&bytes).ok().and_then(|s| s.trim().parse().ok()),
-            Err(e) => {
-                tracing::debug!(error = %e, "apps version unavailable; reading the database");
-                None
-            }
-        })
+        self.version.seen().await
     }
 
     /// [`crate::api_keys::app_for_key`], from what this process kept while it is current.
     pub async fn app_for_key(&self, db: &DatabaseConnection, token: &str, seen: Seen) -> Result<apps::Model, ApiError> {
-        let kept = {
-            let keys = self.keys.lock().unwrap_or_else(PoisonError::into_inner);
-            keys.get(token).filter(|e| seen.trusts(e.version, e.at)).cloned()
-        };
-        let entry = match kept {
-            Some(mut entry) => {
+        let entry = match self.keys.get(token, seen) {
+            Some(entry) => {
                 // The key's use is written once a minute, as when it is read from the database.
                 let now = now_naive();
                 if entry.key.last_used_at.is_none_or(|at| now - at >= LAST_USED_GRANULARITY) {
                     crate::api_keys::record_use(db, entry.key.id, now).await?;
-                    entry.key.last_used_at = Some(now);
-                    self.keep_key(token, entry.clone());
+                    self.keys.update(token, |kept| kept.key.last_used_at = Some(now));
                 }
                 entry
             }
             None => {
                 let (key, app) = crate::api_keys::key_and_app(db, token).await?;
-                let entry = KeyEntry { key, app, version: seen.0.unwrap_or(-1), at: Instant::now() };
-                if seen.0.is_some() {
-                    self.keep_key(token, entry.clone());
-                }
+                let entry = KeyEntry { key, app };
+                self.keys.put(token.to_owned(), entry.clone(), seen);
                 entry
             }
         };
         crate::api_keys::open_app(entry.app)
-    }
-
-    fn keep_key(&self, token: &str, entry: KeyEntry) {
-        keep(&self.keys, token.to_owned(), entry);
     }
 
     /// [`crate::model_config::parameters`] of the app's current config, kept while current.
@@ -188,11 +139,7 @@ impl HotApps {
         let Some(config_id) = app.app_model_config_id else {
             return Err(crate::AppError::NoConfig);
         };
-        let kept = {
-            let configs = self.configs.lock().unwrap_or_else(PoisonError::into_inner);
-            configs.get(&config_id).filter(|e| seen.trusts(e.version, e.at)).cloned()
-        };
-        if let Some(entry) = kept {
+        if let Some(entry) = self.configs.get(&config_id, seen) {
             return Ok(entry);
         }
         let row = app_model_configs::Entity::find_by_id(config_id)
@@ -201,16 +148,14 @@ impl HotApps {
             .await?
             .ok_or(crate::AppError::NoConfig)?;
         let params = Arc::new(crate::model_config::parameters_of(&row));
-        let entry = ConfigEntry { row: Arc::new(row), params, version: seen.0.unwrap_or(-1), at: Instant::now() };
-        if seen.0.is_some() {
-            keep(&self.configs, config_id, entry.clone());
-        }
+        let entry = ConfigEntry { row: Arc::new(row), params };
+        self.configs.put(config_id, entry.clone(), seen);
         Ok(entry)
     }
 
     /// The service-API end user kept for (`tenant_id`, `user`), if any.
     pub fn end_user(&self, tenant_id: Uuid, user: &str) -> Option<end_users::Model> {
-        self.end_users.lock().unwrap_or_else(PoisonError::into_inner).get(&(tenant_id, user.to_owned())).cloned()
+        self.end_users.get(&(tenant_id, user.to_owned()))
     }
 
     /// App `app_id` and whether `code` is its live site, from what was kept while current,
@@ -223,41 +168,26 @@ impl HotApps {
         load: impl std::future::Future<Output = Result<SiteLookup, E>>,
     ) -> Result<SiteLookup, E> {
         let key = (app_id, code.to_owned());
-        let kept = {
-            let sites = self.sites.lock().unwrap_or_else(PoisonError::into_inner);
-            sites.get(&key).filter(|e| seen.trusts(e.version, e.at)).map(|e| e.found.clone())
-        };
-        if let Some(found) = kept {
+        if let Some(found) = self.sites.get(&key, seen) {
             return Ok(found);
         }
         let found = load.await?;
-        if let Some(version) = seen.0 {
-            keep(&self.sites, key, SiteEntry { found: found.clone(), version, at: Instant::now() });
-        }
+        self.sites.put(key, found.clone(), seen);
         Ok(found)
     }
 
     /// The web-app visitor kept under `id`, if any.
     pub fn visitor(&self, id: Uuid) -> Option<end_users::Model> {
-        self.visitors.lock().unwrap_or_else(PoisonError::into_inner).get(&id).cloned()
+        self.visitors.get(&id)
     }
 
     /// Keeps a web-app visitor's row.
     pub fn keep_visitor(&self, user: &end_users::Model) {
-        keep(&self.visitors, user.id, user.clone());
+        self.visitors.put(user.id, user.clone());
     }
 
     /// Keeps a service-API end user found or made for its (workspace, `user`).
     pub fn keep_end_user(&self, user: &end_users::Model) {
-        keep(&self.end_users, (user.tenant_id, user.session_id.clone()), user.clone());
+        self.end_users.put((user.tenant_id, user.session_id.clone()), user.clone());
     }
-}
-
-/// Keeps `value`; a full map starts over (entries in use come back in one read each).
-fn keep<K: std::hash::Hash + Eq, V>(map: &Mutex<HashMap<K, V>>, key: K, value: V) {
-    let mut map = map.lock().unwrap_or_else(PoisonError::into_inner);
-    if map.len() >= MAX_ENTRIES {
-        map.clear();
-    }
-    map.insert(key, value);
 }

@@ -355,7 +355,7 @@ pub async fn get_credentials(
         || ProviderError::NotInitialized(format!("Model {model} provider credentials is not initialized."));
     let spec = catalog::get(provider).ok_or_else(not_initialized)?;
     // A workspace's own credentials are kept; what a hosted quota decides is not.
-    let seen = if hosting.system_supported(spec.name) { crate::kept::Seen::NONE } else { cache.kept().seen().await };
+    let seen = if hosting.system_supported(spec.name) { crate::kept::Seen::UNKNOWN } else { cache.kept().seen().await };
     let key = (tenant_id, provider.to_owned(), model.to_owned(), model_type);
     if let Some(kept) = cache.kept().call(&key, seen) {
         return Ok(kept);

@@ -1,0 +1,197 @@
+//! Rows a process keeps between requests, trusted while a version in the shared cache (Redis
+//! with replicas, in-process embedded) is unchanged. A reader reads the version once
+//! ([`Version::seen`]) before the rows it will vouch for; a writer bumps it after its change
+//! commits ([`Version::bump`]), so every process drops what it kept at its next read. Entries
+//! also expire after [`KEEP`], which bounds what a writer that cannot bump (an operator's SQL,
+//! a failed bump) leaves stale.
+
+use std::borrow::Borrow;
+use std::collections::HashMap;
+use std::hash::Hash;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
+
+use crate::cache::Cache;
+
+/// How long an entry is trusted at most, version or not.
+pub const KEEP: Duration = Duration::from_secs(30);
+
+/// Entries kept per map; beyond, the map starts over (entries in use come back in one read).
+const MAX_ENTRIES: usize = 10_000;
+
+/// One shared version, named by its cache key.
+pub struct Version {
+    cache: Option<Arc<dyn Cache>>,
+    key: &'static str,
+}
+
+/// The version one reader saw; unknown when the cache could not say (then nothing is kept
+/// or trusted).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Seen(Option<i64>);
+
+impl Seen {
+    /// For answers that must never be kept.
+    pub const UNKNOWN: Seen = Seen(None);
+}
+
+impl Version {
+    pub fn new(cache: Arc<dyn Cache>, key: &'static str) -> Self {
+        Self { cache: Some(cache), key }
+    }
+
+    /// A version no cache backs: nothing is ever kept.
+    pub fn absent(key: &'static str) -> Self {
+        Self { cache: None, key }
+    }
+
+    /// The version now; read before the rows it will vouch for.
+    pub async fn seen(&self) -> Seen {
+        let Some(cache) = &self.cache else { return Seen::UNKNOWN };
+        Seen(match cache.get(self.key).await {
+            Ok(None) => Some(0),
+            Ok(Some(bytes)) => std::str::from_utf8(&bytes).ok().and_then(|s| s.trim().parse().ok()),
+            Err(e) => {
+                tracing::debug!(key = self.key, error = %e, "version unavailable; reading the database");
+                None
+            }
+        })
+    }
+
+    /// Says the rows behind this version changed; every process stops trusting what it kept.
+    pub async fn bump(&self) {
+        if let Some(cache) = &self.cache
+            && let Err(e) = cache.incr(self.key, 1, None).await
+        {
+            tracing::warn!(key = self.key, error = %e, "cannot bump a version; other processes may answer from kept rows for up to 30 s");
+        }
+    }
+}
+
+struct Entry<V> {
+    value: V,
+    version: i64,
+    at: Instant,
+}
+
+/// Values kept under a [`Version`]: a lookup answers only with an entry kept at the version
+/// its reader saw, younger than [`KEEP`].
+pub struct KeptMap<K, V> {
+    entries: Mutex<HashMap<K, Entry<V>>>,
+}
+
+impl<K, V> Default for KeptMap<K, V> {
+    fn default() -> Self {
+        Self { entries: Mutex::default() }
+    }
+}
+
+impl<K: Hash + Eq, V: Clone> KeptMap<K, V> {
+    pub fn get<Q>(&self, key: &Q, seen: Seen) -> Option<V>
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
+        let version = seen.0?;
+        let entries = lock(&self.entries);
+        entries.get(key).filter(|e| e.version == version && e.at.elapsed() < KEEP).map(|e| e.value.clone())
+    }
+
+    /// Keeps `value` as read under `seen`; an unknown version keeps nothing.
+    pub fn put(&self, key: K, value: V, seen: Seen) {
+        let Some(version) = seen.0 else { return };
+        insert(&self.entries, key, Entry { value, version, at: Instant::now() });
+    }
+
+    /// Changes a kept value in place; its version and age stay those of the read that kept it.
+    pub fn update<Q>(&self, key: &Q, change: impl FnOnce(&mut V))
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
+        if let Some(entry) = lock(&self.entries).get_mut(key) {
+            change(&mut entry.value);
+        }
+    }
+
+    pub fn clear(&self) {
+        lock(&self.entries).clear();
+    }
+}
+
+/// Rows that are never changed or deleted once written, kept with no version.
+pub struct Immutable<K, V> {
+    entries: Mutex<HashMap<K, V>>,
+}
+
+impl<K, V> Default for Immutable<K, V> {
+    fn default() -> Self {
+        Self { entries: Mutex::default() }
+    }
+}
+
+impl<K: Hash + Eq, V: Clone> Immutable<K, V> {
+    pub fn get<Q>(&self, key: &Q) -> Option<V>
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
+        lock(&self.entries).get(key).cloned()
+    }
+
+    pub fn put(&self, key: K, value: V) {
+        insert(&self.entries, key, value);
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// A full map starts over: entries in use come back in one read each.
+fn insert<K: Hash + Eq, V>(map: &Mutex<HashMap<K, V>>, key: K, value: V) {
+    let mut map = lock(map);
+    if map.len() >= MAX_ENTRIES {
+        map.clear();
+    }
+    map.insert(key, value);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cache::MemoryCache;
+
+    #[tokio::test]
+    async fn an_entry_answers_only_at_the_version_it_was_kept_at() {
+        let version = Version::new(Arc::new(MemoryCache::new()), "v");
+        let map: KeptMap<String, u32> = KeptMap::default();
+        let seen = version.seen().await;
+        map.put("a".into(), 1, seen);
+        assert_eq!(map.get("a", version.seen().await), Some(1));
+        version.bump().await;
+        assert_eq!(map.get("a", version.seen().await), None);
+        assert_eq!(map.get("a", seen), Some(1), "a reader that saw the old version still trusts it");
+    }
+
+    #[tokio::test]
+    async fn nothing_is_kept_without_a_version() {
+        let version = Version::absent("v");
+        let map: KeptMap<u8, u8> = KeptMap::default();
+        let seen = version.seen().await;
+        map.put(1, 1, seen);
+        assert_eq!(map.get(&1, seen), None);
+    }
+
+    #[tokio::test]
+    async fn an_update_keeps_the_entrys_version() {
+        let version = Version::new(Arc::new(MemoryCache::new()), "v");
+        let map: KeptMap<u8, u8> = KeptMap::default();
+        let seen = version.seen().await;
+        map.put(1, 1, seen);
+        map.update(&1, |v| *v = 2);
+        assert_eq!(map.get(&1, seen), Some(2));
+        version.bump().await;
+        assert_eq!(map.get(&1, version.seen().await), None);
+    }
+}
