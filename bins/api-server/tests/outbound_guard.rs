@@ -1,6 +1,7 @@
 //! Model endpoints are URLs users supply: with `OUTBOUND_ALLOW_PRIVATE=false` no spelling of
 //! a loopback address, no name that resolves to one, reaches a canary listening on
-//! 127.0.0.1; redirects are not followed; and an endpoint's HTML page is never echoed back.
+//! 127.0.0.1; redirects are not followed; an endpoint's HTML page is never echoed back; and
+//! a proxy named in the environment is never used, so it cannot reach what the policy refuses.
 //! (Link-local and metadata addresses are refused by the classifier without traffic:
 //! `infra::outbound` unit tests.) One test, since the setting is per process.
 
@@ -56,6 +57,23 @@ where
 
 #[actix_web::test]
 async fn user_supplied_endpoints_reach_only_what_the_policy_allows() {
+    // A proxy in the environment would resolve and connect past the guard: the test runs
+    // again in a process whose environment names a canary as every proxy.
+    if std::env::var_os(PROXIED_RUN).is_none() {
+        let (proxy_port, proxied) = canary(OK_MODELS);
+        let proxy = format!("http://127.0.0.1:{proxy_port}");
+        let mut run = std::process::Command::new(std::env::current_exe().expect("test binary"));
+        run.args(["--exact", "user_supplied_endpoints_reach_only_what_the_policy_allows"]).env(PROXIED_RUN, "1");
+        for var in ["HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"] {
+            run.env(var, &proxy);
+        }
+        run.env_remove("NO_PROXY").env_remove("no_proxy");
+        let out = run.output().expect("run the test again");
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
+        assert!(String::from_utf8_lossy(&out.stdout).contains("1 passed"), "{}", String::from_utf8_lossy(&out.stdout));
+        assert!(!proxied.load(Ordering::SeqCst), "a request went through the environment's proxy");
+        return;
+    }
     // Private networks refused.
     let (_env, state) = state_with(&[("OUTBOUND_ALLOW_PRIVATE", "false")]).await;
     let svc = test::init_service(app(state)).await;
@@ -110,3 +128,6 @@ async fn user_supplied_endpoints_reach_only_what_the_policy_allows() {
     assert_eq!(body["result"], "error", "{body}");
     assert!(!body.to_string().contains("do-not-leak"), "the page was echoed: {body}");
 }
+
+/// Set in the run whose environment names proxies.
+const PROXIED_RUN: &str = "DIFY_TEST_PROXIED_RUN";

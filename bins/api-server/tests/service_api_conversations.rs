@@ -152,3 +152,23 @@ async fn an_app_key_reads_and_manages_its_users_conversations() {
             .await;
     assert_eq!((r.status.as_u16(), r.body["params"].as_str()), (400, Some("limit")));
 }
+
+/// Two first requests for one new `user` at once, at different replicas, make one end user
+/// (finding and making it is one critical section; Dify's table has no unique key to decide).
+#[actix_web::test]
+async fn first_requests_for_one_user_at_once_make_one_end_user() {
+    let (env, _state) = state_with(&[]).await;
+    let (_, tenant) = seed_account(&env, "owner@example.com", "Passw0rd123", None).await;
+    let a = seed_app(&env, tenant, "chat").await;
+    let replicas: Vec<_> = (0..16).map(|_| ::apps::hot::HotApps::new(env.infra.cache.clone())).collect();
+    // Open the pool's connections first, so the calls below run side by side.
+    futures::future::join_all((0..16).map(|_| end_users::Entity::find().all(&env.infra.db))).await;
+    let made = futures::future::join_all(
+        replicas.iter().map(|hot| conversations::end_user::for_service_api(hot, &env.infra.db, &a.app, Some("dave"))),
+    )
+    .await;
+    let ids: std::collections::HashSet<Uuid> = made.into_iter().map(|u| u.expect("end user").id).collect();
+    let rows =
+        end_users::Entity::find().filter(end_users::Column::SessionId.eq("dave")).all(&env.infra.db).await.expect("q");
+    assert_eq!((ids.len(), rows.len()), (1, 1), "{rows:?}");
+}

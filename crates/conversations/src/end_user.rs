@@ -4,17 +4,20 @@ use ::apps::hot::HotApps;
 use entities::end_users::EndUserType;
 use entities::{apps, end_users};
 use kernel::time::now_naive;
-use sea_orm::{ActiveModelTrait, ColumnTrait, DbErr, EntityTrait, QueryFilter, Set, prelude::*};
+use sea_orm::{ActiveModelTrait, ColumnTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, Set, prelude::*};
 use uuid::Uuid;
 
 /// The `user` Dify assumes when a service-API call names none.
 pub const DEFAULT_USER: &str = "DEFAULT-USER";
 
 /// The service-API end user called `user` in the app's workspace, created on first use as
-/// Dify's `create_or_update_end_user_for_user_id` does; kept in `hot` once found.
+/// Dify's `create_or_update_end_user_for_user_id` does; kept in `hot` once found. Two first
+/// calls at once make one end user: finding and making it is one critical section (Dify's
+/// table has no unique key to decide), and the earliest row answers where Dify's own race
+/// left two.
 pub async fn for_service_api(
     hot: &HotApps,
-    db: &impl ConnectionTrait,
+    db: &DatabaseConnection,
     app: &apps::Model,
     user: Option<&str>,
 ) -> Result<end_users::Model, DbErr> {
@@ -22,18 +25,36 @@ pub async fn for_service_api(
     if let Some(kept) = hot.end_user(app.tenant_id, user) {
         return Ok(kept);
     }
-    let found = end_users::Entity::find()
-        .filter(end_users::Column::TenantId.eq(app.tenant_id))
-        .filter(end_users::Column::SessionId.eq(user))
-        .filter(end_users::Column::Type.eq(EndUserType::ServiceApi))
-        .one(db)
-        .await?;
-    let user = match found {
+    let user = match find_service_api(db, app, user).await? {
         Some(found) => found,
-        None => create(db, app, EndUserType::ServiceApi, user).await?,
+        None => {
+            let key = format!("end_users/{}/{user}", app.tenant_id);
+            let txn = infra::db::begin_critical(db, &key, "end_users").await?;
+            let made = match find_service_api(&txn, app, user).await? {
+                Some(found) => found,
+                None => create(&txn, app, EndUserType::ServiceApi, user).await?,
+            };
+            txn.commit().await?;
+            made
+        }
     };
     hot.keep_end_user(&user);
     Ok(user)
+}
+
+async fn find_service_api(
+    db: &impl ConnectionTrait,
+    app: &apps::Model,
+    user: &str,
+) -> Result<Option<end_users::Model>, DbErr> {
+    end_users::Entity::find()
+        .filter(end_users::Column::TenantId.eq(app.tenant_id))
+        .filter(end_users::Column::SessionId.eq(user))
+        .filter(end_users::Column::Type.eq(EndUserType::ServiceApi))
+        .order_by_asc(end_users::Column::CreatedAt)
+        .order_by_asc(end_users::Column::Id)
+        .one(db)
+        .await
 }
 
 /// A new anonymous end user of the app: `kind` is Dify's `type` (`service_api`, `browser`),

@@ -9,10 +9,9 @@ use kernel::ApiError;
 use kernel::time::now_naive;
 use providers::ModelType;
 use providers::hosted::Hosting;
-use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, Set, Statement,
-    TransactionSession, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set, TransactionSession,
+    TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -52,28 +51,8 @@ pub async fn default_model(
 /// it is one critical section (Dify's table has no unique key to decide): two datasets made at
 /// once for a new model get the same binding, so one shared collection.
 pub async fn collection_binding(db: &impl TransactionTrait, m: &EmbeddingModel) -> Result<Uuid, ApiError> {
-    // Inside a caller's transaction this is a savepoint; the lock lasts until the outer commit.
-    let txn = db.begin().await?;
-    match txn.get_database_backend() {
-        DbBackend::Postgres => {
-            let key = format!("dataset_collection_bindings/{}/{}", m.provider, m.model);
-            txn.execute_raw(Statement::from_sql_and_values(
-                DbBackend::Postgres,
-                "SELECT pg_advisory_xact_lock(hashtext($1))",
-                [key.into()],
-            ))
-            .await?;
-        }
-        // A write first takes SQLite's write lock up front (a read first would fail as busy
-        // when a second writer upgrades, instead of waiting its turn).
-        _ => {
-            bindings::Entity::update_many()
-                .col_expr(bindings::Column::ModelName, Expr::col(bindings::Column::ModelName))
-                .filter(Expr::val(1).eq(0))
-                .exec(&txn)
-                .await?;
-        }
-    }
+    let key = format!("dataset_collection_bindings/{}/{}", m.provider, m.model);
+    let txn = infra::db::begin_critical(db, &key, "dataset_collection_bindings").await?;
     let id = find_or_make(&txn, m).await?;
     txn.commit().await?;
     Ok(id)

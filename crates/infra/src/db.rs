@@ -45,6 +45,36 @@ fn sqlite_path(url: &str) -> Option<&str> {
     (!path.is_empty() && path != ":memory:").then_some(path)
 }
 
+/// Begins a transaction in which finding a row and making it when absent is one critical
+/// section, for tables where Dify has no unique key to decide: on PostgreSQL an advisory lock
+/// on `key` held until commit; on SQLite the database's write lock, taken up front by a
+/// no-op write to `table` (a read first would fail as busy when a second writer upgrades,
+/// instead of waiting its turn). Inside a caller's transaction this is a savepoint, and the
+/// lock lasts until the outer commit.
+pub async fn begin_critical<D: sea_orm::TransactionTrait>(
+    db: &D,
+    key: &str,
+    table: &'static str,
+) -> std::result::Result<D::Transaction, sea_orm::DbErr> {
+    use sea_orm::{ConnectionTrait, DbBackend, Statement};
+    let txn = db.begin().await?;
+    match txn.get_database_backend() {
+        DbBackend::Postgres => {
+            txn.execute_raw(Statement::from_sql_and_values(
+                DbBackend::Postgres,
+                "SELECT pg_advisory_xact_lock(hashtext($1))",
+                [key.into()],
+            ))
+            .await?;
+        }
+        backend => {
+            txn.execute_raw(Statement::from_string(backend, format!("UPDATE {table} SET rowid = rowid WHERE 0")))
+                .await?;
+        }
+    }
+    Ok(txn)
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

@@ -10,6 +10,8 @@
 //!   always refused; loopback and private ranges are allowed (self-hosted models live there)
 //!   unless `OUTBOUND_ALLOW_PRIVATE=false`.
 //! - Redirects are not followed.
+//! - `HTTP_PROXY`, `HTTPS_PROXY` and `ALL_PROXY` are not used: a proxy would resolve and
+//!   reach the target itself, past every check above.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::Arc;
@@ -130,10 +132,11 @@ impl reqwest::dns::Resolve for GuardedResolver {
     }
 }
 
-/// A client builder with the policy in place (resolver, no redirects, no Nagle delay on
-/// small writes); callers add timeouts.
+/// A client builder with the policy in place (resolver, no redirects, no proxy, no Nagle
+/// delay on small writes); callers add timeouts.
 pub fn client_builder() -> reqwest::ClientBuilder {
     reqwest::Client::builder()
+        .no_proxy()
         .dns_resolver(Arc::new(GuardedResolver))
         .redirect(reqwest::redirect::Policy::none())
         .tcp_nodelay(true)
