@@ -336,13 +336,18 @@ async fn owners_list_apps_and_other_workspaces_install_pin_and_uninstall_them() 
     let r = send(&app, &mut admin, Method::GET, "/console/api/installed-apps", None).await;
     assert_eq!(r.body["installed_apps"].as_array().map(Vec::len), Some(2), "B's installs are not A's");
 
-    // B uninstalls X.
-    let r = send(&app, &mut bob, Method::DELETE, &format!("/console/api/installed-apps/{bx}"), None).await;
+    // B uninstalls X, four times at once: exactly one succeeds, the others find it gone.
+    let uri = format!("/console/api/installed-apps/{bx}");
+    let replies = at_once(&env, &app, &bob, Method::DELETE, &uri, 4).await;
+    let r = &replies[0];
     assert_eq!(
         (r.status.as_u16(), &r.body),
         (200, &json!({"result": "success", "message": "App uninstalled successfully"})),
         "{r:?}"
     );
+    for r in &replies[1..] {
+        assert_error(r, 404, "not_found");
+    }
     let r = send(&app, &mut bob, Method::GET, "/console/api/installed-apps", None).await;
     assert_eq!(ids(&r.body, "installed_apps", "id"), vec![bz.clone()]);
 

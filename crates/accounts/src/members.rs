@@ -246,7 +246,10 @@ pub async fn remove(
     }
     let txn = db.begin().await?;
     let join = member_join(&txn, tenant_id, member_id).await?;
-    joins::Entity::delete_by_id(join.id).exec(&txn).await?;
+    // Of parallel removals of one member exactly one deletes the join; the others find it gone.
+    if joins::Entity::delete_by_id(join.id).exec(&txn).await?.rows_affected == 0 {
+        return Err(AccountError::MemberNotFound);
+    }
     let elsewhere = joins::Entity::find().filter(joins::Column::AccountId.eq(member_id)).count(&txn).await?;
     if elsewhere == 0 {
         accounts::ActiveModel {

@@ -165,9 +165,13 @@ pub async fn uninstall(
     if entry.app_owner_tenant_id == tenant_id {
         return Err(ApiError::bad_request("You can't uninstall an app owned by the current tenant"));
     }
-    installed_apps::Entity::delete_by_id(entry.id)
+    // Of parallel uninstalls of one entry exactly one deletes it; the others find it gone.
+    let gone = installed_apps::Entity::delete_by_id(entry.id)
         .filter(installed_apps::Column::TenantId.eq(tenant_id))
         .exec(db)
         .await?;
+    if gone.rows_affected == 0 {
+        return Err(installed_not_found());
+    }
     Ok(())
 }

@@ -198,3 +198,25 @@ where
         .unwrap_or_else(|| panic!("app {app_id} is not installed: {r:?}"))
         .to_string()
 }
+
+/// Sends one request `n` times at once, after opening `n` of the pool's connections so the
+/// requests run side by side instead of queueing for connections being opened.
+pub async fn at_once<S, B>(env: &TestEnv, app: &S, client: &Client, method: Method, uri: &str, n: usize) -> Vec<Reply>
+where
+    S: actix_web::dev::Service<
+            actix_http::Request,
+            Response = actix_web::dev::ServiceResponse<B>,
+            Error = actix_web::Error,
+        >,
+    B: actix_web::body::MessageBody,
+{
+    use sea_orm::EntityTrait;
+    futures::future::join_all((0..n).map(|_| entities::accounts::Entity::find().all(&env.infra.db))).await;
+    let mut replies = futures::future::join_all((0..n).map(|_| {
+        let (mut c, method) = (client.clone(), method.clone());
+        async move { send(app, &mut c, method, uri, None).await }
+    }))
+    .await;
+    replies.sort_by_key(|r| r.status.as_u16());
+    replies
+}
