@@ -8,6 +8,10 @@ use api_server::{AppState, app};
 use infra::Infra;
 use kernel::Config;
 
+/// jemalloc returns what bursts of load and password hashing freed; glibc's arenas kept it.
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 fn main() -> anyhow::Result<()> {
     // Started again as the extraction child: parse one file and exit, before any runtime.
     rag::extract::serve_if_child();

@@ -6,6 +6,10 @@ use clap::Parser;
 use infra::Infra;
 use kernel::Config;
 
+/// jemalloc returns what indexing bursts freed; glibc's arenas kept it.
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 #[derive(Parser, Debug)]
 #[command(name = "indexer-worker", version, about = "Runs dify-rs background jobs")]
 struct Args {

@@ -244,7 +244,9 @@ pub async fn remove(
     if operator_role != TenantRole::Owner {
         return Err(AccountError::NoPermission("No permission to remove member."));
     }
-    let txn = db.begin().await?;
+    // Parallel changes to one workspace's members take turns (on SQLite a read-first
+    // transaction that then writes would fail as busy instead of waiting).
+    let txn = infra::db::begin_critical(db, &format!("members/{tenant_id}"), "tenant_account_joins").await?;
     let join = member_join(&txn, tenant_id, member_id).await?;
     // Of parallel removals of one member exactly one deletes the join; the others find it gone.
     if joins::Entity::delete_by_id(join.id).exec(&txn).await?.rows_affected == 0 {
@@ -284,7 +286,7 @@ pub async fn update_role(
     if operator_role != TenantRole::Owner {
         return Err(AccountError::NoPermission("No permission to update member."));
     }
-    let txn = db.begin().await?;
+    let txn = infra::db::begin_critical(db, &format!("members/{tenant_id}"), "tenant_account_joins").await?;
     let target = member_join(&txn, tenant_id, member_id).await?;
     if target.role == new_role {
         return Err(ApiError::value_error("The provided role is already assigned to the member.").into());

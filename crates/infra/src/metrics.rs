@@ -10,10 +10,31 @@ static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
 /// Histogram buckets, in seconds: from a cached read to a long generation.
 const BUCKETS: [f64; 14] = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 120.0];
 
+/// How often histogram samples are folded into their buckets between scrapes.
+const UPKEEP: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// Installs the process's recorder on first call; None when another recorder was installed
 /// first (then nothing is recorded here).
+///
+/// The recorder holds every histogram sample until upkeep folds it into the buckets; without
+/// a periodic upkeep, a server nobody scrapes would keep one sample per request forever.
 pub fn install() -> Option<&'static PrometheusHandle> {
-    HANDLE.get_or_init(|| PrometheusBuilder::new().set_buckets(&BUCKETS).ok()?.install_recorder().ok()).as_ref()
+    HANDLE
+        .get_or_init(|| {
+            let handle = PrometheusBuilder::new().set_buckets(&BUCKETS).ok()?.install_recorder().ok()?;
+            let kept = handle.clone();
+            let upkeep = std::thread::Builder::new().name("metrics-upkeep".into()).spawn(move || {
+                loop {
+                    std::thread::sleep(UPKEEP);
+                    kept.run_upkeep();
+                }
+            });
+            if let Err(e) = upkeep {
+                tracing::warn!(error = %e, "no metrics upkeep thread: histogram samples wait for the next scrape");
+            }
+            Some(handle)
+        })
+        .as_ref()
 }
 
 /// For a process without an HTTP server of its own (the worker): installs the recorder and
