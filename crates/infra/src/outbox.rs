@@ -3,7 +3,8 @@
 //! process that dies between commit and publish) delays a job; it never loses it.
 //!
 //! - The writer stages the row already claimed for [`CLAIM`], publishes right after its
-//!   commit and deletes the row once the broker confirmed. A failed publish gives the claim
+//!   commit and deletes the row once the broker confirmed (a task deletes the confirmed rows
+//!   many per statement). A failed publish gives the claim
 //!   up at once, so the relay retries.
 //! - The relay, in every process, publishes rows whose claim has run out. A row is claimed by
 //!   one conditional update, so of several replicas only one publishes it; a crash after the
@@ -94,6 +95,9 @@ struct Inner {
     handed: Mutex<HashSet<Uuid>>,
     /// Wakes the relay early (a publish just failed).
     wake: Notify,
+    /// Broker only: rows whose job the broker confirmed, deleted many per statement by a task
+    /// (one delete per chat was a PostgreSQL transaction of its own).
+    sent: Option<mpsc::UnboundedSender<Uuid>>,
 }
 
 fn db_err(e: DbErr) -> InfraError {
@@ -113,11 +117,24 @@ impl Outbox {
         settled: Option<mpsc::UnboundedReceiver<Uuid>>,
     ) -> Self {
         let durable = queue.durable();
-        let outbox = Self {
-            inner: Arc::new(Inner { db, queue, durable, handed: Mutex::new(HashSet::new()), wake: Notify::new() }),
+        let (sent, confirmed) = if durable {
+            let (tx, rx) = mpsc::unbounded_channel();
+            (Some(tx), Some(rx))
+        } else {
+            (None, None)
         };
-        if let Some(settled) = settled {
-            tokio::spawn(forget_settled(Arc::downgrade(&outbox.inner), settled));
+        let outbox = Self {
+            inner: Arc::new(Inner {
+                db,
+                queue,
+                durable,
+                handed: Mutex::new(HashSet::new()),
+                wake: Notify::new(),
+                sent,
+            }),
+        };
+        for done in [settled, confirmed].into_iter().flatten() {
+            tokio::spawn(forget_settled(Arc::downgrade(&outbox.inner), done));
         }
         outbox
     }
@@ -244,7 +261,10 @@ impl Outbox {
     async fn publish(&self, id: Uuid, queue: &'static str, payload: &[u8]) -> Result<()> {
         if self.inner.durable {
             self.inner.queue.publish(queue, payload).await?;
-            forget_rows(&self.inner, &[id]).await;
+            // The row stays claimed until the delete, so no relay sends it again meanwhile.
+            if self.inner.sent.as_ref().is_none_or(|sent| sent.send(id).is_err()) {
+                forget_rows(&self.inner, &[id]).await;
+            }
         } else {
             self.handed().insert(id);
             self.inner.queue.publish_receipt(queue, payload, id).await?;
@@ -303,7 +323,8 @@ async fn forget_rows(inner: &Inner, ids: &[Uuid]) {
     }
 }
 
-/// Deletes the rows of settled in-process jobs, many per statement when they come quickly.
+/// Deletes the rows of settled in-process jobs, or of jobs the broker confirmed, many per
+/// statement when they come quickly.
 async fn forget_settled(inner: std::sync::Weak<Inner>, mut settled: mpsc::UnboundedReceiver<Uuid>) {
     let mut ids = Vec::new();
     while settled.recv_many(&mut ids, BATCH as usize).await > 0 {
