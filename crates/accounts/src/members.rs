@@ -244,14 +244,12 @@ pub async fn remove(
     if operator_role != TenantRole::Owner {
         return Err(AccountError::NoPermission("No permission to remove member."));
     }
-    // Parallel changes to one workspace's members take turns (on SQLite a read-first
-    // transaction that then writes would fail as busy instead of waiting).
+    // Parallel changes to one workspace's members take turns, so of parallel removals of one
+    // member one finds it and the others find it gone (on SQLite a read-first transaction
+    // that then writes would fail as busy instead of waiting).
     let txn = infra::db::begin_critical(db, &format!("members/{tenant_id}"), "tenant_account_joins").await?;
     let join = member_join(&txn, tenant_id, member_id).await?;
-    // Of parallel removals of one member exactly one deletes the join; the others find it gone.
-    if joins::Entity::delete_by_id(join.id).exec(&txn).await?.rows_affected == 0 {
-        return Err(AccountError::MemberNotFound);
-    }
+    joins::Entity::delete_by_id(join.id).exec(&txn).await?;
     let elsewhere = joins::Entity::find().filter(joins::Column::AccountId.eq(member_id)).count(&txn).await?;
     if elsewhere == 0 {
         accounts::ActiveModel {

@@ -95,9 +95,9 @@ struct Inner {
     handed: Mutex<HashSet<Uuid>>,
     /// Wakes the relay early (a publish just failed).
     wake: Notify,
-    /// Broker only: rows whose job the broker confirmed, deleted many per statement by a task
-    /// (one delete per chat was a PostgreSQL transaction of its own).
-    sent: Option<mpsc::UnboundedSender<Uuid>>,
+    /// Rows whose job the broker confirmed, deleted many per statement by a task (one delete
+    /// per chat was a PostgreSQL transaction of its own).
+    sent: mpsc::UnboundedSender<Uuid>,
 }
 
 fn db_err(e: DbErr) -> InfraError {
@@ -117,12 +117,7 @@ impl Outbox {
         settled: Option<mpsc::UnboundedReceiver<Uuid>>,
     ) -> Self {
         let durable = queue.durable();
-        let (sent, confirmed) = if durable {
-            let (tx, rx) = mpsc::unbounded_channel();
-            (Some(tx), Some(rx))
-        } else {
-            (None, None)
-        };
+        let (sent, confirmed) = mpsc::unbounded_channel();
         let outbox = Self {
             inner: Arc::new(Inner {
                 db,
@@ -133,7 +128,7 @@ impl Outbox {
                 sent,
             }),
         };
-        for done in [settled, confirmed].into_iter().flatten() {
+        for done in [settled, Some(confirmed)].into_iter().flatten() {
             tokio::spawn(forget_settled(Arc::downgrade(&outbox.inner), done));
         }
         outbox
@@ -262,7 +257,7 @@ impl Outbox {
         if self.inner.durable {
             self.inner.queue.publish(queue, payload).await?;
             // The row stays claimed until the delete, so no relay sends it again meanwhile.
-            if self.inner.sent.as_ref().is_none_or(|sent| sent.send(id).is_err()) {
+            if self.inner.sent.send(id).is_err() {
                 forget_rows(&self.inner, &[id]).await;
             }
         } else {
