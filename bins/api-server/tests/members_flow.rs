@@ -333,3 +333,26 @@ async fn operators_list_all_workspaces_with_the_admin_key_only() {
     let r = send(&app, &mut op, Method::GET, "/console/api/all-workspaces?limit=500", None).await;
     assert_error(&r, 400, "invalid_param");
 }
+
+#[actix_web::test]
+async fn first_requests_of_an_account_without_a_workspace_make_one_workspace() {
+    use entities::tenant_account_joins as joins;
+    let (env, state) = state_with(&[]).await;
+    let app = test::init_service(app(state)).await;
+    let mut admin = Client::default();
+    send(&app, &mut admin, Method::POST, "/console/api/setup", Some(setup_body())).await;
+    let (carol, old_tenant) = seed_workspace(&env, "carol@example.com", "CarolPass1").await;
+    let carol_client = login(&app, "carol@example.com", "CarolPass1").await;
+    // Removed from her only workspace, as when an owner removes a member.
+    joins::Entity::delete_many().filter(joins::Column::AccountId.eq(carol)).exec(&env.infra.db).await.expect("leave");
+
+    let replies = at_once(&env, &app, &carol_client, Method::GET, "/console/api/workspaces/current", 8).await;
+    assert!(replies.iter().all(|r| r.status.as_u16() == 200), "{replies:?}");
+    let ids: std::collections::BTreeSet<&str> = replies.iter().filter_map(|r| r.body["id"].as_str()).collect();
+    assert_eq!(ids.len(), 1, "every request sees one new workspace: {ids:?}");
+    assert_ne!(ids.first().copied(), Some(old_tenant.to_string().as_str()));
+    let made =
+        joins::Entity::find().filter(joins::Column::AccountId.eq(carol)).all(&env.infra.db).await.expect("joins");
+    assert_eq!(made.len(), 1, "one workspace made, not one per request");
+    assert_eq!(made[0].role, TenantRole::Owner);
+}

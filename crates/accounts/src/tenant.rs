@@ -7,7 +7,7 @@ use kernel::page::PageRequest;
 use kernel::time::{now_naive, unix_seconds};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, Set, TransactionTrait,
+    QueryOrder, Set,
 };
 use serde::Serialize;
 use uuid::Uuid;
@@ -76,7 +76,7 @@ pub async fn add_member<C: ConnectionTrait>(
 }
 
 /// Every workspace the account belongs to, oldest membership first.
-pub async fn memberships(db: &DatabaseConnection, account_id: Uuid) -> Result<Vec<Membership>, ApiError> {
+pub async fn memberships<C: ConnectionTrait>(db: &C, account_id: Uuid) -> Result<Vec<Membership>, ApiError> {
     // Two queries, not one per membership.
     let joins = joins::Entity::find()
         .filter(joins::Column::AccountId.eq(account_id))
@@ -129,7 +129,16 @@ pub async fn resolve_current(
         return Ok(first);
     }
     let new = NewTenant::prepare(storage).await?;
-    let txn = db.begin().await?;
+    // Two first requests at once must make one workspace: the later one waits its turn here,
+    // then finds the workspace the first made and drops the key pair it prepared.
+    let txn = infra::db::begin_critical(db, &format!("workspace-of/{}", account.id), "tenant_account_joins").await?;
+    if let Some(first) = memberships(&txn, account.id).await?.into_iter().next() {
+        txn.commit().await?;
+        if let Err(e) = storage.delete(&crate::keys::private_key_path(new.id)).await {
+            tracing::warn!(error = %e, tenant_id = %new.id, "cannot delete an unused workspace key");
+        }
+        return Ok(first);
+    }
     let tenant = new.insert(&txn, &format!("{}'s Workspace", account.name)).await?;
     add_member(&txn, tenant.id, account.id, TenantRole::Owner, None).await?;
     txn.commit().await?;
