@@ -28,6 +28,10 @@ pub async fn connect(url: &str, max_connections: u32) -> Result<DatabaseConnecti
         .min_connections(0)
         .connect_timeout(Duration::from_secs(5))
         .acquire_timeout(Duration::from_secs(5))
+        // A connection in use in the last seconds is handed out without a ping first: a ping
+        // per acquire was a round trip per statement and per transaction. A connection the
+        // server dropped meanwhile fails the one statement that finds it, and is discarded.
+        .test_before_acquire_if_idle_for(Duration::from_secs(5))
         .sqlx_logging(false)
         .map_sqlx_sqlite_opts(|o| o.journal_mode(SqliteJournalMode::Wal).synchronous(SqliteSynchronous::Normal))
         // Each acquire reports how long it waited, for `db_pool_acquire_seconds`.

@@ -99,3 +99,39 @@ async fn prefixes_isolate_namespaces() {
     a.set("k", b"a", Some(Duration::from_secs(10))).await.expect("set");
     assert_eq!(b.get("k").await.expect("get"), None);
 }
+
+#[tokio::test]
+async fn a_connection_the_server_dropped_is_replaced() {
+    if !test_support::services_mode() {
+        eprintln!("skipped: needs DIFY_TEST_BACKEND=services");
+        return;
+    }
+    let url = std::env::var("TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379/0".into());
+    let cache = RedisCache::connect(&url, &format!("drop-{}.", uuid::Uuid::new_v4())).await.expect("redis");
+    cache.set("k", b"v", Some(Duration::from_secs(10))).await.expect("set");
+    let shared = cache.client_id().await.expect("id");
+    assert_eq!(cache.client_id().await.expect("id"), shared, "commands share one connection");
+
+    let mut admin = deadpool_redis::redis::Client::open(url.as_str())
+        .expect("url")
+        .get_multiplexed_async_connection()
+        .await
+        .expect("connect");
+    let killed: i64 = deadpool_redis::redis::cmd("CLIENT")
+        .arg("KILL")
+        .arg("ID")
+        .arg(shared)
+        .query_async(&mut admin)
+        .await
+        .expect("kill");
+    assert_eq!(killed, 1);
+
+    // The command that finds the connection gone may fail; the next one has a fresh connection.
+    let first = cache.get("k").await;
+    let value = match first {
+        Ok(v) => v,
+        Err(_) => cache.get("k").await.expect("a fresh connection"),
+    };
+    assert_eq!(value.as_deref(), Some(&b"v"[..]));
+    assert_ne!(cache.client_id().await.expect("id"), shared);
+}

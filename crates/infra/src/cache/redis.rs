@@ -1,18 +1,26 @@
 //! Redis cache for scaled mode, shared by every api-server replica and worker.
 
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use async_trait::async_trait;
+use deadpool_redis::redis::aio::MultiplexedConnection;
 use deadpool_redis::redis::{self, AsyncCommands};
 use deadpool_redis::{Config as PoolConfig, Connection, Pool, Runtime};
 
 use super::Cache;
 use crate::error::{InfraError, Result};
 
-/// A pooled Redis client; every key is stored under `prefix`.
+/// A Redis client; every key is stored under `prefix`.
+///
+/// Commands share one multiplexed connection, which pipelines concurrent commands on one
+/// socket. The pool only makes it: a pool checkout sends its own `PING` first, which would
+/// double every command's round trips. A connection that fails is dropped, and the next
+/// command takes a fresh one from the pool.
 #[derive(Clone)]
 pub struct RedisCache {
     pool: Pool,
+    shared: Arc<Mutex<Option<MultiplexedConnection>>>,
     prefix: String,
 }
 
@@ -36,26 +44,42 @@ impl RedisCache {
         let pool = PoolConfig::from_url(url)
             .create_pool(Some(Runtime::Tokio1))
             .map_err(|e| InfraError::Unavailable(format!("redis pool: {e}")))?;
-        let cache = Self { pool, prefix: prefix.to_string() };
+        let cache = Self { pool, shared: Arc::default(), prefix: prefix.to_string() };
         let mut conn = cache.conn().await?;
-        let _: String = redis::cmd("PING").query_async(&mut conn).await.map_err(unavailable)?;
+        let _: String = redis::cmd("PING").query_async(&mut conn).await.map_err(|e| cache.failed(e))?;
         Ok(cache)
     }
 
-    async fn conn(&self) -> Result<Connection> {
-        self.pool.get().await.map_err(|e| InfraError::Unavailable(format!("redis: {e}")))
+    async fn conn(&self) -> Result<MultiplexedConnection> {
+        if let Some(conn) = self.shared.lock().unwrap_or_else(PoisonError::into_inner).clone() {
+            return Ok(conn);
+        }
+        // Checked by the pool's PING. Callers racing here each take one; the last kept wins,
+        // and the others close once their command is done.
+        let fresh =
+            Connection::take(self.pool.get().await.map_err(|e| InfraError::Unavailable(format!("redis: {e}")))?);
+        *self.shared.lock().unwrap_or_else(PoisonError::into_inner) = Some(fresh.clone());
+        Ok(fresh)
+    }
+
+    /// The error a command failed with; a connection-level failure also drops the shared
+    /// connection.
+    fn failed(&self, e: redis::RedisError) -> InfraError {
+        if e.is_io_error() || e.is_connection_dropped() || e.is_timeout() || e.is_connection_refusal() {
+            self.shared.lock().unwrap_or_else(PoisonError::into_inner).take();
+            InfraError::Unavailable(format!("redis: {e}"))
+        } else {
+            InfraError::Backend(format!("redis: {e}"))
+        }
+    }
+
+    /// The server's id of the connection commands share now (`CLIENT ID`).
+    pub async fn client_id(&self) -> Result<i64> {
+        redis::cmd("CLIENT").arg("ID").query_async(&mut self.conn().await?).await.map_err(|e| self.failed(e))
     }
 
     fn key(&self, key: &str) -> String {
         format!("{}{key}", self.prefix)
-    }
-}
-
-fn unavailable(e: redis::RedisError) -> InfraError {
-    if e.is_io_error() || e.is_connection_dropped() || e.is_timeout() || e.is_connection_refusal() {
-        InfraError::Unavailable(format!("redis: {e}"))
-    } else {
-        InfraError::Backend(format!("redis: {e}"))
     }
 }
 
@@ -67,7 +91,7 @@ fn millis(ttl: Duration) -> u64 {
 #[async_trait]
 impl Cache for RedisCache {
     async fn get(&self, key: &str) -> Result<Option<Vec<u8>>> {
-        self.conn().await?.get(self.key(key)).await.map_err(unavailable)
+        self.conn().await?.get(self.key(key)).await.map_err(|e| self.failed(e))
     }
 
     async fn set(&self, key: &str, value: &[u8], ttl: Option<Duration>) -> Result<()> {
@@ -76,7 +100,7 @@ impl Cache for RedisCache {
         if let Some(ttl) = ttl {
             cmd.arg("PX").arg(millis(ttl));
         }
-        let _: () = cmd.query_async(&mut self.conn().await?).await.map_err(unavailable)?;
+        let _: () = cmd.query_async(&mut self.conn().await?).await.map_err(|e| self.failed(e))?;
         Ok(())
     }
 
@@ -86,12 +110,12 @@ impl Cache for RedisCache {
         if let Some(ttl) = ttl {
             cmd.arg("PX").arg(millis(ttl));
         }
-        let reply: Option<String> = cmd.query_async(&mut self.conn().await?).await.map_err(unavailable)?;
+        let reply: Option<String> = cmd.query_async(&mut self.conn().await?).await.map_err(|e| self.failed(e))?;
         Ok(reply.is_some())
     }
 
     async fn delete(&self, key: &str) -> Result<bool> {
-        let n: i64 = self.conn().await?.del(self.key(key)).await.map_err(unavailable)?;
+        let n: i64 = self.conn().await?.del(self.key(key)).await.map_err(|e| self.failed(e))?;
         Ok(n > 0)
     }
 
@@ -103,11 +127,11 @@ impl Cache for RedisCache {
             .arg(ms)
             .invoke_async(&mut self.conn().await?)
             .await
-            .map_err(unavailable)
+            .map_err(|e| self.failed(e))
     }
 
     async fn ttl(&self, key: &str) -> Result<Option<Duration>> {
-        let ms: i64 = self.conn().await?.pttl(self.key(key)).await.map_err(unavailable)?;
+        let ms: i64 = self.conn().await?.pttl(self.key(key)).await.map_err(|e| self.failed(e))?;
         Ok((ms >= 0).then(|| Duration::from_millis(ms as u64)))
     }
 }
