@@ -2,7 +2,10 @@
 //! the embedding server's latency fixed, through the pipeline the worker runs (in this process,
 //! on the mode's database, cache and queue). With `--at 0,4000`, the same number of documents
 //! is indexed into a dataset that already holds 0, then 4,000 documents, so the table shows
-//! whether the cost of a document grows with its dataset.
+//! whether the cost of a document grows with its dataset. High quality also measures the
+//! embedding server direct after each batch: the same segments, sent by the same client in
+//! the same batches and as many at a time as the pipeline can have in flight, with nothing
+//! else done; the ratio is the share of the embedder's own rate the pipeline keeps.
 
 use std::time::{Duration, Instant};
 
@@ -10,7 +13,7 @@ use anyhow::bail;
 use datasets::indexing::{DocumentOutcome, Indexer, index_documents};
 use serde_json::json;
 use test_support::TestEnv;
-use test_support::fake_openai::{FakeOpenAi, FakeOpenAiConfig};
+use test_support::fake_openai::{FAKE_API_KEY, FakeOpenAi, FakeOpenAiConfig};
 use uuid::Uuid;
 
 use crate::report::{Section, num};
@@ -71,7 +74,16 @@ pub async fn index(args: &Args) -> anyhow::Result<Section> {
             "Indexing, {technique} ({} paragraphs per document, embeddings at {} ms)",
             args.paragraphs, args.latency_ms
         ),
-        &["documents already in the dataset", "documents", "segments", "seconds", "documents/min", "segments/s"],
+        &[
+            "documents already in the dataset",
+            "documents",
+            "segments",
+            "seconds",
+            "documents/min",
+            "segments/s",
+            "embedder direct segments/s",
+            "ratio",
+        ],
     );
     // One dataset: the measured batches and the filler between them all go into it.
     let total = args.at.last().copied().unwrap_or(0) + args.docs * args.at.len();
@@ -99,6 +111,11 @@ pub async fn index(args: &Args) -> anyhow::Result<Section> {
         let seconds = started.elapsed().as_secs_f64();
         next += batch.len();
         indexed += batch.len();
+        let rate = segments as f64 / seconds;
+        let direct = match args.high_quality {
+            true => Some(embedder_direct(&env, &fake.base_url(), batch).await?),
+            false => None,
+        };
         s.row(
             vec![
                 at.to_string(),
@@ -106,9 +123,12 @@ pub async fn index(args: &Args) -> anyhow::Result<Section> {
                 segments.to_string(),
                 format!("{seconds:.2}"),
                 num(batch.len() as f64 / seconds * 60.0),
-                num(segments as f64 / seconds),
+                num(rate),
+                direct.map_or("—".into(), num),
+                direct.map_or("—".into(), |d| format!("{:.2}", rate / d)),
             ],
-            json!({"at": at, "documents": batch.len(), "segments": segments, "seconds": seconds}),
+            json!({"at": at, "documents": batch.len(), "segments": segments, "seconds": seconds,
+                   "embedder_direct_segments_per_s": direct}),
         );
     }
     Ok(s)
@@ -123,4 +143,54 @@ fn check(outcomes: Vec<(Uuid, DocumentOutcome)>) -> anyhow::Result<usize> {
         }
     }
     Ok(segments)
+}
+
+/// Segments per second the embedding server gives the pipeline's own client for `documents`'
+/// segments with nothing else done: each document's segments in the pipeline's batches, as
+/// many documents at a time as the pipeline indexes at once.
+async fn embedder_direct(env: &TestEnv, fake_base: &str, documents: &[Uuid]) -> anyhow::Result<f64> {
+    use datasets::indexing::{BATCH, CONCURRENT_DOCUMENTS};
+    use futures::StreamExt;
+    use sea_orm::{ConnectionTrait, Statement};
+
+    let backend = env.infra.db.get_database_backend();
+    let mut texts: Vec<Vec<String>> = Vec::with_capacity(documents.len());
+    for id in documents {
+        let rows = env
+            .infra
+            .db
+            .query_all_raw(Statement::from_sql_and_values(
+                backend,
+                match backend {
+                    sea_orm::DbBackend::Postgres => {
+                        "SELECT content FROM document_segments WHERE document_id = $1 ORDER BY position"
+                    }
+                    _ => "SELECT content FROM document_segments WHERE document_id = ? ORDER BY position",
+                },
+                [(*id).into()],
+            ))
+            .await?;
+        texts.push(rows.iter().map(|r| r.try_get::<String>("", "content")).collect::<Result<_, _>>()?);
+    }
+    let mut credentials = providers::runtime::Credentials::new();
+    credentials.insert("openai_api_key".into(), FAKE_API_KEY.into());
+    credentials.insert("openai_api_base".into(), fake_base.into());
+    let model = providers::runtime::ModelRef::new("openai", "text-embedding-ada-002", credentials);
+    let http = providers::runtime::http_client()?;
+    let segments: usize = texts.iter().map(Vec::len).sum();
+    let started = Instant::now();
+    let runs: Vec<anyhow::Result<()>> = futures::stream::iter(&texts)
+        .map(|document| async {
+            for chunk in document.chunks(BATCH) {
+                let embedded = providers::runtime::embed(&http, &model, chunk).await?;
+                anyhow::ensure!(embedded.vectors.len() == chunk.len(), "the embedder answered short");
+            }
+            Ok(())
+        })
+        .buffer_unordered(CONCURRENT_DOCUMENTS)
+        .collect()
+        .await;
+    let seconds = started.elapsed().as_secs_f64();
+    runs.into_iter().collect::<anyhow::Result<()>>()?;
+    Ok(segments as f64 / seconds)
 }

@@ -11,6 +11,7 @@ mod m20261205_000003_indexing_attempts;
 mod m20261205_000004_job_outbox;
 mod m20261206_000005_keyword_index;
 mod m20261206_000006_keyword_counts;
+mod m20261206_000007_embeddings_uncompressed;
 mod schema;
 
 pub use m20230913_000001_dify_schema::Migration as DifySchema;
@@ -19,6 +20,7 @@ pub use m20261205_000003_indexing_attempts::Migration as IndexingAttempts;
 pub use m20261205_000004_job_outbox::Migration as JobOutbox;
 pub use m20261206_000005_keyword_index::Migration as KeywordIndex;
 pub use m20261206_000006_keyword_counts::Migration as KeywordCounts;
+pub use m20261206_000007_embeddings_uncompressed::Migration as EmbeddingsUncompressed;
 pub use sea_orm_migration::MigratorTrait;
 
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, DbErr, TransactionTrait};
@@ -40,6 +42,7 @@ impl MigratorTrait for Migrator {
             Box::new(JobOutbox),
             Box::new(KeywordIndex),
             Box::new(KeywordCounts),
+            Box::new(EmbeddingsUncompressed),
         ]
     }
 }

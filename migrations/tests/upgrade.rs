@@ -4,7 +4,10 @@
 use std::time::Duration;
 
 use chrono::{NaiveDate, NaiveDateTime};
-use migration::{DifySchema, HotIndexes, IndexingAttempts, JobOutbox, KeywordCounts, KeywordIndex, UpgradeReport};
+use migration::{
+    DifySchema, EmbeddingsUncompressed, HotIndexes, IndexingAttempts, JobOutbox, KeywordCounts, KeywordIndex,
+    UpgradeReport,
+};
 use rust_decimal::Decimal;
 use sea_orm::{
     ActiveModelTrait, ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, EntityTrait,
@@ -164,6 +167,7 @@ fn all_migrations() -> Vec<String> {
         JobOutbox.name().to_owned(),
         KeywordIndex.name().to_owned(),
         KeywordCounts.name().to_owned(),
+        EmbeddingsUncompressed.name().to_owned(),
     ]
 }
 
@@ -216,6 +220,14 @@ async fn upgrade_on_empty_database_creates_every_table() {
         }
         if backend == Backend::Postgres {
             assert!(indexes.iter().any(|i| i == "source_info_idx"), "GIN index");
+            // Pickled vectors are kept out of line and not compressed (pglz cost more than it saved).
+            let storage = names(
+                &t.db,
+                "SELECT attstorage::text AS name FROM pg_attribute \
+                 WHERE attrelid = 'embeddings'::regclass AND attname = 'embedding'",
+            )
+            .await;
+            assert_eq!(storage, vec!["e".to_owned()]);
         }
         for own in ["dataset_keywords", "dataset_keyword_sync", "job_outbox", "document_indexing_attempts"] {
             assert!(tables.iter().any(|t| t == own), "{backend:?}: table {own} missing");

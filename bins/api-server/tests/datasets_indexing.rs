@@ -667,3 +667,51 @@ async fn deleting_documents_and_datasets_removes_the_uploads_nothing_else_uses()
     assert!(!stored(&ids[1]).await, "the dataset's uploads go with it");
     stop_worker(worker).await;
 }
+
+#[actix_web::test]
+async fn a_document_of_several_batches_gets_each_segment_its_own_keywords_and_vector() {
+    let (env, state) = state_with(&[]).await;
+    let fake = FakeOpenAi::start().await;
+    let app = test::init_service(app(state)).await;
+    let (mut c, _) = owner(&env, &app, &fake).await;
+    let worker = start_worker(&env);
+    // 250 segments: three batches, the next embedded while the one before is stored.
+    let word = |n: usize| -> String { (0..3).map(|i| char::from(b'a' + ((n / 26usize.pow(i)) % 26) as u8)).collect() };
+    let paragraph = |n: usize| (0..12).map(|i| word(n * 12 + i)).collect::<Vec<_>>().join(" ");
+    let text: String = (0..250).map(|n| format!("{}.\n\n", paragraph(n))).collect();
+    let id = upload(&app, &c, "many.txt", text.as_bytes()).await;
+    let mut body = automatic_documents("high_quality", &[id]);
+    body["process_rule"] = json!({"mode": "custom", "rules": {"pre_processing_rules": [],
+        "segmentation": {"separator": "\n\n", "max_tokens": 50}}});
+    let r = send(&app, &mut c, Method::POST, "/console/api/datasets/init", Some(body)).await;
+    assert_eq!(r.status.as_u16(), 200, "{r:?}");
+    let dataset_id = r.body["dataset"]["id"].as_str().expect("dataset").to_string();
+    let doc_id: Uuid = r.body["documents"][0]["id"].as_str().expect("id").parse().expect("uuid");
+    let batch = r.body["batch"].as_str().expect("batch").to_string();
+    let status = batch_settled(&app, &mut c, &dataset_id, &batch).await;
+    assert_eq!(status[0]["indexing_status"], "completed", "{status:?}");
+    assert_eq!(embedding_calls(&fake), 3, "one call per batch");
+
+    let segments = ::datasets::indexing::document_segments(&env.infra.db, doc_id).await.expect("segments");
+    assert_eq!(segments.len(), 250);
+    for s in &segments {
+        assert!(s.enabled && s.completed_at.is_some(), "{s:?}");
+        let words: Vec<String> = serde_json::from_value(s.keywords.clone().expect("keywords")).expect("list");
+        assert!(!words.is_empty(), "{s:?}");
+        for w in &words {
+            assert!(s.content.to_lowercase().contains(w.as_str()), "{w} is not in its segment: {s:?}");
+        }
+    }
+    // Each segment's vector is its own: its text finds it first.
+    let last = segments.last().expect("last");
+    let r = send(
+        &app,
+        &mut c,
+        Method::POST,
+        &format!("/console/api/datasets/{dataset_id}/hit-testing"),
+        Some(json!({"query": last.content})),
+    )
+    .await;
+    assert_eq!(r.body["records"][0]["segment"]["id"], json!(last.id.to_string()), "{r:?}");
+    stop_worker(worker).await;
+}

@@ -256,10 +256,31 @@ pub fn embedding_for(text: &str, dim: usize) -> Vec<f32> {
         add_seeded(&mut values, text);
     }
     for w in &words {
-        add_seeded(&mut values, w);
+        add_word(&mut values, w);
     }
     let norm = values.iter().map(|v| v * v).sum::<f64>().sqrt().max(f64::MIN_POSITIVE);
     values.into_iter().map(|v| (v / norm) as f32).collect()
+}
+
+/// Adds a word's seeded vector, kept once made: a vendor's own compute is not on the machine
+/// under test, so the fake should spend as little of it as it can.
+fn add_word(values: &mut [f64], word: &str) {
+    type Kept = std::collections::HashMap<(String, usize), Arc<[f64]>>;
+    static KEPT: std::sync::LazyLock<Mutex<Kept>> = std::sync::LazyLock::new(Mutex::default);
+    let key = (word.to_owned(), values.len());
+    let kept = KEPT.lock().unwrap_or_else(PoisonError::into_inner).get(&key).cloned();
+    let seeded = kept.unwrap_or_else(|| {
+        let mut fresh = vec![0f64; values.len()];
+        add_seeded(&mut fresh, word);
+        let fresh: Arc<[f64]> = fresh.into();
+        let mut all = KEPT.lock().unwrap_or_else(PoisonError::into_inner);
+        if all.len() >= 4096 {
+            all.clear();
+        }
+        all.insert(key, fresh.clone());
+        fresh
+    });
+    values.iter_mut().zip(seeded.iter()).for_each(|(v, s)| *v += s);
 }
 
 /// Adds the unit-ish random vector seeded by `key` (FNV-1a into splitmix64).
@@ -766,15 +787,32 @@ fn embeddings(json: &Value, record: &RecordedRequest, dim: usize) -> HttpRespons
         return openai_error(StatusCode::BAD_REQUEST, "'input' is a required property", None);
     }
     let tokens: usize = texts.iter().map(|t| t.split_whitespace().count()).sum();
-    let data: Vec<Value> = texts
+    // Typed, not a `Value`: the vendor sends each value as its shortest f32 text, not the
+    // 17 digits of the f64 a `Value` would widen it to.
+    #[derive(serde::Serialize)]
+    struct Item {
+        object: &'static str,
+        index: usize,
+        embedding: Vec<f32>,
+    }
+    let data: Vec<Item> = texts
         .iter()
         .enumerate()
-        .map(|(i, t)| json!({ "object": "embedding", "index": i, "embedding": embedding_for(t, dim) }))
+        .map(|(i, t)| Item { object: "embedding", index: i, embedding: embedding_for(t, dim) })
         .collect();
-    HttpResponse::Ok().json(json!({
-        "object": "list", "data": data, "model": record.model,
-        "usage": { "prompt_tokens": tokens, "total_tokens": tokens }
-    }))
+    #[derive(serde::Serialize)]
+    struct List<'a> {
+        object: &'static str,
+        data: Vec<Item>,
+        model: &'a Option<String>,
+        usage: Value,
+    }
+    HttpResponse::Ok().json(List {
+        object: "list",
+        data,
+        model: &record.model,
+        usage: json!({ "prompt_tokens": tokens, "total_tokens": tokens }),
+    })
 }
 
 fn moderations(json: &Value, word: &str) -> HttpResponse {

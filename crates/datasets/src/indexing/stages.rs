@@ -154,42 +154,61 @@ async fn run(
     }
     keyword_index::remove_nodes(db, dataset.id, &old_nodes).await?;
 
-    // Index batch by batch; a pause stops between batches.
+    // Index batch by batch; a pause stops between batches. The next batch's embeddings are
+    // fetched while this batch is stored, so the vendor's latency is not added to the writes'.
+    let batches: Vec<&[Chunk]> = chunks.chunks(BATCH).collect();
+    let model_ref = model.as_ref();
+    let embed = |batch: Option<&&[Chunk]>| {
+        let texts: Option<Vec<String>> = model_ref.and(batch).map(|b| b.iter().map(|c| c.content.clone()).collect());
+        async move {
+            let (Some(model), Some(texts)) = (model_ref, texts) else { return Ok(None) };
+            match embedding_cache::embed_documents(db, &indexer.http, model, &texts).await {
+                Ok(embedded) => Ok(Some(embedded.vectors)),
+                Err(embedding_cache::EmbedError::Db(e)) => Err(StageError::Db(e)),
+                Err(embedding_cache::EmbedError::Provider(e)) => Err(StageError::Document(e.to_string())),
+            }
+        }
+    };
+    let mut ahead = match paused(db, doc.id).await? {
+        true => return Ok(DocumentOutcome::Paused),
+        false => embed(batches.first()).await?,
+    };
     let mut tokens = 0usize;
-    for batch in chunks.chunks(BATCH) {
-        if paused(db, doc.id).await? {
+    for (i, batch) in batches.iter().enumerate() {
+        if i > 0 && paused(db, doc.id).await? {
             return Ok(DocumentOutcome::Paused);
         }
-        if let (Some(model), Some(store)) = (&model, &store) {
-            let texts: Vec<String> = batch.iter().map(|c| c.content.clone()).collect();
-            let embedded =
-                embedding_cache::embed_documents(db, &indexer.http, model, &texts).await.map_err(|e| match e {
-                    embedding_cache::EmbedError::Db(e) => StageError::Db(e),
-                    embedding_cache::EmbedError::Provider(e) => StageError::Document(e.to_string()),
-                })?;
-            let points = batch
-                .iter()
-                .zip(embedded.vectors)
-                .map(|(c, vector)| VectorPoint {
-                    node_id: c.doc_id.clone(),
-                    document_id: doc.id.to_string(),
-                    dataset_id: dataset.id.to_string(),
-                    doc_hash: c.doc_hash.clone(),
-                    text: c.content.clone(),
-                    vector,
-                })
-                .collect();
-            store.add(&collection, points).await.map_err(vector_error)?;
-        }
-        let contents: Vec<(String, String)> = batch.iter().map(|c| (c.doc_id.clone(), c.content.clone())).collect();
-        let keywords: Vec<(String, Vec<String>)> = tokio::task::spawn_blocking(move || {
-            let extractor = KeywordExtractor::shared();
-            contents.into_iter().map(|(id, text)| (id, extractor.extract(&text, MAX_KEYWORDS_PER_CHUNK))).collect()
-        })
-        .await
-        .map_err(|_| StageError::Document("Keywords could not be extracted.".into()))?;
-        keyword_index::add_nodes(db, dataset.id, &keywords).await?;
-        complete_segments(db, doc.id, &keywords).await?;
+        let vectors = ahead.take();
+        let store_this = async {
+            if let (Some(vectors), Some(store)) = (vectors, &store) {
+                let points = batch
+                    .iter()
+                    .zip(vectors)
+                    .map(|(c, vector)| VectorPoint {
+                        node_id: c.doc_id.clone(),
+                        document_id: doc.id.to_string(),
+                        dataset_id: dataset.id.to_string(),
+                        doc_hash: c.doc_hash.clone(),
+                        text: c.content.clone(),
+                        vector,
+                    })
+                    .collect();
+                store.add(&collection, points).await.map_err(vector_error)?;
+            }
+            let contents: Vec<(String, String)> = batch.iter().map(|c| (c.doc_id.clone(), c.content.clone())).collect();
+            let keywords: Vec<(String, Vec<String>)> = tokio::task::spawn_blocking(move || {
+                let extractor = KeywordExtractor::shared();
+                contents.into_iter().map(|(id, text)| (id, extractor.extract(&text, MAX_KEYWORDS_PER_CHUNK))).collect()
+            })
+            .await
+            .map_err(|_| StageError::Document("Keywords could not be extracted.".into()))?;
+            keyword_index::add_nodes(db, dataset.id, &keywords).await?;
+            complete_segments(db, doc.id, &keywords).await?;
+            Ok::<_, StageError>(())
+        };
+        let (stored, next) = futures::join!(store_this, embed(batches.get(i + 1)));
+        stored?;
+        ahead = next?;
         tokens += batch.iter().map(|c| c.tokens).sum::<usize>();
     }
 
@@ -345,26 +364,30 @@ async fn paused(db: &impl ConnectionTrait, id: Uuid) -> Result<bool, sea_orm::Db
     Ok(flag.flatten().unwrap_or(false))
 }
 
-/// Marks a batch of segments indexed: enabled, completed, with their keywords.
+/// Marks a batch of segments indexed: enabled, completed, with their keywords; one statement.
 async fn complete_segments(
-    db: &(impl ConnectionTrait + TransactionTrait),
+    db: &impl ConnectionTrait,
     document_id: Uuid,
     keywords: &[(String, Vec<String>)],
 ) -> Result<(), sea_orm::DbErr> {
-    let now = now_naive();
-    let txn = db.begin().await?;
-    for (node_id, words) in keywords {
-        segments::Entity::update_many()
-            .col_expr(segments::Column::Status, Expr::value(entities::document_segments::SegmentStatus::Completed))
-            .col_expr(segments::Column::Enabled, Expr::value(true))
-            .col_expr(segments::Column::CompletedAt, Expr::value(now))
-            .col_expr(segments::Column::Keywords, Expr::value(serde_json::json!(words)))
-            .filter(segments::Column::DocumentId.eq(document_id))
-            .filter(segments::Column::IndexNodeId.eq(node_id.as_str()))
-            .exec(&txn)
-            .await?;
-    }
-    txn.commit().await
+    let Some(((first, first_words), rest)) = keywords.split_first() else { return Ok(()) };
+    let node = segments::Column::IndexNodeId;
+    let words =
+        rest.iter().fold(Expr::case(node.eq(first.as_str()), serde_json::json!(first_words)), |case, (id, w)| {
+            case.case(node.eq(id.as_str()), serde_json::json!(w))
+        });
+    segments::Entity::update_many()
+        .col_expr(segments::Column::Status, Expr::value(entities::document_segments::SegmentStatus::Completed))
+        .col_expr(segments::Column::Enabled, Expr::value(true))
+        .col_expr(segments::Column::CompletedAt, Expr::value(now_naive()))
+        // No ELSE: every row the filter picks has its arm (and on PostgreSQL an ELSE of the
+        // `json` column would not mix with the arms' `jsonb` values).
+        .col_expr(segments::Column::Keywords, words.into())
+        .filter(segments::Column::DocumentId.eq(document_id))
+        .filter(segments::Column::IndexNodeId.is_in(keywords.iter().map(|(id, _)| id.as_str())))
+        .exec(db)
+        .await?;
+    Ok(())
 }
 
 /// Segments of a document in order (for tests and the console).
