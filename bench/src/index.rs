@@ -151,26 +151,11 @@ fn check(outcomes: Vec<(Uuid, DocumentOutcome)>) -> anyhow::Result<usize> {
 async fn embedder_direct(env: &TestEnv, fake_base: &str, documents: &[Uuid]) -> anyhow::Result<f64> {
     use datasets::indexing::{BATCH, CONCURRENT_DOCUMENTS};
     use futures::StreamExt;
-    use sea_orm::{ConnectionTrait, Statement};
 
-    let backend = env.infra.db.get_database_backend();
     let mut texts: Vec<Vec<String>> = Vec::with_capacity(documents.len());
     for id in documents {
-        let rows = env
-            .infra
-            .db
-            .query_all_raw(Statement::from_sql_and_values(
-                backend,
-                match backend {
-                    sea_orm::DbBackend::Postgres => {
-                        "SELECT content FROM document_segments WHERE document_id = $1 ORDER BY position"
-                    }
-                    _ => "SELECT content FROM document_segments WHERE document_id = ? ORDER BY position",
-                },
-                [(*id).into()],
-            ))
-            .await?;
-        texts.push(rows.iter().map(|r| r.try_get::<String>("", "content")).collect::<Result<_, _>>()?);
+        let segments = datasets::indexing::document_segments(&env.infra.db, *id).await?;
+        texts.push(segments.into_iter().map(|s| s.content).collect());
     }
     let mut credentials = providers::runtime::Credentials::new();
     credentials.insert("openai_api_key".into(), FAKE_API_KEY.into());

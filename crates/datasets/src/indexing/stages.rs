@@ -169,16 +169,16 @@ async fn run(
             }
         }
     };
-    let mut ahead = match paused(db, doc.id).await? {
-        true => return Ok(DocumentOutcome::Paused),
-        false => embed(batches.first()).await?,
-    };
+    let mut ahead = None;
     let mut tokens = 0usize;
     for (i, batch) in batches.iter().enumerate() {
-        if i > 0 && paused(db, doc.id).await? {
+        if paused(db, doc.id).await? {
             return Ok(DocumentOutcome::Paused);
         }
-        let vectors = ahead.take();
+        let vectors = match ahead.take() {
+            Some(fetched) => Some(fetched),
+            None => embed(Some(batch)).await?,
+        };
         let store_this = async {
             if let (Some(vectors), Some(store)) = (vectors, &store) {
                 let points = batch
