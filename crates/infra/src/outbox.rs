@@ -136,14 +136,14 @@ impl Outbox {
 
     /// Writes `job` through `conn` (the caller's transaction), claimed by the caller.
     pub async fn stage(conn: &impl ConnectionTrait, job: &Job) -> std::result::Result<Staged, DbErr> {
-        let (staged, insert) = Self::staging(conn.get_database_backend(), job);
-        conn.execute_raw(insert).await?;
+        let (staged, insert) = Self::staging(job);
+        conn.execute_raw(conn.get_database_backend().build(&insert)).await?;
         Ok(staged)
     }
 
     /// The job staged by `insert`, for a caller that commits the statement with its own (as
     /// through [`crate::group_write::GroupWriter`]).
-    pub fn staging(backend: sea_orm::DbBackend, job: &Job) -> (Staged, sea_orm::Statement) {
+    pub fn staging(job: &Job) -> (Staged, sea_orm::sea_query::InsertStatement) {
         use sea_orm::QueryTrait;
         let payload = job.to_bytes();
         let id = Uuid::new_v4();
@@ -155,7 +155,7 @@ impl Outbox {
             created_at: Set(now_naive()),
             claimed_until: Set(lease_end()),
         })
-        .build(backend);
+        .into_query();
         (Staged { id, queue: job.queue(), payload }, insert)
     }
 

@@ -123,12 +123,11 @@ pub async fn begin(engine: &Engine, s: Start<'_>) -> Result<Rows, ApiError> {
         answer_price_unit: Set(Decimal::ZERO),
     };
     // Nothing is read back: the caller knows what it wrote.
-    let backend = engine.writes.backend();
     let mut rows = Vec::with_capacity(2);
     if let Some(c) = new_conversation {
-        rows.push(conversations::Entity::insert(c).build(backend));
+        rows.push(conversations::Entity::insert(c).into_query().into());
     }
-    rows.push(messages::Entity::insert(message).build(backend));
+    rows.push(messages::Entity::insert(message).into_query().into());
     engine.writes.write(rows).await?;
     Ok(Rows { conversation_id, message_id })
 }
@@ -170,13 +169,12 @@ pub async fn finish(
         updated_at: Set(now_naive()),
         ..Default::default()
     };
-    let backend = engine.writes.backend();
     let update = messages::Entity::update_many().set(row).filter(messages::Column::Id.eq(plan.message_id));
-    let mut statements = vec![update.build(backend)];
+    let mut statements = vec![update.into_query().into()];
     // The job commits with the answer it follows.
     let staged = then.map(|job| {
-        let (staged, insert) = Outbox::staging(backend, job);
-        statements.push(insert);
+        let (staged, insert) = Outbox::staging(job);
+        statements.push(insert.into());
         staged
     });
     engine.writes.write(statements).await?;
