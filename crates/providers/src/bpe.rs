@@ -1,0 +1,206 @@
+//! Counting BPE tokens from a compact table. tiktoken-rs's `CoreBPE` keeps each encoding's
+//! tokens three times (encoder, decoder, sorted list: about 14 MB for cl100k_base) and a
+//! regex per thread slot, but a count needs only the ranks: here every token's bytes sit in
+//! one buffer, indexed by rank, with a hash table of ranks beside it (under 2 MB for
+//! cl100k_base). The table is read out of tiktoken-rs's own once and that is dropped.
+//!
+//! The count is tiktoken's `encode_ordinary(text).len()`: the text is split by the
+//! encoding's pattern, a piece that is a token counts one, and any other piece is merged
+//! pair by pair, the lowest rank first and the leftmost among equals, as tiktoken does. The
+//! merge keeps a heap, so a long piece costs O(n log n), never O(n²).
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+use std::hash::BuildHasher;
+
+use fancy_regex::Regex;
+use hashbrown::{DefaultHashBuilder, HashTable};
+use tiktoken_rs::CoreBPE;
+
+/// An encoding's tokens and split pattern, for counting.
+pub struct Table {
+    /// Every token's bytes, in rank order.
+    bytes: Vec<u8>,
+    /// `ends[r]`: where rank `r`'s bytes end in `bytes` (they start at `ends[r - 1]`); a rank
+    /// the encoding does not have is empty.
+    ends: Vec<u32>,
+    /// Ranks, hashed by their bytes.
+    index: HashTable<u32>,
+    hasher: DefaultHashBuilder,
+    split: Regex,
+}
+
+impl Table {
+    /// The ordinary tokens of `core` (ranks below `ranks`, without `special`), split by
+    /// `pattern` (the encoding's own).
+    pub fn from_core(core: &CoreBPE, ranks: u32, special: &[u32], pattern: &str) -> Self {
+        let mut bytes = Vec::new();
+        let mut ends = Vec::with_capacity(ranks as usize);
+        for rank in 0..ranks {
+            if !special.contains(&rank)
+                && let Ok(token) = core.decode_bytes(&[rank])
+            {
+                bytes.extend_from_slice(&token);
+            }
+            ends.push(u32::try_from(bytes.len()).expect("a BPE table under 4 GB"));
+        }
+        bytes.shrink_to_fit();
+        let hasher = DefaultHashBuilder::default();
+        let mut index = HashTable::with_capacity(ranks as usize);
+        for rank in 0..ranks {
+            let start = if rank == 0 { 0 } else { ends[rank as usize - 1] as usize };
+            let token = &bytes[start..ends[rank as usize] as usize];
+            if !token.is_empty() {
+                index.insert_unique(hasher.hash_one(token), rank, |&r| {
+                    let s = if r == 0 { 0 } else { ends[r as usize - 1] as usize };
+                    hasher.hash_one(&bytes[s..ends[r as usize] as usize])
+                });
+            }
+        }
+        let split = Regex::new(pattern).expect("the encoding's split pattern compiles");
+        Self { bytes, ends, index, hasher, split }
+    }
+
+    fn token(&self, rank: u32) -> &[u8] {
+        let start = if rank == 0 { 0 } else { self.ends[rank as usize - 1] as usize };
+        &self.bytes[start..self.ends[rank as usize] as usize]
+    }
+
+    fn rank(&self, piece: &[u8]) -> Option<u32> {
+        self.index.find(self.hasher.hash_one(piece), |&r| self.token(r) == piece).copied()
+    }
+
+    /// Tokens in `text` (special-token text counts as ordinary text).
+    pub fn count(&self, text: &str) -> usize {
+        let mut tokens = 0;
+        let mut done = 0;
+        for piece in self.split.find_iter(text) {
+            let Ok(piece) = piece else {
+                // The pattern gave up (its backtracking limit): the usual 4-bytes-a-token rule
+                // for what is left, where tiktoken would panic.
+                return tokens + (text.len() - done).div_ceil(4);
+            };
+            done = piece.end();
+            tokens += self.count_piece(piece.as_str().as_bytes());
+        }
+        tokens
+    }
+
+    /// Tokens of one piece of the split: one if it is a token, else what merging leaves.
+    fn count_piece(&self, piece: &[u8]) -> usize {
+        if piece.len() < 2 || self.rank(piece).is_some() {
+            return piece.len().min(1);
+        }
+        let n = piece.len();
+        // Parts as a linked list over byte offsets: the part starting at `i` ends at `next[i]`.
+        let mut next: Vec<usize> = (1..=n).collect();
+        let mut prev: Vec<usize> = (0..n).map(|i| i.wrapping_sub(1)).collect();
+        let mut alive = vec![true; n];
+        // Candidate merges (rank, left part's start, right part's end); stale once either
+        // part has changed.
+        let mut heap = BinaryHeap::with_capacity(n);
+        let candidate = |heap: &mut BinaryHeap<Reverse<(u32, usize, usize)>>, start: usize, end: usize| {
+            if let Some(rank) = self.rank(&piece[start..end]) {
+                heap.push(Reverse((rank, start, end)));
+            }
+        };
+        for i in 0..n - 1 {
+            candidate(&mut heap, i, i + 2);
+        }
+        let mut parts = n;
+        while let Some(Reverse((_, start, end))) = heap.pop() {
+            let right = next[start];
+            if !alive[start] || right >= n || next[right] != end {
+                continue;
+            }
+            // The right part joins the left.
+            alive[right] = false;
+            next[start] = end;
+            if end < n {
+                prev[end] = start;
+            }
+            parts -= 1;
+            if start > 0 {
+                candidate(&mut heap, prev[start], end);
+            }
+            if end < n {
+                candidate(&mut heap, start, next[end]);
+            }
+        }
+        parts
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// Texts that reach every branch: words found whole, words merged, long runs, digits,
+    /// whitespace runs, CJK, emoji, contractions, special-token text and invalid-looking mixes.
+    fn corpus() -> Vec<String> {
+        let mut texts: Vec<String> = [
+            "",
+            "a",
+            "Hello, world! How are you doing today?",
+            "I'm sure they'll say we've done it; you're right, isn't it?",
+            "   leading and trailing spaces   ",
+            "tabs\tand\nnew\r\nlines\n\n\n  indented",
+            "1234567890 3.14159 1e10 0xdeadbeef",
+            "你好，世界！今天天气怎么样？我们去公园散步吧。",
+            "こんにちは世界 안녕하세요 Привет мир مرحبا",
+            "emoji 🤖🎉👍🏽 and 👨‍👩‍👧‍👦 family",
+            "<|endoftext|> is text here, so is <|fim_prefix|>",
+            "supercalifragilisticexpialidocious antidisestablishmentarianism",
+            "def f(x):\n    return {'a': [1, 2, 3]}  # comment\n",
+            "Dify's prompt: {{name}} asks about {{topic}}.",
+        ]
+        .iter()
+        .map(|s| (*s).to_owned())
+        .collect();
+        texts.push("ab".repeat(3000));
+        texts.push("x".repeat(5000));
+        texts.push("The quick brown fox ".repeat(200));
+        texts.push("zqxj".repeat(700) + "ü" + &" ".repeat(300) + "end");
+        // A fixed pseudo-random mix of letters, digits, punctuation and wide characters.
+        let alphabet: Vec<char> = "aeiou bcdfg XYZ 0123 .,;!? \n é ß 中 文 🙂 '".chars().collect();
+        let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+        for len in [10, 100, 1000, 4000] {
+            let text: String = (0..len)
+                .map(|_| {
+                    state ^= state << 13;
+                    state ^= state >> 7;
+                    state ^= state << 17;
+                    alphabet[(state % alphabet.len() as u64) as usize]
+                })
+                .collect();
+            texts.push(text);
+        }
+        texts
+    }
+
+    #[test]
+    fn counts_as_tiktoken_encodes() {
+        for encoding in
+            [crate::tokens::Encoding::Cl100kBase, crate::tokens::Encoding::P50kBase, crate::tokens::Encoding::R50kBase]
+        {
+            let core = match encoding {
+                crate::tokens::Encoding::Cl100kBase => tiktoken_rs::cl100k_base(),
+                crate::tokens::Encoding::P50kBase => tiktoken_rs::p50k_base(),
+                crate::tokens::Encoding::R50kBase => tiktoken_rs::r50k_base(),
+            }
+            .expect("tiktoken table");
+            let table = encoding.table();
+            for text in corpus() {
+                let expected = core.encode_ordinary(&text).len();
+                assert_eq!(table.count(&text), expected, "{} on {:?}", encoding.name(), &text[..text.len().min(60)]);
+            }
+        }
+    }
+
+    /// One 1 MB run of letters is one piece of the split: merged with the heap it counts as
+    /// tiktoken does (a quadratic merge would not finish within the test run).
+    #[test]
+    fn a_long_piece_is_merged_whole() {
+        let text = "abcdefghij".repeat(100_000);
+        let core = tiktoken_rs::cl100k_base().expect("tiktoken table");
+        assert_eq!(crate::tokens::Encoding::Cl100kBase.table().count(&text), core.encode_ordinary(&text).len());
+    }
+}
