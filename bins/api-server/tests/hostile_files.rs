@@ -140,6 +140,37 @@ async fn a_hostile_document_ends_in_error_and_the_next_one_is_indexed() {
     stop_worker(worker).await;
 }
 
+/// A megabyte of tabs between two words, split by a custom rule that keeps spaces: GPT-2's
+/// split pattern gives up on it (tiktoken-rs panicked there, in the worker's splitter); the
+/// splitter estimates it instead and the document is indexed, as is the next one.
+#[actix_web::test]
+async fn a_document_the_token_pattern_gives_up_on_is_indexed() {
+    let (env, state) = state_with(LIMITS).await;
+    let fake = FakeOpenAi::start().await;
+    let app = test::init_service(app(state)).await;
+    let (mut c, _) = owner(&env, &app, &fake).await;
+    let worker = start_worker(&env);
+
+    let tabs = format!("Oolong{}Sencha", "\t".repeat(1 << 20));
+    let tabs = upload(&app, &c, "tabs.txt", tabs.as_bytes()).await;
+    let good = upload(&app, &c, "good.txt", b"Oolong is partly oxidised.\n\nPu-erh is aged.").await;
+    let mut body = automatic_documents("economy", &[tabs, good]);
+    body["process_rule"] = json!({"mode": "custom", "rules": {
+        "pre_processing_rules": [{"id": "remove_extra_spaces", "enabled": false}, {"id": "remove_urls_emails", "enabled": false}],
+        "segmentation": {"separator": "\n", "max_tokens": 500}
+    }});
+    let r = send(&app, &mut c, Method::POST, "/console/api/datasets/init", Some(body)).await;
+    assert_eq!(r.status.as_u16(), 200, "{r:?}");
+    let dataset_id = r.body["dataset"]["id"].as_str().expect("dataset").to_string();
+    let batch = r.body["batch"].as_str().expect("batch").to_string();
+    let settled = batch_settled(&app, &mut c, &dataset_id, &batch).await;
+    assert_eq!(settled.len(), 2, "{settled:?}");
+    for doc in &settled {
+        assert_eq!(doc["indexing_status"], "completed", "{doc}");
+    }
+    stop_worker(worker).await;
+}
+
 /// A document whose runs died three times (as the process killed under them leaves it): the
 /// next worker gives it up as `error` instead of running it again, dead-letters its job and
 /// goes on with the next document.

@@ -1,5 +1,6 @@
 //! Shared ground for every dify-rs crate: configuration, the API error type, ids and time.
 
+pub mod bpe;
 pub mod config;
 pub mod crypto;
 pub mod error;

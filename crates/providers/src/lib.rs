@@ -1,6 +1,5 @@
 //! Model providers and credentials, the model runtime (chat, completion, embeddings, moderation, speech-to-text), token counting and quotas.
 
-mod bpe;
 pub mod catalog;
 pub mod credentials;
 pub mod error;

@@ -8,23 +8,15 @@
 //!   itself used for most non-OpenAI models (`transformers`' GPT-2 tokenizer). Anthropic counted
 //!   with Claude's own tokenizer, which is not public; r50k is within a few percent on English.
 //!
-//! Counting uses [`crate::bpe::Table`], a compact copy of tiktoken-rs's table (its own keeps
+//! Counting uses [`kernel::bpe::Table`], a compact copy of tiktoken-rs's table (its own keeps
 //! three copies of the tokens; counting needs one). Loading a table takes ~0.3 s (debug) the
 //! first time. The `_async` functions do that, and any
 //! text over a few KB, on the blocking pool so they never stall an async worker.
 
-use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use crate::bpe::Table;
 use crate::runtime::ChatMessage;
-
-/// cl100k_base's split pattern (tiktoken's).
-const CL100K_PATTERN: &str = r"'(?i:[sdmt]|ll|ve|re)|[^\r\n\p{L}\p{N}]?+\p{L}++|\p{N}{1,3}+| ?[^\s\p{L}\p{N}]++[\r\n]*+|\s++$|\s*[\r\n]|\s+(?!\S)|\s";
-/// p50k_base's and r50k_base's split pattern (GPT-2's, as tiktoken writes it).
-const GPT2_PATTERN: &str = r"'(?:[sdmt]|ll|ve|re)| ?\p{L}++| ?\p{N}++| ?[^\s\p{L}\p{N}]++|\s++$|\s+(?!\S)|\s";
-
-static TABLES: [OnceLock<Table>; 3] = [OnceLock::new(), OnceLock::new(), OnceLock::new()];
+use kernel::bpe::Table;
 
 /// Texts longer than this are tokenized off the async threads.
 const INLINE_LIMIT: usize = 4 * 1024;
@@ -84,23 +76,13 @@ impl Encoding {
         }
     }
 
-    /// The counting table, read out of tiktoken-rs's on first use (which is then dropped).
+    /// The counting table (loaded on first use).
     pub(crate) fn table(self) -> &'static Table {
-        let table = TABLES[self.index()].get_or_init(|| {
-            // Ranks end below these; the special tokens (`<|endoftext|>` and cl100k's FIM
-            // and prompt markers) are not counted as ordinary tokens.
-            let (core, ranks, special, pattern): (_, u32, &[u32], _) = match self {
-                Encoding::Cl100kBase => (
-                    tiktoken_rs::cl100k_base(),
-                    100_277,
-                    &[100_257, 100_258, 100_259, 100_260, 100_276],
-                    CL100K_PATTERN,
-                ),
-                Encoding::P50kBase => (tiktoken_rs::p50k_base(), 50_281, &[50_256], GPT2_PATTERN),
-                Encoding::R50kBase => (tiktoken_rs::r50k_base(), 50_257, &[50_256], GPT2_PATTERN),
-            };
-            Table::from_core(&core.expect("tiktoken-rs's bundled table loads"), ranks, special, pattern)
-        });
+        let table = match self {
+            Encoding::Cl100kBase => kernel::bpe::cl100k_base(),
+            Encoding::P50kBase => kernel::bpe::p50k_base(),
+            Encoding::R50kBase => kernel::bpe::r50k_base(),
+        };
         WARM[self.index()].store(true, Ordering::Relaxed);
         table
     }

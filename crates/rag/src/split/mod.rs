@@ -34,12 +34,14 @@ pub fn text_hash(text: &str) -> String {
 }
 
 /// Tokens as the splitter measures them: GPT-2's BPE (r50k_base), LangChain's
-/// `from_tiktoken_encoder` default. Loads the table on first use (blocking).
+/// `from_tiktoken_encoder` default, counted from the compact table (`kernel::bpe`), which
+/// estimates a text its pattern gives up on where tiktoken-rs panicked. Loads the table on
+/// first use (blocking).
 pub fn splitter_tokens(text: &str) -> usize {
     if text.is_empty() {
         return 0;
     }
-    tiktoken_rs::r50k_base_singleton().encode_ordinary(text).len()
+    kernel::bpe::r50k_base().count(text)
 }
 
 /// Splits one cleaned text by the rule's segmentation; chunks may be blank (callers drop them).

@@ -7,15 +7,50 @@
 //! The count is tiktoken's `encode_ordinary(text).len()`: the text is split by the
 //! encoding's pattern, a piece that is a token counts one, and any other piece is merged
 //! pair by pair, the lowest rank first and the leftmost among equals, as tiktoken does. The
-//! merge keeps a heap, so a long piece costs O(n log n), never O(n²).
+//! merge keeps a heap, so a long piece costs O(n log n), never O(n²). A text the pattern
+//! gives up on (its backtracking limit, where tiktoken-rs panics) is estimated instead.
+//!
+//! Shared by the model runtime (prompt and answer tokens) and the splitter (segment sizes).
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::hash::BuildHasher;
+use std::sync::OnceLock;
 
 use fancy_regex::Regex;
 use hashbrown::{DefaultHashBuilder, HashTable};
 use tiktoken_rs::CoreBPE;
+
+/// cl100k_base's split pattern (tiktoken's).
+const CL100K_PATTERN: &str = r"'(?i:[sdmt]|ll|ve|re)|[^\r\n\p{L}\p{N}]?+\p{L}++|\p{N}{1,3}+| ?[^\s\p{L}\p{N}]++[\r\n]*+|\s++$|\s*[\r\n]|\s+(?!\S)|\s";
+/// p50k_base's and r50k_base's split pattern (GPT-2's, as tiktoken writes it).
+const GPT2_PATTERN: &str = r"'(?:[sdmt]|ll|ve|re)| ?\p{L}++| ?\p{N}++| ?[^\s\p{L}\p{N}]++|\s++$|\s+(?!\S)|\s";
+
+/// cl100k_base (gpt-3.5, gpt-4, text-embedding-ada-002). Loads on first use (blocking).
+pub fn cl100k_base() -> &'static Table {
+    static TABLE: OnceLock<Table> = OnceLock::new();
+    // Ranks end below 100,277; the special tokens (`<|endoftext|>`, the FIM and prompt
+    // markers) are not ordinary tokens.
+    TABLE.get_or_init(|| {
+        load(tiktoken_rs::cl100k_base(), 100_277, &[100_257, 100_258, 100_259, 100_260, 100_276], CL100K_PATTERN)
+    })
+}
+
+/// p50k_base (text-davinci-002/003, code models). Loads on first use (blocking).
+pub fn p50k_base() -> &'static Table {
+    static TABLE: OnceLock<Table> = OnceLock::new();
+    TABLE.get_or_init(|| load(tiktoken_rs::p50k_base(), 50_281, &[50_256], GPT2_PATTERN))
+}
+
+/// r50k_base (GPT-2's BPE). Loads on first use (blocking).
+pub fn r50k_base() -> &'static Table {
+    static TABLE: OnceLock<Table> = OnceLock::new();
+    TABLE.get_or_init(|| load(tiktoken_rs::r50k_base(), 50_257, &[50_256], GPT2_PATTERN))
+}
+
+fn load<E: std::fmt::Debug>(core: Result<CoreBPE, E>, ranks: u32, special: &[u32], pattern: &str) -> Table {
+    Table::from_core(&core.expect("tiktoken-rs's bundled table loads"), ranks, special, pattern)
+}
 
 /// An encoding's tokens and split pattern, for counting.
 pub struct Table {
@@ -178,19 +213,16 @@ mod tests {
 
     #[test]
     fn counts_as_tiktoken_encodes() {
-        for encoding in
-            [crate::tokens::Encoding::Cl100kBase, crate::tokens::Encoding::P50kBase, crate::tokens::Encoding::R50kBase]
-        {
-            let core = match encoding {
-                crate::tokens::Encoding::Cl100kBase => tiktoken_rs::cl100k_base(),
-                crate::tokens::Encoding::P50kBase => tiktoken_rs::p50k_base(),
-                crate::tokens::Encoding::R50kBase => tiktoken_rs::r50k_base(),
-            }
-            .expect("tiktoken table");
-            let table = encoding.table();
+        let encodings = [
+            ("cl100k_base", super::cl100k_base(), tiktoken_rs::cl100k_base()),
+            ("p50k_base", super::p50k_base(), tiktoken_rs::p50k_base()),
+            ("r50k_base", super::r50k_base(), tiktoken_rs::r50k_base()),
+        ];
+        for (name, table, core) in encodings {
+            let core = core.expect("tiktoken table");
             for text in corpus() {
                 let expected = core.encode_ordinary(&text).len();
-                assert_eq!(table.count(&text), expected, "{} on {:?}", encoding.name(), &text[..text.len().min(60)]);
+                assert_eq!(table.count(&text), expected, "{name} on {:?}", &text[..text.len().min(60)]);
             }
         }
     }
@@ -201,6 +233,17 @@ mod tests {
     fn a_long_piece_is_merged_whole() {
         let text = "abcdefghij".repeat(100_000);
         let core = tiktoken_rs::cl100k_base().expect("tiktoken table");
-        assert_eq!(crate::tokens::Encoding::Cl100kBase.table().count(&text), core.encode_ordinary(&text).len());
+        assert_eq!(super::cl100k_base().count(&text), core.encode_ordinary(&text).len());
+    }
+
+    /// A megabyte of spaces (or tabs) between two letters exceeds the split pattern's backtracking limit
+    /// (tiktoken-rs panics on it): what is left is counted by the 4-bytes-a-token rule.
+    #[test]
+    fn a_text_the_pattern_gives_up_on_is_estimated_not_a_panic() {
+        for (table, space) in [(super::cl100k_base(), " "), (super::r50k_base(), "\t")] {
+            let text = format!("a{}b", space.repeat(1_000_000));
+            let rest = text.len() - 1;
+            assert_eq!(table.count(&text), 1 + rest.div_ceil(4));
+        }
     }
 }
