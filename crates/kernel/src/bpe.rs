@@ -56,8 +56,8 @@ fn load<E: std::fmt::Debug>(core: Result<CoreBPE, E>, ranks: u32, special: &[u32
 pub struct Table {
     /// Every token's bytes, in rank order.
     bytes: Vec<u8>,
-    /// `ends[r]`: where rank `r`'s bytes end in `bytes` (they start at `ends[r - 1]`); a rank
-    /// the encoding does not have is empty.
+    /// Rank `r`'s bytes are `bytes[ends[r]..ends[r + 1]]` (`ends[0]` is 0); a rank the
+    /// encoding does not have is empty.
     ends: Vec<u32>,
     /// Ranks, hashed by their bytes.
     index: HashTable<u32>,
@@ -65,12 +65,18 @@ pub struct Table {
     split: Regex,
 }
 
+/// Rank `r`'s bytes.
+fn span<'a>(bytes: &'a [u8], ends: &[u32], r: u32) -> &'a [u8] {
+    &bytes[ends[r as usize] as usize..ends[r as usize + 1] as usize]
+}
+
 impl Table {
     /// The ordinary tokens of `core` (ranks below `ranks`, without `special`), split by
     /// `pattern` (the encoding's own).
-    pub fn from_core(core: &CoreBPE, ranks: u32, special: &[u32], pattern: &str) -> Self {
+    fn from_core(core: &CoreBPE, ranks: u32, special: &[u32], pattern: &str) -> Self {
         let mut bytes = Vec::new();
-        let mut ends = Vec::with_capacity(ranks as usize);
+        let mut ends = Vec::with_capacity(ranks as usize + 1);
+        ends.push(0);
         for rank in 0..ranks {
             if !special.contains(&rank)
                 && let Ok(token) = core.decode_bytes(&[rank])
@@ -83,26 +89,17 @@ impl Table {
         let hasher = DefaultHashBuilder::default();
         let mut index = HashTable::with_capacity(ranks as usize);
         for rank in 0..ranks {
-            let start = if rank == 0 { 0 } else { ends[rank as usize - 1] as usize };
-            let token = &bytes[start..ends[rank as usize] as usize];
+            let token = span(&bytes, &ends, rank);
             if !token.is_empty() {
-                index.insert_unique(hasher.hash_one(token), rank, |&r| {
-                    let s = if r == 0 { 0 } else { ends[r as usize - 1] as usize };
-                    hasher.hash_one(&bytes[s..ends[r as usize] as usize])
-                });
+                index.insert_unique(hasher.hash_one(token), rank, |&r| hasher.hash_one(span(&bytes, &ends, r)));
             }
         }
         let split = Regex::new(pattern).expect("the encoding's split pattern compiles");
         Self { bytes, ends, index, hasher, split }
     }
 
-    fn token(&self, rank: u32) -> &[u8] {
-        let start = if rank == 0 { 0 } else { self.ends[rank as usize - 1] as usize };
-        &self.bytes[start..self.ends[rank as usize] as usize]
-    }
-
     fn rank(&self, piece: &[u8]) -> Option<u32> {
-        self.index.find(self.hasher.hash_one(piece), |&r| self.token(r) == piece).copied()
+        self.index.find(self.hasher.hash_one(piece), |&r| span(&self.bytes, &self.ends, r) == piece).copied()
     }
 
     /// Tokens in `text` (special-token text counts as ordinary text).
