@@ -6,9 +6,10 @@
 //!
 //! The count is tiktoken's `encode_ordinary(text).len()`: the text is split by the
 //! encoding's pattern, a piece that is a token counts one, and any other piece is merged
-//! pair by pair, the lowest rank first and the leftmost among equals, as tiktoken does. The
-//! merge keeps a heap, so a long piece costs O(n log n), never O(n²). A text the pattern
-//! gives up on (its backtracking limit, where tiktoken-rs panics) is estimated instead.
+//! pair by pair, the lowest rank first and the leftmost among equals, as tiktoken does. A
+//! short piece is merged in an array on the stack; a long one keeps a heap, so it costs
+//! O(n log n), never O(n²). A text the pattern gives up on (its backtracking limit, where
+//! tiktoken-rs panics) is estimated instead.
 //!
 //! Shared by the model runtime (prompt and answer tokens) and the splitter (segment sizes).
 
@@ -51,6 +52,9 @@ pub fn r50k_base() -> &'static Table {
 fn load<E: std::fmt::Debug>(core: Result<CoreBPE, E>, ranks: u32, special: &[u32], pattern: &str) -> Table {
     Table::from_core(&core.expect("tiktoken-rs's bundled table loads"), ranks, special, pattern)
 }
+
+/// Pieces up to this many bytes are merged by scanning an array, longer ones with a heap.
+const SHORT_PIECE: usize = 64;
 
 /// An encoding's tokens and split pattern, for counting.
 pub struct Table {
@@ -118,10 +122,53 @@ impl Table {
         tokens
     }
 
+    /// [`count_piece`](Self::count_piece) for a piece of at most [`SHORT_PIECE`] bytes: the
+    /// parts' starts and their pair's rank in one array on the stack, scanned for the lowest
+    /// rank at each merge (tiktoken's own loop). Quadratic, but on a few dozen bytes cheaper
+    /// than the heap's allocations, and most pieces of prose are this short.
+    fn count_short(&self, piece: &[u8]) -> usize {
+        let n = piece.len();
+        // parts[i] = (start of part i, rank of part i joined with part i + 1); the last two
+        // entries are the end markers.
+        let mut parts = [(0u32, u32::MAX); SHORT_PIECE + 1];
+        let mut len = n + 1;
+        for (i, part) in parts.iter_mut().enumerate().take(len) {
+            part.0 = i as u32;
+            if i + 2 <= n {
+                part.1 = self.rank(&piece[i..i + 2]).unwrap_or(u32::MAX);
+            }
+        }
+        // The rank of parts `i` to `i + 2` as one token: the pair they make once the merge at
+        // hand has joined two of them.
+        let joined = |parts: &[(u32, u32)], len: usize, i: usize| match i + 3 < len {
+            true => self.rank(&piece[parts[i].0 as usize..parts[i + 3].0 as usize]).unwrap_or(u32::MAX),
+            false => u32::MAX,
+        };
+        loop {
+            let (i, rank) = parts[..len - 1]
+                .iter()
+                .enumerate()
+                .fold((0, u32::MAX), |best, (i, p)| if p.1 < best.1 { (i, p.1) } else { best });
+            if rank == u32::MAX {
+                break;
+            }
+            parts[i].1 = joined(&parts, len, i);
+            if i > 0 {
+                parts[i - 1].1 = joined(&parts, len, i - 1);
+            }
+            parts.copy_within(i + 2..len, i + 1);
+            len -= 1;
+        }
+        len - 1
+    }
+
     /// Tokens of one piece of the split: one if it is a token, else what merging leaves.
     fn count_piece(&self, piece: &[u8]) -> usize {
         if piece.len() < 2 || self.rank(piece).is_some() {
             return piece.len().min(1);
+        }
+        if piece.len() <= SHORT_PIECE {
+            return self.count_short(piece);
         }
         let n = piece.len();
         // Parts as a linked list over byte offsets: the part starting at `i` ends at `next[i]`.
