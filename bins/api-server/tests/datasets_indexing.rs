@@ -14,7 +14,9 @@ use actix_web::test::{self};
 use api_server::app;
 use common::datasets::*;
 use common::*;
-use entities::{dataset_keyword_tables, dataset_queries, document_segments, documents};
+use entities::{
+    dataset_keyword_sync, dataset_keyword_tables, dataset_keywords, dataset_queries, document_segments, documents,
+};
 use kernel::jobs::Job;
 use rag::vector::collection_name_for_dataset;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, Set};
@@ -281,6 +283,64 @@ async fn economy_datasets_index_keywords_and_other_workspaces_see_nothing() {
     )
     .await;
     assert_error(&r, 404, "file_not_exists");
+    stop_worker(worker).await;
+}
+
+/// A document's keyword rows commit with its segments' completion, batch by batch; a JSON
+/// Python Dify wrote for the dataset is imported before the first batch, so the JSON written
+/// afterwards keeps its segments beside the new ones, and the row count stays exact.
+#[actix_web::test]
+async fn indexing_into_a_dataset_python_dify_indexed_keeps_its_keyword_table() {
+    let (env, state) = state_with(&[]).await;
+    let fake = FakeOpenAi::start().await;
+    let app = test::init_service(app(state)).await;
+    let (mut c, _) = owner(&env, &app, &fake).await;
+    let worker = start_worker(&env);
+    let r = send(&app, &mut c, Method::POST, "/console/api/datasets", Some(json!({"name": "Taken over"}))).await;
+    assert_eq!(r.status.as_u16(), 201, "{r:?}");
+    let dataset_id = r.body["id"].as_str().expect("id").to_string();
+    let dataset: Uuid = dataset_id.parse().expect("uuid");
+    let dify = format!(
+        r#"{{"__type__": "keyword_table", "__data__": {{"index_id": "{dataset}", "summary": null, "table": {{"river": ["py-1", "py-2"], "kettle": ["py-2"]}}}}}}"#
+    );
+    dataset_keyword_tables::ActiveModel { id: Set(Uuid::new_v4()), dataset_id: Set(dataset), keyword_table: Set(dify) }
+        .insert(&env.infra.db)
+        .await
+        .expect("Python Dify's row");
+
+    let id = upload(&app, &c, "kw.md", format!("# Notes\n\n{PLANTED}\n").as_bytes()).await;
+    let r = send(
+        &app,
+        &mut c,
+        Method::POST,
+        &format!("/console/api/datasets/{dataset_id}/documents"),
+        Some(automatic_documents("economy", &[id])),
+    )
+    .await;
+    assert_eq!(r.status.as_u16(), 200, "{r:?}");
+    let batch = r.body["batch"].as_str().expect("batch").to_string();
+    let status = batch_settled(&app, &mut c, &dataset_id, &batch).await;
+    assert_eq!(status[0]["indexing_status"], "completed", "{status:?}");
+
+    let row = dataset_keyword_tables::Entity::find()
+        .filter(dataset_keyword_tables::Column::DatasetId.eq(dataset))
+        .one(&env.infra.db)
+        .await
+        .expect("read")
+        .expect("the JSON");
+    let json = rag::keywords::KeywordTable::from_json(&row.keyword_table).expect("Dify's JSON");
+    let river: Vec<&String> = json.nodes("river").expect("river").iter().collect();
+    assert_eq!(river.len(), 3, "Python Dify's two segments and the new one: {river:?}");
+    assert!(river.contains(&&"py-1".to_owned()) && river.contains(&&"py-2".to_owned()), "{river:?}");
+    assert_eq!(json.nodes("kettle").map(|n| n.len()), Some(1));
+    let rows = dataset_keywords::Entity::find()
+        .filter(dataset_keywords::Column::DatasetId.eq(dataset))
+        .count(&env.infra.db)
+        .await
+        .expect("count");
+    let sync = dataset_keyword_sync::Entity::find_by_id(dataset).one(&env.infra.db).await.expect("read").expect("sync");
+    assert_eq!(sync.pairs, i64::try_from(rows).expect("rows"), "the rows are counted as they are added");
+    assert_eq!(sync.written, sync.changes, "the JSON is current");
     stop_worker(worker).await;
 }
 

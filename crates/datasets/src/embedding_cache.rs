@@ -10,7 +10,8 @@ use kernel::time::now_naive;
 use providers::ProviderError;
 use providers::runtime::{self, ModelRef};
 use rag::split::text_hash;
-use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set};
+use sea_orm::sea_query::InsertStatement;
+use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryTrait, Set};
 use uuid::Uuid;
 
 /// Rows looked up per query (keeps the `IN` list well under every backend's limit).
@@ -51,6 +52,22 @@ pub async fn embed_documents(
     model: &ModelRef,
     texts: &[String],
 ) -> Result<Embedded, EmbedError> {
+    let (embedded, to_cache) = embed_uncommitted(db, http, model, texts).await?;
+    for insert in to_cache {
+        db.execute(&insert).await?;
+    }
+    Ok(embedded)
+}
+
+/// [`embed_documents`], leaving the caching to the caller: the inserts of what the vendor
+/// sent, for the caller to commit with its own writes (indexing commits them with the
+/// batch's keywords and completion, one transaction instead of two).
+pub async fn embed_uncommitted(
+    db: &impl ConnectionTrait,
+    http: &reqwest::Client,
+    model: &ModelRef,
+    texts: &[String],
+) -> Result<(Embedded, Vec<InsertStatement>), EmbedError> {
     let hashes: Vec<String> = texts.iter().map(|t| text_hash(t)).collect();
     let mut known = cached(db, &model.model, &hashes).await?;
     let mut missing: Vec<(String, String)> = Vec::new();
@@ -60,6 +77,7 @@ pub async fn embed_documents(
         }
     }
     let mut billed_tokens = 0;
+    let mut to_cache = Vec::new();
     if !missing.is_empty() {
         let to_send: Vec<String> = missing.iter().map(|(_, t)| t.clone()).collect();
         let result = runtime::embed(http, model, &to_send).await?;
@@ -78,14 +96,13 @@ pub async fn embed_documents(
         }
         for chunk in rows.chunks(LOOKUP_CHUNK) {
             // Another worker may have cached the same text meanwhile: its row stands.
-            embeddings::Entity::insert_many(chunk.to_vec())
-                .on_conflict_do_nothing_on([embeddings::Column::ModelName, embeddings::Column::Hash])
-                .exec_without_returning(db)
-                .await?;
+            let insert = embeddings::Entity::insert_many(chunk.to_vec())
+                .on_conflict_do_nothing_on([embeddings::Column::ModelName, embeddings::Column::Hash]);
+            to_cache.push(insert.into_query());
         }
     }
     let vectors = hashes.iter().map(|h| known.get(h).cloned().unwrap_or_default()).collect();
-    Ok(Embedded { vectors, billed_tokens, misses: missing.len() })
+    Ok((Embedded { vectors, billed_tokens, misses: missing.len() }, to_cache))
 }
 
 /// One query's vector (hit testing, retrieval), through the same cache.

@@ -14,9 +14,9 @@ use std::time::Duration;
 
 use entities::{dataset_keyword_sync as sync, dataset_keyword_tables as tables, dataset_keywords as keywords};
 use rag::keywords::{KeywordExtractor, KeywordTable, MAX_KEYWORDS_PER_CHUNK};
-use sea_orm::sea_query::{Expr, ExprTrait, Func, OnConflict};
+use sea_orm::sea_query::{Expr, ExprTrait, Func, InsertStatement, OnConflict, SubQueryStatement, UpdateStatement};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, Order, QueryFilter, QueryOrder, QuerySelect, Set,
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, Order, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Set,
     TransactionSession, TransactionTrait,
 };
 use uuid::Uuid;
@@ -40,11 +40,7 @@ pub async fn add_nodes(
     dataset_id: Uuid,
     nodes: &[(String, Vec<String>)],
 ) -> Result<(), DbErr> {
-    let rows: BTreeSet<(&str, &str)> = nodes
-        .iter()
-        .flat_map(|(node, words)| words.iter().map(move |w| (w.as_str(), node.as_str())))
-        .filter(|(w, _)| w.len() <= MAX_KEYWORD_BYTES)
-        .collect();
+    let rows = index_rows(nodes);
     if rows.is_empty() {
         return Ok(());
     }
@@ -54,6 +50,42 @@ pub async fn add_nodes(
     changed(&txn, dataset_id, i64::try_from(added).unwrap_or(i64::MAX)).await?;
     txn.commit().await?;
     json_if_small(db, dataset_id).await
+}
+
+/// Makes the dataset's index ready for [`adding`]: on its first use, the bookkeeping row
+/// and the import of the JSON it has (one read when that is done).
+pub async fn prepare(db: &(impl ConnectionTrait + TransactionTrait), dataset_id: Uuid) -> Result<(), DbErr> {
+    if sync::Entity::find_by_id(dataset_id).one(db).await?.is_none() {
+        let txn = db.begin().await?;
+        import_if_new(&txn, dataset_id).await?;
+        txn.commit().await?;
+    }
+    Ok(())
+}
+
+/// [`add_nodes`] as writes for the caller to commit with its own, after [`prepare`]; run
+/// [`json_if_small`] once they are committed. The pair count grows by the rows offered: a row
+/// already there (only a redelivered batch has one) is counted twice, which can only make the
+/// JSON be written later (by [`write_pending_json`]), never wrong.
+pub fn adding(dataset_id: Uuid, nodes: &[(String, Vec<String>)]) -> Vec<SubQueryStatement> {
+    let rows = index_rows(nodes);
+    if rows.is_empty() {
+        return Vec::new();
+    }
+    let offered = i64::try_from(rows.len()).unwrap_or(i64::MAX);
+    let mut writes: Vec<SubQueryStatement> = row_inserts(dataset_id, rows.into_iter()).map(Into::into).collect();
+    // Last: on PostgreSQL the bookkeeping row is locked only to commit.
+    writes.push(changes(dataset_id, offered).into());
+    writes
+}
+
+/// The (keyword, node id) rows of segments' keywords, without any too long to index.
+fn index_rows(nodes: &[(String, Vec<String>)]) -> BTreeSet<(&str, &str)> {
+    nodes
+        .iter()
+        .flat_map(|(node, words)| words.iter().map(move |w| (w.as_str(), node.as_str())))
+        .filter(|(w, _)| w.len() <= MAX_KEYWORD_BYTES)
+        .collect()
 }
 
 /// Removes segments (by node id) from the dataset's index.
@@ -245,6 +277,18 @@ async fn insert_rows<'a>(
     dataset_id: Uuid,
     rows: impl Iterator<Item = (&'a str, &'a str)>,
 ) -> Result<u64, DbErr> {
+    let mut inserted = 0;
+    for insert in row_inserts(dataset_id, rows) {
+        inserted += txn.execute(&insert).await?.rows_affected();
+    }
+    Ok(inserted)
+}
+
+/// Inserts of index rows, [`ROWS_PER_INSERT`] a statement; a row already there is kept.
+fn row_inserts<'a>(
+    dataset_id: Uuid,
+    rows: impl Iterator<Item = (&'a str, &'a str)>,
+) -> impl Iterator<Item = InsertStatement> {
     let rows: Vec<keywords::ActiveModel> = rows
         .map(|(word, node)| keywords::ActiveModel {
             dataset_id: Set(dataset_id),
@@ -252,34 +296,42 @@ async fn insert_rows<'a>(
             node_id: Set(node.to_owned()),
         })
         .collect();
-    let mut inserted = 0;
-    for chunk in rows.chunks(ROWS_PER_INSERT) {
-        inserted += keywords::Entity::insert_many(chunk.to_vec())
-            .on_conflict(
-                OnConflict::columns([keywords::Column::DatasetId, keywords::Column::Keyword, keywords::Column::NodeId])
+    let statements: Vec<InsertStatement> = rows
+        .chunks(ROWS_PER_INSERT)
+        .map(|chunk| {
+            keywords::Entity::insert_many(chunk.to_vec())
+                .on_conflict(
+                    OnConflict::columns([
+                        keywords::Column::DatasetId,
+                        keywords::Column::Keyword,
+                        keywords::Column::NodeId,
+                    ])
                     .do_nothing()
                     .to_owned(),
-            )
-            .exec_without_returning(txn)
-            .await?;
-    }
-    Ok(inserted)
+                )
+                .into_query()
+        })
+        .collect();
+    statements.into_iter()
 }
 
 /// Counts a change to the rows and `delta` rows more or fewer (last in its transaction: the
 /// row lock is held only to commit).
 async fn changed(txn: &impl ConnectionTrait, dataset_id: Uuid, delta: i64) -> Result<(), DbErr> {
+    txn.execute(&changes(dataset_id, delta)).await?;
+    Ok(())
+}
+
+fn changes(dataset_id: Uuid, delta: i64) -> UpdateStatement {
     sync::Entity::update_many()
         .col_expr(sync::Column::Changes, Expr::col(sync::Column::Changes).add(1))
         .col_expr(sync::Column::Pairs, Expr::col(sync::Column::Pairs).add(delta))
         .filter(sync::Column::DatasetId.eq(dataset_id))
-        .exec(txn)
-        .await?;
-    Ok(())
+        .into_query()
 }
 
 /// Rewrites the JSON now when the dataset is small enough for that to be cheap.
-async fn json_if_small(db: &(impl ConnectionTrait + TransactionTrait), dataset_id: Uuid) -> Result<(), DbErr> {
+pub async fn json_if_small(db: &(impl ConnectionTrait + TransactionTrait), dataset_id: Uuid) -> Result<(), DbErr> {
     let state = sync::Entity::find_by_id(dataset_id).one(db).await?;
     if state.is_some_and(|s| u64::try_from(s.pairs).unwrap_or(0) <= INLINE_JSON_PAIRS) {
         write_json(db, dataset_id).await?;

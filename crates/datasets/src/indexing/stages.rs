@@ -11,9 +11,9 @@ use rag::keywords::{KeywordExtractor, MAX_KEYWORDS_PER_CHUNK};
 use rag::rules::ProcessRule;
 use rag::split::Chunk;
 use rag::vector::VectorPoint;
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{Expr, SubQueryStatement, UpdateStatement};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Set,
     TransactionSession, TransactionTrait,
 };
 use uuid::Uuid;
@@ -162,23 +162,25 @@ async fn run(
         let texts: Option<Vec<String>> = model_ref.and(batch).map(|b| b.iter().map(|c| c.content.clone()).collect());
         async move {
             let (Some(model), Some(texts)) = (model_ref, texts) else { return Ok(None) };
-            match embedding_cache::embed_documents(db, &indexer.http, model, &texts).await {
-                Ok(embedded) => Ok(Some(embedded.vectors)),
+            match embedding_cache::embed_uncommitted(db, &indexer.http, model, &texts).await {
+                Ok((embedded, to_cache)) => Ok(Some((embedded.vectors, to_cache))),
                 Err(embedding_cache::EmbedError::Db(e)) => Err(StageError::Db(e)),
                 Err(embedding_cache::EmbedError::Provider(e)) => Err(StageError::Document(e.to_string())),
             }
         }
     };
+    keyword_index::prepare(db, dataset.id).await?;
     let mut ahead = None;
     let mut tokens = 0usize;
     for (i, batch) in batches.iter().enumerate() {
         if paused(db, doc.id).await? {
             return Ok(DocumentOutcome::Paused);
         }
-        let vectors = match ahead.take() {
+        let (vectors, to_cache) = match ahead.take() {
             Some(fetched) => Some(fetched),
             None => embed(Some(batch)).await?,
-        };
+        }
+        .unzip();
         let store_this = async {
             if let (Some(vectors), Some(store)) = (vectors, &store) {
                 let points = batch
@@ -202,8 +204,14 @@ async fn run(
             })
             .await
             .map_err(|_| StageError::Document("Keywords could not be extracted.".into()))?;
-            keyword_index::add_nodes(db, dataset.id, &keywords).await?;
-            complete_segments(db, doc.id, &keywords).await?;
+            // The batch's rows in one unit of the group writer: the embeddings to cache, the
+            // keyword rows and the segments' completion commit together, with other
+            // documents' batches on SQLite, as one statement on PostgreSQL.
+            let mut unit: Vec<SubQueryStatement> = to_cache.into_iter().flatten().map(Into::into).collect();
+            unit.extend(keyword_index::adding(dataset.id, &keywords));
+            unit.extend(complete_segments(doc.id, &keywords).map(SubQueryStatement::from));
+            indexer.writes.write(unit).await?;
+            keyword_index::json_if_small(db, dataset.id).await?;
             Ok::<_, StageError>(())
         };
         let (stored, next) = futures::join!(store_this, embed(batches.get(i + 1)));
@@ -365,18 +373,14 @@ async fn paused(db: &impl ConnectionTrait, id: Uuid) -> Result<bool, sea_orm::Db
 }
 
 /// Marks a batch of segments indexed: enabled, completed, with their keywords; one statement.
-async fn complete_segments(
-    db: &impl ConnectionTrait,
-    document_id: Uuid,
-    keywords: &[(String, Vec<String>)],
-) -> Result<(), sea_orm::DbErr> {
-    let Some(((first, first_words), rest)) = keywords.split_first() else { return Ok(()) };
+fn complete_segments(document_id: Uuid, keywords: &[(String, Vec<String>)]) -> Option<UpdateStatement> {
+    let ((first, first_words), rest) = keywords.split_first()?;
     let node = segments::Column::IndexNodeId;
     let words =
         rest.iter().fold(Expr::case(node.eq(first.as_str()), serde_json::json!(first_words)), |case, (id, w)| {
             case.case(node.eq(id.as_str()), serde_json::json!(w))
         });
-    segments::Entity::update_many()
+    let update = segments::Entity::update_many()
         .col_expr(segments::Column::Status, Expr::value(entities::document_segments::SegmentStatus::Completed))
         .col_expr(segments::Column::Enabled, Expr::value(true))
         .col_expr(segments::Column::CompletedAt, Expr::value(now_naive()))
@@ -384,10 +388,8 @@ async fn complete_segments(
         // `json` column would not mix with the arms' `jsonb` values).
         .col_expr(segments::Column::Keywords, words.into())
         .filter(segments::Column::DocumentId.eq(document_id))
-        .filter(segments::Column::IndexNodeId.is_in(keywords.iter().map(|(id, _)| id.as_str())))
-        .exec(db)
-        .await?;
-    Ok(())
+        .filter(segments::Column::IndexNodeId.is_in(keywords.iter().map(|(id, _)| id.as_str())));
+    Some(update.into_query())
 }
 
 /// Segments of a document in order (for tests and the console).
