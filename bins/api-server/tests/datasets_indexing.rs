@@ -344,6 +344,55 @@ async fn indexing_into_a_dataset_python_dify_indexed_keeps_its_keyword_table() {
     stop_worker(worker).await;
 }
 
+/// A pause stops the run between batches; the batch whose embeddings were already fetched
+/// ahead is cached on the way out, so resuming pays only for the batches never sent.
+#[actix_web::test]
+async fn a_paused_document_resumes_without_paying_twice() {
+    let (env, state) = state_with(&[]).await;
+    let fake = FakeOpenAi::start().await;
+    let app = test::init_service(app(state)).await;
+    let (mut c, _) = owner(&env, &app, &fake).await;
+    let worker = start_worker(&env);
+    // 250 segments: three batches; each embedding call takes long enough to pause during it.
+    fake.set_embedding_latency(Duration::from_millis(400));
+    let text: String = (0..250).map(|n| format!("Paragraph {n} is about pausing a long indexing run in the middle of its work, then resuming it later on, without paying the embedding vendor for any segment twice over.\n\n")).collect();
+    let id = upload(&app, &c, "long.txt", text.as_bytes()).await;
+    let mut body = automatic_documents("high_quality", &[id]);
+    body["process_rule"] = json!({"mode": "custom", "rules": {"pre_processing_rules": [],
+        "segmentation": {"separator": "\n\n", "max_tokens": 50}}});
+    let r = send(&app, &mut c, Method::POST, "/console/api/datasets/init", Some(body)).await;
+    assert_eq!(r.status.as_u16(), 200, "{r:?}");
+    let dataset_id = r.body["dataset"]["id"].as_str().expect("dataset").to_string();
+    let doc_id = r.body["documents"][0]["id"].as_str().expect("id").to_string();
+    let batch = r.body["batch"].as_str().expect("batch").to_string();
+    let uri = format!("/console/api/datasets/{dataset_id}/documents/{doc_id}/processing");
+
+    // Paused while the second batch is being embedded (ahead of the first one's storing).
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    while embedding_calls(&fake) < 2 {
+        assert!(tokio::time::Instant::now() < deadline, "the second batch was never sent");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let r = send(&app, &mut c, Method::PATCH, &format!("{uri}/pause"), None).await;
+    assert_eq!(r.status.as_u16(), 204, "{r:?}");
+    let cached = || async { entities::embeddings::Entity::find().count(&env.infra.db).await.expect("count") };
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while cached().await < 200 {
+        assert!(tokio::time::Instant::now() < deadline, "the batch fetched ahead was not cached: {}", cached().await);
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(embedding_calls(&fake), 2, "stopped at the pause");
+
+    fake.set_embedding_latency(Duration::ZERO);
+    let r = send(&app, &mut c, Method::PATCH, &format!("{uri}/resume"), None).await;
+    assert_eq!(r.status.as_u16(), 204, "{r:?}");
+    let status = batch_settled(&app, &mut c, &dataset_id, &batch).await;
+    assert_eq!(status[0]["indexing_status"], "completed", "{status:?}");
+    assert_eq!(embedding_calls(&fake), 3, "only the third batch was sent after resuming");
+    assert_eq!(cached().await, 250);
+    stop_worker(worker).await;
+}
+
 #[actix_web::test]
 async fn a_chat_app_with_the_dataset_answers_from_it_and_shows_its_sources() {
     let (env, state) = state_with(&[]).await;

@@ -1,6 +1,7 @@
 //! A dataset's keyword index. The rows of `dataset_keywords` (dataset, keyword, node id) are
-//! the index: a batch of segments adds or removes its own rows in one short transaction, and a
-//! search is one indexed query, so neither grows with the dataset.
+//! the index: a batch of segments adds or removes its own rows in one short transaction (an
+//! indexing batch, in its unit of the group writer: [`adding`]), and a search is one indexed
+//! query, so neither grows with the dataset.
 //!
 //! Dify's JSON (`dataset_keyword_tables`) is still written, from the rows, for anyone reading
 //! the database as Dify does: right after a change while the dataset has at most

@@ -11,7 +11,7 @@ use rag::keywords::{KeywordExtractor, MAX_KEYWORDS_PER_CHUNK};
 use rag::rules::ProcessRule;
 use rag::split::Chunk;
 use rag::vector::VectorPoint;
-use sea_orm::sea_query::{Expr, SubQueryStatement, UpdateStatement};
+use sea_orm::sea_query::{Expr, InsertStatement, SubQueryStatement, UpdateStatement};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Set,
     TransactionSession, TransactionTrait,
@@ -170,10 +170,14 @@ async fn run(
         }
     };
     keyword_index::prepare(db, dataset.id).await?;
-    let mut ahead = None;
+    let mut ahead: Option<(Vec<Vec<f32>>, Vec<InsertStatement>)> = None;
     let mut tokens = 0usize;
     for (i, batch) in batches.iter().enumerate() {
         if paused(db, doc.id).await? {
+            // The batch fetched ahead is paid for: cached, so resuming does not pay again.
+            if let Some((_, to_cache)) = ahead.take() {
+                indexer.writes.write(to_cache.into_iter().map(Into::into).collect()).await?;
+            }
             return Ok(DocumentOutcome::Paused);
         }
         let (vectors, to_cache) = match ahead.take() {
