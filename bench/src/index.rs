@@ -147,9 +147,9 @@ fn check(outcomes: Vec<(Uuid, DocumentOutcome)>) -> anyhow::Result<usize> {
 
 /// Segments per second the embedding server gives the pipeline's own client for `documents`'
 /// segments with nothing else done: each document's segments in the pipeline's batches, as
-/// many documents at a time as the pipeline indexes at once.
+/// many calls at a time as the pipeline lets one job have in flight.
 async fn embedder_direct(env: &TestEnv, fake_base: &str, documents: &[Uuid]) -> anyhow::Result<f64> {
-    use datasets::indexing::{BATCH, CONCURRENT_DOCUMENTS};
+    use datasets::indexing::{BATCH, CONCURRENT_EMBEDDINGS};
     use futures::StreamExt;
 
     let mut texts: Vec<Vec<String>> = Vec::with_capacity(documents.len());
@@ -172,7 +172,7 @@ async fn embedder_direct(env: &TestEnv, fake_base: &str, documents: &[Uuid]) -> 
             }
             Ok(())
         })
-        .buffer_unordered(CONCURRENT_DOCUMENTS)
+        .buffer_unordered(CONCURRENT_EMBEDDINGS)
         .collect()
         .await;
     let seconds = started.elapsed().as_secs_f64();

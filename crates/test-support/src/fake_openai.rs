@@ -108,6 +108,9 @@ struct Inner {
     hold: Option<(usize, Arc<tokio::sync::Notify>)>,
     requests: Vec<RecordedRequest>,
     next_id: u64,
+    /// Embedding requests being answered now, and the most there ever were at once.
+    embeddings_in_flight: usize,
+    embeddings_peak: usize,
 }
 
 struct State {
@@ -165,6 +168,8 @@ impl FakeOpenAi {
                 hold: None,
                 requests: Vec::new(),
                 next_id: 1,
+                embeddings_in_flight: 0,
+                embeddings_peak: 0,
             }),
         });
         let data = web::Data::from(Arc::clone(&state));
@@ -193,6 +198,11 @@ impl FakeOpenAi {
 
     pub fn set_embedding_latency(&self, latency: Duration) {
         self.state.lock().config.embedding_latency = latency;
+    }
+
+    /// The most embedding requests this server was answering at once.
+    pub fn embeddings_peak(&self) -> usize {
+        self.state.lock().embeddings_peak
     }
 
     pub fn set_tokens_per_second(&self, rate: Option<f64>) {
@@ -377,7 +387,13 @@ async fn handle(req: HttpRequest, body: web::Bytes, state: web::Data<State>) -> 
             }
         }
         Endpoint::Embeddings => {
+            {
+                let mut inner = state.lock();
+                inner.embeddings_in_flight += 1;
+                inner.embeddings_peak = inner.embeddings_peak.max(inner.embeddings_in_flight);
+            }
             tokio::time::sleep(config.embedding_latency).await;
+            state.lock().embeddings_in_flight -= 1;
             embeddings(&json, &record, config.embedding_dim)
         }
         Endpoint::Moderations => moderations(&json, &config.flagged_word),

@@ -44,7 +44,11 @@ pub use technique::{Rebuild, rebuild_vectors, sync_vector_index};
 pub const BATCH: usize = 100;
 
 /// Documents of one job indexed at once.
-pub const CONCURRENT_DOCUMENTS: usize = 4;
+pub const CONCURRENT_DOCUMENTS: usize = 8;
+
+/// Embedding calls of one job in flight at once: the vendor sees at most this many, while the
+/// other documents extract, split and store.
+pub const CONCURRENT_EMBEDDINGS: usize = 4;
 
 /// The indexing view of the process's [`Ctx`]: the database, file storage, model credentials
 /// and vendors, and the vector store. Cheap to clone.
@@ -79,16 +83,19 @@ pub async fn index_documents(
     // run of one of them already died, they go one at a time, so that a death is counted
     // against the document that caused it and not against its neighbours.
     let side_by_side = if attempts::any_started(&indexer.db, document_ids).await? { 1 } else { CONCURRENT_DOCUMENTS };
-    let runs = futures::stream::iter(document_ids.iter().copied())
-        .map(|id| {
-            let dataset = &dataset;
-            async move { index_document(indexer, dataset, id).await.map(|o| (id, o)) }
+    let embedding_calls = tokio::sync::Semaphore::new(CONCURRENT_EMBEDDINGS);
+    // Unordered: a slow document does not hold the next ones back.
+    let runs = futures::stream::iter(document_ids.iter().copied().enumerate())
+        .map(|(i, id)| {
+            let (dataset, embedding_calls) = (&dataset, &embedding_calls);
+            async move { (i, index_document(indexer, dataset, id, embedding_calls).await.map(|o| (id, o))) }
         })
-        .buffered(side_by_side);
+        .buffer_unordered(side_by_side);
     // Every run ends before a database error is returned: a run dropped mid-way would leave
     // its start counted as if its process had died.
-    let results: Vec<Result<(Uuid, DocumentOutcome), Transient>> = runs.collect().await;
-    results.into_iter().collect()
+    let mut results: Vec<_> = runs.collect().await;
+    results.sort_by_key(|(i, _)| *i);
+    results.into_iter().map(|(_, r)| r).collect()
 }
 
 /// Documents a previous process left unfinished (not paused), grouped by dataset: to queue

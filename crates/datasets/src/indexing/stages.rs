@@ -51,12 +51,14 @@ impl From<sea_orm::DbErr> for StageError {
     }
 }
 
-/// Indexes one document of `dataset` from scratch (see the module docs of `indexing`).
+/// Indexes one document of `dataset` from scratch (see the module docs of `indexing`); its
+/// embedding calls take turns with the job's other documents' on `embedding_calls`.
 #[tracing::instrument(name = "index_document", skip_all, fields(workspace = %dataset.tenant_id, dataset = %dataset.id, document = %document_id))]
 pub async fn index_document(
     indexer: &Indexer,
     dataset: &datasets::Model,
     document_id: Uuid,
+    embedding_calls: &tokio::sync::Semaphore,
 ) -> Result<DocumentOutcome, Transient> {
     let db = &indexer.db;
     let Some(doc) =
@@ -75,7 +77,7 @@ pub async fn index_document(
         let reason = attempts::abandon(db, doc.id, indexer.indexing_max_attempts).await?;
         return Ok(DocumentOutcome::Abandoned(reason));
     }
-    let outcome = run(indexer, dataset, &doc).await;
+    let outcome = run(indexer, dataset, &doc, embedding_calls).await;
     // However the run ended, it ended: only a dead process leaves its start counted.
     let cleared = attempts::finished(db, doc.id).await;
     match outcome {
@@ -96,6 +98,7 @@ async fn run(
     indexer: &Indexer,
     dataset: &datasets::Model,
     doc: &documents::Model,
+    embedding_calls: &tokio::sync::Semaphore,
 ) -> Result<DocumentOutcome, StageError> {
     let db = &indexer.db;
     let started = Instant::now();
@@ -162,6 +165,8 @@ async fn run(
         let texts: Option<Vec<String>> = model_ref.and(batch).map(|b| b.iter().map(|c| c.content.clone()).collect());
         async move {
             let (Some(model), Some(texts)) = (model_ref, texts) else { return Ok(None) };
+            let _turn =
+                embedding_calls.acquire().await.map_err(|_| StageError::Document("Indexing stopped.".into()))?;
             match embedding_cache::embed_uncommitted(db, &indexer.http, model, &texts).await {
                 Ok((embedded, to_cache)) => Ok(Some((embedded.vectors, to_cache))),
                 Err(embedding_cache::EmbedError::Db(e)) => Err(StageError::Db(e)),
