@@ -60,8 +60,8 @@ pub async fn embed_documents(
 }
 
 /// [`embed_documents`], leaving the caching to the caller: the inserts of what the vendor
-/// sent, for the caller to commit with its own writes (indexing commits them with the
-/// batch's keywords and completion, one transaction instead of two).
+/// sent, for the caller to commit with its own writes (indexing commits them in the batch's
+/// unit with its keyword rows and completion).
 pub async fn embed_uncommitted(
     db: &impl ConnectionTrait,
     http: &reqwest::Client,
