@@ -59,6 +59,9 @@ impl GroupWriter {
     /// are committed (or failed). On PostgreSQL they run as one statement on one snapshot: a
     /// write of the unit must not read what another writes, nor change the same row.
     pub async fn write(&self, unit: Vec<SubQueryStatement>) -> Result<(), DbErr> {
+        if unit.is_empty() {
+            return Ok(());
+        }
         let backend = self.backend();
         let Some(grouped) = &self.grouped else {
             if let Some(one) = one_statement(backend, unit) {

@@ -74,7 +74,8 @@ pub fn adding(dataset_id: Uuid, nodes: &[(String, Vec<String>)]) -> Vec<SubQuery
         return Vec::new();
     }
     let offered = i64::try_from(rows.len()).unwrap_or(i64::MAX);
-    let mut writes: Vec<SubQueryStatement> = row_inserts(dataset_id, rows.into_iter()).map(Into::into).collect();
+    let mut writes: Vec<SubQueryStatement> =
+        row_inserts(dataset_id, rows.into_iter()).into_iter().map(Into::into).collect();
     // Last: on PostgreSQL the bookkeeping row is locked only to commit.
     writes.push(changes(dataset_id, offered).into());
     writes
@@ -286,10 +287,7 @@ async fn insert_rows<'a>(
 }
 
 /// Inserts of index rows, [`ROWS_PER_INSERT`] a statement; a row already there is kept.
-fn row_inserts<'a>(
-    dataset_id: Uuid,
-    rows: impl Iterator<Item = (&'a str, &'a str)>,
-) -> impl Iterator<Item = InsertStatement> {
+fn row_inserts<'a>(dataset_id: Uuid, rows: impl Iterator<Item = (&'a str, &'a str)>) -> Vec<InsertStatement> {
     let rows: Vec<keywords::ActiveModel> = rows
         .map(|(word, node)| keywords::ActiveModel {
             dataset_id: Set(dataset_id),
@@ -297,8 +295,7 @@ fn row_inserts<'a>(
             node_id: Set(node.to_owned()),
         })
         .collect();
-    let statements: Vec<InsertStatement> = rows
-        .chunks(ROWS_PER_INSERT)
+    rows.chunks(ROWS_PER_INSERT)
         .map(|chunk| {
             keywords::Entity::insert_many(chunk.to_vec())
                 .on_conflict(
@@ -312,8 +309,7 @@ fn row_inserts<'a>(
                 )
                 .into_query()
         })
-        .collect();
-    statements.into_iter()
+        .collect()
 }
 
 /// Counts a change to the rows and `delta` rows more or fewer (last in its transaction: the
