@@ -1054,3 +1054,50 @@ async fn a_streamed_event_leaves_the_socket_before_the_model_finishes() {
     assert!(seen.contains("message_end"), "{seen}");
     handle.stop(true).await;
 }
+
+#[actix_web::test]
+async fn the_model_is_asked_while_the_first_write_waits_for_the_database() {
+    use sea_orm::{ConnectionTrait, DbBackend, PaginatorTrait, TransactionTrait};
+    let (env, state) = state_with(&[]).await;
+    let fake = FakeOpenAi::start().await;
+    fake.set_answer(Some(ANSWER));
+    let svc = test::init_service(app(state)).await;
+    let (c, _, app_id) = world(&env, &svc, &fake, "overlap@example.com", "chat", chat_config()).await;
+    let app_uuid: Uuid = app_id.parse().expect("uuid");
+    let db = &env.infra.db;
+
+    // Another transaction holds the lock every insert into `messages` needs.
+    let lock = db.begin().await.expect("begin");
+    let taken = match lock.get_database_backend() {
+        DbBackend::Postgres => lock.execute_unprepared("LOCK TABLE messages IN SHARE MODE").await,
+        _ => lock.execute_unprepared("UPDATE messages SET rowid = rowid WHERE 0").await,
+    };
+    taken.expect("lock");
+    fake.clear_requests();
+    let body = json!({"inputs": {"topic": "tea"}, "query": "talk", "model_config": chat_config()});
+    let uri = format!("/console/api/apps/{app_id}/chat-messages");
+    let chat = call(&svc, &c, Method::POST, &uri, body);
+    let watch = async {
+        // A guard against waiting forever, not a timing assertion.
+        let mut asked = false;
+        for _ in 0..150 {
+            asked = !fake.requests().is_empty();
+            if asked {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        let written =
+            messages::Entity::find().filter(messages::Column::AppId.eq(app_uuid)).count(db).await.expect("count");
+        lock.commit().await.expect("release");
+        (asked, written)
+    };
+    let (resp, (asked, written)) = futures::join!(chat, watch);
+    assert_eq!(written, 0, "the first write waited for the lock");
+    assert!(asked, "the model was asked while the first write waited");
+    assert_eq!(resp.status().as_u16(), 200);
+    let ev = events(&String::from_utf8_lossy(&test::read_body(resp).await));
+    assert_eq!(answer_of(&ev), ANSWER);
+    let id = ev[0]["id"].as_str().expect("id");
+    assert_eq!(message_row(&env, id).await.answer, ANSWER, "the answer was written once the rows were");
+}

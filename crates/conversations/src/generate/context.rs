@@ -6,9 +6,9 @@
 use crate::ConversationError;
 use datasets::retrieval::{self, Asker, Retrieved};
 use entities::dataset_retriever_resources as resources;
-use kernel::ApiError;
 use kernel::time::now_naive;
-use sea_orm::{ConnectionTrait, EntityTrait, Set};
+use sea_orm::sea_query::InsertStatement;
+use sea_orm::{EntityTrait, QueryTrait, Set};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -98,17 +98,17 @@ const ROUTER_PROMPT: &str = "You are choosing the knowledge base that can answer
 Reply with only the number of the best one below, or 0 if none of them fits.\n";
 
 /// The sources Dify returns in `message_end` (`retriever_from` `dev` adds segment details),
-/// saved for the message. Keyword (economy) hits are not sources, as in Dify.
-pub async fn save_resources(
-    db: &impl ConnectionTrait,
+/// and their rows for the message, which the caller commits with it. Keyword (economy) hits
+/// are not sources, as in Dify.
+pub fn resources(
     message_id: Uuid,
     caller: Caller,
     retriever_from: &str,
     found: &Found,
-) -> Result<Option<Value>, ApiError> {
+) -> Option<(Value, InsertStatement)> {
     let scored: Vec<&(Retrieved, String)> = found.hits.iter().filter(|(r, _)| r.score.is_some()).collect();
     if scored.is_empty() {
-        return Ok(None);
+        return None;
     }
     let now = now_naive();
     let mut rows = Vec::with_capacity(scored.len());
@@ -160,6 +160,5 @@ pub async fn save_resources(
             created_at: Set(now),
         });
     }
-    resources::Entity::insert_many(rows).exec_without_returning(db).await?;
-    Ok(Some(Value::Array(out)))
+    Some((Value::Array(out), resources::Entity::insert_many(rows).into_query()))
 }

@@ -2,9 +2,9 @@
 //! service API): validate and prepare on the request's task, then stream the answer from a
 //! task of its own that writes the message row however the generation ends.
 //!
-//! No database connection is held across the model call: preparation commits the
-//! conversation and message rows before the call, and the final update takes a connection
-//! of its own after it.
+//! No database connection is held across the model call: the conversation and message rows
+//! commit while the model is first asked (before any event is seen), and the final update
+//! takes a connection of its own after the call.
 
 mod context;
 pub(crate) mod history;
@@ -18,7 +18,7 @@ use kernel::ApiError;
 use providers::runtime::{ChatMessage, count_prompt_tokens};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::{Map, Value, json};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
 
 use crate::config::AppConfig;
@@ -187,29 +187,31 @@ struct Prepared<'a> {
     sources: Option<(context::Found, String)>,
 }
 
-/// Writes the rows and starts the model call on a task of its own.
+/// Starts the model call on a task of its own and commits the rows meanwhile: the model's
+/// first token and the commit are waited for at once, not one after the other. Nothing of
+/// the generation is seen before the rows are committed (the events are read once this
+/// returns, and the task writes the answer only after), and a failed commit stops the task.
 async fn launch(engine: &Engine, p: Prepared<'_>) -> Result<Generation, ApiError> {
-    let rows = persist::begin(
-        engine,
-        persist::Start {
-            app: p.app,
-            caller: p.caller,
-            mode: p.mode,
-            config: p.config,
-            is_override: p.is_override,
-            conversation: p.conversation,
-            inputs: p.inputs,
-            query: p.query,
-            model: &p.model,
-        },
-    )
-    .await?;
-    let retriever_resources = match &p.sources {
-        Some((found, from)) => context::save_resources(&engine.db, rows.message_id, p.caller, from, found).await?,
-        None => None,
-    };
+    let (rows, mut unit) = persist::begin(persist::Start {
+        app: p.app,
+        caller: p.caller,
+        mode: p.mode,
+        config: p.config,
+        is_override: p.is_override,
+        conversation: p.conversation,
+        inputs: p.inputs,
+        query: p.query,
+        model: &p.model,
+    })
+    .await;
+    let retriever_resources = p.sources.as_ref().and_then(|(found, from)| {
+        let (sources, insert) = context::resources(rows.message_id, p.caller, from, found)?;
+        unit.push(insert.into());
+        Some(sources)
+    });
     let task_id = Uuid::new_v4();
     let (tx, rx) = mpsc::channel(EVENT_BUFFER);
+    let (committed, rows_committed) = oneshot::channel();
     let plan = run::Plan {
         task_id,
         message_id: rows.message_id,
@@ -225,7 +227,18 @@ async fn launch(engine: &Engine, p: Prepared<'_>) -> Result<Generation, ApiError
         retriever_resources,
     };
     // The model call outlives this request's handler; it keeps the request's id and span.
-    kernel::request_id::spawn(tracing::Instrument::in_current_span(run::run(engine.clone(), plan, tx)));
+    let task = kernel::request_id::spawn(tracing::Instrument::in_current_span(run::run(
+        engine.clone(),
+        plan,
+        rows_committed,
+        tx,
+    )));
+    // Until the rows commit, the task is this request's: a failed commit, or a handler
+    // dropped while it waits (the client left), stops it before it writes anything.
+    let mut guard = AbortOnDrop(Some(task.abort_handle()));
+    engine.writes.write(unit).await?;
+    guard.0 = None;
+    let _ = committed.send(());
     Ok(Generation {
         task_id,
         message_id: rows.message_id,
@@ -233,6 +246,17 @@ async fn launch(engine: &Engine, p: Prepared<'_>) -> Result<Generation, ApiError
         mode: p.mode,
         events: rx,
     })
+}
+
+/// Aborts a task when dropped, unless emptied first (the task may run on alone).
+struct AbortOnDrop(Option<tokio::task::AbortHandle>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        if let Some(task) = &self.0 {
+            task.abort();
+        }
+    }
 }
 
 /// Dify's "more like this": a new completion in a new conversation, asking the model to

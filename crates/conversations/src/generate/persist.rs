@@ -1,6 +1,6 @@
-//! The rows a generation writes: the conversation and an empty message before the model is
-//! called (one transaction), and the answer, tokens, prices and latency after, however the
-//! generation ended.
+//! The rows a generation writes: the conversation, an empty message and its sources before
+//! the first event (one transaction, committed while the model is first asked), and the
+//! answer, tokens, prices and latency after, however the generation ended.
 
 use ::apps::lookup::AppMode;
 use entities::{apps, conversations, messages};
@@ -11,6 +11,7 @@ use kernel::time::now_naive;
 use providers::pricing::{message_price_for, price_config};
 use providers::runtime::{ChatMessage, Usage, count_prompt_tokens, count_text_tokens};
 use rust_decimal::Decimal;
+use sea_orm::sea_query::SubQueryStatement;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryTrait, Set};
 use serde_json::{Map, Value};
 use uuid::Uuid;
@@ -41,8 +42,8 @@ pub struct Rows {
     pub message_id: Uuid,
 }
 
-/// Inserts the conversation (when new) and the empty message, together.
-pub async fn begin(engine: &Engine, s: Start<'_>) -> Result<Rows, ApiError> {
+/// The conversation (when new) and the empty message, as inserts the caller commits together.
+pub async fn begin(s: Start<'_>) -> (Rows, Vec<SubQueryStatement>) {
     let now = now_naive();
     let overrides = s.is_override.then(|| s.config.dict.to_string());
     let provider = s.config.provider().to_owned();
@@ -123,13 +124,12 @@ pub async fn begin(engine: &Engine, s: Start<'_>) -> Result<Rows, ApiError> {
         answer_price_unit: Set(Decimal::ZERO),
     };
     // Nothing is read back: the caller knows what it wrote.
-    let mut rows = Vec::with_capacity(2);
+    let mut unit = Vec::with_capacity(3);
     if let Some(c) = new_conversation {
-        rows.push(conversations::Entity::insert(c).into_query().into());
+        unit.push(conversations::Entity::insert(c).into_query().into());
     }
-    rows.push(messages::Entity::insert(message).into_query().into());
-    engine.writes.write(rows).await?;
-    Ok(Rows { conversation_id, message_id })
+    unit.push(messages::Entity::insert(message).into_query().into());
+    (Rows { conversation_id, message_id }, unit)
 }
 
 /// Writes the answer as far as it got, with `then` (a job that follows it) in the same

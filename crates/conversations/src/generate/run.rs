@@ -10,7 +10,7 @@ use kernel::jobs::Job;
 use providers::ProviderError;
 use providers::runtime::{ChatMessage, CompletionParams, LlmChunk, Usage};
 use serde_json::Value;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 use tokio::time::{Instant, MissedTickBehavior};
 use uuid::Uuid;
 
@@ -54,7 +54,8 @@ async fn emit(tx: &mpsc::Sender<Event>, event: Event) {
     let _ = tx.send(event).await;
 }
 
-pub async fn run(engine: Engine, plan: Plan, tx: mpsc::Sender<Event>) {
+/// `rows_committed` says the message row exists: the answer is written only after.
+pub async fn run(engine: Engine, plan: Plan, rows_committed: oneshot::Receiver<()>, tx: mpsc::Sender<Event>) {
     let started = Instant::now();
     let mut answer = String::new();
     let mut usage = None;
@@ -75,6 +76,10 @@ pub async fn run(engine: Engine, plan: Plan, tx: mpsc::Sender<Event>) {
             query: Some(crate::naming::shorten(query)),
         }
     });
+    if rows_committed.await.is_err() {
+        // The rows did not commit; the request that started this has failed.
+        return;
+    }
     let staged = match persist::finish(&engine, &plan, &answer, usage, latency, naming.as_ref()).await {
         Ok(staged) => staged,
         Err(e) => {
