@@ -12,7 +12,7 @@ use tracing::Instrument;
 
 pub const HEADER: HeaderName = HeaderName::from_static("x-request-id");
 
-/// The middleware: scope, span, answer header and the log line.
+/// The middleware: scopes, span, answer header and the log line.
 pub async fn request_log(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
@@ -31,8 +31,9 @@ pub async fn request_log(
     let started = Instant::now();
     // With spans exported, jobs the request queues join its trace.
     let traceparent = infra::telemetry::traceparent(&span);
-    let mut res =
-        kernel::request_id::scope_traced(id.clone(), traceparent, next.call(req)).instrument(span.clone()).await?;
+    // Versions of kept rows are read once per request, together (`infra::kept`).
+    let work = infra::kept::per_request(next.call(req));
+    let mut res = kernel::request_id::scope_traced(id.clone(), traceparent, work).instrument(span.clone()).await?;
     let status = res.status().as_u16();
     let elapsed = started.elapsed().as_secs_f64();
     let ms = elapsed * 1000.0;

@@ -4,8 +4,13 @@
 //! commits ([`Version::bump`]), so every process drops what it kept at its next read. Entries
 //! also expire after [`KEEP`], which bounds what a writer that cannot bump (an operator's SQL,
 //! a failed bump) leaves stale.
+//!
+//! Within [`per_request`], the first version read reads every version of the process in one
+//! round trip, and later reads in the request are answered from it: a request that checks
+//! its app and then its model's credentials waits for the cache once, not twice.
 
 use std::borrow::Borrow;
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::hash::Hash;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -18,6 +23,20 @@ pub const KEEP: Duration = Duration::from_secs(30);
 
 /// Entries kept per map; beyond, the map starts over (entries in use come back in one read).
 const MAX_ENTRIES: usize = 10_000;
+
+/// Every version key of the process, read together by a request's first version read.
+static KEYS: Mutex<Vec<&'static str>> = Mutex::new(Vec::new());
+
+tokio::task_local! {
+    /// The versions the current request read: (its cache, key, version).
+    static READ: RefCell<Vec<(usize, &'static str, Seen)>>;
+}
+
+/// Runs `work` as one request: each version is read at most once in it, all in the first read.
+/// A version read earlier than it is used still vouches only for rows read after it.
+pub async fn per_request<F: std::future::Future>(work: F) -> F::Output {
+    READ.scope(RefCell::default(), work).await
+}
 
 /// One shared version, named by its cache key.
 pub struct Version {
@@ -37,6 +56,10 @@ impl Seen {
 
 impl Version {
     pub fn new(cache: Arc<dyn Cache>, key: &'static str) -> Self {
+        let mut keys = lock(&KEYS);
+        if !keys.contains(&key) {
+            keys.push(key);
+        }
         Self { cache: Some(cache), key }
     }
 
@@ -48,14 +71,32 @@ impl Version {
     /// The version now; read before the rows it will vouch for.
     pub async fn seen(&self) -> Seen {
         let Some(cache) = &self.cache else { return Seen::UNKNOWN };
-        Seen(match cache.get(self.key).await {
-            Ok(None) => Some(0),
-            Ok(Some(bytes)) => std::str::from_utf8(&bytes).ok().and_then(|s| s.trim().parse().ok()),
-            Err(e) => {
-                tracing::debug!(key = self.key, error = %e, "version unavailable; reading the database");
-                None
+        let at = cache_id(cache);
+        match READ.try_with(|read| read.borrow().iter().find(|(c, k, _)| *c == at && *k == self.key).map(|r| r.2)) {
+            Ok(Some(seen)) => seen,
+            Ok(None) => {
+                let keys = lock(&KEYS).clone();
+                let values = match cache.get_many(&keys).await {
+                    Ok(values) => values,
+                    Err(e) => {
+                        tracing::debug!(key = self.key, error = %e, "versions unavailable; reading the database");
+                        return Seen::UNKNOWN;
+                    }
+                };
+                let read: Vec<_> = keys.into_iter().zip(values).map(|(k, v)| (at, k, Seen(parse(v)))).collect();
+                let seen = read.iter().find(|r| r.1 == self.key).map_or(Seen::UNKNOWN, |r| r.2);
+                let _ = READ.try_with(|memo| memo.borrow_mut().extend(read));
+                seen
             }
-        })
+            // Outside a request (jobs, workers): read it alone.
+            Err(_) => Seen(match cache.get(self.key).await {
+                Ok(value) => parse(value),
+                Err(e) => {
+                    tracing::debug!(key = self.key, error = %e, "version unavailable; reading the database");
+                    None
+                }
+            }),
+        }
     }
 
     /// Says the rows behind this version changed; every process stops trusting what it kept.
@@ -65,7 +106,22 @@ impl Version {
         {
             tracing::warn!(key = self.key, error = %e, "cannot bump a version; other processes may answer from kept rows for up to 30 s");
         }
+        // The request's later reads see its own change.
+        let _ = READ.try_with(|read| read.borrow_mut().retain(|(_, k, _)| *k != self.key));
     }
+}
+
+/// A version's value as the cache holds it; absent is 0, unreadable is unknown.
+fn parse(value: Option<Vec<u8>>) -> Option<i64> {
+    match value {
+        None => Some(0),
+        Some(bytes) => std::str::from_utf8(&bytes).ok().and_then(|s| s.trim().parse().ok()),
+    }
+}
+
+/// Which cache a version is kept in: versions of other caches are read on their own.
+fn cache_id(cache: &Arc<dyn Cache>) -> usize {
+    Arc::as_ptr(cache).cast::<()>() as usize
 }
 
 struct Entry<V> {
@@ -172,6 +228,70 @@ mod tests {
         version.bump().await;
         assert_eq!(map.get("a", version.seen().await), None);
         assert_eq!(map.get("a", seen), Some(1), "a reader that saw the old version still trusts it");
+    }
+
+    /// Counts the round trips of reads.
+    #[derive(Default)]
+    struct Counted {
+        inner: MemoryCache,
+        reads: std::sync::atomic::AtomicUsize,
+    }
+
+    #[async_trait::async_trait]
+    impl Cache for Counted {
+        async fn get(&self, key: &str) -> crate::error::Result<Option<Vec<u8>>> {
+            self.reads.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            self.inner.get(key).await
+        }
+        async fn get_many(&self, keys: &[&str]) -> crate::error::Result<Vec<Option<Vec<u8>>>> {
+            self.reads.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            self.inner.get_many(keys).await
+        }
+        async fn set(&self, key: &str, value: &[u8], ttl: Option<Duration>) -> crate::error::Result<()> {
+            self.inner.set(key, value, ttl).await
+        }
+        async fn set_nx(&self, key: &str, value: &[u8], ttl: Option<Duration>) -> crate::error::Result<bool> {
+            self.inner.set_nx(key, value, ttl).await
+        }
+        async fn delete(&self, key: &str) -> crate::error::Result<bool> {
+            self.inner.delete(key).await
+        }
+        async fn incr(&self, key: &str, by: i64, ttl: Option<Duration>) -> crate::error::Result<i64> {
+            self.inner.incr(key, by, ttl).await
+        }
+        async fn ttl(&self, key: &str) -> crate::error::Result<Option<Duration>> {
+            self.inner.ttl(key).await
+        }
+    }
+
+    #[tokio::test]
+    async fn a_request_reads_all_its_versions_in_one_round_trip() {
+        let cache = Arc::new(Counted::default());
+        let shared: Arc<dyn Cache> = cache.clone();
+        let (apps, providers) = (Version::new(shared.clone(), "apps_v"), Version::new(shared.clone(), "providers_v"));
+        let other = Version::new(shared.clone(), "other_v");
+        other.bump().await;
+        let reads = || cache.reads.load(std::sync::atomic::Ordering::SeqCst);
+        let (a, p, o) = per_request(async { (apps.seen().await, providers.seen().await, other.seen().await) }).await;
+        assert_eq!((a, p, o), (Seen(Some(0)), Seen(Some(0)), Seen(Some(1))));
+        assert_eq!(reads(), 1, "one read for the three versions");
+
+        // A request sees its own change, and the next request sees every change before it.
+        let (before, after) = per_request(async {
+            let before = apps.seen().await;
+            apps.bump().await;
+            (before, apps.seen().await)
+        })
+        .await;
+        assert_eq!((before, after), (Seen(Some(0)), Seen(Some(1))));
+        providers.bump().await;
+        assert_eq!(per_request(providers.seen()).await, Seen(Some(1)));
+
+        // Outside a request every read asks the cache.
+        let at = reads();
+        apps.seen().await;
+        apps.seen().await;
+        assert_eq!(reads(), at + 2);
     }
 
     #[tokio::test]

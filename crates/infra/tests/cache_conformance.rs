@@ -31,6 +31,17 @@ async fn set_get_delete() {
 }
 
 #[tokio::test]
+async fn get_many_answers_each_key_in_order() {
+    for (name, c) in caches().await {
+        c.set("a", b"1", None).await.expect("set");
+        c.set("c", b"3", None).await.expect("set");
+        let values = c.get_many(&["c", "b", "a"]).await.expect("get_many");
+        assert_eq!(values, vec![Some(b"3".to_vec()), None, Some(b"1".to_vec())], "{name}");
+        assert_eq!(c.get_many(&["a"]).await.expect("one key"), vec![Some(b"1".to_vec())], "{name}");
+    }
+}
+
+#[tokio::test]
 async fn values_expire_after_their_ttl() {
     for (name, c) in caches().await {
         c.set("short", b"x", Some(Duration::from_millis(150))).await.expect("set");

@@ -17,6 +17,14 @@ use crate::error::Result;
 pub trait Cache: Send + Sync + 'static {
     /// The value under `key`, if present and not expired.
     async fn get(&self, key: &str) -> Result<Option<Vec<u8>>>;
+    /// The values under `keys`, in their order, in one round trip where the backend can.
+    async fn get_many(&self, keys: &[&str]) -> Result<Vec<Option<Vec<u8>>>> {
+        let mut values = Vec::with_capacity(keys.len());
+        for key in keys {
+            values.push(self.get(key).await?);
+        }
+        Ok(values)
+    }
     /// Stores `value`, replacing any previous one; `ttl` None keeps it until deleted.
     async fn set(&self, key: &str, value: &[u8], ttl: Option<Duration>) -> Result<()>;
     /// Stores `value` only if `key` is absent; true when it was stored.

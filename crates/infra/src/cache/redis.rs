@@ -94,6 +94,14 @@ impl Cache for RedisCache {
         self.conn().await?.get(self.key(key)).await.map_err(|e| self.failed(e))
     }
 
+    async fn get_many(&self, keys: &[&str]) -> Result<Vec<Option<Vec<u8>>>> {
+        let mut cmd = redis::cmd("MGET");
+        for key in keys {
+            cmd.arg(self.key(key));
+        }
+        cmd.query_async(&mut self.conn().await?).await.map_err(|e| self.failed(e))
+    }
+
     async fn set(&self, key: &str, value: &[u8], ttl: Option<Duration>) -> Result<()> {
         let mut cmd = redis::cmd("SET");
         cmd.arg(self.key(key)).arg(value);
