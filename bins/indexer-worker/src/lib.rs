@@ -102,7 +102,9 @@ impl Dispatcher {
             }
             Job::GenerateConversationName { conversation_id, tenant_id, query } => {
                 let known = tenant_id.zip(query);
-                match conversations::naming::name_conversation(&self.engine, conversation_id, known).await {
+                // Its default model and credentials vouch with one read of the version, as a request's do.
+                let naming = conversations::naming::name_conversation(&self.engine, conversation_id, known);
+                match infra::kept::per_request(naming).await {
                     Ok(()) => JobOutcome::Done,
                     Err(e) => JobOutcome::Retry(e.to_string()),
                 }
