@@ -72,31 +72,28 @@ impl Version {
     pub async fn seen(&self) -> Seen {
         let Some(cache) = &self.cache else { return Seen::UNKNOWN };
         let at = cache_id(cache);
-        match READ.try_with(|read| read.borrow().iter().find(|(c, k, _)| *c == at && *k == self.key).map(|r| r.2)) {
-            Ok(Some(seen)) => seen,
-            Ok(None) => {
-                let keys = lock(&KEYS).clone();
-                let values = match cache.get_many(&keys).await {
-                    Ok(values) => values,
-                    Err(e) => {
-                        tracing::debug!(key = self.key, error = %e, "versions unavailable; reading the database");
-                        return Seen::UNKNOWN;
-                    }
-                };
-                let read: Vec<_> = keys.into_iter().zip(values).map(|(k, v)| (at, k, Seen(parse(v)))).collect();
-                let seen = read.iter().find(|r| r.1 == self.key).map_or(Seen::UNKNOWN, |r| r.2);
-                let _ = READ.try_with(|memo| memo.borrow_mut().extend(read));
-                seen
+        // In a request, the first read reads every version; outside one (jobs), this one alone.
+        let in_request = match READ
+            .try_with(|read| read.borrow().iter().find(|(c, k, _)| *c == at && *k == self.key).map(|r| r.2))
+        {
+            Ok(Some(seen)) => return seen,
+            Ok(None) => true,
+            Err(_) => false,
+        };
+        let keys = if in_request { lock(&KEYS).clone() } else { vec![self.key] };
+        let values = match cache.get_many(&keys).await {
+            Ok(values) => values,
+            Err(e) => {
+                tracing::debug!(key = self.key, error = %e, "version unavailable; reading the database");
+                return Seen::UNKNOWN;
             }
-            // Outside a request (jobs, workers): read it alone.
-            Err(_) => Seen(match cache.get(self.key).await {
-                Ok(value) => parse(value),
-                Err(e) => {
-                    tracing::debug!(key = self.key, error = %e, "version unavailable; reading the database");
-                    None
-                }
-            }),
+        };
+        let read: Vec<_> = keys.into_iter().zip(values).map(|(k, v)| (at, k, Seen(parse(v)))).collect();
+        let seen = read.iter().find(|r| r.1 == self.key).map_or(Seen::UNKNOWN, |r| r.2);
+        if in_request {
+            let _ = READ.try_with(|memo| memo.borrow_mut().extend(read));
         }
+        seen
     }
 
     /// Says the rows behind this version changed; every process stops trusting what it kept.

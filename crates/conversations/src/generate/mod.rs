@@ -19,6 +19,7 @@ use providers::runtime::{ChatMessage, count_prompt_tokens};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::{Map, Value, json};
 use tokio::sync::{mpsc, oneshot};
+use tokio_util::task::AbortOnDropHandle;
 use uuid::Uuid;
 
 use crate::config::AppConfig;
@@ -235,9 +236,9 @@ async fn launch(engine: &Engine, p: Prepared<'_>) -> Result<Generation, ApiError
     )));
     // Until the rows commit, the task is this request's: a failed commit, or a handler
     // dropped while it waits (the client left), stops it before it writes anything.
-    let mut guard = AbortOnDrop(Some(task.abort_handle()));
+    let task = AbortOnDropHandle::new(task);
     engine.writes.write(unit).await?;
-    guard.0 = None;
+    task.detach();
     let _ = committed.send(());
     Ok(Generation {
         task_id,
@@ -246,17 +247,6 @@ async fn launch(engine: &Engine, p: Prepared<'_>) -> Result<Generation, ApiError
         mode: p.mode,
         events: rx,
     })
-}
-
-/// Aborts a task when dropped, unless emptied first (the task may run on alone).
-struct AbortOnDrop(Option<tokio::task::AbortHandle>);
-
-impl Drop for AbortOnDrop {
-    fn drop(&mut self) {
-        if let Some(task) = &self.0 {
-            task.abort();
-        }
-    }
 }
 
 /// Dify's "more like this": a new completion in a new conversation, asking the model to
