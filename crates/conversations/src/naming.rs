@@ -5,7 +5,7 @@
 use entities::{apps, conversations, messages};
 use kernel::time::now_naive;
 use providers::runtime::{ChatMessage, CompletionParams};
-use sea_orm::{ColumnTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, sea_query::Expr};
+use sea_orm::{ColumnTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QueryTrait, sea_query::Expr};
 use serde_json::Value;
 use uuid::Uuid;
 
@@ -65,8 +65,8 @@ pub async fn name_conversation(engine: &Engine, id: Uuid, known: Option<(Uuid, S
         None if name == FALLBACK_NAME => return Ok(()),
         None => update.filter(conversations::Column::Name.eq(FALLBACK_NAME)),
     };
-    update.exec(&engine.db).await?;
-    Ok(())
+    // Through the writer: grouped with chats' writes on SQLite, off the pool on PostgreSQL.
+    engine.writes.write(vec![update.into_query().into()]).await
 }
 
 async fn title(engine: &Engine, tenant_id: Uuid, query: &str) -> Option<String> {

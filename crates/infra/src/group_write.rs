@@ -8,11 +8,15 @@
 //! PostgreSQL runs writers side by side, so there each unit is written on the caller's task as
 //! one statement: all but the last of its writes become data-modifying `WITH` queries of the
 //! last. One statement is atomic on its own, so the unit costs one round trip instead of
-//! `BEGIN`, each write and `COMMIT`. One code path, two strategies.
+//! `BEGIN`, each write and `COMMIT`. It runs on a connection the writer keeps out of the pool
+//! ([`crate::held_connections`]), which spares it the pool's test of each released connection.
+//! One code path, two strategies.
 
 use sea_orm::sea_query::{Alias, CommonTableExpression, SubQueryStatement, WithClause};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, DbErr, Statement, TransactionTrait};
 use tokio::sync::{mpsc, oneshot};
+
+use crate::held_connections::HeldConnections;
 
 /// Units committed together at most (bounds one transaction's size and a unit's wait).
 const MAX_GROUP: usize = 64;
@@ -28,31 +32,41 @@ struct Unit {
 /// Writes units of statements, grouped into shared commits on SQLite. Cheap to clone.
 #[derive(Clone)]
 pub struct GroupWriter {
-    db: DatabaseConnection,
-    /// The SQLite writer task's inbox; `None` on PostgreSQL.
-    grouped: Option<mpsc::Sender<Unit>>,
+    backend: DbBackend,
+    how: How,
+}
+
+#[derive(Clone)]
+enum How {
+    /// SQLite: the writer task's inbox.
+    Grouped(mpsc::Sender<Unit>),
+    /// PostgreSQL: each unit as one statement on the writer's own connections.
+    OneStatement(std::sync::Arc<HeldConnections>),
 }
 
 impl std::fmt::Debug for GroupWriter {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("GroupWriter").field("grouped", &self.grouped.is_some()).finish()
+        f.debug_struct("GroupWriter").field("backend", &self.backend).finish()
     }
 }
 
 impl GroupWriter {
     /// A writer on `db`; on SQLite it starts its task on the current Tokio runtime.
     pub fn new(db: DatabaseConnection) -> Self {
-        let grouped = (db.get_database_backend() == DbBackend::Sqlite).then(|| {
+        let backend = db.get_database_backend();
+        let how = if backend == DbBackend::Postgres {
+            How::OneStatement(HeldConnections::beside(db.get_postgres_connection_pool()))
+        } else {
             let (tx, rx) = mpsc::channel(QUEUE);
-            tokio::spawn(run(db.clone(), rx));
-            tx
-        });
-        Self { db, grouped }
+            tokio::spawn(run(db, rx));
+            How::Grouped(tx)
+        };
+        Self { backend, how }
     }
 
     /// The backend statements are built for.
     pub fn backend(&self) -> DbBackend {
-        self.db.get_database_backend()
+        self.backend
     }
 
     /// Commits the writes of `unit` (INSERT, UPDATE or DELETE) together, returning once they
@@ -62,12 +76,15 @@ impl GroupWriter {
         if unit.is_empty() {
             return Ok(());
         }
-        let backend = self.backend();
-        let Some(grouped) = &self.grouped else {
-            if let Some(one) = one_statement(backend, unit) {
-                self.db.execute_raw(one).await?;
+        let backend = self.backend;
+        let grouped = match &self.how {
+            How::Grouped(inbox) => inbox,
+            How::OneStatement(held) => {
+                if let Some(one) = one_statement(backend, unit) {
+                    held.execute(&one).await?;
+                }
+                return Ok(());
             }
-            return Ok(());
         };
         let statements = unit.iter().map(|w| build(backend, w)).collect();
         let (done, answer) = oneshot::channel();

@@ -4,6 +4,7 @@ pub mod cache;
 pub mod db;
 pub mod error;
 pub mod group_write;
+mod held_connections;
 pub mod kept;
 pub mod logging;
 pub mod mail;

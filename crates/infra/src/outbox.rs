@@ -27,6 +27,7 @@ use tokio::sync::{Notify, mpsc, watch};
 use uuid::Uuid;
 
 use crate::error::{InfraError, Result};
+use crate::group_write::GroupWriter;
 use crate::queue::JobQueue;
 
 /// How long the writer (or a relay) owns a row it is publishing; after that another relay
@@ -88,6 +89,9 @@ impl std::fmt::Debug for Outbox {
 
 struct Inner {
     db: DatabaseConnection,
+    /// Deletes sent rows: grouped with other writes on SQLite, on the writer's own connections
+    /// on PostgreSQL.
+    writes: GroupWriter,
     queue: Arc<dyn JobQueue>,
     durable: bool,
     /// In-process queue only: rows handed to the queue and not yet settled, so the relay does
@@ -113,6 +117,7 @@ impl Outbox {
     /// whose job is done ([`crate::queue::MemoryQueue::with_receipts`]); a task deletes them.
     pub fn new(
         db: DatabaseConnection,
+        writes: GroupWriter,
         queue: Arc<dyn JobQueue>,
         settled: Option<mpsc::UnboundedReceiver<Uuid>>,
     ) -> Self {
@@ -121,6 +126,7 @@ impl Outbox {
         let outbox = Self {
             inner: Arc::new(Inner {
                 db,
+                writes,
                 queue,
                 durable,
                 handed: Mutex::new(HashSet::new()),
@@ -305,7 +311,9 @@ async fn forget_rows(inner: &Inner, ids: &[Uuid]) {
     if ids.is_empty() {
         return;
     }
-    let deleted = row::Entity::delete_many().filter(row::Column::Id.is_in(ids.iter().copied())).exec(&inner.db).await;
+    use sea_orm::QueryTrait;
+    let delete = row::Entity::delete_many().filter(row::Column::Id.is_in(ids.iter().copied())).into_query();
+    let deleted = inner.writes.write(vec![delete.into()]).await;
     match deleted {
         Ok(_) => {
             let mut handed = inner.handed.lock().unwrap_or_else(|e| e.into_inner());

@@ -54,7 +54,8 @@ impl Infra {
             }
         };
         let in_process_queue = settled.is_some();
-        let outbox = Outbox::new(db.clone(), queue.clone(), settled);
+        let writes = crate::group_write::GroupWriter::new(db.clone());
+        let outbox = Outbox::new(db.clone(), writes.clone(), queue.clone(), settled);
         let storage: Arc<dyn Storage> = match &config.storage {
             StorageConfig::Local { path } => Arc::new(LocalStorage::new(path.clone())),
             StorageConfig::S3 { endpoint, bucket, access_key, secret_key, region } => {
@@ -81,7 +82,6 @@ impl Infra {
                 },
             })?),
         };
-        let writes = crate::group_write::GroupWriter::new(db.clone());
         Ok(Self { db, cache, queue, outbox, storage, mail, in_process_queue, writes })
     }
 }

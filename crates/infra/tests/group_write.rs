@@ -4,8 +4,10 @@
 
 use infra::group_write::GroupWriter;
 use sea_orm::sea_query::{Expr, ExprTrait, Query, SubQueryStatement};
-use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
-use test_support::TestEnv;
+use std::time::Duration;
+
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement, TransactionTrait};
+use test_support::{TestEnv, services_mode};
 
 async fn table(db: &DatabaseConnection) {
     db.execute_unprepared("CREATE TABLE gw (id BIGINT PRIMARY KEY, v TEXT NOT NULL)").await.expect("create");
@@ -47,6 +49,67 @@ async fn a_unit_commits_all_its_writes_or_none() {
     assert!(broken.is_err(), "{broken:?}");
     assert_eq!(rows(db).await, [(1, "A".into()), (3, "c".into()), (4, "d".into())]);
     writes.write(Vec::new()).await.expect("an empty unit writes nothing");
+    // The broken units left the writer's connection fit for the next.
+    writes.write(vec![insert(8, Some("h"))]).await.expect("a write after the broken ones");
+    assert_eq!(rows(db).await.last(), Some(&(8, "h".into())));
+}
+
+/// A caller that gives up while its unit waits (a client that left) costs nobody else: the
+/// writes after it commit, on PostgreSQL on a connection in a known state.
+#[tokio::test]
+async fn a_write_given_up_midway_leaves_the_next_ones_whole() {
+    let env = TestEnv::new().await;
+    let db = &env.infra.db;
+    table(db).await;
+    let writes = &env.infra.writes;
+    writes.write(vec![insert(1, Some("a"))]).await.expect("first");
+    // Another transaction holds the table, so the next unit waits inside its statement.
+    let holder = db.begin().await.expect("begin");
+    let hold = match db.get_database_backend() {
+        DbBackend::Postgres => "LOCK TABLE gw IN SHARE MODE",
+        _ => "UPDATE gw SET v = v WHERE 0",
+    };
+    holder.execute_unprepared(hold).await.expect("hold the table");
+    let given_up = tokio::time::timeout(Duration::from_millis(300), writes.write(vec![update(1, "late")])).await;
+    assert!(given_up.is_err(), "the unit waited for the table");
+    holder.commit().await.expect("release");
+    for id in 2..6 {
+        writes.write(vec![insert(id, Some("b"))]).await.expect("a later write");
+    }
+    let ids: Vec<i64> = rows(db).await.into_iter().map(|(id, _)| id).collect();
+    assert_eq!(ids, [1, 2, 3, 4, 5]);
+}
+
+/// PostgreSQL: the writer keeps its connections out of the pool. When the server drops them
+/// (a restart, an idle timeout), at most the one write that finds a dead connection fails; the
+/// writer does not keep it.
+#[tokio::test]
+async fn the_writer_lets_go_of_a_connection_the_server_dropped() {
+    if !services_mode() {
+        return; // SQLite has no server to drop a connection.
+    }
+    let env = TestEnv::new().await;
+    let db = &env.infra.db;
+    table(db).await;
+    let writes = &env.infra.writes;
+    writes.write(vec![insert(1, Some("a"))]).await.expect("first");
+    // The writer's connection is the one whose last statement was that insert.
+    let kill = Statement::from_string(
+        DbBackend::Postgres,
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+         WHERE datname = current_database() AND query LIKE 'INSERT INTO \"gw\"%'",
+    );
+    let killed = db.query_all_raw(kill).await.expect("terminate the writer's connection");
+    assert_eq!(killed.len(), 1, "the writer wrote on one connection");
+    let mut failed = 0;
+    for id in 2..6 {
+        if writes.write(vec![insert(id, Some("b"))]).await.is_err() {
+            failed += 1;
+        }
+    }
+    assert!(failed <= 1, "{failed} writes failed after the server dropped the writer's connection");
+    let count = rows(db).await.len();
+    assert_eq!(count, 5 - failed, "every write that answered Ok is kept");
 }
 
 /// Concurrent units all commit; a unit that breaks (NULL into NOT NULL) fails alone and

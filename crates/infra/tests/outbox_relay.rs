@@ -43,7 +43,7 @@ async fn jobs_a_dead_writer_left_are_sent_once_by_the_relays() {
 
     let sent = if services_mode() {
         // Two replicas relay at once.
-        let other = Outbox::new(env.infra.db.clone(), env.infra.queue.clone(), None);
+        let other = Outbox::new(env.infra.db.clone(), env.infra.writes.clone(), env.infra.queue.clone(), None);
         let (a, b) = tokio::join!(env.infra.outbox.relay_once(), other.relay_once());
         a.expect("relay a") + b.expect("relay b")
     } else {
