@@ -1,7 +1,9 @@
 //! PostgreSQL connections the group writer keeps out of the pool. sqlx tests every connection
 //! taken back into its pool with a round trip (a `ping` on release that cannot be turned off),
-//! so a statement through the pool wakes a backend twice. The hot writes (two per chat) run
-//! here instead, on connections taken from the pool once and kept.
+//! so a statement through the pool wakes a backend twice. The hot writes (a chat's two units,
+//! the outbox's deletes, the naming job's update) run here instead, on connections taken from
+//! the pool once and kept. They are not in the pool's gauges, and the process closing leaves
+//! PostgreSQL to notice they are gone.
 //!
 //! What the pool would do, done here too: a connection idle for a while is pinged before it
 //! is used, one past its lifetime is closed, and one that failed other than with a database
