@@ -119,6 +119,8 @@ async fn xinference_calls_the_model_uid() {
     let result = runtime::embed(&http, &embedder, &["x".to_owned()]).await.expect("embedding");
     let norm: f32 = result.vectors[0].iter().map(|v| v * v).sum::<f32>().sqrt();
     assert!((norm - 1.0).abs() < 1e-4);
+    // Dify's Xinference client asked for plain numbers.
+    assert!(fake.last_request().expect("request").body.get("encoding_format").is_none());
 }
 
 #[tokio::test]

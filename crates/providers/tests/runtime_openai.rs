@@ -211,6 +211,8 @@ async fn embeddings_are_batched_deterministic_and_in_order() {
         assert_eq!(vector, &embedding_for(text, 1536));
     }
     assert_eq!(first.total_tokens, 4);
+    // Asked as base64, as Dify's openai-python did: the vectors above came back that way.
+    assert_eq!(fake.last_request().expect("request").body["encoding_format"], "base64");
     let again = runtime::embed(&http(), &model, &texts).await.expect("embeddings");
     assert_eq!(first.vectors, again.vectors);
 

@@ -802,20 +802,41 @@ fn embeddings(json: &Value, record: &RecordedRequest, dim: usize) -> HttpRespons
     if texts.is_empty() {
         return openai_error(StatusCode::BAD_REQUEST, "'input' is a required property", None);
     }
+    let base64 = match json.get("encoding_format").and_then(Value::as_str) {
+        None | Some("float") => false,
+        Some("base64") => true,
+        Some(other) => {
+            let message = format!("'{other}' is not one of ['float', 'base64'] - 'encoding_format'");
+            return openai_error(StatusCode::BAD_REQUEST, &message, None);
+        }
+    };
     let tokens: usize = texts.iter().map(|t| t.split_whitespace().count()).sum();
     // Typed, not a `Value`: the vendor sends each value as its shortest f32 text, not the
     // 17 digits of the f64 a `Value` would widen it to.
     #[derive(serde::Serialize)]
+    #[serde(untagged)]
+    enum Vector {
+        Floats(Vec<f32>),
+        /// Little-endian f32 bytes, as OpenAI answers `"encoding_format": "base64"`.
+        Base64(String),
+    }
+    #[derive(serde::Serialize)]
     struct Item {
         object: &'static str,
         index: usize,
-        embedding: Vec<f32>,
+        embedding: Vector,
     }
-    let data: Vec<Item> = texts
-        .iter()
-        .enumerate()
-        .map(|(i, t)| Item { object: "embedding", index: i, embedding: embedding_for(t, dim) })
-        .collect();
+    let vector = |t: &str| {
+        let v = embedding_for(t, dim);
+        if !base64 {
+            return Vector::Floats(v);
+        }
+        use base64::Engine;
+        let bytes: Vec<u8> = v.iter().flat_map(|x| x.to_le_bytes()).collect();
+        Vector::Base64(base64::engine::general_purpose::STANDARD.encode(bytes))
+    };
+    let data: Vec<Item> =
+        texts.iter().enumerate().map(|(i, t)| Item { object: "embedding", index: i, embedding: vector(t) }).collect();
     #[derive(serde::Serialize)]
     struct List<'a> {
         object: &'static str,

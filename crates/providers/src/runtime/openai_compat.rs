@@ -286,7 +286,10 @@ impl CompatBackend {
     }
 
     async fn embed_batch(&self, texts: &[String]) -> Result<(Vec<Vec<f32>>, u32), ProviderError> {
-        let request = EmbeddingRequest { model: &self.wire_model, input: texts };
+        // Dify reached these three through openai-python, which asks for base64; Xinference
+        // through its own client, which does not.
+        let encoding_format = (self.flavor != Flavor::Xinference).then_some("base64");
+        let request = EmbeddingRequest { model: &self.wire_model, input: texts, encoding_format };
         let response: EmbeddingResponse =
             self.client.embeddings().create_byot(request).await.map_err(|e| self.error(e))?;
         let mut data = response.data;

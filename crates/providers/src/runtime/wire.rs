@@ -148,13 +148,49 @@ pub(crate) struct WireResponse {
 pub(crate) struct EmbeddingRequest<'a> {
     pub(crate) model: &'a str,
     pub(crate) input: &'a [String],
+    /// `base64` asks for each vector as its little-endian f32 bytes, what Dify's OpenAI client
+    /// (openai-python 0.28) asked for by default: a quarter of the bytes of decimal floats, and
+    /// no float parsing. A server that ignores it answers arrays, which are read as well.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) encoding_format: Option<&'static str>,
 }
 
 #[derive(Debug, Deserialize)]
 pub(crate) struct EmbeddingData {
     #[serde(default)]
     pub(crate) index: Option<usize>,
+    #[serde(deserialize_with = "vector")]
     pub(crate) embedding: Vec<f32>,
+}
+
+/// An embedding as an array of numbers or as base64 of little-endian f32s.
+fn vector<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<f32>, D::Error> {
+    struct Vector;
+    impl<'de> serde::de::Visitor<'de> for Vector {
+        type Value = Vec<f32>;
+
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("an array of numbers or a base64 string of f32s")
+        }
+
+        fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<f32>, A::Error> {
+            let mut v = Vec::with_capacity(seq.size_hint().unwrap_or(1536).min(1 << 16));
+            while let Some(x) = seq.next_element::<f32>()? {
+                v.push(x);
+            }
+            Ok(v)
+        }
+
+        fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<Vec<f32>, E> {
+            use base64::Engine;
+            let bytes = base64::engine::general_purpose::STANDARD.decode(s).map_err(E::custom)?;
+            if bytes.len() % 4 != 0 {
+                return Err(E::custom(format!("{} bytes are not whole f32s", bytes.len())));
+            }
+            Ok(bytes.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect())
+        }
+    }
+    d.deserialize_any(Vector)
 }
 
 #[derive(Debug, Deserialize)]
@@ -203,6 +239,26 @@ mod tests {
         assert_eq!(
             json,
             r#"{"model":"gpt-3.5-turbo","messages":[{"role":"user","content":"hi"}],"temperature":0.7,"stream":false}"#
+        );
+    }
+
+    /// An embedding reads the same as numbers or as base64 of its f32s (what a server that
+    /// honours `"encoding_format": "base64"` answers); base64 that is not whole f32s is refused.
+    #[test]
+    fn an_embedding_is_read_as_numbers_or_as_base64() {
+        use base64::Engine;
+        let v = [0.25f32, -1.5, 3.0e-7];
+        let b64 = base64::engine::general_purpose::STANDARD
+            .encode(v.iter().flat_map(|x| x.to_le_bytes()).collect::<Vec<u8>>());
+        let read = |embedding: &str| serde_json::from_str::<EmbeddingData>(&format!(r#"{{"embedding":{embedding}}}"#));
+        assert_eq!(read("[0.25,-1.5,3e-7]").expect("numbers").embedding, v);
+        assert_eq!(read(&format!("\"{b64}\"")).expect("base64").embedding, v);
+        assert!(read(r#""AAAA=""#).is_err(), "3 bytes are no f32");
+        assert!(read(r#""not base64!""#).is_err());
+        let req = EmbeddingRequest { model: "m", input: &["a".to_owned()], encoding_format: Some("base64") };
+        assert_eq!(
+            serde_json::to_string(&req).unwrap_or_default(),
+            r#"{"model":"m","input":["a"],"encoding_format":"base64"}"#
         );
     }
 
