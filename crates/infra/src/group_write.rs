@@ -81,7 +81,7 @@ impl GroupWriter {
             How::Grouped(inbox) => inbox,
             How::OneStatement(held) => {
                 if let Some(one) = one_statement(backend, unit) {
-                    held.execute(&one).await?;
+                    held.execute(one).await?;
                 }
                 return Ok(());
             }

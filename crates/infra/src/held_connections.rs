@@ -45,18 +45,19 @@ impl HeldConnections {
     }
 
     /// Runs `statement` on a kept connection (opening one when none is idle).
-    pub(crate) async fn execute(&self, statement: &Statement) -> Result<u64, DbErr> {
+    pub(crate) async fn execute(&self, statement: Statement) -> Result<(), DbErr> {
         let _turn =
             self.turns.acquire().await.map_err(|_| DbErr::Custom("the writer's connections are closed".into()))?;
         let mut kept = self.take().await?;
-        let values = statement.values.clone().unwrap_or(sea_orm::Values(Vec::new()));
+        // Taken, not cloned: a unit's values hold whole answers.
+        let values = statement.values.unwrap_or(sea_orm::Values(Vec::new()));
         let query = sqlx::query_with(sqlx::AssertSqlSafe(statement.sql.as_str()), SqlxValues(values));
         let result = query.execute(&mut kept.conn).await;
         kept.used = Instant::now();
         match result {
-            Ok(done) => {
+            Ok(_) => {
                 self.put_back(kept);
-                Ok(done.rows_affected())
+                Ok(())
             }
             Err(e) => {
                 if leaves_it_usable(&e) {

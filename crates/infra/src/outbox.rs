@@ -21,7 +21,8 @@ use kernel::jobs::Job;
 use kernel::time::now_naive;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    QueryTrait, Set,
 };
 use tokio::sync::{Notify, mpsc, watch};
 use uuid::Uuid;
@@ -150,7 +151,6 @@ impl Outbox {
     /// The job staged by `insert`, for a caller that commits the statement with its own (as
     /// through [`crate::group_write::GroupWriter`]).
     pub fn staging(job: &Job) -> (Staged, sea_orm::sea_query::InsertStatement) {
-        use sea_orm::QueryTrait;
         let payload = job.to_bytes();
         let id = Uuid::new_v4();
         let insert = row::Entity::insert(row::ActiveModel {
@@ -311,7 +311,6 @@ async fn forget_rows(inner: &Inner, ids: &[Uuid]) {
     if ids.is_empty() {
         return;
     }
-    use sea_orm::QueryTrait;
     let delete = row::Entity::delete_many().filter(row::Column::Id.is_in(ids.iter().copied())).into_query();
     let deleted = inner.writes.write(vec![delete.into()]).await;
     match deleted {
