@@ -63,6 +63,11 @@ bench-index mode="embedded" *args: bench-build
 bench-index-hq mode="embedded" *args: bench-build
     {{bench_bin}} index --mode {{mode}} --high-quality --latency-ms 50 --name index-hq {{args}}
 
+# Economy indexing through the console API: dify-rs in the mode asked, or a running Dify
+# (`--url http://127.0.0.1:5001 --password …`, Python Dify 0.3.23 say) on the same corpus.
+bench-index-console mode="embedded" *args: bench-build
+    {{bench_bin}} index-console --mode {{mode}} {{args}}
+
 # Every benchmark in both modes; tables in bench/out/*.md (bench/RESULTS.md holds the last
 # committed run).
 bench: bench-build
@@ -73,4 +78,5 @@ bench: bench-build
       {{bench_bin}} stream --mode $mode --concurrency 1000 --token-ms 20 --seconds 10 --name stream-1000
       {{bench_bin}} index --mode $mode --at 0,4000
       {{bench_bin}} index --mode $mode --high-quality --latency-ms 50 --name index-hq
+      {{bench_bin}} index-console --mode $mode
     done

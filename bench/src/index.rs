@@ -19,7 +19,8 @@ use uuid::Uuid;
 use crate::report::{Section, num};
 use crate::stack::Mode;
 
-const RULES: &str = r#"{"pre_processing_rules":[{"id":"remove_extra_spaces","enabled":true}],"segmentation":{"separator":"\n\n","max_tokens":200}}"#;
+/// Dify's custom rule the corpus is split with: a segment per paragraph.
+pub const RULES: &str = r#"{"pre_processing_rules":[{"id":"remove_extra_spaces","enabled":true}],"segmentation":{"separator":"\n\n","max_tokens":200}}"#;
 
 /// A deterministic document of about `paragraphs` × 100 bytes: numbered paragraphs of varied
 /// words (the corpus the issue's figures, Python Dify's included, were measured on).

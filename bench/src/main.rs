@@ -9,6 +9,7 @@
 
 mod benches;
 mod index;
+mod index_console;
 mod load;
 mod report;
 mod setup;
@@ -131,6 +132,28 @@ enum Command {
         #[arg(long, default_value = "index")]
         name: String,
     },
+    /// Economy indexing through the console API (upload, `datasets/init`, status polled), of
+    /// dify-rs started in the mode asked or of a running server (`--url`, e.g. Python Dify).
+    IndexConsole {
+        #[arg(long, value_enum, default_value = "embedded")]
+        mode: Mode,
+        /// A running Dify-compatible server's base URL (e.g. `http://127.0.0.1:5001`); the
+        /// account is set up there if the server is new.
+        #[arg(long)]
+        url: Option<String>,
+        #[arg(long, default_value = "bench@example.com")]
+        email: String,
+        #[arg(long, default_value = "Passw0rd123")]
+        password: String,
+        #[arg(long, default_value_t = 40)]
+        docs: usize,
+        #[arg(long, default_value_t = 200)]
+        paragraphs: usize,
+        #[arg(long, default_value = "bench/out")]
+        out: PathBuf,
+        #[arg(long, default_value = "index-console")]
+        name: String,
+    },
     /// The fake model server alone (used by the other commands): prints its URL, serves until killed.
     #[command(hide = true)]
     Fake {
@@ -153,6 +176,11 @@ fn main() -> anyhow::Result<()> {
 
 async fn run(command: Command) -> anyhow::Result<()> {
     match command {
+        Command::IndexConsole { mode, url, email, password, docs, paragraphs, out, name } => {
+            let args = index_console::Args { mode, url, email, password, docs, paragraphs };
+            let section = index_console::index_console(&args).await?;
+            report(&out, &name, index_console::label(&args), vec![section])
+        }
         Command::Fake { token_ms, first_token_ms } => fake(token_ms, first_token_ms).await,
         Command::Stream { common, concurrency } => {
             let ctx = ctx(&common).await?;
@@ -208,9 +236,13 @@ async fn ctx(common: &Common) -> anyhow::Result<Ctx> {
 }
 
 fn emit(out: &std::path::Path, bench: &str, mode: Mode, sections: Vec<report::Section>) -> anyhow::Result<()> {
+    report(out, bench, mode.name(), sections)
+}
+
+fn report(out: &std::path::Path, bench: &str, mode: &str, sections: Vec<report::Section>) -> anyhow::Result<()> {
     Report {
         bench: bench.into(),
-        mode: mode.name().into(),
+        mode: mode.into(),
         machine: stack::machine(),
         version: env!("CARGO_PKG_VERSION").into(),
         sections,
