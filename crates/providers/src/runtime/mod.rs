@@ -38,6 +38,7 @@ mod anthropic;
 mod errors;
 mod openai_compat;
 mod openllm;
+mod resend;
 mod stream;
 mod types;
 mod validate;
