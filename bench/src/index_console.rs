@@ -88,7 +88,11 @@ pub async fn index_console(args: &Args) -> anyhow::Result<Section> {
         segments += d["completed_segments"].as_u64().context("completed_segments")?;
     }
     let mut s = Section::new(
-        format!("Economy indexing through the console API at {base} ({} paragraphs per document)", args.paragraphs),
+        format!(
+            "Economy indexing through the console API of {} ({} paragraphs per document)",
+            args.url.as_deref().map_or_else(|| "dify-rs".to_owned(), |url| format!("the server at {url}")),
+            args.paragraphs
+        ),
         &["documents", "segments", "seconds", "documents/min", "segments/s"],
     );
     s.row(
