@@ -344,12 +344,12 @@ impl CompatBackend {
         let chars: Vec<char> = text.chars().collect();
         let pieces: Vec<String> = chars.chunks(MODERATION_CHUNK_CHARS).map(|c| c.iter().collect()).collect();
         for group in pieces.chunks(MODERATION_CHUNKS_PER_REQUEST) {
-            let response: ModerationResponse = self
-                .client
-                .moderations()
-                .create_byot(ModerationRequest { input: group })
-                .await
-                .map_err(|e| self.error(e))?;
+            let response: ModerationResponse = resending(
+                || async { self.client.moderations().create_byot(ModerationRequest { input: group }).await },
+                closed,
+            )
+            .await
+            .map_err(|e| self.error(e))?;
             if response.results.iter().any(|r| r.flagged) {
                 return Ok(true);
             }
@@ -358,13 +358,16 @@ impl CompatBackend {
     }
 
     pub(crate) async fn transcribe(&self, audio: Bytes, filename: &str) -> Result<String, ProviderError> {
-        let request = CreateTranscriptionRequest {
-            file: AudioInput::from_bytes(filename.to_owned(), audio),
+        let request = || CreateTranscriptionRequest {
+            // `Bytes` clones share the buffer.
+            file: AudioInput::from_bytes(filename.to_owned(), audio.clone()),
             model: self.wire_model.clone(),
             ..Default::default()
         };
         let response: TranscriptionText =
-            self.client.audio().transcription().create_byot(request).await.map_err(|e| self.error(e))?;
+            resending(|| async { self.client.audio().transcription().create_byot(request()).await }, closed)
+                .await
+                .map_err(|e| self.error(e))?;
         Ok(response.text)
     }
 }
