@@ -12,6 +12,7 @@ use serde_json::{Value, json};
 
 use crate::index::{RULES, document};
 use crate::report::{Section, num};
+use crate::setup::session_cookie;
 use crate::stack::{Mode, Stack};
 
 pub struct Args {
@@ -120,14 +121,7 @@ async fn sign_in(http: &reqwest::Client, base: &str, email: &str, password: &str
     if !r.status().is_success() {
         bail!("login: {} {}", r.status(), r.text().await.unwrap_or_default());
     }
-    r.headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|c| c.starts_with("session="))
-        .and_then(|c| c.split(';').next())
-        .map(str::to_owned)
-        .context("the login set no session cookie")
+    session_cookie(&r).context("the login set no session cookie")
 }
 
 /// A `multipart/form-data` body holding one text file in the field `file`.

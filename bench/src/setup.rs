@@ -26,15 +26,7 @@ pub async fn chat_app(
     if r.status() != 200 {
         bail!("login: {}", r.status());
     }
-    let cookie = r
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|c| c.starts_with("session="))
-        .and_then(|c| c.split(';').next())
-        .context("session cookie")?
-        .to_owned();
+    let cookie = session_cookie(&r).context("session cookie")?;
     let console = |req: reqwest::RequestBuilder| req.header("cookie", &cookie);
     let provider = json!({"config": {"openai_api_key": FAKE_API_KEY, "openai_api_base": fake_base}});
     let url = format!("{base}/console/api/workspaces/current/model-providers/openai");
@@ -51,6 +43,18 @@ pub async fn chat_app(
         .await?;
     let token = key["token"].as_str().context("token")?;
     Ok(ChatApp { key: format!("Bearer {token}") })
+}
+
+/// The console's `session=…` cookie a login answer set.
+pub fn session_cookie(login: &reqwest::Response) -> Option<String> {
+    login
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.starts_with("session="))
+        .and_then(|c| c.split(';').next())
+        .map(str::to_owned)
 }
 
 async fn expect(req: reqwest::RequestBuilder, status: u16, what: &str) -> anyhow::Result<Value> {

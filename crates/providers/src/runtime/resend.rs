@@ -2,9 +2,11 @@
 //! connection. A server closes a kept-alive connection it has left idle (actix, uvicorn and
 //! Node after 5 s; the pool keeps them for 90 s), and the pool can hand that connection out in
 //! the instant the close is on its way: the request then fails without the server having
-//! answered anything. As openai-python, which Dify's models went through, tries a failed
-//! connection twice more (`MAX_CONNECTION_RETRIES = 2`), so do these calls. Any answer, an
-//! error status included, is final, and so is a failure once the answer has begun.
+//! answered anything. openai-python, which Dify's models went through, checked a pooled
+//! connection was still open before reusing it and made up to two more tries on a failed
+//! connection (`MAX_CONNECTION_RETRIES = 2`); a close still on its way escapes such a check, so
+//! these calls send again on a new connection, at most twice more. Any answer, an error status
+//! included, is final, and so is a failure once the answer has begun.
 
 use std::future::Future;
 
