@@ -16,7 +16,6 @@ use serde_json::Value;
 use tokio::time::Instant;
 
 use super::errors::{body_message, from_reqwest, from_status, from_unexpected_body};
-use super::resend::{closed_before_answer, resending};
 use super::stream::{Counter, Event, StreamPlan, assemble, complete_usage};
 use super::types::{ChatMessage, CompletionParams, FinishReason, LlmResult, LlmStream, Role};
 use super::{Credentials, cred, required_cred};
@@ -115,15 +114,14 @@ impl AnthropicBackend {
     }
 
     async fn send_raw(&self, body: &Request<'_>) -> Result<reqwest::Response, ProviderError> {
-        let send = || {
-            self.http
-                .post(&self.url)
-                .header("x-api-key", &self.key)
-                .header("anthropic-version", API_VERSION)
-                .json(body)
-                .send()
-        };
-        resending(send, closed_before_answer).await.map_err(|e| from_reqwest(LABEL, &e))
+        self.http
+            .post(&self.url)
+            .header("x-api-key", &self.key)
+            .header("anthropic-version", API_VERSION)
+            .json(body)
+            .send()
+            .await
+            .map_err(|e| from_reqwest(LABEL, &e))
     }
 
     async fn send(&self, body: &Request<'_>) -> Result<reqwest::Response, ProviderError> {

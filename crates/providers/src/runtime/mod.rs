@@ -138,6 +138,7 @@ pub fn http_client() -> Result<reqwest::Client, ProviderError> {
     infra::outbound::client_builder()
         .connect_timeout(CONNECT_TIMEOUT)
         .pool_idle_timeout(Duration::from_secs(90))
+        .retry(resend::policy())
         .user_agent(concat!("dify-rs/", env!("CARGO_PKG_VERSION")))
         .build()
         .map_err(|e| ProviderError::Other(format!("cannot build the HTTP client: {e}")))

@@ -18,7 +18,6 @@ use serde::Deserialize;
 use tokio::time::Instant;
 
 use super::errors::{from_openai, from_unexpected_body};
-use super::resend::{closed_before_answer, resending};
 use super::stream::{Counter, Event, StreamPlan, assemble, complete_usage, saturate};
 use super::types::{ChatMessage, CompletionParams, EmbeddingResult, LlmResult, LlmStream};
 use super::wire::{
@@ -57,11 +56,6 @@ pub(crate) enum Flavor {
 pub(crate) enum Mode {
     Chat,
     Completion,
-}
-
-/// Whether async-openai's failure is a connection closed before any answer (see `resend`).
-fn closed(e: &async_openai::error::OpenAIError) -> bool {
-    matches!(e, async_openai::error::OpenAIError::Reqwest(e) if closed_before_answer(e))
 }
 
 /// A configured client for one model of an OpenAI-compatible provider.
@@ -173,19 +167,13 @@ impl CompatBackend {
         messages: &[ChatMessage],
         params: &CompletionParams,
     ) -> Result<LlmResult, ProviderError> {
-        let response: WireResponse = resending(
-            || async {
-                match self.mode {
-                    Mode::Chat => self.client.chat().create_byot(self.chat_request(messages, params, false)).await,
-                    Mode::Completion => {
-                        let prompt = completion_prompt(messages);
-                        self.client.completions().create_byot(self.completion_request(&prompt, params, false)).await
-                    }
-                }
-            },
-            closed,
-        )
-        .await
+        let response: WireResponse = match self.mode {
+            Mode::Chat => self.client.chat().create_byot(self.chat_request(messages, params, false)).await,
+            Mode::Completion => {
+                let prompt = completion_prompt(messages);
+                self.client.completions().create_byot(self.completion_request(&prompt, params, false)).await
+            }
+        }
         .map_err(|e| self.error(e))?;
         if let Some(error) = response.error {
             return Err(from_unexpected_body(self.label(), &serde_json::json!({ "error": error }).to_string()));
@@ -205,25 +193,19 @@ impl CompatBackend {
         params: &CompletionParams,
         deadline: Instant,
     ) -> Result<LlmStream, ProviderError> {
-        let raw = resending(
-            || async {
-                match self.mode {
-                    Mode::Chat => {
-                        self.client
-                            .chat()
-                            .create_stream_byot::<_, WireResponse>(self.chat_request(messages, params, true))
-                            .await
-                    }
-                    Mode::Completion => {
-                        let prompt = completion_prompt(messages);
-                        let request = self.completion_request(&prompt, params, true);
-                        self.client.completions().create_stream_byot::<_, WireResponse>(request).await
-                    }
-                }
-            },
-            closed,
-        )
-        .await
+        let raw = match self.mode {
+            Mode::Chat => {
+                self.client
+                    .chat()
+                    .create_stream_byot::<_, WireResponse>(self.chat_request(messages, params, true))
+                    .await
+            }
+            Mode::Completion => {
+                let prompt = completion_prompt(messages);
+                let request = self.completion_request(&prompt, params, true);
+                self.client.completions().create_stream_byot::<_, WireResponse>(request).await
+            }
+        }
         .map_err(|e| self.error(e))?;
         let label = self.label();
         let events = raw
@@ -309,9 +291,7 @@ impl CompatBackend {
         let encoding_format = (self.flavor != Flavor::Xinference).then_some("base64");
         let request = EmbeddingRequest { model: &self.wire_model, input: texts, encoding_format };
         let response: EmbeddingResponse =
-            resending(|| async { self.client.embeddings().create_byot(&request).await }, closed)
-                .await
-                .map_err(|e| self.error(e))?;
+            self.client.embeddings().create_byot(request).await.map_err(|e| self.error(e))?;
         let mut data = response.data;
         if data.len() != texts.len() {
             let (sent, got) = (texts.len(), data.len());
@@ -344,12 +324,12 @@ impl CompatBackend {
         let chars: Vec<char> = text.chars().collect();
         let pieces: Vec<String> = chars.chunks(MODERATION_CHUNK_CHARS).map(|c| c.iter().collect()).collect();
         for group in pieces.chunks(MODERATION_CHUNKS_PER_REQUEST) {
-            let response: ModerationResponse = resending(
-                || async { self.client.moderations().create_byot(ModerationRequest { input: group }).await },
-                closed,
-            )
-            .await
-            .map_err(|e| self.error(e))?;
+            let response: ModerationResponse = self
+                .client
+                .moderations()
+                .create_byot(ModerationRequest { input: group })
+                .await
+                .map_err(|e| self.error(e))?;
             if response.results.iter().any(|r| r.flagged) {
                 return Ok(true);
             }
@@ -358,16 +338,13 @@ impl CompatBackend {
     }
 
     pub(crate) async fn transcribe(&self, audio: Bytes, filename: &str) -> Result<String, ProviderError> {
-        let request = || CreateTranscriptionRequest {
-            // `Bytes` clones share the buffer.
-            file: AudioInput::from_bytes(filename.to_owned(), audio.clone()),
+        let request = CreateTranscriptionRequest {
+            file: AudioInput::from_bytes(filename.to_owned(), audio),
             model: self.wire_model.clone(),
             ..Default::default()
         };
         let response: TranscriptionText =
-            resending(|| async { self.client.audio().transcription().create_byot(request()).await }, closed)
-                .await
-                .map_err(|e| self.error(e))?;
+            self.client.audio().transcription().create_byot(request).await.map_err(|e| self.error(e))?;
         Ok(response.text)
     }
 }

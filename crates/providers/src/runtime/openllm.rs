@@ -9,7 +9,6 @@ use futures::StreamExt;
 use serde::{Deserialize, Serialize};
 
 use super::errors::{body_message, from_reqwest, from_status, from_unexpected_body};
-use super::resend::{closed_before_answer, resending};
 use super::stream::{Counter, complete_usage};
 use super::types::{ChatMessage, CompletionParams, FinishReason, LlmChunk, LlmResult, LlmStream};
 use super::wire::completion_prompt;
@@ -78,9 +77,7 @@ impl OpenLlmBackend {
                 frequency_penalty: params.frequency_penalty,
             },
         };
-        let response = resending(|| self.http.post(&self.url).json(&request).send(), closed_before_answer)
-            .await
-            .map_err(|e| from_reqwest(LABEL, &e))?;
+        let response = self.http.post(&self.url).json(&request).send().await.map_err(|e| from_reqwest(LABEL, &e))?;
         let status = response.status();
         let body = response.text().await.map_err(|e| from_reqwest(LABEL, &e))?;
         if !status.is_success() {

@@ -1,21 +1,37 @@
-//! A request that met a connection closed before any answer is sent again, on a new
-//! connection. A server closes a kept-alive connection it has left idle (actix, uvicorn and
-//! Node after 5 s; the pool keeps them for 90 s), and the pool can hand that connection out in
-//! the instant the close is on its way: the request then fails without the server having
-//! answered anything. openai-python, which Dify's models went through, checked a pooled
-//! connection was still open before reusing it and made up to two more tries on a failed
-//! connection (`MAX_CONNECTION_RETRIES = 2`); a close still on its way escapes such a check, so
-//! these calls send again on a new connection, at most twice more. Any answer, an error status
-//! included, is final, and so is a failure once the answer has begun.
-
-use std::future::Future;
+//! The model client sends a request again, on a new connection, when its connection closed
+//! before any of the answer came. A server closes a kept-alive connection it has left idle
+//! (actix, uvicorn and Node after 5 s; the pool keeps them for 90 s), and the pool can hand
+//! that connection out in the instant the close is on its way: the request then fails without
+//! the server having answered anything. openai-python, which Dify's models went through,
+//! checked a pooled connection was still open before reusing it and made up to two more tries
+//! on a failed connection (`MAX_CONNECTION_RETRIES = 2`); a close still on its way escapes such
+//! a check, so this client tries at most twice more. Any answer, an error status included, is
+//! final, and so is a failure once the answer has begun. It is reqwest's retry policy, so every
+//! call on the client has it; a body that cannot be replayed (a streamed upload) is not resent.
 
 /// Tries after the first.
-const RESENDS: usize = 2;
+const RESENDS: u32 = 2;
+
+/// The retry policy of the model client (`super::http_client`).
+pub(crate) fn policy() -> reqwest::retry::Builder {
+    reqwest::retry::for_host(AnyHost).max_retries_per_request(RESENDS).classify_fn(|attempt| {
+        let closed = attempt.error().and_then(|e| e.downcast_ref::<reqwest::Error>()).is_some_and(closed_before_answer);
+        if closed { attempt.retryable() } else { attempt.success() }
+    })
+}
+
+/// Every model server: the runtime's client only talks to them.
+struct AnyHost;
+
+impl PartialEq<&str> for AnyHost {
+    fn eq(&self, _: &&str) -> bool {
+        true
+    }
+}
 
 /// Whether the request failed on its connection before any of the answer arrived: closed
 /// (hyper's "connection closed before message completed"), reset or broken while sending.
-pub(crate) fn closed_before_answer(e: &reqwest::Error) -> bool {
+fn closed_before_answer(e: &reqwest::Error) -> bool {
     if !e.is_request() || e.is_connect() || e.is_timeout() {
         return false;
     }
@@ -37,21 +53,4 @@ pub(crate) fn closed_before_answer(e: &reqwest::Error) -> bool {
         source = cause.source();
     }
     false
-}
-
-/// `send`, again while it fails with an error `closed` says met a closed connection.
-pub(crate) async fn resending<T, E, Fut>(mut send: impl FnMut() -> Fut, closed: impl Fn(&E) -> bool) -> Result<T, E>
-where
-    Fut: Future<Output = Result<T, E>>,
-{
-    let mut tries = 0;
-    loop {
-        match send().await {
-            Err(e) if tries < RESENDS && closed(&e) => {
-                tries += 1;
-                tracing::debug!(tries, "the model server closed the connection before answering; sending again");
-            }
-            done => return done,
-        }
-    }
 }
