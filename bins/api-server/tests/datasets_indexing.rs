@@ -341,6 +341,48 @@ async fn indexing_into_a_dataset_python_dify_indexed_keeps_its_keyword_table() {
     let sync = dataset_keyword_sync::Entity::find_by_id(dataset).one(&env.infra.db).await.expect("read").expect("sync");
     assert_eq!(sync.pairs, i64::try_from(rows).expect("rows"), "the rows are counted as they are added");
     assert_eq!(sync.written, sync.changes, "the JSON is current");
+
+    // Indexed again: its old segments' rows go with them (new node ids), Python Dify's stay,
+    // and the count and the JSON follow.
+    let doc: Uuid = status[0]["id"].as_str().expect("doc").parse().expect("uuid");
+    let node_of = |segments: Vec<document_segments::Model>| segments[0].index_node_id.clone().expect("node id");
+    let old_node = node_of(::datasets::indexing::document_segments(&env.infra.db, doc).await.expect("segments"));
+    documents::ActiveModel { id: Set(doc), indexing_status: Set(IndexingStatus::Waiting), ..Default::default() }
+        .update(&env.infra.db)
+        .await
+        .expect("reset");
+    let job = Job::IndexDocuments { dataset_id: dataset, document_ids: vec![doc] };
+    env.infra.queue.publish(job.queue(), &job.to_bytes()).await.expect("publish");
+    for _ in 0..100 {
+        let d = documents::Entity::find_by_id(doc).one(&env.infra.db).await.expect("q").expect("doc");
+        if d.indexing_status == IndexingStatus::Completed {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let new_node = node_of(::datasets::indexing::document_segments(&env.infra.db, doc).await.expect("segments"));
+    assert_ne!(new_node, old_node);
+    let table = ::datasets::indexing::keyword_table(&env.infra.db, dataset).await.expect("rows");
+    let river: Vec<&String> = table.nodes("river").expect("river").iter().collect();
+    assert_eq!(river.len(), 3, "{river:?}");
+    assert!(river.contains(&&new_node) && !river.contains(&&old_node), "{river:?}");
+    assert!(river.contains(&&"py-1".to_owned()) && river.contains(&&"py-2".to_owned()), "{river:?}");
+    assert!(!table.iter().any(|(_, nodes)| nodes.contains(&old_node)), "no row of the old segments is left");
+    let rows = dataset_keywords::Entity::find()
+        .filter(dataset_keywords::Column::DatasetId.eq(dataset))
+        .count(&env.infra.db)
+        .await
+        .expect("count");
+    let sync = dataset_keyword_sync::Entity::find_by_id(dataset).one(&env.infra.db).await.expect("read").expect("sync");
+    assert_eq!(sync.pairs, i64::try_from(rows).expect("rows"), "removed rows are counted off");
+    assert_eq!(sync.written, sync.changes, "the JSON is current");
+    let row = dataset_keyword_tables::Entity::find()
+        .filter(dataset_keyword_tables::Column::DatasetId.eq(dataset))
+        .one(&env.infra.db)
+        .await
+        .expect("read")
+        .expect("the JSON");
+    assert_eq!(rag::keywords::KeywordTable::from_json(&row.keyword_table).expect("Dify's JSON"), table);
     stop_worker(worker).await;
 }
 

@@ -1,7 +1,10 @@
 //! Embeddings through the `embeddings` table, so a text is paid for once per model (Dify's
 //! `CacheEmbedding`): rows are keyed by model name and Dify's text hash and hold the
-//! L2-normalised vector as a pickled Python list of floats, the form Python Dify reads and
-//! writes — a database shared with it keeps its cache.
+//! L2-normalised vector. On PostgreSQL it is a pickled Python list of floats, the form Python
+//! Dify reads and writes, so a database shared with it keeps its cache. On SQLite, which
+//! Python Dify never used, it is [`COMPACT`]: little-endian f32s, under half the bytes of the
+//! pickle's f64s, which the single writer commits and checkpoints for every segment indexed.
+//! Both forms are read on both.
 
 use std::collections::HashMap;
 
@@ -68,6 +71,7 @@ pub async fn embed_uncommitted(
     model: &ModelRef,
     texts: &[String],
 ) -> Result<(Embedded, Vec<InsertStatement>), EmbedError> {
+    let compact = db.get_database_backend() == sea_orm::DbBackend::Sqlite;
     let hashes: Vec<String> = texts.iter().map(|t| text_hash(t)).collect();
     let mut known = cached(db, &model.model, &hashes).await?;
     let mut missing: Vec<(String, String)> = Vec::new();
@@ -88,7 +92,7 @@ pub async fn embed_uncommitted(
             rows.push(embeddings::ActiveModel {
                 id: Set(Uuid::new_v4()),
                 hash: Set(hash.clone()),
-                embedding: Set(to_pickle(&vector)),
+                embedding: Set(if compact { to_compact(&vector) } else { to_pickle(&vector) }),
                 created_at: Set(now_naive()),
                 model_name: Set(model.model.clone()),
             });
@@ -129,7 +133,7 @@ async fn cached(
             .all(db)
             .await?;
         for row in rows {
-            match from_pickle(&row.embedding) {
+            match from_stored(&row.embedding) {
                 Some(v) => {
                     out.insert(row.hash, v);
                 }
@@ -149,6 +153,31 @@ fn normalized(mut v: Vec<f32>) -> Vec<f32> {
         }
     }
     v
+}
+
+/// The first bytes of a vector stored as little-endian f32s (no pickle starts with them: a
+/// pickle of protocol 2 or later starts with 0x80).
+pub const COMPACT: &[u8; 4] = b"f32:";
+
+/// A vector as [`COMPACT`] f32s.
+pub fn to_compact(v: &[f32]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(COMPACT.len() + v.len() * 4);
+    out.extend_from_slice(COMPACT);
+    for x in v {
+        out.extend_from_slice(&x.to_le_bytes());
+    }
+    out
+}
+
+/// A stored vector in either form; None if it is neither.
+pub fn from_stored(bytes: &[u8]) -> Option<Vec<f32>> {
+    match bytes.strip_prefix(COMPACT) {
+        Some(floats) if floats.len() % 4 == 0 => {
+            Some(floats.chunks_exact(4).map(|b| f32::from_le_bytes(b.try_into().unwrap_or_default())).collect())
+        }
+        Some(_) => None,
+        None => from_pickle(bytes),
+    }
 }
 
 /// A vector as Python's `pickle.dumps(list_of_floats)` writes it.
@@ -178,6 +207,16 @@ mod tests {
         let ours = to_pickle(&[0.25, -0.5]);
         assert_eq!(from_pickle(&ours), Some(vec![0.25, -0.5]));
         assert_eq!(from_pickle(b"not a pickle"), None);
+    }
+
+    #[test]
+    fn reads_both_forms_and_nothing_else() {
+        let v = vec![0.6, -0.8, 1.0e-7];
+        assert_eq!(from_stored(&to_compact(&v)), Some(v.clone()));
+        assert_eq!(to_compact(&v).len(), 4 + 12);
+        assert_eq!(from_stored(&to_pickle(&v)), Some(v));
+        assert_eq!(from_stored(b"f32:abc"), None);
+        assert_eq!(from_stored(b"not a pickle"), None);
     }
 
     #[test]

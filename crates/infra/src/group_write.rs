@@ -40,8 +40,9 @@ pub struct GroupWriter {
 enum How {
     /// SQLite: the writer task's inbox.
     Grouped(mpsc::Sender<Unit>),
-    /// PostgreSQL: each unit as one statement on the writer's own connections.
-    OneStatement(std::sync::Arc<HeldConnections>),
+    /// PostgreSQL: each unit as one statement on the writer's own connections (and the pool,
+    /// for [`GroupWriter::write_unbounded`]).
+    OneStatement(std::sync::Arc<HeldConnections>, DatabaseConnection),
 }
 
 impl std::fmt::Debug for GroupWriter {
@@ -55,7 +56,7 @@ impl GroupWriter {
     pub fn new(db: DatabaseConnection) -> Self {
         let backend = db.get_database_backend();
         let how = if backend == DbBackend::Postgres {
-            How::OneStatement(HeldConnections::beside(db.get_postgres_connection_pool()))
+            How::OneStatement(HeldConnections::beside(db.get_postgres_connection_pool()), db)
         } else {
             let (tx, rx) = mpsc::channel(QUEUE);
             tokio::spawn(run(db, rx));
@@ -79,7 +80,7 @@ impl GroupWriter {
         let backend = self.backend;
         let grouped = match &self.how {
             How::Grouped(inbox) => inbox,
-            How::OneStatement(held) => {
+            How::OneStatement(held, _) => {
                 if let Some(one) = one_statement(backend, unit) {
                     held.execute(one).await?;
                 }
@@ -91,6 +92,23 @@ impl GroupWriter {
         let stopped = || DbErr::Custom("the database writer has stopped".into());
         grouped.send(Unit { statements, done }).await.map_err(|_| stopped())?;
         answer.await.map_err(|_| stopped())?
+    }
+
+    /// [`write`](Self::write) for a unit whose size has no bound (a document's segments): on
+    /// PostgreSQL, whose statements take at most 65,535 values, it is a transaction of its
+    /// writes in order on a pooled connection instead of one statement. On SQLite it is a
+    /// unit like any other.
+    pub async fn write_unbounded(&self, unit: Vec<SubQueryStatement>) -> Result<(), DbErr> {
+        match &self.how {
+            How::OneStatement(_, db) => {
+                let statements: Vec<Statement> = unit.iter().map(|w| build(self.backend, w)).collect();
+                match statements.is_empty() {
+                    true => Ok(()),
+                    false => commit(db, &statements).await,
+                }
+            }
+            How::Grouped(_) => self.write(unit).await,
+        }
     }
 }
 

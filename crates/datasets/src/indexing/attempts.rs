@@ -7,9 +7,10 @@
 
 use entities::document_indexing_attempts as attempts;
 use kernel::time::now_naive;
-use sea_orm::sea_query::{Expr, OnConflict};
+use sea_orm::sea_query::{DeleteStatement, Expr, InsertStatement, OnConflict};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, ExprTrait, QueryFilter, Set, TransactionTrait,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, ExprTrait, QueryFilter, QueryTrait, Set,
+    TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -18,8 +19,8 @@ pub fn abandoned_reason(max: u32) -> String {
     format!("indexing stopped: the worker failed {max} times on this document")
 }
 
-/// Counts a start of `document_id` and returns how many unfinished starts it has now.
-pub(crate) async fn count_start(db: &impl ConnectionTrait, document_id: Uuid) -> Result<u32, DbErr> {
+/// The write that counts a start of `document_id`, for the unit that begins its run.
+pub(crate) fn starting(document_id: Uuid) -> InsertStatement {
     let row = attempts::ActiveModel { document_id: Set(document_id), attempts: Set(1), updated_at: Set(now_naive()) };
     attempts::Entity::insert(row)
         .on_conflict(
@@ -29,16 +30,24 @@ pub(crate) async fn count_start(db: &impl ConnectionTrait, document_id: Uuid) ->
                 .value(attempts::Column::UpdatedAt, now_naive())
                 .to_owned(),
         )
-        .exec_without_returning(db)
-        .await?;
-    let count = attempts::Entity::find_by_id(document_id).one(db).await?.map_or(1, |r| r.attempts);
+        .into_query()
+}
+
+/// How many unfinished starts `document_id` has.
+pub(crate) async fn count(db: &impl ConnectionTrait, document_id: Uuid) -> Result<u32, DbErr> {
+    let count = attempts::Entity::find_by_id(document_id).one(db).await?.map_or(0, |r| r.attempts);
     Ok(u32::try_from(count).unwrap_or(0))
 }
 
 /// Forgets the starts of `document_id`: its run ended.
 pub(crate) async fn finished(db: &impl ConnectionTrait, document_id: Uuid) -> Result<(), DbErr> {
-    attempts::Entity::delete_by_id(document_id).exec(db).await?;
+    db.execute(&forgetting(document_id)).await?;
     Ok(())
+}
+
+/// [`finished`] as a write for the caller's unit.
+pub(crate) fn forgetting(document_id: Uuid) -> DeleteStatement {
+    attempts::Entity::delete_by_id(document_id).into_query()
 }
 
 /// Gives `document_id` up: `error` with [`abandoned_reason`] and its count gone, together.

@@ -12,10 +12,7 @@ use rag::rules::ProcessRule;
 use rag::split::Chunk;
 use rag::vector::VectorPoint;
 use sea_orm::sea_query::{Expr, InsertStatement, SubQueryStatement, UpdateStatement};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Set,
-    TransactionSession, TransactionTrait,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Set};
 use uuid::Uuid;
 
 use super::{BATCH, Indexer, Transient, attempts, fail, keyword_index, qa};
@@ -72,14 +69,27 @@ pub async fn index_document(
     if doc.archived || doc.is_paused == Some(true) || doc.indexing_status.is_settled() {
         return Ok(DocumentOutcome::Skipped);
     }
-    // Counted before any work: a run that kills its process still leaves its mark.
-    if attempts::count_start(db, doc.id).await? > indexer.indexing_max_attempts {
+    // Counted before any work, with the move to `parsing`: a run that kills its process
+    // still leaves its mark.
+    let started = Instant::now();
+    let now = now_naive();
+    let parsing = status_update(doc.id, IndexingStatus::Parsing, |m| {
+        m.processing_started_at = Set(Some(now));
+        m.error = Set(None);
+        m.stopped_at = Set(None);
+    });
+    indexer.writes.write(vec![attempts::starting(doc.id).into(), parsing.into()]).await?;
+    if attempts::count(db, doc.id).await? > indexer.indexing_max_attempts {
         let reason = attempts::abandon(db, doc.id, indexer.indexing_max_attempts).await?;
         return Ok(DocumentOutcome::Abandoned(reason));
     }
-    let outcome = run(indexer, dataset, &doc, embedding_calls).await;
-    // However the run ended, it ended: only a dead process leaves its start counted.
-    let cleared = attempts::finished(db, doc.id).await;
+    let outcome = run(indexer, dataset, &doc, embedding_calls, started).await;
+    // However the run ended, it ended: only a dead process leaves its start counted. A
+    // completed run forgot it in its last unit.
+    let cleared = match &outcome {
+        Ok(DocumentOutcome::Completed { .. }) => Ok(()),
+        _ => indexer.writes.write(vec![attempts::forgetting(doc.id).into()]).await,
+    };
     match outcome {
         Ok(outcome) => {
             cleared?;
@@ -99,25 +109,18 @@ async fn run(
     dataset: &datasets::Model,
     doc: &documents::Model,
     embedding_calls: &tokio::sync::Semaphore,
+    started: Instant,
 ) -> Result<DocumentOutcome, StageError> {
     let db = &indexer.db;
-    let started = Instant::now();
-    let now = now_naive();
-    set_status(db, doc.id, IndexingStatus::Parsing, |m| {
-        m.processing_started_at = Set(Some(now));
-        m.error = Set(None);
-        m.stopped_at = Set(None);
-    })
-    .await?;
-
     // Extract (on its own thread) and sanitise.
     let texts: Vec<String> = load_source(indexer, doc).await?.iter().map(|t| rag::clean::sanitize(t)).collect();
     let word_count: usize = texts.iter().map(|t| t.chars().count()).sum();
-    set_status(db, doc.id, IndexingStatus::Splitting, |m| {
+    let splitting = status_update(doc.id, IndexingStatus::Splitting, |m| {
         m.word_count = Set(Some(i32::try_from(word_count).unwrap_or(i32::MAX)));
         m.parsing_completed_at = Set(Some(now_naive()));
-    })
-    .await?;
+    });
+    // Committed while the text is split: it only has to land before the segments do.
+    let splitting = indexer.writes.write(vec![splitting.into()]);
 
     // Clean and split.
     let rule = process_rule(db, doc).await?;
@@ -131,12 +134,13 @@ async fn run(
     };
     let model = embedding_model(indexer, dataset).await?;
     let encoding = model.as_ref().map(|m| Encoding::for_provider_model(&m.provider, &m.model));
-    let mut chunks = tokio::task::spawn_blocking(move || {
+    let split = tokio::task::spawn_blocking(move || {
         let count = |s: &str| if qa { 0 } else { encoding.map_or(0, |e| e.count(s)) };
         rag::split::split_documents(&texts, &rule, &count)
-    })
-    .await
-    .map_err(|_| StageError::Document("The document could not be split.".into()))?;
+    });
+    let (splitting, split) = futures::join!(splitting, split);
+    splitting?;
+    let mut chunks = split.map_err(|_| StageError::Document("The document could not be split.".into()))?;
     let mut answers = Vec::new();
     if let Some(text_model) = &text_model {
         let language = doc.doc_language.as_deref().unwrap_or("English");
@@ -145,8 +149,11 @@ async fn run(
         (chunks, answers) = pairs.into_iter().map(|p| (p.chunk, p.answer)).unzip();
     }
 
-    // Store the segments, replacing any a previous run left.
-    let old_nodes = replace_segments(db, dataset, doc, &chunks, &answers).await?;
+    // Store the segments, replacing any a previous run left (and their keywords).
+    keyword_index::prepare(db, dataset.id).await?;
+    if !replace_segments(indexer, dataset, doc, &chunks, &answers).await? {
+        return Ok(DocumentOutcome::Skipped);
+    }
     let collection = indexer.vectors.collection_of(db, dataset).await?.name;
     let store = match model {
         Some(_) => Some(indexer.vectors.get().await.map_err(vector_error)?),
@@ -155,7 +162,10 @@ async fn run(
     if let Some(store) = &store {
         store.delete_by_document_id(&collection, &doc.id.to_string()).await.map_err(vector_error)?;
     }
-    keyword_index::remove_nodes(db, dataset.id, &old_nodes).await?;
+    if chunks.is_empty() {
+        // No batch follows to bring a small dataset's JSON up to date.
+        keyword_index::json_if_small(db, dataset.id).await?;
+    }
 
     // Index batch by batch; a pause stops between batches. The next batch's embeddings are
     // fetched while this batch is stored, so the vendor's latency is not added to the writes'.
@@ -174,7 +184,6 @@ async fn run(
             }
         }
     };
-    keyword_index::prepare(db, dataset.id).await?;
     let mut ahead: Option<(Vec<Vec<f32>>, Vec<InsertStatement>)> = None;
     let mut tokens = 0usize;
     for (i, batch) in batches.iter().enumerate() {
@@ -229,23 +238,24 @@ async fn run(
         tokens += batch.iter().map(|c| c.tokens).sum::<usize>();
     }
 
+    // Completed, the run's start forgotten and the dataset's first index_struct, together.
     let latency = started.elapsed().as_secs_f64();
-    set_status(db, doc.id, IndexingStatus::Completed, |m| {
+    let completed = status_update(doc.id, IndexingStatus::Completed, |m| {
         m.tokens = Set(Some(i32::try_from(tokens).unwrap_or(i32::MAX)));
         m.completed_at = Set(Some(now_naive()));
         m.indexing_latency = Set(Some(latency));
-    })
-    .await?;
+    });
+    let mut unit: Vec<SubQueryStatement> = vec![completed.into(), attempts::forgetting(doc.id).into()];
     if model.is_some() && dataset.index_struct.is_none() {
         let index_struct =
             serde_json::json!({"type": indexer.vectors.kind(), "vector_store": {"class_prefix": collection}});
-        datasets::Entity::update_many()
+        let first = datasets::Entity::update_many()
             .col_expr(datasets::Column::IndexStruct, Expr::value(index_struct.to_string()))
             .filter(datasets::Column::Id.eq(dataset.id))
-            .filter(datasets::Column::IndexStruct.is_null())
-            .exec(db)
-            .await?;
+            .filter(datasets::Column::IndexStruct.is_null());
+        unit.push(first.into_query().into());
     }
+    indexer.writes.write(unit).await?;
     Ok(DocumentOutcome::Completed { segments: chunks.len(), tokens })
 }
 
@@ -253,16 +263,12 @@ fn vector_error(e: rag::vector::VectorError) -> StageError {
     StageError::Document(format!("The vector index could not be written: {e}"))
 }
 
-async fn set_status(
-    db: &impl ConnectionTrait,
-    id: Uuid,
-    status: IndexingStatus,
-    more: impl FnOnce(&mut documents::ActiveModel),
-) -> Result<(), sea_orm::DbErr> {
-    let mut m = documents::ActiveModel { id: Set(id), indexing_status: Set(status), ..Default::default() };
+/// Moves the document to `status` (and what `more` sets), as a write for a unit of the
+/// process's writer: on SQLite the documents indexed side by side do not queue on its lock.
+fn status_update(id: Uuid, status: IndexingStatus, more: impl FnOnce(&mut documents::ActiveModel)) -> UpdateStatement {
+    let mut m = documents::ActiveModel { indexing_status: Set(status), ..Default::default() };
     more(&mut m);
-    m.update(db).await?;
-    Ok(())
+    documents::Entity::update_many().set(m).filter(documents::Column::Id.eq(id)).into_query()
 }
 
 /// The extracted texts of the document's source (pages, sections or rows).
@@ -307,32 +313,37 @@ async fn embedding_model(indexer: &Indexer, dataset: &datasets::Model) -> Result
 }
 
 /// Replaces the document's segments with `chunks` (status `indexing`, not yet enabled; Q&A
-/// documents with the `answers` of the same index) and
-/// moves the document to `indexing`, in one transaction. Returns the old segments' node ids.
+/// documents with the `answers` of the same index), takes the old ones' keywords out of the
+/// index and moves the document to `indexing`, all in one unit of the writer. False when the
+/// document is gone.
 async fn replace_segments(
-    db: &(impl ConnectionTrait + TransactionTrait),
+    indexer: &Indexer,
     dataset: &datasets::Model,
     doc: &documents::Model,
     chunks: &[Chunk],
     answers: &[String],
-) -> Result<Vec<String>, sea_orm::DbErr> {
-    let now = now_naive();
-    let txn = db.begin().await?;
-    // The document's row is written first, so the transaction holds the write lock before it
-    // reads (SQLite would otherwise refuse the later writes as busy).
-    set_status(&txn, doc.id, IndexingStatus::Indexing, |m| {
-        m.cleaning_completed_at = Set(Some(now));
-        m.splitting_completed_at = Set(Some(now));
-    })
-    .await?;
-    let old: Vec<Option<String>> = segments::Entity::find()
+) -> Result<bool, sea_orm::DbErr> {
+    // Deleted meanwhile: its segments would be orphans. (A delete after this check leaves
+    // them to the document's clean-up, as it does for any write still in flight.)
+    let exists: Option<Uuid> = documents::Entity::find_by_id(doc.id)
         .select_only()
-        .column(segments::Column::IndexNodeId)
-        .filter(segments::Column::DocumentId.eq(doc.id))
+        .column(documents::Column::Id)
         .into_tuple()
-        .all(&txn)
+        .one(&indexer.db)
         .await?;
-    segments::Entity::delete_many().filter(segments::Column::DocumentId.eq(doc.id)).exec(&txn).await?;
+    if exists.is_none() {
+        return Ok(false);
+    }
+    let now = now_naive();
+    let mut unit: Vec<SubQueryStatement> = vec![
+        status_update(doc.id, IndexingStatus::Indexing, |m| {
+            m.cleaning_completed_at = Set(Some(now));
+            m.splitting_completed_at = Set(Some(now));
+        })
+        .into(),
+    ];
+    unit.extend(keyword_index::removing_document(dataset.id, doc.id));
+    unit.push(segments::Entity::delete_many().filter(segments::Column::DocumentId.eq(doc.id)).into_query().into());
     let rows: Vec<segments::ActiveModel> = chunks
         .iter()
         .enumerate()
@@ -365,10 +376,10 @@ async fn replace_segments(
         })
         .collect();
     for part in rows.chunks(BATCH) {
-        segments::Entity::insert_many(part.to_vec()).exec_without_returning(&txn).await?;
+        unit.push(segments::Entity::insert_many(part.to_vec()).into_query().into());
     }
-    txn.commit().await?;
-    Ok(old.into_iter().flatten().collect())
+    indexer.writes.write_unbounded(unit).await?;
+    Ok(true)
 }
 
 async fn paused(db: &impl ConnectionTrait, id: Uuid) -> Result<bool, sea_orm::DbErr> {
