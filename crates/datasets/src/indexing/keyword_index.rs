@@ -13,17 +13,12 @@
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use entities::{
-    dataset_keyword_sync as sync, dataset_keyword_tables as tables, dataset_keywords as keywords,
-    document_segments as segments,
-};
+use entities::{dataset_keyword_sync as sync, dataset_keyword_tables as tables, dataset_keywords as keywords};
 use rag::keywords::{KeywordExtractor, KeywordTable, MAX_KEYWORDS_PER_CHUNK};
-use sea_orm::sea_query::{
-    Expr, ExprTrait, Func, InsertStatement, OnConflict, Query, SubQueryStatement, UpdateStatement,
-};
+use sea_orm::sea_query::{Expr, ExprTrait, Func, InsertStatement, OnConflict, SubQueryStatement, UpdateStatement};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, Order, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Set,
-    TransactionSession, TransactionTrait,
+    ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, Order, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, QueryTrait, Set, TransactionSession, TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -95,34 +90,29 @@ fn index_rows(nodes: &[(String, Vec<String>)]) -> BTreeSet<(&str, &str)> {
         .collect()
 }
 
-/// The writes that take a document's segments (as they are when the writes run) out of the
-/// dataset's index, for the caller's unit before it deletes those segments, after
-/// [`prepare`]: the pair count first falls by the rows the delete then removes (on PostgreSQL,
-/// one statement, both read the same snapshot).
-pub fn removing_document(dataset_id: Uuid, document_id: Uuid) -> [SubQueryStatement; 2] {
-    let nodes = || {
-        Query::select()
-            .column(segments::Column::IndexNodeId)
-            .from(segments::Entity)
-            .and_where(segments::Column::DocumentId.eq(document_id))
-            .to_owned()
-    };
-    let rows = Query::select()
-        .expr(Func::count(Expr::col(keywords::Column::NodeId)))
-        .from(keywords::Entity)
-        .and_where(keywords::Column::DatasetId.eq(dataset_id))
-        .and_where(keywords::Column::NodeId.in_subquery(nodes()))
-        .to_owned();
-    let count = sync::Entity::update_many()
-        .col_expr(sync::Column::Changes, Expr::col(sync::Column::Changes).add(1))
-        .col_expr(sync::Column::Pairs, Expr::col(sync::Column::Pairs).sub(Expr::SubQuery(None, Box::new(rows.into()))))
-        .filter(sync::Column::DatasetId.eq(dataset_id))
-        .into_query();
-    let delete = keywords::Entity::delete_many()
-        .filter(keywords::Column::DatasetId.eq(dataset_id))
-        .filter(keywords::Column::NodeId.in_subquery(nodes()))
-        .into_query();
-    [count.into(), delete.into()]
+/// The writes that take segments (by node id) out of the dataset's index, for the caller's
+/// unit after [`prepare`], last in it: the rows' deletes, then the pair count, less the rows
+/// there are now (so on PostgreSQL the bookkeeping row is locked only to commit).
+pub async fn removing(
+    db: &impl ConnectionTrait,
+    dataset_id: Uuid,
+    node_ids: &[String],
+) -> Result<Vec<SubQueryStatement>, DbErr> {
+    let mut writes: Vec<SubQueryStatement> = Vec::new();
+    let mut there = 0;
+    for chunk in node_ids.chunks(ROWS_PER_INSERT) {
+        let rows = || {
+            Condition::all()
+                .add(keywords::Column::DatasetId.eq(dataset_id))
+                .add(keywords::Column::NodeId.is_in(chunk.iter().map(String::as_str)))
+        };
+        there += keywords::Entity::find().filter(rows()).count(db).await?;
+        writes.push(keywords::Entity::delete_many().filter(rows()).into_query().into());
+    }
+    if !writes.is_empty() {
+        writes.push(changes(dataset_id, -i64::try_from(there).unwrap_or(i64::MAX)).into());
+    }
+    Ok(writes)
 }
 
 /// Removes segments (by node id) from the dataset's index.

@@ -334,6 +334,17 @@ async fn replace_segments(
     if exists.is_none() {
         return Ok(false);
     }
+    let old: Vec<Option<String>> = segments::Entity::find()
+        .select_only()
+        .column(segments::Column::IndexNodeId)
+        .filter(segments::Column::DocumentId.eq(doc.id))
+        .into_tuple()
+        .all(&indexer.db)
+        .await?;
+    let old: Vec<String> = old.into_iter().flatten().collect();
+    // The old segments' keyword rows by their node ids, read here: only a second run of the
+    // document at once (a redelivered job) could add segments between this read and the unit.
+    let unindexing = keyword_index::removing(&indexer.db, dataset.id, &old).await?;
     let now = now_naive();
     let mut unit: Vec<SubQueryStatement> = vec![
         status_update(doc.id, IndexingStatus::Indexing, |m| {
@@ -342,7 +353,6 @@ async fn replace_segments(
         })
         .into(),
     ];
-    unit.extend(keyword_index::removing_document(dataset.id, doc.id));
     unit.push(segments::Entity::delete_many().filter(segments::Column::DocumentId.eq(doc.id)).into_query().into());
     let rows: Vec<segments::ActiveModel> = chunks
         .iter()
@@ -378,6 +388,7 @@ async fn replace_segments(
     for part in rows.chunks(BATCH) {
         unit.push(segments::Entity::insert_many(part.to_vec()).into_query().into());
     }
+    unit.extend(unindexing);
     indexer.writes.write_unbounded(unit).await?;
     Ok(true)
 }
