@@ -36,6 +36,27 @@ async fn segment_count(env: &TestEnv, document_id: Uuid) -> u64 {
         .expect("count")
 }
 
+/// The dataset's keyword rows counted, its bookkeeping row and its JSON as Dify reads it.
+async fn keyword_state(
+    env: &TestEnv,
+    dataset: Uuid,
+) -> (u64, dataset_keyword_sync::Model, rag::keywords::KeywordTable) {
+    let db = &env.infra.db;
+    let rows = dataset_keywords::Entity::find()
+        .filter(dataset_keywords::Column::DatasetId.eq(dataset))
+        .count(db)
+        .await
+        .expect("count");
+    let sync = dataset_keyword_sync::Entity::find_by_id(dataset).one(db).await.expect("read").expect("sync");
+    let json = dataset_keyword_tables::Entity::find()
+        .filter(dataset_keyword_tables::Column::DatasetId.eq(dataset))
+        .one(db)
+        .await
+        .expect("read")
+        .expect("the JSON");
+    (rows, sync, rag::keywords::KeywordTable::from_json(&json.keyword_table).expect("Dify's JSON"))
+}
+
 fn embedding_calls(fake: &FakeOpenAi) -> usize {
     fake.requests().iter().filter(|r| r.path.ends_with("/embeddings")).count()
 }
@@ -322,23 +343,11 @@ async fn indexing_into_a_dataset_python_dify_indexed_keeps_its_keyword_table() {
     let status = batch_settled(&app, &mut c, &dataset_id, &batch).await;
     assert_eq!(status[0]["indexing_status"], "completed", "{status:?}");
 
-    let row = dataset_keyword_tables::Entity::find()
-        .filter(dataset_keyword_tables::Column::DatasetId.eq(dataset))
-        .one(&env.infra.db)
-        .await
-        .expect("read")
-        .expect("the JSON");
-    let json = rag::keywords::KeywordTable::from_json(&row.keyword_table).expect("Dify's JSON");
+    let (rows, sync, json) = keyword_state(&env, dataset).await;
     let river: Vec<&String> = json.nodes("river").expect("river").iter().collect();
     assert_eq!(river.len(), 3, "Python Dify's two segments and the new one: {river:?}");
     assert!(river.contains(&&"py-1".to_owned()) && river.contains(&&"py-2".to_owned()), "{river:?}");
     assert_eq!(json.nodes("kettle").map(|n| n.len()), Some(1));
-    let rows = dataset_keywords::Entity::find()
-        .filter(dataset_keywords::Column::DatasetId.eq(dataset))
-        .count(&env.infra.db)
-        .await
-        .expect("count");
-    let sync = dataset_keyword_sync::Entity::find_by_id(dataset).one(&env.infra.db).await.expect("read").expect("sync");
     assert_eq!(sync.pairs, i64::try_from(rows).expect("rows"), "the rows are counted as they are added");
     assert_eq!(sync.written, sync.changes, "the JSON is current");
 
@@ -368,21 +377,10 @@ async fn indexing_into_a_dataset_python_dify_indexed_keeps_its_keyword_table() {
     assert!(river.contains(&&new_node) && !river.contains(&&old_node), "{river:?}");
     assert!(river.contains(&&"py-1".to_owned()) && river.contains(&&"py-2".to_owned()), "{river:?}");
     assert!(!table.iter().any(|(_, nodes)| nodes.contains(&old_node)), "no row of the old segments is left");
-    let rows = dataset_keywords::Entity::find()
-        .filter(dataset_keywords::Column::DatasetId.eq(dataset))
-        .count(&env.infra.db)
-        .await
-        .expect("count");
-    let sync = dataset_keyword_sync::Entity::find_by_id(dataset).one(&env.infra.db).await.expect("read").expect("sync");
+    let (rows, sync, json) = keyword_state(&env, dataset).await;
     assert_eq!(sync.pairs, i64::try_from(rows).expect("rows"), "removed rows are counted off");
     assert_eq!(sync.written, sync.changes, "the JSON is current");
-    let row = dataset_keyword_tables::Entity::find()
-        .filter(dataset_keyword_tables::Column::DatasetId.eq(dataset))
-        .one(&env.infra.db)
-        .await
-        .expect("read")
-        .expect("the JSON");
-    assert_eq!(rag::keywords::KeywordTable::from_json(&row.keyword_table).expect("Dify's JSON"), table);
+    assert_eq!(json, table);
     stop_worker(worker).await;
 }
 
