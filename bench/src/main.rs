@@ -16,6 +16,11 @@ mod setup;
 mod stack;
 mod startup;
 
+/// The servers' allocator: the indexing benchmark runs the worker's pipeline in this process,
+/// so it is measured as the worker runs it.
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 use std::path::PathBuf;
 use std::time::Duration;
 
