@@ -105,6 +105,16 @@ struct Inner {
     sent: mpsc::UnboundedSender<Uuid>,
 }
 
+impl Inner {
+    /// Forgets that `ids` were handed to the in-process queue (their rows are gone).
+    fn forget_handed(&self, ids: &[Uuid]) {
+        let mut handed = self.handed.lock().unwrap_or_else(|e| e.into_inner());
+        for id in ids {
+            handed.remove(id);
+        }
+    }
+}
+
 fn db_err(e: DbErr) -> InfraError {
     InfraError::backend(e)
 }
@@ -136,7 +146,7 @@ impl Outbox {
             }),
         };
         for done in [settled, Some(confirmed)].into_iter().flatten() {
-            tokio::spawn(forget_settled(Arc::downgrade(&outbox.inner), done));
+            tokio::spawn(forget_settled(outbox.inner.writes.clone(), Arc::downgrade(&outbox.inner), done));
         }
         outbox
     }
@@ -308,30 +318,42 @@ impl Outbox {
 
 /// Deletes rows whose job the queue has (or finished).
 async fn forget_rows(inner: &Inner, ids: &[Uuid]) {
+    if delete_rows(&inner.writes, ids).await {
+        inner.forget_handed(ids);
+    }
+}
+
+/// Deletes the rows `ids`; false when the database refused.
+async fn delete_rows(writes: &GroupWriter, ids: &[Uuid]) -> bool {
     if ids.is_empty() {
-        return;
+        return true;
     }
     let delete = row::Entity::delete_many().filter(row::Column::Id.is_in(ids.iter().copied())).into_query();
-    let deleted = inner.writes.write(vec![delete.into()]).await;
-    match deleted {
-        Ok(_) => {
-            let mut handed = inner.handed.lock().unwrap_or_else(|e| e.into_inner());
-            for id in ids {
-                handed.remove(id);
-            }
-        }
+    match writes.write(vec![delete.into()]).await {
+        Ok(()) => true,
         // The job is sent (or done): a row left behind only sends it once more.
-        Err(e) => tracing::warn!(error = %e, rows = ids.len(), "cannot delete sent jobs from the outbox"),
+        Err(e) => {
+            tracing::warn!(error = %e, rows = ids.len(), "cannot delete sent jobs from the outbox");
+            false
+        }
     }
 }
 
 /// Deletes the rows of settled in-process jobs, or of jobs the broker confirmed, many per
-/// statement when they come quickly.
-async fn forget_settled(inner: std::sync::Weak<Inner>, mut settled: mpsc::UnboundedReceiver<Uuid>) {
+/// statement when they come quickly. It drains its channel even once the outbox is dropped:
+/// a confirmed row left behind would be sent again when its claim runs out.
+async fn forget_settled(
+    writes: GroupWriter,
+    inner: std::sync::Weak<Inner>,
+    mut settled: mpsc::UnboundedReceiver<Uuid>,
+) {
     let mut ids = Vec::new();
     while settled.recv_many(&mut ids, BATCH as usize).await > 0 {
-        let Some(inner) = inner.upgrade() else { return };
-        forget_rows(&inner, &ids).await;
+        if delete_rows(&writes, &ids).await
+            && let Some(inner) = inner.upgrade()
+        {
+            inner.forget_handed(&ids);
+        }
         ids.clear();
     }
 }

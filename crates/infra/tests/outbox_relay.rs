@@ -72,3 +72,26 @@ async fn jobs_a_dead_writer_left_are_sent_once_by_the_relays() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
+
+/// A relay's outbox dropped right after it published (a replica shutting down): the rows the
+/// broker confirmed still leave the outbox, not sent again when their claims run out.
+#[tokio::test]
+async fn rows_a_dropped_relay_sent_still_leave_the_outbox() {
+    if !services_mode() {
+        return; // In-process, rows leave when their job is done (the test above).
+    }
+    let env = TestEnv::new().await;
+    for i in 0..5 {
+        let job = Job::SendMail { to: format!("u{i}@example.com"), subject: "s".into(), html: "h".into() };
+        drop(Outbox::stage(&env.infra.db, &job).await.expect("stage"));
+    }
+    env.infra.db.execute_unprepared("UPDATE job_outbox SET claimed_until = '2000-01-01 00:00:00'").await.expect("age");
+    let replica = Outbox::new(env.infra.db.clone(), env.infra.writes.clone(), env.infra.queue.clone(), None);
+    assert_eq!(replica.relay_once().await.expect("relay"), 5);
+    drop(replica);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while rows(&env).await > 0 {
+        assert!(tokio::time::Instant::now() < deadline, "the dropped relay's sent rows leave the outbox");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
