@@ -23,7 +23,11 @@ fn main() -> anyhow::Result<()> {
     // flushes the spans still batched.
     let otlp = config.otel_endpoint.as_deref().map(|endpoint| (endpoint, "api-server"));
     let _telemetry = infra::logging::init(&config.log_level, config.log_format, otlp);
-    actix_web::rt::System::new().block_on(serve(config))
+    // The system's own tasks run on a multi-threaded runtime: in embedded mode they are the
+    // in-process worker (indexing) and the single database writer, which would otherwise
+    // share one thread. The HTTP workers keep their own threads either way.
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    actix_web::rt::System::with_tokio_rt(move || runtime).block_on(serve(config))
 }
 
 /// `api-server healthcheck`: the container's probe, asking this host's server for `/ready`;
