@@ -57,6 +57,24 @@ async fn keyword_state(
     (rows, sync, rag::keywords::KeywordTable::from_json(&json.keyword_table).expect("Dify's JSON"))
 }
 
+/// Queues the document's indexing again (as re-processing does: `waiting`, then a job) and
+/// waits up to 10 s for it to complete.
+async fn index_again(env: &TestEnv, dataset: Uuid, doc: Uuid) {
+    documents::ActiveModel { id: Set(doc), indexing_status: Set(IndexingStatus::Waiting), ..Default::default() }
+        .update(&env.infra.db)
+        .await
+        .expect("reset");
+    let job = Job::IndexDocuments { dataset_id: dataset, document_ids: vec![doc] };
+    env.infra.queue.publish(job.queue(), &job.to_bytes()).await.expect("publish");
+    for _ in 0..100 {
+        let d = documents::Entity::find_by_id(doc).one(&env.infra.db).await.expect("q").expect("doc");
+        if d.indexing_status == IndexingStatus::Completed {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 fn embedding_calls(fake: &FakeOpenAi) -> usize {
     fake.requests().iter().filter(|r| r.path.ends_with("/embeddings")).count()
 }
@@ -161,20 +179,8 @@ async fn uploads_are_indexed_and_hit_testing_finds_the_planted_sentence() {
     // Indexing the same document again replaces its segments and pays no embedding twice.
     let calls = embedding_calls(&fake);
     let notes = by_name("notes.docx");
-    documents::ActiveModel { id: Set(notes), indexing_status: Set(IndexingStatus::Waiting), ..Default::default() }
-        .update(&env.infra.db)
-        .await
-        .expect("reset");
-    let job = Job::IndexDocuments { dataset_id: dataset_id.parse().expect("uuid"), document_ids: vec![notes] };
-    env.infra.queue.publish(job.queue(), &job.to_bytes()).await.expect("publish");
+    index_again(&env, dataset_id.parse().expect("uuid"), notes).await;
     batch_settled(&app, &mut c, &dataset_id, &batch).await;
-    for _ in 0..100 {
-        let d = documents::Entity::find_by_id(notes).one(&env.infra.db).await.expect("q").expect("doc");
-        if d.indexing_status == IndexingStatus::Completed {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
     assert_eq!(embedding_calls(&fake), calls, "cached embeddings are reused");
     assert_eq!(segment_count(&env, notes).await, 1);
     assert_eq!(vector_count(&state, &dataset_id).await, total as usize, "no duplicate vectors");
@@ -356,19 +362,7 @@ async fn indexing_into_a_dataset_python_dify_indexed_keeps_its_keyword_table() {
     let doc: Uuid = status[0]["id"].as_str().expect("doc").parse().expect("uuid");
     let node_of = |segments: Vec<document_segments::Model>| segments[0].index_node_id.clone().expect("node id");
     let old_node = node_of(::datasets::indexing::document_segments(&env.infra.db, doc).await.expect("segments"));
-    documents::ActiveModel { id: Set(doc), indexing_status: Set(IndexingStatus::Waiting), ..Default::default() }
-        .update(&env.infra.db)
-        .await
-        .expect("reset");
-    let job = Job::IndexDocuments { dataset_id: dataset, document_ids: vec![doc] };
-    env.infra.queue.publish(job.queue(), &job.to_bytes()).await.expect("publish");
-    for _ in 0..100 {
-        let d = documents::Entity::find_by_id(doc).one(&env.infra.db).await.expect("q").expect("doc");
-        if d.indexing_status == IndexingStatus::Completed {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    index_again(&env, dataset, doc).await;
     let new_node = node_of(::datasets::indexing::document_segments(&env.infra.db, doc).await.expect("segments"));
     assert_ne!(new_node, old_node);
     let table = ::datasets::indexing::keyword_table(&env.infra.db, dataset).await.expect("rows");

@@ -15,17 +15,8 @@ async fn rows(env: &TestEnv) -> i64 {
     test_support::rows::row_count(&env.infra.db, "job_outbox").await
 }
 
-#[tokio::test]
-async fn jobs_a_dead_writer_left_are_sent_once_by_the_relays() {
-    let env = TestEnv::new().await;
-    let jobs: Vec<Job> = (0..20)
-        .map(|i| Job::SendMail { to: format!("u{i}@example.com"), subject: "s".into(), html: "h".into() })
-        .collect();
-    for job in &jobs {
-        // Committed, never sent: the writer died right after its commit.
-        drop(Outbox::stage(&env.infra.db, job).await.expect("stage"));
-    }
-    // Their claims run out.
+/// Every row's claim ran out five minutes ago.
+async fn age_claims(env: &TestEnv) {
     let backend = env.infra.db.get_database_backend();
     let past = (kernel::time::now_naive() - chrono::Duration::minutes(5)).format("%Y-%m-%d %H:%M:%S").to_string();
     env.infra
@@ -40,6 +31,29 @@ async fn jobs_a_dead_writer_left_are_sent_once_by_the_relays() {
         ))
         .await
         .expect("age claims");
+}
+
+/// Waits up to 10 s for the outbox to be empty; fails with `why` if it is not.
+async fn emptied(env: &TestEnv, why: &str) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while rows(env).await > 0 {
+        assert!(tokio::time::Instant::now() < deadline, "{why}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
+async fn jobs_a_dead_writer_left_are_sent_once_by_the_relays() {
+    let env = TestEnv::new().await;
+    let jobs: Vec<Job> = (0..20)
+        .map(|i| Job::SendMail { to: format!("u{i}@example.com"), subject: "s".into(), html: "h".into() })
+        .collect();
+    for job in &jobs {
+        // Committed, never sent: the writer died right after its commit.
+        drop(Outbox::stage(&env.infra.db, job).await.expect("stage"));
+    }
+    // Their claims run out.
+    age_claims(&env).await;
 
     let sent = if services_mode() {
         // Two replicas relay at once.
@@ -66,11 +80,7 @@ async fn jobs_a_dead_writer_left_are_sent_once_by_the_relays() {
     }
     let extra = tokio::time::timeout(Duration::from_millis(300), consumer.next()).await;
     assert!(extra.is_err(), "no job more than once");
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    while rows(&env).await > 0 {
-        assert!(tokio::time::Instant::now() < deadline, "sent and done jobs leave the outbox");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    emptied(&env, "sent and done jobs leave the outbox").await;
 }
 
 /// A relay's outbox dropped right after it published (a replica shutting down): the rows the
@@ -85,13 +95,9 @@ async fn rows_a_dropped_relay_sent_still_leave_the_outbox() {
         let job = Job::SendMail { to: format!("u{i}@example.com"), subject: "s".into(), html: "h".into() };
         drop(Outbox::stage(&env.infra.db, &job).await.expect("stage"));
     }
-    env.infra.db.execute_unprepared("UPDATE job_outbox SET claimed_until = '2000-01-01 00:00:00'").await.expect("age");
+    age_claims(&env).await;
     let replica = Outbox::new(env.infra.db.clone(), env.infra.writes.clone(), env.infra.queue.clone(), None);
     assert_eq!(replica.relay_once().await.expect("relay"), 5);
     drop(replica);
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    while rows(&env).await > 0 {
-        assert!(tokio::time::Instant::now() < deadline, "the dropped relay's sent rows leave the outbox");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    emptied(&env, "the dropped relay's sent rows leave the outbox").await;
 }
