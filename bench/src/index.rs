@@ -93,6 +93,8 @@ pub async fn index(args: &Args) -> anyhow::Result<Section> {
     let named: Vec<(&str, String)> = corpus.iter().map(|(n, t)| (n.as_str(), t.clone())).collect();
     let seeded = test_support::seed::dataset(&env, &fake.base_url(), args.high_quality, RULES, &named).await;
     drop(corpus);
+    // A worker loads these once, on its first document; this process is new for each run.
+    tokio::task::spawn_blocking(datasets::indexing::load_tables).await?;
     let indexer = Indexer(datasets::Ctx::new(&env.infra, &env.config, providers::runtime::http_client()?));
     let mut next = 0;
     let mut indexed = 0;

@@ -50,6 +50,15 @@ pub const CONCURRENT_DOCUMENTS: usize = 8;
 /// other documents extract, split and store.
 pub const CONCURRENT_EMBEDDINGS: usize = 4;
 
+/// Loads the tables indexing reads process-wide, which its first document would otherwise
+/// load: the keyword extractor's dictionaries and the token tables of the splitter and of
+/// OpenAI's embedding models. Blocking (a fraction of a second in release builds).
+pub fn load_tables() {
+    let _ = rag::keywords::KeywordExtractor::shared();
+    let _ = rag::split::splitter_tokens("warm");
+    let _ = providers::tokens::Encoding::Cl100kBase.count("warm");
+}
+
 /// The indexing view of the process's [`Ctx`]: the database, file storage, model credentials
 /// and vendors, and the vector store. Cheap to clone.
 #[derive(Clone, Debug)]

@@ -149,26 +149,10 @@ async fn run(
         (chunks, answers) = pairs.into_iter().map(|p| (p.chunk, p.answer)).unzip();
     }
 
-    // Store the segments, replacing any a previous run left (and their keywords).
-    keyword_index::prepare(db, dataset.id).await?;
-    if !replace_segments(indexer, dataset, doc, &chunks, &answers).await? {
-        return Ok(DocumentOutcome::Skipped);
-    }
-    let collection = indexer.vectors.collection_of(db, dataset).await?.name;
-    let store = match model {
-        Some(_) => Some(indexer.vectors.get().await.map_err(vector_error)?),
-        None => None,
-    };
-    if let Some(store) = &store {
-        store.delete_by_document_id(&collection, &doc.id.to_string()).await.map_err(vector_error)?;
-    }
-    if chunks.is_empty() {
-        // No batch follows to bring a small dataset's JSON up to date.
-        keyword_index::json_if_small(db, dataset.id).await?;
-    }
-
-    // Index batch by batch; a pause stops between batches. The next batch's embeddings are
-    // fetched while this batch is stored, so the vendor's latency is not added to the writes'.
+    // Index batch by batch; a pause stops between batches. Each batch's embeddings are fetched
+    // while the step before it is written (the first batch's while the segments are replaced,
+    // the next one's while this one is stored), so the vendor's latency is not added to the
+    // writes'.
     let batches: Vec<&[Chunk]> = chunks.chunks(BATCH).collect();
     let model_ref = model.as_ref();
     let embed = |batch: Option<&&[Chunk]>| {
@@ -184,7 +168,31 @@ async fn run(
             }
         }
     };
-    let mut ahead: Option<(Vec<Vec<f32>>, Vec<InsertStatement>)> = None;
+
+    // Store the segments, replacing any a previous run left (and their keywords).
+    let replace = async {
+        keyword_index::prepare(db, dataset.id).await?;
+        if !replace_segments(indexer, dataset, doc, &chunks, &answers).await? {
+            return Ok(None);
+        }
+        let collection = indexer.vectors.collection_of(db, dataset).await?.name;
+        let store = match model {
+            Some(_) => Some(indexer.vectors.get().await.map_err(vector_error)?),
+            None => None,
+        };
+        if let Some(store) = &store {
+            store.delete_by_document_id(&collection, &doc.id.to_string()).await.map_err(vector_error)?;
+        }
+        Ok::<_, StageError>(Some((collection, store)))
+    };
+    let (replaced, first) = futures::join!(replace, embed(batches.first()));
+    // Gone meanwhile: what the first batch's call fetched is dropped with it.
+    let Some((collection, store)) = replaced? else { return Ok(DocumentOutcome::Skipped) };
+    let mut ahead: Option<(Vec<Vec<f32>>, Vec<InsertStatement>)> = first?;
+    if chunks.is_empty() {
+        // No batch follows to bring a small dataset's JSON up to date.
+        keyword_index::json_if_small(db, dataset.id).await?;
+    }
     let mut tokens = 0usize;
     for (i, batch) in batches.iter().enumerate() {
         if paused(db, doc.id).await? {

@@ -285,6 +285,8 @@ struct Collection {
     path: PathBuf,
     lock_path: PathBuf,
     dimension: usize,
+    /// How the file's records are checksummed (by its header: older files keep their own).
+    checksum: log::Checksum,
     metas: Vec<PointMeta>,
     vectors: Vec<f32>,
     by_id: HashMap<String, usize>,
@@ -322,16 +324,17 @@ impl Collection {
     /// A new, empty collection file (the caller holds the writer lock).
     fn create(path: PathBuf, dimension: usize, ann_min: usize) -> Result<Self, VectorError> {
         write_atomically(&path, &log::header(dimension))?;
-        let mut c = Self::empty(path, dimension, ann_min);
+        let mut c = Self::empty(path, dimension, log::Checksum::Crc32, ann_min);
         c.open_for_append(log::HEADER_LEN)?;
         Ok(c)
     }
 
-    fn empty(path: PathBuf, dimension: usize, ann_min: usize) -> Self {
+    fn empty(path: PathBuf, dimension: usize, checksum: log::Checksum, ann_min: usize) -> Self {
         Self {
             lock_path: lock_path_of(&path),
             path,
             dimension,
+            checksum,
             metas: Vec::new(),
             vectors: Vec::new(),
             by_id: HashMap::new(),
@@ -349,15 +352,15 @@ impl Collection {
     fn load(path: PathBuf, file: File, ann_min: usize, writer: bool) -> Result<Self, VectorError> {
         let id = file_id(&file.metadata()?);
         let mut reader = BufReader::new(file);
-        let dimension =
+        let (dimension, checksum) =
             log::read_header(&mut reader).map_err(|e| VectorError::Corrupt(format!("{}: {e}", path.display())))?;
         if dimension == 0 {
             return Err(VectorError::Corrupt(format!("{}: zero dimension", path.display())));
         }
-        let mut c = Self::empty(path, dimension, ann_min);
+        let mut c = Self::empty(path, dimension, checksum, ann_min);
         let mut good_len = log::HEADER_LEN;
         loop {
-            match log::decode(&mut reader, dimension) {
+            match log::decode(&mut reader, dimension, checksum) {
                 Ok(Some((record, len))) => {
                     good_len += len;
                     c.apply(record);
@@ -411,7 +414,7 @@ impl Collection {
             let mut reader = BufReader::new(file);
             reader.seek(SeekFrom::Start(self.file_len))?;
             loop {
-                match log::decode(&mut reader, self.dimension) {
+                match log::decode(&mut reader, self.dimension, self.checksum) {
                     Ok(Some((record, len))) => {
                         self.file_len += len;
                         if !matches!(record, Record::Upsert { .. }) {
@@ -533,7 +536,7 @@ impl Collection {
     fn append(&mut self, records: &[Record]) -> Result<(), VectorError> {
         let mut buf = Vec::new();
         for r in records {
-            log::encode(r, &mut buf)?;
+            log::encode(r, self.checksum, &mut buf)?;
         }
         let file = self.file.as_mut().ok_or_else(|| VectorError::Io("collection is closed".into()))?;
         let written = file.write_all(&buf).and_then(|()| file.sync_data());
@@ -606,16 +609,17 @@ impl Collection {
         self.compact()
     }
 
-    /// Rewrites the file with only the live points (temp file + rename).
+    /// Rewrites the file with only the live points (temp file + rename), in the current format.
     fn compact(&mut self) -> Result<(), VectorError> {
         let mut buf = log::header(self.dimension);
         for (i, meta) in self.metas.iter().enumerate() {
             let vector = self.vectors[i * self.dimension..(i + 1) * self.dimension].to_vec();
-            log::encode(&Record::Upsert { meta: meta.clone(), vector }, &mut buf)?;
+            log::encode(&Record::Upsert { meta: meta.clone(), vector }, log::Checksum::Crc32, &mut buf)?;
         }
         self.file = None;
         let len = buf.len() as u64;
         write_atomically(&self.path, &buf)?;
+        self.checksum = log::Checksum::Crc32;
         self.dead = 0;
         self.open_for_append(len)
     }
@@ -898,6 +902,56 @@ mod tests {
         assert!(status.success(), "the child process failed: {status}");
         let hits = s.search("shared", &query(&[0.0, 1.0], 10)).await.expect("one search");
         assert_eq!(ids(&hits), vec!["from-child", "from-parent"]);
+    }
+
+    /// A collection written in the first format (FNV-1a) stays readable and appendable in
+    /// it; a compaction rewrites it in the current one (CRC-32).
+    #[tokio::test]
+    async fn first_format_files_are_kept_until_compacted() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("c.vec");
+        let mut v1 = b"DIFYVEC1\x02\0\0\0".to_vec();
+        let old = Record::Upsert {
+            meta: PointMeta {
+                node_id: "old".into(),
+                document_id: "d0".into(),
+                dataset_id: "ds1".into(),
+                doc_hash: "h".into(),
+                text: "t".into(),
+            },
+            vector: vec![1.0, 0.0],
+        };
+        log::encode(&old, log::Checksum::Fnv1a, &mut v1).expect("encode");
+        fs::write(&path, &v1).expect("write");
+
+        let s = EmbeddedVectorStore::open(dir.path()).await.expect("open");
+        s.add("c", vec![point("new", "d1", &[0.0, 1.0])]).await.expect("add");
+        drop(s);
+        assert_eq!(&fs::read(&path).expect("file")[..8], b"DIFYVEC1", "an append changed the file's format");
+        let s = EmbeddedVectorStore::open(dir.path()).await.expect("reopen");
+        let hits = s.search("c", &query(&[1.0, 0.0], 2)).await.expect("search");
+        assert_eq!(ids(&hits), vec!["old", "new"]);
+
+        let points = (0..1100).map(|i| point(&format!("n{i}"), "d2", &[1.0, i as f32])).collect();
+        s.add("c", points).await.expect("add");
+        s.delete_by_document_id("c", "d2").await.expect("delete");
+        s.delete_by_node_ids("c", &(0..1100).map(|i| format!("x{i}")).collect::<Vec<_>>()).await.expect("no-op");
+        // Until the first compaction, and no further: a later one would hide a bad first one.
+        for i in 0..1100 {
+            if &fs::read(&path).expect("file")[..8] == log::MAGIC {
+                break;
+            }
+            s.add("c", vec![point(&format!("r{i}"), "d3", &[0.5, 0.5])]).await.expect("add");
+            s.delete_by_node_ids("c", &[format!("r{i}")]).await.expect("delete");
+        }
+        drop(s);
+        assert_eq!(&fs::read(&path).expect("file")[..8], log::MAGIC, "compaction kept the first format");
+        let s = EmbeddedVectorStore::open(dir.path()).await.expect("reopen");
+        assert_eq!(s.count("c").await.expect("count"), 2);
+        s.add("c", vec![point("last", "d4", &[1.0, 1.0])]).await.expect("add");
+        drop(s);
+        let s = EmbeddedVectorStore::open(dir.path()).await.expect("reopen");
+        assert_eq!(s.count("c").await.expect("count"), 3);
     }
 
     #[tokio::test]

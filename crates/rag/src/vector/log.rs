@@ -1,17 +1,23 @@
 //! The on-disk format of an embedded collection: a header, then an append-only log of records.
 //!
 //! ```text
-//! header  "DIFYVEC1" | dimension u32
-//! record  tag u8 | payload length u32 | FNV-1a checksum u32 | payload
+//! header  "DIFYVEC2" | dimension u32
+//! record  tag u8 | payload length u32 | CRC-32 of the payload u32 | payload
 //! ```
-//! All integers and floats are little-endian. Replaying the log in order rebuilds the
+//! All integers and floats are little-endian. Files of the first format (`"DIFYVEC1"`, whose
+//! records carry a 32-bit FNV-1a instead) are read, and appended to, in their own format until
+//! a compaction rewrites them in the current one: FNV-1a goes a byte at a time, and was the
+//! costliest step of appending vectors. Replaying the log in order rebuilds the
 //! collection; a torn or corrupt tail (a crash mid-write) ends the replay and is cut off.
 
 use std::io::{self, Read};
 
 use serde::{Deserialize, Serialize};
 
-pub(super) const MAGIC: &[u8; 8] = b"DIFYVEC1";
+/// The current format's header.
+pub(super) const MAGIC: &[u8; 8] = b"DIFYVEC2";
+/// The first format's header.
+const MAGIC_V1: &[u8; 8] = b"DIFYVEC1";
 pub(super) const HEADER_LEN: u64 = 12;
 /// Largest payload accepted on replay, so a corrupt length cannot ask for gigabytes.
 const MAX_PAYLOAD: usize = 512 * 1024 * 1024;
@@ -40,24 +46,45 @@ const DELETE_NODES: u8 = 2;
 const DELETE_DOCUMENT: u8 = 3;
 const DELETE_DATASET: u8 = 4;
 
+/// How a file's records are checksummed, by its header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Checksum {
+    /// `"DIFYVEC1"` files.
+    Fnv1a,
+    /// The current format.
+    Crc32,
+}
+
+impl Checksum {
+    fn of(self, bytes: &[u8]) -> u32 {
+        match self {
+            Self::Fnv1a => fnv1a(bytes),
+            Self::Crc32 => crc32fast::hash(bytes),
+        }
+    }
+}
+
+/// The header of a new file, in the current format ([`Checksum::Crc32`]).
 pub(super) fn header(dimension: usize) -> Vec<u8> {
     let mut out = MAGIC.to_vec();
     out.extend((dimension as u32).to_le_bytes());
     out
 }
 
-/// Reads the header, returning the dimension.
-pub(super) fn read_header(reader: &mut impl Read) -> io::Result<usize> {
+/// Reads the header, returning the dimension and how the file's records are checksummed.
+pub(super) fn read_header(reader: &mut impl Read) -> io::Result<(usize, Checksum)> {
     let mut buf = [0u8; HEADER_LEN as usize];
     reader.read_exact(&mut buf)?;
-    if &buf[..8] != MAGIC {
-        return Err(io::Error::new(io::ErrorKind::InvalidData, "not a vector collection file"));
-    }
-    Ok(u32::from_le_bytes([buf[8], buf[9], buf[10], buf[11]]) as usize)
+    let checksum = match &buf[..8] {
+        m if m == MAGIC => Checksum::Crc32,
+        m if m == MAGIC_V1 => Checksum::Fnv1a,
+        _ => return Err(io::Error::new(io::ErrorKind::InvalidData, "not a vector collection file")),
+    };
+    Ok((u32::from_le_bytes([buf[8], buf[9], buf[10], buf[11]]) as usize, checksum))
 }
 
-/// Appends the encoding of `record` to `out`.
-pub(super) fn encode(record: &Record, out: &mut Vec<u8>) -> io::Result<()> {
+/// Appends the encoding of `record` to `out`, for a file checksummed with `checksum`.
+pub(super) fn encode(record: &Record, checksum: Checksum, out: &mut Vec<u8>) -> io::Result<()> {
     let (tag, payload) = match record {
         Record::Upsert { meta, vector } => {
             let meta = serde_json::to_vec(meta).map_err(io::Error::other)?;
@@ -75,13 +102,17 @@ pub(super) fn encode(record: &Record, out: &mut Vec<u8>) -> io::Result<()> {
     };
     out.push(tag);
     out.extend((payload.len() as u32).to_le_bytes());
-    out.extend(fnv1a(&payload).to_le_bytes());
+    out.extend(checksum.of(&payload).to_le_bytes());
     out.extend(payload);
     Ok(())
 }
 
 /// Reads the next record: `Ok(None)` at a clean end, `Err` on a torn or corrupt record.
-pub(super) fn decode(reader: &mut impl Read, dimension: usize) -> io::Result<Option<(Record, u64)>> {
+pub(super) fn decode(
+    reader: &mut impl Read,
+    dimension: usize,
+    checksum: Checksum,
+) -> io::Result<Option<(Record, u64)>> {
     let mut head = [0u8; 9];
     match read_full(reader, &mut head)? {
         0 => return Ok(None),
@@ -97,7 +128,7 @@ pub(super) fn decode(reader: &mut impl Read, dimension: usize) -> io::Result<Opt
     if read_full(reader, &mut payload)? != len {
         return Err(invalid("torn record"));
     }
-    if fnv1a(&payload) != sum {
+    if checksum.of(&payload) != sum {
         return Err(invalid("checksum mismatch"));
     }
     let text = |bytes: Vec<u8>| String::from_utf8(bytes).map_err(|_| invalid("id is not UTF-8"));
@@ -166,34 +197,64 @@ mod tests {
             Record::DeleteDocument("doc".into()),
             Record::DeleteDataset("ds".into()),
         ];
-        let mut bytes = header(2);
-        for r in &records {
-            encode(r, &mut bytes).expect("encode");
-        }
-        let mut reader = &bytes[..];
-        assert_eq!(read_header(&mut reader).expect("header"), 2);
-        for r in &records {
-            assert_eq!(&decode(&mut reader, 2).expect("ok").expect("record").0, r);
-        }
-        assert!(decode(&mut reader, 2).expect("end").is_none());
+        for (checksum, magic) in [(Checksum::Crc32, MAGIC), (Checksum::Fnv1a, MAGIC_V1)] {
+            let mut bytes = header(2);
+            bytes[..8].copy_from_slice(magic);
+            for r in &records {
+                encode(r, checksum, &mut bytes).expect("encode");
+            }
+            let mut reader = &bytes[..];
+            assert_eq!(read_header(&mut reader).expect("header"), (2, checksum));
+            for r in &records {
+                assert_eq!(&decode(&mut reader, 2, checksum).expect("ok").expect("record").0, r);
+            }
+            assert!(decode(&mut reader, 2, checksum).expect("end").is_none());
 
-        // Cut the last record short: replay must report it, not panic.
-        let cut = &bytes[..bytes.len() - 1];
-        let mut reader = &cut[HEADER_LEN as usize..];
-        for _ in 0..3 {
-            decode(&mut reader, 2).expect("whole records").expect("record");
-        }
-        assert!(decode(&mut reader, 2).is_err());
+            // Cut the last record short: replay must report it, not panic.
+            let cut = &bytes[..bytes.len() - 1];
+            let mut reader = &cut[HEADER_LEN as usize..];
+            for _ in 0..3 {
+                decode(&mut reader, 2, checksum).expect("whole records").expect("record");
+            }
+            assert!(decode(&mut reader, 2, checksum).is_err());
 
-        // A flipped byte fails the checksum.
-        let mut flipped = bytes.clone();
-        let last = flipped.len() - 1;
-        flipped[last] ^= 0xFF;
-        let mut reader = &flipped[HEADER_LEN as usize..];
-        for _ in 0..3 {
-            decode(&mut reader, 2).expect("whole records");
+            // A flipped byte fails the checksum.
+            let mut flipped = bytes.clone();
+            let last = flipped.len() - 1;
+            flipped[last] ^= 0xFF;
+            let mut reader = &flipped[HEADER_LEN as usize..];
+            for _ in 0..3 {
+                decode(&mut reader, 2, checksum).expect("whole records");
+            }
+            assert!(decode(&mut reader, 2, checksum).is_err());
         }
-        assert!(decode(&mut reader, 2).is_err());
         assert!(read_header(&mut &b"NOTAVEC1\0\0\0\0"[..]).is_err());
+    }
+
+    /// The first format's records, as dify-rs wrote them before CRC-32: one upsert's bytes.
+    #[test]
+    fn reads_the_first_format() {
+        let mut v1 = b"DIFYVEC1\x02\0\0\0".to_vec();
+        let payload = {
+            let meta = br#"{"node_id":"a","document_id":"doc","dataset_id":"ds","doc_hash":"h","text":"h\u00e9llo"}"#;
+            let mut p = (meta.len() as u32).to_le_bytes().to_vec();
+            p.extend_from_slice(meta);
+            p.extend(0.5f32.to_le_bytes());
+            p.extend((-1.0f32).to_le_bytes());
+            p
+        };
+        v1.push(UPSERT);
+        v1.extend((payload.len() as u32).to_le_bytes());
+        // 32-bit FNV-1a, written out here rather than by the code under test.
+        let sum = payload.iter().fold(2_166_136_261u32, |h, b| (h ^ u32::from(*b)).wrapping_mul(16_777_619));
+        v1.extend(sum.to_le_bytes());
+        v1.extend(&payload);
+        let mut reader = &v1[..];
+        let (dimension, checksum) = read_header(&mut reader).expect("header");
+        assert_eq!((dimension, checksum), (2, Checksum::Fnv1a));
+        let (record, _) = decode(&mut reader, 2, checksum).expect("ok").expect("record");
+        assert_eq!(record, Record::Upsert { meta: meta("a"), vector: vec![0.5, -1.0] });
+        // Read as the current format, the same record fails its checksum.
+        assert!(decode(&mut &v1[HEADER_LEN as usize..], 2, Checksum::Crc32).is_err());
     }
 }
