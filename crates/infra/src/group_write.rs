@@ -104,7 +104,7 @@ impl GroupWriter {
                 let statements: Vec<Statement> = unit.iter().map(|w| build(self.backend, w)).collect();
                 match statements.is_empty() {
                     true => Ok(()),
-                    false => commit(db, &statements).await,
+                    false => commit(db, &statements.iter().collect::<Vec<_>>()).await,
                 }
             }
             How::Grouped(_) => self.write(unit).await,
@@ -138,15 +138,16 @@ fn one_statement(backend: DbBackend, mut unit: Vec<SubQueryStatement>) -> Option
     Some(backend.build(&with.query(last)))
 }
 
-/// One transaction for `statements` (one statement needs none).
-async fn commit(db: &DatabaseConnection, statements: &[Statement]) -> Result<(), DbErr> {
+/// One transaction for `statements` (one statement needs none). Each is copied once, to be
+/// executed: a unit's own stay for its retry on its own.
+async fn commit(db: &DatabaseConnection, statements: &[&Statement]) -> Result<(), DbErr> {
     if let [one] = statements {
-        db.execute_raw(one.clone()).await?;
+        db.execute_raw((*one).clone()).await?;
         return Ok(());
     }
     let txn = db.begin().await?;
     for s in statements {
-        txn.execute_raw(s.clone()).await?;
+        txn.execute_raw((*s).clone()).await?;
     }
     txn.commit().await
 }
@@ -155,7 +156,7 @@ async fn commit(db: &DatabaseConnection, statements: &[Statement]) -> Result<(),
 async fn run(db: DatabaseConnection, mut inbox: mpsc::Receiver<Unit>) {
     let mut group = Vec::with_capacity(MAX_GROUP);
     while inbox.recv_many(&mut group, MAX_GROUP).await > 0 {
-        let all: Vec<Statement> = group.iter().flat_map(|u| u.statements.iter().cloned()).collect();
+        let all: Vec<&Statement> = group.iter().flat_map(|u| &u.statements).collect();
         match commit(&db, &all).await {
             Ok(()) => {
                 for unit in group.drain(..) {
@@ -168,7 +169,7 @@ async fn run(db: DatabaseConnection, mut inbox: mpsc::Receiver<Unit>) {
             Err(_) => {
                 // Someone's unit broke the group: each on its own, so only that one fails.
                 for unit in group.drain(..) {
-                    let result = commit(&db, &unit.statements).await;
+                    let result = commit(&db, &unit.statements.iter().collect::<Vec<_>>()).await;
                     let _ = unit.done.send(result);
                 }
             }
