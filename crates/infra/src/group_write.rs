@@ -12,6 +12,8 @@
 //! ([`crate::held_connections`]), which spares it the pool's test of each released connection.
 //! One code path, two strategies.
 
+use std::borrow::Borrow;
+
 use sea_orm::sea_query::{Alias, CommonTableExpression, SubQueryStatement, WithClause};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, DbErr, Statement, TransactionTrait};
 use tokio::sync::{mpsc, oneshot};
@@ -104,7 +106,7 @@ impl GroupWriter {
                 let statements: Vec<Statement> = unit.iter().map(|w| build(self.backend, w)).collect();
                 match statements.is_empty() {
                     true => Ok(()),
-                    false => commit(db, &statements.iter().collect::<Vec<_>>()).await,
+                    false => commit(db, &statements).await,
                 }
             }
             How::Grouped(_) => self.write(unit).await,
@@ -140,14 +142,14 @@ fn one_statement(backend: DbBackend, mut unit: Vec<SubQueryStatement>) -> Option
 
 /// One transaction for `statements` (one statement needs none). Each is copied once, to be
 /// executed: a unit's own stay for its retry on its own.
-async fn commit(db: &DatabaseConnection, statements: &[&Statement]) -> Result<(), DbErr> {
+async fn commit<S: Borrow<Statement> + Sync>(db: &DatabaseConnection, statements: &[S]) -> Result<(), DbErr> {
     if let [one] = statements {
-        db.execute_raw((*one).clone()).await?;
+        db.execute_raw(one.borrow().clone()).await?;
         return Ok(());
     }
     let txn = db.begin().await?;
     for s in statements {
-        txn.execute_raw((*s).clone()).await?;
+        txn.execute_raw(s.borrow().clone()).await?;
     }
     txn.commit().await
 }
@@ -169,7 +171,7 @@ async fn run(db: DatabaseConnection, mut inbox: mpsc::Receiver<Unit>) {
             Err(_) => {
                 // Someone's unit broke the group: each on its own, so only that one fails.
                 for unit in group.drain(..) {
-                    let result = commit(&db, &unit.statements.iter().collect::<Vec<_>>()).await;
+                    let result = commit(&db, &unit.statements).await;
                     let _ = unit.done.send(result);
                 }
             }

@@ -324,7 +324,7 @@ impl Collection {
     /// A new, empty collection file (the caller holds the writer lock).
     fn create(path: PathBuf, dimension: usize, ann_min: usize) -> Result<Self, VectorError> {
         write_atomically(&path, &log::header(dimension))?;
-        let mut c = Self::empty(path, dimension, log::Checksum::Crc32, ann_min);
+        let mut c = Self::empty(path, dimension, log::Checksum::CURRENT, ann_min);
         c.open_for_append(log::HEADER_LEN)?;
         Ok(c)
     }
@@ -614,12 +614,12 @@ impl Collection {
         let mut buf = log::header(self.dimension);
         for (i, meta) in self.metas.iter().enumerate() {
             let vector = self.vectors[i * self.dimension..(i + 1) * self.dimension].to_vec();
-            log::encode(&Record::Upsert { meta: meta.clone(), vector }, log::Checksum::Crc32, &mut buf)?;
+            log::encode(&Record::Upsert { meta: meta.clone(), vector }, log::Checksum::CURRENT, &mut buf)?;
         }
         self.file = None;
         let len = buf.len() as u64;
         write_atomically(&self.path, &buf)?;
-        self.checksum = log::Checksum::Crc32;
+        self.checksum = log::Checksum::CURRENT;
         self.dead = 0;
         self.open_for_append(len)
     }

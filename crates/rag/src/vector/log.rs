@@ -56,6 +56,9 @@ pub(super) enum Checksum {
 }
 
 impl Checksum {
+    /// What new files, and files a compaction rewrites, use: the one [`header`] announces.
+    pub(super) const CURRENT: Self = Self::Crc32;
+
     fn of(self, bytes: &[u8]) -> u32 {
         match self {
             Self::Fnv1a => fnv1a(bytes),
@@ -64,7 +67,7 @@ impl Checksum {
     }
 }
 
-/// The header of a new file, in the current format ([`Checksum::Crc32`]).
+/// The header of a new file, in the current format ([`Checksum::CURRENT`]).
 pub(super) fn header(dimension: usize) -> Vec<u8> {
     let mut out = MAGIC.to_vec();
     out.extend((dimension as u32).to_le_bytes());
@@ -76,7 +79,7 @@ pub(super) fn read_header(reader: &mut impl Read) -> io::Result<(usize, Checksum
     let mut buf = [0u8; HEADER_LEN as usize];
     reader.read_exact(&mut buf)?;
     let checksum = match &buf[..8] {
-        m if m == MAGIC => Checksum::Crc32,
+        m if m == MAGIC => Checksum::CURRENT,
         m if m == MAGIC_V1 => Checksum::Fnv1a,
         _ => return Err(io::Error::new(io::ErrorKind::InvalidData, "not a vector collection file")),
     };
