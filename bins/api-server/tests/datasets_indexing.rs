@@ -378,8 +378,9 @@ async fn indexing_into_a_dataset_python_dify_indexed_keeps_its_keyword_table() {
     stop_worker(worker).await;
 }
 
-/// A pause stops the run between batches; the batch whose embeddings were already fetched
-/// ahead is cached on the way out, so resuming pays only for the batches never sent.
+/// A pause stops the run between batches; the batches whose embeddings were fetched ahead
+/// (or were still in flight) are cached on the way out, so resuming pays only for the batches
+/// never sent.
 #[actix_web::test]
 async fn a_paused_document_resumes_without_paying_twice() {
     let (env, state) = state_with(&[]).await;
@@ -401,7 +402,7 @@ async fn a_paused_document_resumes_without_paying_twice() {
     let batch = r.body["batch"].as_str().expect("batch").to_string();
     let uri = format!("/console/api/datasets/{dataset_id}/documents/{doc_id}/processing");
 
-    // Paused while the second batch is being embedded (ahead of the first one's storing).
+    // Paused while the first two batches are being embedded (fetched ahead of their storing).
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
     while embedding_calls(&fake) < 2 {
         assert!(tokio::time::Instant::now() < deadline, "the second batch was never sent");
@@ -412,7 +413,11 @@ async fn a_paused_document_resumes_without_paying_twice() {
     let cached = || async { entities::embeddings::Entity::find().count(&env.infra.db).await.expect("count") };
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     while cached().await < 200 {
-        assert!(tokio::time::Instant::now() < deadline, "the batch fetched ahead was not cached: {}", cached().await);
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the batches fetched ahead were not cached: {}",
+            cached().await
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     assert_eq!(embedding_calls(&fake), 2, "stopped at the pause");

@@ -6,6 +6,7 @@
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use datasets::indexing::{BATCH, FETCH_AHEAD};
 use entities::{document_segments, documents};
 use kernel::jobs::Job;
 use rag::rules::ProcessRule;
@@ -113,15 +114,17 @@ async fn a_killed_worker_leaves_nothing_half_done() {
         .await
         .expect("count");
     assert_eq!((all, completed_segments(db, doc).await), (expected, expected), "a clean run's segments");
-    // Texts the first run embedded came from the cache the second time; only the batch in
-    // flight when the worker died is paid again.
+    // Texts the first run embedded came from the cache the second time; only the batches
+    // fetched ahead and not yet stored when the worker died (at most FETCH_AHEAD) are paid
+    // again.
     let embedded: usize = fake
         .requests()
         .iter()
         .filter(|r| r.path.ends_with("/embeddings"))
         .map(|r| r.body["input"].as_array().map_or(1, Vec::len))
         .sum();
-    assert!((expected..=expected + 100).contains(&(embedded as u64)), "{embedded} texts embedded for {expected}");
+    let again = (FETCH_AHEAD * BATCH) as u64;
+    assert!((expected..=expected + again).contains(&(embedded as u64)), "{embedded} texts embedded for {expected}");
 
     let vectors = datasets::vectors::Vectors::new(env.config.vector_store.clone()).get().await.expect("store");
     let query = SearchQuery {

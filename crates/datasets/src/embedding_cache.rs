@@ -55,7 +55,7 @@ pub async fn embed_documents(
     model: &ModelRef,
     texts: &[String],
 ) -> Result<Embedded, EmbedError> {
-    let (embedded, to_cache) = embed_uncommitted(db, http, model, texts).await?;
+    let (embedded, to_cache) = embed_uncommitted(db, http, model, texts, None).await?;
     for insert in to_cache {
         db.execute(&insert).await?;
     }
@@ -64,12 +64,15 @@ pub async fn embed_documents(
 
 /// [`embed_documents`], leaving the caching to the caller: the inserts of what the vendor
 /// sent, for the caller to commit with its own writes (indexing commits them in the batch's
-/// unit with its keyword rows and completion).
+/// unit with its keyword rows and completion). The vendor's call, and only it, takes a permit
+/// of `calls` when given: the cache lookup before it and the rows built after it keep no
+/// other caller's call waiting. (A closed semaphore would limit nothing; none is closed.)
 pub async fn embed_uncommitted(
     db: &impl ConnectionTrait,
     http: &reqwest::Client,
     model: &ModelRef,
     texts: &[String],
+    calls: Option<&tokio::sync::Semaphore>,
 ) -> Result<(Embedded, Vec<InsertStatement>), EmbedError> {
     let compact = db.get_database_backend() == sea_orm::DbBackend::Sqlite;
     let hashes: Vec<String> = texts.iter().map(|t| text_hash(t)).collect();
@@ -84,7 +87,13 @@ pub async fn embed_uncommitted(
     let mut to_cache = Vec::new();
     if !missing.is_empty() {
         let to_send: Vec<String> = missing.iter().map(|(_, t)| t.clone()).collect();
-        let result = runtime::embed(http, model, &to_send).await?;
+        let turn = match calls {
+            Some(calls) => calls.acquire().await.ok(),
+            None => None,
+        };
+        let result = runtime::embed(http, model, &to_send).await;
+        drop(turn);
+        let result = result?;
         billed_tokens = result.total_tokens;
         let mut rows = Vec::with_capacity(missing.len());
         for ((hash, _), vector) in missing.iter().zip(result.vectors) {

@@ -50,6 +50,11 @@ pub const CONCURRENT_DOCUMENTS: usize = 8;
 /// other documents extract, split and store.
 pub const CONCURRENT_EMBEDDINGS: usize = 4;
 
+/// Batches of one document whose embeddings are fetched at once, ahead of their writes: a
+/// document asks for its next call while its first is answered, so the vendor has calls to
+/// answer while the job's documents write.
+pub const FETCH_AHEAD: usize = 2;
+
 /// Loads the tables indexing reads process-wide, which its first document would otherwise
 /// load: the keyword extractor's dictionaries and the token tables of the splitter and of
 /// OpenAI's embedding models. Blocking (a fraction of a second in release builds).

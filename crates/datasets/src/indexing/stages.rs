@@ -4,6 +4,8 @@ use std::time::Instant;
 
 use entities::documents::IndexingStatus;
 use entities::{dataset_process_rules, datasets, document_segments as segments, documents, upload_files};
+use futures::StreamExt;
+use futures::stream::FuturesOrdered;
 use kernel::time::now_naive;
 use providers::runtime::ModelRef;
 use providers::tokens::Encoding;
@@ -15,7 +17,7 @@ use sea_orm::sea_query::{Expr, InsertStatement, SubQueryStatement, UpdateStateme
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Set};
 use uuid::Uuid;
 
-use super::{BATCH, Indexer, Transient, attempts, fail, keyword_index, qa};
+use super::{BATCH, FETCH_AHEAD, Indexer, Transient, attempts, fail, keyword_index, qa};
 use crate::embedding_cache;
 
 /// How a document's run ended.
@@ -149,25 +151,25 @@ async fn run(
         (chunks, answers) = pairs.into_iter().map(|p| (p.chunk, p.answer)).unzip();
     }
 
-    // Index batch by batch; a pause stops between batches. Each batch's embeddings are fetched
-    // while the step before it is written (the first batch's while the segments are replaced,
-    // the next one's while this one is stored), so the vendor's latency is not added to the
-    // writes'.
+    // Index batch by batch; a pause stops between batches. The batches' embeddings are fetched
+    // in order, up to FETCH_AHEAD at once, while the segments are replaced and the batches
+    // before them stored, so the vendor's latency is not added to the writes'. Each call
+    // takes its turn with the job's other documents' on `embedding_calls`.
     let batches: Vec<&[Chunk]> = chunks.chunks(BATCH).collect();
     let model_ref = model.as_ref();
-    let embed = |batch: Option<&&[Chunk]>| {
-        let texts: Option<Vec<String>> = model_ref.and(batch).map(|b| b.iter().map(|c| c.content.clone()).collect());
-        async move {
-            let (Some(model), Some(texts)) = (model_ref, texts) else { return Ok(None) };
-            let _turn =
-                embedding_calls.acquire().await.map_err(|_| StageError::Document("Indexing stopped.".into()))?;
-            match embedding_cache::embed_uncommitted(db, &indexer.http, model, &texts).await {
-                Ok((embedded, to_cache)) => Ok(Some((embedded.vectors, to_cache))),
-                Err(embedding_cache::EmbedError::Db(e)) => Err(StageError::Db(e)),
-                Err(embedding_cache::EmbedError::Provider(e)) => Err(StageError::Document(e.to_string())),
-            }
+    let embed = |texts: Vec<String>| async move {
+        let Some(model) = model_ref else { return Ok(None) };
+        match embedding_cache::embed_uncommitted(db, &indexer.http, model, &texts, Some(embedding_calls)).await {
+            Ok((embedded, to_cache)) => Ok(Some((embedded.vectors, to_cache))),
+            Err(embedding_cache::EmbedError::Db(e)) => Err(StageError::Db(e)),
+            Err(embedding_cache::EmbedError::Provider(e)) => Err(StageError::Document(e.to_string())),
         }
     };
+    // Each batch's texts (none without a model), owned: a call in flight borrows no chunk.
+    let texts: Vec<Vec<String>> = batches
+        .iter()
+        .map(|b| model_ref.map_or_else(Vec::new, |_| b.iter().map(|c| c.content.clone()).collect()))
+        .collect();
 
     // Store the segments, replacing any a previous run left (and their keywords).
     let replace = async {
@@ -185,28 +187,35 @@ async fn run(
         }
         Ok::<_, StageError>(Some((collection, store)))
     };
-    let (replaced, first) = futures::join!(replace, embed(batches.first()));
-    // Gone meanwhile: what the first batch's call fetched is dropped with it.
+    let mut upcoming = texts.into_iter().map(embed);
+    let mut fetching: FuturesOrdered<_> = upcoming.by_ref().take(FETCH_AHEAD).collect();
+    let (replaced, first) = futures::join!(replace, fetching.next());
+    // Gone meanwhile: what the first batches' calls fetched is dropped with them.
     let Some((collection, store)) = replaced? else { return Ok(DocumentOutcome::Skipped) };
-    let mut ahead: Option<(Vec<Vec<f32>>, Vec<InsertStatement>)> = first?;
+    let mut ahead: Option<(Vec<Vec<f32>>, Vec<InsertStatement>)> = first.transpose()?.flatten();
     if chunks.is_empty() {
         // No batch follows to bring a small dataset's JSON up to date.
         keyword_index::json_if_small(db, dataset.id).await?;
     }
     let mut tokens = 0usize;
-    for (i, batch) in batches.iter().enumerate() {
+    for batch in &batches {
         if paused(db, doc.id).await? {
-            // The batch fetched ahead is paid for: cached, so resuming does not pay again.
-            if let Some((_, to_cache)) = ahead.take() {
-                indexer.writes.write(to_cache.into_iter().map(Into::into).collect()).await?;
+            // What was fetched is paid for: cached, so resuming does not pay again. The calls
+            // still in flight are waited for (a failed one cost nothing to keep).
+            let mut to_cache: Vec<SubQueryStatement> = Vec::new();
+            let mut keep = |fetched: Option<(Vec<Vec<f32>>, Vec<InsertStatement>)>| {
+                to_cache.extend(fetched.into_iter().flat_map(|(_, rows)| rows).map(Into::into));
+            };
+            keep(ahead.take());
+            while let Some(fetched) = fetching.next().await {
+                keep(fetched.ok().flatten());
+            }
+            if !to_cache.is_empty() {
+                indexer.writes.write(to_cache).await?;
             }
             return Ok(DocumentOutcome::Paused);
         }
-        let (vectors, to_cache) = match ahead.take() {
-            Some(fetched) => Some(fetched),
-            None => embed(Some(batch)).await?,
-        }
-        .unzip();
+        let (vectors, to_cache) = ahead.take().unzip();
         let store_this = async {
             if let (Some(vectors), Some(store)) = (vectors, &store) {
                 let points = batch
@@ -240,9 +249,10 @@ async fn run(
             keyword_index::json_if_small(db, dataset.id).await?;
             Ok::<_, StageError>(())
         };
-        let (stored, next) = futures::join!(store_this, embed(batches.get(i + 1)));
+        fetching.extend(upcoming.next());
+        let (stored, next) = futures::join!(store_this, fetching.next());
         stored?;
-        ahead = next?;
+        ahead = next.transpose()?.flatten();
         tokens += batch.iter().map(|c| c.tokens).sum::<usize>();
     }
 
