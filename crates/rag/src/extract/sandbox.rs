@@ -60,6 +60,13 @@ impl Limits {
         format!("This file gives more than {} MB of text (EXTRACT_MAX_TEXT_MB).", self.max_text_bytes / (1024 * 1024))
     }
 
+    /// Whether extracted `docs` break the text limit: their text, or their framing (a few
+    /// bytes each) past it. Held by a child's answer and by text decoded in this process.
+    fn exceeded_by(&self, docs: &[String]) -> bool {
+        docs.iter().map(|d| d.len() as u64).sum::<u64>() > self.max_text_bytes
+            || (docs.len() as u64).saturating_mul(4) > self.max_text_bytes
+    }
+
     /// The most bytes a well-behaved child writes: its text plus at most as much framing.
     fn reply_cap(&self) -> u64 {
         self.max_text_bytes.saturating_mul(2).saturating_add(64 * 1024)
@@ -185,11 +192,10 @@ impl Extractor {
     /// three times the file's bytes, with no parser for a file to drive; starting a child cost
     /// more than the decode. The text limit holds as for a child's answer.
     async fn decode_text(&self, bytes: Vec<u8>) -> Result<Vec<String>, ExtractError> {
-        let max = self.limits.max_text_bytes;
         let docs = tokio::task::spawn_blocking(move || extract_kind(FileKind::Text, &bytes))
             .await
             .map_err(|_| ExtractError::Failed("The file could not be read.".into()))??;
-        match docs.iter().map(|d| d.len() as u64).sum::<u64>() > max {
+        match self.limits.exceeded_by(&docs) {
             true => Err(ExtractError::Failed(self.limits.text_message())),
             false => Ok(docs),
         }
@@ -333,12 +339,7 @@ fn child(args: Vec<OsString>) -> Result<(), String> {
     let result = worker.join().map_err(|_| "the parser thread failed".to_string())?;
     let reply = match result {
         // Text and framing each within the limit keep the answer within the parent's cap.
-        Ok(docs)
-            if docs.iter().map(|d| d.len() as u64).sum::<u64>() > limits.max_text_bytes
-                || (docs.len() as u64).saturating_mul(4) > limits.max_text_bytes =>
-        {
-            Reply::Failed(limits.text_message())
-        }
+        Ok(docs) if limits.exceeded_by(&docs) => Reply::Failed(limits.text_message()),
         Ok(docs) => Reply::Docs(docs),
         Err(ExtractError::Empty) => Reply::Empty,
         Err(ExtractError::Unsupported(ext)) => Reply::Unsupported(ext),
