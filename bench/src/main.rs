@@ -16,10 +16,9 @@ mod setup;
 mod stack;
 mod startup;
 
-/// The servers' allocator: the indexing benchmark runs the worker's pipeline in this process,
-/// so it is measured as the worker runs it.
-#[global_allocator]
-static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+// The servers' allocator: the indexing benchmark runs the worker's pipeline in this process,
+// so it is measured as the worker runs it.
+infra::jemalloc_global_allocator!();
 
 use std::path::PathBuf;
 use std::time::Duration;

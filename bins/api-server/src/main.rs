@@ -8,9 +8,8 @@ use api_server::{AppState, app};
 use infra::Infra;
 use kernel::Config;
 
-/// jemalloc returns what bursts of load and password hashing freed; glibc's arenas kept it.
-#[global_allocator]
-static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+// jemalloc, handing freed memory back within a second (`infra::allocator`).
+infra::jemalloc_global_allocator!();
 
 fn main() -> anyhow::Result<()> {
     // Started again as the extraction child: parse one file and exit, before any runtime.

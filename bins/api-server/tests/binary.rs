@@ -15,7 +15,16 @@ fn free_port() -> u16 {
 /// The binary with nothing from the developer's shell that would pick its services.
 fn api_server_command() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_api-server"));
-    for key in ["DATABASE_URL", "DB_HOST", "REDIS_URL", "REDIS_HOST", "CELERY_BROKER_URL", "BROKER_URL", "SECRET_KEY"] {
+    for key in [
+        "DATABASE_URL",
+        "DB_HOST",
+        "REDIS_URL",
+        "REDIS_HOST",
+        "CELERY_BROKER_URL",
+        "BROKER_URL",
+        "SECRET_KEY",
+        "MALLOC_CONF",
+    ] {
         cmd.env_remove(key);
     }
     cmd
@@ -129,6 +138,21 @@ fn embedded_server_needs_nothing_and_keeps_its_state_in_data_dir() {
     check_serves_and_stops(&[("DATA_DIR", data.display().to_string())]);
     assert!(data.join("dify.db").exists(), "SQLite database created and migrated at start");
     assert!(data.join("secret_key").exists(), "generated secret key kept");
+}
+
+/// jemalloc's options are compiled into the binary (`infra::allocator`): with no `MALLOC_CONF`,
+/// its one background thread runs, handing what a burst freed back while the server is idle.
+#[cfg(target_os = "linux")]
+#[test]
+fn freed_memory_is_handed_back_by_jemallocs_background_thread() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (server, _port) = start(&[("DATA_DIR", dir.path().join("data").display().to_string())]);
+    let threads: Vec<String> = std::fs::read_dir(format!("/proc/{}/task", server.0.id()))
+        .expect("the server's threads")
+        .filter_map(|t| std::fs::read_to_string(t.ok()?.path().join("comm")).ok())
+        .map(|name| name.trim().to_owned())
+        .collect();
+    assert_eq!(threads.iter().filter(|t| *t == "jemalloc_bg_thd").count(), 1, "{threads:?}");
 }
 
 #[tokio::test]

@@ -6,9 +6,8 @@ use clap::Parser;
 use infra::Infra;
 use kernel::Config;
 
-/// jemalloc returns what indexing bursts freed; glibc's arenas kept it.
-#[global_allocator]
-static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+// jemalloc, handing freed memory back within a second (`infra::allocator`).
+infra::jemalloc_global_allocator!();
 
 #[derive(Parser, Debug)]
 #[command(name = "indexer-worker", version, about = "Runs dify-rs background jobs")]

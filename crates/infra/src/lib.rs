@@ -1,5 +1,6 @@
 //! Infrastructure adapters: one trait per concern, an embedded and a scaled implementation each.
 
+pub mod allocator;
 pub mod cache;
 pub mod db;
 pub mod error;
