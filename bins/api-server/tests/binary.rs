@@ -155,6 +155,17 @@ fn freed_memory_is_handed_back_by_jemallocs_background_thread() {
     assert_eq!(threads.iter().filter(|t| *t == "jemalloc_bg_thd").count(), 1, "{threads:?}");
 }
 
+/// The extraction child (this binary, started again) runs without that thread, whose stack
+/// would take 8 MiB of the file's data budget: a one-line page extracts within 20 MB (it needs
+/// 12–16 MB here; with the thread it needed 20–24).
+#[tokio::test]
+async fn the_extraction_child_keeps_its_whole_memory_budget() {
+    let limits = rag::extract::Limits { memory_mb: 20, ..Default::default() };
+    let extractor = rag::extract::Extractor::new(Some(env!("CARGO_BIN_EXE_api-server").into()), limits, 1);
+    let text = extractor.extract("page.html", b"<p>hello world</p>".to_vec()).await;
+    assert_eq!(text, Ok(vec!["hello world".to_owned()]));
+}
+
 #[tokio::test]
 async fn scaled_server_runs_on_postgres_redis_and_rabbitmq() {
     if !services_mode() {

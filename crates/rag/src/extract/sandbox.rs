@@ -122,6 +122,9 @@ impl Extractor {
             .env_clear()
             .process_group(0)
             .env("RUST_BACKTRACE", "0")
+            // One-shot: no allocator thread handing memory back (the servers' jemalloc starts
+            // one), whose 8 MiB stack would count against the file's data budget.
+            .env("MALLOC_CONF", "background_thread:false")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
