@@ -4,8 +4,9 @@
 //! jemalloc returns what bursts of load and password hashing freed, where glibc's arenas kept
 //! it; but by default it waits ten seconds and returns pages only while the process
 //! allocates, so a server gone idle after a burst (or after its first chat loaded the token
-//! table, a transient of ~15 MB) kept it. Measured with the memory bench (`bench/RESULTS.md`):
-//! 58–60 MB after the load and 2 s idle, where the defaults left 61–64 MB.
+//! table, a transient of ~15 MB) kept it. Measured with the memory bench, these options given
+//! through `MALLOC_CONF` (`bench/RESULTS.md`, 2026-12-08): 58.6–59.7 MB after the load and
+//! 2 s idle, where the defaults left 61.4–63.7 MB.
 
 /// jemalloc's options: one background thread purges pages unused for a second
 /// (`dirty_decay_ms`), and hands them straight back (`muzzy_decay_ms:0`: no second, lazy
