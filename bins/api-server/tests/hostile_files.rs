@@ -140,11 +140,12 @@ async fn a_hostile_document_ends_in_error_and_the_next_one_is_indexed() {
     stop_worker(worker).await;
 }
 
-/// A megabyte of tabs between two words, split by a custom rule that keeps spaces: GPT-2's
-/// split pattern gives up on it (tiktoken-rs panicked there, in the worker's splitter); the
-/// splitter estimates it instead and the document is indexed, as is the next one.
+/// A megabyte of tabs between two words, split by a custom rule that keeps spaces: beyond
+/// the backtracking limit of GPT-2's split pattern as a regex (tiktoken-rs panicked there, in
+/// the worker's splitter); the splitter's scanner counts it in one pass and the document is
+/// indexed, as is the next one.
 #[actix_web::test]
-async fn a_document_the_token_pattern_gives_up_on_is_indexed() {
+async fn a_document_beyond_the_token_patterns_backtracking_limit_is_indexed() {
     let (env, state) = state_with(LIMITS).await;
     let fake = FakeOpenAi::start().await;
     let app = test::init_service(app(state)).await;

@@ -35,8 +35,8 @@ pub fn text_hash(text: &str) -> String {
 
 /// Tokens as the splitter measures them: GPT-2's BPE (r50k_base), LangChain's
 /// `from_tiktoken_encoder` default, counted from the compact table (`kernel::bpe`), which
-/// estimates a text its pattern gives up on where tiktoken-rs panicked. Loads the table on
-/// first use (blocking).
+/// counts in linear time a text where tiktoken-rs's pattern gave up and it panicked. Loads the
+/// table on first use (blocking).
 pub fn splitter_tokens(text: &str) -> usize {
     if text.is_empty() {
         return 0;

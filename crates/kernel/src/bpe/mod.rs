@@ -4,12 +4,12 @@
 //! one buffer, indexed by rank, with a hash table of ranks beside it (under 2 MB for
 //! cl100k_base). The table is read out of tiktoken-rs's own once and that is dropped.
 //!
-//! The count is tiktoken's `encode_ordinary(text).len()`: the text is split by the
-//! encoding's pattern, a piece that is a token counts one, and any other piece is merged
-//! pair by pair, the lowest rank first and the leftmost among equals, as tiktoken does. A
-//! short piece is merged in an array on the stack; a long one keeps a heap, so it costs
-//! O(n log n), never O(n²). A text the pattern gives up on (its backtracking limit, where
-//! tiktoken-rs panics) is estimated instead.
+//! The count is tiktoken's `encode_ordinary(text).len()`: the text is split as the
+//! encoding's pattern splits it (by a scanner, [`pieces`], in one linear pass where the
+//! pattern's backtracking engine gave up on long whitespace runs and tiktoken-rs panics), a
+//! piece that is a token counts one, and any other piece is merged pair by pair, the lowest
+//! rank first and the leftmost among equals, as tiktoken does. A short piece is merged in an
+//! array on the stack; a long one keeps a heap, so it costs O(n log n), never O(n²).
 //!
 //! Shared by the model runtime (prompt and answer tokens) and the splitter (segment sizes).
 
@@ -18,14 +18,12 @@ use std::collections::BinaryHeap;
 use std::hash::BuildHasher;
 use std::sync::OnceLock;
 
-use fancy_regex::Regex;
 use hashbrown::{DefaultHashBuilder, HashTable};
 use tiktoken_rs::CoreBPE;
 
-/// cl100k_base's split pattern (tiktoken's).
-const CL100K_PATTERN: &str = r"'(?i:[sdmt]|ll|ve|re)|[^\r\n\p{L}\p{N}]?+\p{L}++|\p{N}{1,3}+| ?[^\s\p{L}\p{N}]++[\r\n]*+|\s++$|\s*[\r\n]|\s+(?!\S)|\s";
-/// p50k_base's and r50k_base's split pattern (GPT-2's, as tiktoken writes it).
-const GPT2_PATTERN: &str = r"'(?:[sdmt]|ll|ve|re)| ?\p{L}++| ?\p{N}++| ?[^\s\p{L}\p{N}]++|\s++$|\s+(?!\S)|\s";
+mod pieces;
+
+use pieces::Pattern;
 
 /// cl100k_base (gpt-3.5, gpt-4, text-embedding-ada-002). Loads on first use (blocking).
 pub fn cl100k_base() -> &'static Table {
@@ -33,23 +31,23 @@ pub fn cl100k_base() -> &'static Table {
     // Ranks end below 100,277; the special tokens (`<|endoftext|>`, the FIM and prompt
     // markers) are not ordinary tokens.
     TABLE.get_or_init(|| {
-        load(tiktoken_rs::cl100k_base(), 100_277, &[100_257, 100_258, 100_259, 100_260, 100_276], CL100K_PATTERN)
+        load(tiktoken_rs::cl100k_base(), 100_277, &[100_257, 100_258, 100_259, 100_260, 100_276], Pattern::Cl100k)
     })
 }
 
 /// p50k_base (text-davinci-002/003, code models). Loads on first use (blocking).
 pub fn p50k_base() -> &'static Table {
     static TABLE: OnceLock<Table> = OnceLock::new();
-    TABLE.get_or_init(|| load(tiktoken_rs::p50k_base(), 50_281, &[50_256], GPT2_PATTERN))
+    TABLE.get_or_init(|| load(tiktoken_rs::p50k_base(), 50_281, &[50_256], Pattern::Gpt2))
 }
 
 /// r50k_base (GPT-2's BPE). Loads on first use (blocking).
 pub fn r50k_base() -> &'static Table {
     static TABLE: OnceLock<Table> = OnceLock::new();
-    TABLE.get_or_init(|| load(tiktoken_rs::r50k_base(), 50_257, &[50_256], GPT2_PATTERN))
+    TABLE.get_or_init(|| load(tiktoken_rs::r50k_base(), 50_257, &[50_256], Pattern::Gpt2))
 }
 
-fn load<E: std::fmt::Debug>(core: Result<CoreBPE, E>, ranks: u32, special: &[u32], pattern: &str) -> Table {
+fn load<E: std::fmt::Debug>(core: Result<CoreBPE, E>, ranks: u32, special: &[u32], pattern: Pattern) -> Table {
     Table::from_core(&core.expect("tiktoken-rs's bundled table loads"), ranks, special, pattern)
 }
 
@@ -66,7 +64,7 @@ pub struct Table {
     /// Ranks, hashed by their bytes.
     index: HashTable<u32>,
     hasher: DefaultHashBuilder,
-    split: Regex,
+    pattern: Pattern,
 }
 
 /// Rank `r`'s bytes.
@@ -77,7 +75,7 @@ fn span<'a>(bytes: &'a [u8], ends: &[u32], r: u32) -> &'a [u8] {
 impl Table {
     /// The ordinary tokens of `core` (ranks below `ranks`, without `special`), split by
     /// `pattern` (the encoding's own).
-    fn from_core(core: &CoreBPE, ranks: u32, special: &[u32], pattern: &str) -> Self {
+    fn from_core(core: &CoreBPE, ranks: u32, special: &[u32], pattern: Pattern) -> Self {
         let mut bytes = Vec::new();
         let mut ends = Vec::with_capacity(ranks as usize + 1);
         ends.push(0);
@@ -98,8 +96,7 @@ impl Table {
                 index.insert_unique(hasher.hash_one(token), rank, |&r| hasher.hash_one(span(&bytes, &ends, r)));
             }
         }
-        let split = Regex::new(pattern).expect("the encoding's split pattern compiles");
-        Self { bytes, ends, index, hasher, split }
+        Self { bytes, ends, index, hasher, pattern }
     }
 
     fn rank(&self, piece: &[u8]) -> Option<u32> {
@@ -108,18 +105,7 @@ impl Table {
 
     /// Tokens in `text` (special-token text counts as ordinary text).
     pub fn count(&self, text: &str) -> usize {
-        let mut tokens = 0;
-        let mut done = 0;
-        for piece in self.split.find_iter(text) {
-            let Ok(piece) = piece else {
-                // The pattern gave up (its backtracking limit): the usual 4-bytes-a-token rule
-                // for what is left, where tiktoken would panic.
-                return tokens + (text.len() - done).div_ceil(4);
-            };
-            done = piece.end();
-            tokens += self.count_piece(piece.as_str().as_bytes());
-        }
-        tokens
+        pieces::pieces(text, self.pattern).map(|piece| self.count_piece(piece.as_bytes())).sum()
     }
 
     /// [`count_piece`](Self::count_piece) for a piece of at most [`SHORT_PIECE`] bytes: the
@@ -280,14 +266,17 @@ mod tests {
         assert_eq!(super::cl100k_base().count(&text), core.encode_ordinary(&text).len());
     }
 
-    /// A megabyte of spaces (or tabs) between two letters exceeds the split pattern's backtracking limit
-    /// (tiktoken-rs panics on it): what is left is counted by the 4-bytes-a-token rule.
+    /// A megabyte of spaces (or tabs) between two letters, beyond the pattern's backtracking
+    /// limit (tiktoken-rs panics on it), is split as the pattern means in one pass: the letter,
+    /// the run but its last character, and that character with the letter after it.
     #[test]
-    fn a_text_the_pattern_gives_up_on_is_estimated_not_a_panic() {
+    fn a_whitespace_run_beyond_the_patterns_backtracking_limit_is_counted_exactly() {
         for (table, space) in [(super::cl100k_base(), " "), (super::r50k_base(), "\t")] {
-            let text = format!("a{}b", space.repeat(1_000_000));
-            let rest = text.len() - 1;
-            assert_eq!(table.count(&text), 1 + rest.div_ceil(4));
+            let run = space.repeat(1_000_000 - 1);
+            let text = format!("a{run}{space}b");
+            let last = format!("{space}b");
+            assert_eq!(table.count(&text), table.count("a") + table.count(&run) + table.count(&last));
+            assert!(table.count(&run) > 1000, "a run of a million is many tokens");
         }
     }
 }
