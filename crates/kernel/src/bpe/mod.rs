@@ -228,17 +228,22 @@ mod tests {
         let alphabet: Vec<char> = "aeiou bcdfg XYZ 0123 .,;!? \n é ß 中 文 🙂 '".chars().collect();
         let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
         for len in [10, 100, 1000, 4000] {
-            let text: String = (0..len)
-                .map(|_| {
-                    state ^= state << 13;
-                    state ^= state >> 7;
-                    state ^= state << 17;
-                    alphabet[(state % alphabet.len() as u64) as usize]
-                })
-                .collect();
-            texts.push(text);
+            texts.push(random_text(&alphabet, len, &mut state));
         }
         texts
+    }
+
+    /// `len` characters of `alphabet`, drawn by a xorshift generator from `state`: the same
+    /// texts on every run.
+    pub(super) fn random_text(alphabet: &[char], len: usize, state: &mut u64) -> String {
+        (0..len)
+            .map(|_| {
+                *state ^= *state << 13;
+                *state ^= *state >> 7;
+                *state ^= *state << 17;
+                alphabet[(*state % alphabet.len() as u64) as usize]
+            })
+            .collect()
     }
 
     #[test]

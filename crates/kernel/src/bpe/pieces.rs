@@ -178,6 +178,7 @@ fn whitespace_end(text: &str, at: usize, c: char, line_breaks: bool) -> usize {
 #[cfg(test)]
 mod tests {
     use super::{Pattern, pieces};
+    use crate::bpe::tests::random_text;
 
     /// tiktoken-rs's patterns, run by `fancy_regex`: what the scanners must agree with.
     const CL100K: &str = r"'(?i:[sdmt]|ll|ve|re)|[^\r\n\p{L}\p{N}]?+\p{L}++|\p{N}{1,3}+| ?[^\s\p{L}\p{N}]++[\r\n]*+|\s++$|\s*[\r\n]|\s+(?!\S)|\s";
@@ -211,14 +212,7 @@ mod tests {
         let mut state: u64 = 0x2545_f491_4f6c_dd1d;
         for n in 0..count {
             let len = n % longest;
-            let text: String = (0..len)
-                .map(|_| {
-                    state ^= state << 13;
-                    state ^= state >> 7;
-                    state ^= state << 17;
-                    alphabet[(state % alphabet.len() as u64) as usize]
-                })
-                .collect();
+            let text = random_text(&alphabet, len, &mut state);
             for (pattern, re) in &patterns {
                 let re = re.as_ref().expect("the pattern compiles");
                 let ours: Vec<&str> = pieces(&text, *pattern).collect();
