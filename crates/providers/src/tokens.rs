@@ -108,7 +108,7 @@ impl Encoding {
         let owned = text.to_owned();
         match tokio::task::spawn_blocking(move || self.count(&owned)).await {
             Ok(n) => n,
-            // Only a panic inside tiktoken gets here; fall back to the usual 4-bytes-a-token rule.
+            // Counting has no panic path; should the task still fail, the usual 4-bytes-a-token rule.
             Err(_) => text.len().div_ceil(4),
         }
     }
