@@ -113,7 +113,7 @@ fn gpt2_end(text: &str, at: usize, c: char) -> usize {
         _ => (at, class(c)),
     };
     match kind {
-        Class::Space => whitespace_end(text, at, c, false),
+        Class::Space => whitespace_end(text, at, false),
         kind => run_of(text, start, kind),
     }
 }
@@ -153,12 +153,12 @@ fn cl100k_end(text: &str, at: usize, c: char) -> usize {
         let end = run_of(text, start, Class::Other);
         return run_while(text, end, |c| c == '\r' || c == '\n');
     }
-    whitespace_end(text, at, c, true)
+    whitespace_end(text, at, true)
 }
 
-/// The patterns' tail at a whitespace character `c`: `\s++$`, then (cl100k_base's)
+/// The patterns' tail at a whitespace character: `\s++$`, then (cl100k_base's)
 /// `\s*[\r\n]`, then `\s+(?!\S)`, then `\s`.
-fn whitespace_end(text: &str, at: usize, c: char, line_breaks: bool) -> usize {
+fn whitespace_end(text: &str, at: usize, line_breaks: bool) -> usize {
     let end = run_of(text, at, Class::Space);
     if end == text.len() {
         return end;
@@ -167,12 +167,9 @@ fn whitespace_end(text: &str, at: usize, c: char, line_breaks: bool) -> usize {
     if line_breaks && let Some(last) = run.rfind(['\r', '\n']) {
         return at + last + 1;
     }
-    // All but the last: the look-ahead leaves it to the piece after it.
+    // All but the last: the look-ahead leaves it to the piece after it (a run of one is `\s`).
     let last = run.chars().next_back().map_or(0, char::len_utf8);
-    match end - last > at {
-        true => end - last,
-        false => at + c.len_utf8(),
-    }
+    if end - last > at { end - last } else { end }
 }
 
 #[cfg(test)]
